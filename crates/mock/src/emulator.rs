@@ -1,0 +1,558 @@
+//! One provider's token endpoint and protected resource, emulated from its
+//! profile and mock seed. Pure request-in, response-out; no sockets here.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use base64::Engine as _;
+use grantspec_spec::{GrantKind, MockClient, MockSeed, RefreshPolicy, Spec};
+use grantspec_token::{BodyEncoding, ClientAuth, Clock, HttpMethod, ListStyle, ProviderProfile};
+use serde_json::{Map, Value, json};
+
+use crate::render::{OAuthError, render_error};
+use crate::store::{Grantee, TokenStore};
+
+/// Largest request body the emulator reads, in bytes.
+pub const MAX_REQUEST_BODY: usize = 64 * 1024;
+
+/// Parameters that carry lists and may be repeated or space-joined.
+const LIST_PARAMS: &[&str] = &["scope", "audience", "resource"];
+
+/// An HTTP request as the emulator sees it.
+#[derive(Debug, Clone, Default)]
+pub struct MockRequest {
+    /// Method.
+    pub method: String,
+    /// Path below the provider's prefix (`/api/oauth/token`).
+    pub path: String,
+    /// Decoded query pairs.
+    pub query: Vec<(String, String)>,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body (already capped by the server).
+    pub body: Vec<u8>,
+}
+
+impl MockRequest {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An HTTP response from the emulator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl MockResponse {
+    pub(crate) fn json(status: u16, content_type: &str, body: &Value) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".to_owned(), content_type.to_owned())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+}
+
+/// How the client authenticated, as far as the emulator could tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuthUsed {
+    Basic,
+    Post,
+    None,
+}
+
+/// One provider's emulator.
+#[derive(Debug)]
+pub struct Emulator {
+    id: String,
+    profile: ProviderProfile,
+    seed: MockSeed,
+    accepts: Vec<BodyEncoding>,
+    auth_methods: Vec<ClientAuth>,
+    clock: Arc<dyn Clock>,
+    store: Mutex<TokenStore>,
+}
+
+impl Emulator {
+    /// An emulator for the provider `spec` describes.
+    pub fn new(spec: &Spec, clock: Arc<dyn Clock>) -> Self {
+        let profile = spec.profile();
+        let seed = spec.mock.clone();
+        let accepts = if seed.accepts.is_empty() {
+            vec![profile.token_endpoint.body]
+        } else {
+            seed.accepts.clone()
+        };
+        let auth_methods = if seed.client_auth.is_empty() {
+            vec![profile.token_endpoint.client_auth]
+        } else {
+            seed.client_auth.clone()
+        };
+        Self {
+            id: spec.provider.id.clone(),
+            profile,
+            seed,
+            accepts,
+            auth_methods,
+            clock,
+            store: Mutex::new(TokenStore::default()),
+        }
+    }
+
+    /// The provider id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The token endpoint path.
+    pub fn token_path(&self) -> &str {
+        &self.profile.token_endpoint.path
+    }
+
+    /// Answers a request to any path of this provider.
+    pub fn handle(&self, request: &MockRequest) -> MockResponse {
+        if request.path == self.profile.token_endpoint.path {
+            self.token_endpoint(request)
+        } else if request.path == "/ping" {
+            self.protected_resource(request)
+        } else {
+            MockResponse::json(404, "application/json", &json!({ "error": "not_found" }))
+        }
+    }
+
+    /// Answers with `error`, rendered in this provider's format.
+    pub fn reject(&self, error: &OAuthError) -> MockResponse {
+        render_error(&self.id, &self.profile, &self.seed, error, false)
+    }
+
+    fn token_endpoint(&self, request: &MockRequest) -> MockResponse {
+        let mut basic_used = false;
+        let result = self.token_flow(request, &mut basic_used);
+        match result {
+            Ok(response) => response,
+            Err(error) => render_error(&self.id, &self.profile, &self.seed, &error, basic_used),
+        }
+    }
+
+    fn token_flow(
+        &self,
+        request: &MockRequest,
+        basic_used: &mut bool,
+    ) -> Result<MockResponse, OAuthError> {
+        let expected_method = self.profile.token_endpoint.method.as_str();
+        if !request.method.eq_ignore_ascii_case(expected_method) {
+            return Err(OAuthError::method_not_allowed(
+                &request.method,
+                expected_method,
+            ));
+        }
+        let mut params = self.read_params(request)?;
+
+        let grant_type = params.take_one("grant_type").ok_or_else(|| {
+            OAuthError::invalid_request(
+                "The request is missing the required parameter `grant_type`.",
+            )
+            .league(3)
+        })?;
+        let enabled: Vec<GrantKind> = self
+            .seed
+            .clients
+            .iter()
+            .flat_map(|client| client.grants.iter().copied())
+            .collect();
+        let Some(grant) = enabled.iter().copied().find(|g| g.as_str() == grant_type) else {
+            return Err(OAuthError::unsupported_grant_type(&grant_type).league(2));
+        };
+
+        let (client, auth_used) = self.authenticate(request, &mut params)?;
+        *basic_used = auth_used == AuthUsed::Basic;
+        if !client.grants.contains(&grant) {
+            return Err(OAuthError::unauthorized_client(&client.id, grant).league(4));
+        }
+
+        let scope_name = self.profile.token_endpoint.wire_name("scope").to_owned();
+        let requested_scope = params.take_list(&scope_name);
+        if let Some(denied) = requested_scope
+            .iter()
+            .find(|scope| !client.scopes.is_empty() && !client.scopes.contains(scope))
+        {
+            return Err(OAuthError::invalid_scope(denied).league(5));
+        }
+
+        let now = self.clock.now();
+        let lifetime = Duration::from_secs(self.seed.token_lifetime);
+        let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let (grantee, refresh) = match grant {
+            GrantKind::ClientCredentials => (
+                Grantee {
+                    client_id: client.id.clone(),
+                    user: None,
+                    scope: requested_scope,
+                },
+                false,
+            ),
+            GrantKind::Password => {
+                let username = params.take_one("username");
+                let password = params.take_one("password");
+                let (Some(username), Some(password)) = (username, password) else {
+                    return Err(OAuthError::invalid_request(
+                        "The password grant requires `username` and `password`.",
+                    )
+                    .league(3));
+                };
+                let known = self
+                    .seed
+                    .users
+                    .iter()
+                    .any(|user| user.username == username && user.password == password);
+                if !known {
+                    return Err(
+                        OAuthError::invalid_grant("The user credentials were incorrect.").league(6),
+                    );
+                }
+                (
+                    Grantee {
+                        client_id: client.id.clone(),
+                        user: Some(username),
+                        scope: requested_scope,
+                    },
+                    true,
+                )
+            }
+            GrantKind::RefreshToken => {
+                let Some(presented) = params.take_one("refresh_token") else {
+                    return Err(OAuthError::invalid_request(
+                        "The request is missing the required parameter `refresh_token`.",
+                    )
+                    .league(3));
+                };
+                let rotate = self.seed.refresh == RefreshPolicy::Rotate;
+                let mut grantee = store
+                    .redeem_refresh(&presented, &client.id, rotate)
+                    .ok_or_else(|| {
+                        OAuthError::invalid_grant("The refresh token is invalid.").league(8)
+                    })?;
+                if !requested_scope.is_empty() {
+                    if let Some(wider) = requested_scope.iter().find(|s| !grantee.scope.contains(s))
+                    {
+                        return Err(OAuthError::invalid_scope(wider).league(5));
+                    }
+                    grantee.scope = requested_scope;
+                }
+                if !rotate {
+                    let access =
+                        store.issue_access(&grantee, now + lifetime, self.seed.token_format, now);
+                    return Ok(self.success(&access, Some(presented), now, lifetime));
+                }
+                (grantee, true)
+            }
+        };
+        store.evict_expired(now);
+        let access = store.issue_access(&grantee, now + lifetime, self.seed.token_format, now);
+        let refresh_token = refresh.then(|| store.issue_refresh(&grantee));
+        Ok(self.success(&access, refresh_token, now, lifetime))
+    }
+
+    fn success(
+        &self,
+        access_token: &str,
+        refresh_token: Option<String>,
+        now: std::time::SystemTime,
+        lifetime: Duration,
+    ) -> MockResponse {
+        use grantspec_token::ExpiryStyle;
+        let mut token = Map::new();
+        token.insert("access_token".into(), Value::from(access_token));
+        token.insert(
+            "token_type".into(),
+            Value::from(self.seed.token_type.as_str()),
+        );
+        let shape = &self.profile.response;
+        if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
+            token.insert("expires_in".into(), Value::from(lifetime.as_secs()));
+        }
+        if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
+            let epoch = now
+                .duration_since(std::time::SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                + lifetime;
+            token.insert("expires".into(), Value::from(epoch.as_secs()));
+        }
+        if let Some(refresh_token) = refresh_token {
+            token.insert("refresh_token".into(), Value::from(refresh_token));
+        }
+        let body = wrap(Value::Object(token), shape.envelope.as_deref());
+        MockResponse::json(200, "application/json", &body)
+            .with_header("cache-control", "no-store")
+            .with_header("pragma", "no-cache")
+    }
+
+    fn read_params(&self, request: &MockRequest) -> Result<Params, OAuthError> {
+        let repeat_lists = self.profile.token_endpoint.lists == ListStyle::Repeat;
+        if self.profile.token_endpoint.method == HttpMethod::Get {
+            return Params::from_pairs(request.query.clone(), repeat_lists);
+        }
+        let content_type = request.header("content-type").unwrap_or_default();
+        let media_type = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let encoding = match media_type.as_str() {
+            "application/x-www-form-urlencoded" => BodyEncoding::Form,
+            "application/json" => BodyEncoding::Json,
+            _ => {
+                return Err(OAuthError::invalid_request(format!(
+                    "Unsupported content type {content_type:?}; expected {}.",
+                    self.accepts
+                        .iter()
+                        .map(|e| e.content_type())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ))
+                .league(3));
+            }
+        };
+        if !self.accepts.contains(&encoding) {
+            return Err(OAuthError::invalid_request(format!(
+                "Request bodies must be {}.",
+                self.accepts
+                    .iter()
+                    .map(|e| e.content_type())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))
+            .league(3));
+        }
+        match encoding {
+            BodyEncoding::Form => Params::from_pairs(
+                form_urlencoded::parse(&request.body).into_owned().collect(),
+                repeat_lists,
+            ),
+            BodyEncoding::Json => {
+                let json: Value = serde_json::from_slice(&request.body).map_err(|_| {
+                    OAuthError::invalid_request("The request body is not valid JSON.").league(3)
+                })?;
+                let Value::Object(object) = json else {
+                    return Err(
+                        OAuthError::invalid_request("The JSON body must be an object.").league(3),
+                    );
+                };
+                let mut pairs = Vec::new();
+                for (name, value) in object {
+                    match value {
+                        Value::String(s) => pairs.push((name, s)),
+                        Value::Number(n) => pairs.push((name, n.to_string())),
+                        Value::Bool(b) => pairs.push((name, b.to_string())),
+                        Value::Array(items) if LIST_PARAMS.contains(&name.as_str()) => {
+                            for item in items {
+                                let Value::String(s) = item else {
+                                    return Err(OAuthError::invalid_request(format!(
+                                        "`{name}` must be a list of strings."
+                                    ))
+                                    .league(3));
+                                };
+                                pairs.push((name.clone(), s));
+                            }
+                        }
+                        Value::Null => {}
+                        _ => {
+                            return Err(OAuthError::invalid_request(format!(
+                                "`{name}` must be a string."
+                            ))
+                            .league(3));
+                        }
+                    }
+                }
+                Params::from_pairs(pairs, true)
+            }
+        }
+    }
+
+    fn authenticate(
+        &self,
+        request: &MockRequest,
+        params: &mut Params,
+    ) -> Result<(MockClient, AuthUsed), OAuthError> {
+        let basic = match request.header("authorization") {
+            Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => {
+                Some(decode_basic(&value[6..]).ok_or_else(|| {
+                    OAuthError::invalid_client(
+                        "The Authorization header is not valid Basic credentials.",
+                    )
+                    .league(4)
+                })?)
+            }
+            _ => None,
+        };
+        let body_id = params.take_one("client_id");
+        let body_secret = params.take_one("client_secret");
+
+        let (client_id, secret, used) = match (basic, body_id, body_secret) {
+            (Some(_), _, Some(_)) => {
+                return Err(OAuthError::invalid_request(
+                    "The client authenticated with more than one method.",
+                )
+                .league(3));
+            }
+            (Some((id, secret)), body_id, None) => {
+                if body_id.as_ref().is_some_and(|body_id| *body_id != id) {
+                    return Err(OAuthError::invalid_request(
+                        "`client_id` in the body differs from the Basic credentials.",
+                    )
+                    .league(3));
+                }
+                (id, Some(secret), AuthUsed::Basic)
+            }
+            (None, Some(id), Some(secret)) => (id, Some(secret), AuthUsed::Post),
+            (None, Some(id), None) => (id, None, AuthUsed::None),
+            (None, None, _) => {
+                return Err(OAuthError::invalid_client(
+                    "Client authentication failed: no client identified.",
+                )
+                .league(4));
+            }
+        };
+        let accepted = match used {
+            AuthUsed::Basic => self.auth_methods.contains(&ClientAuth::Basic),
+            AuthUsed::Post => self.auth_methods.contains(&ClientAuth::Post),
+            AuthUsed::None => true,
+        };
+        if !accepted {
+            return Err(OAuthError::invalid_client(
+                "Client authentication failed: this authentication method is not accepted.",
+            )
+            .league(4));
+        }
+        let client = self
+            .seed
+            .clients
+            .iter()
+            .find(|client| client.id == client_id)
+            .ok_or_else(|| OAuthError::invalid_client("Client authentication failed.").league(4))?;
+        match (&client.secret, secret) {
+            (Some(expected), Some(given))
+                if constant_time_eq(expected.as_bytes(), given.as_bytes()) => {}
+            (None, _) => {}
+            _ => return Err(OAuthError::invalid_client("Client authentication failed.").league(4)),
+        }
+        Ok((client.clone(), used))
+    }
+
+    fn protected_resource(&self, request: &MockRequest) -> MockResponse {
+        let realm = &self.id;
+        let challenge = |error: Option<&str>| match error {
+            Some(error) => format!("Bearer realm=\"{realm}\", error=\"{error}\""),
+            None => format!("Bearer realm=\"{realm}\""),
+        };
+        let token = request
+            .header("authorization")
+            .filter(|value| value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer "))
+            .map(|value| value[7..].trim());
+        let Some(token) = token else {
+            return MockResponse::json(
+                401,
+                "application/json",
+                &json!({ "error": "unauthorized" }),
+            )
+            .with_header("www-authenticate", challenge(None));
+        };
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        match store.check_access(token, self.clock.now()) {
+            Some(grantee) => MockResponse::json(
+                200,
+                "application/json",
+                &json!({ "ok": true, "client_id": grantee.client_id, "scope": grantee.scope.join(" ") }),
+            ),
+            None => MockResponse::json(
+                401,
+                "application/json",
+                &json!({ "error": "invalid_token" }),
+            )
+            .with_header("www-authenticate", challenge(Some("invalid_token"))),
+        }
+    }
+}
+
+/// Request parameters by name, with list parameters split.
+struct Params(BTreeMap<String, Vec<String>>);
+
+impl Params {
+    fn from_pairs(pairs: Vec<(String, String)>, repeat_lists: bool) -> Result<Self, OAuthError> {
+        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, value) in pairs {
+            if value.is_empty() {
+                continue;
+            }
+            let values = map.entry(name.clone()).or_default();
+            let is_list = LIST_PARAMS.contains(&name.as_str());
+            let may_repeat = is_list && repeat_lists;
+            if !values.is_empty() && !may_repeat {
+                return Err(OAuthError::invalid_request(format!(
+                    "Parameter `{name}` is included more than once."
+                ))
+                .league(3));
+            }
+            if is_list {
+                values.extend(value.split_whitespace().map(str::to_owned));
+            } else {
+                values.push(value);
+            }
+        }
+        Ok(Self(map))
+    }
+
+    fn take_one(&mut self, name: &str) -> Option<String> {
+        self.0.remove(name).and_then(|mut values| values.pop())
+    }
+
+    fn take_list(&mut self, name: &str) -> Vec<String> {
+        self.0.remove(name).unwrap_or_default()
+    }
+}
+
+fn decode_basic(encoded: &str) -> Option<(String, String)> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| -> String {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    Some((unescape(id), unescape(secret)))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn wrap(object: Value, envelope: Option<&str>) -> Value {
+    let Some(pointer) = envelope else {
+        return object;
+    };
+    pointer
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+        .rev()
+        .fold(object, |inner, segment| json!({ segment: inner }))
+}

@@ -1,0 +1,148 @@
+//! Where the specs and snapshots are, which target to run, and the
+//! environment live credentials come from.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use grantspec_spec::template::TargetKind;
+
+/// The workspace this crate was built in; specs and snapshots default to
+/// folders of it.
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest_dir)
+        .to_path_buf()
+}
+
+/// How a suite is set up.
+#[derive(Debug, Clone)]
+pub struct SuiteConfig {
+    /// Folder of spec files.
+    pub specs_dir: PathBuf,
+    /// Folder of snapshots (one sub-folder per provider).
+    pub snapshots_dir: PathBuf,
+    /// Mock or live.
+    pub target: TargetKind,
+    /// Environment variables visible to `${env:…}` and `${secret:…}`.
+    pub env: Env,
+}
+
+impl SuiteConfig {
+    /// Configuration from the process environment:
+    /// `GRANTSPEC_SPECS`, `GRANTSPEC_SNAPSHOTS`, `GRANTSPEC_TARGET`
+    /// (`mock` or `live`), and a `.env` file in the working directory or the
+    /// workspace root.
+    pub fn from_env() -> Result<Self, String> {
+        let root = workspace_root();
+        let env = Env::from_process_and_dotenv(&[Path::new(".env"), &root.join(".env")]);
+        let target = match env.get("GRANTSPEC_TARGET").as_deref() {
+            None | Some("" | "mock") => TargetKind::Mock,
+            Some("live") => TargetKind::Live,
+            Some(other) => {
+                return Err(format!(
+                    "GRANTSPEC_TARGET is {other:?}; expected `mock` (the default) or `live`"
+                ));
+            }
+        };
+        Ok(Self {
+            specs_dir: env
+                .get("GRANTSPEC_SPECS")
+                .map_or_else(|| root.join("specs"), PathBuf::from),
+            snapshots_dir: env
+                .get("GRANTSPEC_SNAPSHOTS")
+                .map_or_else(|| root.join("snapshots"), PathBuf::from),
+            target,
+            env,
+        })
+    }
+}
+
+/// Environment variables: the process's, over those of a `.env` file.
+#[derive(Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.vars.keys().collect();
+        names.sort();
+        f.debug_struct("Env").field("names", &names).finish()
+    }
+}
+
+impl Env {
+    /// The process environment, over the first `.env` file of `dotenv_paths`
+    /// that exists.
+    pub fn from_process_and_dotenv(dotenv_paths: &[&Path]) -> Self {
+        let mut vars = HashMap::new();
+        if let Some(text) = dotenv_paths
+            .iter()
+            .find_map(|path| std::fs::read_to_string(path).ok())
+        {
+            vars.extend(parse_dotenv(&text));
+        }
+        vars.extend(std::env::vars());
+        Self { vars }
+    }
+
+    /// An environment with exactly these variables.
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// A variable's value; empty values count as unset.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.vars.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+}
+
+/// Parses `NAME=value` lines; `#` comments, `export ` prefixes and matching
+/// quotes are handled.
+fn parse_dotenv(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| {
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            let (name, value) = line.split_once('=')?;
+            let value = value.trim();
+            let unquoted = ['"', '\'']
+                .iter()
+                .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+                .unwrap_or(value);
+            Some((name.trim().to_owned(), unquoted.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_lines() {
+        let parsed = parse_dotenv("# c\nexport A=1\nB = \"two words\"\nC='x=y'\nnot a pair\n");
+        assert_eq!(
+            parsed,
+            vec![
+                ("A".into(), "1".into()),
+                ("B".into(), "two words".into()),
+                ("C".into(), "x=y".into())
+            ]
+        );
+    }
+}

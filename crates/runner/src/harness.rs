@@ -1,0 +1,86 @@
+//! The libtest-mimic harness: one trial per case, named `<provider>::<case>`.
+//!
+//! Trials follow the libtest conventions (`--list`, filters, `--exact`,
+//! `--ignored`, `--include-ignored`, `--test-threads`), so `cargo test` and
+//! `cargo nextest run` drive them like any other test.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
+use crate::{Suite, SuiteConfig, Verdict, check_snapshot};
+
+/// Runs every case of the configured spec folder as a trial.
+pub fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let config = match SuiteConfig::from_env() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the tokio runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let suite = match runtime.block_on(Suite::start(config)) {
+        Ok(suite) => Arc::new(suite),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let trials = trials(&suite, runtime.handle());
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(suite);
+    conclusion.exit_code()
+}
+
+/// The trials of a suite: one per case, plus one failing trial per spec file
+/// that did not load, so a broken spec can never pass silently.
+pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial> {
+    let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for error in suite.load_errors() {
+        let stem = error.file.file_stem().map_or_else(
+            || error.file.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        by_file.entry(stem).or_default().push(error.to_string());
+    }
+    let mut trials: Vec<Trial> = by_file
+        .into_iter()
+        .map(|(stem, errors)| {
+            let message = errors.join("\n\n");
+            Trial::test(format!("{stem}::spec"), move || Err(Failed::from(message)))
+        })
+        .collect();
+
+    for id in suite.cases() {
+        let suite = Arc::clone(suite);
+        let handle = handle.clone();
+        trials.push(Trial::ignorable_test(suite.case_name(id), move || {
+            let report = handle.block_on(suite.run(id));
+            let snapshot = (report.snapshot && !matches!(report.run.verdict, Verdict::Skipped(_)))
+                .then(|| {
+                    check_snapshot(&suite.config().snapshots_dir, &suite.spec_path(id), &report)
+                })
+                .and_then(|check| check.failure(&report.name));
+            match (&report.run.verdict, report.failure(), snapshot) {
+                (Verdict::Skipped(reason), _, _) => Ok(Completion::ignored_with(reason)),
+                (_, Some(failure), Some(snapshot)) => Err(format!("{failure}\n{snapshot}").into()),
+                (_, Some(failure), None) | (_, None, Some(failure)) => Err(failure.into()),
+                (_, None, None) => Ok(Completion::Completed),
+            }
+        }));
+    }
+    trials
+}

@@ -1,0 +1,230 @@
+//! Runs grantspec cases against the embedded mock or the live provider.
+//!
+//! A [`Suite`] loads every spec of a folder, starts one mock server for all of
+//! them (mock target) and one pooled HTTP client, and runs cases on request.
+//! The `specs` test target turns each case into a libtest-mimic trial named
+//! `<provider>::<case>`, so `cargo test` and `cargo nextest run` run specs as
+//! ordinary tests; `cargo xtask report` runs the same cases for a summary.
+//!
+//! This is the only crate that knows libtest-mimic, insta and similar.
+
+mod config;
+mod exec;
+pub mod harness;
+pub mod render;
+mod snapshot;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use grantspec_mock::MockServer;
+use grantspec_spec::template::{Resolver, TargetKind};
+use grantspec_spec::{LoadedSpec, SpecError, load_dir};
+use grantspec_token::{ManualClock, ProviderProfile, Transport, TransportConfig};
+use url::Url;
+
+pub use config::{Env, SuiteConfig, workspace_root};
+pub use exec::{CaseRun, Exchange, PathMismatch, Verdict, check};
+pub use snapshot::{SnapshotCheck, check_snapshot};
+
+/// Why a suite could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    /// The mock server could not bind.
+    #[error("cannot start the mock server: {0}")]
+    Mock(#[source] std::io::Error),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Transport(#[from] grantspec_token::TransportError),
+}
+
+/// One case of a loaded spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseId {
+    /// Index of the spec.
+    pub spec: usize,
+    /// Index of the case in the spec.
+    pub case: usize,
+}
+
+/// The outcome of one case, ready to show or snapshot.
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    /// `<provider>::<case>`.
+    pub name: String,
+    /// Provider id.
+    pub provider: String,
+    /// Case name.
+    pub case: String,
+    /// The run.
+    pub run: CaseRun,
+    /// Whether the case keeps a snapshot.
+    pub snapshot: bool,
+}
+
+impl CaseReport {
+    /// The failure message, if the case failed.
+    pub fn failure(&self) -> Option<String> {
+        (self.run.verdict == Verdict::Failed)
+            .then(|| render::failure_message(&self.name, &self.run))
+    }
+}
+
+struct LoadedProvider {
+    loaded: LoadedSpec,
+    profile: ProviderProfile,
+    base_url: Option<Url>,
+    base_url_problem: Option<String>,
+}
+
+/// Loaded specs, a target, and what is needed to run their cases.
+pub struct Suite {
+    config: SuiteConfig,
+    providers: Vec<LoadedProvider>,
+    load_errors: Vec<SpecError>,
+    transport: Transport,
+    mock: Option<MockServer>,
+    clock: ManualClock,
+}
+
+impl Suite {
+    /// Loads the specs of `config.specs_dir` and, for the mock target, starts
+    /// the mock server. Must be called inside a tokio runtime.
+    pub async fn start(config: SuiteConfig) -> Result<Self, SuiteError> {
+        let (specs, load_errors) = load_dir(&config.specs_dir);
+        let clock = ManualClock::default();
+        let mock = match config.target {
+            TargetKind::Mock => Some(
+                MockServer::start(specs.iter().map(|s| &s.spec), Arc::new(clock.clone()), 0)
+                    .await
+                    .map_err(SuiteError::Mock)?,
+            ),
+            TargetKind::Live => None,
+        };
+        let transport = Transport::new(TransportConfig::default())?;
+        let providers = specs
+            .into_iter()
+            .map(|loaded| {
+                let profile = loaded.spec.profile();
+                let (base_url, base_url_problem) = match (&mock, &loaded.spec.live) {
+                    (Some(mock), _) => (Some(mock.base_url(&loaded.spec.provider.id)), None),
+                    (None, None) => (None, Some("the spec has no `live` section".to_owned())),
+                    (None, Some(live)) => {
+                        let env = |name: &str| config.env.get(name);
+                        let resolver = Resolver::new(&loaded.spec, TargetKind::Live, &env);
+                        match resolver.resolve(&live.base_url, &Default::default()) {
+                            Ok(text) => match Url::parse(text.expose()) {
+                                Ok(url) => (Some(url), None),
+                                Err(e) => (None, Some(format!("live base_url is not a URL: {e}"))),
+                            },
+                            Err(e) => (None, Some(format!("live base_url: {e}"))),
+                        }
+                    }
+                };
+                LoadedProvider {
+                    loaded,
+                    profile,
+                    base_url,
+                    base_url_problem,
+                }
+            })
+            .collect();
+        Ok(Self {
+            config,
+            providers,
+            load_errors,
+            transport,
+            mock,
+            clock,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SuiteConfig {
+        &self.config
+    }
+
+    /// Problems of spec files that did not load.
+    pub fn load_errors(&self) -> &[SpecError] {
+        &self.load_errors
+    }
+
+    /// The loaded specs.
+    pub fn specs(&self) -> impl Iterator<Item = &LoadedSpec> {
+        self.providers.iter().map(|p| &p.loaded)
+    }
+
+    /// The mock server, for the mock target.
+    pub fn mock(&self) -> Option<&MockServer> {
+        self.mock.as_ref()
+    }
+
+    /// The mock's clock.
+    pub fn clock(&self) -> &ManualClock {
+        &self.clock
+    }
+
+    /// Every case, in spec order.
+    pub fn cases(&self) -> Vec<CaseId> {
+        self.providers
+            .iter()
+            .enumerate()
+            .flat_map(|(spec, provider)| {
+                (0..provider.loaded.spec.cases.len()).map(move |case| CaseId { spec, case })
+            })
+            .collect()
+    }
+
+    /// `<provider>::<case>`.
+    pub fn case_name(&self, id: CaseId) -> String {
+        let spec = &self.providers[id.spec].loaded.spec;
+        format!("{}::{}", spec.provider.id, spec.cases[id.case].name)
+    }
+
+    /// The spec file a case comes from.
+    pub fn spec_path(&self, id: CaseId) -> PathBuf {
+        self.providers[id.spec].loaded.path.clone()
+    }
+
+    /// Runs one case.
+    pub async fn run(&self, id: CaseId) -> CaseReport {
+        let provider = &self.providers[id.spec];
+        let spec = &provider.loaded.spec;
+        let case = &spec.cases[id.case];
+        let live = self.config.target == TargetKind::Live;
+        let skipped = |reason: String| CaseRun {
+            verdict: Verdict::Skipped(reason),
+            exchanges: Vec::new(),
+            error: None,
+            secrets: Vec::new(),
+        };
+        let run = if !case.runs_on(live) {
+            skipped(format!(
+                "tagged {}",
+                if live { "mock-only" } else { "live-only" }
+            ))
+        } else {
+            match (&provider.base_url, &provider.base_url_problem) {
+                (Some(base_url), _) => {
+                    let cx = exec::CaseContext {
+                        spec,
+                        profile: &provider.profile,
+                        base_url,
+                        target: self.config.target,
+                        env: &self.config.env,
+                        transport: &self.transport,
+                    };
+                    exec::run_case(&cx, case).await
+                }
+                (None, problem) => skipped(problem.clone().unwrap_or_default()),
+            }
+        };
+        CaseReport {
+            name: self.case_name(id),
+            provider: spec.provider.id.clone(),
+            case: case.name.clone(),
+            run,
+            snapshot: case.snapshot,
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Turning runs into text people read: redacted snapshots and failure
+//! messages with JSON paths and unified diffs. Nothing here shows a secret.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+use grantspec_token::{ExposeSecret, HttpResponse, SecretString, TOKEN_MEMBERS};
+use serde_json::Value;
+
+use crate::exec::CaseRun;
+
+/// Members holding absolute times, replaced by `[timestamp]`.
+const TIMESTAMP_MEMBERS: &[&str] = &["expires", "expires_at", "iat", "exp", "nbf", "auth_time"];
+
+/// Response headers kept in snapshots; the rest vary between runs or servers.
+const SNAPSHOT_HEADERS: &[&str] = &[
+    "content-type",
+    "cache-control",
+    "pragma",
+    "www-authenticate",
+    "allow",
+];
+
+/// Replaces every occurrence of a secret in `text` by `[secret]`.
+pub fn scrub(text: &str, secrets: &[SecretString]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets {
+        let value = secret.expose_secret();
+        if value.len() >= 4 {
+            out = out.replace(value, "[secret]");
+        }
+    }
+    out
+}
+
+/// A placeholder that keeps a token's shape: opaque, or a JWT with its header
+/// and claim names (never the values).
+pub fn token_placeholder(token: &str) -> String {
+    let decode = |segment: &str| -> Option<serde_json::Map<String, Value>> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(segment.trim_end_matches('='))
+            .ok()?;
+        match serde_json::from_slice(&bytes).ok()? {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() == 3 {
+        if let (Some(header), Some(claims)) = (decode(parts[0]), decode(parts[1])) {
+            let mut header_fields: Vec<String> = header
+                .iter()
+                .map(|(name, value)| match (name.as_str(), value) {
+                    ("alg" | "typ", Value::String(v)) => format!("{name}={v}"),
+                    _ => name.clone(),
+                })
+                .collect();
+            header_fields.sort();
+            let mut claim_names: Vec<&String> = claims.keys().collect();
+            claim_names.sort();
+            let claim_names: Vec<&str> = claim_names.iter().map(|s| s.as_str()).collect();
+            return format!(
+                "[jwt {}; claims {}]",
+                header_fields.join(" "),
+                claim_names.join(" ")
+            );
+        }
+    }
+    "[opaque token]".to_owned()
+}
+
+/// The JSON with tokens, timestamps and secrets replaced and keys sorted.
+pub fn redact_json(value: &Value, secrets: &[SecretString]) -> Value {
+    match value {
+        Value::Object(map) => {
+            let sorted: BTreeMap<&String, Value> = map
+                .iter()
+                .map(|(key, member)| {
+                    let redacted = match member {
+                        Value::String(token) if TOKEN_MEMBERS.contains(&key.as_str()) => {
+                            Value::from(token_placeholder(token))
+                        }
+                        Value::Number(_) | Value::String(_)
+                            if TIMESTAMP_MEMBERS.contains(&key.as_str()) =>
+                        {
+                            Value::from("[timestamp]")
+                        }
+                        other => redact_json(other, secrets),
+                    };
+                    (key, redacted)
+                })
+                .collect();
+            Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| redact_json(item, secrets))
+                .collect(),
+        ),
+        Value::String(text) => Value::from(scrub(text, secrets)),
+        other => other.clone(),
+    }
+}
+
+/// A response body as shown: redacted pretty JSON, or scrubbed text.
+pub fn redacted_body(response: &HttpResponse, secrets: &[SecretString]) -> String {
+    match response.json() {
+        Some(json) => pretty(&redact_json(&json, secrets)),
+        None => scrub(&response.redacted_body(), secrets),
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// The snapshot of a run: for every exchange, the request line, status, the
+/// stable headers and the redacted body. Identical across runs, and between
+/// mock and live where the provider behaves the same.
+pub fn snapshot_text(run: &CaseRun) -> String {
+    let mut out = String::new();
+    for exchange in &run.exchanges {
+        let _ = writeln!(out, "# {}", exchange.label);
+        let _ = writeln!(out, "{} {}", exchange.request.method, exchange.endpoint);
+        match (&exchange.response, &exchange.transport_error) {
+            (Some(response), _) => {
+                let _ = writeln!(out, "status: {}", response.status);
+                let mut headers: Vec<(&str, &str)> = response
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| SNAPSHOT_HEADERS.contains(&name.as_str()))
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                headers.sort();
+                for (name, value) in headers {
+                    let _ = writeln!(out, "{name}: {}", scrub(value, &run.secrets));
+                }
+                let _ = writeln!(out, "\n{}\n", redacted_body(response, &run.secrets));
+            }
+            (None, Some(error)) => {
+                let _ = writeln!(out, "error: {}\n", scrub(error, &run.secrets));
+            }
+            (None, None) => {}
+        }
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
+/// A failure message: what was sent, each mismatch by path, and a unified
+/// diff of the expected against the actual (redacted) response.
+pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
+    let mut out = format!("case {case_name} failed");
+    if let Some(error) = &run.error {
+        let _ = write!(out, ": {}", scrub(error, &run.secrets));
+    }
+    let Some(exchange) = run.exchanges.last() else {
+        return out;
+    };
+    let _ = writeln!(out, " at {}\n", exchange.label);
+    let _ = writeln!(out, "request (redacted):");
+    for line in scrub(&exchange.request.redacted(), &run.secrets).lines() {
+        let _ = writeln!(out, "{}", format!("  {line}").trim_end());
+    }
+    if let Some(error) = &exchange.transport_error {
+        let _ = writeln!(out, "\nerror: {}", scrub(error, &run.secrets));
+        return out;
+    }
+    if !exchange.mismatches.is_empty() {
+        let _ = writeln!(out, "\nmismatches:");
+        for m in &exchange.mismatches {
+            let _ = writeln!(
+                out,
+                "  {}: expected {}, got {}",
+                m.path,
+                scrub(&m.mismatch.expected, &run.secrets),
+                scrub(&m.mismatch.actual, &run.secrets)
+            );
+        }
+    }
+    if let Some(response) = &exchange.response {
+        let actual = document(response.status, response.json(), &run.secrets, &[]);
+        let expected = document(
+            exchange
+                .mismatches
+                .iter()
+                .find(|m| m.path == "status")
+                .and_then(|m| m.mismatch.expected.parse().ok())
+                .unwrap_or(response.status),
+            response.json(),
+            &run.secrets,
+            &exchange.mismatches,
+        );
+        let _ = writeln!(out, "\nresponse (redacted), expected vs actual:");
+        out.push_str(&unified_diff(&expected, &actual, "expected", "actual"));
+        if response.json().is_none() {
+            let _ = writeln!(
+                out,
+                "\nbody: {}",
+                scrub(&response.redacted_body(), &run.secrets)
+            );
+        }
+    }
+    out
+}
+
+/// The response as a document to diff: `status: N` and the redacted body,
+/// with expected literal values written in at mismatching paths.
+fn document(
+    status: u16,
+    body: Option<Value>,
+    secrets: &[SecretString],
+    overrides: &[crate::exec::PathMismatch],
+) -> String {
+    let mut body = body
+        .map(|b| redact_json(&b, secrets))
+        .unwrap_or(Value::Null);
+    for m in overrides {
+        if !m.path.starts_with('/') {
+            continue;
+        }
+        let shown = match &m.expected_value {
+            Some(value) => value.clone(),
+            None => Value::from(format!("<{}>", m.mismatch.expected)),
+        };
+        set_pointer(&mut body, &m.path, shown);
+    }
+    format!("status: {status}\n{}\n", pretty(&body))
+}
+
+fn set_pointer(root: &mut Value, pointer: &str, value: Value) {
+    if let Some(slot) = root.pointer_mut(pointer) {
+        *slot = value;
+        return;
+    }
+    let Some((parent, member)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let parent = if parent.is_empty() {
+        Some(&mut *root)
+    } else {
+        root.pointer_mut(parent)
+    };
+    if let Some(Value::Object(map)) = parent {
+        map.insert(member.replace("~1", "/").replace("~0", "~"), value);
+    }
+}
+
+/// A unified diff of two texts, with three lines of context.
+pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn jwt_placeholder_keeps_header_and_claim_names_only() {
+        let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let token = format!(
+            "{}.{}.sig",
+            b64(json!({"alg":"RS256","typ":"JWT","kid":"k1"})),
+            b64(json!({"sub":"admin","exp":1}))
+        );
+        assert_eq!(
+            token_placeholder(&token),
+            "[jwt alg=RS256 kid typ=JWT; claims exp sub]"
+        );
+        assert_eq!(token_placeholder("abc.def"), "[opaque token]");
+    }
+
+    #[test]
+    fn redaction_hides_tokens_timestamps_and_secrets() {
+        let secrets = vec![SecretString::from("canary-7f3a")];
+        let redacted = redact_json(
+            &json!({"data": {"access_token": "x", "expires": 17, "note": "has canary-7f3a inside"}}),
+            &secrets,
+        );
+        assert_eq!(
+            redacted,
+            json!({"data": {"access_token": "[opaque token]", "expires": "[timestamp]", "note": "has [secret] inside"}})
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! Snapshots: one insta `.snap` file per case under `snapshots/<provider>/`.
+//!
+//! insta stores them (and, outside CI, writes new and changed ones as pending
+//! `.snap.new` files for review); the comparison and the diff shown on
+//! failure are ours, so they are redacted like everything else.
+
+use std::path::{Path, PathBuf};
+
+use crate::CaseReport;
+use crate::render::{snapshot_text, unified_diff};
+
+/// How a case's snapshot compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotCheck {
+    /// Identical to the stored snapshot.
+    Matched,
+    /// No snapshot was stored yet.
+    New {
+        /// The pending file written for review, if one was (never in CI).
+        pending: Option<PathBuf>,
+    },
+    /// The stored snapshot differs.
+    Changed {
+        /// Unified diff of stored against actual.
+        diff: String,
+        /// The pending file written for review, if one was (never in CI).
+        pending: Option<PathBuf>,
+    },
+}
+
+impl SnapshotCheck {
+    /// A message for a case whose snapshot did not match, or `None`.
+    pub fn failure(&self, case_name: &str) -> Option<String> {
+        let pending_note = |pending: &Option<PathBuf>| match pending {
+            Some(path) => format!(
+                "pending snapshot written to {}; review it with `cargo xtask review` and accept it with `cargo xtask accept`",
+                path.display()
+            ),
+            None => "no pending snapshot was written (CI is set, or INSTA_UPDATE=no)".to_owned(),
+        };
+        match self {
+            Self::Matched => None,
+            Self::New { pending } => Some(format!(
+                "case {case_name} has no stored snapshot; {}",
+                pending_note(pending)
+            )),
+            Self::Changed { diff, pending } => Some(format!(
+                "case {case_name}: the response differs from its snapshot (redacted):\n{diff}\n{}",
+                pending_note(pending)
+            )),
+        }
+    }
+}
+
+/// The file a case's snapshot lives in.
+pub fn snapshot_file(snapshots_dir: &Path, provider: &str, case: &str) -> PathBuf {
+    snapshots_dir
+        .join(provider)
+        .join(format!("{}.snap", file_safe(case)))
+}
+
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Compares a case's redacted snapshot with the stored one and lets insta
+/// record a pending snapshot when it differs.
+pub fn check_snapshot(
+    snapshots_dir: &Path,
+    spec_path: &Path,
+    report: &CaseReport,
+) -> SnapshotCheck {
+    let actual = snapshot_text(&report.run);
+    let file = snapshot_file(snapshots_dir, &report.provider, &report.case);
+    let stored = std::fs::read_to_string(&file)
+        .ok()
+        .map(|text| snapshot_body(&text));
+    if stored.as_deref().map(str::trim_end) == Some(actual.trim_end()) {
+        return SnapshotCheck::Matched;
+    }
+
+    let pending = file.with_extension("snap.new");
+    let _ = std::fs::remove_file(&pending);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(file.parent().unwrap_or(snapshots_dir));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_input_file(spec_path);
+    settings.set_description(report.name.clone());
+    let name = file_safe(&report.case);
+    settings.bind(|| insta::assert_snapshot!(name.as_str(), actual));
+    let pending = pending.exists().then_some(pending);
+
+    match stored {
+        None => SnapshotCheck::New { pending },
+        Some(stored) => SnapshotCheck::Changed {
+            diff: unified_diff(&stored, &actual, "snapshot", "actual"),
+            pending,
+        },
+    }
+}
+
+/// The content of a `.snap` file, without insta's metadata header.
+pub fn snapshot_body(text: &str) -> String {
+    let body = text
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(text, |(_, body)| body);
+    body.to_owned()
+}

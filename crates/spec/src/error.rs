@@ -1,0 +1,174 @@
+//! Spec errors that say where, what, and how to fix it.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A problem in a spec file, located at a line and column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SpecError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line, 0 when the problem concerns the whole file.
+    pub line: usize,
+    /// 1-based column, 0 when the problem concerns the whole file.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// The offending source line, when there is one.
+    pub source_line: Option<String>,
+    /// How to fix it, when that can be guessed.
+    pub help: Option<String>,
+}
+
+impl SpecError {
+    /// An error about a whole file.
+    pub fn file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            source_line: None,
+            help: None,
+        }
+    }
+
+    /// An error at `line`:`column` of `source`.
+    pub fn at(
+        file: impl Into<PathBuf>,
+        source: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        let source_line = line
+            .checked_sub(1)
+            .and_then(|index| source.lines().nth(index))
+            .map(str::to_owned);
+        Self {
+            file: file.into(),
+            line,
+            column,
+            message: message.into(),
+            source_line,
+            help: None,
+        }
+    }
+
+    /// Adds a hint.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "error: {}", self.message)?;
+        if self.line == 0 {
+            write!(f, "  --> {}", self.file.display())?;
+        } else {
+            write!(
+                f,
+                "  --> {}:{}:{}",
+                self.file.display(),
+                self.line,
+                self.column
+            )?;
+        }
+        if let Some(source_line) = &self.source_line {
+            let number = self.line.to_string();
+            let pad = " ".repeat(number.len());
+            let caret_pad = " ".repeat(self.column.saturating_sub(1));
+            write!(
+                f,
+                "\n{pad} |\n{number} | {source_line}\n{pad} | {caret_pad}^"
+            )?;
+        }
+        if let Some(help) = &self.help {
+            let pad = if self.source_line.is_some() {
+                " ".repeat(self.line.to_string().len())
+            } else {
+                " ".to_owned()
+            };
+            write!(f, "\n{pad} = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found in one or more spec files.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("\n\n")?;
+            }
+            write!(f, "{error}")?;
+        }
+        let count = self.0.len();
+        write!(f, "\n\n{count} error{}", if count == 1 { "" } else { "s" })
+    }
+}
+
+/// The candidate closest to `word`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(word, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(did_you_mean("scopes", ["scope", "audience"]), Some("scope"));
+        assert_eq!(
+            did_you_mean("client_secert", ["client_secret", "client_id"]),
+            Some("client_secret")
+        );
+        assert_eq!(did_you_mean("zzz", ["scope", "audience"]), None);
+    }
+
+    #[test]
+    fn renders_location_source_and_caret() {
+        let error = SpecError::at(
+            "specs/x.yaml",
+            "a: 1\n  bad: 2\n",
+            2,
+            3,
+            "unknown field `bad`",
+        )
+        .with_help("did you mean `bar`?");
+        assert_eq!(
+            error.to_string(),
+            "error: unknown field `bad`\n  --> specs/x.yaml:2:3\n  |\n2 |   bad: 2\n  |   ^\n  = help: did you mean `bar`?"
+        );
+    }
+}

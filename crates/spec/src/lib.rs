@@ -1,0 +1,20 @@
+//! The grantspec spec format: one YAML file per provider.
+//!
+//! A spec says how a provider's token endpoint behaves (its
+//! [`grantspec_token::ProviderProfile`]), what the embedded mock is seeded
+//! with, how to reach the live provider, and the cases to run. This crate
+//! reads spec files and never touches the network.
+//!
+//! Every problem is reported with its file, line and column, the source line,
+//! and a suggestion where one fits; see [`SpecError`].
+
+mod error;
+mod load;
+pub mod matcher;
+mod model;
+pub mod template;
+
+pub use error::{SpecError, SpecErrors, did_you_mean};
+pub use load::{LoadedSpec, MAX_SPEC_BYTES, load_dir, load_file, load_str, spec_files};
+pub use matcher::{Matcher, Mismatch};
+pub use model::*;

@@ -1,0 +1,244 @@
+//! `${…}` interpolation in parameter values and live settings.
+//!
+//! - `${name}`: a variable from `vars`, with the value for the current target;
+//! - `${env:NAME}`: an environment variable;
+//! - `${secret:NAME}`: an environment variable that is a secret;
+//! - `${step.member}`: a member of an earlier step's response body
+//!   (`${login.refresh_token}`; dots descend into objects).
+//!
+//! A value is a secret when any part of it is: a `${secret:…}`, a variable
+//! whose value is one, or a captured token.
+
+use std::collections::HashMap;
+
+use grantspec_token::{TOKEN_MEMBERS, Text};
+use serde_json::Value;
+
+use crate::model::{Spec, Var};
+
+/// One piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Literal text.
+    Literal(String),
+    /// `${name}`.
+    Var(String),
+    /// `${env:NAME}`.
+    Env(String),
+    /// `${secret:NAME}`.
+    Secret(String),
+    /// `${step.member.member}`.
+    Capture {
+        /// The step id.
+        step: String,
+        /// The member path.
+        path: Vec<String>,
+    },
+}
+
+/// Splits a template into pieces, or says what is wrong with it.
+pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        if start > 0 {
+            pieces.push(Piece::Literal(rest[..start].to_owned()));
+        }
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err(format!("unclosed `${{` in {template:?}"));
+        };
+        let inner = after[..end].trim();
+        let valid_name = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        let piece = if let Some(name) = inner.strip_prefix("env:") {
+            Piece::Env(name.to_owned())
+        } else if let Some(name) = inner.strip_prefix("secret:") {
+            Piece::Secret(name.to_owned())
+        } else if let Some((step, path)) = inner.split_once('.') {
+            Piece::Capture {
+                step: step.to_owned(),
+                path: path.split('.').map(str::to_owned).collect(),
+            }
+        } else {
+            Piece::Var(inner.to_owned())
+        };
+        let names_ok = match &piece {
+            Piece::Env(n) | Piece::Secret(n) | Piece::Var(n) => valid_name(n),
+            Piece::Capture { step, path } => valid_name(step) && path.iter().all(|p| valid_name(p)),
+            Piece::Literal(_) => true,
+        };
+        if !names_ok {
+            return Err(format!(
+                "`${{{inner}}}` is not a valid reference: expected ${{name}}, ${{env:NAME}}, ${{secret:NAME}} or ${{step.member}}"
+            ));
+        }
+        pieces.push(piece);
+        rest = &after[end + 1..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Literal(rest.to_owned()));
+    }
+    Ok(pieces)
+}
+
+/// Which target values are resolved for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TargetKind {
+    /// The embedded emulator.
+    Mock,
+    /// The live provider.
+    Live,
+}
+
+/// Why a template could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unresolved {
+    /// An environment variable the live target needs is not set.
+    #[error("environment variable {0} is not set")]
+    MissingEnv(String),
+    /// A `${name}` that `vars` does not define.
+    #[error("variable `{0}` is not defined in `vars`")]
+    UnknownVar(String),
+    /// A capture from a step that has not run or has no such member.
+    #[error("`${{{step}.{path}}}`: {reason}")]
+    Capture {
+        /// The step id.
+        step: String,
+        /// The dotted path.
+        path: String,
+        /// What is missing.
+        reason: String,
+    },
+    /// The template itself is malformed.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// Resolves templates for one target.
+pub struct Resolver<'a> {
+    spec: &'a Spec,
+    target: TargetKind,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver reading the environment through `env`.
+    pub fn new(
+        spec: &'a Spec,
+        target: TargetKind,
+        env: &'a dyn Fn(&str) -> Option<String>,
+    ) -> Self {
+        Self { spec, target, env }
+    }
+
+    /// Resolves `template`, with `captures` holding earlier steps' bodies.
+    pub fn resolve(
+        &self,
+        template: &str,
+        captures: &HashMap<String, Value>,
+    ) -> Result<Text, Unresolved> {
+        self.resolve_depth(template, captures, 0)
+    }
+
+    fn resolve_depth(
+        &self,
+        template: &str,
+        captures: &HashMap<String, Value>,
+        depth: u8,
+    ) -> Result<Text, Unresolved> {
+        if depth > 8 {
+            return Err(Unresolved::Malformed(format!(
+                "variables nest more than 8 deep while resolving {template:?}"
+            )));
+        }
+        let mut out = String::new();
+        let mut secret = false;
+        for piece in parse(template).map_err(Unresolved::Malformed)? {
+            match piece {
+                Piece::Literal(text) => out.push_str(&text),
+                Piece::Env(name) => {
+                    out.push_str(&(self.env)(&name).ok_or(Unresolved::MissingEnv(name))?);
+                }
+                Piece::Secret(name) => {
+                    out.push_str(&(self.env)(&name).ok_or(Unresolved::MissingEnv(name))?);
+                    secret = true;
+                }
+                Piece::Var(name) => {
+                    let var = self
+                        .spec
+                        .vars
+                        .get(&name)
+                        .ok_or_else(|| Unresolved::UnknownVar(name.clone()))?;
+                    let raw = match (var, self.target) {
+                        (Var::Same(value), _) => value,
+                        (Var::PerTarget { mock, .. }, TargetKind::Mock) => mock,
+                        (Var::PerTarget { live, .. }, TargetKind::Live) => live,
+                    };
+                    let value = self.resolve_depth(raw, captures, depth + 1)?;
+                    secret |= value.is_secret();
+                    out.push_str(value.expose());
+                }
+                Piece::Capture { step, path } => {
+                    let unresolved = |reason: &str| Unresolved::Capture {
+                        step: step.clone(),
+                        path: path.join("."),
+                        reason: reason.to_owned(),
+                    };
+                    let body = captures
+                        .get(&step)
+                        .ok_or_else(|| unresolved("that step has not run in this case"))?;
+                    let value = path
+                        .iter()
+                        .try_fold(body, |value, member| value.get(member))
+                        .ok_or_else(|| unresolved("the step's response has no such member"))?;
+                    match value {
+                        Value::String(s) => out.push_str(s),
+                        other => out.push_str(&other.to_string()),
+                    }
+                    secret |= path
+                        .last()
+                        .is_some_and(|member| TOKEN_MEMBERS.contains(&member.as_str()));
+                }
+            }
+        }
+        Ok(if secret {
+            Text::secret(out)
+        } else {
+            Text::Plain(out)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_reference_kind() {
+        assert_eq!(
+            parse("a${x}b${env:E}${secret:S}${login.refresh_token}"),
+            Ok(vec![
+                Piece::Literal("a".into()),
+                Piece::Var("x".into()),
+                Piece::Literal("b".into()),
+                Piece::Env("E".into()),
+                Piece::Secret("S".into()),
+                Piece::Capture {
+                    step: "login".into(),
+                    path: vec!["refresh_token".into()]
+                },
+            ])
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_references() {
+        assert!(parse("${unclosed").is_err());
+        assert!(parse("${}").is_err());
+        assert!(parse("${a b}").is_err());
+    }
+}

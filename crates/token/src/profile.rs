@@ -1,0 +1,209 @@
+//! How one provider's token endpoint differs from RFC 6749.
+//!
+//! A [`ProviderProfile`] is pure data: it is read from a spec (the `spec` crate
+//! deserializes these very types) and consulted by request building
+//! ([`crate::build_request`]), response parsing ([`crate::parse_response`]) and
+//! the mock server. Every default is the RFC 6749 behaviour, so an empty
+//! profile describes a conformant provider.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything that must be known to talk to one provider's token endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderProfile {
+    /// Where the endpoint is and how requests to it are shaped.
+    pub token_endpoint: TokenEndpoint,
+    /// How a successful response is shaped.
+    #[serde(default)]
+    pub response: ResponseShape,
+    /// How errors are reported.
+    #[serde(default)]
+    pub errors: ErrorFormat,
+}
+
+/// Location of the token endpoint and the shape of requests sent to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEndpoint {
+    /// Path of the endpoint, joined to the base URL of the target (mock or live).
+    pub path: String,
+    /// HTTP method; RFC 6749 §3.2 requires POST.
+    #[serde(default)]
+    pub method: HttpMethod,
+    /// Encoding of the request body; RFC 6749 requires a form.
+    #[serde(default)]
+    pub body: BodyEncoding,
+    /// How the client authenticates; RFC 6749 §2.3.1 prefers HTTP Basic.
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    /// Parameter names the provider uses instead of RFC 6749's, keyed by the
+    /// RFC name (Shopware: `scope: scopes`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rename: BTreeMap<String, String>,
+    /// How a list-valued parameter (`scope`, `audience`, `resource`) is sent.
+    #[serde(default)]
+    pub lists: ListStyle,
+}
+
+impl Default for TokenEndpoint {
+    fn default() -> Self {
+        Self {
+            path: "/token".to_owned(),
+            method: HttpMethod::default(),
+            body: BodyEncoding::default(),
+            client_auth: ClientAuth::default(),
+            rename: BTreeMap::new(),
+            lists: ListStyle::default(),
+        }
+    }
+}
+
+impl TokenEndpoint {
+    /// The wire name of an RFC 6749 parameter for this provider.
+    pub fn wire_name<'a>(&'a self, rfc_name: &'a str) -> &'a str {
+        self.rename.get(rfc_name).map_or(rfc_name, String::as_str)
+    }
+}
+
+/// HTTP method of the token request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    /// `POST` with the parameters in the body (RFC 6749).
+    #[default]
+    Post,
+    /// `GET` with the parameters in the query string. Credentials are never
+    /// put in a URL: with this method the client must authenticate with Basic.
+    Get,
+}
+
+impl HttpMethod {
+    /// The method as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Post => "POST",
+            Self::Get => "GET",
+        }
+    }
+}
+
+/// Encoding of the token request body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyEncoding {
+    /// `application/x-www-form-urlencoded` (RFC 6749).
+    #[default]
+    Form,
+    /// `application/json`.
+    Json,
+}
+
+impl BodyEncoding {
+    /// The `Content-Type` this encoding is sent with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Form => "application/x-www-form-urlencoded",
+            Self::Json => "application/json",
+        }
+    }
+}
+
+/// Client authentication method (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// `Authorization: Basic` with the id and secret form-urlencoded first.
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` as request parameters.
+    Post,
+    /// A public client: only `client_id` is sent, as a parameter.
+    None,
+}
+
+/// How list-valued parameters are sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListStyle {
+    /// One space-delimited value (RFC 6749 §3.3).
+    #[default]
+    SpaceJoined,
+    /// The parameter repeated once per value (RFC 8693's `audience`); a JSON
+    /// body carries an array.
+    Repeat,
+}
+
+/// Shape of a successful token response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseShape {
+    /// JSON pointer to the token object when it is wrapped (Elastic Path: `/data`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<String>,
+    /// Which members carry the expiry.
+    #[serde(default)]
+    pub expiry: ExpiryStyle,
+    /// Lifetime assumed, in seconds, when the response carries no expiry.
+    #[serde(default = "default_lifetime")]
+    pub default_lifetime: u64,
+    /// What to assume when `token_type` is missing.
+    #[serde(default)]
+    pub missing_token_type: MissingTokenType,
+}
+
+fn default_lifetime() -> u64 {
+    3600
+}
+
+impl Default for ResponseShape {
+    fn default() -> Self {
+        Self {
+            envelope: None,
+            expiry: ExpiryStyle::default(),
+            default_lifetime: default_lifetime(),
+            missing_token_type: MissingTokenType::default(),
+        }
+    }
+}
+
+/// Which members of a token response carry its expiry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryStyle {
+    /// Relative `expires_in` seconds (RFC 6749 §5.1).
+    #[default]
+    ExpiresIn,
+    /// Absolute `expires`, in seconds since the Unix epoch.
+    Expires,
+    /// Both; `expires_in` wins when they disagree.
+    Both,
+    /// Neither; [`ResponseShape::default_lifetime`] applies.
+    None,
+}
+
+/// Policy for a success response without `token_type`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingTokenType {
+    /// Reject the response (RFC 6749 §5.1 makes `token_type` REQUIRED).
+    #[default]
+    Reject,
+    /// Assume `Bearer`.
+    AssumeBearer,
+}
+
+/// How the provider reports an error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorFormat {
+    /// RFC 6749 §5.2: `{"error": "...", "error_description": "..."}`.
+    #[default]
+    Rfc6749,
+    /// A JSON:API-style `{"errors": [{"status", "title", "detail", "code"}]}`.
+    ErrorsArray,
+    /// RFC 9457 `application/problem+json`.
+    Problem,
+}

@@ -1,0 +1,569 @@
+//! Building token requests: pure functions from a profile and a grant to the
+//! exact HTTP request a provider expects. No I/O happens here.
+
+use std::fmt;
+
+use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::profile::{BodyEncoding, ClientAuth, HttpMethod, ListStyle, ProviderProfile};
+
+/// Text that is either safe to show or a secret that must never be shown.
+#[derive(Clone)]
+pub enum Text {
+    /// A value that may appear in logs, snapshots and reports.
+    Plain(String),
+    /// A credential or token; shown as `[redacted]`.
+    Secret(SecretString),
+}
+
+impl Text {
+    /// A secret value.
+    pub fn secret(value: impl Into<String>) -> Self {
+        Self::Secret(SecretString::from(value.into()))
+    }
+
+    /// The value as sent on the wire. Callers must not log it.
+    pub fn expose(&self) -> &str {
+        match self {
+            Self::Plain(s) => s,
+            Self::Secret(s) => s.expose_secret(),
+        }
+    }
+
+    /// The value as it may be shown: secrets are replaced by `[redacted]`.
+    pub fn shown(&self) -> &str {
+        match self {
+            Self::Plain(s) => s,
+            Self::Secret(_) => REDACTED,
+        }
+    }
+
+    /// Whether the value is a secret.
+    pub fn is_secret(&self) -> bool {
+        matches!(self, Self::Secret(_))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(value: &str) -> Self {
+        Self::Plain(value.to_owned())
+    }
+}
+
+impl From<String> for Text {
+    fn from(value: String) -> Self {
+        Self::Plain(value)
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.shown())
+    }
+}
+
+/// The placeholder shown instead of a secret.
+pub const REDACTED: &str = "[redacted]";
+
+/// The value of one request parameter.
+#[derive(Debug, Clone)]
+pub enum ParamValue {
+    /// A single value.
+    One(Text),
+    /// A list (`scope`, `audience`, `resource`), encoded per [`ListStyle`].
+    List(Vec<String>),
+}
+
+/// A client's credentials.
+#[derive(Clone)]
+pub struct ClientCredentials {
+    /// The client identifier.
+    pub id: String,
+    /// The client secret; `None` for a public client.
+    pub secret: Option<SecretString>,
+}
+
+impl ClientCredentials {
+    /// A confidential client.
+    pub fn new(id: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            secret: Some(SecretString::from(secret.into())),
+        }
+    }
+
+    /// A public client, which sends only its id.
+    pub fn public(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            secret: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("id", &self.id)
+            .field("secret", &self.secret.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
+/// An OAuth 2.0 grant, with the parameters that grant needs.
+#[derive(Clone)]
+pub enum Grant {
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+    /// RFC 6749 §4.3 (discouraged by RFC 9700 §2.4).
+    Password {
+        /// The resource owner's username.
+        username: String,
+        /// The resource owner's password.
+        password: SecretString,
+    },
+    /// RFC 6749 §6.
+    RefreshToken {
+        /// The refresh token to exchange.
+        refresh_token: SecretString,
+    },
+}
+
+impl Grant {
+    /// The `grant_type` value of this grant.
+    pub fn grant_type(&self) -> &'static str {
+        match self {
+            Self::ClientCredentials => "client_credentials",
+            Self::Password { .. } => "password",
+            Self::RefreshToken { .. } => "refresh_token",
+        }
+    }
+}
+
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ClientCredentials => f.write_str("ClientCredentials"),
+            Self::Password { username, .. } => f
+                .debug_struct("Password")
+                .field("username", username)
+                .field("password", &REDACTED)
+                .finish(),
+            Self::RefreshToken { .. } => f
+                .debug_struct("RefreshToken")
+                .field("refresh_token", &REDACTED)
+                .finish(),
+        }
+    }
+}
+
+/// Everything needed to ask a token endpoint for a token.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    /// The grant.
+    pub grant: Grant,
+    /// The client; `None` sends no client authentication at all.
+    pub client: Option<ClientCredentials>,
+    /// Requested scopes; sent only when not empty.
+    pub scope: Vec<String>,
+    /// Further parameters by RFC name (`audience`, `resource`, …), renamed per
+    /// the profile.
+    pub extra: Vec<(String, ParamValue)>,
+}
+
+impl TokenRequest {
+    /// A request for `grant` on behalf of `client`.
+    pub fn new(grant: Grant, client: ClientCredentials) -> Self {
+        Self {
+            grant,
+            client: Some(client),
+            scope: Vec::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// Adds requested scopes.
+    #[must_use]
+    pub fn with_scope<I, S>(mut self, scope: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scope.extend(scope.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a parameter.
+    #[must_use]
+    pub fn with_param(mut self, name: impl Into<String>, value: ParamValue) -> Self {
+        self.extra.push((name.into(), value));
+        self
+    }
+}
+
+/// A request body, kept structured so it can be shown redacted and checked
+/// parameter by parameter.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// `application/x-www-form-urlencoded` pairs, in order; a name may repeat.
+    Form(Vec<(String, Text)>),
+    /// A JSON object; list parameters become arrays or joined strings.
+    Json(Vec<(String, JsonField)>),
+    /// Bytes sent as they are, for negative cases.
+    Raw {
+        /// The `Content-Type` header, if any.
+        content_type: Option<String>,
+        /// The body.
+        bytes: Vec<u8>,
+    },
+}
+
+/// One member of a JSON request body.
+#[derive(Debug, Clone)]
+pub enum JsonField {
+    /// A string member.
+    Text(Text),
+    /// An array of strings.
+    Array(Vec<String>),
+}
+
+impl Body {
+    /// The `Content-Type` this body is sent with.
+    pub fn content_type(&self) -> Option<&str> {
+        match self {
+            Self::Form(_) => Some(BodyEncoding::Form.content_type()),
+            Self::Json(_) => Some(BodyEncoding::Json.content_type()),
+            Self::Raw { content_type, .. } => content_type.as_deref(),
+        }
+    }
+
+    /// The bytes on the wire, secrets included.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.render(Text::expose)
+    }
+
+    /// The body as it may be shown, secrets redacted.
+    pub fn to_redacted_string(&self) -> String {
+        String::from_utf8_lossy(&self.render(Text::shown)).into_owned()
+    }
+
+    fn render(&self, show: fn(&Text) -> &str) -> Vec<u8> {
+        match self {
+            Self::Form(pairs) => {
+                let mut out = form_urlencoded::Serializer::new(String::new());
+                for (name, value) in pairs {
+                    out.append_pair(name, show(value));
+                }
+                out.finish().into_bytes()
+            }
+            Self::Json(fields) => {
+                let object: serde_json::Map<String, serde_json::Value> = fields
+                    .iter()
+                    .map(|(name, field)| {
+                        let value = match field {
+                            JsonField::Text(text) => serde_json::Value::from(show(text)),
+                            JsonField::Array(items) => serde_json::Value::from(items.clone()),
+                        };
+                        (name.clone(), value)
+                    })
+                    .collect();
+                serde_json::Value::Object(object).to_string().into_bytes()
+            }
+            Self::Raw { bytes, .. } => bytes.clone(),
+        }
+    }
+}
+
+/// A fully built HTTP request for a token endpoint.
+///
+/// The URL never carries a credential; header values and body parameters that
+/// are secrets stay marked as such, so `Debug` and [`HttpRequest::redacted`]
+/// never show them.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    /// The HTTP method, as sent (overrides may send any method).
+    pub method: String,
+    /// The full URL, query included.
+    pub url: Url,
+    /// Headers other than `Content-Type`, which comes from the body.
+    pub headers: Vec<(String, Text)>,
+    /// The body, if any.
+    pub body: Option<Body>,
+}
+
+impl HttpRequest {
+    /// Whether any header or body parameter is a secret.
+    pub fn carries_secret(&self) -> bool {
+        self.headers.iter().any(|(_, value)| value.is_secret())
+            || match &self.body {
+                Some(Body::Form(pairs)) => pairs.iter().any(|(_, value)| value.is_secret()),
+                Some(Body::Json(fields)) => fields
+                    .iter()
+                    .any(|(_, field)| matches!(field, JsonField::Text(text) if text.is_secret())),
+                Some(Body::Raw { .. }) | None => false,
+            }
+    }
+
+    /// The request as text, as it may appear in logs and failure messages.
+    pub fn redacted(&self) -> String {
+        let mut out = format!("{} {}\n", self.method, self.url);
+        if let Some(content_type) = self.body.as_ref().and_then(Body::content_type) {
+            out.push_str(&format!("content-type: {content_type}\n"));
+        }
+        for (name, value) in &self.headers {
+            out.push_str(&format!("{name}: {}\n", value.shown()));
+        }
+        if let Some(body) = &self.body {
+            out.push('\n');
+            out.push_str(&body.to_redacted_string());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Why a request could not be built.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BuildError {
+    /// The endpoint path cannot be joined to the base URL.
+    #[error("token endpoint path {path:?} cannot be joined to base URL {base}")]
+    BadPath {
+        /// The profile's path.
+        path: String,
+        /// The base URL.
+        base: String,
+    },
+    /// A `GET` endpoint would need a credential in its query string.
+    #[error(
+        "refusing to send parameter `{param}` in a URL: the profile uses GET, so credentials can only travel in a Basic Authorization header"
+    )]
+    CredentialInUrl {
+        /// The parameter that would have leaked.
+        param: String,
+    },
+}
+
+/// The `Authorization: Basic` value for a client, with the id and the secret
+/// each form-urlencoded before base64 as RFC 6749 §2.3.1 requires.
+pub fn basic_authorization(client_id: &str, client_secret: &str) -> SecretString {
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", encode(client_id), encode(client_secret));
+    SecretString::from(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    ))
+}
+
+/// Joins a base URL and an endpoint path, keeping any path prefix of the base.
+pub fn endpoint_url(base: &Url, path: &str) -> Result<Url, BuildError> {
+    let mut joined = base.clone();
+    let prefix = base.path().trim_end_matches('/');
+    let suffix = path.trim_start_matches('/');
+    joined.set_path(&format!("{prefix}/{suffix}"));
+    if joined.cannot_be_a_base() {
+        return Err(BuildError::BadPath {
+            path: path.to_owned(),
+            base: base.to_string(),
+        });
+    }
+    Ok(joined)
+}
+
+/// Parameters that carry credentials or tokens, and are always secrets.
+pub const SECRET_PARAMS: &[&str] = &[
+    "client_secret",
+    "password",
+    "refresh_token",
+    "code",
+    "code_verifier",
+    "assertion",
+    "client_assertion",
+    "subject_token",
+    "actor_token",
+];
+
+/// Builds the HTTP request `request` becomes for a provider with `profile`,
+/// whose base URL is `base`.
+pub fn build_request(
+    profile: &ProviderProfile,
+    base: &Url,
+    request: &TokenRequest,
+) -> Result<HttpRequest, BuildError> {
+    let mut params: Vec<(String, ParamValue)> = Vec::new();
+    match &request.grant {
+        Grant::ClientCredentials => {}
+        Grant::Password { username, password } => {
+            params.push(("username".into(), ParamValue::One(username.as_str().into())));
+            params.push((
+                "password".into(),
+                ParamValue::One(Text::Secret(password.clone())),
+            ));
+        }
+        Grant::RefreshToken { refresh_token } => params.push((
+            "refresh_token".into(),
+            ParamValue::One(Text::Secret(refresh_token.clone())),
+        )),
+    }
+    if !request.scope.is_empty() {
+        params.push(("scope".into(), ParamValue::List(request.scope.clone())));
+    }
+    params.extend(request.extra.iter().cloned());
+    build_raw(
+        profile,
+        base,
+        request.grant.grant_type(),
+        request.client.as_ref(),
+        params,
+    )
+}
+
+/// Builds a request for any `grant_type` from parameters given by RFC 6749
+/// name (renamed per the profile on the way out). The client is placed as
+/// the profile's client authentication says. Parameters named in
+/// [`SECRET_PARAMS`] are always treated as secrets.
+///
+/// This is the layer under [`build_request`]; a conformance harness uses it
+/// to send requests a typed [`Grant`] cannot express, such as one that lacks
+/// a required parameter.
+pub fn build_raw(
+    profile: &ProviderProfile,
+    base: &Url,
+    grant_type: &str,
+    client: Option<&ClientCredentials>,
+    grant_params: Vec<(String, ParamValue)>,
+) -> Result<HttpRequest, BuildError> {
+    let endpoint = &profile.token_endpoint;
+    let mut url = endpoint_url(base, &endpoint.path)?;
+    let mut headers = vec![("accept".to_owned(), Text::from("application/json"))];
+    let mut params: Vec<(String, ParamValue)> =
+        vec![("grant_type".to_owned(), ParamValue::One(grant_type.into()))];
+
+    match (client, endpoint.client_auth) {
+        (Some(client), ClientAuth::Basic) => {
+            let secret = client.secret.as_ref().map_or("", |s| s.expose_secret());
+            headers.push((
+                "authorization".to_owned(),
+                Text::Secret(basic_authorization(&client.id, secret)),
+            ));
+        }
+        (Some(client), ClientAuth::Post) => {
+            params.push((
+                "client_id".into(),
+                ParamValue::One(client.id.as_str().into()),
+            ));
+            if let Some(secret) = &client.secret {
+                params.push((
+                    "client_secret".into(),
+                    ParamValue::One(Text::Secret(secret.clone())),
+                ));
+            }
+        }
+        (Some(client), ClientAuth::None) => {
+            params.push((
+                "client_id".into(),
+                ParamValue::One(client.id.as_str().into()),
+            ));
+        }
+        (None, _) => {}
+    }
+    params.extend(grant_params.into_iter().map(|(name, value)| {
+        let value = match value {
+            ParamValue::One(Text::Plain(text)) if SECRET_PARAMS.contains(&name.as_str()) => {
+                ParamValue::One(Text::secret(text))
+            }
+            other => other,
+        };
+        (name, value)
+    }));
+
+    let params = params
+        .into_iter()
+        .map(|(name, value)| (endpoint.wire_name(&name).to_owned(), value));
+
+    let body = match endpoint.method {
+        HttpMethod::Get => {
+            let pairs = flatten_pairs(params, endpoint.lists);
+            if let Some((name, _)) = pairs.iter().find(|(_, value)| value.is_secret()) {
+                return Err(BuildError::CredentialInUrl {
+                    param: name.clone(),
+                });
+            }
+            url.query_pairs_mut()
+                .extend_pairs(pairs.iter().map(|(name, value)| (name, value.expose())));
+            None
+        }
+        HttpMethod::Post => Some(match endpoint.body {
+            BodyEncoding::Form => Body::Form(flatten_pairs(params, endpoint.lists)),
+            BodyEncoding::Json => Body::Json(
+                params
+                    .map(|(name, value)| {
+                        let field = match value {
+                            ParamValue::One(text) => JsonField::Text(text),
+                            ParamValue::List(items) => match endpoint.lists {
+                                ListStyle::Repeat => JsonField::Array(items),
+                                ListStyle::SpaceJoined => JsonField::Text(items.join(" ").into()),
+                            },
+                        };
+                        (name, field)
+                    })
+                    .collect(),
+            ),
+        }),
+    };
+
+    Ok(HttpRequest {
+        method: endpoint.method.as_str().to_owned(),
+        url,
+        headers,
+        body,
+    })
+}
+
+fn flatten_pairs(
+    params: impl Iterator<Item = (String, ParamValue)>,
+    lists: ListStyle,
+) -> Vec<(String, Text)> {
+    let mut pairs = Vec::new();
+    for (name, value) in params {
+        match value {
+            ParamValue::One(text) => pairs.push((name, text)),
+            ParamValue::List(items) => match lists {
+                ListStyle::SpaceJoined => pairs.push((name, items.join(" ").into())),
+                ListStyle::Repeat => {
+                    pairs.extend(items.into_iter().map(|item| (name.clone(), item.into())));
+                }
+            },
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_encoded_before_base64() {
+        let header = basic_authorization("sp client", "p@ss:w/rd+%");
+        let encoded = header
+            .expose_secret()
+            .strip_prefix("Basic ")
+            .unwrap_or_default();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap_or_default();
+        assert_eq!(
+            String::from_utf8_lossy(&decoded),
+            "sp+client:p%40ss%3Aw%2Frd%2B%25"
+        );
+    }
+
+    #[test]
+    fn endpoint_url_keeps_base_path_prefix() {
+        let base = Url::parse("https://example.test/api/").unwrap_or_else(|e| panic!("{e}"));
+        let url = endpoint_url(&base, "/oauth/token").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(url.as_str(), "https://example.test/api/oauth/token");
+    }
+}
