@@ -1,2 +1,87 @@
-//! placeholder
-fn main() {}
+//! `cargo xtask`: maintainer tasks for grantspec.
+//!
+//! Thin by design: each task is a module that calls the workspace crates.
+//! Arguments are parsed by hand to keep this binary quick to build.
+
+mod report;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [options]
+
+tasks:
+  report [--specs DIR] [--live]   run every case and print a summary per provider
+  validate [PATH...]              check spec files (default: the spec folder); non-zero on any error
+
+options:
+  --specs DIR   spec folder (default: $GRANTSPEC_SPECS, else specs/)
+";
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() || args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return if args.is_empty() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let task = args.remove(0);
+    let result = match task.as_str() {
+        "report" => report::run(args),
+        "validate" => validate::run(args),
+        other => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Removes `--name VALUE` from `args` and returns the value.
+fn take_value(args: &mut Vec<String>, name: &str) -> anyhow::Result<Option<String>> {
+    let Some(index) = args.iter().position(|a| a == name) else {
+        return Ok(None);
+    };
+    if index + 1 >= args.len() {
+        anyhow::bail!("{name} needs a value");
+    }
+    let value = args.remove(index + 1);
+    args.remove(index);
+    Ok(Some(value))
+}
+
+/// Removes `--name` from `args` and says whether it was there.
+fn take_flag(args: &mut Vec<String>, name: &str) -> bool {
+    let before = args.len();
+    args.retain(|a| a != name);
+    args.len() != before
+}
+
+/// Fails on arguments nobody consumed.
+fn no_more(args: &[String]) -> anyhow::Result<()> {
+    match args.first() {
+        Some(extra) => anyhow::bail!("unexpected argument `{extra}`\n\n{USAGE}"),
+        None => Ok(()),
+    }
+}
+
+fn specs_dir(explicit: Option<String>) -> PathBuf {
+    explicit
+        .or_else(|| {
+            std::env::var("GRANTSPEC_SPECS")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
+        .map_or_else(
+            || grantspec_runner::workspace_root().join("specs"),
+            PathBuf::from,
+        )
+}

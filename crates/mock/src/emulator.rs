@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use grantspec_spec::{GrantKind, MockClient, MockSeed, RefreshPolicy, Spec};
-use grantspec_token::{BodyEncoding, ClientAuth, Clock, HttpMethod, ListStyle, ProviderProfile};
+use grantspec_spec::{GrantKind, MockClient, MockSeed, RefreshPolicy, ResponseScope, Spec};
+use grantspec_token::{
+    BodyEncoding, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle, ProviderProfile,
+};
 use serde_json::{Map, Value, json};
 
 use crate::render::{OAuthError, render_error};
@@ -18,6 +20,11 @@ pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 /// Parameters that carry lists and may be repeated or space-joined.
 const LIST_PARAMS: &[&str] = &["scope", "audience", "resource"];
+
+/// Request header that moves the emulator's clock forward by this many
+/// seconds for that request only. The runner sends it after an `advance`
+/// step, so parallel cases each keep their own timeline on one server.
+pub const CLOCK_OFFSET_HEADER: &str = "x-grantspec-clock-offset";
 
 /// An HTTP request as the emulator sees it.
 #[derive(Debug, Clone, Default)]
@@ -170,17 +177,15 @@ impl Emulator {
             )
             .league(3)
         })?;
-        let enabled: Vec<GrantKind> = self
-            .seed
-            .clients
-            .iter()
-            .flat_map(|client| client.grants.iter().copied())
-            .collect();
-        let Some(grant) = enabled.iter().copied().find(|g| g.as_str() == grant_type) else {
+        let Some(grant) = self
+            .enabled_grants()
+            .into_iter()
+            .find(|g| g.as_str() == grant_type)
+        else {
             return Err(OAuthError::unsupported_grant_type(&grant_type).league(2));
         };
 
-        let (client, auth_used) = self.authenticate(request, &mut params)?;
+        let (client, auth_used) = self.authenticate(request, &mut params, grant)?;
         *basic_used = auth_used == AuthUsed::Basic;
         if !client.grants.contains(&grant) {
             return Err(OAuthError::unauthorized_client(&client.id, grant).league(4));
@@ -194,23 +199,46 @@ impl Emulator {
         {
             return Err(OAuthError::invalid_scope(denied).league(5));
         }
+        let audience_name = self.profile.token_endpoint.wire_name("audience").to_owned();
+        let audience = params.take_list(&audience_name);
+        if self.seed.require_audience && audience.is_empty() {
+            return Err(OAuthError::invalid_request(
+                "The request must name at least one `audience`.",
+            ));
+        }
+        if let Some(denied) = audience
+            .iter()
+            .find(|a| !client.audiences.is_empty() && !client.audiences.contains(a))
+        {
+            return Err(OAuthError::invalid_request(format!(
+                "Requested audience `{denied}` has not been whitelisted for this client."
+            )));
+        }
 
-        let now = self.clock.now();
+        let now = self.now(request);
         let lifetime = Duration::from_secs(self.seed.token_lifetime);
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        let (grantee, refresh) = match grant {
-            GrantKind::ClientCredentials => (
+        store.evict_expired(now);
+        let fresh = |user: Option<String>| Grantee {
+            client_id: client.id.clone(),
+            user,
+            scope: requested_scope.clone(),
+            audience: audience.clone(),
+            read_only: false,
+        };
+        let (grantee, refresh_token) = match grant {
+            GrantKind::ClientCredentials => (fresh(None), None),
+            GrantKind::Implicit => (
                 Grantee {
-                    client_id: client.id.clone(),
-                    user: None,
-                    scope: requested_scope,
+                    read_only: true,
+                    ..fresh(None)
                 },
-                false,
+                None,
             ),
             GrantKind::Password => {
-                let username = params.take_one("username");
-                let password = params.take_one("password");
-                let (Some(username), Some(password)) = (username, password) else {
+                let (Some(username), Some(password)) =
+                    (params.take_one("username"), params.take_one("password"))
+                else {
                     return Err(OAuthError::invalid_request(
                         "The password grant requires `username` and `password`.",
                     )
@@ -226,14 +254,32 @@ impl Emulator {
                         OAuthError::invalid_grant("The user credentials were incorrect.").league(6),
                     );
                 }
-                (
-                    Grantee {
-                        client_id: client.id.clone(),
-                        user: Some(username),
-                        scope: requested_scope,
-                    },
-                    true,
-                )
+                let grantee = fresh(Some(username));
+                let refresh = store.issue_refresh(&grantee);
+                (grantee, Some(refresh))
+            }
+            GrantKind::AuthorizationCode => {
+                let (Some(code), Some(redirect_uri)) =
+                    (params.take_one("code"), params.take_one("redirect_uri"))
+                else {
+                    return Err(OAuthError::invalid_request(
+                        "The authorization_code grant requires `code` and `redirect_uri`.",
+                    )
+                    .league(3));
+                };
+                let issued = client
+                    .codes
+                    .iter()
+                    .find(|c| c.code == code && c.redirect_uri == redirect_uri);
+                let Some(issued) = issued.filter(|_| store.consume_code(&client.id, &code)) else {
+                    return Err(OAuthError::invalid_grant(
+                        "The authorization code is invalid, was already used, or was issued for another redirect URI.",
+                    )
+                    .league(10));
+                };
+                let grantee = fresh(issued.user.clone());
+                let refresh = store.issue_refresh(&grantee);
+                (grantee, Some(refresh))
             }
             GrantKind::RefreshToken => {
                 let Some(presented) = params.take_one("refresh_token") else {
@@ -248,48 +294,73 @@ impl Emulator {
                     .ok_or_else(|| {
                         OAuthError::invalid_grant("The refresh token is invalid.").league(8)
                     })?;
+                if let Some(wider) = requested_scope.iter().find(|s| !grantee.scope.contains(s)) {
+                    return Err(OAuthError::invalid_scope(wider).league(5));
+                }
                 if !requested_scope.is_empty() {
-                    if let Some(wider) = requested_scope.iter().find(|s| !grantee.scope.contains(s))
-                    {
-                        return Err(OAuthError::invalid_scope(wider).league(5));
-                    }
-                    grantee.scope = requested_scope;
+                    grantee.scope = requested_scope.clone();
                 }
-                if !rotate {
-                    let access =
-                        store.issue_access(&grantee, now + lifetime, self.seed.token_format, now);
-                    return Ok(self.success(&access, Some(presented), now, lifetime));
-                }
-                (grantee, true)
+                let refresh = if rotate {
+                    store.issue_refresh(&grantee)
+                } else {
+                    presented
+                };
+                (grantee, Some(refresh))
             }
         };
-        store.evict_expired(now);
         let access = store.issue_access(&grantee, now + lifetime, self.seed.token_format, now);
-        let refresh_token = refresh.then(|| store.issue_refresh(&grantee));
-        Ok(self.success(&access, refresh_token, now, lifetime))
+        drop(store);
+        Ok(self.success(&access, refresh_token, &grantee, grant, now, lifetime))
+    }
+
+    /// The grants some seeded client may use.
+    fn enabled_grants(&self) -> Vec<GrantKind> {
+        let mut grants: Vec<GrantKind> = self
+            .seed
+            .clients
+            .iter()
+            .flat_map(|client| client.grants.iter().copied())
+            .collect();
+        grants.sort();
+        grants.dedup();
+        grants
+    }
+
+    /// The emulator's time for this request: the clock, moved forward by the
+    /// request's `x-grantspec-clock-offset` seconds. Cases run in parallel on
+    /// one server; the offset gives each its own timeline.
+    fn now(&self, request: &MockRequest) -> SystemTime {
+        let offset = request
+            .header(CLOCK_OFFSET_HEADER)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        self.clock.now() + Duration::from_secs(offset)
     }
 
     fn success(
         &self,
         access_token: &str,
         refresh_token: Option<String>,
-        now: std::time::SystemTime,
+        grantee: &Grantee,
+        grant: GrantKind,
+        now: SystemTime,
         lifetime: Duration,
     ) -> MockResponse {
-        use grantspec_token::ExpiryStyle;
         let mut token = Map::new();
         token.insert("access_token".into(), Value::from(access_token));
-        token.insert(
-            "token_type".into(),
-            Value::from(self.seed.token_type.as_str()),
-        );
+        if !self.seed.token_type.is_empty() {
+            token.insert(
+                "token_type".into(),
+                Value::from(self.seed.token_type.as_str()),
+            );
+        }
         let shape = &self.profile.response;
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
             token.insert("expires_in".into(), Value::from(lifetime.as_secs()));
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now
-                .duration_since(std::time::SystemTime::UNIX_EPOCH)
+                .duration_since(SystemTime::UNIX_EPOCH)
                 .unwrap_or_default()
                 + lifetime;
             token.insert("expires".into(), Value::from(epoch.as_secs()));
@@ -297,10 +368,28 @@ impl Emulator {
         if let Some(refresh_token) = refresh_token {
             token.insert("refresh_token".into(), Value::from(refresh_token));
         }
+        match self.seed.response_scope {
+            ResponseScope::Omit => {}
+            ResponseScope::Always => {
+                token.insert("scope".into(), Value::from(grantee.scope.join(" ")));
+            }
+            ResponseScope::Array => {
+                token.insert("scope".into(), Value::from(grantee.scope.clone()));
+            }
+        }
+        for (name, template) in &self.seed.extra_members {
+            let value = template.replace("{grant_type}", grant.as_str());
+            token.insert(name.clone(), Value::from(value));
+        }
         let body = wrap(Value::Object(token), shape.envelope.as_deref());
-        MockResponse::json(200, "application/json", &body)
-            .with_header("cache-control", "no-store")
-            .with_header("pragma", "no-cache")
+        let response = MockResponse::json(self.seed.success_status, "application/json", &body);
+        if self.seed.cache_headers {
+            response
+                .with_header("cache-control", "no-store")
+                .with_header("pragma", "no-cache")
+        } else {
+            response
+        }
     }
 
     fn read_params(&self, request: &MockRequest) -> Result<Params, OAuthError> {
@@ -390,15 +479,22 @@ impl Emulator {
         &self,
         request: &MockRequest,
         params: &mut Params,
+        grant: GrantKind,
     ) -> Result<(MockClient, AuthUsed), OAuthError> {
         let basic = match request.header("authorization") {
-            Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => {
-                Some(decode_basic(&value[6..]).ok_or_else(|| {
-                    OAuthError::invalid_client(
-                        "The Authorization header is not valid Basic credentials.",
-                    )
-                    .league(4)
-                })?)
+            Some(value)
+                if value
+                    .get(..6)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("basic ")) =>
+            {
+                Some(
+                    decode_basic(value.get(6..).unwrap_or_default()).ok_or_else(|| {
+                        OAuthError::invalid_client(
+                            "The Authorization header is not valid Basic credentials.",
+                        )
+                        .league(4)
+                    })?,
+                )
             }
             _ => None,
         };
@@ -447,7 +543,10 @@ impl Emulator {
             .iter()
             .find(|client| client.id == client_id)
             .ok_or_else(|| OAuthError::invalid_client("Client authentication failed.").league(4))?;
+        // Elastic Path's implicit grant identifies the client by id alone.
+        let secret_required = grant != GrantKind::Implicit;
         match (&client.secret, secret) {
+            (Some(_), None) if !secret_required => {}
             (Some(expected), Some(given))
                 if constant_time_eq(expected.as_bytes(), given.as_bytes()) => {}
             (None, _) => {}
@@ -464,9 +563,15 @@ impl Emulator {
         };
         let token = request
             .header("authorization")
-            .filter(|value| value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer "))
-            .map(|value| value[7..].trim());
+            .filter(|value| {
+                value
+                    .get(..7)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+            })
+            .and_then(|value| value.get(7..))
+            .map(str::trim);
         let Some(token) = token else {
+            // RFC 6750 §3.1: no credentials, so no error code in the challenge.
             return MockResponse::json(
                 401,
                 "application/json",
@@ -475,19 +580,32 @@ impl Emulator {
             .with_header("www-authenticate", challenge(None));
         };
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        match store.check_access(token, self.clock.now()) {
-            Some(grantee) => MockResponse::json(
-                200,
-                "application/json",
-                &json!({ "ok": true, "client_id": grantee.client_id, "scope": grantee.scope.join(" ") }),
-            ),
-            None => MockResponse::json(
+        let Some(grantee) = store.check_access(token, self.now(request)) else {
+            return MockResponse::json(
                 401,
                 "application/json",
                 &json!({ "error": "invalid_token" }),
             )
-            .with_header("www-authenticate", challenge(Some("invalid_token"))),
+            .with_header("www-authenticate", challenge(Some("invalid_token")));
+        };
+        if grantee.read_only && !request.method.eq_ignore_ascii_case("GET") {
+            return MockResponse::json(
+                403,
+                "application/json",
+                &json!({ "error": "insufficient_scope", "error_description": "This token is read-only." }),
+            )
+            .with_header("www-authenticate", challenge(Some("insufficient_scope")));
         }
+        MockResponse::json(
+            200,
+            "application/json",
+            &json!({
+                "ok": true,
+                "client_id": grantee.client_id,
+                "scope": grantee.scope.join(" "),
+                "read_only": grantee.read_only,
+            }),
+        )
     }
 }
 

@@ -1,6 +1,6 @@
 //! Issued tokens: what each grants, when it expires, whether it was revoked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -20,6 +20,10 @@ pub struct Grantee {
     pub user: Option<String>,
     /// Granted scopes.
     pub scope: Vec<String>,
+    /// Audiences the token is for.
+    pub audience: Vec<String>,
+    /// Whether the token may only read (Elastic Path's implicit tokens).
+    pub read_only: bool,
 }
 
 #[derive(Debug)]
@@ -39,6 +43,7 @@ struct RefreshRecord {
 pub struct TokenStore {
     access: HashMap<String, AccessRecord>,
     refresh: HashMap<String, RefreshRecord>,
+    used_codes: HashSet<(String, String)>,
 }
 
 impl TokenStore {
@@ -91,6 +96,12 @@ impl TokenStore {
         }
         record.revoked = rotate;
         Some(record.grantee.clone())
+    }
+
+    /// Marks an authorization code used; `false` if it already was.
+    pub fn consume_code(&mut self, client_id: &str, code: &str) -> bool {
+        self.used_codes
+            .insert((client_id.to_owned(), code.to_owned()))
     }
 
     /// Whom an access token was issued to, if it is known and unexpired.

@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 
+use grantspec_mock::CLOCK_OFFSET_HEADER;
 use grantspec_spec::matcher::lookup;
 use grantspec_spec::template::{Resolver, TargetKind, Unresolved};
-use grantspec_spec::{Case, Expect, Matcher, Mismatch, ParamSpec, Spec, Step};
+use grantspec_spec::{Case, Expect, Matcher, Mismatch, ParamSpec, Spec, Step, StepKind};
 use grantspec_token::{
-    ClientCredentials, HttpRequest, HttpResponse, ParamValue, ProviderProfile, SecretString, Text,
-    Transport, build_raw,
+    Body, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue, ProviderProfile,
+    SecretString, Text, Transport, build_raw, endpoint_url,
 };
 use serde_json::Value;
 use url::Url;
@@ -96,15 +97,43 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     let resolver = Resolver::new(cx.spec, cx.target, &env_lookup);
     let steps = case.steps();
     let mut captures: HashMap<String, Value> = HashMap::new();
+    let mut clock_offset: u64 = 0;
 
     for (index, step) in steps.iter().enumerate() {
-        let label = format!("step {} of {} ({})", index + 1, steps.len(), step.grant);
-        let request = match build_step(cx, &resolver, step, &captures, &mut run.secrets) {
-            Ok(request) => request,
-            Err(StepError::Missing(name)) => {
-                run.verdict = Verdict::Skipped(format!(
-                    "needs environment variable {name}, which is not set"
-                ));
+        let Some(kind) = step.kind() else {
+            run.verdict = Verdict::Failed;
+            run.error = Some(format!(
+                "step {} names no action, or several: use exactly one of `grant`, `resource`, `advance`",
+                index + 1
+            ));
+            return run;
+        };
+        let what = match kind {
+            StepKind::Grant(grant) => grant.to_string(),
+            StepKind::Resource => "resource".to_owned(),
+            StepKind::Advance(seconds) => {
+                if cx.target == TargetKind::Live {
+                    run.verdict = Verdict::Skipped(
+                        "moves the mock's clock (`advance`), which only the mock target can do"
+                            .into(),
+                    );
+                    return run;
+                }
+                clock_offset += seconds;
+                continue;
+            }
+        };
+        let label = format!("step {} of {} ({what})", index + 1, steps.len());
+        let built = match kind {
+            StepKind::Resource => {
+                build_resource_call(cx, &resolver, step, &captures, &mut run.secrets)
+            }
+            _ => build_token_request(cx, &resolver, step, &captures, &mut run.secrets),
+        };
+        let (mut request, endpoint) = match built {
+            Ok(built) => built,
+            Err(StepError::Missing(reason)) => {
+                run.verdict = Verdict::Skipped(reason);
                 return run;
             }
             Err(StepError::Other(message)) => {
@@ -113,6 +142,12 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
                 return run;
             }
         };
+        if cx.target == TargetKind::Mock && clock_offset > 0 {
+            request.headers.push((
+                CLOCK_OFFSET_HEADER.to_owned(),
+                Text::Plain(clock_offset.to_string()),
+            ));
+        }
         let (response, transport_error) = match cx.transport.send(&request).await {
             Ok(response) => (Some(response), None),
             Err(error) => (None, Some(error.to_string())),
@@ -132,7 +167,7 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
         run.exchanges.push(Exchange {
             label,
             request,
-            endpoint: cx.profile.token_endpoint.path.clone(),
+            endpoint,
             response,
             transport_error,
             mismatches,
@@ -146,6 +181,7 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
 }
 
 enum StepError {
+    /// The step cannot run on this target; the text says why.
     Missing(String),
     Other(String),
 }
@@ -153,40 +189,71 @@ enum StepError {
 impl From<Unresolved> for StepError {
     fn from(error: Unresolved) -> Self {
         match error {
-            Unresolved::MissingEnv(name) => Self::Missing(name),
+            Unresolved::MissingEnv(name) => Self::Missing(format!(
+                "needs environment variable {name}, which is not set"
+            )),
             other => Self::Other(other.to_string()),
         }
     }
 }
 
-fn build_step(
+fn resolve_param(
+    resolver: &Resolver<'_>,
+    value: &ParamSpec,
+    captures: &HashMap<String, Value>,
+    secrets: &mut Vec<SecretString>,
+) -> Result<ParamValue, StepError> {
+    Ok(match value {
+        ParamSpec::One(template) => {
+            let text = resolver.resolve(template, captures)?;
+            if let Text::Secret(secret) = &text {
+                secrets.push(secret.clone());
+            }
+            ParamValue::One(text)
+        }
+        ParamSpec::List(templates) => ParamValue::List(
+            templates
+                .iter()
+                .map(|t| {
+                    resolver
+                        .resolve(t, captures)
+                        .map(|text| text.expose().to_owned())
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+fn build_token_request(
     cx: &CaseContext<'_>,
     resolver: &Resolver<'_>,
     step: &Step,
     captures: &HashMap<String, Value>,
     secrets: &mut Vec<SecretString>,
-) -> Result<HttpRequest, StepError> {
+) -> Result<(HttpRequest, String), StepError> {
+    let overrides = step.request.clone().unwrap_or_default();
+    let mut profile = cx.profile.clone();
+    if let Some(body) = overrides.body {
+        profile.token_endpoint.body = body;
+    }
+    if let Some(client_auth) = overrides.client_auth {
+        profile.token_endpoint.client_auth = client_auth;
+    }
+    if let Some(lists) = overrides.lists {
+        profile.token_endpoint.lists = lists;
+    }
+
+    let mut grant_type = step
+        .grant
+        .map(|g| g.as_str().to_owned())
+        .unwrap_or_default();
     let mut client_id = None;
     let mut client_secret = None;
     let mut params = Vec::new();
     for (name, value) in &step.with {
-        let value = match value {
-            ParamSpec::One(template) => ParamValue::One(resolver.resolve(template, captures)?),
-            ParamSpec::List(templates) => ParamValue::List(
-                templates
-                    .iter()
-                    .map(|t| {
-                        resolver
-                            .resolve(t, captures)
-                            .map(|text| text.expose().to_owned())
-                    })
-                    .collect::<Result<_, _>>()?,
-            ),
-        };
-        if let ParamValue::One(Text::Secret(secret)) = &value {
-            secrets.push(secret.clone());
-        }
+        let value = resolve_param(resolver, value, captures, secrets)?;
         match (name.as_str(), value) {
+            ("grant_type", ParamValue::One(text)) => grant_type = text.expose().to_owned(),
             ("client_id", ParamValue::One(text)) => client_id = Some(text.expose().to_owned()),
             ("client_secret", ParamValue::One(text)) => {
                 let secret = SecretString::from(text.expose().to_owned());
@@ -200,14 +267,150 @@ fn build_step(
         id,
         secret: client_secret,
     });
-    build_raw(
-        cx.profile,
-        cx.base_url,
-        step.grant.as_str(),
-        client.as_ref(),
-        params,
-    )
-    .map_err(|e| StepError::Other(e.to_string()))
+    let mut request = build_raw(&profile, cx.base_url, &grant_type, client.as_ref(), params)
+        .map_err(|e| StepError::Other(e.to_string()))?;
+
+    let wire = |name: &str| profile.token_endpoint.wire_name(name).to_owned();
+    for name in &overrides.omit {
+        let (rfc, renamed) = (name.clone(), wire(name));
+        let omitted = |n: &String| *n == rfc || *n == renamed;
+        request
+            .headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        match &mut request.body {
+            Some(Body::Form(pairs)) => pairs.retain(|(n, _)| !omitted(n)),
+            Some(Body::Json(fields)) => fields.retain(|(n, _)| !omitted(n)),
+            Some(Body::Raw { .. }) | None => {}
+        }
+        let kept: Vec<(String, String)> = request
+            .url
+            .query_pairs()
+            .filter(|(n, _)| !omitted(&n.to_string()))
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        if request.url.query().is_some() {
+            request.url.set_query(None);
+            if !kept.is_empty() {
+                request.url.query_pairs_mut().extend_pairs(kept);
+            }
+        }
+    }
+    for (name, value) in &overrides.add {
+        let value = resolve_param(resolver, value, captures, secrets)?;
+        let name = wire(name);
+        match (&mut request.body, value) {
+            (Some(Body::Form(pairs)), ParamValue::One(text)) => pairs.push((name, text)),
+            (Some(Body::Form(pairs)), ParamValue::List(items)) => {
+                pairs.extend(
+                    items
+                        .into_iter()
+                        .map(|item| (name.clone(), Text::Plain(item))),
+                );
+            }
+            (Some(Body::Json(fields)), ParamValue::One(text)) => {
+                fields.push((name, JsonField::Text(text)));
+            }
+            (Some(Body::Json(fields)), ParamValue::List(items)) => {
+                fields.push((name, JsonField::Array(items)));
+            }
+            (_, ParamValue::One(text)) if !text.is_secret() => {
+                request
+                    .url
+                    .query_pairs_mut()
+                    .append_pair(&name, text.expose());
+            }
+            (_, ParamValue::List(items)) => {
+                let mut query = request.url.query_pairs_mut();
+                for item in items {
+                    query.append_pair(&name, &item);
+                }
+            }
+            (_, ParamValue::One(_)) => {
+                return Err(StepError::Other(format!(
+                    "refusing to add secret parameter `{name}` to a URL"
+                )));
+            }
+        }
+    }
+    if let Some(raw) = &overrides.raw_body {
+        let text = resolver.resolve(raw, captures)?;
+        if let Text::Secret(secret) = &text {
+            secrets.push(secret.clone());
+        }
+        let content_type = request
+            .body
+            .as_ref()
+            .and_then(Body::content_type)
+            .map(str::to_owned);
+        request.body = Some(Body::Raw {
+            content_type,
+            bytes: text.expose().as_bytes().to_vec(),
+        });
+    }
+    if let Some(content_type) = &overrides.content_type {
+        let bytes = request
+            .body
+            .as_ref()
+            .map(Body::to_bytes)
+            .unwrap_or_default();
+        request.body = Some(Body::Raw {
+            content_type: Some(content_type.clone()),
+            bytes,
+        });
+    }
+    for (name, template) in &overrides.headers {
+        let text = resolver.resolve(template, captures)?;
+        if let Text::Secret(secret) = &text {
+            secrets.push(secret.clone());
+        }
+        request.headers.push((name.to_ascii_lowercase(), text));
+    }
+    if let Some(method) = &overrides.method {
+        request.method = method.to_ascii_uppercase();
+    }
+    Ok((request, profile.token_endpoint.path.clone()))
+}
+
+fn build_resource_call(
+    cx: &CaseContext<'_>,
+    resolver: &Resolver<'_>,
+    step: &Step,
+    captures: &HashMap<String, Value>,
+    secrets: &mut Vec<SecretString>,
+) -> Result<(HttpRequest, String), StepError> {
+    let call = step
+        .resource
+        .as_ref()
+        .ok_or_else(|| StepError::Other("not a resource step".into()))?;
+    let path = match (&cx.spec.provider.resource, cx.target) {
+        (Some(resource), _) => resource.path.clone(),
+        (None, TargetKind::Mock) => "/ping".to_owned(),
+        (None, TargetKind::Live) => {
+            return Err(StepError::Missing(
+                "calls the protected resource, but the spec names no `provider.resource` for the live target".into(),
+            ));
+        }
+    };
+    let url = endpoint_url(cx.base_url, &path).map_err(|e| StepError::Other(e.to_string()))?;
+    let mut headers = vec![("accept".to_owned(), Text::from("application/json"))];
+    if let Some(template) = &call.token {
+        let token = resolver.resolve(template, captures)?;
+        let value = if call.scheme.is_empty() {
+            token.expose().to_owned()
+        } else {
+            format!("{} {}", call.scheme, token.expose())
+        };
+        let value = SecretString::from(value);
+        secrets.push(SecretString::from(token.expose().to_owned()));
+        headers.push(("authorization".to_owned(), Text::Secret(value)));
+    }
+    let request = HttpRequest {
+        method: call.method.to_ascii_uppercase(),
+        url,
+        headers,
+        body: None,
+    };
+    Ok((request, path))
 }
 
 /// Checks a response against expectations.

@@ -186,6 +186,23 @@ impl Suite {
         self.providers[id.spec].loaded.path.clone()
     }
 
+    /// Runs every case concurrently; reports come back in case order.
+    pub async fn run_all(self: &Arc<Self>) -> Vec<CaseReport> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, id) in self.cases().into_iter().enumerate() {
+            let suite = Arc::clone(self);
+            tasks.spawn(async move { (index, suite.run(id).await) });
+        }
+        let mut reports = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(report) = joined {
+                reports.push(report);
+            }
+        }
+        reports.sort_by_key(|(index, _)| *index);
+        reports.into_iter().map(|(_, report)| report).collect()
+    }
+
     /// Runs one case.
     pub async fn run(&self, id: CaseId) -> CaseReport {
         let provider = &self.providers[id.spec];

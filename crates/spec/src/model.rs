@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use grantspec_token::{
-    BodyEncoding, ClientAuth, ErrorFormat, ProviderProfile, ResponseShape, TokenEndpoint,
+    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, ResponseShape, TokenEndpoint,
 };
 use serde::Deserialize;
 
@@ -65,6 +65,18 @@ pub struct Provider {
     /// Free-form notes: documentation versus observed behaviour.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// A protected resource that accepts the provider's access tokens, for
+    /// `resource` steps. The mock serves one at `/ping`.
+    #[serde(default)]
+    pub resource: Option<ResourceEndpoint>,
+}
+
+/// A protected resource of the provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceEndpoint {
+    /// Path joined to the base URL.
+    pub path: String,
 }
 
 /// A grant the mock enables and a case can use.
@@ -77,15 +89,31 @@ pub enum GrantKind {
     Password,
     /// RFC 6749 §6.
     RefreshToken,
+    /// RFC 6749 §4.1.3: exchanging an authorization code.
+    AuthorizationCode,
+    /// Elastic Path's token-endpoint `implicit` grant: a public client id
+    /// gets a read-only token. Not an RFC 6749 token-endpoint grant.
+    Implicit,
 }
 
 impl GrantKind {
+    /// Every grant, in documentation order.
+    pub const ALL: [Self; 5] = [
+        Self::ClientCredentials,
+        Self::Password,
+        Self::RefreshToken,
+        Self::AuthorizationCode,
+        Self::Implicit,
+    ];
+
     /// The `grant_type` value.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
             Self::RefreshToken => "refresh_token",
+            Self::AuthorizationCode => "authorization_code",
+            Self::Implicit => "implicit",
         }
     }
 }
@@ -127,6 +155,39 @@ pub struct MockSeed {
     /// How errors in an `errors` array are filled in.
     #[serde(default)]
     pub error_items: ErrorItemStyle,
+    /// Status of a successful token response (200, or 201 for some APIs).
+    #[serde(default = "default_success_status")]
+    pub success_status: u16,
+    /// Whether `scope` appears in token responses.
+    #[serde(default)]
+    pub response_scope: ResponseScope,
+    /// Extra members of token responses; `{grant_type}` is replaced by the
+    /// grant used (Elastic Path's `identifier`).
+    #[serde(default)]
+    pub extra_members: BTreeMap<String, String>,
+    /// Reject token requests that name no `audience`.
+    #[serde(default)]
+    pub require_audience: bool,
+    /// Send `Cache-Control: no-store` and `Pragma: no-cache` with tokens.
+    #[serde(default = "yes")]
+    pub cache_headers: bool,
+}
+
+fn default_success_status() -> u16 {
+    200
+}
+
+/// Whether token responses carry `scope`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseScope {
+    /// Never.
+    #[default]
+    Omit,
+    /// The granted scopes, space-delimited, always (an empty string when none).
+    Always,
+    /// The granted scopes as a JSON array.
+    Array,
 }
 
 impl Default for MockSeed {
@@ -141,6 +202,11 @@ impl Default for MockSeed {
             token_type: default_token_type(),
             token_format: TokenFormat::default(),
             error_items: ErrorItemStyle::default(),
+            success_status: default_success_status(),
+            response_scope: ResponseScope::default(),
+            extra_members: BTreeMap::new(),
+            require_audience: false,
+            cache_headers: true,
         }
     }
 }
@@ -167,6 +233,25 @@ pub struct MockClient {
     /// Scopes this client may ask for; empty allows any.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Audiences this client may ask for; empty allows any.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Authorization codes this client can exchange, with their redirect URI.
+    #[serde(default)]
+    pub codes: Vec<MockCode>,
+}
+
+/// An authorization code the mock will exchange once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockCode {
+    /// The code.
+    pub code: String,
+    /// The redirect URI it was issued for.
+    pub redirect_uri: String,
+    /// The user it was issued for.
+    #[serde(default)]
+    pub user: Option<String>,
 }
 
 /// A resource owner registered with the mock.
@@ -271,12 +356,18 @@ pub struct Case {
     /// Keep a redacted snapshot of the responses.
     #[serde(default = "yes")]
     pub snapshot: bool,
+    /// Mark the trial ignored (run it with `--ignored`), with the reason.
+    #[serde(default)]
+    pub ignore: Option<String>,
     /// The grant of a single-request case.
     #[serde(default)]
     pub grant: Option<GrantKind>,
     /// Parameters of a single-request case.
     #[serde(default)]
     pub with: BTreeMap<String, ParamSpec>,
+    /// How a single-request case departs from the profile.
+    #[serde(default)]
+    pub request: Option<RequestOverride>,
     /// Expectations of a single-request case.
     #[serde(default)]
     pub expect: Option<Expect>,
@@ -295,15 +386,15 @@ impl Case {
         if !self.steps.is_empty() {
             return self.steps.clone();
         }
-        self.grant
-            .map(|grant| Step {
-                id: None,
-                grant,
-                with: self.with.clone(),
-                expect: self.expect.clone().unwrap_or_default(),
-            })
-            .into_iter()
-            .collect()
+        vec![Step {
+            id: None,
+            grant: self.grant,
+            with: self.with.clone(),
+            request: self.request.clone(),
+            resource: None,
+            advance: None,
+            expect: self.expect.clone().unwrap_or_default(),
+        }]
     }
 
     /// Whether the case runs against the given target.
@@ -313,21 +404,115 @@ impl Case {
     }
 }
 
-/// One request of a case.
+/// One step of a case: a token request (`grant`), a call to the protected
+/// resource (`resource`), or moving the mock's clock (`advance`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Name later steps use to capture from this one (`${login.refresh_token}`).
     #[serde(default)]
     pub id: Option<String>,
-    /// The grant.
-    pub grant: GrantKind,
-    /// Parameters by RFC 6749 name (renamed per the profile) or wire name.
+    /// A token request with this grant.
+    #[serde(default)]
+    pub grant: Option<GrantKind>,
+    /// Parameters by RFC 6749 name (renamed per the profile) or wire name;
+    /// `client_id` and `client_secret` are placed per the profile's client
+    /// authentication, and `grant_type` overrides the grant's value.
     #[serde(default)]
     pub with: BTreeMap<String, ParamSpec>,
+    /// How this request departs from the profile (negative cases).
+    #[serde(default)]
+    pub request: Option<RequestOverride>,
+    /// A call to the provider's protected resource.
+    #[serde(default)]
+    pub resource: Option<ResourceCall>,
+    /// Seconds to move the mock's clock forward (mock-only cases).
+    #[serde(default)]
+    pub advance: Option<u64>,
     /// Expectations.
     #[serde(default)]
     pub expect: Expect,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// A token request.
+    Grant(GrantKind),
+    /// A protected-resource call.
+    Resource,
+    /// A clock move.
+    Advance(u64),
+}
+
+impl Step {
+    /// What the step does, or `None` when it names no action or several.
+    pub fn kind(&self) -> Option<StepKind> {
+        match (self.grant, &self.resource, self.advance) {
+            (Some(grant), None, None) => Some(StepKind::Grant(grant)),
+            (None, Some(_), None) => Some(StepKind::Resource),
+            (None, None, Some(seconds)) => Some(StepKind::Advance(seconds)),
+            _ => None,
+        }
+    }
+}
+
+/// Ways a token request may depart from the provider's profile, to show what
+/// the provider does with requests its documentation does not describe.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestOverride {
+    /// HTTP method to use instead of the profile's.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Body encoding to use instead of the profile's.
+    #[serde(default)]
+    pub body: Option<BodyEncoding>,
+    /// Client authentication to use instead of the profile's.
+    #[serde(default)]
+    pub client_auth: Option<ClientAuth>,
+    /// List style to use instead of the profile's.
+    #[serde(default)]
+    pub lists: Option<ListStyle>,
+    /// `Content-Type` to send instead of the body's own.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// A body to send exactly as written (`${…}` is interpolated).
+    #[serde(default)]
+    pub raw_body: Option<String>,
+    /// Parameters to leave out (`grant_type`, `client_id`, …).
+    #[serde(default)]
+    pub omit: Vec<String>,
+    /// Parameters appended after the others, even when already present.
+    #[serde(default)]
+    pub add: BTreeMap<String, ParamSpec>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// A call to the provider's protected resource with a token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceCall {
+    /// The access token (`${login.access_token}`); omit to send none.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Authorization scheme; `Bearer` by RFC 6750. An empty string sends the
+    /// bare token.
+    #[serde(default = "bearer")]
+    pub scheme: String,
+    /// HTTP method.
+    #[serde(default = "get")]
+    pub method: String,
+}
+
+fn bearer() -> String {
+    "Bearer".to_owned()
+}
+
+fn get() -> String {
+    "GET".to_owned()
 }
 
 /// What a response must look like.

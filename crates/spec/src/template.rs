@@ -122,7 +122,7 @@ pub enum Unresolved {
 pub struct Resolver<'a> {
     spec: &'a Spec,
     target: TargetKind,
-    env: &'a dyn Fn(&str) -> Option<String>,
+    env: &'a (dyn Fn(&str) -> Option<String> + Sync),
 }
 
 impl<'a> Resolver<'a> {
@@ -130,7 +130,7 @@ impl<'a> Resolver<'a> {
     pub fn new(
         spec: &'a Spec,
         target: TargetKind,
-        env: &'a dyn Fn(&str) -> Option<String>,
+        env: &'a (dyn Fn(&str) -> Option<String> + Sync),
     ) -> Self {
         Self { spec, target, env }
     }
