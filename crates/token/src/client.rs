@@ -1,14 +1,24 @@
 //! Sending token requests safely, and a client that turns grants into tokens.
 
+// Errors carry the provider's status, headers and redacted body, so they are
+// larger than clippy likes; they are on the cold path and cloned rarely.
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use url::{Host, Url};
 
 use crate::clock::{Clock, SystemClock};
 use crate::profile::ProviderProfile;
-use crate::request::{BuildError, HttpRequest, TokenRequest, build_request};
+use crate::request::{
+    BuildError, Grant, HttpRequest, ParamValue, Text, TokenRequest, build_request,
+};
 use crate::response::{HttpResponse, ResponseError, Token, parse_response};
 
 /// Limits and policies of a [`Transport`].
@@ -39,7 +49,7 @@ impl Default for TransportConfig {
 }
 
 /// Why an exchange with a token endpoint failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{method} {url}: {kind}")]
 pub struct TransportError {
     /// Method of the request (empty when no request was made).
@@ -51,7 +61,7 @@ pub struct TransportError {
 }
 
 /// The kinds of [`TransportError`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum TransportErrorKind {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
@@ -190,9 +200,18 @@ impl Transport {
 fn failure(request: &HttpRequest, kind: TransportErrorKind) -> TransportError {
     TransportError {
         method: request.method.clone(),
-        url: request.url.to_string(),
+        url: shown_url(&request.url),
         kind,
     }
+}
+
+/// A URL as it may be shown: without a password in its user info.
+fn shown_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some(crate::request::REDACTED));
+    }
+    shown.to_string()
 }
 
 /// Whether `url` points at this machine.
@@ -206,7 +225,10 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// Why a token could not be obtained.
-#[derive(Debug, thiserror::Error)]
+///
+/// Cheap to clone: concurrent callers waiting on the same request all get
+/// the same error.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum TokenError {
     /// The request could not be built from the profile.
     #[error(transparent)]
@@ -217,25 +239,99 @@ pub enum TokenError {
     /// The response was a refusal or unusable.
     #[error(transparent)]
     Response(#[from] ResponseError),
+    /// The token endpoint answered with a redirect, which is never followed:
+    /// following it could send credentials somewhere else.
+    #[error(
+        "token endpoint answered HTTP {status} redirecting to {}; redirects are never followed, so check the token endpoint URL",
+        location.as_deref().unwrap_or("nowhere")
+    )]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// The `Location` header, without its query or fragment.
+        location: Option<String>,
+    },
+    /// The cached token can no longer be renewed: its refresh token is gone
+    /// or was rejected, and the original grant (an authorization code or a
+    /// refresh token) cannot be sent twice.
+    #[error(
+        "the token from the `{grant_type}` grant can no longer be renewed: a new authorization is needed"
+    )]
+    ReauthorizationRequired {
+        /// The `grant_type` of the original request.
+        grant_type: &'static str,
+    },
 }
 
-/// Gets tokens from one provider, speaking its dialect.
-#[derive(Debug, Clone)]
+impl TokenError {
+    /// The provider's refusal, when that is what this error is.
+    pub fn provider_error(&self) -> Option<&crate::ProviderError> {
+        match self {
+            Self::Response(ResponseError::Refused(error)) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// How long before its expiry a cached token is renewed, by default.
+pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(30);
+
+/// Gets tokens from one provider, speaking its dialect, and keeps them.
+///
+/// - [`TokenClient::fetch`] asks the token endpoint once, without caching.
+/// - [`TokenClient::get_token`] returns a cached token while it is fresh and
+///   renews it shortly before it expires (see
+///   [`TokenClient::with_refresh_skew`]): with the refresh token when there
+///   is one, keeping the newest one when the provider rotates them, and with
+///   the original grant again when the refresh is rejected (or there is no
+///   refresh token) and that grant can be repeated (client credentials,
+///   password, implicit). Tokens are cached per grant type, client,
+///   resource owner, scope, audience, resource and other parameters.
+///   Concurrent callers asking for the same key share one request, and its
+///   outcome, success or error.
+///
+/// Expiry is judged by the injected [`Clock`]. Clones share the cache and
+/// the connection pool.
+#[derive(Clone)]
 pub struct TokenClient {
     profile: Arc<ProviderProfile>,
     base_url: Url,
     transport: Transport,
     clock: Arc<dyn Clock>,
+    refresh_skew: Duration,
+    cache: Arc<Mutex<HashMap<CacheKey, Arc<Slot>>>>,
+}
+
+impl fmt::Debug for TokenClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cached = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("TokenClient")
+            .field("profile", &self.profile)
+            .field("base_url", &shown_url(&self.base_url))
+            .field("transport", &self.transport)
+            .field("clock", &self.clock)
+            .field("refresh_skew", &self.refresh_skew)
+            .field("cached_keys", &cached)
+            .finish()
+    }
 }
 
 impl TokenClient {
-    /// A client for the provider described by `profile`, served at `base_url`.
+    /// A client for the provider described by `profile`, served at `base_url`
+    /// (the token endpoint is the profile's path joined to it), with the
+    /// default [`TransportConfig`] and the system clock.
     pub fn new(profile: ProviderProfile, base_url: Url) -> Result<Self, TokenError> {
         Ok(Self {
             profile: Arc::new(profile),
             base_url,
             transport: Transport::new(TransportConfig::default())?,
             clock: Arc::new(SystemClock),
+            refresh_skew: DEFAULT_REFRESH_SKEW,
+            cache: Arc::default(),
         })
     }
 
@@ -253,15 +349,290 @@ impl TokenClient {
         self
     }
 
+    /// Renews a cached token `skew` before it expires (default
+    /// [`DEFAULT_REFRESH_SKEW`]). For a token whose lifetime is shorter than
+    /// twice the skew, renewal happens at half its lifetime instead, so a
+    /// short-lived token is still reused.
+    #[must_use]
+    pub fn with_refresh_skew(mut self, skew: Duration) -> Self {
+        self.refresh_skew = skew;
+        self
+    }
+
     /// The provider's profile.
     pub fn profile(&self) -> &ProviderProfile {
         &self.profile
+    }
+
+    /// The base URL the profile's token endpoint path is joined to.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The transport every request goes through.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// How long before expiry a cached token is renewed.
+    pub fn refresh_skew(&self) -> Duration {
+        self.refresh_skew
     }
 
     /// Asks the token endpoint for a token, without caching.
     pub async fn fetch(&self, request: &TokenRequest) -> Result<Token, TokenError> {
         let http = build_request(&self.profile, &self.base_url, request)?;
         let response = self.transport.send(&http).await?;
+        if (300..400).contains(&response.status) {
+            return Err(TokenError::Redirect {
+                status: response.status,
+                location: response.header("location").map(shown_location),
+            });
+        }
         Ok(parse_response(&self.profile, &response, self.clock.now())?)
     }
+
+    /// A token for `request`: the cached one while it is fresh, otherwise a
+    /// renewed one (see [`TokenClient`]). Concurrent calls for the same key
+    /// send one request between them.
+    pub async fn get_token(&self, request: &TokenRequest) -> Result<Token, TokenError> {
+        let slot = self.slot(request);
+        let seen = slot.completed.load(Ordering::Acquire);
+        let mut state = slot.state.lock().await;
+        if slot.completed.load(Ordering::Acquire) != seen {
+            // An exchange finished while this caller waited: share its outcome.
+            match (&state.last_error, &state.cached) {
+                (Some(error), _) => return Err(error.clone()),
+                (None, Some(cached)) => return Ok(cached.token.clone()),
+                (None, None) => {}
+            }
+        }
+        let now = self.clock.now();
+        if let Some(cached) = &state.cached {
+            if now < cached.renew_at {
+                return Ok(cached.token.clone());
+            }
+        }
+        let outcome = self.renew(request, &mut state).await;
+        state.last_error = outcome.as_ref().err().cloned();
+        slot.completed.fetch_add(1, Ordering::AcqRel);
+        outcome
+    }
+
+    /// Forgets the cached token for `request`, for instance after a resource
+    /// server rejected it; the next [`TokenClient::get_token`] renews it.
+    /// The refresh token, if any, is kept for that renewal.
+    pub async fn invalidate(&self, request: &TokenRequest) {
+        let slot = self.slot(request);
+        let mut state = slot.state.lock().await;
+        if let Some(cached) = &mut state.cached {
+            cached.renew_at = SystemTime::UNIX_EPOCH;
+        }
+        state.last_error = None;
+    }
+
+    /// Forgets every cached token and refresh token.
+    pub fn clear_cache(&self) {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn slot(&self, request: &TokenRequest) -> Arc<Slot> {
+        let key = CacheKey::of(request);
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(cache.entry(key).or_default())
+    }
+
+    /// Gets a new token for a slot whose token is missing or due for renewal.
+    async fn renew(
+        &self,
+        request: &TokenRequest,
+        state: &mut SlotState,
+    ) -> Result<Token, TokenError> {
+        let now = self.clock.now();
+        let previous = state.cached.take();
+        let refresh_token = previous
+            .as_ref()
+            .and_then(|cached| cached.token.refresh_token.clone());
+
+        if let Some(refresh_token) = refresh_token {
+            let refresh = TokenRequest {
+                grant: Grant::RefreshToken {
+                    refresh_token: refresh_token.clone(),
+                },
+                client: request.client.clone(),
+                scope: Vec::new(),
+                extra: Vec::new(),
+            };
+            match self.fetch(&refresh).await {
+                Ok(mut token) => {
+                    // A provider that does not rotate keeps the old one valid.
+                    if token.refresh_token.is_none() {
+                        token.refresh_token = Some(refresh_token);
+                    }
+                    return Ok(self.store(state, token, now));
+                }
+                Err(error) if is_rejection(&error) => {
+                    // The refresh token is dead: fall through to a fresh grant.
+                }
+                Err(error) => {
+                    // A transient failure: keep what we have, and use it while
+                    // it has not expired.
+                    if let Some(previous) = previous {
+                        let usable = !previous.token.is_expired(now);
+                        let token = previous.token.clone();
+                        state.cached = Some(previous);
+                        if usable {
+                            return Ok(token);
+                        }
+                    }
+                    return Err(error);
+                }
+            }
+        } else if let Some(previous) = previous {
+            if !request.grant.is_repeatable() && !previous.token.is_expired(now) {
+                // Nothing to renew with; the token is still valid.
+                let token = previous.token.clone();
+                state.cached = Some(previous);
+                return Ok(token);
+            }
+        }
+
+        if state.original_used && !request.grant.is_repeatable() {
+            return Err(TokenError::ReauthorizationRequired {
+                grant_type: request.grant.grant_type(),
+            });
+        }
+        let outcome = self.fetch(request).await;
+        // A grant that never reached the provider was not used up.
+        state.original_used |= !matches!(
+            outcome,
+            Err(TokenError::Build(_) | TokenError::Transport(_))
+        );
+        Ok(self.store(state, outcome?, now))
+    }
+
+    fn store(&self, state: &mut SlotState, token: Token, sent_at: SystemTime) -> Token {
+        let received = self.clock.now().max(sent_at);
+        let lifetime = token
+            .expires_at
+            .duration_since(received)
+            .unwrap_or(Duration::ZERO);
+        let renew_at = token.expires_at - self.refresh_skew.min(lifetime / 2);
+        state.cached = Some(Cached {
+            token: token.clone(),
+            renew_at,
+        });
+        token
+    }
+}
+
+/// Whether a renewal failed because the provider rejected the refresh token
+/// (as opposed to a network failure or a server error).
+fn is_rejection(error: &TokenError) -> bool {
+    error
+        .provider_error()
+        .is_some_and(|e| e.is_invalid_grant() || matches!(e.status, 400 | 401))
+}
+
+/// A `Location` as it may be shown: no user info, query or fragment.
+fn shown_location(location: &str) -> String {
+    match Url::parse(location) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => location
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// One cache entry: its token, and the lock that makes renewal single-flight.
+#[derive(Default)]
+struct Slot {
+    /// How many exchanges have completed for this key.
+    completed: AtomicU64,
+    state: tokio::sync::Mutex<SlotState>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    cached: Option<Cached>,
+    /// The outcome of the last exchange, when it failed.
+    last_error: Option<TokenError>,
+    /// Whether the request's own grant was sent already (a code or a refresh
+    /// token given by the caller can be sent only once).
+    original_used: bool,
+}
+
+struct Cached {
+    token: Token,
+    renew_at: SystemTime,
+}
+
+/// What makes two token requests ask for the same token. Secret values are
+/// kept only as hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    grant_type: &'static str,
+    client_id: Option<String>,
+    subject: Option<String>,
+    scope: Vec<String>,
+    params: Vec<(String, Vec<String>)>,
+}
+
+impl CacheKey {
+    fn of(request: &TokenRequest) -> Self {
+        let subject = match &request.grant {
+            Grant::ClientCredentials | Grant::Implicit => None,
+            Grant::Password { username, .. } => Some(format!("user:{username}")),
+            Grant::RefreshToken { refresh_token } => {
+                Some(format!("refresh:{}", fingerprint(refresh_token)))
+            }
+            Grant::AuthorizationCode { code, .. } => Some(format!("code:{}", fingerprint(code))),
+        };
+        let mut scope = request.scope.clone();
+        scope.sort();
+        scope.dedup();
+        let mut params: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, value) in &request.extra {
+            let values = match value {
+                ParamValue::One(Text::Plain(text)) => vec![text.clone()],
+                ParamValue::One(Text::Secret(secret)) => vec![fingerprint(secret)],
+                ParamValue::List(items) => items.clone(),
+            };
+            match params.iter_mut().find(|(param, _)| param == name) {
+                Some((_, existing)) => existing.extend(values),
+                None => params.push((name.clone(), values)),
+            }
+        }
+        for (_, values) in &mut params {
+            values.sort();
+            values.dedup();
+        }
+        params.sort();
+        Self {
+            grant_type: request.grant.grant_type(),
+            client_id: request.client.as_ref().map(|c| c.id.clone()),
+            subject,
+            scope,
+            params,
+        }
+    }
+}
+
+/// A hash of a secret, to tell secrets apart without keeping them.
+fn fingerprint(secret: &secrecy::SecretString) -> String {
+    use secrecy::ExposeSecret as _;
+    let mut hasher = DefaultHasher::new();
+    secret.expose_secret().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }

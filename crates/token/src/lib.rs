@@ -60,8 +60,8 @@ mod request;
 mod response;
 
 pub use client::{
-    TokenClient, TokenError, Transport, TransportConfig, TransportError, TransportErrorKind,
-    is_loopback,
+    DEFAULT_REFRESH_SKEW, TokenClient, TokenError, Transport, TransportConfig, TransportError,
+    TransportErrorKind, is_loopback,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use profile::{

@@ -129,6 +129,23 @@ pub enum Grant {
         /// The refresh token to exchange.
         refresh_token: SecretString,
     },
+    /// RFC 6749 §4.1.3: exchanging an authorization code, with the PKCE
+    /// `code_verifier` of RFC 7636 when the authorization request used one.
+    AuthorizationCode {
+        /// The authorization code (single use).
+        code: SecretString,
+        /// The `redirect_uri` of the authorization request, when it had one.
+        redirect_uri: Option<String>,
+        /// The PKCE code verifier, when the authorization request sent a
+        /// challenge.
+        code_verifier: Option<SecretString>,
+    },
+    /// Elastic Path's token-endpoint `implicit` grant: `grant_type=implicit`
+    /// and the `client_id` as a parameter, nothing else; the provider answers
+    /// with a read-only token. Not an RFC 6749 token-endpoint grant. The
+    /// client id always travels as a parameter, whatever the profile's client
+    /// authentication, and no secret is ever sent.
+    Implicit,
 }
 
 impl Grant {
@@ -138,7 +155,48 @@ impl Grant {
             Self::ClientCredentials => "client_credentials",
             Self::Password { .. } => "password",
             Self::RefreshToken { .. } => "refresh_token",
+            Self::AuthorizationCode { .. } => "authorization_code",
+            Self::Implicit => "implicit",
         }
+    }
+
+    /// A password grant.
+    pub fn password(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Self::Password {
+            username: username.into(),
+            password: SecretString::from(password.into()),
+        }
+    }
+
+    /// A refresh-token grant.
+    pub fn refresh_token(refresh_token: impl Into<String>) -> Self {
+        Self::RefreshToken {
+            refresh_token: SecretString::from(refresh_token.into()),
+        }
+    }
+
+    /// An authorization-code exchange; `code_verifier` is the PKCE verifier
+    /// (RFC 7636), if the authorization request used PKCE.
+    pub fn authorization_code(
+        code: impl Into<String>,
+        redirect_uri: Option<String>,
+        code_verifier: Option<String>,
+    ) -> Self {
+        Self::AuthorizationCode {
+            code: SecretString::from(code.into()),
+            redirect_uri,
+            code_verifier: code_verifier.map(SecretString::from),
+        }
+    }
+
+    /// Whether the same grant can be sent again to get a fresh token:
+    /// client credentials, password and implicit can; a code or a refresh
+    /// token may be single use.
+    pub fn is_repeatable(&self) -> bool {
+        matches!(
+            self,
+            Self::ClientCredentials | Self::Password { .. } | Self::Implicit
+        )
     }
 }
 
@@ -155,6 +213,17 @@ impl fmt::Debug for Grant {
                 .debug_struct("RefreshToken")
                 .field("refresh_token", &REDACTED)
                 .finish(),
+            Self::AuthorizationCode {
+                redirect_uri,
+                code_verifier,
+                ..
+            } => f
+                .debug_struct("AuthorizationCode")
+                .field("code", &REDACTED)
+                .field("redirect_uri", redirect_uri)
+                .field("code_verifier", &code_verifier.as_ref().map(|_| REDACTED))
+                .finish(),
+            Self::Implicit => f.write_str("Implicit"),
         }
     }
 }
@@ -201,11 +270,83 @@ impl TokenRequest {
         self.extra.push((name.into(), value));
         self
     }
+
+    /// Adds `audience` values (RFC 8693; Auth0, Ory Hydra), sent as the
+    /// profile's [`ListStyle`] says. Values add to any audience already set.
+    #[must_use]
+    pub fn with_audience<I, S>(self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.with_list("audience", audience)
+    }
+
+    /// Adds `resource` indicators (RFC 8707), sent as the profile's
+    /// [`ListStyle`] says. Values add to any resource already set.
+    #[must_use]
+    pub fn with_resource<I, S>(self, resource: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.with_list("resource", resource)
+    }
+
+    /// A request without client authentication, for grants sent by a
+    /// provider's own convention (the client, if any, goes in `extra`).
+    #[must_use]
+    pub fn without_client(mut self) -> Self {
+        self.client = None;
+        self
+    }
+
+    /// Elastic Path's `implicit` grant for the public client `client_id`.
+    pub fn implicit(client_id: impl Into<String>) -> Self {
+        Self::new(Grant::Implicit, ClientCredentials::public(client_id))
+    }
+
+    /// The values of the list parameter `name` (`audience`, `resource`),
+    /// across every occurrence in [`TokenRequest::extra`].
+    pub fn list_values(&self, name: &str) -> Vec<String> {
+        let mut values = Vec::new();
+        for (param, value) in &self.extra {
+            if param == name {
+                match value {
+                    ParamValue::One(text) => values.push(text.expose().to_owned()),
+                    ParamValue::List(items) => values.extend(items.iter().cloned()),
+                }
+            }
+        }
+        values
+    }
+
+    fn with_list<I, S>(mut self, name: &str, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let values = values.into_iter().map(Into::into);
+        match self
+            .extra
+            .iter_mut()
+            .find(|(param, value)| param == name && matches!(value, ParamValue::List(_)))
+        {
+            Some((_, ParamValue::List(items))) => items.extend(values),
+            _ => self
+                .extra
+                .push((name.to_owned(), ParamValue::List(values.collect()))),
+        }
+        self
+    }
 }
 
 /// A request body, kept structured so it can be shown redacted and checked
 /// parameter by parameter.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows secrets as `[redacted]`; a [`Body::Raw`] body is shown with
+/// the values of [`SECRET_PARAMS`] and [`crate::TOKEN_MEMBERS`] redacted.
+#[derive(Clone)]
 pub enum Body {
     /// `application/x-www-form-urlencoded` pairs, in order; a name may repeat.
     Form(Vec<(String, Text)>),
@@ -218,6 +359,20 @@ pub enum Body {
         /// The body.
         bytes: Vec<u8>,
     },
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Form(pairs) => f.debug_tuple("Form").field(pairs).finish(),
+            Self::Json(fields) => f.debug_tuple("Json").field(fields).finish(),
+            Self::Raw { content_type, .. } => f
+                .debug_struct("Raw")
+                .field("content_type", content_type)
+                .field("bytes", &self.to_redacted_string())
+                .finish(),
+        }
+    }
 }
 
 /// One member of a JSON request body.
@@ -244,9 +399,14 @@ impl Body {
         self.render(Text::expose)
     }
 
-    /// The body as it may be shown, secrets redacted.
+    /// The body as it may be shown, secrets redacted. A raw body is shown
+    /// with the values of [`SECRET_PARAMS`] and [`crate::TOKEN_MEMBERS`]
+    /// redacted, whether it is JSON, a form or other text.
     pub fn to_redacted_string(&self) -> String {
-        String::from_utf8_lossy(&self.render(Text::shown)).into_owned()
+        match self {
+            Self::Raw { bytes, .. } => redact_request_text(&String::from_utf8_lossy(bytes)),
+            _ => String::from_utf8_lossy(&self.render(Text::shown)).into_owned(),
+        }
     }
 
     fn render(&self, show: fn(&Text) -> &str) -> Vec<u8> {
@@ -324,8 +484,23 @@ impl HttpRequest {
     }
 }
 
+/// Redacts a request body given as text: JSON members and form parameters
+/// named in [`SECRET_PARAMS`] or [`crate::TOKEN_MEMBERS`].
+fn redact_request_text(text: &str) -> String {
+    let names: Vec<&str> = SECRET_PARAMS
+        .iter()
+        .chain(crate::response::TOKEN_MEMBERS)
+        .copied()
+        .collect();
+    if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(text) {
+        crate::response::redact_members(&mut json, &names);
+        return json.to_string();
+    }
+    crate::response::redact_text_members(text, &names)
+}
+
 /// Why a request could not be built.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum BuildError {
     /// The endpoint path cannot be joined to the base URL.
     #[error("token endpoint path {path:?} cannot be joined to base URL {base}")]
@@ -343,6 +518,12 @@ pub enum BuildError {
         /// The parameter that would have leaked.
         param: String,
     },
+    /// The base URL carries a password in its user info, which would be
+    /// sent, logged and shown with the URL.
+    #[error(
+        "refusing a token endpoint URL with a password in it: give client credentials through ClientCredentials instead"
+    )]
+    PasswordInUrl,
 }
 
 /// The `Authorization: Basic` value for a client, with the id and the secret
@@ -405,18 +586,45 @@ pub fn build_request(
             "refresh_token".into(),
             ParamValue::One(Text::Secret(refresh_token.clone())),
         )),
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            params.push(("code".into(), ParamValue::One(Text::Secret(code.clone()))));
+            if let Some(redirect_uri) = redirect_uri {
+                params.push((
+                    "redirect_uri".into(),
+                    ParamValue::One(redirect_uri.as_str().into()),
+                ));
+            }
+            if let Some(verifier) = code_verifier {
+                params.push((
+                    "code_verifier".into(),
+                    ParamValue::One(Text::Secret(verifier.clone())),
+                ));
+            }
+        }
+        Grant::Implicit => {
+            if let Some(client) = &request.client {
+                params.push((
+                    "client_id".into(),
+                    ParamValue::One(client.id.as_str().into()),
+                ));
+            }
+        }
     }
     if !request.scope.is_empty() {
         params.push(("scope".into(), ParamValue::List(request.scope.clone())));
     }
     params.extend(request.extra.iter().cloned());
-    build_raw(
-        profile,
-        base,
-        request.grant.grant_type(),
-        request.client.as_ref(),
-        params,
-    )
+    // The implicit grant sends its client id as a parameter and never a
+    // secret, whatever the profile's client authentication.
+    let client = match request.grant {
+        Grant::Implicit => None,
+        _ => request.client.as_ref(),
+    };
+    build_raw(profile, base, request.grant.grant_type(), client, params)
 }
 
 /// Builds a request for any `grant_type` from parameters given by RFC 6749
@@ -436,16 +644,32 @@ pub fn build_raw(
 ) -> Result<HttpRequest, BuildError> {
     let endpoint = &profile.token_endpoint;
     let mut url = endpoint_url(base, &endpoint.path)?;
+    if url.password().is_some() {
+        return Err(BuildError::PasswordInUrl);
+    }
     let mut headers = vec![("accept".to_owned(), Text::from("application/json"))];
     let mut params: Vec<(String, ParamValue)> =
         vec![("grant_type".to_owned(), ParamValue::One(grant_type.into()))];
 
     match (client, endpoint.client_auth) {
-        (Some(client), ClientAuth::Basic) => {
-            let secret = client.secret.as_ref().map_or("", |s| s.expose_secret());
+        (
+            Some(ClientCredentials {
+                id,
+                secret: Some(secret),
+            }),
+            ClientAuth::Basic,
+        ) => {
             headers.push((
                 "authorization".to_owned(),
-                Text::Secret(basic_authorization(&client.id, secret)),
+                Text::Secret(basic_authorization(id, secret.expose_secret())),
+            ));
+        }
+        // A public client has no password for Basic: it identifies itself
+        // with `client_id` (RFC 6749 §3.2.1, §4.1.3).
+        (Some(client), ClientAuth::Basic) => {
+            params.push((
+                "client_id".into(),
+                ParamValue::One(client.id.as_str().into()),
             ));
         }
         (Some(client), ClientAuth::Post) => {

@@ -1,9 +1,13 @@
 //! Parsing token responses, successful or not, in each provider's dialect.
 
+// Errors carry the provider's status, headers and redacted body, so they are
+// larger than clippy likes; they are on the cold path and cloned rarely.
+#![allow(clippy::result_large_err)]
+
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use crate::profile::{ExpiryStyle, MissingTokenType, ProviderProfile};
@@ -35,15 +39,42 @@ impl HttpResponse {
     }
 
     /// The body as it may be shown: JSON with every token value redacted, or
-    /// the text itself when it is not JSON.
+    /// the text itself when it is not JSON, with the value of any
+    /// [`TOKEN_MEMBERS`] name that looks assigned (`access_token=…`,
+    /// `"refresh_token": "…"` in broken JSON) redacted.
     pub fn redacted_body(&self) -> String {
         match self.json() {
             Some(mut json) => {
                 redact_tokens(&mut json);
                 json.to_string()
             }
-            None => String::from_utf8_lossy(&self.body).into_owned(),
+            None => redact_text_members(&String::from_utf8_lossy(&self.body), TOKEN_MEMBERS),
         }
+    }
+
+    /// The headers as they may be shown: the values of headers that carry
+    /// credentials (`set-cookie`, `authorization`, …) redacted.
+    pub fn redacted_headers(&self) -> Vec<(String, String)> {
+        redact_headers(&self.headers)
+    }
+
+    /// The body as a JSON document: JSON as it is, or a form-urlencoded body
+    /// (as some providers answer unless asked for JSON) as an object of
+    /// strings.
+    fn document(&self) -> Option<Value> {
+        if let Some(json) = self.json() {
+            return Some(json);
+        }
+        let form = self
+            .header("content-type")
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        form.then(|| {
+            Value::Object(
+                form_urlencoded::parse(&self.body)
+                    .map(|(name, value)| (name.into_owned(), Value::from(value.into_owned())))
+                    .collect(),
+            )
+        })
     }
 }
 
@@ -51,10 +82,31 @@ impl fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpResponse")
             .field("status", &self.status)
-            .field("headers", &self.headers)
+            .field("headers", &self.redacted_headers())
             .field("body", &self.redacted_body())
             .finish()
     }
+}
+
+/// Response headers whose values are credentials.
+const SECRET_HEADERS: &[&str] = &[
+    "set-cookie",
+    "cookie",
+    "authorization",
+    "proxy-authorization",
+];
+
+fn redact_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let secret = SECRET_HEADERS
+                .iter()
+                .any(|secret| name.eq_ignore_ascii_case(secret));
+            let value = if secret { REDACTED } else { value.as_str() };
+            (name.clone(), value.to_owned())
+        })
+        .collect()
 }
 
 /// Response members whose values are credentials wherever they appear.
@@ -69,19 +121,91 @@ pub const TOKEN_MEMBERS: &[&str] = &[
 /// Replaces the value of every [`TOKEN_MEMBERS`] member, at any depth, by
 /// `[redacted]`.
 pub fn redact_tokens(value: &mut Value) {
+    redact_members(value, TOKEN_MEMBERS);
+}
+
+/// Replaces the string value of every member named in `names`, at any depth,
+/// by `[redacted]`.
+pub(crate) fn redact_members(value: &mut Value, names: &[&str]) {
     match value {
         Value::Object(map) => {
             for (key, member) in map.iter_mut() {
-                if TOKEN_MEMBERS.contains(&key.as_str()) && member.is_string() {
+                if names.contains(&key.as_str()) && member.is_string() {
                     *member = Value::from(REDACTED);
                 } else {
-                    redact_tokens(member);
+                    redact_members(member, names);
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(redact_tokens),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| redact_members(item, names)),
         _ => {}
     }
+}
+
+/// Redacts, in text that is not valid JSON, the value assigned to any name in
+/// `names`: `name=value` (a form), `"name": "value"` (JSON-like text, such as
+/// broken JSON), `name: value`.
+pub(crate) fn redact_text_members(text: &str, names: &[&str]) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    'scan: while i < text.len() {
+        let boundary = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if boundary {
+            for name in names {
+                if !text[i..].starts_with(name) {
+                    continue;
+                }
+                let mut j = i + name.len();
+                let skip_space = |mut j: usize| {
+                    while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    j
+                };
+                if bytes.get(j) == Some(&b'"') {
+                    j += 1;
+                }
+                j = skip_space(j);
+                if !matches!(bytes.get(j), Some(b':' | b'=')) {
+                    continue;
+                }
+                j = skip_space(j + 1);
+                let quoted = bytes.get(j) == Some(&b'"');
+                if quoted {
+                    j += 1;
+                }
+                let start = j;
+                while j < bytes.len() {
+                    let b = bytes[j];
+                    let end = if quoted {
+                        b == b'"'
+                    } else {
+                        matches!(b, b'&' | b',' | b'}' | b']' | b';' | b'"')
+                            || b.is_ascii_whitespace()
+                    };
+                    if end {
+                        break;
+                    }
+                    j += 1;
+                }
+                if j > start {
+                    out.push_str(&text[i..start]);
+                    out.push_str(REDACTED);
+                    i = j;
+                    continue 'scan;
+                }
+            }
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
 }
 
 /// The type of an access token (RFC 6749 §7.1), compared case-insensitively.
@@ -91,6 +215,15 @@ pub enum TokenType {
     Bearer,
     /// Any other type, as received.
     Other(String),
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bearer => f.write_str("Bearer"),
+            Self::Other(other) => f.write_str(other),
+        }
+    }
 }
 
 impl TokenType {
@@ -123,6 +256,22 @@ impl Token {
     /// Whether the token expires within `skew` of `now`.
     pub fn expires_within(&self, now: SystemTime, skew: Duration) -> bool {
         now + skew >= self.expires_at
+    }
+
+    /// Whether the token has expired at `now`.
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        self.expires_within(now, Duration::ZERO)
+    }
+
+    /// The `Authorization` header value that presents this token:
+    /// `Bearer <token>` (RFC 6750 §2.1) whatever the spelling the provider
+    /// used, or `<type> <token>` for another type.
+    pub fn authorization_value(&self) -> SecretString {
+        SecretString::from(format!(
+            "{} {}",
+            self.token_type,
+            self.access_token.expose_secret()
+        ))
     }
 }
 
@@ -181,15 +330,21 @@ pub struct ErrorItem {
     pub detail: Option<String>,
 }
 
-/// A token endpoint's refusal, with what is needed to understand it.
+/// A token endpoint's refusal, with what is needed to understand it: the
+/// status, the headers and the body as received, token values redacted.
 #[derive(Debug, Clone)]
 pub struct ProviderError {
-    /// HTTP status.
+    /// HTTP status (200 or 201 when the provider put an error in a success).
     pub status: u16,
     /// The error as the provider expressed it.
     pub body: ErrorBody,
     /// The `WWW-Authenticate` header, if any.
     pub www_authenticate: Option<String>,
+    /// Every response header, values of credential-bearing ones (such as
+    /// `set-cookie`) redacted.
+    pub headers: Vec<(String, String)>,
+    /// The whole body as received, token values redacted.
+    pub redacted_body: String,
 }
 
 impl ProviderError {
@@ -198,6 +353,27 @@ impl ProviderError {
         match &self.body {
             ErrorBody::Rfc6749 { error, .. } => Some(error),
             _ => None,
+        }
+    }
+
+    /// Whether the provider said the grant itself is invalid: RFC 6749's
+    /// `invalid_grant`, or an `errors` array or problem that names it.
+    pub fn is_invalid_grant(&self) -> bool {
+        let names = |text: &Option<String>| {
+            text.as_deref()
+                .is_some_and(|t| t.to_ascii_lowercase().contains("invalid_grant"))
+        };
+        match &self.body {
+            ErrorBody::Rfc6749 { error, .. } => error == "invalid_grant",
+            ErrorBody::ErrorsArray(items) => items
+                .iter()
+                .any(|item| names(&item.code) || names(&item.title) || names(&item.detail)),
+            ErrorBody::Problem {
+                problem_type,
+                title,
+                detail,
+            } => names(problem_type) || names(title) || names(detail),
+            ErrorBody::Raw(raw) => raw.contains("invalid_grant"),
         }
     }
 }
@@ -219,12 +395,25 @@ impl fmt::Display for ProviderError {
                 let shown: Vec<String> = items
                     .iter()
                     .map(|item| {
-                        [&item.title, &item.detail]
+                        let text = [&item.title, &item.detail]
                             .into_iter()
                             .flatten()
                             .cloned()
                             .collect::<Vec<_>>()
-                            .join(": ")
+                            .join(": ");
+                        let ids = [
+                            item.status.as_ref().map(|s| format!("status {s}")),
+                            item.code.as_ref().map(|c| format!("code {c}")),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                        match (text.is_empty(), ids.is_empty()) {
+                            (false, false) => format!("{text} ({ids})"),
+                            (false, true) => text,
+                            (true, _) => ids,
+                        }
                     })
                     .collect();
                 write!(f, "{}", shown.join("; "))
@@ -245,7 +434,7 @@ impl fmt::Display for ProviderError {
 }
 
 /// Why a response did not yield a token.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ResponseError {
     /// The provider refused.
     #[error("token endpoint refused: {0}")]
@@ -261,11 +450,30 @@ pub enum ResponseError {
         reason: String,
         /// The body, redacted.
         body: String,
+        /// The response headers, credential-bearing values redacted.
+        headers: Vec<(String, String)>,
     },
 }
 
 /// Interprets a token endpoint's response per `profile`, with `now` as the
 /// time of receipt.
+///
+/// - Success is 200 or 201, with a JSON body (or a form-urlencoded one, as
+///   some providers answer by default); any other status is a refusal.
+/// - A success whose body carries an `error` member or a non-empty `errors`
+///   array is a refusal too.
+/// - The token object is found at the profile's envelope (a JSON pointer
+///   such as `/data`); when the pointer finds nothing but the top level is
+///   itself a token object, the top level is used, since providers document
+///   envelopes they do not always send.
+/// - `token_type` is compared case-insensitively; a missing one follows the
+///   profile's [`MissingTokenType`] policy.
+/// - Expiry comes from `expires_in` (a number or a numeric string), the
+///   absolute `expires` (epoch seconds), either per the profile's
+///   [`ExpiryStyle`], or else the profile's default lifetime.
+/// - `scope` may be a space-delimited string or an array.
+/// - Errors are read as RFC 6749 `error`, an `errors` array (`status` as a
+///   string or a number), `application/problem+json`, or kept raw, redacted.
 pub fn parse_response(
     profile: &ProviderProfile,
     response: &HttpResponse,
@@ -275,27 +483,40 @@ pub fn parse_response(
         status: response.status,
         reason,
         body: response.redacted_body(),
+        headers: response.redacted_headers(),
     };
-    let json = response.json();
+    let document = response.document();
     let success = matches!(response.status, 200 | 201);
 
     if !success {
-        return Err(ResponseError::Refused(parse_error(response, json.as_ref())));
+        return Err(ResponseError::Refused(parse_error(
+            response,
+            document.as_ref(),
+        )));
     }
-    let Some(json) = json else {
+    let Some(json) = document else {
         return Err(malformed("the body is not JSON".into()));
     };
-    if json.get("error").is_some() || json.get("errors").is_some() {
+    if carries_error(&json) {
         return Err(ResponseError::Refused(parse_error(response, Some(&json))));
     }
 
     let shape = &profile.response;
     let object = match &shape.envelope {
-        Some(pointer) => json
-            .pointer(pointer)
-            .ok_or_else(|| malformed(format!("no token object at envelope `{pointer}`")))?,
+        Some(pointer) => match json.pointer(pointer) {
+            Some(object) => object,
+            None if json.get("access_token").is_some() => &json,
+            None => {
+                return Err(malformed(format!(
+                    "no token object at envelope `{pointer}`"
+                )));
+            }
+        },
         None => &json,
     };
+    if carries_error(object) {
+        return Err(ResponseError::Refused(parse_error(response, Some(object))));
+    }
     let Some(object) = object.as_object() else {
         return Err(malformed("the token response is not a JSON object".into()));
     };
@@ -306,10 +527,14 @@ pub fn parse_response(
         None => return Err(malformed("`access_token` is missing".into())),
     };
     let token_type = match (object.get("token_type"), shape.missing_token_type) {
-        (Some(Value::String(kind)), _) => TokenType::parse(kind),
-        (None, MissingTokenType::AssumeBearer) => TokenType::Bearer,
-        (None, MissingTokenType::Reject) => {
+        (Some(Value::String(kind)), _) if !kind.trim().is_empty() => TokenType::parse(kind.trim()),
+        (None | Some(Value::Null), MissingTokenType::AssumeBearer) => TokenType::Bearer,
+        (Some(Value::String(_)), MissingTokenType::AssumeBearer) => TokenType::Bearer,
+        (None | Some(Value::Null), MissingTokenType::Reject) => {
             return Err(malformed("`token_type` is missing".into()));
+        }
+        (Some(Value::String(_)), MissingTokenType::Reject) => {
+            return Err(malformed("`token_type` is empty".into()));
         }
         (Some(_), _) => return Err(malformed("`token_type` is not a string".into())),
     };
@@ -353,6 +578,17 @@ pub fn parse_response(
     })
 }
 
+/// Whether a success body is really an error: an `error` member that is not
+/// null, or a non-empty `errors` array.
+fn carries_error(json: &Value) -> bool {
+    let error = json.get("error").is_some_and(|e| !e.is_null());
+    let errors = json
+        .get("errors")
+        .and_then(Value::as_array)
+        .is_some_and(|items| !items.is_empty());
+    error || errors
+}
+
 /// Reads a number of seconds sent as a JSON number or a numeric string.
 fn seconds(value: Option<&Value>) -> Result<Option<u64>, &'static str> {
     match value {
@@ -381,12 +617,29 @@ fn string_of(value: Option<&Value>) -> Option<String> {
 
 /// Interprets an error response in whichever format it came.
 fn parse_error(response: &HttpResponse, json: Option<&Value>) -> ProviderError {
+    let problem_content_type = response
+        .header("content-type")
+        .is_some_and(|ct| ct.starts_with("application/problem+json"));
     let body = match json {
         Some(json) if json.get("error").is_some_and(Value::is_string) => ErrorBody::Rfc6749 {
             error: string_of(json.get("error")).unwrap_or_default(),
-            description: string_of(json.get("error_description")),
+            description: string_of(json.get("error_description"))
+                .or_else(|| string_of(json.get("message"))),
             uri: string_of(json.get("error_uri")),
         },
+        // `{"error": {"code"|"type": …, "message": …}}`, as some APIs answer.
+        Some(json) if json.get("error").is_some_and(Value::is_object) => {
+            let inner = json.get("error");
+            let field = |name: &str| string_of(inner.and_then(|e| e.get(name)));
+            match field("code").or_else(|| field("type")) {
+                Some(error) => ErrorBody::Rfc6749 {
+                    error,
+                    description: field("message").or_else(|| field("description")),
+                    uri: None,
+                },
+                None => ErrorBody::Raw(response.redacted_body()),
+            }
+        }
         Some(json) if json.get("errors").is_some_and(Value::is_array) => ErrorBody::ErrorsArray(
             json.get("errors")
                 .and_then(Value::as_array)
@@ -401,9 +654,7 @@ fn parse_error(response: &HttpResponse, json: Option<&Value>) -> ProviderError {
                 .collect(),
         ),
         Some(json)
-            if response
-                .header("content-type")
-                .is_some_and(|ct| ct.starts_with("application/problem+json"))
+            if json.is_object() && problem_content_type
                 || json.get("title").is_some() && json.get("type").is_some() =>
         {
             ErrorBody::Problem {
@@ -418,5 +669,7 @@ fn parse_error(response: &HttpResponse, json: Option<&Value>) -> ProviderError {
         status: response.status,
         body,
         www_authenticate: response.header("www-authenticate").map(str::to_owned),
+        headers: response.redacted_headers(),
+        redacted_body: response.redacted_body(),
     }
 }
