@@ -25,7 +25,7 @@ use url::Url;
 
 pub use config::{Env, SuiteConfig, workspace_root};
 pub use exec::{CaseRun, Exchange, PathMismatch, Verdict, check};
-pub use snapshot::{SnapshotCheck, check_snapshot};
+pub use snapshot::{SnapshotCheck, check_snapshot, snapshot_body, snapshot_file};
 
 /// Why a suite could not start.
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +173,11 @@ impl Suite {
                 (0..provider.loaded.spec.cases.len()).map(move |case| CaseId { spec, case })
             })
             .collect()
+    }
+
+    /// A case's definition.
+    pub fn case(&self, id: CaseId) -> &grantspec_spec::Case {
+        &self.providers[id.spec].loaded.spec.cases[id.case]
     }
 
     /// `<provider>::<case>`.
