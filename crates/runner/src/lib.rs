@@ -20,7 +20,7 @@ use std::sync::Arc;
 use grantspec_mock::MockServer;
 use grantspec_spec::template::{Resolver, TargetKind};
 use grantspec_spec::{LoadedSpec, SpecError, load_dir};
-use grantspec_token::{ManualClock, ProviderProfile, Transport, TransportConfig};
+use grantspec_token::{ManualClock, ProviderProfile, Transport};
 use url::Url;
 
 pub use config::{Env, SuiteConfig, workspace_root};
@@ -101,7 +101,7 @@ impl Suite {
             ),
             TargetKind::Live => None,
         };
-        let transport = Transport::new(TransportConfig::default())?;
+        let transport = Transport::new(config.transport.clone())?;
         let providers = specs
             .into_iter()
             .map(|loaded| {
