@@ -4,6 +4,7 @@
 //! Arguments are parsed by hand to keep this binary quick to build.
 
 mod report;
+mod snapshots;
 mod validate;
 
 use std::path::PathBuf;
@@ -15,6 +16,8 @@ usage: cargo xtask <task> [options]
 tasks:
   report [--specs DIR] [--live]   run every case and print a summary per provider
   validate [PATH...]              check spec files (default: the spec folder); non-zero on any error
+  review [--snapshots DIR]        show pending snapshot changes; on a terminal, accept or reject each
+  accept [--snapshots DIR]        accept every pending snapshot
 
 options:
   --specs DIR   spec folder (default: $GRANTSPEC_SPECS, else specs/)
@@ -34,6 +37,8 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "report" => report::run(args),
         "validate" => validate::run(args),
+        "review" => snapshots::review(args),
+        "accept" => snapshots::accept(args),
         other => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
     };
     match result {

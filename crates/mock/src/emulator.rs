@@ -149,19 +149,18 @@ impl Emulator {
     }
 
     fn token_endpoint(&self, request: &MockRequest) -> MockResponse {
-        let mut basic_used = false;
-        let result = self.token_flow(request, &mut basic_used);
-        match result {
+        let basic_used = request.header("authorization").is_some_and(|value| {
+            value
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case("basic "))
+        });
+        match self.token_flow(request) {
             Ok(response) => response,
             Err(error) => render_error(&self.id, &self.profile, &self.seed, &error, basic_used),
         }
     }
 
-    fn token_flow(
-        &self,
-        request: &MockRequest,
-        basic_used: &mut bool,
-    ) -> Result<MockResponse, OAuthError> {
+    fn token_flow(&self, request: &MockRequest) -> Result<MockResponse, OAuthError> {
         let expected_method = self.profile.token_endpoint.method.as_str();
         if !request.method.eq_ignore_ascii_case(expected_method) {
             return Err(OAuthError::method_not_allowed(
@@ -185,8 +184,7 @@ impl Emulator {
             return Err(OAuthError::unsupported_grant_type(&grant_type).league(2));
         };
 
-        let (client, auth_used) = self.authenticate(request, &mut params, grant)?;
-        *basic_used = auth_used == AuthUsed::Basic;
+        let client = self.authenticate(request, &mut params, grant)?;
         if !client.grants.contains(&grant) {
             return Err(OAuthError::unauthorized_client(&client.id, grant).league(4));
         }
@@ -480,7 +478,7 @@ impl Emulator {
         request: &MockRequest,
         params: &mut Params,
         grant: GrantKind,
-    ) -> Result<(MockClient, AuthUsed), OAuthError> {
+    ) -> Result<MockClient, OAuthError> {
         let basic = match request.header("authorization") {
             Some(value)
                 if value
@@ -552,7 +550,7 @@ impl Emulator {
             (None, _) => {}
             _ => return Err(OAuthError::invalid_client("Client authentication failed.").league(4)),
         }
-        Ok((client.clone(), used))
+        Ok(client.clone())
     }
 
     fn protected_resource(&self, request: &MockRequest) -> MockResponse {

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use grantspec_spec::template::TargetKind;
+use grantspec_token::TransportConfig;
 
 /// The workspace this crate was built in; specs and snapshots default to
 /// folders of it.
@@ -28,12 +31,15 @@ pub struct SuiteConfig {
     pub target: TargetKind,
     /// Environment variables visible to `${env:…}` and `${secret:…}`.
     pub env: Env,
+    /// Timeouts, body cap and cleartext policy of the HTTP client.
+    pub transport: TransportConfig,
 }
 
 impl SuiteConfig {
     /// Configuration from the process environment:
     /// `GRANTSPEC_SPECS`, `GRANTSPEC_SNAPSHOTS`, `GRANTSPEC_TARGET`
-    /// (`mock` or `live`), and a `.env` file in the working directory or the
+    /// (`mock` or `live`), `GRANTSPEC_TIMEOUT_MS`, `GRANTSPEC_CONNECT_TIMEOUT_MS`,
+    /// `GRANTSPEC_ALLOW_INSECURE_HTTP=1`, and a `.env` file in the working directory or the
     /// workspace root.
     pub fn from_env() -> Result<Self, String> {
         let root = workspace_root();
@@ -47,7 +53,18 @@ impl SuiteConfig {
                 ));
             }
         };
+        let mut transport = TransportConfig::default();
+        if let Some(ms) = env.get("GRANTSPEC_TIMEOUT_MS") {
+            transport.timeout = Duration::from_millis(parse_ms("GRANTSPEC_TIMEOUT_MS", &ms)?);
+        }
+        if let Some(ms) = env.get("GRANTSPEC_CONNECT_TIMEOUT_MS") {
+            transport.connect_timeout =
+                Duration::from_millis(parse_ms("GRANTSPEC_CONNECT_TIMEOUT_MS", &ms)?);
+        }
+        transport.allow_insecure_http =
+            env.get("GRANTSPEC_ALLOW_INSECURE_HTTP").as_deref() == Some("1");
         Ok(Self {
+            transport,
             specs_dir: env
                 .get("GRANTSPEC_SPECS")
                 .map_or_else(|| root.join("specs"), PathBuf::from),
@@ -58,6 +75,13 @@ impl SuiteConfig {
             env,
         })
     }
+}
+
+fn parse_ms(name: &str, value: &str) -> Result<u64, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{name} is {value:?}; expected a whole number of milliseconds"))
 }
 
 /// Environment variables: the process's, over those of a `.env` file.

@@ -65,9 +65,10 @@ pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial>
         .collect();
 
     for id in suite.cases() {
+        let ignored = suite.case(id).ignore.is_some();
         let suite = Arc::clone(suite);
         let handle = handle.clone();
-        trials.push(Trial::ignorable_test(suite.case_name(id), move || {
+        let trial = Trial::ignorable_test(suite.case_name(id), move || {
             let report = handle.block_on(suite.run(id));
             let snapshot = (report.snapshot && !matches!(report.run.verdict, Verdict::Skipped(_)))
                 .then(|| {
@@ -80,7 +81,8 @@ pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial>
                 (_, Some(failure), None) | (_, None, Some(failure)) => Err(failure.into()),
                 (_, None, None) => Ok(Completion::Completed),
             }
-        }));
+        });
+        trials.push(trial.with_ignored_flag(ignored));
     }
     trials
 }

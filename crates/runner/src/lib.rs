@@ -20,12 +20,12 @@ use std::sync::Arc;
 use grantspec_mock::MockServer;
 use grantspec_spec::template::{Resolver, TargetKind};
 use grantspec_spec::{LoadedSpec, SpecError, load_dir};
-use grantspec_token::{ManualClock, ProviderProfile, Transport, TransportConfig};
+use grantspec_token::{ManualClock, ProviderProfile, Transport};
 use url::Url;
 
 pub use config::{Env, SuiteConfig, workspace_root};
 pub use exec::{CaseRun, Exchange, PathMismatch, Verdict, check};
-pub use snapshot::{SnapshotCheck, check_snapshot};
+pub use snapshot::{SnapshotCheck, check_snapshot, snapshot_body, snapshot_file};
 
 /// Why a suite could not start.
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +101,7 @@ impl Suite {
             ),
             TargetKind::Live => None,
         };
-        let transport = Transport::new(TransportConfig::default())?;
+        let transport = Transport::new(config.transport.clone())?;
         let providers = specs
             .into_iter()
             .map(|loaded| {
@@ -173,6 +173,11 @@ impl Suite {
                 (0..provider.loaded.spec.cases.len()).map(move |case| CaseId { spec, case })
             })
             .collect()
+    }
+
+    /// A case's definition.
+    pub fn case(&self, id: CaseId) -> &grantspec_spec::Case {
+        &self.providers[id.spec].loaded.spec.cases[id.case]
     }
 
     /// `<provider>::<case>`.

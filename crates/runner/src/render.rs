@@ -180,18 +180,8 @@ pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
         }
     }
     if let Some(response) = &exchange.response {
-        let actual = document(response.status, response.json(), &run.secrets, &[]);
-        let expected = document(
-            exchange
-                .mismatches
-                .iter()
-                .find(|m| m.path == "status")
-                .and_then(|m| m.mismatch.expected.parse().ok())
-                .unwrap_or(response.status),
-            response.json(),
-            &run.secrets,
-            &exchange.mismatches,
-        );
+        let actual = document(response, &run.secrets, &exchange.mismatches, false);
+        let expected = document(response, &run.secrets, &exchange.mismatches, true);
         let _ = writeln!(out, "\nresponse (redacted), expected vs actual:");
         out.push_str(&unified_diff(&expected, &actual, "expected", "actual"));
         if response.json().is_none() {
@@ -205,28 +195,52 @@ pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
     out
 }
 
-/// The response as a document to diff: `status: N` and the redacted body,
-/// with expected literal values written in at mismatching paths.
+/// The response as a document to diff: status, the headers that had
+/// expectations, and the redacted body. The expected version writes the
+/// expected values in at each mismatching place.
 fn document(
-    status: u16,
-    body: Option<Value>,
+    response: &HttpResponse,
     secrets: &[SecretString],
-    overrides: &[crate::exec::PathMismatch],
+    mismatches: &[crate::exec::PathMismatch],
+    expected: bool,
 ) -> String {
-    let mut body = body
+    let mut out = String::new();
+    let status = mismatches
+        .iter()
+        .find(|m| m.path == "status")
+        .filter(|_| expected)
+        .map_or_else(
+            || response.status.to_string(),
+            |m| m.mismatch.expected.clone(),
+        );
+    let _ = writeln!(out, "status: {status}");
+    for m in mismatches {
+        if let Some(name) = m.path.strip_prefix("header ") {
+            let shown = if expected {
+                format!("<{}>", m.mismatch.expected)
+            } else {
+                response
+                    .header(name)
+                    .map_or_else(|| "<absent>".to_owned(), |v| scrub(v, secrets))
+            };
+            let _ = writeln!(out, "{name}: {shown}");
+        }
+    }
+    let mut body = response
+        .json()
         .map(|b| redact_json(&b, secrets))
         .unwrap_or(Value::Null);
-    for m in overrides {
-        if !m.path.starts_with('/') {
-            continue;
+    if expected {
+        for m in mismatches.iter().filter(|m| m.path.starts_with('/')) {
+            let shown = match &m.expected_value {
+                Some(value) => value.clone(),
+                None => Value::from(format!("<{}>", m.mismatch.expected)),
+            };
+            set_pointer(&mut body, &m.path, shown);
         }
-        let shown = match &m.expected_value {
-            Some(value) => value.clone(),
-            None => Value::from(format!("<{}>", m.mismatch.expected)),
-        };
-        set_pointer(&mut body, &m.path, shown);
     }
-    format!("status: {status}\n{}\n", pretty(&body))
+    let _ = writeln!(out, "{}", pretty(&body));
+    out
 }
 
 fn set_pointer(root: &mut Value, pointer: &str, value: Value) {

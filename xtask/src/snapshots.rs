@@ -1,0 +1,122 @@
+//! `cargo xtask review` and `cargo xtask accept`: pending snapshot changes.
+//!
+//! insta writes a new or changed snapshot next to the stored one as
+//! `<case>.snap.new`; `review` shows each as a diff (and on a terminal asks
+//! what to do), `accept` takes them all. This does what `cargo insta review`
+//! does, for the top-level `snapshots/` folder of this virtual workspace.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use grantspec_runner::render::unified_diff;
+use grantspec_runner::snapshot_body;
+
+fn snapshots_dir(args: &mut Vec<String>) -> anyhow::Result<PathBuf> {
+    Ok(crate::take_value(args, "--snapshots")?
+        .or_else(|| {
+            std::env::var("GRANTSPEC_SNAPSHOTS")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
+        .map_or_else(
+            || grantspec_runner::workspace_root().join("snapshots"),
+            PathBuf::from,
+        ))
+}
+
+/// Every `.snap.new` file under `dir`, sorted.
+pub fn pending(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(".snap.new") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn stored_path(pending: &Path) -> PathBuf {
+    pending.with_extension("")
+}
+
+fn accept_one(pending: &Path) -> anyhow::Result<()> {
+    std::fs::rename(pending, stored_path(pending))
+        .map_err(|e| anyhow::anyhow!("cannot accept {}: {e}", pending.display()))
+}
+
+fn show(pending: &Path) -> anyhow::Result<()> {
+    let new = snapshot_body(&std::fs::read_to_string(pending)?);
+    let stored = std::fs::read_to_string(stored_path(pending))
+        .map(|text| snapshot_body(&text))
+        .unwrap_or_default();
+    println!("\n=== {}", stored_path(pending).display());
+    if stored.is_empty() {
+        println!("(new snapshot)\n{new}");
+    } else {
+        print!("{}", unified_diff(&stored, &new, "stored", "pending"));
+    }
+    Ok(())
+}
+
+pub fn accept(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let dir = snapshots_dir(&mut args)?;
+    crate::no_more(&args)?;
+    let pending = pending(&dir);
+    for file in &pending {
+        accept_one(file)?;
+        println!("accepted {}", stored_path(file).display());
+    }
+    println!("{} snapshot(s) accepted", pending.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn review(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let dir = snapshots_dir(&mut args)?;
+    crate::no_more(&args)?;
+    let pending = pending(&dir);
+    if pending.is_empty() {
+        println!("no pending snapshots under {}", dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let interactive = std::io::stdin().is_terminal();
+    let mut stdin = std::io::stdin().lock();
+    for file in &pending {
+        show(file)?;
+        if !interactive {
+            continue;
+        }
+        print!("[a]ccept, [r]eject, [s]kip? ");
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        stdin.read_line(&mut answer)?;
+        match answer.trim() {
+            "a" => {
+                accept_one(file)?;
+                println!("accepted");
+            }
+            "r" => {
+                std::fs::remove_file(file)?;
+                println!("rejected");
+            }
+            _ => println!("skipped"),
+        }
+    }
+    if !interactive {
+        println!(
+            "\n{} pending snapshot(s); accept them all with `cargo xtask accept`",
+            pending.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
