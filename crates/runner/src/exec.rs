@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use grantspec_mock::CLOCK_OFFSET_HEADER;
 use grantspec_spec::matcher::lookup;
-use grantspec_spec::template::{Resolver, TargetKind, Unresolved};
-use grantspec_spec::{Case, Expect, Matcher, Mismatch, ParamSpec, Spec, Step, StepKind};
+use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
+use grantspec_spec::{Case, Expect, Matcher, Mismatch, ParamSpec, Spec, Step, StepKind, Var};
 use grantspec_token::{
     Body, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue, ProviderProfile,
     SecretString, Text, Transport, build_raw, endpoint_url,
@@ -411,6 +411,61 @@ fn build_resource_call(
         body: None,
     };
     Ok((request, path))
+}
+
+/// The environment variables a case needs on the live target that are not
+/// set, in the order first used: through `${env:…}`, `${secret:…}`, or a
+/// variable whose live value uses them.
+pub fn missing_env(spec: &Spec, case: &Case, env: &Env) -> Vec<String> {
+    fn visit(spec: &Spec, text: &str, env: &Env, depth: u8, missing: &mut Vec<String>) {
+        let Ok(pieces) = template::parse(text) else {
+            return;
+        };
+        for piece in pieces {
+            match piece {
+                Piece::Env(name) | Piece::Secret(name) => {
+                    if env.get(&name).is_none() && !missing.contains(&name) {
+                        missing.push(name);
+                    }
+                }
+                Piece::Var(name) if depth < 8 => {
+                    if let Some(var) = spec.vars.get(&name) {
+                        let value = match var {
+                            Var::Same(value) | Var::PerTarget { live: value, .. } => value,
+                        };
+                        visit(spec, value, env, depth + 1, missing);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut texts: Vec<&str> = Vec::new();
+    let steps = case.steps();
+    for step in &steps {
+        for value in step
+            .with
+            .values()
+            .chain(step.request.iter().flat_map(|r| r.add.values()))
+        {
+            match value {
+                ParamSpec::One(text) => texts.push(text),
+                ParamSpec::List(items) => texts.extend(items.iter().map(String::as_str)),
+            }
+        }
+        if let Some(request) = &step.request {
+            texts.extend(request.headers.values().map(String::as_str));
+            texts.extend(request.raw_body.as_deref());
+        }
+        if let Some(resource) = &step.resource {
+            texts.extend(resource.token.as_deref());
+        }
+    }
+    let mut missing = Vec::new();
+    for text in texts {
+        visit(spec, text, env, 0, &mut missing);
+    }
+    missing
 }
 
 /// Checks a response against expectations.

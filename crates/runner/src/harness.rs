@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
-use crate::{Suite, SuiteConfig, Verdict, check_snapshot};
+use crate::{CaseId, Suite, SuiteConfig, Verdict, check_snapshot};
 
 /// Runs every case of the configured spec folder as a trial.
 pub fn main() -> ExitCode {
@@ -40,6 +40,7 @@ pub fn main() -> ExitCode {
         }
     };
     let trials = trials(&suite, runtime.handle());
+    print_ignore_reasons(&suite, &args, &trials);
     let conclusion = libtest_mimic::run(&args, trials);
     drop(suite);
     conclusion.exit_code()
@@ -65,7 +66,7 @@ pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial>
         .collect();
 
     for id in suite.cases() {
-        let ignored = suite.case(id).ignore.is_some();
+        let ignored = ignore_reason(suite, id).is_some();
         let suite = Arc::clone(suite);
         let handle = handle.clone();
         let trial = Trial::ignorable_test(suite.case_name(id), move || {
@@ -85,4 +86,36 @@ pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial>
         trials.push(trial.with_ignored_flag(ignored));
     }
     trials
+}
+
+/// Why a case is an ignored trial: its `ignore` reason, or why it cannot run
+/// on this target.
+fn ignore_reason(suite: &Suite, id: CaseId) -> Option<String> {
+    suite
+        .case(id)
+        .ignore
+        .clone()
+        .or_else(|| suite.skip_reason(id))
+}
+
+/// Prints, before the run, why each selected ignored trial is ignored:
+/// libtest shows only "ignored" for them, and nextest only "skipped".
+fn print_ignore_reasons(suite: &Suite, args: &Arguments, trials: &[Trial]) {
+    if args.list {
+        return;
+    }
+    let cases = suite.cases();
+    // Case trials come last, after one trial per spec file that did not load.
+    let case_trials = &trials[trials.len().saturating_sub(cases.len())..];
+    let lines: Vec<String> = cases
+        .into_iter()
+        .zip(case_trials)
+        .filter(|(_, trial)| !args.is_filtered_out(trial))
+        .filter_map(|(id, _)| {
+            ignore_reason(suite, id).map(|reason| format!("  {}: {reason}", suite.case_name(id)))
+        })
+        .collect();
+    if !lines.is_empty() {
+        eprintln!("ignored cases, and why:\n{}\n", lines.join("\n"));
+    }
 }

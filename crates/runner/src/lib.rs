@@ -117,6 +117,12 @@ impl Suite {
                                 Ok(url) => (Some(url), None),
                                 Err(e) => (None, Some(format!("live base_url is not a URL: {e}"))),
                             },
+                            Err(grantspec_spec::template::Unresolved::MissingEnv(name)) => (
+                                None,
+                                Some(format!(
+                                    "needs environment variable {name}, which is not set (live base_url)"
+                                )),
+                            ),
                             Err(e) => (None, Some(format!("live base_url: {e}"))),
                         }
                     }
@@ -191,6 +197,33 @@ impl Suite {
         self.providers[id.spec].loaded.path.clone()
     }
 
+    /// Why a case cannot run on this target, known before running it: its
+    /// tags exclude the target, or (live) the base URL or a variable it uses
+    /// is not set. Such cases are ignored trials, with this reason.
+    pub fn skip_reason(&self, id: CaseId) -> Option<String> {
+        let provider = &self.providers[id.spec];
+        let case = self.case(id);
+        let live = self.config.target == TargetKind::Live;
+        if !case.runs_on(live) {
+            return Some(format!(
+                "tagged {}",
+                if live { "mock-only" } else { "live-only" }
+            ));
+        }
+        if let Some(problem) = &provider.base_url_problem {
+            return Some(problem.clone());
+        }
+        if live {
+            let missing = exec::missing_env(&provider.loaded.spec, case, &self.config.env);
+            if let Some(name) = missing.first() {
+                return Some(format!(
+                    "needs environment variable {name}, which is not set"
+                ));
+            }
+        }
+        None
+    }
+
     /// Runs every case concurrently; reports come back in case order.
     pub async fn run_all(self: &Arc<Self>) -> Vec<CaseReport> {
         let mut tasks = tokio::task::JoinSet::new();
@@ -213,18 +246,14 @@ impl Suite {
         let provider = &self.providers[id.spec];
         let spec = &provider.loaded.spec;
         let case = &spec.cases[id.case];
-        let live = self.config.target == TargetKind::Live;
         let skipped = |reason: String| CaseRun {
             verdict: Verdict::Skipped(reason),
             exchanges: Vec::new(),
             error: None,
             secrets: Vec::new(),
         };
-        let run = if !case.runs_on(live) {
-            skipped(format!(
-                "tagged {}",
-                if live { "mock-only" } else { "live-only" }
-            ))
+        let run = if let Some(reason) = self.skip_reason(id) {
+            skipped(reason)
         } else {
             match (&provider.base_url, &provider.base_url_problem) {
                 (Some(base_url), _) => {
