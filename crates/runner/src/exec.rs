@@ -423,10 +423,10 @@ pub fn missing_env(spec: &Spec, case: &Case, env: &Env) -> Vec<String> {
         };
         for piece in pieces {
             match piece {
-                Piece::Env(name) | Piece::Secret(name) => {
-                    if env.get(&name).is_none() && !missing.contains(&name) {
-                        missing.push(name);
-                    }
+                Piece::Env(name) | Piece::Secret(name)
+                    if env.get(&name).is_none() && !missing.contains(&name) =>
+                {
+                    missing.push(name);
                 }
                 Piece::Var(name) if depth < 8 => {
                     if let Some(var) = spec.vars.get(&name) {
