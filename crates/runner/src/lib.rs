@@ -215,10 +215,19 @@ impl Suite {
         }
         if live {
             let missing = exec::missing_env(&provider.loaded.spec, case, &self.config.env);
-            if let Some(name) = missing.first() {
-                return Some(format!(
-                    "needs environment variable {name}, which is not set"
-                ));
+            match missing.as_slice() {
+                [] => {}
+                [name] => {
+                    return Some(format!(
+                        "needs environment variable {name}, which is not set"
+                    ));
+                }
+                names => {
+                    return Some(format!(
+                        "needs environment variables {}, which are not set",
+                        names.join(", ")
+                    ));
+                }
             }
         }
         None

@@ -1,0 +1,379 @@
+//! Tests of the runner itself: the `specs` test binary run as a user runs it,
+//! on spec and snapshot folders made for each test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use grantspec_runner::snapshot_body;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The `specs` test binary, built by the same cargo that runs this test.
+fn specs_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let output = Command::new(env!("CARGO"))
+            .args([
+                "test",
+                "-p",
+                "grantspec-runner",
+                "--test",
+                "specs",
+                "--no-run",
+                "--message-format=json",
+            ])
+            .current_dir(workspace())
+            .output()
+            .expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|message| message["target"]["name"] == "specs")
+            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reports the specs test executable")
+    })
+}
+
+/// A fresh, empty folder under the system temp dir.
+fn temp_dir(label: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "grantspec-runner-test-{}-{}-{label}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A spec folder holding only the Shopware spec, optionally edited.
+fn shopware_specs(edit: impl FnOnce(String) -> String) -> PathBuf {
+    let dir = temp_dir("specs");
+    let source = std::fs::read_to_string(workspace().join("specs/shopware.yaml")).unwrap();
+    std::fs::write(dir.join("shopware.yaml"), edit(source)).unwrap();
+    dir
+}
+
+fn run_specs(specs: &Path, snapshots: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(specs_binary());
+    command
+        .args(args)
+        .current_dir(specs)
+        .env("GRANTSPEC_SPECS", specs)
+        .env("GRANTSPEC_SNAPSHOTS", snapshots)
+        .env_remove("GRANTSPEC_TARGET")
+        .env_remove("CI")
+        .env_remove("INSTA_UPDATE");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the specs binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `test <name> ... <outcome>` lines, by test name.
+fn outcomes(output: &Output) -> BTreeMap<String, String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("test "))
+        .filter_map(|line| line.split_once(" ... "))
+        .map(|(name, outcome)| (name.trim().to_owned(), outcome.trim().to_owned()))
+        .collect()
+}
+
+#[test]
+fn one_changed_expectation_fails_exactly_that_case_with_a_diff() {
+    let specs =
+        shopware_specs(|s| s.replacen("        expires_in: 600\n", "        expires_in: 601\n", 1));
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware"),
+    );
+
+    let output = run_specs(&specs, &snapshots, &[], &[]);
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    let outcomes = outcomes(&output);
+    assert_eq!(outcomes["shopware::client_credentials"], "FAILED", "{all}");
+    let failed: Vec<_> = outcomes.iter().filter(|(_, o)| *o == "FAILED").collect();
+    assert_eq!(failed.len(), 1, "only the edited case fails: {all}");
+    assert!(outcomes.len() > 10, "{all}");
+
+    assert!(all.contains("/expires_in: expected 601, got 600"), "{all}");
+    assert!(all.contains("-  \"expires_in\": 601,"), "{all}");
+    assert!(all.contains("+  \"expires_in\": 600,"), "{all}");
+    assert!(all.contains("\"client_secret\":\"[redacted]\""), "{all}");
+    assert!(
+        !all.contains("mock-integration-secret"),
+        "a secret leaked: {all}"
+    );
+}
+
+#[test]
+fn passing_cases_pass_and_leave_nothing_pending() {
+    let specs = shopware_specs(|s| s);
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware"),
+    );
+
+    let output = run_specs(&specs, &snapshots, &[], &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        outcomes(&output).values().all(|o| o == "ok"),
+        "{}",
+        text(&output)
+    );
+    let pending = std::fs::read_dir(snapshots.join("shopware"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .to_string_lossy()
+                .ends_with(".new")
+        })
+        .count();
+    assert_eq!(pending, 0);
+}
+
+#[test]
+fn live_case_without_its_variables_is_ignored_naming_them() {
+    let specs = shopware_specs(|s| s);
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware"),
+    );
+    let live = [("GRANTSPEC_TARGET", "live")];
+
+    // No base URL: every case is ignored, and says which variable it needs.
+    let output = run_specs(&specs, &snapshots, &live, &[]);
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    assert!(outcomes(&output).values().all(|o| o == "ignored"), "{all}");
+    assert!(
+        all.contains(
+            "shopware::unknown_client_rejected: needs environment variable SHOPWARE_BASE_URL"
+        ),
+        "{all}"
+    );
+
+    // A "live" provider (the mock, served on its own): cases whose variables
+    // are set run and pass; the others are ignored naming what they need.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let spec = grantspec_spec::load_file(&specs.join("shopware.yaml"))
+        .unwrap()
+        .spec;
+    let clock = std::sync::Arc::new(grantspec_token::SystemClock);
+    let server = runtime
+        .block_on(grantspec_mock::MockServer::start([&spec], clock, 0))
+        .unwrap();
+    let base_url = server.base_url("shopware").to_string();
+    let env = [
+        ("GRANTSPEC_TARGET", "live"),
+        ("SHOPWARE_BASE_URL", base_url.as_str()),
+    ];
+    let output = run_specs(&specs, &snapshots, &env, &[]);
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    let outcomes = outcomes(&output);
+    assert_eq!(outcomes["shopware::client_credentials"], "ignored", "{all}");
+    assert_eq!(outcomes["shopware::unknown_client_rejected"], "ok", "{all}");
+    assert!(
+        all.contains("shopware::client_credentials: needs environment variables SHOPWARE_CLIENT_ID, SHOPWARE_CLIENT_SECRET, which are not set"),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "shopware::password_grant: needs environment variables SHOPWARE_ADMIN_PASSWORD, SHOPWARE_ADMIN_USER, which are not set"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("shopware::token_works_then_expires_after_ten_minutes: tagged mock-only"),
+        "{all}"
+    );
+
+    let included = run_specs(
+        &specs,
+        &snapshots,
+        &env,
+        &[
+            "--include-ignored",
+            "--exact",
+            "shopware::client_credentials",
+        ],
+    );
+    let all = text(&included);
+    assert!(
+        all.contains("ignored (needs environment variables SHOPWARE_CLIENT_ID, SHOPWARE_CLIENT_SECRET, which are not set)"),
+        "{all}"
+    );
+    drop(server);
+}
+
+#[test]
+fn new_snapshot_is_pending_until_accepted_and_never_written_in_ci() {
+    let specs = shopware_specs(|s| s);
+    let filter = ["--exact", "shopware::client_credentials"];
+
+    let in_ci = temp_dir("snapshots-ci");
+    let output = run_specs(&specs, &in_ci, &[("CI", "true")], &filter);
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("has no stored snapshot; no pending snapshot was written"),
+        "{}",
+        text(&output)
+    );
+    assert!(
+        !in_ci.join("shopware").exists()
+            || std::fs::read_dir(in_ci.join("shopware")).unwrap().count() == 0
+    );
+
+    let local = temp_dir("snapshots-local");
+    let output = run_specs(&specs, &local, &[], &filter);
+    assert!(!output.status.success());
+    let pending = local.join("shopware/client_credentials.snap.new");
+    assert!(pending.exists(), "{}", text(&output));
+    assert!(
+        text(&output).contains("cargo xtask accept"),
+        "{}",
+        text(&output)
+    );
+
+    std::fs::rename(&pending, local.join("shopware/client_credentials.snap")).unwrap();
+    let output = run_specs(&specs, &local, &[], &filter);
+    assert!(output.status.success(), "{}", text(&output));
+}
+
+#[test]
+fn same_spec_twice_gives_byte_identical_snapshots() {
+    let specs = shopware_specs(|s| s);
+    let first = temp_dir("first");
+    let second = temp_dir("second");
+    run_specs(&specs, &first, &[("INSTA_UPDATE", "always")], &[]);
+    run_specs(&specs, &second, &[("INSTA_UPDATE", "always")], &[]);
+    let files = |dir: &Path| -> BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir.join("shopware"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(p).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (files(&first), files(&second));
+    assert!(a.len() > 10, "{:?}", a.keys());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, content) in &a {
+        assert!(content == &b[name], "{name} differs between runs");
+    }
+    // The committed snapshots hold the same content (insta's header differs
+    // between a snapshot written directly and one accepted from `.snap.new`).
+    for (name, content) in &a {
+        let committed =
+            std::fs::read_to_string(workspace().join("snapshots/shopware").join(name)).unwrap();
+        assert_eq!(
+            snapshot_body(&String::from_utf8_lossy(content)),
+            snapshot_body(&committed),
+            "{name} differs from the committed snapshot"
+        );
+    }
+}
+
+#[test]
+fn nextest_partitions_cover_every_case_exactly_once() {
+    let listed = Command::new(specs_binary())
+        .args(["--list", "--format", "terse"])
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    let all: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .map(str::to_owned)
+        .collect();
+    assert!(all.len() > 40, "{all:?}");
+
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for k in 1..=3 {
+        let output = Command::new(env!("CARGO"))
+            .args([
+                "nextest",
+                "run",
+                "-p",
+                "grantspec-runner",
+                "--test",
+                "specs",
+                "--partition",
+                &format!("count:{k}/3"),
+                "--no-fail-fast",
+                "--status-level",
+                "pass",
+                "--final-status-level",
+                "none",
+                "--color",
+                "never",
+            ])
+            .current_dir(workspace())
+            .env_remove("GRANTSPEC_SPECS")
+            .env_remove("GRANTSPEC_SNAPSHOTS")
+            .output()
+            .expect("cargo-nextest is installed (cargo install cargo-nextest)");
+        let log = text(&output);
+        assert!(output.status.success(), "partition {k}/3 failed:\n{log}");
+        for line in log.lines() {
+            if let Some(rest) = line.trim_start().strip_prefix("PASS") {
+                let name = rest.rsplit(' ').next().unwrap().to_owned();
+                *seen.entry(name).or_default() += 1;
+            }
+        }
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "run by more than one partition: {twice:?}"
+    );
+    let seen: Vec<String> = seen.into_keys().collect();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "the partitions together run every case");
+}
