@@ -1,8 +1,8 @@
 //! No `Debug` or `Display` output of a public type shows a secret or token.
 
 use grantspec_token::{
-    Body, ClientCredentials, Grant, HttpResponse, ManualClock, ProviderProfile, SecretString, Text,
-    TokenClient, TokenRequest, build_request, parse_response,
+    Body, ClientCredentials, Grant, HttpResponse, ManualClock, ParamValue, ProviderProfile,
+    SecretString, Text, TokenClient, TokenRequest, build_request, parse_response,
 };
 use serde_json::json;
 use url::Url;
@@ -75,6 +75,8 @@ fn requests() -> Vec<TokenRequest> {
             client_credentials(),
         ),
         TokenRequest::implicit("public-client"),
+        TokenRequest::new(Grant::ClientCredentials, client_credentials())
+            .with_param("client_assertion", ParamValue::One(CODE.into())),
     ]
 }
 
