@@ -11,7 +11,30 @@
 //! - [`parse_response`] turns an [`HttpResponse`] into a [`Token`] or a typed
 //!   [`ProviderError`] (pure, no I/O);
 //! - [`Transport`] and [`TokenClient`] do the network part safely: TLS
-//!   verified, timeouts, no redirects, capped bodies.
+//!   verified, timeouts, no redirects, capped bodies, no system proxy unless
+//!   asked, no credentials over plain http except to loopback. The client
+//!   caches tokens, renews them before they expire, shares one request
+//!   between concurrent callers, keeps rotated refresh tokens and falls back
+//!   to the original grant when a refresh is rejected.
+//!
+//! What a profile can say, beside the endpoint's path (joined to the base URL
+//! the client is given):
+//!
+//! | aspect | RFC 6749 | variations |
+//! |---|---|---|
+//! | method | `POST` | `GET` with parameters in the query (credentials only in Basic) |
+//! | body | form | JSON |
+//! | client authentication | `client_secret_basic` (form-encoded before base64) | `client_secret_post`, none |
+//! | parameter names | RFC names | renames (`scope` → `scopes`) |
+//! | lists (`scope`, `audience`, `resource`) | space-joined | repeated (arrays in JSON) |
+//! | token object | top level | behind a JSON pointer (`/data`) |
+//! | expiry | `expires_in` | numeric string, absolute `expires`, both, neither (default lifetime) |
+//! | `token_type` | required | case-insensitive; a policy for a missing one |
+//! | errors | `error` | `errors` array (`status` string or number), problem+json, raw |
+//!
+//! Grants: client credentials, password, refresh token, authorization code
+//! (with PKCE), and Elastic Path's token-endpoint `implicit`; extra
+//! parameters such as `audience` and `resource` ride on the [`TokenRequest`].
 //!
 //! Secrets (client secrets, passwords, tokens) live in [`secrecy`] types or in
 //! [`Text::Secret`], and no `Debug` or `Display` output of this crate shows
@@ -51,6 +74,60 @@
 //! assert_eq!(token.token_type, TokenType::Bearer);
 //! assert_eq!(token.expires_at, now + Duration::from_secs(600));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A [`TokenClient`] does the same over the network. It refuses to send a
+//! credential in clear to anything but loopback, before connecting:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use grantspec_token::*;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let profile: ProviderProfile = serde_json::from_value(serde_json::json!({
+//!     "token_endpoint": { "path": "/oauth2/token", "lists": "repeat" }
+//! }))?;
+//! let client = TokenClient::new(profile, url::Url::parse("http://example.invalid")?)?
+//!     .with_clock(Arc::new(ManualClock::default()));
+//! let request = TokenRequest::new(
+//!     Grant::ClientCredentials,
+//!     ClientCredentials::new("client-1", "s3cret"),
+//! )
+//! .with_audience(["https://api-a.example", "https://api-b.example"]);
+//!
+//! let error = client.get_token(&request).await.unwrap_err();
+//! assert!(matches!(
+//!     error,
+//!     TokenError::Transport(TransportError { kind: TransportErrorKind::InsecureHttp, .. })
+//! ));
+//! assert!(!error.to_string().contains("s3cret"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Against a real provider, [`TokenClient::get_token`] is all an application
+//! calls, as often as it likes:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use grantspec_token::*;
+//!
+//! # async fn run(profile: ProviderProfile) -> Result<(), TokenError> {
+//! let base = url::Url::parse("https://shop.example").expect("a valid URL");
+//! let client = TokenClient::new(profile, base)?.with_refresh_skew(Duration::from_secs(60));
+//! let request = TokenRequest::new(
+//!     Grant::password("admin", "shopware"),
+//!     ClientCredentials::public("administration"),
+//! )
+//! .with_scope(["write"]);
+//!
+//! // Cached until 60 s before expiry, then refreshed (or granted again).
+//! let token = client.get_token(&request).await?;
+//! let header = token.authorization_value(); // `Bearer …`, a SecretString
+//! # let _ = header;
+//! # Ok(())
+//! # }
 //! ```
 
 mod client;

@@ -229,7 +229,10 @@ impl fmt::Debug for Grant {
 }
 
 /// Everything needed to ask a token endpoint for a token.
-#[derive(Debug, Clone)]
+///
+/// `Debug` redacts secrets, including extra parameters named in
+/// [`SECRET_PARAMS`] that were given as plain text.
+#[derive(Clone)]
 pub struct TokenRequest {
     /// The grant.
     pub grant: Grant,
@@ -240,6 +243,30 @@ pub struct TokenRequest {
     /// Further parameters by RFC name (`audience`, `resource`, …), renamed per
     /// the profile.
     pub extra: Vec<(String, ParamValue)>,
+}
+
+impl fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let extra: Vec<(&str, ParamValue)> = self
+            .extra
+            .iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    ParamValue::One(Text::Plain(_)) if SECRET_PARAMS.contains(&name.as_str()) => {
+                        ParamValue::One(Text::secret(String::new()))
+                    }
+                    other => other.clone(),
+                };
+                (name.as_str(), value)
+            })
+            .collect();
+        f.debug_struct("TokenRequest")
+            .field("grant", &self.grant)
+            .field("client", &self.client)
+            .field("scope", &self.scope)
+            .field("extra", &extra)
+            .finish()
+    }
 }
 
 impl TokenRequest {

@@ -1,0 +1,124 @@
+//! Transport safety: no redirects, capped bodies, a total timeout, no
+//! credentials over plain http to other hosts.
+
+use std::time::Duration;
+
+use grantspec_token::{
+    ManualClock, TokenClient, TokenError, Transport, TransportConfig, TransportErrorKind,
+};
+use serde_json::json;
+use url::Url;
+
+use crate::server::{Canned, RawServer, TestServer};
+use crate::{client, client_credentials, profile};
+
+fn endpoint() -> serde_json::Value {
+    json!({ "token_endpoint": { "path": "/token" } })
+}
+
+fn transport_kind(error: TokenError) -> TransportErrorKind {
+    match error {
+        TokenError::Transport(error) => error.kind,
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed() {
+    let target = TestServer::canned(Canned::json(
+        200,
+        json!({"access_token": "stolen", "token_type": "Bearer"}),
+    ))
+    .await;
+    let location = format!("{}token?code=abc", target.base);
+    let redirecting = TestServer::canned(
+        Canned::text(302, "text/plain", "moved").with_header("location", &location),
+    )
+    .await;
+    let clock = ManualClock::default();
+    let client = client(profile(endpoint()), &redirecting.base, &clock);
+    let error = client.fetch(&client_credentials()).await.unwrap_err();
+    match &error {
+        TokenError::Redirect { status, location } => {
+            assert_eq!(*status, 302);
+            assert_eq!(
+                location.as_deref(),
+                Some(format!("{}token", target.base).as_str())
+            );
+        }
+        other => panic!("expected a redirect error, got {other:?}"),
+    }
+    assert!(error.to_string().contains("redirects are never followed"));
+    assert_eq!(redirecting.count(), 1);
+    assert_eq!(target.count(), 0);
+}
+
+#[tokio::test]
+async fn a_large_body_is_refused() {
+    let limited = Transport::new(TransportConfig {
+        max_body: 1024,
+        ..TransportConfig::default()
+    })
+    .unwrap();
+    let big = "x".repeat(64 * 1024);
+    // With a Content-Length, and streamed in chunks without one.
+    let sized = TestServer::canned(Canned::json(200, json!({ "access_token": big }))).await;
+    let mut chunked =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
+    for _ in 0..8 {
+        chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 512, "y".repeat(512)).as_bytes());
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let streamed = RawServer::start(Some(chunked)).await;
+
+    for base in [&sized.base, &streamed.base] {
+        let client = TokenClient::new(profile(endpoint()), base.clone())
+            .unwrap()
+            .with_transport(limited.clone());
+        let error = client.fetch(&client_credentials()).await.unwrap_err();
+        assert!(
+            matches!(transport_kind(error), TransportErrorKind::TooLarge(1024)),
+            "{base}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let silent = RawServer::start(None).await;
+    let transport = Transport::new(TransportConfig {
+        timeout: Duration::from_millis(300),
+        ..TransportConfig::default()
+    })
+    .unwrap();
+    let client = TokenClient::new(profile(endpoint()), silent.base.clone())
+        .unwrap()
+        .with_transport(transport);
+    let error = client.fetch(&client_credentials()).await.unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(transport_kind(error), TransportErrorKind::Timeout(t) if t == Duration::from_millis(300)),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn credentials_over_plain_http_to_another_host_are_refused_before_connecting() {
+    // example.invalid never resolves: the refusal must come first.
+    for auth in ["basic", "post"] {
+        let client = TokenClient::new(
+            profile(json!({ "token_endpoint": { "path": "/token", "client_auth": auth } })),
+            Url::parse("http://example.invalid/").unwrap(),
+        )
+        .unwrap();
+        let error = client.fetch(&client_credentials()).await.unwrap_err();
+        let message = error.to_string();
+        assert!(
+            matches!(transport_kind(error), TransportErrorKind::InsecureHttp),
+            "{message}"
+        );
+        assert!(message.contains("http://example.invalid/token"));
+        assert!(!message.contains("secret-1"));
+    }
+}
