@@ -3,6 +3,7 @@
 //! Thin by design: each task is a module that calls the workspace crates.
 //! Arguments are parsed by hand to keep this binary quick to build.
 
+mod mock;
 mod report;
 mod snapshots;
 mod validate;
@@ -16,6 +17,7 @@ usage: cargo xtask <task> [options]
 tasks:
   report [--specs DIR] [--live]   run every case and print a summary per provider
   validate [PATH...]              check spec files (default: the spec folder); non-zero on any error
+  mock [PROVIDER...] [--port N]   serve the mock for these providers (default: all) until Ctrl-C
   review [--snapshots DIR]        show pending snapshot changes; on a terminal, accept or reject each
   accept [--snapshots DIR]        accept every pending snapshot
 
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "report" => report::run(args),
         "validate" => validate::run(args),
+        "mock" => mock::run(args),
         "review" => snapshots::review(args),
         "accept" => snapshots::accept(args),
         other => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),

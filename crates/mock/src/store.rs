@@ -112,11 +112,21 @@ impl TokenStore {
             .map(|record| &record.grantee)
     }
 
-    /// Drops expired access tokens once there are many.
+    /// Drops expired access tokens and revoked refresh tokens once there are
+    /// many, so memory stays bounded under load.
     pub fn evict_expired(&mut self, now: SystemTime) {
         if self.access.len() > EVICT_ABOVE {
             self.access.retain(|_, record| record.expires_at > now);
         }
+        if self.refresh.len() > EVICT_ABOVE {
+            self.refresh.retain(|_, record| !record.revoked);
+        }
+    }
+
+    /// How many access and refresh tokens are held.
+    #[cfg(test)]
+    pub fn len(&self) -> (usize, usize) {
+        (self.access.len(), self.refresh.len())
     }
 }
 
@@ -152,4 +162,65 @@ fn jwt(grantee: &Grantee, now: SystemTime, expires_at: SystemTime) -> String {
         "{header}.{claims}.{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grantee() -> Grantee {
+        Grantee {
+            client_id: "c".into(),
+            user: None,
+            scope: Vec::new(),
+            audience: Vec::new(),
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn expired_and_revoked_tokens_are_evicted_under_load() {
+        let mut store = TokenStore::default();
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let grantee = grantee();
+        for _ in 0..EVICT_ABOVE + 10 {
+            store.issue_access(
+                &grantee,
+                start + Duration::from_secs(60),
+                TokenFormat::Opaque,
+                start,
+            );
+            let refresh = store.issue_refresh(&grantee);
+            assert!(store.redeem_refresh(&refresh, "c", true).is_some());
+        }
+        let live = store.issue_access(
+            &grantee,
+            start + Duration::from_secs(600),
+            TokenFormat::Jwt,
+            start,
+        );
+        let kept_refresh = store.issue_refresh(&grantee);
+        assert_eq!(store.len(), (EVICT_ABOVE + 11, EVICT_ABOVE + 11));
+
+        store.evict_expired(start + Duration::from_secs(61));
+        assert_eq!(store.len(), (1, 1));
+        assert!(
+            store
+                .check_access(&live, start + Duration::from_secs(61))
+                .is_some()
+        );
+        assert!(store.redeem_refresh(&kept_refresh, "c", true).is_some());
+    }
+
+    #[test]
+    fn a_refresh_token_is_bound_to_its_client_and_single_use_when_rotated() {
+        let mut store = TokenStore::default();
+        let refresh = store.issue_refresh(&grantee());
+        assert!(store.redeem_refresh(&refresh, "other", true).is_none());
+        assert!(store.redeem_refresh(&refresh, "c", true).is_some());
+        assert!(store.redeem_refresh(&refresh, "c", true).is_none());
+        let reusable = store.issue_refresh(&grantee());
+        assert!(store.redeem_refresh(&reusable, "c", false).is_some());
+        assert!(store.redeem_refresh(&reusable, "c", false).is_some());
+    }
 }

@@ -1,0 +1,436 @@
+//! The mock through HTTP: a third-party OAuth client against it, expiry and
+//! rotation on an injected clock, robustness, and a bounded load test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use grantspec_mock::MockServer;
+use grantspec_spec::{Spec, load_str};
+use grantspec_token::ManualClock;
+use oauth2::basic::BasicClient;
+use oauth2::{AuthType, ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl};
+use serde_json::Value;
+
+/// An RFC 6749-conformant provider: form bodies, Basic or post client
+/// authentication, RFC 6749 errors, refresh rotation.
+const RFC_SPEC: &str = r#"
+provider:
+  id: rfc
+  name: RFC 6749 provider
+  token_endpoint: { path: /oauth/token, client_auth: basic }
+mock:
+  client_auth: [basic, post]
+  token_lifetime: 300
+  response_scope: always
+  clients:
+    - { id: "sp client", secret: "p@ss:w/rd+%", grants: [client_credentials, password, refresh_token], scopes: [read, write] }
+  users:
+    - { username: alice, password: wonderland }
+cases: []
+"#;
+
+fn spec(source: &str, id: &str) -> Spec {
+    load_str(Path::new(&format!("{id}.yaml")), source)
+        .unwrap()
+        .spec
+}
+
+fn shipped(id: &str) -> Spec {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../specs/{id}.yaml"));
+    grantspec_spec::load_file(&path).unwrap().spec
+}
+
+async fn start(specs: &[Spec]) -> (MockServer, ManualClock) {
+    let clock = ManualClock::default();
+    let server = MockServer::start(specs, Arc::new(clock.clone()), 0)
+        .await
+        .unwrap();
+    (server, clock)
+}
+
+/// oauth2's HTTP client, backed by reqwest without redirects.
+async fn http_client(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let (parts, body) = request.into_parts();
+    let response = client
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await?;
+    let mut builder = http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    let body = response.bytes().await?.to_vec();
+    Ok(builder.body(body).expect("a valid response"))
+}
+
+#[tokio::test]
+async fn oauth2_crate_gets_tokens_with_basic_and_post_and_sees_invalid_client() {
+    let (server, _clock) = start(&[spec(RFC_SPEC, "rfc")]).await;
+    let token_url = TokenUrl::new(server.token_url("rfc").unwrap().to_string()).unwrap();
+    for auth_type in [AuthType::BasicAuth, AuthType::RequestBody] {
+        let client = BasicClient::new(ClientId::new("sp client".into()))
+            .set_client_secret(ClientSecret::new("p@ss:w/rd+%".into()))
+            .set_token_uri(token_url.clone())
+            .set_auth_type(auth_type.clone());
+        let token = client
+            .exchange_client_credentials()
+            .add_scope(Scope::new("read".into()))
+            .request_async(&http_client)
+            .await
+            .unwrap_or_else(|e| panic!("{auth_type:?}: {e:?}"));
+        assert!(token.access_token().secret().len() >= 32);
+        assert_eq!(token.expires_in(), Some(Duration::from_secs(300)));
+        assert_eq!(
+            token.scopes().map(|s| s[0].to_string()),
+            Some("read".to_owned())
+        );
+
+        let wrong = BasicClient::new(ClientId::new("sp client".into()))
+            .set_client_secret(ClientSecret::new("wrong".into()))
+            .set_token_uri(token_url.clone())
+            .set_auth_type(auth_type.clone());
+        match wrong
+            .exchange_client_credentials()
+            .request_async(&http_client)
+            .await
+        {
+            Err(RequestTokenError::ServerResponse(error)) => {
+                assert_eq!(
+                    error.error(),
+                    &oauth2::basic::BasicErrorResponseType::InvalidClient
+                );
+            }
+            other => panic!("{auth_type:?}: expected invalid_client, got {other:?}"),
+        }
+    }
+}
+
+async fn post_form(
+    url: &str,
+    auth: Option<&str>,
+    body: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned());
+    if let Some(auth) = auth {
+        request = request.header("authorization", auth);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+async fn ping(server: &MockServer, provider: &str, token: &str) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .get(format!("{}/ping", server.base_url(provider)))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (response.status().as_u16(), challenge)
+}
+
+const BASIC: &str = "Basic c3ArY2xpZW50OnAlNDBzcyUzQXclMkZyZCUyQiUyNQ==";
+
+#[tokio::test]
+async fn tokens_expire_on_the_injected_clock() {
+    let (server, clock) = start(&[spec(RFC_SPEC, "rfc")]).await;
+    let url = server.token_url("rfc").unwrap().to_string();
+    let (status, headers, body) =
+        post_form(&url, Some(BASIC), "grant_type=client_credentials").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["pragma"], "no-cache");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+
+    assert_eq!(ping(&server, "rfc", &token).await.0, 200);
+    clock.advance(Duration::from_secs(299));
+    assert_eq!(ping(&server, "rfc", &token).await.0, 200);
+    clock.advance(Duration::from_secs(1));
+    let (status, challenge) = ping(&server, "rfc", &token).await;
+    assert_eq!(status, 401);
+    assert_eq!(challenge, r#"Bearer realm="rfc", error="invalid_token""#);
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_is_rejected() {
+    let (server, clock) = start(&[spec(RFC_SPEC, "rfc")]).await;
+    let url = server.token_url("rfc").unwrap().to_string();
+    let (status, _, login) = post_form(
+        &url,
+        Some(BASIC),
+        "grant_type=password&username=alice&password=wonderland&scope=read+write",
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    let first = login["refresh_token"].as_str().unwrap().to_owned();
+
+    clock.advance(Duration::from_secs(3600));
+    let (status, _, refreshed) = post_form(
+        &url,
+        Some(BASIC),
+        &format!("grant_type=refresh_token&refresh_token={first}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let second = refreshed["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    assert_eq!(refreshed["scope"], "read write", "rotation keeps the scope");
+    assert_eq!(
+        ping(&server, "rfc", refreshed["access_token"].as_str().unwrap())
+            .await
+            .0,
+        200
+    );
+
+    let (status, _, reused) = post_form(
+        &url,
+        Some(BASIC),
+        &format!("grant_type=refresh_token&refresh_token={first}"),
+    )
+    .await;
+    assert_eq!(
+        (status, reused["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    let (status, _, wider) = post_form(
+        &url,
+        Some(BASIC),
+        &format!("grant_type=refresh_token&refresh_token={second}&scope=read+admin"),
+    )
+    .await;
+    assert_eq!(
+        (status, wider["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+}
+
+#[tokio::test]
+async fn wrong_secret_with_basic_gets_a_challenge_and_provider_format() {
+    let (server, _) = start(&[spec(RFC_SPEC, "rfc"), shipped("shopware")]).await;
+    let url = server.token_url("rfc").unwrap().to_string();
+    let wrong = "Basic c3ArY2xpZW50Ondyb25n"; // "sp+client:wrong"
+    let (status, headers, body) =
+        post_form(&url, Some(wrong), "grant_type=client_credentials").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "invalid_client");
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic realm=\"rfc\"")
+    );
+
+    let shopware = server.token_url("shopware").unwrap().to_string();
+    let response = reqwest::Client::new()
+        .post(&shopware)
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({"grant_type": "client_credentials", "client_id": "SWIAINTEGRATION01", "client_secret": "nope"})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(
+        response.headers().get("www-authenticate").is_none(),
+        "post auth gets no Basic challenge"
+    );
+    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(body["errors"][0]["status"], "401");
+    assert_eq!(body["errors"][0]["code"], "4");
+}
+
+#[tokio::test]
+async fn bad_requests_get_provider_errors_never_a_server_error() {
+    let (server, _) = start(&[
+        spec(RFC_SPEC, "rfc"),
+        shipped("shopware"),
+        shipped("elastic-path"),
+    ])
+    .await;
+    let client = reqwest::Client::new();
+    let big = "a".repeat(grantspec_mock::MAX_REQUEST_BODY + 1);
+    let cases: Vec<(&str, &str, &str, String, u16)> = vec![
+        (
+            "rfc",
+            "POST",
+            "application/x-www-form-urlencoded",
+            "grant_type=client_credentials&grant_type=password".into(),
+            400,
+        ),
+        (
+            "rfc",
+            "POST",
+            "application/x-www-form-urlencoded",
+            "%%%&&&===".into(),
+            400,
+        ),
+        (
+            "rfc",
+            "POST",
+            "application/x-www-form-urlencoded",
+            big.clone(),
+            413,
+        ),
+        (
+            "rfc",
+            "POST",
+            "application/json",
+            "{\"grant_type\":\"client_credentials\"}".into(),
+            400,
+        ),
+        (
+            "rfc",
+            "PUT",
+            "application/x-www-form-urlencoded",
+            "grant_type=client_credentials".into(),
+            405,
+        ),
+        ("rfc", "POST", "text/plain", "\u{0}\u{1}binary".into(), 400),
+        (
+            "shopware",
+            "POST",
+            "application/json",
+            "[1,2,3]".into(),
+            400,
+        ),
+        (
+            "shopware",
+            "POST",
+            "application/json",
+            "{\"grant_type\": {\"nested\": true}}".into(),
+            400,
+        ),
+        (
+            "shopware",
+            "POST",
+            "application/json",
+            "{\"grant_type\": \"client_credentials\", \"client_id\": 12345}".into(),
+            401,
+        ),
+        (
+            "shopware",
+            "POST",
+            "application/json",
+            "{\"scope\": [1, 2]}".into(),
+            400,
+        ),
+        (
+            "shopware",
+            "POST",
+            "application/json",
+            "{not json".into(),
+            400,
+        ),
+        ("shopware", "POST", "application/json", big, 413),
+        (
+            "elastic-path",
+            "POST",
+            "application/x-www-form-urlencoded",
+            "grant_type=implicit".into(),
+            401,
+        ),
+    ];
+    for (provider, method, content_type, body, expected) in cases {
+        let url = server.token_url(provider).unwrap();
+        let response = client
+            .request(method.parse().unwrap(), url)
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let shown: String = body.chars().take(60).collect();
+        assert_eq!(
+            status, expected,
+            "{provider} {method} {content_type} {shown:?}: {text}"
+        );
+        assert!(
+            serde_json::from_str::<Value>(&text).is_ok(),
+            "error bodies are JSON: {text}"
+        );
+    }
+    let unknown = client
+        .get(format!("http://{}/no-such-provider/token", server.addr()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_concurrent_clients_all_succeed() {
+    let (server, _) = start(&[spec(RFC_SPEC, "rfc")]).await;
+    let url = server.token_url("rfc").unwrap().to_string();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let url = url.clone();
+        tasks.spawn(async move {
+            let client = reqwest::Client::new();
+            let mut tokens = Vec::new();
+            for _ in 0..20 {
+                let response = client
+                    .post(&url)
+                    .header("authorization", BASIC)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("grant_type=client_credentials")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+                let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+                tokens.push(body["access_token"].as_str().unwrap().to_owned());
+            }
+            tokens
+        });
+    }
+    let mut all = std::collections::HashSet::new();
+    while let Some(tokens) = tasks.join_next().await {
+        all.extend(tokens.unwrap());
+    }
+    assert_eq!(all.len(), 64 * 20, "every request got its own token");
+}
+
+#[tokio::test]
+async fn startup_serves_every_provider_under_its_id() {
+    let specs = [
+        "advanced-store",
+        "shopware",
+        "elastic-path",
+        "json-token-api",
+    ]
+    .map(shipped);
+    let (server, _) = start(&specs).await;
+    for spec in &specs {
+        let url = server.token_url(&spec.provider.id).unwrap();
+        assert!(
+            url.path().starts_with(&format!("/{}/", spec.provider.id)),
+            "{url}"
+        );
+        assert!(
+            url.path().ends_with(&spec.provider.token_endpoint.path),
+            "{url}"
+        );
+    }
+}

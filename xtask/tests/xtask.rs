@@ -1,0 +1,99 @@
+//! `cargo xtask` tasks, run as a user runs them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+fn xtask() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+/// Kills the child when dropped, so a failing test leaves no server behind.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn mock_serves_the_chosen_providers_and_prints_their_token_urls() {
+    let child = xtask()
+        .args(["mock", "shopware", "json-token-api"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let mut urls = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("mock listening on 127.0.0.1:") {
+            break;
+        }
+        urls.push(line);
+    }
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    assert!(urls[0].starts_with("json-token-api"), "{urls:?}");
+    let shopware = urls[1].split_whitespace().nth(3).unwrap().to_owned();
+    assert!(
+        shopware.starts_with("http://127.0.0.1:")
+            && shopware.ends_with("/shopware/api/oauth/token")
+    );
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(&shopware)
+            .header("content-type", "application/json")
+            .body(r#"{"grant_type":"client_credentials","client_id":"SWIAINTEGRATION01","client_secret":"mock-integration-secret"}"#)
+            .send()
+            .await
+            .unwrap();
+        response.status().as_u16()
+    });
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn mock_names_the_closest_provider_when_one_is_unknown() {
+    let output = xtask().args(["mock", "shopwar"]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did you mean `shopware`?"), "{stderr}");
+}
+
+#[test]
+fn validate_passes_on_the_shipped_specs() {
+    let output = xtask().arg("validate").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains(": ok"));
+}
+
+#[test]
+fn report_summarises_every_provider_on_the_mock() {
+    let output = xtask().arg("report").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for provider in [
+        "advanced-store",
+        "elastic-path",
+        "json-token-api",
+        "shopware",
+    ] {
+        assert!(stdout.contains(&format!("| {provider} |")), "{stdout}");
+    }
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+}
