@@ -377,3 +377,60 @@ fn nextest_partitions_cover_every_case_exactly_once() {
     expected.sort();
     assert_eq!(seen, expected, "the partitions together run every case");
 }
+
+#[test]
+fn committed_snapshots_hold_no_token_secret_or_password() {
+    let (specs, errors) = grantspec_spec::load_dir(&workspace().join("specs"));
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut secrets: Vec<String> = Vec::new();
+    for loaded in &specs {
+        let mock = &loaded.spec.mock;
+        secrets.extend(mock.clients.iter().filter_map(|c| c.secret.clone()));
+        secrets.extend(mock.users.iter().map(|u| u.password.clone()));
+    }
+    assert!(secrets.len() >= 4, "{secrets:?}");
+
+    let mut files = Vec::new();
+    let mut stack = vec![workspace().join("snapshots")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 40, "{}", files.len());
+    let jwt = regex_lite_jwt();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{} contains a secret",
+                file.display()
+            );
+        }
+        for line in text.lines() {
+            let token_like = line.contains("eyJ") && jwt(line)
+                || line
+                    .split(|c: char| !c.is_ascii_hexdigit())
+                    .any(|run| run.len() >= 32);
+            assert!(
+                !token_like,
+                "{} holds a token-like value: {line}",
+                file.display()
+            );
+        }
+    }
+}
+
+/// Whether `line` holds something shaped like a JWT (three base64url parts).
+fn regex_lite_jwt() -> impl Fn(&str) -> bool {
+    |line: &str| {
+        line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+            .any(|word| word.starts_with("eyJ") && word.split('.').count() == 3)
+    }
+}
