@@ -70,7 +70,7 @@ async fn every_seed_provider_gives_a_token_through_its_profile() {
         (
             "shopware",
             TokenRequest::new(
-                Grant::password("admin", "shopware"),
+                Grant::password("admin", "mock-admin-password"),
                 ClientCredentials::public("administration"),
             )
             .with_scope(["write"]),
@@ -120,7 +120,7 @@ async fn shopware_renewal_through_the_mock() {
         .unwrap()
         .with_clock(Arc::new(clock.clone()));
     let request = TokenRequest::new(
-        Grant::password("admin", "shopware"),
+        Grant::password("admin", "mock-admin-password"),
         ClientCredentials::public("administration"),
     )
     .with_scope(["write"]);
