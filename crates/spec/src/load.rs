@@ -18,13 +18,14 @@
 //! Positions come from a second parse with spans ([`tree`]).
 
 mod check;
+mod explain;
 mod recover;
 mod tree;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{SpecError, SpecErrors, did_you_mean};
+use crate::error::{SpecError, SpecErrors};
 use crate::model::{Case, Live, Provider, Spec, Var};
 
 use check::Parts;
@@ -32,6 +33,12 @@ use tree::{Node, Pos, Seg};
 
 /// Largest spec file accepted, in bytes.
 pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How many times its written size aliases may expand a document to…
+const MAX_EXPANSION: u64 = 10;
+
+/// …plus this many nodes, so that small files may share freely.
+const MAX_EXPANSION_SLACK: u64 = 100_000;
 
 /// Most errors reported for one file.
 const MAX_ERRORS: usize = 100;
@@ -97,11 +104,11 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<LoadedSpec, SpecErrors> {
                     line,
                     column,
                     format!(
-                        "the file is not valid UTF-8: byte {} cannot start a character here",
+                        "the file is not valid UTF-8 (invalid byte {})",
                         shown.join(" ")
                     ),
                 )
-                .with_help("save the spec as UTF-8"),
+                .with_help("save the spec as UTF-8 (a Latin-1 `é` is the usual culprit)"),
             ]))
         }
     }
@@ -122,20 +129,31 @@ pub fn load_str(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
             too_large(source.len() as u64),
         )]));
     }
+    // Stage 2: is it YAML, one document, a mapping? The tree comes first:
+    // it counts what aliases expand to without expanding them.
+    let parsed = tree::parse(source);
+    if let Some(parsed) = &parsed {
+        if parsed.expanded > MAX_EXPANSION * parsed.nodes + MAX_EXPANSION_SLACK {
+            return Err(SpecErrors(vec![
+                SpecError::file(
+                    path,
+                    format!(
+                        "the YAML's aliases expand its {} nodes to {} (an alias bomb?)",
+                        parsed.nodes, parsed.expanded
+                    ),
+                )
+                .with_help("a spec may use anchors and aliases, but not to multiply content"),
+            ]));
+        }
+    }
     let doc = Doc {
         path,
         source,
-        root: None,
+        root: parsed.map(|parsed| parsed.root),
     };
-
-    // Stage 2: is it YAML, one document, a mapping?
     let value: serde_yaml::Value = match serde_yaml::from_str(source) {
         Ok(value) => value,
         Err(e) => return Err(SpecErrors(vec![doc.yaml_error(&e)])),
-    };
-    let doc = Doc {
-        root: tree::parse(source),
-        ..doc
     };
     let serde_yaml::Value::Mapping(mapping) = &value else {
         return Err(SpecErrors(vec![doc.not_a_mapping(&value)]));
@@ -244,6 +262,7 @@ struct PartsOwned {
     vars: Option<BTreeMap<String, Var>>,
     live: Option<Live>,
     cases: Vec<(usize, Case)>,
+    names: Vec<(usize, String)>,
 }
 
 impl PartsOwned {
@@ -254,18 +273,24 @@ impl PartsOwned {
         ) -> Option<T> {
             serde_yaml::from_value(mapping.get(key)?.clone()).ok()
         }
-        let cases = match mapping.get("cases") {
-            Some(serde_yaml::Value::Sequence(items)) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(index, item)| {
-                    serde_yaml::from_value(item.clone())
-                        .ok()
-                        .map(|case| (index, case))
-                })
-                .collect(),
-            _ => Vec::new(),
+        let items = match mapping.get("cases") {
+            Some(serde_yaml::Value::Sequence(items)) => items.as_slice(),
+            _ => &[],
         };
+        let cases = items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| {
+                serde_yaml::from_value(item.clone())
+                    .ok()
+                    .map(|case| (index, case))
+            })
+            .collect();
+        let names = items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| Some((index, item.get("name")?.as_str()?.to_owned())))
+            .collect();
         Self {
             provider: part(mapping, "provider"),
             vars: match mapping.get("vars") {
@@ -274,6 +299,7 @@ impl PartsOwned {
             },
             live: part(mapping, "live"),
             cases,
+            names,
         }
     }
 
@@ -286,6 +312,11 @@ impl PartsOwned {
                 .cases
                 .iter()
                 .map(|(index, case)| (*index, case))
+                .collect(),
+            names: self
+                .names
+                .iter()
+                .map(|(index, name)| (*index, name.as_str()))
                 .collect(),
         }
     }
@@ -353,169 +384,6 @@ impl Doc<'_> {
         )
         .with_help(help)
     }
-
-    /// A located error from serde_yaml's message.
-    fn yaml_error(&self, error: &serde_yaml::Error) -> SpecError {
-        let text = strip_locations(&error.to_string());
-        let text = strip_path(&text);
-        let location = error.location().map(|l| (l.line(), l.column()));
-        let (message, help) = self.explain(text, location);
-        let mut spec_error = match location {
-            Some((line, column))
-                if !message.starts_with("missing top-level key")
-                    && !message.starts_with("the YAML") =>
-            {
-                SpecError::at(self.path, self.source, line, column, message)
-            }
-            _ => SpecError::file(self.path, message),
-        };
-        if let Some(help) = help {
-            spec_error = spec_error.with_help(help);
-        }
-        spec_error
-    }
-
-    /// Rewords serde's message, and suggests a fix where one fits.
-    fn explain(&self, text: &str, location: Option<(usize, usize)>) -> (String, Option<String>) {
-        let context = location.and_then(|at| self.key_at(at));
-        let context_text = context
-            .as_deref()
-            .map(|key| format!(" for `{key}`"))
-            .unwrap_or_default();
-        if let Some(rest) = text.strip_prefix("unknown field `") {
-            let (word, expected) = split_expected(rest);
-            let help = match did_you_mean(&word, expected.iter().map(String::as_str)) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None if expected.is_empty() => "this mapping takes no keys".to_owned(),
-                None => format!("expected one of {}", quoted_list(&expected)),
-            };
-            let message = match context.as_deref() {
-                Some(parent) => format!("unknown key `{word}` in `{parent}`"),
-                None => format!("unknown key `{word}`"),
-            };
-            return (message, Some(help));
-        }
-        if let Some(rest) = text.strip_prefix("unknown variant `") {
-            let (word, expected) = split_expected(rest);
-            let what = match context.as_deref() {
-                Some("grant" | "grants") => "grant",
-                _ => "value",
-            };
-            let help = match did_you_mean(&word, expected.iter().map(String::as_str)) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None => format!("expected one of {}", quoted_list(&expected)),
-            };
-            return (format!("unknown {what} `{word}`{context_text}"), Some(help));
-        }
-        if let Some(rest) = text.strip_prefix("missing field `") {
-            let field = rest.split('`').next().unwrap_or_default();
-            let at_root = location.is_some_and(|at| {
-                self.root
-                    .as_ref()
-                    .is_some_and(|root| root.start.line_col() == at)
-            });
-            if at_root {
-                return (
-                    format!("missing top-level key `{field}`"),
-                    Some("a spec needs `provider` and `cases`; see docs/spec-format.md".to_owned()),
-                );
-            }
-            return (format!("missing key `{field}`"), None);
-        }
-        if let Some(rest) = text.strip_prefix("duplicate field `") {
-            let field = rest.split('`').next().unwrap_or_default();
-            return (
-                format!("duplicate key `{field}`"),
-                Some("each key may appear once in a mapping".to_owned()),
-            );
-        }
-        if text.contains("duplicate entry with key") {
-            return (
-                text.replace("duplicate entry with key", "duplicate key"),
-                Some("each key may appear once in a mapping".to_owned()),
-            );
-        }
-        if text.starts_with("data did not match any variant of untagged enum Var") {
-            return (
-                "a variable is a string, or a mapping with `mock` and `live` strings".to_owned(),
-                Some("quote numbers and booleans: `\"600\"`".to_owned()),
-            );
-        }
-        if text.starts_with("data did not match any variant of untagged enum ParamSpec") {
-            return (
-                format!("a parameter value{context_text} is a string or a list of strings"),
-                Some("quote numbers and booleans: `\"600\"`".to_owned()),
-            );
-        }
-        if text == "repetition limit exceeded" {
-            return (
-                "the YAML expands aliases into too much data (an alias bomb?)".to_owned(),
-                Some("a spec may use anchors and aliases, but not to multiply content".to_owned()),
-            );
-        }
-        if text.starts_with("recursion limit exceeded") {
-            return (
-                "the YAML nests too deeply".to_owned(),
-                Some("a spec needs a few levels of nesting, not more than a hundred".to_owned()),
-            );
-        }
-        if text.contains("more than one document") {
-            return (
-                "the YAML holds more than one document".to_owned(),
-                Some("a spec file is one document: remove every `---` after the first".to_owned()),
-            );
-        }
-        if let Some(rest) = text.strip_prefix("invalid type: ") {
-            let rest = readable_types(rest);
-            return (format!("wrong type{context_text}: {rest}"), None);
-        }
-        if let Some(rest) = text.strip_prefix("invalid value: ") {
-            let rest = readable_types(rest);
-            return (format!("invalid value{context_text}: {rest}"), None);
-        }
-        if text.starts_with("invalid regex") || text.starts_with("unknown anchor") {
-            return (text.to_owned(), None);
-        }
-        // A YAML syntax error.
-        let source_line = location
-            .and_then(|(line, _)| self.source.lines().nth(line.saturating_sub(1)))
-            .unwrap_or_default();
-        let help = if text.contains("tab") || source_line.contains('\t') {
-            Some("YAML indents with spaces; tabs are not allowed for indentation".to_owned())
-        } else {
-            None
-        };
-        (format!("invalid YAML: {text}"), help)
-    }
-
-    /// The key under which the node at `at` sits: the entry whose value (or
-    /// one of whose list items) starts there, or whose key is there.
-    fn key_at(&self, at: (usize, usize)) -> Option<String> {
-        fn walk(node: &Node, at: (usize, usize), parent: Option<&str>) -> Option<String> {
-            for entry in node.entries() {
-                let key = entry.key.scalar();
-                if entry.key.start.line_col() == at {
-                    return parent.map(str::to_owned);
-                }
-                if entry.value.start.line_col() == at {
-                    return key.map(str::to_owned);
-                }
-                if let Some(found) = walk(&entry.value, at, key) {
-                    return Some(found);
-                }
-            }
-            for item in node.items() {
-                if item.start.line_col() == at && !item.is_map() {
-                    return parent.map(str::to_owned);
-                }
-                if let Some(found) = walk(item, at, parent) {
-                    return Some(found);
-                }
-            }
-            None
-        }
-        walk(self.root.as_ref()?, at, None)
-    }
 }
 
 /// The byte offset of the character at `index` (the end when past it).
@@ -524,134 +392,4 @@ fn char_to_byte(source: &str, index: usize) -> usize {
         .char_indices()
         .nth(index)
         .map_or(source.len(), |(byte, _)| byte)
-}
-
-/// Removes serde_yaml's ` at line L column C` (and ` at position N`).
-fn strip_locations(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(index) = rest.find(" at ") {
-        out.push_str(&rest[..index]);
-        let after = &rest[index + 4..];
-        let skipped = skip_location(after);
-        if skipped == 0 {
-            out.push_str(" at ");
-        }
-        rest = &after[skipped..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Length of a `line L column C` or `position N` at the start of `text`.
-fn skip_location(text: &str) -> usize {
-    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
-    if let Some(rest) = text.strip_prefix("line ") {
-        let line = digits(rest);
-        if let Some(rest) = rest[line..].strip_prefix(" column ") {
-            let column = digits(rest);
-            if line > 0 && column > 0 {
-                return "line ".len() + line + " column ".len() + column;
-            }
-        }
-    } else if let Some(rest) = text.strip_prefix("position ") {
-        let n = digits(rest);
-        if n > 0 {
-            return "position ".len() + n;
-        }
-    }
-    0
-}
-
-/// Removes the `cases[0].steps[1]: ` path serde_yaml puts before a message:
-/// the error's location says where, and in a pruned copy of the document
-/// (see [`recover`]) the indices are not the file's.
-fn strip_path(text: &str) -> &str {
-    match text.split_once(": ") {
-        Some((path, rest))
-            if !path.is_empty() && !path.contains(char::is_whitespace) && !path.contains('`') =>
-        {
-            rest
-        }
-        _ => text,
-    }
-}
-
-/// Splits "x`, expected one of `a`, `b`" into `x` and `[a, b]`.
-fn split_expected(rest: &str) -> (String, Vec<String>) {
-    let (word, tail) = rest.split_once('`').unwrap_or((rest, ""));
-    let expected = tail
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_owned)
-        .collect();
-    (word.to_owned(), expected)
-}
-
-fn quoted_list(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// serde's type names in words a spec author knows.
-fn readable_types(text: &str) -> String {
-    let mut text = text.to_owned();
-    for (from, to) in [
-        ("expected u16", "expected a whole number"),
-        ("expected u32", "expected a whole number"),
-        ("expected u64", "expected a whole number"),
-        ("expected usize", "expected a whole number"),
-        ("expected f64", "expected a number"),
-        ("expected a boolean", "expected `true` or `false`"),
-        ("expected a sequence", "expected a list"),
-        ("expected a map", "expected a mapping"),
-        ("unit value", "nothing (null)"),
-        ("sequence", "list"),
-    ] {
-        text = text.replace(from, to);
-    }
-    if let Some(index) = text.find("expected struct ") {
-        text.replace_range(index.., "expected a mapping");
-    }
-    if let Some(index) = text.find("expected enum ") {
-        text.replace_range(index.., "expected one of the listed names");
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strips_serde_locations_and_paths() {
-        assert_eq!(
-            strip_locations("found a tab at line 2 column 1, while scanning at line 1 column 4"),
-            "found a tab, while scanning"
-        );
-        assert_eq!(strip_locations("look at that"), "look at that");
-        assert_eq!(
-            strip_path("cases[0].steps[1]: missing field `x`"),
-            "missing field `x`"
-        );
-        assert_eq!(
-            strip_path("invalid type: string, expected u16"),
-            "invalid type: string, expected u16"
-        );
-    }
-
-    #[test]
-    fn splits_expected_names() {
-        assert_eq!(
-            split_expected("grnat`, expected one of `grant`, `with`"),
-            (
-                "grnat".to_owned(),
-                vec!["grant".to_owned(), "with".to_owned()]
-            )
-        );
-    }
 }

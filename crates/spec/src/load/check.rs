@@ -19,6 +19,9 @@ pub(crate) struct Parts<'a> {
     pub live: Option<&'a Live>,
     /// The cases that deserialized, with their index in `cases`.
     pub cases: Vec<(usize, &'a Case)>,
+    /// The name of every case that has one, deserialized or not, with its
+    /// index in `cases`.
+    pub names: Vec<(usize, &'a str)>,
 }
 
 impl<'a> Parts<'a> {
@@ -29,6 +32,12 @@ impl<'a> Parts<'a> {
             vars: Some(&spec.vars),
             live: spec.live.as_ref(),
             cases: spec.cases.iter().enumerate().collect(),
+            names: spec
+                .cases
+                .iter()
+                .enumerate()
+                .map(|(index, case)| (index, case.name.as_str()))
+                .collect(),
         }
     }
 }
@@ -51,29 +60,27 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>) -> Vec<SpecError> {
         checker.template(&live.base_url, &path, &Scope::Outside("`live.base_url`"));
     }
     let mut names: HashMap<&str, usize> = HashMap::new();
-    for &(index, case) in &parts.cases {
-        if let Some(first) = names.get(case.name.as_str()) {
+    for &(index, name) in &parts.names {
+        if let Some(first) = names.get(name) {
             let first_line = doc
                 .node(&[Seg::Key("cases"), Seg::Index(*first)])
                 .map(|node| node.start.line);
             let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
             let help = match first_line {
                 Some(line) => format!(
-                    "case names name the generated tests, so they must be unique; the first `{}` is at line {line}",
-                    case.name
+                    "case names name the generated tests, so they must be unique; the first `{name}` is at line {line}"
                 ),
                 None => "case names name the generated tests, so they must be unique".to_owned(),
             };
             checker.push(
-                doc.at_node(
-                    doc.closest(&path),
-                    format!("duplicate case name `{}`", case.name),
-                )
-                .with_help(help),
+                doc.at_node(doc.closest(&path), format!("duplicate case name `{name}`"))
+                    .with_help(help),
             );
         } else {
-            names.insert(&case.name, index);
+            names.insert(name, index);
         }
+    }
+    for &(index, case) in &parts.cases {
         checker.case(index, case);
     }
     checker.errors
@@ -146,7 +153,10 @@ impl Checker<'_, '_> {
                     }
                 }
             }
-            if let Some(cycle) = cycle_from(vars, name) {
+            // Report a loop once, at its first variable in name order.
+            let cycle = cycle_from(vars, name)
+                .filter(|cycle| cycle.iter().all(|other| other.as_str() >= name.as_str()));
+            if let Some(cycle) = cycle {
                 let path = [Seg::Key("vars"), Seg::Key(name)];
                 let key = self.doc.key(&[Seg::Key("vars")], name);
                 let node = key.or_else(|| self.doc.closest(&path));
@@ -154,7 +164,14 @@ impl Checker<'_, '_> {
                     self.doc
                         .at_node(
                             node,
-                            format!("variable `{name}` refers to itself: {}", cycle.join(" -> ")),
+                            format!(
+                                "variable `{name}` refers to itself: {}",
+                                cycle
+                                    .iter()
+                                    .map(|var| format!("`{var}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" -> ")
+                            ),
                         )
                         .with_help("a variable may use other variables, but not in a loop"),
                 );
@@ -400,7 +417,7 @@ impl Checker<'_, '_> {
             Err(message) => {
                 let needle = template_fault(text);
                 let help = if message.starts_with("unclosed") {
-                    "close it with `}`; to send a literal `${`, there is no escape: avoid the sequence"
+                    "close the reference with `}`, as in `${client_id}`"
                 } else {
                     "a reference is ${name} (a variable), ${env:NAME}, ${secret:NAME} or ${step.member}"
                 };
@@ -432,7 +449,7 @@ impl Checker<'_, '_> {
                     step,
                     path: members,
                 } => {
-                    let reference = format!("${{{step}.{}}}", members.join("."));
+                    let reference = format!("`${{{step}.{}}}`", members.join("."));
                     let (message, help) = match scope {
                         Scope::Var => continue,
                         Scope::Outside(place) => (

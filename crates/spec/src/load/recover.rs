@@ -63,7 +63,7 @@ impl<'a> Search<'a> {
         let count = match &node.kind {
             Kind::Map { entries, .. } => entries.len(),
             Kind::Seq { items, .. } => items.len(),
-            Kind::Scalar(_) | Kind::Alias => 0,
+            Kind::Scalar { .. } | Kind::Alias => 0,
         };
         for index in 0..count {
             let part = match &node.kind {
@@ -75,7 +75,7 @@ impl<'a> Search<'a> {
                     start: items[index].start,
                     value: &items[index],
                 },
-                Kind::Scalar(_) | Kind::Alias => return,
+                Kind::Scalar { .. } | Kind::Alias => return,
             };
             path.push(index);
             self.part::<T>(path, &part);
@@ -133,7 +133,7 @@ impl<'a> Search<'a> {
                     };
                     (start, item)
                 }
-                Kind::Scalar(_) | Kind::Alias => return self.source.to_owned(),
+                Kind::Scalar { .. } | Kind::Alias => return self.source.to_owned(),
             };
             if last {
                 keep.push((start, child.end));

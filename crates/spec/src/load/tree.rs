@@ -5,7 +5,9 @@
 //! is, so that the loader can point at any part of a spec and cut a document
 //! down to one part of it (see `recover`).
 
-use saphyr_parser::{Event, Parser, Span};
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 /// A position in the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,7 +55,12 @@ pub(crate) struct Node {
 #[derive(Debug, Clone)]
 pub(crate) enum Kind {
     /// A scalar and its value.
-    Scalar(String),
+    Scalar {
+        /// The value.
+        text: String,
+        /// Written without quotes (so `600` is a number, `true` a boolean).
+        plain: bool,
+    },
     /// `*alias`.
     Alias,
     /// A sequence.
@@ -92,7 +99,7 @@ impl Node {
     /// Text of a scalar.
     pub fn scalar(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Scalar(text) => Some(text),
+            Kind::Scalar { text, .. } => Some(text),
             _ => None,
         }
     }
@@ -118,10 +125,24 @@ impl Node {
         matches!(self.kind, Kind::Map { .. })
     }
 
+    /// Whether this is a sequence.
+    pub fn is_seq(&self) -> bool {
+        matches!(self.kind, Kind::Seq { .. })
+    }
+
+    /// Whether this is a scalar YAML reads as a string: quoted, or plain
+    /// text that is not a number, a boolean or null.
+    pub fn is_string(&self) -> bool {
+        match &self.kind {
+            Kind::Scalar { text, plain } => !plain || !reads_as_non_string(text),
+            _ => false,
+        }
+    }
+
     /// What kind of node this is, in words.
     pub fn describe(&self) -> &'static str {
         match &self.kind {
-            Kind::Scalar(_) => "a scalar",
+            Kind::Scalar { .. } => "a scalar",
             Kind::Alias => "an alias",
             Kind::Seq { .. } => "a list",
             Kind::Map { .. } => "a mapping",
@@ -161,63 +182,108 @@ impl Node {
     }
 }
 
-/// Parses `source` into a tree, or `None` when the parser rejects it (the
-/// loader reports syntax errors from serde's parser, which it runs first).
-pub(crate) fn parse(source: &str) -> Option<Node> {
+/// Whether a plain scalar is a number, a boolean or null to YAML.
+fn reads_as_non_string(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "" | "~" | "null" | "true" | "false" | ".inf" | "-.inf" | "+.inf" | ".nan"
+    ) || lower.starts_with("0x")
+        || lower.starts_with("0o")
+        || text.parse::<f64>().is_ok() && !lower.contains("inf") && !lower.contains("nan")
+}
+
+/// Deepest nesting the tree follows. Deeper documents are left to serde,
+/// which refuses them; a tree that deep could not even be dropped without
+/// exhausting the stack.
+const MAX_DEPTH: usize = 256;
+
+/// A parsed document.
+pub(crate) struct Parsed {
+    /// The root node.
+    pub root: Node,
+    /// Nodes as written.
+    pub nodes: u64,
+    /// Nodes once every alias is replaced by what its anchor holds.
+    pub expanded: u64,
+}
+
+/// Parses `source` into a tree, or `None` when the parser rejects it or it
+/// nests too deeply (the loader then reports serde's error). Aliases are not
+/// expanded, only counted.
+pub(crate) fn parse(source: &str) -> Option<Parsed> {
     let mut builder = Builder::default();
     for event in Parser::new_from_str(source) {
         let (event, span) = event.ok()?;
-        if builder.on_event(event, span) {
+        if builder.on_event(event, span)? {
             break;
         }
     }
-    builder.root
+    let (root, expanded) = builder.root?;
+    Some(Parsed {
+        root,
+        nodes: builder.nodes,
+        expanded,
+    })
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    root: Option<Node>,
+    root: Option<(Node, u64)>,
+    nodes: u64,
+    /// Expanded size of each anchored node, by anchor id.
+    anchors: HashMap<usize, u64>,
 }
 
 struct Frame {
     start: Pos,
     open_end: usize,
     map: bool,
+    anchor: usize,
     items: Vec<Node>,
+    expanded: u64,
 }
 
 impl Builder {
-    /// Takes one event; `true` once the first document is complete.
-    fn on_event(&mut self, event: Event<'_>, span: Span) -> bool {
+    /// Takes one event; `Some(true)` once the first document is complete,
+    /// `None` when it nests too deeply.
+    fn on_event(&mut self, event: Event<'_>, span: Span) -> Option<bool> {
         let start = Pos::from_marker(span.start);
+        let leaf = |kind| Node {
+            start,
+            open_end: span.end.index(),
+            close_start: span.end.index(),
+            end: span.end.index(),
+            kind,
+        };
         match event {
-            Event::Scalar(text, ..) => self.push(Node {
-                start,
-                open_end: span.end.index(),
-                close_start: span.end.index(),
-                end: span.end.index(),
-                kind: Kind::Scalar(text.into_owned()),
-            }),
-            Event::Alias(_) => self.push(Node {
-                start,
-                open_end: span.end.index(),
-                close_start: span.end.index(),
-                end: span.end.index(),
-                kind: Kind::Alias,
-            }),
-            Event::SequenceStart(..) | Event::MappingStart(..) => {
+            Event::Scalar(text, style, anchor, _) => {
+                let node = leaf(Kind::Scalar {
+                    text: text.into_owned(),
+                    plain: style == ScalarStyle::Plain,
+                });
+                self.push(node, anchor, 1);
+            }
+            Event::Alias(id) => {
+                let size = self.anchors.get(&id).copied().unwrap_or(1);
+                self.push(leaf(Kind::Alias), 0, size);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    return None;
+                }
                 self.stack.push(Frame {
                     start,
                     open_end: span.end.index(),
                     map: matches!(event, Event::MappingStart(..)),
+                    anchor,
                     items: Vec::new(),
+                    expanded: 1,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = self.stack.pop() else {
-                    return false;
-                };
+                let frame = self.stack.pop()?;
                 // A flow collection ends with a bracket, a block one with an
                 // empty span.
                 let flow = span.end.index() > span.start.index();
@@ -234,24 +300,32 @@ impl Builder {
                         items: frame.items,
                     }
                 };
-                self.push(Node {
+                let node = Node {
                     start: frame.start,
                     open_end: frame.open_end,
                     close_start: span.start.index(),
                     end: span.end.index(),
                     kind,
-                });
+                };
+                self.push(node, frame.anchor, frame.expanded);
             }
-            Event::DocumentEnd => return self.root.is_some(),
+            Event::DocumentEnd => return Some(self.root.is_some()),
             _ => {}
         }
-        false
+        Some(false)
     }
 
-    fn push(&mut self, node: Node) {
+    fn push(&mut self, node: Node, anchor: usize, expanded: u64) {
+        self.nodes += 1;
+        if anchor != 0 {
+            self.anchors.insert(anchor, expanded);
+        }
         match self.stack.last_mut() {
-            Some(frame) => frame.items.push(node),
-            None => self.root = Some(node),
+            Some(frame) => {
+                frame.items.push(node);
+                frame.expanded = frame.expanded.saturating_add(expanded);
+            }
+            None => self.root = Some((node, expanded)),
         }
     }
 }
@@ -263,7 +337,7 @@ mod tests {
     #[test]
     fn finds_nodes_by_path() {
         let source = "a: 1\ncases:\n  - name: x\n    n: [1, 2]\n  - { name: y }\n";
-        let root = parse(source).expect("parses");
+        let root = parse(source).expect("parses").root;
         let name = root
             .get(&[Seg::Key("cases"), Seg::Index(1), Seg::Key("name")])
             .expect("found");
@@ -276,5 +350,15 @@ mod tests {
         assert_eq!(list.items().len(), 2);
         let missing = root.closest(&[Seg::Key("cases"), Seg::Index(0), Seg::Key("zz")]);
         assert!(missing.is_map());
+    }
+
+    #[test]
+    fn counts_what_aliases_expand_to() {
+        let parsed = parse("a: &a [x, y, z]\nb: &b [*a, *a, *a]\nc: [*b, *b]\n").expect("parses");
+        // a: 4 nodes; b: 1 + 3 * 4 = 13; c: 1 + 2 * 13 = 27; keys 3, root 1.
+        assert_eq!(parsed.expanded, 1 + 3 + 4 + 13 + 27);
+        assert_eq!(parsed.nodes, 1 + 3 + 4 + 4 + 3);
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert!(parse(&deep).is_none());
     }
 }
