@@ -41,10 +41,12 @@ impl SpecError {
         column: usize,
         message: impl Into<String>,
     ) -> Self {
+        // A tab is shown as `→`, one column wide like the tab itself, so the
+        // caret stays under the right character and the tab is visible.
         let source_line = line
             .checked_sub(1)
             .and_then(|index| source.lines().nth(index))
-            .map(str::to_owned);
+            .map(|text| text.replace('\t', "→"));
         Self {
             file: file.into(),
             line,
@@ -128,18 +130,33 @@ pub fn did_you_mean<'c>(
         .map(|(_, candidate)| candidate)
 }
 
+/// Optimal string alignment distance: insertions, deletions, substitutions
+/// and transpositions of two adjacent characters (`grnat` is one edit from
+/// `grant`) each cost one.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
+    // rows[i][j]: distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
     }
-    previous[b.len()]
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -154,6 +171,12 @@ mod tests {
             Some("client_secret")
         );
         assert_eq!(did_you_mean("zzz", ["scope", "audience"]), None);
+        assert_eq!(
+            did_you_mean("grnat", ["name", "grant", "with"]),
+            Some("grant")
+        );
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", "abc"), 0);
     }
 
     #[test]

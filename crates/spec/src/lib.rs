@@ -15,6 +15,6 @@ mod model;
 pub mod template;
 
 pub use error::{SpecError, SpecErrors, did_you_mean};
-pub use load::{LoadedSpec, MAX_SPEC_BYTES, load_dir, load_file, load_str, spec_files};
+pub use load::{LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_str, spec_files};
 pub use matcher::{Matcher, Mismatch};
 pub use model::*;

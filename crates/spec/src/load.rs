@@ -1,14 +1,47 @@
 //! Reading spec files: YAML in, a checked [`Spec`] or every located problem out.
+//!
+//! This module is the only place that parses YAML. It runs in stages, each
+//! reporting everything it finds:
+//!
+//! 1. the bytes: size cap, UTF-8;
+//! 2. the YAML itself, parsed by serde into a plain value: syntax errors,
+//!    alias bombs (serde_yaml's repetition limit), nesting depth, several
+//!    documents, an empty file, a document that is not a mapping;
+//! 3. the spec's structure, deserialized into [`Spec`]: unknown keys, wrong
+//!    types, unknown grants and enum values, malformed matchers. serde stops
+//!    at the first error, so when there is one, [`recover`] looks for the
+//!    others in pruned copies of the document;
+//! 4. what serde cannot see ([`check`]): duplicate case names, references
+//!    to variables and steps, a case or step that does not say what it does,
+//!    a provider id that differs from the file name.
+//!
+//! Positions come from a second parse with spans ([`tree`]).
 
-use std::collections::{HashMap, HashSet};
+mod check;
+mod explain;
+mod recover;
+mod tree;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{SpecError, SpecErrors, did_you_mean};
-use crate::model::{ParamSpec, Spec};
-use crate::template::{self, Piece};
+use crate::error::{SpecError, SpecErrors};
+use crate::model::{Case, Live, Provider, Spec, Var};
+
+use check::Parts;
+use tree::{Node, Pos, Seg};
 
 /// Largest spec file accepted, in bytes.
 pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How many times its written size aliases may expand a document to…
+const MAX_EXPANSION: u64 = 10;
+
+/// …plus this many nodes, so that small files may share freely.
+const MAX_EXPANSION_SLACK: u64 = 100_000;
+
+/// Most errors reported for one file.
+const MAX_ERRORS: usize = 100;
 
 /// A spec and the file it came from.
 #[derive(Debug, Clone)]
@@ -20,46 +53,163 @@ pub struct LoadedSpec {
 }
 
 /// Loads and checks one spec file.
+///
+/// # Errors
+///
+/// Every problem found, each located in the file: see [`load_str`].
 pub fn load_file(path: &Path) -> Result<LoadedSpec, SpecErrors> {
     let error = |message: String| SpecErrors(vec![SpecError::file(path, message)]);
     let metadata =
         std::fs::metadata(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
+    if metadata.is_dir() {
+        return Err(error("this is a folder, not a spec file".to_owned()));
+    }
     if metadata.len() > MAX_SPEC_BYTES {
-        return Err(error(format!(
-            "the file is {} bytes; specs larger than {MAX_SPEC_BYTES} bytes are refused",
-            metadata.len()
-        )));
+        return Err(error(too_large(metadata.len())));
     }
     let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
-    let source = String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
-        let line = valid.matches('\n').count() + 1;
-        let column = valid.len() - valid.rfind('\n').map_or(0, |i| i + 1) + 1;
-        SpecErrors(vec![SpecError::at(
-            path,
-            valid,
-            line,
-            column,
-            "the file is not valid UTF-8",
-        )])
-    })?;
-    load_str(path, &source)
+    load_bytes(path, &bytes)
 }
 
-/// Parses and checks spec text; `path` is used only in messages.
-pub fn load_str(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
-    let spec: Spec =
-        serde_yaml::from_str(source).map_err(|e| SpecErrors(vec![yaml_error(path, source, &e)]))?;
-    let errors = check(path, source, &spec);
-    if errors.is_empty() {
-        Ok(LoadedSpec {
-            path: path.to_owned(),
-            spec,
-        })
-    } else {
-        Err(SpecErrors(errors))
+/// Checks the contents of a spec file; `path` is used only in messages and
+/// to compare the provider id with the file name.
+///
+/// # Errors
+///
+/// Bytes that are not UTF-8, and every problem [`load_str`] finds.
+pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<LoadedSpec, SpecErrors> {
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(SpecErrors(vec![SpecError::file(
+            path,
+            too_large(bytes.len() as u64),
+        )]));
     }
+    match std::str::from_utf8(bytes) {
+        Ok(source) => load_str(path, source),
+        Err(e) => {
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let line = valid.matches('\n').count() + 1;
+            let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+            let column = valid[line_start..].chars().count() + 1;
+            let invalid = &bytes[e.valid_up_to()..];
+            let shown: Vec<String> = invalid
+                .iter()
+                .take(e.error_len().unwrap_or(invalid.len()).min(4))
+                .map(|b| format!("0x{b:02x}"))
+                .collect();
+            Err(SpecErrors(vec![
+                SpecError::at(
+                    path,
+                    valid,
+                    line,
+                    column,
+                    format!(
+                        "the file is not valid UTF-8 (invalid byte {})",
+                        shown.join(" ")
+                    ),
+                )
+                .with_help("save the spec as UTF-8 (a Latin-1 `é` is the usual culprit)"),
+            ]))
+        }
+    }
+}
+
+/// Parses and checks spec text; `path` is used only in messages and to
+/// compare the provider id with the file name.
+///
+/// # Errors
+///
+/// Every problem found (up to a hundred), in the order they appear in the
+/// file, each with its line and column, the source line, and a suggestion
+/// where one fits.
+pub fn load_str(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
+    if source.len() as u64 > MAX_SPEC_BYTES {
+        return Err(SpecErrors(vec![SpecError::file(
+            path,
+            too_large(source.len() as u64),
+        )]));
+    }
+    // Stage 2: is it YAML, one document, a mapping? The tree comes first:
+    // it counts what aliases expand to without expanding them.
+    let parsed = tree::parse(source);
+    if let Some(parsed) = &parsed {
+        if parsed.expanded > MAX_EXPANSION * parsed.nodes + MAX_EXPANSION_SLACK {
+            return Err(SpecErrors(vec![
+                SpecError::file(
+                    path,
+                    format!(
+                        "the YAML's aliases expand its {} nodes to {} (an alias bomb?)",
+                        parsed.nodes, parsed.expanded
+                    ),
+                )
+                .with_help("a spec may use anchors and aliases, but not to multiply content"),
+            ]));
+        }
+    }
+    let doc = Doc {
+        path,
+        source,
+        root: parsed.map(|parsed| parsed.root),
+    };
+    let value: serde_yaml::Value = match serde_yaml::from_str(source) {
+        Ok(value) => value,
+        Err(e) => return Err(SpecErrors(vec![doc.yaml_error(&e)])),
+    };
+    let serde_yaml::Value::Mapping(mapping) = &value else {
+        return Err(SpecErrors(vec![doc.not_a_mapping(&value)]));
+    };
+
+    // Stage 3: the structure.
+    let (spec, mut errors) = match serde_yaml::from_str::<Spec>(source) {
+        Ok(spec) => (Some(spec), Vec::new()),
+        Err(first) => {
+            let found = match &doc.root {
+                Some(root) => recover::all_errors::<Spec>(source, root, first),
+                None => vec![first],
+            };
+            (None, found.iter().map(|e| doc.yaml_error(e)).collect())
+        }
+    };
+
+    // Stage 4: the meaning, of whatever parts could be read.
+    let errors = match spec {
+        Some(spec) => {
+            errors.extend(check::check(&doc, &Parts::of(&spec)));
+            if errors.is_empty() {
+                return Ok(LoadedSpec {
+                    path: path.to_owned(),
+                    spec,
+                });
+            }
+            errors
+        }
+        None => {
+            let parts = PartsOwned::read(mapping);
+            errors.extend(check::check(&doc, &parts.borrow()));
+            errors
+        }
+    };
+    Err(SpecErrors(finish(errors)))
+}
+
+/// Sorts errors into file order, drops repeats, caps their number.
+fn finish(mut errors: Vec<SpecError>) -> Vec<SpecError> {
+    errors.sort_by_key(|e| (e.line, e.column));
+    let mut seen = std::collections::HashSet::new();
+    errors.retain(|e| seen.insert((e.line, e.column, e.message.clone())));
+    if errors.len() > MAX_ERRORS {
+        let file = errors[0].file.clone();
+        errors.truncate(MAX_ERRORS);
+        errors.push(SpecError::file(
+            file,
+            format!("stopped after {MAX_ERRORS} errors"),
+        ));
+    }
+    errors
+}
+
+fn too_large(len: u64) -> String {
+    format!("the file is {len} bytes; specs larger than {MAX_SPEC_BYTES} bytes are refused")
 }
 
 /// Loads every `*.yaml` and `*.yml` file of `dir`, in file-name order.
@@ -86,6 +236,10 @@ pub fn load_dir(dir: &Path) -> (Vec<LoadedSpec>, Vec<SpecError>) {
 }
 
 /// The spec files of `dir`, sorted.
+///
+/// # Errors
+///
+/// When the folder cannot be read.
 pub fn spec_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
@@ -101,191 +255,141 @@ pub fn spec_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn yaml_error(path: &Path, source: &str, error: &serde_yaml::Error) -> SpecError {
-    let text = error.to_string();
-    let message = match text.rfind(" at line ") {
-        Some(index) => text[..index].to_owned(),
-        None => text,
-    };
-    let (line, column) = error
-        .location()
-        .map_or((0, 0), |location| (location.line(), location.column()));
-    let spec_error = if line == 0 {
-        SpecError::file(path, message.clone())
-    } else {
-        SpecError::at(path, source, line, column, message.clone())
-    };
-    match suggestion(&message) {
-        Some(help) => spec_error.with_help(help),
-        None => spec_error,
-    }
+/// The parts of a spec that deserialize on their own, when the whole does
+/// not: their meaning is still checked.
+struct PartsOwned {
+    provider: Option<Provider>,
+    vars: Option<BTreeMap<String, Var>>,
+    live: Option<Live>,
+    cases: Vec<(usize, Case)>,
+    names: Vec<(usize, String)>,
 }
 
-/// Reads serde's "unknown field `x`, expected one of `a`, `b`" (or variant)
-/// and suggests the closest expected name.
-fn suggestion(message: &str) -> Option<String> {
-    let (_, rest) = message
-        .split_once("unknown field `")
-        .or_else(|| message.split_once("unknown variant `"))?;
-    let (word, expected) = rest.split_once('`')?;
-    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    did_you_mean(word, candidates.iter().copied()).map(|best| format!("did you mean `{best}`?"))
-}
-
-/// Finds the `nth` (0-based) occurrence of `needle` in `source` as a 1-based
-/// line and column.
-fn locate(source: &str, needle: &str, nth: usize) -> Option<(usize, usize)> {
-    let index = source.match_indices(needle).nth(nth)?.0;
-    let before = &source[..index];
-    let line = before.matches('\n').count() + 1;
-    let column = index - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    Some((line, column))
-}
-
-/// Checks what serde cannot: uniqueness, references, coherence.
-fn check(path: &Path, source: &str, spec: &Spec) -> Vec<SpecError> {
-    let mut errors = Vec::new();
-    let at = |needle: &str, nth: usize, message: String| match locate(source, needle, nth) {
-        Some((line, column)) => SpecError::at(path, source, line, column, message),
-        None => SpecError::file(path, message),
-    };
-
-    if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-        if stem != spec.provider.id {
-            errors.push(
-                at(
-                    "id:",
-                    0,
-                    format!(
-                        "provider id `{}` differs from the file name `{stem}`",
-                        spec.provider.id
-                    ),
-                )
-                .with_help(format!(
-                    "rename the file to `{}.yaml` or set `id: {stem}`",
-                    spec.provider.id
-                )),
-            );
+impl PartsOwned {
+    fn read(mapping: &serde_yaml::Mapping) -> Self {
+        fn part<T: serde::de::DeserializeOwned>(
+            mapping: &serde_yaml::Mapping,
+            key: &str,
+        ) -> Option<T> {
+            serde_yaml::from_value(mapping.get(key)?.clone()).ok()
         }
-    }
-
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for case in &spec.cases {
-        let count = seen.entry(case.name.as_str()).or_default();
-        if *count > 0 {
-            errors.push(
-                at(
-                    &format!("name: {}", case.name),
-                    *count,
-                    format!("duplicate case name `{}`", case.name),
-                )
-                .with_help(
-                    "case names must be unique within a spec: they name the generated tests",
-                ),
-            );
-        }
-        *count += 1;
-
-        let case_at = |message: String| at(&format!("name: {}", case.name), 0, message);
-        match (case.grant.is_some(), !case.steps.is_empty()) {
-            (true, true) => errors.push(case_at(format!(
-                "case `{}` has both `grant` and `steps`: a case is either one request or a list of steps",
-                case.name
-            ))),
-            (false, false) => errors.push(case_at(format!(
-                "case `{}` has neither `grant` nor `steps`",
-                case.name
-            ))),
-            _ => {}
-        }
-        let single_step;
-        let steps = if case.steps.is_empty() {
-            single_step = case.steps();
-            &single_step
-        } else {
-            &case.steps
+        let items = match mapping.get("cases") {
+            Some(serde_yaml::Value::Sequence(items)) => items.as_slice(),
+            _ => &[],
         };
-        let mut earlier_steps: HashSet<&str> = HashSet::new();
-        for step in steps {
-            for value in step.with.values() {
-                let templates: Vec<&str> = match value {
-                    ParamSpec::One(s) => vec![s.as_str()],
-                    ParamSpec::List(items) => items.iter().map(String::as_str).collect(),
-                };
-                for text in templates {
-                    check_template(spec, text, &earlier_steps, &mut |needle, message, help| {
-                        let error = at(needle, 0, message);
-                        errors.push(match help {
-                            Some(help) => error.with_help(help),
-                            None => error,
-                        });
-                    });
-                }
-            }
-            if let Some(id) = &step.id {
-                earlier_steps.insert(id);
-            }
+        let cases = items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| {
+                serde_yaml::from_value(item.clone())
+                    .ok()
+                    .map(|case| (index, case))
+            })
+            .collect();
+        let names = items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| Some((index, item.get("name")?.as_str()?.to_owned())))
+            .collect();
+        Self {
+            provider: part(mapping, "provider"),
+            vars: match mapping.get("vars") {
+                None => Some(BTreeMap::new()),
+                Some(_) => part(mapping, "vars"),
+            },
+            live: part(mapping, "live"),
+            cases,
+            names,
         }
     }
 
-    if let Some(live) = &spec.live {
-        check_template(
-            spec,
-            &live.base_url,
-            &HashSet::new(),
-            &mut |needle, message, help| {
-                let error = at(needle, 0, message);
-                errors.push(match help {
-                    Some(help) => error.with_help(help),
-                    None => error,
-                });
-            },
-        );
+    fn borrow(&self) -> Parts<'_> {
+        Parts {
+            provider: self.provider.as_ref(),
+            vars: self.vars.as_ref(),
+            live: self.live.as_ref(),
+            cases: self
+                .cases
+                .iter()
+                .map(|(index, case)| (*index, case))
+                .collect(),
+            names: self
+                .names
+                .iter()
+                .map(|(index, name)| (*index, name.as_str()))
+                .collect(),
+        }
     }
-    errors
 }
 
-fn check_template(
-    spec: &Spec,
-    text: &str,
-    earlier_steps: &HashSet<&str>,
-    report: &mut dyn FnMut(&str, String, Option<String>),
-) {
-    let pieces = match template::parse(text) {
-        Ok(pieces) => pieces,
-        Err(message) => return report(text, message, None),
-    };
-    for piece in pieces {
-        match piece {
-            Piece::Var(name) if !spec.vars.contains_key(&name) => {
-                let help = did_you_mean(&name, spec.vars.keys().map(String::as_str))
-                    .map(|best| format!("did you mean `${{{best}}}`?"))
-                    .or_else(|| Some(format!("define `{name}` under `vars`")));
-                report(
-                    &format!("${{{name}}}"),
-                    format!("undefined variable `{name}`"),
-                    help,
-                );
-            }
-            Piece::Capture { step, path } if !earlier_steps.contains(step.as_str()) => {
-                let help = did_you_mean(&step, earlier_steps.iter().copied())
-                    .map(|best| format!("did you mean `${{{best}.{}}}`?", path.join(".")))
-                    .or_else(|| {
-                        Some(
-                            "captures refer to the `id` of an earlier step of the same case"
-                                .to_owned(),
-                        )
-                    });
-                report(
-                    &format!("${{{step}."),
-                    format!(
-                        "`${{{step}.{}}}` captures from step `{step}`, which is not an earlier step of this case",
-                        path.join(".")
-                    ),
-                    help,
-                );
-            }
-            _ => {}
+/// The file being loaded: what error messages need to point into it.
+pub(crate) struct Doc<'a> {
+    path: &'a Path,
+    source: &'a str,
+    root: Option<Node>,
+}
+
+impl Doc<'_> {
+    /// An error at `pos`.
+    fn at(&self, pos: Pos, message: impl Into<String>) -> SpecError {
+        let (line, column) = pos.line_col();
+        SpecError::at(self.path, self.source, line, column, message)
+    }
+
+    /// An error at `node`, or about the whole file when there is no node.
+    fn at_node(&self, node: Option<&Node>, message: impl Into<String>) -> SpecError {
+        match node {
+            Some(node) => self.at(node.start, message),
+            None => SpecError::file(self.path, message),
         }
     }
+
+    /// The node at `path`, when the tree has it.
+    fn node(&self, path: &[Seg<'_>]) -> Option<&Node> {
+        self.root.as_ref()?.get(path)
+    }
+
+    /// The node at `path` or its closest ancestor.
+    fn closest(&self, path: &[Seg<'_>]) -> Option<&Node> {
+        Some(self.root.as_ref()?.closest(path))
+    }
+
+    /// The key node of the entry `key` of the mapping at `path`.
+    fn key(&self, path: &[Seg<'_>], key: &str) -> Option<&Node> {
+        self.node(path)?.entry(key).map(|entry| &entry.key)
+    }
+
+    /// The source text of `node`.
+    fn text(&self, node: &Node) -> &str {
+        let start = char_to_byte(self.source, node.start.index);
+        let end = char_to_byte(self.source, node.end.max(node.start.index));
+        &self.source[start..end]
+    }
+
+    /// The file name without extension.
+    fn stem(&self) -> Option<&str> {
+        self.path.file_stem().and_then(|s| s.to_str())
+    }
+
+    fn not_a_mapping(&self, value: &serde_yaml::Value) -> SpecError {
+        let help = "a spec is a mapping with `provider`, `cases` and optionally `mock`, `live` and `vars`; see docs/spec-format.md";
+        if value.is_null() {
+            return SpecError::file(self.path, "the file is empty: it holds no YAML document")
+                .with_help(help);
+        }
+        let found = self.root.as_ref().map_or("not a mapping", Node::describe);
+        self.at_node(
+            self.root.as_ref(),
+            format!("a spec must be a mapping, but this file holds {found}"),
+        )
+        .with_help(help)
+    }
+}
+
+/// The byte offset of the character at `index` (the end when past it).
+fn char_to_byte(source: &str, index: usize) -> usize {
+    source
+        .char_indices()
+        .nth(index)
+        .map_or(source.len(), |(byte, _)| byte)
 }

@@ -87,7 +87,19 @@ fn regex_pattern<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Pa
     let source = String::deserialize(deserializer)?;
     Regex::new(&source)
         .map(|regex| Some(Pattern(regex)))
-        .map_err(|e| de::Error::custom(format!("invalid regex {source:?}: {e}")))
+        .map_err(|e| de::Error::custom(format!("invalid regex `{source}`: {}", regex_problem(&e))))
+}
+
+/// The last line of a regex error: what is wrong, without the drawing of
+/// where (the spec error shows the line).
+fn regex_problem(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let last = text
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default();
+    last.trim().trim_start_matches("error: ").to_owned()
 }
 
 impl<'de> Deserialize<'de> for Matcher {

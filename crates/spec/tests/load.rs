@@ -1,4 +1,6 @@
-//! Loading the specs shipped in `specs/`.
+//! Loading specs: the shipped ones, and every way a spec can be broken.
+
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 
@@ -22,4 +24,182 @@ fn unknown_key_is_located_with_suggestion() {
     println!("{text}");
     assert!(text.contains("shopware.yaml:12:5"), "{text}");
     assert!(text.contains("did you mean `client_auth`?"), "{text}");
+}
+
+fn shopware_source() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/shopware.yaml"))
+        .unwrap()
+}
+
+#[test]
+fn unreadable_files_are_reported_not_panicked() {
+    let missing = Path::new("no/such/spec.yaml");
+    let text = grantspec_spec::load_file(missing).unwrap_err().to_string();
+    assert!(text.starts_with("error: cannot read the file: "), "{text}");
+    assert!(text.contains("--> no/such/spec.yaml"), "{text}");
+
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let text = grantspec_spec::load_file(&folder).unwrap_err().to_string();
+    assert!(text.contains("is a folder"), "{text}");
+}
+
+#[test]
+fn oversized_input_is_refused_before_parsing() {
+    let cap = usize::try_from(grantspec_spec::MAX_SPEC_BYTES).unwrap();
+    let big = vec![b'#'; cap + 1];
+    let text = grantspec_spec::load_bytes(Path::new("big.yaml"), &big)
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("are refused"), "{text}");
+
+    // A sparse file: refused from its size alone, without reading it.
+    let dir = std::env::temp_dir().join(format!("grantspec-spec-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.yaml");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(grantspec_spec::MAX_SPEC_BYTES + 1).unwrap();
+    let result = grantspec_spec::load_file(&path);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = result.unwrap_err().to_string();
+    assert!(text.contains("are refused"), "{text}");
+}
+
+#[test]
+fn alias_bombs_are_refused_quickly() {
+    // Nine levels of nine-fold aliases: 9^9 (387 million) strings if expanded.
+    let mut bomb = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for level in 1..9 {
+        let prev = format!("*a{}", level - 1);
+        let items = [prev.as_str(); 9].join(", ");
+        bomb.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+    }
+    // Also after an otherwise valid spec.
+    let hidden = format!("{}{bomb}", shopware_source());
+    for source in [bomb.as_str(), hidden.as_str()] {
+        let started = std::time::Instant::now();
+        let text = grantspec_spec::load_str(Path::new("shopware.yaml"), source)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(text.contains("alias bomb"), "{text}");
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused_not_overflowed() {
+    let source = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let text = grantspec_spec::load_str(Path::new("deep.yaml"), &source)
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("nests too deeply"), "{text}");
+}
+
+#[test]
+fn every_error_of_a_file_is_reported() {
+    let broken = shopware_source()
+        .replacen("    body: json", "    body: jsn", 1)
+        .replacen("grant: password\n", "grant: passwrd\n", 1)
+        .replacen("\"${login.refresh_token}\"", "\"${logn.refresh_token}\"", 1)
+        .replacen(
+            "  - name: wrong_secret_rejected",
+            "  - name: password_grant",
+            1,
+        );
+    let errors = grantspec_spec::load_str(Path::new("shopware.yaml"), &broken).unwrap_err();
+    let text = errors.to_string();
+    for expected in [
+        "unknown value `jsn` for `body`",
+        "did you mean `json`?",
+        "unknown grant `passwrd`",
+        "did you mean `password`?",
+        "`${logn.refresh_token}` captures from step `logn`",
+        "did you mean `${login.refresh_token}`?",
+        "duplicate case name `password_grant`",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert_eq!(errors.0.len(), 4, "{text}");
+    // In file order, each with a line and column.
+    let lines: Vec<usize> = errors.0.iter().map(|e| e.line).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+    assert!(errors.0.iter().all(|e| e.line > 0 && e.column > 0));
+}
+
+#[test]
+fn flow_style_and_crlf_specs_are_located_too() {
+    let flow = "{ provider: { id: flow, name: F, token_endpoint: { path: /t, body: jsn } },\n  cases: [ { name: a, grant: client_credential }, { name: b, grnat: password } ] }\n";
+    let text = grantspec_spec::load_str(Path::new("flow.yaml"), flow)
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("flow.yaml:1:68"), "{text}");
+    assert!(text.contains("flow.yaml:2:30"), "{text}");
+    assert!(text.contains("flow.yaml:2:62"), "{text}");
+    assert!(text.contains("3 errors"), "{text}");
+
+    let crlf = shopware_source()
+        .replacen("    body: json", "    body: jsn", 1)
+        .replace('\n', "\r\n");
+    let errors = grantspec_spec::load_str(Path::new("shopware.yaml"), &crlf).unwrap_err();
+    assert_eq!((errors.0[0].line, errors.0[0].column), (11, 11), "{errors}");
+    assert_eq!(errors.0[0].source_line.as_deref(), Some("    body: jsn"));
+}
+
+#[test]
+fn anchors_and_aliases_still_work() {
+    let source = shopware_source().replacen(
+        "    with: { client_id: \"${client_id}\", client_secret: not-the-secret }",
+        "    with: &wrong { client_id: \"${client_id}\", client_secret: not-the-secret }",
+        1,
+    );
+    let source = source.replacen(
+        "    with: { client_id: administration, scope: write, username: \"${username}\", password: wrong-password }",
+        "    with: *wrong",
+        1,
+    );
+    grantspec_spec::load_str(Path::new("shopware.yaml"), &source).unwrap();
+    // An error next to an alias is still found.
+    let broken = source.replacen("    body: json", "    body: jsn", 1);
+    let text = grantspec_spec::load_str(Path::new("shopware.yaml"), &broken)
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("unknown value `jsn`"), "{text}");
+}
+
+/// A small deterministic generator, to mutate specs the same way every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(self.0 >> 33).unwrap() % below
+    }
+}
+
+#[test]
+fn never_panics_on_truncated_or_mangled_specs() {
+    let source = shopware_source();
+    // Every prefix, at a stride, cut on a character boundary.
+    for end in (0..source.len()).step_by(37) {
+        if source.is_char_boundary(end) {
+            let _ = grantspec_spec::load_str(Path::new("shopware.yaml"), &source[..end]);
+        }
+    }
+    // Random edits: replace a byte by YAML punctuation or a letter.
+    let alphabet = b"{}[]:-,#&*!|>'\"\t\n ?%@`xyz0";
+    let mut rng = Lcg(42);
+    for _ in 0..150 {
+        let mut bytes = source.clone().into_bytes();
+        for _ in 0..1 + rng.next(3) {
+            let at = rng.next(bytes.len());
+            bytes[at] = alphabet[rng.next(alphabet.len())];
+        }
+        let _ = grantspec_spec::load_bytes(Path::new("shopware.yaml"), &bytes);
+    }
 }

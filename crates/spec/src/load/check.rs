@@ -1,0 +1,592 @@
+//! What serde cannot check: uniqueness, references, coherence.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::error::{SpecError, did_you_mean};
+use crate::model::{Case, Live, ParamSpec, Provider, Spec, Step, Tag, Var};
+use crate::template::{self, Piece};
+
+use super::Doc;
+use super::tree::{Node, Seg};
+
+/// The parts of a spec that could be read.
+pub(crate) struct Parts<'a> {
+    /// `provider`, when it deserialized.
+    pub provider: Option<&'a Provider>,
+    /// `vars`, when it deserialized (empty when absent).
+    pub vars: Option<&'a BTreeMap<String, Var>>,
+    /// `live`, when present and it deserialized.
+    pub live: Option<&'a Live>,
+    /// The cases that deserialized, with their index in `cases`.
+    pub cases: Vec<(usize, &'a Case)>,
+    /// The name of every case that has one, deserialized or not, with its
+    /// index in `cases`.
+    pub names: Vec<(usize, &'a str)>,
+}
+
+impl<'a> Parts<'a> {
+    /// Every part of a spec that deserialized whole.
+    pub fn of(spec: &'a Spec) -> Self {
+        Self {
+            provider: Some(&spec.provider),
+            vars: Some(&spec.vars),
+            live: spec.live.as_ref(),
+            cases: spec.cases.iter().enumerate().collect(),
+            names: spec
+                .cases
+                .iter()
+                .enumerate()
+                .map(|(index, case)| (index, case.name.as_str()))
+                .collect(),
+        }
+    }
+}
+
+/// Checks the parts; returns every problem.
+pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>) -> Vec<SpecError> {
+    let mut checker = Checker {
+        doc,
+        vars: parts.vars,
+        errors: Vec::new(),
+    };
+    if let Some(provider) = parts.provider {
+        checker.provider(provider);
+    }
+    if let Some(vars) = parts.vars {
+        checker.vars(vars);
+    }
+    if let Some(live) = parts.live {
+        let path = [Seg::Key("live"), Seg::Key("base_url")];
+        checker.template(&live.base_url, &path, &Scope::Outside("`live.base_url`"));
+    }
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    for &(index, name) in &parts.names {
+        if let Some(first) = names.get(name) {
+            let first_line = doc
+                .node(&[Seg::Key("cases"), Seg::Index(*first)])
+                .map(|node| node.start.line);
+            let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
+            let help = match first_line {
+                Some(line) => format!(
+                    "case names name the generated tests, so they must be unique; the first `{name}` is at line {line}"
+                ),
+                None => "case names name the generated tests, so they must be unique".to_owned(),
+            };
+            checker.push(
+                doc.at_node(doc.closest(&path), format!("duplicate case name `{name}`"))
+                    .with_help(help),
+            );
+        } else {
+            names.insert(name, index);
+        }
+    }
+    for &(index, case) in &parts.cases {
+        checker.case(index, case);
+    }
+    checker.errors
+}
+
+/// Where a template is, which decides what it may capture.
+enum Scope<'s> {
+    /// Outside any case, named for messages: no captures.
+    Outside(&'s str),
+    /// In a step of a case.
+    Step {
+        /// Ids of the steps before this one.
+        earlier: &'s [&'s str],
+        /// This step's id.
+        own: Option<&'s str>,
+        /// Ids of the steps after this one.
+        later: &'s [&'s str],
+        /// Whether the case is a single request (no steps to capture from).
+        single: bool,
+    },
+    /// In a variable: checked when used.
+    Var,
+}
+
+struct Checker<'d, 'a> {
+    doc: &'d Doc<'a>,
+    vars: Option<&'d BTreeMap<String, Var>>,
+    errors: Vec<SpecError>,
+}
+
+impl Checker<'_, '_> {
+    fn push(&mut self, error: SpecError) {
+        self.errors.push(error);
+    }
+
+    fn provider(&mut self, provider: &Provider) {
+        let Some(stem) = self.doc.stem() else {
+            return;
+        };
+        if stem != provider.id {
+            let node = self.doc.closest(&[Seg::Key("provider"), Seg::Key("id")]);
+            self.push(
+                self.doc
+                    .at_node(
+                        node,
+                        format!(
+                            "provider id `{}` differs from the file name `{stem}`",
+                            provider.id
+                        ),
+                    )
+                    .with_help(format!(
+                        "set `id: {stem}` or rename the file to `{}.yaml`: the id names the spec's tests and its mock",
+                        provider.id
+                    )),
+            );
+        }
+    }
+
+    fn vars(&mut self, vars: &BTreeMap<String, Var>) {
+        for (name, var) in vars {
+            match var {
+                Var::Same(value) => {
+                    let path = [Seg::Key("vars"), Seg::Key(name)];
+                    self.template(value, &path, &Scope::Var);
+                }
+                Var::PerTarget { mock, live } => {
+                    for (target, value) in [("mock", mock), ("live", live)] {
+                        let path = [Seg::Key("vars"), Seg::Key(name), Seg::Key(target)];
+                        self.template(value, &path, &Scope::Var);
+                    }
+                }
+            }
+            // Report a loop once, at its first variable in name order.
+            let cycle = cycle_from(vars, name)
+                .filter(|cycle| cycle.iter().all(|other| other.as_str() >= name.as_str()));
+            if let Some(cycle) = cycle {
+                let path = [Seg::Key("vars"), Seg::Key(name)];
+                let key = self.doc.key(&[Seg::Key("vars")], name);
+                let node = key.or_else(|| self.doc.closest(&path));
+                self.push(
+                    self.doc
+                        .at_node(
+                            node,
+                            format!(
+                                "variable `{name}` refers to itself: {}",
+                                cycle
+                                    .iter()
+                                    .map(|var| format!("`{var}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" -> ")
+                            ),
+                        )
+                        .with_help("a variable may use other variables, but not in a loop"),
+                );
+            }
+        }
+    }
+
+    fn case(&mut self, index: usize, case: &Case) {
+        let case_path = [Seg::Key("cases"), Seg::Index(index)];
+        let key = |key: &str| self.doc.key(&case_path, key);
+        let case_node = self.doc.closest(&case_path);
+        let name = &case.name;
+
+        let has_steps = !case.steps.is_empty();
+        if case.grant.is_some() && has_steps {
+            self.push(
+                self.doc
+                    .at_node(
+                        key("grant").or(case_node),
+                        format!("case `{name}` has both `grant` and `steps`"),
+                    )
+                    .with_help(
+                        "a case is one request (`grant`, `with`, `request`, `expect`) or a list of `steps`; move the request into a step",
+                    ),
+            );
+        } else if case.grant.is_none() && !has_steps {
+            self.push(
+                self.doc
+                    .at_node(case_node, format!("case `{name}` has neither `grant` nor `steps`"))
+                    .with_help(
+                        "give it `grant: <grant>` for one token request, or `steps:` for several requests, resource calls or clock moves",
+                    ),
+            );
+        }
+        if has_steps {
+            let stray = [
+                ("with", !case.with.is_empty()),
+                ("request", case.request.is_some()),
+                ("expect", case.expect.is_some()),
+            ];
+            for (field, present) in stray {
+                if present {
+                    self.push(
+                        self.doc
+                            .at_node(
+                                key(field).or(case_node),
+                                format!(
+                                    "case `{name}` has `steps`, so its `{field}` would be ignored"
+                                ),
+                            )
+                            .with_help(format!("move `{field}` into the step it belongs to")),
+                    );
+                }
+            }
+        }
+        if case.tags.contains(&Tag::MockOnly) && case.tags.contains(&Tag::LiveOnly) {
+            self.push(
+                self.doc
+                    .at_node(
+                        key("tags").or(case_node),
+                        format!("case `{name}` is tagged both `mock-only` and `live-only`, so it never runs"),
+                    )
+                    .with_help("keep one of the two tags, or neither to run everywhere"),
+            );
+        }
+
+        if has_steps {
+            let ids: Vec<&str> = case
+                .steps
+                .iter()
+                .map(|s| s.id.as_deref().unwrap_or(""))
+                .collect();
+            for (number, step) in case.steps.iter().enumerate() {
+                let step_path = [
+                    Seg::Key("cases"),
+                    Seg::Index(index),
+                    Seg::Key("steps"),
+                    Seg::Index(number),
+                ];
+                self.step_shape(name, number, step, &step_path);
+                if let Some(id) = step.id.as_deref() {
+                    if ids[..number].contains(&id) {
+                        let node = self.doc.node(&[
+                            Seg::Key("cases"),
+                            Seg::Index(index),
+                            Seg::Key("steps"),
+                            Seg::Index(number),
+                            Seg::Key("id"),
+                        ]);
+                        self.push(
+                            self.doc
+                                .at_node(
+                                    node.or_else(|| self.doc.closest(&step_path)),
+                                    format!("case `{name}` has two steps with id `{id}`"),
+                                )
+                                .with_help("step ids must be unique within a case, so that captures are unambiguous"),
+                        );
+                    }
+                }
+                let earlier: Vec<&str> = ids[..number]
+                    .iter()
+                    .copied()
+                    .filter(|id| !id.is_empty())
+                    .collect();
+                let later: Vec<&str> = ids[number + 1..]
+                    .iter()
+                    .copied()
+                    .filter(|id| !id.is_empty())
+                    .collect();
+                let scope = Scope::Step {
+                    earlier: &earlier,
+                    own: step.id.as_deref(),
+                    later: &later,
+                    single: false,
+                };
+                self.step_templates(step, &step_path, &scope);
+            }
+        } else if case.grant.is_some() {
+            let scope = Scope::Step {
+                earlier: &[],
+                own: None,
+                later: &[],
+                single: true,
+            };
+            let single = case.steps();
+            if let Some(step) = single.first() {
+                self.step_templates(step, &case_path, &scope);
+            }
+        }
+    }
+
+    /// A step does exactly one thing.
+    fn step_shape(&mut self, case: &str, number: usize, step: &Step, path: &[Seg<'_>]) {
+        if step.kind().is_some() {
+            if step.grant.is_none() {
+                for field in ["with", "request"] {
+                    let present = match field {
+                        "with" => !step.with.is_empty(),
+                        _ => step.request.is_some(),
+                    };
+                    if present {
+                        self.push(
+                            self.doc
+                                .at_node(
+                                    self.doc.key(path, field).or_else(|| self.doc.closest(path)),
+                                    format!(
+                                        "step {} of case `{case}` is not a token request, so its `{field}` would be ignored",
+                                        number + 1
+                                    ),
+                                )
+                                .with_help("`with` and `request` shape a `grant` step's token request"),
+                        );
+                    }
+                }
+            }
+            return;
+        }
+        let actions: Vec<&str> = [
+            ("grant", step.grant.is_some()),
+            ("resource", step.resource.is_some()),
+            ("advance", step.advance.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect();
+        let help = "a step does exactly one thing: `grant` (a token request), `resource` (a call to the protected resource) or `advance` (seconds to move the mock's clock)";
+        let step_node = self.doc.closest(path);
+        let error = match actions.as_slice() {
+            [] => self.doc.at_node(
+                step_node,
+                format!("step {} of case `{case}` names no action", number + 1),
+            ),
+            [first, rest @ ..] => {
+                let second = rest.first().copied().unwrap_or(first);
+                let listed = actions
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                self.doc.at_node(
+                    self.doc.key(path, second).or(step_node),
+                    format!("step {} of case `{case}` names both {listed}", number + 1),
+                )
+            }
+        };
+        self.push(error.with_help(help));
+    }
+
+    /// Every template of a step (or single-request case at `path`).
+    fn step_templates(&mut self, step: &Step, path: &[Seg<'_>], scope: &Scope<'_>) {
+        for (name, value) in &step.with {
+            let mut full = path.to_vec();
+            full.extend([Seg::Key("with"), Seg::Key(name)]);
+            self.param(value, &full, scope);
+        }
+        if let Some(request) = &step.request {
+            let mut request_path = path.to_vec();
+            request_path.push(Seg::Key("request"));
+            for (name, value) in &request.add {
+                let mut full = request_path.clone();
+                full.extend([Seg::Key("add"), Seg::Key(name)]);
+                self.param(value, &full, scope);
+            }
+            if let Some(raw) = &request.raw_body {
+                let mut full = request_path.clone();
+                full.push(Seg::Key("raw_body"));
+                self.template(raw, &full, scope);
+            }
+            for (name, value) in &request.headers {
+                let mut full = request_path.clone();
+                full.extend([Seg::Key("headers"), Seg::Key(name)]);
+                self.template(value, &full, scope);
+            }
+        }
+        if let Some(token) = step.resource.as_ref().and_then(|r| r.token.as_ref()) {
+            let mut full = path.to_vec();
+            full.extend([Seg::Key("resource"), Seg::Key("token")]);
+            self.template(token, &full, scope);
+        }
+    }
+
+    fn param(&mut self, value: &ParamSpec, path: &[Seg<'_>], scope: &Scope<'_>) {
+        match value {
+            ParamSpec::One(text) => self.template(text, path, scope),
+            ParamSpec::List(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let mut full = path.to_vec();
+                    full.push(Seg::Index(index));
+                    self.template(item, &full, scope);
+                }
+            }
+        }
+    }
+
+    /// Checks one `${…}` template, found at `path`.
+    fn template(&mut self, text: &str, path: &[Seg<'_>], scope: &Scope<'_>) {
+        if !text.contains("${") {
+            return;
+        }
+        let node = self.doc.node(path);
+        let pieces = match template::parse(text) {
+            Ok(pieces) => pieces,
+            Err(message) => {
+                let needle = template_fault(text);
+                let help = if message.starts_with("unclosed") {
+                    "close the reference with `}`, as in `${client_id}`"
+                } else {
+                    "a reference is ${name} (a variable), ${env:NAME}, ${secret:NAME} or ${step.member}"
+                };
+                self.push(self.at_in(node, path, needle, message).with_help(help));
+                return;
+            }
+        };
+        for piece in pieces {
+            match piece {
+                Piece::Var(name) => {
+                    let Some(vars) = self.vars else { continue };
+                    if vars.contains_key(&name) {
+                        continue;
+                    }
+                    let help = did_you_mean(&name, vars.keys().map(String::as_str))
+                        .map(|best| format!("did you mean `${{{best}}}`?"))
+                        .unwrap_or_else(|| {
+                            format!("define `{name}` under `vars`, or use `${{env:{name}}}` for an environment variable")
+                        });
+                    let error = self.at_in(
+                        node,
+                        path,
+                        &format!("${{{name}"),
+                        format!("undefined variable `{name}`"),
+                    );
+                    self.push(error.with_help(help));
+                }
+                Piece::Capture {
+                    step,
+                    path: members,
+                } => {
+                    let reference = format!("`${{{step}.{}}}`", members.join("."));
+                    let (message, help) = match scope {
+                        Scope::Var => continue,
+                        Scope::Outside(place) => (
+                            format!("{reference} captures from step `{step}`, but {place} is not part of a case"),
+                            "captures take a member of an earlier step's response, inside a case's `steps`".to_owned(),
+                        ),
+                        Scope::Step { single: true, .. } => (
+                            format!("{reference} captures from step `{step}`, but this case is a single request"),
+                            "captures take a member of an earlier step's response: turn the case into `steps` with ids".to_owned(),
+                        ),
+                        Scope::Step {
+                            earlier, own, later, ..
+                        } => {
+                            if earlier.contains(&step.as_str()) {
+                                continue;
+                            }
+                            if *own == Some(step.as_str()) {
+                                (
+                                    format!("{reference} captures from its own step `{step}`"),
+                                    "a step can capture only from steps before it".to_owned(),
+                                )
+                            } else if later.contains(&step.as_str()) {
+                                (
+                                    format!("{reference} captures from step `{step}`, which runs later in this case"),
+                                    "a step can capture only from steps before it; reorder the steps".to_owned(),
+                                )
+                            } else {
+                                let help = did_you_mean(&step, earlier.iter().copied())
+                                    .map(|best| format!("did you mean `${{{best}.{}}}`?", members.join(".")))
+                                    .unwrap_or_else(|| match earlier.is_empty() {
+                                        true => "no earlier step of this case has an `id` to capture from".to_owned(),
+                                        false => format!(
+                                            "captures name the `id` of an earlier step of this case: {}",
+                                            earlier.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ")
+                                        ),
+                                    });
+                                (
+                                    format!("{reference} captures from step `{step}`, which this case does not have"),
+                                    help,
+                                )
+                            }
+                        }
+                    };
+                    let error = self.at_in(node, path, &format!("${{{step}."), message);
+                    self.push(error.with_help(help));
+                }
+                Piece::Literal(_) | Piece::Env(_) | Piece::Secret(_) => {}
+            }
+        }
+    }
+
+    /// An error at `needle` inside the scalar `node`, or at the node, or at
+    /// the closest ancestor of `path`.
+    fn at_in(
+        &self,
+        node: Option<&Node>,
+        path: &[Seg<'_>],
+        needle: &str,
+        message: impl Into<String>,
+    ) -> SpecError {
+        let Some(node) = node else {
+            return self.doc.at_node(self.doc.closest(path), message);
+        };
+        let text = self.doc.text(node);
+        let Some(offset) = text.find(needle) else {
+            return self.doc.at_node(Some(node), message);
+        };
+        let before = &text[..offset];
+        let mut pos = node.start;
+        for c in before.chars() {
+            pos.index += 1;
+            if c == '\n' {
+                pos.line += 1;
+                pos.col = 0;
+            } else {
+                pos.col += 1;
+            }
+        }
+        self.doc.at(pos, message)
+    }
+}
+
+/// The part of a malformed template to point at: the `${` that is wrong.
+fn template_fault(text: &str) -> &str {
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let candidate = &text[offset + start..];
+        match after.find('}') {
+            None => return candidate,
+            Some(end) => {
+                if template::parse(&candidate[..end + 3]).is_err() {
+                    return &candidate[..end + 3];
+                }
+                offset += start + 2 + end + 1;
+                rest = &text[offset..];
+            }
+        }
+    }
+    text
+}
+
+/// The loop of variables starting at `start`, if `start` is on one.
+fn cycle_from(vars: &BTreeMap<String, Var>, start: &str) -> Option<Vec<String>> {
+    fn refs(var: &Var) -> Vec<String> {
+        let texts: Vec<&str> = match var {
+            Var::Same(value) => vec![value],
+            Var::PerTarget { mock, live } => vec![mock, live],
+        };
+        texts
+            .into_iter()
+            .filter_map(|text| template::parse(text).ok())
+            .flatten()
+            .filter_map(|piece| match piece {
+                Piece::Var(name) => Some(name),
+                _ => None,
+            })
+            .collect()
+    }
+    // Depth-first search for a path back to `start`.
+    let mut stack: Vec<(String, Vec<String>)> = vec![(start.to_owned(), vec![start.to_owned()])];
+    let mut seen = std::collections::HashSet::new();
+    while let Some((name, trail)) = stack.pop() {
+        let Some(var) = vars.get(&name) else { continue };
+        for next in refs(var) {
+            if next == start {
+                let mut cycle = trail.clone();
+                cycle.push(next);
+                return Some(cycle);
+            }
+            if seen.insert(next.clone()) {
+                let mut longer = trail.clone();
+                longer.push(next.clone());
+                stack.push((next, longer));
+            }
+        }
+    }
+    None
+}
