@@ -3,6 +3,7 @@
 //! Thin by design: each task is a module that calls the workspace crates.
 //! Arguments are parsed by hand to keep this binary quick to build.
 
+mod bench;
 mod mock;
 mod report;
 mod snapshots;
@@ -18,6 +19,8 @@ tasks:
   report [--specs DIR] [--live]   run every case and print a summary per provider
   validate [PATH...]              check spec files (default: the spec folder); non-zero on any error
   mock [PROVIDER...] [--port N]   serve the mock for these providers (default: all) until Ctrl-C
+  bench [--cases N] [--skip-test-suite]
+                                  build in release mode and measure the harness against its floor
   review [--snapshots DIR]        show pending snapshot changes; on a terminal, accept or reject each
   accept [--snapshots DIR]        accept every pending snapshot
 
@@ -40,6 +43,10 @@ fn main() -> ExitCode {
         "report" => report::run(args),
         "validate" => validate::run(args),
         "mock" => mock::run(args),
+        "bench" => bench::run(args),
+        "bench-measure" => bench::measure(args),
+        "bench-load" => bench::load_generator(args),
+        "bench-load-spec" => bench::load_spec(args),
         "review" => snapshots::review(args),
         "accept" => snapshots::accept(args),
         other => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),

@@ -8,7 +8,7 @@ use grantspec_spec::TokenFormat;
 use rand::Rng as _;
 use serde_json::json;
 
-/// Above this many live access tokens, expired ones are evicted on issue.
+/// Eviction first runs once this many tokens are held.
 const EVICT_ABOVE: usize = 4096;
 
 /// Who a token was issued to and for what.
@@ -44,6 +44,8 @@ pub struct TokenStore {
     access: HashMap<String, AccessRecord>,
     refresh: HashMap<String, RefreshRecord>,
     used_codes: HashSet<(String, String)>,
+    /// Sizes at which the next sweep of each map runs.
+    next_sweep: (usize, usize),
 }
 
 impl TokenStore {
@@ -113,13 +115,18 @@ impl TokenStore {
     }
 
     /// Drops expired access tokens and revoked refresh tokens once there are
-    /// many, so memory stays bounded under load.
+    /// many, so memory stays bounded by the tokens still valid. A sweep runs
+    /// when a map has doubled since the last one, so its cost is amortised
+    /// over the tokens issued in between.
     pub fn evict_expired(&mut self, now: SystemTime) {
-        if self.access.len() > EVICT_ABOVE {
+        let (access_at, refresh_at) = self.next_sweep;
+        if self.access.len() > access_at.max(EVICT_ABOVE) {
             self.access.retain(|_, record| record.expires_at > now);
+            self.next_sweep.0 = (self.access.len() * 2).max(EVICT_ABOVE);
         }
-        if self.refresh.len() > EVICT_ABOVE {
+        if self.refresh.len() > refresh_at.max(EVICT_ABOVE) {
             self.refresh.retain(|_, record| !record.revoked);
+            self.next_sweep.1 = (self.refresh.len() * 2).max(EVICT_ABOVE);
         }
     }
 

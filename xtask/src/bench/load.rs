@@ -1,0 +1,151 @@
+//! Child-process modes of the benchmark: an HTTP/1.1 load generator, and a
+//! spec loader that reports its own time and peak memory.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// `xtask bench-load ADDR PATH HEADERS_AND_BODY_FILE CONNECTIONS SECONDS`:
+/// keeps CONNECTIONS keep-alive connections busy sending the same request
+/// for SECONDS, then prints `requests=N errors=E seconds=S`.
+pub fn load_generator(args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let [addr, request_file, connections, seconds] = args.as_slice() else {
+        anyhow::bail!("usage: xtask bench-load ADDR REQUEST_FILE CONNECTIONS SECONDS");
+    };
+    let request = Arc::new(std::fs::read(request_file)?);
+    let connections: usize = connections.parse()?;
+    let duration = Duration::from_secs_f64(seconds.parse()?);
+    anyhow::ensure!(
+        addr.starts_with("127.0.0.1:"),
+        "load is only ever sent to loopback"
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|_| {
+            let (addr, request, stop, done, errors) = (
+                addr.clone(),
+                Arc::clone(&request),
+                Arc::clone(&stop),
+                Arc::clone(&done),
+                Arc::clone(&errors),
+            );
+            std::thread::spawn(move || {
+                let mut buffer = vec![0u8; 64 * 1024];
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(mut stream) = TcpStream::connect(&addr) else {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                    while !stop.load(Ordering::Relaxed) {
+                        if stream.write_all(&request).is_err() {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        }
+                        match read_response(&mut stream, &mut buffer) {
+                            Some(200) => {
+                                done.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Some(_) => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                            None => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                                break;
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    println!(
+        "requests={} errors={} seconds={elapsed:.3}",
+        done.load(Ordering::Relaxed),
+        errors.load(Ordering::Relaxed)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads one HTTP/1.1 response with a `Content-Length` body; returns its
+/// status, or `None` when the connection broke.
+fn read_response(stream: &mut TcpStream, buffer: &mut [u8]) -> Option<u16> {
+    let mut filled = 0;
+    loop {
+        if filled == buffer.len() {
+            return None;
+        }
+        let read = stream.read(&mut buffer[filled..]).ok()?;
+        if read == 0 {
+            return None;
+        }
+        filled += read;
+        let Some(head_end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = std::str::from_utf8(&buffer[..head_end]).ok()?;
+        let status: u16 = head.get(9..12)?.parse().ok()?;
+        let length: usize = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().ok())
+                    .flatten()
+            })
+            .unwrap_or(0);
+        let total = head_end + 4 + length;
+        if total > buffer.len() {
+            return None;
+        }
+        while filled < total {
+            let read = stream.read(&mut buffer[filled..]).ok()?;
+            if read == 0 {
+                return None;
+            }
+            filled += read;
+        }
+        return Some(status);
+    }
+}
+
+/// `xtask bench-load-spec FILE`: loads and validates one spec, then prints
+/// `cases=N millis=T peak_kib=M` (peak resident memory of this process).
+pub fn load_spec(args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let [file] = args.as_slice() else {
+        anyhow::bail!("usage: xtask bench-load-spec FILE");
+    };
+    let started = Instant::now();
+    let loaded = grantspec_spec::load_file(Path::new(file)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    println!(
+        "cases={} millis={millis:.1} peak_kib={peak}",
+        loaded.spec.cases.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,413 @@
+//! The measurements, run in release mode by `xtask bench-measure`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use grantspec_mock::MockServer;
+use grantspec_runner::{Env, Suite, SuiteConfig, Verdict};
+use grantspec_spec::template::TargetKind;
+use grantspec_token::ExposeSecret as _;
+use grantspec_token::{ManualClock, SystemClock, TransportConfig, basic_authorization};
+
+/// Requests in flight, for the runner, the floor and the load generator.
+const IN_FLIGHT: usize = 8;
+/// How long each load-test side runs.
+const LOAD_SECONDS: &str = "3";
+
+const CLIENT_ID: &str = "bench-client";
+const CLIENT_SECRET: &str = "bench-secret-0123456789";
+
+/// A spec of `cases` client_credentials cases for an RFC 6749 provider.
+fn generate_spec(cases: usize) -> String {
+    let mut out = format!(
+        "# yaml-language-server: $schema=../schema/spec.schema.json\n\
+         provider:\n  id: bench\n  name: Benchmark provider\n  token_endpoint: {{ path: /oauth/token }}\n\
+         mock:\n  cache_headers: true\n  clients:\n    - {{ id: {CLIENT_ID}, secret: {CLIENT_SECRET}, grants: [client_credentials] }}\n\
+         vars:\n  client_id: {CLIENT_ID}\n  client_secret: {{ mock: {CLIENT_SECRET}, live: \"${{secret:BENCH_SECRET}}\" }}\ncases:\n"
+    );
+    for index in 0..cases {
+        let _ = write!(
+            out,
+            "  - name: token_{index:05}\n    snapshot: false\n    grant: client_credentials\n    \
+             with: {{ client_id: \"${{client_id}}\", client_secret: \"${{client_secret}}\" }}\n    \
+             expect: {{ status: 200, body: {{ token_type: Bearer, access_token: {{ type: string, min_len: 16 }}, expires_in: {{ min: 1 }} }} }}\n"
+        );
+    }
+    out
+}
+
+fn temp_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("grantspec-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+struct Row {
+    what: String,
+    result: String,
+    baseline: String,
+    ratio: String,
+    target: String,
+}
+
+/// Runs every measurement and prints the table.
+pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let cases: usize = crate::take_value(&mut args, "--cases")?
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(10_000);
+    let skip_suite = crate::take_flag(&mut args, "--skip-test-suite");
+    crate::no_more(&args)?;
+
+    let dir = temp_dir()?;
+    let specs = dir.join("specs");
+    std::fs::create_dir_all(&specs)?;
+    let spec_file = specs.join("bench.yaml");
+    std::fs::write(&spec_file, generate_spec(cases))?;
+    let mut rows = Vec::new();
+
+    // (c) Loading and validating, at three sizes, each in its own process.
+    let mut per_case = Vec::new();
+    for size in [cases / 10, cases / 2, cases] {
+        let sized = dir.join(format!("size-{size}"));
+        std::fs::create_dir_all(&sized)?;
+        let file = sized.join("bench.yaml");
+        std::fs::write(&file, generate_spec(size))?;
+        let out = child(&["bench-load-spec", &file.to_string_lossy()])?;
+        let millis: f64 = field(&out, "millis")?;
+        let peak: f64 = field(&out, "peak_kib")?;
+        per_case.push(millis * 1000.0 / size as f64);
+        rows.push(Row {
+            what: format!("(c) load + validate {size} cases"),
+            result: format!("{millis:.0} ms, peak RSS {:.1} MiB", peak / 1024.0),
+            baseline: format!("{:.1} µs per case", millis * 1000.0 / size as f64),
+            ratio: String::new(),
+            target: "linear".into(),
+        });
+    }
+    let linear = per_case[2] / per_case[0];
+    if let Some(last) = rows.last_mut() {
+        last.ratio = format!("{linear:.2}× per case vs {}", cases / 10);
+        last.target = "≈1× per case (linear)".into();
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+
+    // (a) The runner against the floor.
+    let binary = specs_test_binary()?;
+    let started = Instant::now();
+    let status = Command::new(&binary)
+        .args(["--test-threads", &IN_FLIGHT.to_string(), "-q"])
+        .env("GRANTSPEC_SPECS", &specs)
+        .env("GRANTSPEC_SNAPSHOTS", dir.join("snapshots"))
+        .env_remove("GRANTSPEC_TARGET")
+        .stdout(Stdio::null())
+        .status()?;
+    let harness = started.elapsed();
+    anyhow::ensure!(
+        status.success(),
+        "the specs binary failed on the generated spec"
+    );
+
+    let engine = runtime.block_on(run_engine(&specs))?;
+    let floor = runtime.block_on(bare_loop(&specs, cases))?;
+    let rate = |d: Duration| cases as f64 / d.as_secs_f64();
+    rows.push(Row {
+        what: format!("(a) runner: specs test binary, {cases} cases, {IN_FLIGHT} threads"),
+        result: format!(
+            "{:.0} cases/s ({:.2} s)",
+            rate(harness),
+            harness.as_secs_f64()
+        ),
+        baseline: format!(
+            "bare reqwest loop: {:.0} req/s ({:.2} s)",
+            rate(floor),
+            floor.as_secs_f64()
+        ),
+        ratio: format!("{:.2}×", harness.as_secs_f64() / floor.as_secs_f64()),
+        target: "≤ 1.25×".into(),
+    });
+    rows.push(Row {
+        what: format!("(a) runner engine in-process (Suite::run), {IN_FLIGHT} in flight"),
+        result: format!(
+            "{:.0} cases/s ({:.2} s)",
+            rate(engine),
+            engine.as_secs_f64()
+        ),
+        baseline: "same floor".into(),
+        ratio: format!("{:.2}×", engine.as_secs_f64() / floor.as_secs_f64()),
+        target: "≤ 1.25×".into(),
+    });
+
+    // (b) The mock under load from a second process, against a minimal handler.
+    let spec = grantspec_spec::load_file(&spec_file)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .spec;
+    let request = token_request_bytes("/bench/oauth/token");
+    let request_file = dir.join("request.http");
+    std::fs::write(&request_file, &request)?;
+    let mock_rate = runtime.block_on(async {
+        let server = MockServer::start([&spec], Arc::new(SystemClock), 0).await?;
+        load_from_child(&server.addr().to_string(), &request_file).await
+    })?;
+    let minimal_request_file = dir.join("minimal.http");
+    std::fs::write(&minimal_request_file, token_request_bytes("/token"))?;
+    let minimal_rate = runtime.block_on(async {
+        let addr = minimal_server().await?;
+        load_from_child(&addr, &minimal_request_file).await
+    })?;
+    rows.push(Row {
+        what: format!("(b) mock token endpoint, {IN_FLIGHT} connections from a second process"),
+        result: format!("{mock_rate:.0} req/s"),
+        baseline: format!("minimal axum handler: {minimal_rate:.0} req/s"),
+        ratio: format!("{:.2}×", mock_rate / minimal_rate),
+        target: "≥ 0.8×".into(),
+    });
+
+    // (d) The default test suite, build excluded.
+    if !skip_suite {
+        let root = grantspec_runner::workspace_root();
+        let build = Command::new(super::cargo())
+            .args(["test", "--no-run", "-q"])
+            .current_dir(&root)
+            .stderr(Stdio::null())
+            .status()?;
+        anyhow::ensure!(build.success(), "cargo test --no-run failed");
+        let started = Instant::now();
+        let test = Command::new(super::cargo())
+            .args(["test", "-q"])
+            .current_dir(&root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        let wall = started.elapsed();
+        anyhow::ensure!(test.success(), "cargo test failed");
+        rows.push(Row {
+            what: "(d) `cargo test`, the default suite, build excluded".into(),
+            result: format!("{:.1} s wall", wall.as_secs_f64()),
+            baseline: String::new(),
+            ratio: String::new(),
+            target: String::new(),
+        });
+    }
+
+    print_table(&rows);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(rows: &[Row]) {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    println!("\ngrantspec bench ({cpus} CPUs, release build, one run)\n");
+    println!("| measurement | result | baseline | ratio | target |");
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            row.what, row.result, row.baseline, row.ratio, row.target
+        );
+    }
+}
+
+/// Runs this binary in one of its child modes and returns its stdout.
+fn child(args: &[&str]) -> anyhow::Result<String> {
+    let output = Command::new(std::env::current_exe()?).args(args).output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Reads `name=value` from a child's output.
+fn field(output: &str, name: &str) -> anyhow::Result<f64> {
+    output
+        .split_whitespace()
+        .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no {name}= in {output:?}"))
+}
+
+/// The release `specs` test binary, built now (the build is not timed).
+fn specs_test_binary() -> anyhow::Result<PathBuf> {
+    let output = Command::new(super::cargo())
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "grantspec-runner",
+            "--test",
+            "specs",
+            "--no-run",
+            "--message-format=json",
+        ])
+        .current_dir(grantspec_runner::workspace_root())
+        .stderr(Stdio::inherit())
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "building the specs test binary failed"
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == "specs")
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| anyhow::anyhow!("cargo did not report the specs test executable"))
+}
+
+/// The runner's engine in-process: every case of `specs`, `IN_FLIGHT` at a time.
+async fn run_engine(specs: &Path) -> anyhow::Result<Duration> {
+    let config = SuiteConfig {
+        specs_dir: specs.to_path_buf(),
+        snapshots_dir: specs.join("../snapshots"),
+        target: TargetKind::Mock,
+        env: Env::default(),
+        transport: TransportConfig::default(),
+    };
+    let suite = Arc::new(Suite::start(config).await?);
+    let ids = suite.cases();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..IN_FLIGHT {
+        let suite = Arc::clone(&suite);
+        let mine: Vec<_> = ids
+            .iter()
+            .copied()
+            .skip(worker)
+            .step_by(IN_FLIGHT)
+            .collect();
+        tasks.spawn(async move {
+            for id in mine {
+                let report = suite.run(id).await;
+                if report.run.verdict != Verdict::Passed {
+                    return Err(anyhow::anyhow!(
+                        "{} did not pass: {:?}",
+                        report.name,
+                        report.failure()
+                    ));
+                }
+            }
+            Ok(())
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result??;
+    }
+    Ok(started.elapsed())
+}
+
+/// The floor: the same requests with one reqwest client, `IN_FLIGHT` at a
+/// time, against the same mock.
+async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Duration> {
+    let spec = grantspec_spec::load_file(&specs.join("bench.yaml"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .spec;
+    let server = MockServer::start([&spec], Arc::new(ManualClock::default()), 0).await?;
+    let url = server
+        .token_url("bench")
+        .ok_or_else(|| anyhow::anyhow!("no bench provider"))?
+        .to_string();
+    let authorization = basic_authorization(CLIENT_ID, CLIENT_SECRET)
+        .expose_secret()
+        .to_owned();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()?;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..IN_FLIGHT {
+        let (client, url, authorization) = (client.clone(), url.clone(), authorization.clone());
+        let count = (worker..cases).step_by(IN_FLIGHT).count();
+        tasks.spawn(async move {
+            for _ in 0..count {
+                let response = client
+                    .post(&url)
+                    .header("authorization", &authorization)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("accept", "application/json")
+                    .body("grant_type=client_credentials")
+                    .send()
+                    .await?;
+                anyhow::ensure!(response.status() == 200, "status {}", response.status());
+                let body = response.bytes().await?;
+                anyhow::ensure!(body.len() > 16, "short body");
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result??;
+    }
+    Ok(started.elapsed())
+}
+
+/// The raw bytes of a client_credentials request to `path`, kept alive.
+fn token_request_bytes(path: &str) -> Vec<u8> {
+    let authorization = basic_authorization(CLIENT_ID, CLIENT_SECRET)
+        .expose_secret()
+        .to_owned();
+    let body = "grant_type=client_credentials";
+    format!(
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: {authorization}\r\n\
+         content-type: application/x-www-form-urlencoded\r\naccept: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Runs the load generator in a second process against `addr`.
+async fn load_from_child(addr: &str, request_file: &Path) -> anyhow::Result<f64> {
+    let exe = std::env::current_exe()?;
+    let output = tokio::process::Command::new(exe)
+        .args([
+            "bench-load",
+            addr,
+            &request_file.to_string_lossy(),
+            &IN_FLIGHT.to_string(),
+            LOAD_SECONDS,
+        ])
+        .output()
+        .await?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(output.status.success(), "load generator failed: {stdout}");
+    let errors = field(&stdout, "errors")?;
+    anyhow::ensure!(
+        errors == 0.0,
+        "the load generator saw {errors} errors: {stdout}"
+    );
+    Ok(field(&stdout, "requests")? / field(&stdout, "seconds")?)
+}
+
+/// A minimal axum token endpoint that returns a fixed token.
+async fn minimal_server() -> anyhow::Result<String> {
+    const TOKEN: &str = r#"{"access_token":"0123456789abcdef0123456789abcdef01234567","token_type":"Bearer","expires_in":3600}"#;
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(|| async {
+            (
+                [
+                    ("content-type", "application/json"),
+                    ("cache-control", "no-store"),
+                    ("pragma", "no-cache"),
+                ],
+                TOKEN,
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?.to_string();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(addr)
+}

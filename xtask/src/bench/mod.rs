@@ -1,0 +1,61 @@
+//! `cargo xtask bench`: what the harness costs, measured against the floor,
+//! in one run on this machine.
+//!
+//! The task builds `xtask` in release mode and runs `xtask bench-measure`,
+//! which prints one table:
+//!
+//! - (a) the runner on a generated spec of 10,000 client_credentials cases
+//!   against the mock, against a bare loop of the same requests with one
+//!   reqwest client and the same number in flight;
+//! - (b) the mock's token endpoint under load from a second process (an
+//!   in-repo HTTP/1.1 load generator), against a minimal axum handler that
+//!   returns a fixed token;
+//! - (c) loading and validating the spec, at three sizes, with peak memory;
+//! - (d) the wall time of the default `cargo test` suite, build excluded.
+
+mod load;
+mod measure;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+pub use load::{load_generator, load_spec};
+pub use measure::measure;
+
+/// Builds in release mode and runs the measurements.
+pub fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let root = grantspec_runner::workspace_root();
+    eprintln!("building xtask and the specs test binary in release mode…");
+    let status = Command::new(cargo())
+        .args(["build", "--release", "-p", "xtask"])
+        .current_dir(&root)
+        .status()?;
+    anyhow::ensure!(status.success(), "release build failed");
+    let binary = target_dir()
+        .join("release")
+        .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    let status = Command::new(binary)
+        .arg("bench-measure")
+        .args(args)
+        .current_dir(&root)
+        .status()?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map_or_else(
+            || grantspec_runner::workspace_root().join("target"),
+            PathBuf::from,
+        )
+}
