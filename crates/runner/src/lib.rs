@@ -12,6 +12,7 @@ mod config;
 mod exec;
 pub mod harness;
 pub mod render;
+pub mod rfc;
 mod snapshot;
 
 use std::path::PathBuf;
