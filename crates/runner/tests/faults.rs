@@ -381,7 +381,10 @@ struct Outcome {
 async fn probe(recorder: &Recorder, addr: SocketAddr) -> bool {
     let before = recorder.connections.load(Ordering::SeqCst);
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(b"GET /probe HTTP/1.1\r\n\r\n").await.unwrap();
+    stream
+        .write_all(b"GET /probe HTTP/1.1\r\n\r\n")
+        .await
+        .unwrap();
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer).await;
     recorder.connections.load(Ordering::SeqCst) == before + 1
@@ -565,12 +568,10 @@ fn bad_gateway_html_shows_status_and_page() {
 fn non_json_success_says_not_json() {
     let outcome = run_against("not-json");
     assert!(
-        outcome
-            .message
-            .contains(&format!(
-                "body: expected a JSON body, got {} bytes that are not JSON",
-                NOT_JSON_PAGE.len()
-            )),
+        outcome.message.contains(&format!(
+            "body: expected a JSON body, got {} bytes that are not JSON",
+            NOT_JSON_PAGE.len()
+        )),
         "{}",
         outcome.message
     );

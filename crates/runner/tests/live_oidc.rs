@@ -224,8 +224,9 @@ fn oidc_provider_passes_its_spec_live_and_matches_snapshots() {
             continue;
         }
         let check = check_snapshot(&snapshots_dir, &suite.spec_path(*id), report);
-        let pending = grantspec_runner::snapshot_file(&snapshots_dir, &report.provider, &report.case)
-            .with_extension("snap.new");
+        let pending =
+            grantspec_runner::snapshot_file(&snapshots_dir, &report.provider, &report.case)
+                .with_extension("snap.new");
         match check {
             SnapshotCheck::Matched => snapshots_matched += 1,
             SnapshotCheck::New { .. } => {
