@@ -8,7 +8,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -142,23 +142,31 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
+impl Server {
+    /// Sends SIGTERM to the server's process id and waits up to five seconds
+    /// for it to exit; kills it if it lingers. `None` if it had to be killed.
+    fn terminate(&mut self) -> Option<ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
         }
-        // SIGTERM by pid for a clean stop; SIGKILL if it lingers.
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.terminate();
     }
 }
 
@@ -253,7 +261,13 @@ fn oidc_provider_passes_its_spec_live_and_matches_snapshots() {
     }
     drop(suite);
     drop(runtime);
-    drop(server);
+    let mut server = server;
+    let stopped = server.terminate();
+    assert!(
+        stopped.is_some_and(|status| status.success()),
+        "node-oidc-provider must exit cleanly on SIGTERM, got {stopped:?}; stderr:\n{}",
+        server.stderr.lock().unwrap()
+    );
 
     assert!(
         problems.is_empty(),
