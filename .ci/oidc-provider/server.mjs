@@ -1,0 +1,131 @@
+// A local node-oidc-provider for grantspec's live tier (specs/oidc-provider.yaml).
+//
+//   node server.mjs [PORT]        PORT from argv, else $OIDC_PROVIDER_PORT, else 0 (pick one)
+//
+// Listens on 127.0.0.1 only and prints one line, `listening http://127.0.0.1:PORT`,
+// once it accepts connections. Exits cleanly on SIGTERM or SIGINT.
+//
+// The credentials below are throwaway test values for this loopback fixture only.
+// Nothing here reaches the network: no dynamic registration, no client metadata
+// documents, no remote JWKS, and `fetch` refuses every call.
+
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import process from 'node:process';
+
+import Provider, { errors } from 'oidc-provider';
+
+const HOST = '127.0.0.1';
+
+// Resource servers (RFC 8707) that clients may ask tokens for, with their scopes.
+const RESOURCE_SERVERS = new Map([
+  ['urn:grantspec:api', 'api:read api:write'],
+  ['urn:grantspec:reports', 'api:read'],
+]);
+
+const CLIENTS = [
+  {
+    client_id: 'grantspec-basic',
+    client_secret: 'basic-secret-4f1c',
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
+  {
+    client_id: 'grantspec-post',
+    client_secret: 'post-secret-9b2e',
+    token_endpoint_auth_method: 'client_secret_post',
+  },
+  {
+    // RFC 6749 §2.3.1: with client_secret_basic both are form-urlencoded before base64.
+    client_id: 'sp client',
+    client_secret: 'p@ss:w/rd+%',
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
+].map((client) => ({
+  ...client,
+  redirect_uris: [],
+  // `admin` is a scope the server knows but no client may ask for: invalid_scope.
+  scope: 'api:read api:write',
+}));
+
+function parsePort(value) {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`invalid port ${JSON.stringify(value)}; expected 0-65535`);
+    process.exit(2);
+  }
+  return port;
+}
+
+const port = parsePort(process.argv[2] ?? process.env.OIDC_PROVIDER_PORT ?? '0');
+
+const server = createServer();
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(port, HOST, resolve);
+});
+const { port: boundPort } = server.address();
+const issuer = `http://${HOST}:${boundPort}`;
+
+// An ephemeral signing key, so the provider does not fall back to its
+// development-only key (ID tokens are never issued here anyway).
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), alg: 'ES256', use: 'sig' };
+
+const provider = new Provider(issuer, {
+  clients: CLIENTS,
+  clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+  clientDefaults: {
+    grant_types: ['client_credentials'],
+    id_token_signed_response_alg: 'ES256',
+    response_types: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
+  scopes: ['api:read', 'api:write', 'admin'],
+  jwks: { keys: [signingKey] },
+  cookies: { keys: [randomBytes(32).toString('base64url')] },
+  findAccount: async () => undefined,
+  fetch: async (url) => {
+    throw new Error(`this fixture makes no outbound requests (refused ${url})`);
+  },
+  features: {
+    clientCredentials: { enabled: true },
+    devInteractions: { enabled: false },
+    introspection: { enabled: false },
+    revocation: { enabled: false },
+    registration: { enabled: false },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async () => undefined,
+      useGrantedResource: async () => false,
+      getResourceServerInfo: async (ctx, resourceIndicator) => {
+        const scope = RESOURCE_SERVERS.get(resourceIndicator);
+        if (scope !== undefined) {
+          return { scope, accessTokenFormat: 'opaque' };
+        }
+        throw new errors.InvalidTarget();
+      },
+    },
+  },
+  ttl: {
+    AccessToken: 3600,
+    ClientCredentials: 600,
+  },
+});
+
+server.on('request', provider.callback());
+console.log(`listening ${issuer}`);
+
+let stopping = false;
+function stop(signal) {
+  if (stopping) return;
+  stopping = true;
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  // Never linger: the harness waits for this process to end.
+  setTimeout(() => {
+    console.error(`still open 2 s after ${signal}; exiting`);
+    process.exit(0);
+  }, 2000).unref();
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

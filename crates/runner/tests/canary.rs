@@ -1,0 +1,322 @@
+#![allow(clippy::unwrap_used)]
+//! Canary test: no mock secret ever leaves the process in clear.
+//!
+//! Copies `specs/` into a temp dir with every mock secret (client secrets,
+//! user passwords, authorization codes, and every place in `mock`, `vars` and
+//! `cases` that carries one of them) replaced by a unique canary string, runs
+//! the `specs` test binary on the copies with an empty snapshot folder (so
+//! every snapshot is new and written as a pending file), then again with
+//! expectations changed so that every case fails and prints its request dump,
+//! and checks that no canary appears in stdout, stderr or any written file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_yaml::Value;
+
+const CANARY_TAIL: &str = "7d1f";
+
+fn canary(n: usize) -> String {
+    format!("CANARY-{n}-{CANARY_TAIL}")
+}
+
+/// Builds the `specs` test binary and returns its path, from cargo's own
+/// account of what it built.
+fn specs_binary() -> PathBuf {
+    let root = grantspec_runner::workspace_root();
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "test",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+            "-p",
+            "grantspec-runner",
+            "--test",
+            "specs",
+            "--manifest-path",
+        ])
+        .arg(root.join("Cargo.toml"))
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "building the specs test binary failed ({})",
+        output.status
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .filter(|message| message["target"]["name"] == "specs")
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reported no executable for the `specs` test target")
+}
+
+/// The mock secrets a spec seeds.
+fn mock_secrets(spec: &Value) -> Vec<String> {
+    let mut secrets = Vec::new();
+    let mock = &spec["mock"];
+    if let Some(clients) = mock["clients"].as_sequence() {
+        for client in clients {
+            secrets.extend(client["secret"].as_str().map(str::to_owned));
+            if let Some(codes) = client["codes"].as_sequence() {
+                secrets.extend(
+                    codes
+                        .iter()
+                        .filter_map(|code| code["code"].as_str().map(str::to_owned)),
+                );
+            }
+        }
+    }
+    if let Some(users) = mock["users"].as_sequence() {
+        secrets.extend(
+            users
+                .iter()
+                .filter_map(|user| user["password"].as_str().map(str::to_owned)),
+        );
+    }
+    secrets
+}
+
+/// Replaces every secret in every string value (not keys) under `value`.
+fn replace_secrets(value: &mut Value, canaries: &[(String, String)], replaced: &mut usize) {
+    match value {
+        Value::String(text) => {
+            for (secret, canary) in canaries {
+                if text.contains(secret.as_str()) {
+                    *text = text.replace(secret.as_str(), canary);
+                    *replaced += 1;
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                replace_secrets(item, canaries, replaced);
+            }
+        }
+        Value::Mapping(map) => {
+            for (_, member) in map.iter_mut() {
+                replace_secrets(member, canaries, replaced);
+            }
+        }
+        Value::Tagged(tagged) => replace_secrets(&mut tagged.value, canaries, replaced),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Makes every case fail at a request that carries credentials: the expected
+/// status of a single-request case, or of the last request step of a
+/// multi-step case (so captured tokens are in the dumped request), becomes 599.
+fn break_expectations(spec: &mut Value) {
+    let Some(cases) = spec.get_mut("cases").and_then(Value::as_sequence_mut) else {
+        return;
+    };
+    for case in cases {
+        let has_steps = case
+            .get("steps")
+            .and_then(Value::as_sequence)
+            .is_some_and(|steps| !steps.is_empty());
+        let target = if has_steps {
+            case.get_mut("steps")
+                .and_then(Value::as_sequence_mut)
+                .and_then(|steps| {
+                    steps
+                        .iter_mut()
+                        .rev()
+                        .find(|step| step.get("grant").is_some() || step.get("resource").is_some())
+                })
+        } else {
+            Some(case)
+        };
+        let Some(target) = target else { continue };
+        let Some(map) = target.as_mapping_mut() else {
+            continue;
+        };
+        let expect = map
+            .entry(Value::from("expect"))
+            .or_insert_with(|| Value::Mapping(serde_yaml::Mapping::new()));
+        expect
+            .as_mapping_mut()
+            .unwrap()
+            .insert(Value::from("status"), Value::from(599));
+    }
+}
+
+/// Copies every spec of `from` into `to` with canaries in place of mock
+/// secrets; returns the canaries.
+fn write_canary_specs(from: &Path, to: &Path, broken: bool) -> Vec<String> {
+    let mut canaries: Vec<(String, String)> = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(from)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no specs in {}", from.display());
+    for file in files {
+        let mut spec: Value = serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let mut own: Vec<(String, String)> = Vec::new();
+        for secret in mock_secrets(&spec) {
+            if own.iter().any(|(s, _)| *s == secret) {
+                continue;
+            }
+            own.push((secret, canary(canaries.len() + own.len() + 1)));
+        }
+        assert!(
+            !own.is_empty(),
+            "{} seeds no mock secret to replace",
+            file.display()
+        );
+        // Longer secrets first, so one that contains another is replaced whole.
+        own.sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
+        let mut replaced = 0;
+        for section in ["mock", "vars", "cases"] {
+            if let Some(value) = spec.get_mut(section) {
+                replace_secrets(value, &own, &mut replaced);
+            }
+        }
+        assert!(
+            replaced >= 2 * own.len(),
+            "{}: expected every mock secret in the seed and in a var or case, replaced {replaced}",
+            file.display()
+        );
+        if broken {
+            break_expectations(&mut spec);
+        }
+        let text = serde_yaml::to_string(&spec).unwrap();
+        for (secret, _) in &own {
+            for section in ["mock", "vars", "cases"] {
+                let shown = serde_yaml::to_string(&spec[section]).unwrap();
+                assert!(
+                    !shown.contains(secret.as_str()),
+                    "{}: `{section}` still holds a mock secret",
+                    file.display()
+                );
+            }
+        }
+        std::fs::write(to.join(file.file_name().unwrap()), text).unwrap();
+        canaries.extend(own);
+    }
+    let (loaded, errors) = grantspec_spec::load_dir(to);
+    assert!(
+        errors.is_empty(),
+        "the canary specs must load: {:?}",
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+    );
+    assert_eq!(loaded.len(), std::fs::read_dir(to).unwrap().count());
+    canaries.into_iter().map(|(_, canary)| canary).collect()
+}
+
+fn run_specs(binary: &Path, specs: &Path, snapshots: &Path) -> Output {
+    let root = grantspec_runner::workspace_root();
+    Command::new(binary)
+        .current_dir(specs)
+        .env("GRANTSPEC_SPECS", specs)
+        .env("GRANTSPEC_SNAPSHOTS", snapshots)
+        .env("GRANTSPEC_TARGET", "mock")
+        .env("INSTA_WORKSPACE_ROOT", &root)
+        // Write every new snapshot as a pending file, in CI too.
+        .env("INSTA_UPDATE", "new")
+        .env_remove("CI")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Every file under `dir`, with its content.
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let content = std::fs::read(&path).unwrap();
+                found.push((path, content));
+            }
+        }
+    }
+    found
+}
+
+fn assert_no_canary(what: &str, text: &[u8], canaries: &[String]) {
+    let text = String::from_utf8_lossy(text);
+    // The common tail catches a canary even if something cut or re-cased it.
+    let tail = format!("-{CANARY_TAIL}");
+    if let Some(at) = text.find(&tail).or_else(|| text.find("CANARY-")) {
+        let start = text[..at]
+            .char_indices()
+            .rev()
+            .nth(200)
+            .map_or(0, |(i, _)| i);
+        let end = (at + 200).min(text.len());
+        let named: Vec<&String> = canaries.iter().filter(|c| text.contains(*c)).collect();
+        panic!(
+            "{what} shows a mock secret ({named:?}) near:\n{}",
+            text.get(start..end).unwrap_or_default()
+        );
+    }
+}
+
+#[test]
+fn no_mock_secret_appears_in_output_or_snapshots() {
+    let binary = specs_binary();
+    let specs_source = grantspec_runner::workspace_root().join("specs");
+
+    for broken in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let specs = dir.path().join("specs");
+        let snapshots = dir.path().join("snapshots");
+        std::fs::create_dir(&specs).unwrap();
+        std::fs::create_dir(&snapshots).unwrap();
+        let canaries = write_canary_specs(&specs_source, &specs, broken);
+        assert!(canaries.len() >= 5, "canaries: {canaries:?}");
+
+        let output = run_specs(&binary, &specs, &snapshots);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let label = if broken { "failing run" } else { "run" };
+        assert!(
+            stdout.contains("test result:"),
+            "the specs binary did not run its trials ({}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !stdout.contains("::spec ... FAILED"),
+            "a canary spec failed to load:\n{stdout}"
+        );
+        if broken {
+            assert!(!output.status.success(), "every case was made to fail");
+            assert!(
+                stdout.matches("request (redacted):").count() >= 20,
+                "the failing run must print request dumps:\n{stdout}"
+            );
+        } else {
+            assert!(
+                stdout.contains("has no stored snapshot"),
+                "with an empty snapshot folder every snapshot is new:\n{stdout}"
+            );
+        }
+        assert_no_canary(&format!("stdout of the {label}"), &output.stdout, &canaries);
+        assert_no_canary(&format!("stderr of the {label}"), &output.stderr, &canaries);
+
+        let written = files_under(&snapshots);
+        assert!(
+            written
+                .iter()
+                .filter(|(path, _)| path.to_string_lossy().ends_with(".snap.new"))
+                .count()
+                >= 20,
+            "the {label} wrote too few pending snapshots: {:?}",
+            written.iter().map(|(p, _)| p).collect::<Vec<_>>()
+        );
+        for (path, content) in &written {
+            assert_no_canary(&path.display().to_string(), content, &canaries);
+        }
+    }
+}

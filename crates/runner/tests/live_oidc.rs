@@ -1,0 +1,282 @@
+#![allow(clippy::unwrap_used)]
+//! The live tier against a real third-party OAuth server: node-oidc-provider,
+//! started on loopback from `.ci/oidc-provider`, runs every case of
+//! `specs/oidc-provider.yaml` in live mode, and must match the stored
+//! snapshots. Needs Node.js and npm; fails (never skips) without them.
+//!
+//! By hand, with pending snapshots for review: `bash .ci/live-oidc.sh`.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use grantspec_runner::{Env, SnapshotCheck, Suite, SuiteConfig, Verdict, check_snapshot};
+use grantspec_spec::template::TargetKind;
+use grantspec_token::TransportConfig;
+
+/// The fixture's throwaway credentials, as `.ci/oidc-provider/server.mjs`
+/// registers them. They exist only on this loopback server.
+const CREDENTIALS: &[(&str, &str)] = &[
+    ("OIDC_PROVIDER_BASIC_CLIENT_ID", "grantspec-basic"),
+    ("OIDC_PROVIDER_BASIC_CLIENT_SECRET", "basic-secret-4f1c"),
+    ("OIDC_PROVIDER_POST_CLIENT_ID", "grantspec-post"),
+    ("OIDC_PROVIDER_POST_CLIENT_SECRET", "post-secret-9b2e"),
+    ("OIDC_PROVIDER_RESERVED_CLIENT_ID", "sp client"),
+    ("OIDC_PROVIDER_RESERVED_CLIENT_SECRET", "p@ss:w/rd+%"),
+];
+
+/// How long the server may take to print its URL.
+const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+
+fn fixture_dir() -> PathBuf {
+    grantspec_runner::workspace_root()
+        .join(".ci")
+        .join("oidc-provider")
+}
+
+/// Runs `program --version`, or fails the test saying what is missing.
+fn require_tool(program: &str) {
+    match Command::new(program).arg("--version").output() {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => panic!(
+            "`{program} --version` failed ({}): the live tier needs Node.js (>= 20.19) and npm on PATH\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(error) => panic!(
+            "cannot run `{program}` ({error}): the live tier needs Node.js (>= 20.19) and npm on PATH \
+             (Debian: `apt-get install nodejs npm`)"
+        ),
+    }
+}
+
+/// Installs the fixture's locked dependencies unless they are there.
+fn npm_ci(dir: &Path) {
+    if dir.join("node_modules").join("oidc-provider").is_dir() {
+        return;
+    }
+    require_tool("npm");
+    let output = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "`npm ci` in {} failed ({}):\n{}\n{}",
+        dir.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The running node-oidc-provider; stopped by its process id when dropped,
+/// also when the test panics.
+struct Server {
+    child: Child,
+    url: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Self {
+        require_tool("node");
+        let mut child = Command::new("node")
+            .args(["server.mjs", "0"])
+            .current_dir(dir)
+            .env_remove("NODE_ENV")
+            .env_remove("DEBUG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start `node server.mjs` in {}: {e}", dir.display()));
+
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            sink.lock().unwrap().push_str(&text);
+        });
+
+        let stdout = child.stdout.take().unwrap();
+        let (found, url) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let (false, Some(url)) = (sent, line.strip_prefix("listening ")) {
+                    sent = found.send(url.trim().to_owned()).is_ok();
+                }
+            }
+        });
+
+        let mut server = Self {
+            child,
+            url: String::new(),
+            stderr,
+        };
+        match url.recv_timeout(STARTUP_LIMIT) {
+            Ok(url) => server.url = url,
+            Err(_) => {
+                let exited = server.child.try_wait().ok().flatten();
+                // Give the stderr reader a moment to collect what an exiting process said.
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "node-oidc-provider printed no `listening URL` line within {STARTUP_LIMIT:?} (exit: {exited:?}); stderr:\n{}",
+                    server.stderr.lock().unwrap()
+                );
+            }
+        }
+        assert!(
+            server.url.starts_with("http://127.0.0.1:"),
+            "the fixture must listen on 127.0.0.1 only, but said {}",
+            server.url
+        );
+        server
+    }
+}
+
+impl Server {
+    /// Sends SIGTERM to the server's process id and waits up to five seconds
+    /// for it to exit; kills it if it lingers. `None` if it had to be killed.
+    fn terminate(&mut self) -> Option<ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+#[test]
+fn oidc_provider_passes_its_spec_live_and_matches_snapshots() {
+    let fixture = fixture_dir();
+    npm_ci(&fixture);
+    let server = Server::start(&fixture);
+
+    let root = grantspec_runner::workspace_root();
+    let specs = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root.join("specs").join("oidc-provider.yaml"),
+        specs.path().join("oidc-provider.yaml"),
+    )
+    .unwrap();
+    let snapshots_dir = root.join("snapshots");
+    let mut env: Vec<(&str, &str)> = CREDENTIALS.to_vec();
+    env.push(("OIDC_PROVIDER_BASE_URL", &server.url));
+    let config = SuiteConfig {
+        specs_dir: specs.path().to_path_buf(),
+        snapshots_dir: snapshots_dir.clone(),
+        target: TargetKind::Live,
+        env: Env::from_pairs(env),
+        transport: TransportConfig::default(),
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let suite = Arc::new(runtime.block_on(Suite::start(config)).unwrap());
+    assert!(
+        suite.load_errors().is_empty(),
+        "the spec did not load: {:?}",
+        suite
+            .load_errors()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
+    let ids = suite.cases();
+    let reports = runtime.block_on(suite.run_all());
+    assert_eq!(reports.len(), ids.len(), "every case reports back");
+    assert!(
+        reports.len() >= 20,
+        "expected the whole oidc-provider spec, got {} cases",
+        reports.len()
+    );
+
+    let mut problems = Vec::new();
+    let mut snapshots_matched = 0;
+    for (id, report) in ids.iter().zip(&reports) {
+        match &report.run.verdict {
+            Verdict::Passed => {}
+            Verdict::Failed => problems.push(report.failure().unwrap_or_default()),
+            Verdict::Skipped(reason) => {
+                problems.push(format!("{} did not run live: {reason}", report.name));
+            }
+        }
+        if !report.snapshot || matches!(report.run.verdict, Verdict::Skipped(_)) {
+            continue;
+        }
+        let check = check_snapshot(&snapshots_dir, &suite.spec_path(*id), report);
+        let pending =
+            grantspec_runner::snapshot_file(&snapshots_dir, &report.provider, &report.case)
+                .with_extension("snap.new");
+        match check {
+            SnapshotCheck::Matched => snapshots_matched += 1,
+            SnapshotCheck::New { .. } => {
+                let _ = std::fs::remove_file(&pending);
+                problems.push(format!(
+                    "case {} has no stored snapshot; run `bash .ci/live-oidc.sh` to write it as pending for review",
+                    report.name
+                ));
+            }
+            SnapshotCheck::Changed { diff, .. } => {
+                let _ = std::fs::remove_file(&pending);
+                problems.push(format!(
+                    "case {}: the live response differs from its snapshot (redacted):\n{diff}\n\
+                     run `bash .ci/live-oidc.sh` to write it as pending for review",
+                    report.name
+                ));
+            }
+        }
+        assert!(
+            !pending.exists(),
+            "a pending snapshot was left behind: {}",
+            pending.display()
+        );
+    }
+    drop(suite);
+    drop(runtime);
+    let mut server = server;
+    let stopped = server.terminate();
+    assert!(
+        stopped.is_some_and(|status| status.success()),
+        "node-oidc-provider must exit cleanly on SIGTERM, got {stopped:?}; stderr:\n{}",
+        server.stderr.lock().unwrap()
+    );
+
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) in the live oidc-provider run:\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+    assert!(
+        snapshots_matched >= 10,
+        "only {snapshots_matched} snapshots were compared; the live-only cases keep snapshots"
+    );
+}
