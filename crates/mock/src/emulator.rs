@@ -380,14 +380,8 @@ impl Emulator {
             token.insert(name.clone(), Value::from(value));
         }
         let body = wrap(Value::Object(token), shape.envelope.as_deref());
-        let response = MockResponse::json(self.seed.success_status, "application/json", &body);
-        if self.seed.cache_headers {
-            response
-                .with_header("cache-control", "no-store")
-                .with_header("pragma", "no-cache")
-        } else {
-            response
-        }
+        let response = MockResponse::json(self.seed.success_status, &self.seed.content_type, &body);
+        with_cache_headers(response, &self.seed)
     }
 
     fn read_params(&self, request: &MockRequest) -> Result<Params, OAuthError> {
@@ -407,7 +401,7 @@ impl Emulator {
             "application/json" => BodyEncoding::Json,
             _ => {
                 return Err(OAuthError::invalid_request(format!(
-                    "Unsupported content type {content_type:?}; expected {}.",
+                    "Unsupported content type `{content_type}`; expected {}.",
                     self.accepts
                         .iter()
                         .map(|e| e.content_type())
@@ -660,6 +654,17 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Adds the cache headers the provider sends with token and error responses.
+pub(crate) fn with_cache_headers(response: MockResponse, seed: &MockSeed) -> MockResponse {
+    match (seed.cache_headers, seed.pragma) {
+        (false, _) => response,
+        (true, false) => response.with_header("cache-control", "no-store"),
+        (true, true) => response
+            .with_header("cache-control", "no-store")
+            .with_header("pragma", "no-cache"),
+    }
 }
 
 fn wrap(object: Value, envelope: Option<&str>) -> Value {

@@ -4,7 +4,7 @@ use grantspec_spec::{GrantKind, MockSeed};
 use grantspec_token::{ErrorFormat, ProviderProfile};
 use serde_json::{Value, json};
 
-use crate::emulator::MockResponse;
+use crate::emulator::{MockResponse, with_cache_headers};
 
 /// An OAuth error the emulator raises: its RFC 6749 code, the HTTP status it
 /// implies, a description, and league/oauth2-server's numeric code.
@@ -115,7 +115,7 @@ pub fn render_error(
     let mut response = match profile.errors {
         ErrorFormat::Rfc6749 => MockResponse::json(
             error.status,
-            "application/json",
+            &seed.content_type,
             &json!({ "error": error.code, "error_description": error.description }),
         ),
         ErrorFormat::ErrorsArray => {
@@ -133,7 +133,7 @@ pub fn render_error(
             item.insert("detail".into(), Value::from(error.description.as_str()));
             MockResponse::json(
                 error.status,
-                "application/json",
+                &seed.content_type,
                 &json!({ "errors": [item] }),
             )
         }
@@ -157,9 +157,7 @@ pub fn render_error(
             format!("Basic realm=\"{provider_id}\", charset=\"UTF-8\""),
         );
     }
-    response
-        .with_header("cache-control", "no-store")
-        .with_header("pragma", "no-cache")
+    with_cache_headers(response, seed)
 }
 
 fn reason_phrase(status: u16) -> &'static str {

@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 
 use grantspec_mock::CLOCK_OFFSET_HEADER;
+
+use crate::rfc::{self, ExchangeFacts, ExchangeKind, Finding};
 use grantspec_spec::matcher::lookup;
 use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
 use grantspec_spec::{Case, Expect, Matcher, Mismatch, ParamSpec, Spec, Step, StepKind, Var};
@@ -31,6 +33,25 @@ pub struct Exchange {
     pub transport_error: Option<String>,
     /// Expectations that did not hold.
     pub mismatches: Vec<PathMismatch>,
+    /// Token endpoint or protected resource.
+    pub kind: ExchangeKind,
+    /// The `grant_type` sent, for a token request.
+    pub grant_type: Option<String>,
+    /// Whether the request is what the profile builds (no override bent it).
+    pub profile_shaped: bool,
+}
+
+impl Exchange {
+    /// What the RFC checks look at, when a response came back.
+    pub fn facts(&self) -> Option<ExchangeFacts<'_>> {
+        Some(ExchangeFacts {
+            request: &self.request,
+            response: self.response.as_ref()?,
+            grant_type: self.grant_type.as_deref(),
+            request_is_profile_shaped: self.profile_shaped,
+            kind: self.kind,
+        })
+    }
 }
 
 /// An expectation that did not hold, at a place in the response.
@@ -67,6 +88,8 @@ pub struct CaseRun {
     pub error: Option<String>,
     /// Secret values seen while running, to scrub from anything shown.
     pub secrets: Vec<SecretString>,
+    /// What the RFC checks found in this case's exchanges.
+    pub findings: Vec<Finding>,
 }
 
 /// Everything needed to run cases of one spec against one target.
@@ -85,13 +108,75 @@ pub struct CaseContext<'a> {
     pub transport: &'a Transport,
 }
 
-/// Runs `case`.
+/// Runs `case`, checks every exchange against the RFCs, and fails it on an
+/// observed deviation the spec does not declare (drift).
 pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
+    let mut run = run_steps(cx, case).await;
+    let mut labelled: Vec<(&str, Finding)> = Vec::new();
+    let mut facts = Vec::new();
+    for exchange in &run.exchanges {
+        if let Some(fact) = exchange.facts() {
+            labelled.extend(
+                rfc::check_exchange(&fact)
+                    .into_iter()
+                    .map(|f| (exchange.label.as_str(), f)),
+            );
+            facts.push(fact);
+        }
+    }
+    labelled.extend(
+        rfc::check_sequence(&facts)
+            .into_iter()
+            .map(|f| ("the case's steps", f)),
+    );
+    let findings: Vec<Finding> = labelled.iter().map(|(_, f)| f.clone()).collect();
+    let drift = rfc::compare_deviations(
+        &cx.spec.provider.deviations,
+        &rfc::observed_deviations(&findings),
+    );
+    let drift_message = (!drift.undeclared.is_empty()).then(|| {
+        let report = rfc::DeviationReport {
+            undeclared: drift.undeclared,
+            unobserved: Vec::new(),
+        };
+        let details = labelled
+            .iter()
+            .filter(|(_, f)| {
+                f.outcome.is_deviation() && report.undeclared.contains(&f.check.deviation)
+            })
+            .map(|(label, f)| {
+                format!(
+                    "  {label}: {} ({}): {}",
+                    f.check.id,
+                    f.outcome.as_str(),
+                    f.detail
+                )
+            });
+        std::iter::once(report.messages().join("\n"))
+            .chain(details)
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    drop(facts);
+    drop(labelled);
+    if let (Some(message), false) = (drift_message, matches!(run.verdict, Verdict::Skipped(_))) {
+        run.error = Some(match run.error.take() {
+            Some(error) => format!("{error}\n{message}"),
+            None => message,
+        });
+        run.verdict = Verdict::Failed;
+    }
+    run.findings = findings;
+    run
+}
+
+async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     let mut run = CaseRun {
         verdict: Verdict::Passed,
         exchanges: Vec::new(),
         error: None,
         secrets: Vec::new(),
+        findings: Vec::new(),
     };
     let env_lookup = |name: &str| cx.env.get(name);
     let resolver = Resolver::new(cx.spec, cx.target, &env_lookup);
@@ -164,6 +249,18 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
                 .unwrap_or(body);
             captures.insert(id.clone(), captured);
         }
+        let (exchange_kind, grant_type, profile_shaped) = match kind {
+            StepKind::Grant(grant) => (
+                ExchangeKind::Token,
+                Some(effective_grant_type(step).unwrap_or_else(|| grant.as_str().to_owned())),
+                step.request.is_none(),
+            ),
+            _ => (
+                ExchangeKind::Resource,
+                None,
+                step.resource.as_ref().is_some_and(|r| r.scheme == "Bearer"),
+            ),
+        };
         run.exchanges.push(Exchange {
             label,
             request,
@@ -171,6 +268,9 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
             response,
             transport_error,
             mismatches,
+            kind: exchange_kind,
+            grant_type,
+            profile_shaped,
         });
         if failed {
             run.verdict = Verdict::Failed;
@@ -178,6 +278,14 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
         }
     }
     run
+}
+
+/// A `grant_type` the step's `with` sets over its grant's own.
+fn effective_grant_type(step: &Step) -> Option<String> {
+    match step.with.get("grant_type")? {
+        ParamSpec::One(value) if !value.contains("${") => Some(value.clone()),
+        _ => None,
+    }
 }
 
 enum StepError {

@@ -261,6 +261,7 @@ impl Suite {
             exchanges: Vec::new(),
             error: None,
             secrets: Vec::new(),
+            findings: Vec::new(),
         };
         let run = if let Some(reason) = self.skip_reason(id) {
             skipped(reason)

@@ -152,13 +152,24 @@ pub fn snapshot_text(run: &CaseRun) -> String {
 /// diff of the expected against the actual (redacted) response.
 pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
     let mut out = format!("case {case_name} failed");
-    if let Some(error) = &run.error {
-        let _ = write!(out, ": {}", scrub(error, &run.secrets));
+    // The exchange that did not meet its expectations, if one did not.
+    let failed = run
+        .exchanges
+        .last()
+        .filter(|e| e.transport_error.is_some() || !e.mismatches.is_empty());
+    match failed {
+        Some(exchange) => {
+            let _ = writeln!(out, " at {}", exchange.label);
+        }
+        None => out.push('\n'),
     }
-    let Some(exchange) = run.exchanges.last() else {
+    if let Some(error) = &run.error {
+        let _ = writeln!(out, "{}", scrub(error, &run.secrets));
+    }
+    let Some(exchange) = failed else {
         return out;
     };
-    let _ = writeln!(out, " at {}\n", exchange.label);
+    out.push('\n');
     let _ = writeln!(out, "request (redacted):");
     for line in scrub(&exchange.request.redacted(), &run.secrets).lines() {
         let _ = writeln!(out, "{}", format!("  {line}").trim_end());

@@ -168,9 +168,20 @@ pub struct MockSeed {
     /// Reject token requests that name no `audience`.
     #[serde(default)]
     pub require_audience: bool,
-    /// Send `Cache-Control: no-store` and `Pragma: no-cache` with tokens.
+    /// Send `Cache-Control: no-store` (and, unless `pragma` is false,
+    /// `Pragma: no-cache`) with token and error responses.
     #[serde(default = "yes")]
     pub cache_headers: bool,
+    /// Send `Pragma: no-cache` along with `Cache-Control` (OAuth 2.1 drops it).
+    #[serde(default = "yes")]
+    pub pragma: bool,
+    /// The `Content-Type` of JSON responses (some servers add a charset).
+    #[serde(default = "default_json_content_type")]
+    pub content_type: String,
+}
+
+fn default_json_content_type() -> String {
+    "application/json".to_owned()
 }
 
 fn default_success_status() -> u16 {
@@ -207,6 +218,8 @@ impl Default for MockSeed {
             extra_members: BTreeMap::new(),
             require_audience: false,
             cache_headers: true,
+            pragma: true,
+            content_type: default_json_content_type(),
         }
     }
 }
