@@ -2,16 +2,19 @@
 //!
 //! serde stops at the first error. To find the others, the loader
 //! deserializes *pruned* copies of the document: the same text with every
-//! part blanked out (replaced by spaces, line breaks kept) except one mapping
-//! entry or sequence item and the keys leading to it. Because nothing moves,
+//! part blanked out (replaced by spaces, line breaks kept) except some
+//! entries of one mapping or items of one sequence, and the keys leading to
+//! them. Because nothing moves,
 //! every position serde reports in a pruned copy is a position in the file,
 //! and the errors are the ones serde gives for the real document.
 //!
-//! Starting from the whole document, each part whose pruned copy fails is
-//! searched the same way, one child at a time, so one bad case does not hide
-//! the next. A pruned copy also lacks the parts it blanked, which serde
-//! reports as missing keys of the enclosing mappings: errors that lie before
-//! the part being searched are such artifacts and are dropped.
+//! Starting from the whole document, the children of each part whose pruned
+//! copy fails are searched the same way, by halves (so that a long list with
+//! one bad item costs a few parses) down to single children, so one bad case
+//! does not hide the next. A pruned copy also lacks the parts it blanked,
+//! which serde reports as missing keys of the enclosing mappings: errors
+//! that lie before the part being searched are such artifacts and are
+//! dropped.
 
 use serde::de::DeserializeOwned;
 
