@@ -28,7 +28,7 @@ pub enum Matcher {
 }
 
 /// The JSON type a value must have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JsonType {
     /// A string.
@@ -50,7 +50,7 @@ pub enum JsonType {
 }
 
 /// Rules of a mapping matcher.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
     /// Whether the value must be there (`true`) or must not (`false`).
@@ -66,6 +66,7 @@ pub struct Rules {
     pub eq_ignore_case: Option<String>,
     /// A string matching this regular expression (unanchored).
     #[serde(default, deserialize_with = "regex_pattern")]
+    #[schemars(with = "Option<String>")]
     pub regex: Option<Pattern>,
     /// A string or array at least this long.
     pub min_len: Option<usize>,
@@ -156,6 +157,30 @@ impl<'de> Visitor<'de> for MatcherVisitor {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Matcher, A::Error> {
         let rules = Rules::deserialize(de::value::MapAccessDeserializer::new(map))?;
         Ok(Matcher::Rules(Box::new(rules)))
+    }
+}
+
+impl schemars::JsonSchema for Matcher {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Matcher".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Matcher").into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let rules = generator.subschema_for::<Rules>();
+        schemars::json_schema!({
+            "description": "An expectation about one value: a literal (a scalar or a list, compared exactly), or a mapping of rules that must all hold.",
+            "anyOf": [
+                {
+                    "description": "Equal to this value; numbers compare by value (600 equals 600.0).",
+                    "type": ["string", "number", "integer", "boolean", "null", "array"]
+                },
+                rules
+            ]
+        })
     }
 }
 

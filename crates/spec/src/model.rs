@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::matcher::Matcher;
 
 /// One provider's spec: its profile, the mock's seed, live settings and cases.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// How the provider's token endpoint behaves.
@@ -41,7 +41,7 @@ impl Spec {
 }
 
 /// The provider: identity, documentation and token endpoint dialect.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Provider {
     /// Short identifier: the spec's file stem and the prefix of trial names.
@@ -72,7 +72,7 @@ pub struct Provider {
 }
 
 /// A protected resource of the provider.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceEndpoint {
     /// Path joined to the base URL.
@@ -80,7 +80,9 @@ pub struct ResourceEndpoint {
 }
 
 /// A grant the mock enables and a case can use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantKind {
     /// RFC 6749 §4.4.
@@ -125,7 +127,7 @@ impl fmt::Display for GrantKind {
 }
 
 /// What the embedded emulator knows and how it answers beyond the profile.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MockSeed {
     /// Registered clients.
@@ -189,7 +191,7 @@ fn default_success_status() -> u16 {
 }
 
 /// Whether token responses carry `scope`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseScope {
     /// Never.
@@ -233,7 +235,7 @@ fn default_token_type() -> String {
 }
 
 /// A client registered with the mock.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MockClient {
     /// Client identifier.
@@ -255,7 +257,7 @@ pub struct MockClient {
 }
 
 /// An authorization code the mock will exchange once.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MockCode {
     /// The code.
@@ -268,7 +270,7 @@ pub struct MockCode {
 }
 
 /// A resource owner registered with the mock.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MockUser {
     /// Username.
@@ -278,7 +280,7 @@ pub struct MockUser {
 }
 
 /// What a refresh does to the refresh token it consumed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefreshPolicy {
     /// A new refresh token is issued and the old one is revoked.
@@ -289,7 +291,7 @@ pub enum RefreshPolicy {
 }
 
 /// The shape of access tokens the mock issues.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenFormat {
     /// Random hexadecimal characters.
@@ -300,7 +302,7 @@ pub enum TokenFormat {
 }
 
 /// How the mock fills members of an `errors` array.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorItemStyle {
     /// Send `status` as a JSON number instead of a string.
@@ -312,7 +314,7 @@ pub struct ErrorItemStyle {
 }
 
 /// How to reach the live provider.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Live {
     /// Base URL the token path is joined to, usually `${env:…}`.
@@ -320,7 +322,7 @@ pub struct Live {
 }
 
 /// A variable: one value, or one per target.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Var {
     /// The same value for every target.
@@ -335,7 +337,7 @@ pub enum Var {
 }
 
 /// Labels that select where a case runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tag {
     /// Only against the mock (it relies on seeded state or the mock clock).
@@ -345,7 +347,7 @@ pub enum Tag {
 }
 
 /// A parameter value in `with`: one string, or a list.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum ParamSpec {
     /// One value (may contain `${…}`).
@@ -355,7 +357,7 @@ pub enum ParamSpec {
 }
 
 /// A case: one request, or a chain of steps.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     /// Name, unique within the spec; the trial is `<provider>::<name>`.
@@ -419,7 +421,7 @@ impl Case {
 
 /// One step of a case: a token request (`grant`), a call to the protected
 /// resource (`resource`), or moving the mock's clock (`advance`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Name later steps use to capture from this one (`${login.refresh_token}`).
@@ -472,7 +474,7 @@ impl Step {
 
 /// Ways a token request may depart from the provider's profile, to show what
 /// the provider does with requests its documentation does not describe.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestOverride {
     /// HTTP method to use instead of the profile's.
@@ -505,7 +507,7 @@ pub struct RequestOverride {
 }
 
 /// A call to the provider's protected resource with a token.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceCall {
     /// The access token (`${login.access_token}`); omit to send none.
@@ -529,7 +531,7 @@ fn get() -> String {
 }
 
 /// What a response must look like.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// HTTP status.

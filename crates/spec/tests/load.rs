@@ -203,3 +203,41 @@ fn never_panics_on_truncated_or_mangled_specs() {
         let _ = grantspec_spec::load_bytes(Path::new("shopware.yaml"), &bytes);
     }
 }
+
+#[test]
+fn a_long_spec_with_a_few_errors_is_searched_quickly() {
+    let source = shopware_source();
+    let (head, cases) = source.split_at(source.find("cases:\n").unwrap() + "cases:\n".len());
+    let one = &cases[..cases.find("\n  - name: password_grant").unwrap()];
+    let mut long = head.to_owned();
+    for index in 0..2000 {
+        let case = one.replacen(
+            "name: client_credentials",
+            &format!("name: case_{index}"),
+            1,
+        );
+        let case = match index {
+            700 => case.replacen("status: 200", "status: ok", 1),
+            1900 => case.replacen("grant: client_credentials", "grant: client_credential", 1),
+            _ => case,
+        };
+        long.push_str(&case);
+        long.push('\n');
+    }
+    let valid = long
+        .replace("status: ok", "status: 200")
+        .replace("grant: client_credential\n", "grant: client_credentials\n");
+    let loaded = grantspec_spec::load_str(Path::new("shopware.yaml"), &valid).unwrap();
+    assert_eq!(loaded.spec.cases.len(), 2000);
+    let started = std::time::Instant::now();
+    let errors = grantspec_spec::load_str(Path::new("shopware.yaml"), &long).unwrap_err();
+    let elapsed = started.elapsed();
+    let text = errors.to_string();
+    assert_eq!(errors.0.len(), 2, "{text}");
+    assert!(text.contains("wrong type for `status`"), "{text}");
+    assert!(text.contains("unknown grant `client_credential`"), "{text}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
+}

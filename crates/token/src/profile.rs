@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Everything that must be known to talk to one provider's token endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProviderProfile {
     /// Where the endpoint is and how requests to it are shaped.
@@ -26,6 +27,7 @@ pub struct ProviderProfile {
 
 /// Location of the token endpoint and the shape of requests sent to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenEndpoint {
     /// Path of the endpoint, joined to the base URL of the target (mock or live).
@@ -70,6 +72,7 @@ impl TokenEndpoint {
 
 /// HTTP method of the token request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum HttpMethod {
     /// `POST` with the parameters in the body (RFC 6749).
@@ -92,6 +95,7 @@ impl HttpMethod {
 
 /// Encoding of the token request body.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BodyEncoding {
     /// `application/x-www-form-urlencoded` (RFC 6749).
@@ -113,6 +117,7 @@ impl BodyEncoding {
 
 /// Client authentication method (RFC 6749 §2.3.1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuth {
     /// `Authorization: Basic` with the id and secret form-urlencoded first.
@@ -126,6 +131,7 @@ pub enum ClientAuth {
 
 /// How list-valued parameters are sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ListStyle {
     /// One space-delimited value (RFC 6749 §3.3).
@@ -138,6 +144,7 @@ pub enum ListStyle {
 
 /// Shape of a successful token response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResponseShape {
     /// JSON pointer to the token object when it is wrapped (Elastic Path: `/data`).
@@ -171,6 +178,7 @@ impl Default for ResponseShape {
 
 /// Which members of a token response carry its expiry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExpiryStyle {
     /// Relative `expires_in` seconds (RFC 6749 §5.1).
@@ -186,6 +194,7 @@ pub enum ExpiryStyle {
 
 /// Policy for a success response without `token_type`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MissingTokenType {
     /// Reject the response (RFC 6749 §5.1 makes `token_type` REQUIRED).
@@ -197,6 +206,7 @@ pub enum MissingTokenType {
 
 /// How the provider reports an error.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorFormat {
     /// RFC 6749 §5.2: `{"error": "...", "error_description": "..."}`.

@@ -101,7 +101,7 @@ enum Scope<'s> {
         /// Whether the case is a single request (no steps to capture from).
         single: bool,
     },
-    /// In a variable: checked when used.
+    /// In a variable, which any step may use: captures are not checked.
     Var,
 }
 
