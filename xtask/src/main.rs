@@ -6,6 +6,7 @@
 mod bench;
 mod mock;
 mod report;
+mod schema;
 mod snapshots;
 mod validate;
 
@@ -21,6 +22,7 @@ tasks:
   mock [PROVIDER...] [--port N]   serve the mock for these providers (default: all) until Ctrl-C
   bench [--cases N] [--skip-test-suite]
                                   build in release mode and measure the harness against its floor
+  schema [--check]                write schema/spec.schema.json from the Rust types (--check: fail if stale)
   review [--snapshots DIR]        show pending snapshot changes; on a terminal, accept or reject each
   accept [--snapshots DIR]        accept every pending snapshot
 
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         "report" => report::run(args),
         "validate" => validate::run(args),
         "mock" => mock::run(args),
+        "schema" => schema::run(args),
         "bench" => bench::run(args),
         "bench-measure" => bench::measure(args),
         "bench-load" => bench::load_generator(args),

@@ -114,7 +114,10 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     let mut run = run_steps(cx, case).await;
     let mut labelled: Vec<(&str, Finding)> = Vec::new();
     let mut facts = Vec::new();
-    for exchange in &run.exchanges {
+    // Only exchanges the profile shaped describe the provider's dialect: a
+    // probe (an overridden request) shows what the provider does with a
+    // request it was not documented to take, which is no deviation of its own.
+    for exchange in run.exchanges.iter().filter(|e| e.profile_shaped) {
         if let Some(fact) = exchange.facts() {
             labelled.extend(
                 rfc::check_exchange(&fact)

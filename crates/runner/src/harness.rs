@@ -65,6 +65,19 @@ pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial>
         })
         .collect();
 
+    for (spec, loaded) in suite.specs().enumerate() {
+        let suite = Arc::clone(suite);
+        let handle = handle.clone();
+        let name = format!("{}::declared_deviations", loaded.spec.provider.id);
+        trials.push(Trial::test(name, move || {
+            let report = handle.block_on(suite.check_deviations(spec));
+            if report.is_clean() {
+                Ok(())
+            } else {
+                Err(report.messages().join("\n").into())
+            }
+        }));
+    }
     for id in suite.cases() {
         let ignored = ignore_reason(suite, id).is_some();
         let suite = Arc::clone(suite);

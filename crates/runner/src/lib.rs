@@ -234,6 +234,38 @@ impl Suite {
         None
     }
 
+    /// A provider's declared deviations against those its cases showed: an
+    /// undeclared one is drift, and a declared one whose checks ran but never
+    /// failed means the provider no longer deviates (or the id is unknown).
+    /// Declared deviations no case exercised are not reported.
+    pub fn deviations<'r>(
+        &self,
+        spec: usize,
+        reports: impl IntoIterator<Item = &'r CaseReport>,
+    ) -> rfc::DeviationReport {
+        let findings: Vec<rfc::Finding> = reports
+            .into_iter()
+            .flat_map(|report| report.run.findings.iter().cloned())
+            .collect();
+        let declared = &self.providers[spec].loaded.spec.provider.deviations;
+        let mut report = rfc::compare_deviations(declared, &rfc::observed_deviations(&findings));
+        let exercised = rfc::exercised_deviations(&findings);
+        report
+            .unobserved
+            .retain(|id| !rfc::known_deviation(id) || exercised.contains(id.as_str()));
+        report
+    }
+
+    /// Runs every case of one provider and compares its declared deviations
+    /// with what they showed (see [`Suite::deviations`]).
+    pub async fn check_deviations(&self, spec: usize) -> rfc::DeviationReport {
+        let mut reports = Vec::new();
+        for id in self.cases().into_iter().filter(|id| id.spec == spec) {
+            reports.push(self.run(id).await);
+        }
+        self.deviations(spec, &reports)
+    }
+
     /// Runs every case concurrently; reports come back in case order.
     pub async fn run_all(self: &Arc<Self>) -> Vec<CaseReport> {
         let mut tasks = tokio::task::JoinSet::new();

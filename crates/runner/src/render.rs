@@ -195,13 +195,6 @@ pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
         let expected = document(response, &run.secrets, &exchange.mismatches, true);
         let _ = writeln!(out, "\nresponse (redacted), expected vs actual:");
         out.push_str(&unified_diff(&expected, &actual, "expected", "actual"));
-        if response.json().is_none() {
-            let _ = writeln!(
-                out,
-                "\nbody: {}",
-                scrub(&response.redacted_body(), &run.secrets)
-            );
-        }
     }
     out
 }
@@ -237,10 +230,22 @@ fn document(
             let _ = writeln!(out, "{name}: {shown}");
         }
     }
-    let mut body = response
-        .json()
-        .map(|b| redact_json(&b, secrets))
-        .unwrap_or(Value::Null);
+    if !expected && (300..400).contains(&response.status) {
+        if let Some(location) = response.header("location") {
+            let _ = writeln!(out, "location: {} (not followed)", scrub(location, secrets));
+        }
+    }
+    let Some(json) = response.json() else {
+        // Not JSON: the expected side says so, the actual side shows the text.
+        let shown = if expected && mismatches.iter().any(|m| m.path == "body") {
+            "<a JSON body>".to_owned()
+        } else {
+            scrub(&response.redacted_body(), secrets)
+        };
+        let _ = writeln!(out, "{shown}");
+        return out;
+    };
+    let mut body = redact_json(&json, secrets);
     if expected {
         for m in mismatches.iter().filter(|m| m.path.starts_with('/')) {
             let shown = match &m.expected_value {

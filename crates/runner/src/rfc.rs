@@ -1666,7 +1666,7 @@ fn scope_parameter_name(cx: &Ctx<'_>) -> Judged {
     let has_scope = cx.params.iter().any(|p| p.name == "scope");
     match (renamed.is_empty(), has_scope) {
         (true, true) => Judged::Pass("the scope is sent as `scope`".into()),
-        (true, false) => Judged::Pass("no scope is requested".into()),
+        (true, false) => Judged::NotApplicable("no scope is requested".into()),
         (false, _) => Judged::Violated(format!(
             "the scope is sent as {} instead of `scope`",
             renamed
@@ -3160,7 +3160,7 @@ mod tests {
                     ("RFC6749-3.2-form-encoded-body", Pass),
                     ("RFC6749-3.2-no-repeated-parameters", Pass),
                     ("RFC6749-3.2-no-empty-parameters", Pass),
-                    ("RFC6749-3.3-scope-parameter-name", Pass),
+                    ("RFC6749-3.3-scope-parameter-name", NA),
                     ("RFC6749-4-parameter-names", Pass),
                     ("RFC6749-4.4.3-no-refresh-token", Pass),
                     ("RFC6749-5.1-status-200", Pass),
@@ -3829,6 +3829,7 @@ mod tests {
                     refresh(&r1, None, error(400, json!({ "error": "invalid_grant" }))),
                 ],
                 &[
+                    ("RFC6749-3.3-scope-parameter-name", Pass),
                     ("RFC6749-6-refresh-scope-not-wider", Pass),
                     ("RFC6749-6-wider-scope-refused", NA),
                     ("RFC6749-6-rotation-keeps-scope", Pass),

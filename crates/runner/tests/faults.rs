@@ -129,8 +129,7 @@ fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     bytes
 }
 
-const TOKEN_BODY: &str =
-    r#"{"access_token":"tok-4b1e0c9a7d2f3e5a8c6b","token_type":"Bearer","expires_in":3600}"#;
+const TOKEN_BODY: &str = r#"{"access_token":"tok-4b1e0c9a7d2f3e5a8c6b91f0d3a2e7c5b8d4f6a1","token_type":"Bearer","expires_in":3600}"#;
 const NOT_JSON_PAGE: &str =
     "<!doctype html><html><body><h1>Welcome!</h1><p>Sign in to continue.</p></body></html>";
 const BAD_GATEWAY_HTML: &str = "<html><head><title>502 Bad Gateway</title></head>\

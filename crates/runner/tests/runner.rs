@@ -185,7 +185,14 @@ fn live_case_without_its_variables_is_ignored_naming_them() {
     let output = run_specs(&specs, &snapshots, &live, &[]);
     let all = text(&output);
     assert!(output.status.success(), "{all}");
-    assert!(outcomes(&output).values().all(|o| o == "ignored"), "{all}");
+    let cases = outcomes(&output);
+    assert!(
+        cases
+            .iter()
+            .filter(|(name, _)| !name.ends_with("::declared_deviations"))
+            .all(|(_, o)| o == "ignored"),
+        "{all}"
+    );
     assert!(
         all.contains(
             "shopware::unknown_client_rejected: needs environment variable SHOPWARE_BASE_URL"
@@ -321,15 +328,25 @@ fn same_spec_twice_gives_byte_identical_snapshots() {
 
 #[test]
 fn nextest_partitions_cover_every_case_exactly_once() {
-    let listed = Command::new(specs_binary())
-        .args(["--list", "--format", "terse"])
-        .current_dir(workspace())
-        .output()
-        .unwrap();
-    let all: Vec<String> = String::from_utf8_lossy(&listed.stdout)
-        .lines()
-        .filter_map(|line| line.strip_suffix(": test"))
-        .map(str::to_owned)
+    let list = |extra: &[&str]| -> Vec<String> {
+        let listed = Command::new(specs_binary())
+            .args(["--list", "--format", "terse"])
+            .args(extra)
+            .current_dir(workspace())
+            .env_remove("GRANTSPEC_TARGET")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .filter_map(|line| line.strip_suffix(": test"))
+            .map(str::to_owned)
+            .collect()
+    };
+    // Ignored trials (live-only cases, on the mock) are listed but not run.
+    let ignored = list(&["--ignored"]);
+    let all: Vec<String> = list(&[])
+        .into_iter()
+        .filter(|name| !ignored.contains(name))
         .collect();
     assert!(all.len() > 40, "{all:?}");
 
@@ -433,4 +450,49 @@ fn regex_lite_jwt() -> impl Fn(&str) -> bool {
         line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
             .any(|word| word.starts_with("eyJ") && word.split('.').count() == 3)
     }
+}
+
+#[test]
+fn declared_deviations_are_checked_both_ways() {
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware"),
+    );
+
+    // The provider stopped sending cache headers long ago? Then it "no
+    // longer deviates" from nothing: a declaration nothing shows fails.
+    let stale =
+        shopware_specs(|s| s.replacen("errors-array]", "errors-array, missing-cache-headers]", 1));
+    let output = run_specs(
+        &stale,
+        &snapshots,
+        &[],
+        &["--exact", "shopware::declared_deviations"],
+    );
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    assert!(
+        all.contains("declared deviation `missing-cache-headers` was not observed: the provider no longer deviates; remove the declaration"),
+        "{all}"
+    );
+
+    // A deviation the spec does not declare is drift, in every case that shows it.
+    let undeclared = shopware_specs(|s| s.replacen(", errors-array]", "]", 1));
+    let output = run_specs(&undeclared, &snapshots, &[], &[]);
+    let all = text(&output);
+    let outcomes = outcomes(&output);
+    assert_eq!(
+        outcomes["shopware::wrong_secret_rejected"], "FAILED",
+        "{all}"
+    );
+    assert_eq!(outcomes["shopware::client_credentials"], "ok", "{all}");
+    assert!(
+        all.contains("undeclared deviation `errors-array` (RFC6749-5.2-no-errors-array)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("step 1 of 1 (client_credentials): RFC6749-5.2-no-errors-array (fail): an `errors` array"),
+        "{all}"
+    );
 }
