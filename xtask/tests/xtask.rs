@@ -97,3 +97,35 @@ fn report_summarises_every_provider_on_the_mock() {
     }
     assert!(stdout.contains(" 0 failed"), "{stdout}");
 }
+
+#[test]
+fn validate_fails_with_located_messages_on_every_malformed_spec() {
+    let corpus =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/spec/tests/malformed");
+    let mut files: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "{}", files.len());
+    for file in files {
+        let output = xtask().arg("validate").arg(&file).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{} validated", file.display());
+        // Problems of the whole file (nothing to point at) name the file alone.
+        let whole_file = ["alias_bomb", "empty", "missing_cases", "two_documents"];
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let located = if whole_file.contains(&stem.as_str()) {
+            format!("--> {}\n", file.display())
+        } else {
+            format!("--> {}:", file.display())
+        };
+        assert!(
+            stderr.contains(&located),
+            "{}: not located in\n{stderr}",
+            file.display()
+        );
+        assert!(stderr.contains("error: "), "{stderr}");
+    }
+}
