@@ -88,8 +88,13 @@ pub struct CaseRun {
     pub error: Option<String>,
     /// Secret values seen while running, to scrub from anything shown.
     pub secrets: Vec<SecretString>,
-    /// What the RFC checks found in this case's exchanges.
+    /// What the RFC checks found in this case's profile-shaped exchanges:
+    /// the provider's dialect, compared with its declared deviations.
     pub findings: Vec<Finding>,
+    /// What the RFC checks found in probes (requests a case deliberately bent
+    /// with `request:` overrides or a non-Bearer resource call); reported, but
+    /// not counted as the provider's deviations.
+    pub probe_findings: Vec<Finding>,
 }
 
 /// Everything needed to run cases of one spec against one target.
@@ -160,8 +165,17 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
             .collect::<Vec<_>>()
             .join("\n")
     });
+    // Probes are still checked, for the report, apart from the dialect.
+    let probe_findings: Vec<Finding> = run
+        .exchanges
+        .iter()
+        .filter(|e| !e.profile_shaped)
+        .filter_map(Exchange::facts)
+        .flat_map(|fact| rfc::check_exchange(&fact))
+        .collect();
     drop(facts);
     drop(labelled);
+    run.probe_findings = probe_findings;
     if let (Some(message), false) = (drift_message, matches!(run.verdict, Verdict::Skipped(_))) {
         run.error = Some(match run.error.take() {
             Some(error) => format!("{error}\n{message}"),
@@ -180,6 +194,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
         error: None,
         secrets: Vec::new(),
         findings: Vec::new(),
+        probe_findings: Vec::new(),
     };
     let env_lookup = |name: &str| cx.env.get(name);
     let resolver = Resolver::new(cx.spec, cx.target, &env_lookup);

@@ -294,6 +294,7 @@ impl Suite {
             error: None,
             secrets: Vec::new(),
             findings: Vec::new(),
+            probe_findings: Vec::new(),
         };
         let run = if let Some(reason) = self.skip_reason(id) {
             skipped(reason)
