@@ -169,3 +169,26 @@ pub fn some_of(items: &[String], limit: usize) -> Vec<String> {
     }
     shown
 }
+
+/// Case names without the `provider::` prefix, for a provider's own section.
+pub fn local(provider: &str, names: &[String]) -> Vec<String> {
+    let prefix = format!("{provider}::");
+    names
+        .iter()
+        .map(|name| name.strip_prefix(&prefix).unwrap_or(name).to_owned())
+        .collect()
+}
+
+/// The refresh behaviour in words, with the cases that showed it.
+pub fn refresh_words(provider: &ProviderReport) -> String {
+    let r = &provider.refresh;
+    let cases = local(&provider.id, &r.evidence).join(", ");
+    match (&r.declared, &r.observed) {
+        (None, None) => "no refresh tokens declared or seen".to_owned(),
+        (Some(declared), None) => format!("declared {declared}; not exercised in this run"),
+        (declared, Some(seen)) => format!(
+            "declared {}; seen {seen} ({cases})",
+            declared.as_deref().unwrap_or("nothing")
+        ),
+    }
+}

@@ -142,14 +142,19 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberat
 .scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+#matrix { font-size: 13px; }
+#matrix th, #matrix td { padding: 5px 6px; vertical-align: middle; }
 #matrix td { text-align: center; white-space: nowrap; }
-#matrix td.text { text-align: left; }
+#matrix td.text { text-align: left; white-space: normal; }
 #matrix td.num { text-align: right; font-variant-numeric: tabular-nums; }
-#matrix tbody th { text-align: left; font-weight: 600; white-space: nowrap; }
+#matrix tbody th { text-align: left; font-weight: 600; min-width: 170px; max-width: 250px; }
 #matrix tbody th code { font-weight: 400; color: var(--muted); }
-thead th { background: var(--panel); font-size: 12.5px; text-align: center; }
-thead tr.groups th { color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line); }
-thead th button { all: unset; cursor: pointer; display: block; width: 100%; font-weight: 600; white-space: nowrap; }
+#matrix tbody tr > :is(:nth-child(2), :nth-child(7), :nth-child(9), :nth-child(12), :nth-child(16), :nth-child(18)),
+#matrix thead tr:last-child > :is(:nth-child(2), :nth-child(7), :nth-child(9), :nth-child(12), :nth-child(16), :nth-child(18)),
+#matrix thead tr.groups > th + th { border-left: 1px solid var(--line); }
+thead th { background: var(--panel); font-size: 12px; text-align: center; vertical-align: bottom; }
+thead tr.groups th { color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line); padding: 4px 6px; }
+thead th button { all: unset; cursor: pointer; display: block; width: 100%; font-weight: 600; line-height: 1.25; }
 thead th button::after { content: " \2195"; color: var(--muted); font-weight: 400; }
 thead th[aria-sort="ascending"] button::after { content: " \2191"; color: var(--accent); }
 thead th[aria-sort="descending"] button::after { content: " \2193"; color: var(--accent); }
@@ -169,7 +174,8 @@ section.provider > p { margin: 2px 0 8px; color: var(--muted); }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 14px; margin: 0; }
 dt { color: var(--muted); }
 dd { margin: 0; }
-.cols { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 6px 28px; }
+.cols { display: grid; grid-template-columns: minmax(300px, 2fr) 3fr; gap: 6px 28px; }
+@media (max-width: 900px) { .cols { grid-template-columns: 1fr; } }
 table.plain th { text-align: left; background: var(--panel); font-size: 12.5px; }
 table.plain td.c { text-align: center; }
 .outcome { font-weight: 600; white-space: nowrap; }
@@ -313,7 +319,7 @@ fn matrix(out: &mut String, report: &Compatibility) {
         let label = match grant {
             "client_credentials" => "client cred.",
             "authorization_code" => "auth. code",
-            "refresh_token" => "refresh",
+            "refresh_token" => "refresh token",
             other => other,
         };
         out.push_str(&sortable(
@@ -363,9 +369,9 @@ fn matrix(out: &mut String, report: &Compatibility) {
         "deviations",
         "declared deviations, and drift",
     ));
-    out.push_str(&sortable("passed", "passed", "cases passed"));
-    out.push_str(&sortable("failed", "failed", "cases failed"));
-    out.push_str(&sortable("skipped", "skipped", "cases skipped"));
+    out.push_str(&sortable("passed", "pass", "cases passed"));
+    out.push_str(&sortable("failed", "fail", "cases failed"));
+    out.push_str(&sortable("skipped", "skip", "cases skipped"));
     out.push_str("</tr>\n</thead>\n<tbody>\n");
 
     for p in &report.providers {
@@ -589,12 +595,10 @@ fn section(out: &mut String, p: &ProviderReport) {
             format!(" ({})", html(&lifetimes.join(", ")))
         }
     );
-    let r = &p.refresh;
     let _ = write!(
         out,
-        "<dt>refresh</dt><dd>declared {}; seen {}</dd>",
-        html(r.declared.as_deref().unwrap_or("–")),
-        html(r.observed.as_deref().unwrap_or("–"))
+        "<dt>refresh</dt><dd>{}</dd>",
+        html(&cells::refresh_words(p))
     );
     let _ = write!(
         out,
@@ -621,7 +625,7 @@ fn section(out: &mut String, p: &ProviderReport) {
                 mark.class,
                 html(&cells::mark_text(c)),
                 html(&mark.meaning),
-                codes(&cells::some_of(&c.evidence, 2))
+                codes(&cells::some_of(&cells::local(&p.id, &c.evidence), 3))
             );
         }
     }

@@ -179,7 +179,7 @@ fn section(out: &mut String, p: &ProviderReport) {
     ] {
         for c in list {
             let mark = cells::mark(c);
-            let evidence: Vec<String> = cells::some_of(&c.evidence, 3)
+            let evidence: Vec<String> = cells::some_of(&cells::local(&p.id, &c.evidence), 3)
                 .iter()
                 .map(|e| {
                     if e.starts_with('+') {
@@ -249,18 +249,7 @@ fn section(out: &mut String, p: &ProviderReport) {
             format!(", `expires_in` {}", lifetimes.join(", "))
         }
     );
-    let r = &p.refresh;
-    let _ = writeln!(
-        out,
-        "- refresh: declared {}; seen {}{}",
-        r.declared.as_deref().map_or("–", |s| s),
-        r.observed.as_deref().map_or("–", |s| s),
-        if r.evidence.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", code_list(&cells::some_of(&r.evidence, 3)))
-        }
-    );
+    let _ = writeln!(out, "- refresh: {}", md_inline(&cells::refresh_words(p)));
     let _ = writeln!(
         out,
         "- errors: `{}`; seen {}\n",
