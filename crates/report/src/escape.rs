@@ -25,6 +25,26 @@ pub fn html(text: &str) -> String {
     out
 }
 
+/// Text for HTML element content in which `` `code` `` spans become
+/// `<code>` elements; everything is escaped.
+pub fn html_inline(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return html(text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", html(part))
+            } else {
+                html(part)
+            }
+        })
+        .collect()
+}
+
 /// Text for XML element content as a CDATA section, which every XML reader
 /// returns verbatim (some JUnit readers drop character references in text).
 /// A `]]>` inside is split across two sections; characters XML 1.0 forbids
@@ -148,6 +168,15 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
         assert_eq!(html("a\u{0}b\u{1b}c\r\n"), "a\u{FFFD}b\u{FFFD}c\n");
+    }
+
+    #[test]
+    fn html_inline_code_spans() {
+        assert_eq!(
+            html_inline("use `a<b>` & <i>"),
+            "use <code>a&lt;b&gt;</code> &amp; &lt;i&gt;"
+        );
+        assert_eq!(html_inline("odd ` <x>"), "odd ` &lt;x&gt;");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::cells;
-use crate::escape::html;
+use crate::escape::{html, html_inline};
 use crate::model::{
     BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CheckOutcome, Compatibility, GRANTS,
     ProviderReport,
@@ -456,7 +456,7 @@ fn list(out: &mut String, items: &[String], empty: &str) {
     }
     out.push_str("<ul>");
     for item in items {
-        let _ = write!(out, "<li>{}</li>", html(item));
+        let _ = write!(out, "<li>{}</li>", html_inline(item));
     }
     out.push_str("</ul>\n");
 }
@@ -467,7 +467,13 @@ fn codes(items: &[String]) -> String {
     }
     items
         .iter()
-        .map(|i| format!("<code>{}</code>", html(i)))
+        .map(|i| {
+            if i.starts_with('+') && i.ends_with(" more") {
+                html(i)
+            } else {
+                format!("<code>{}</code>", html(i))
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -670,6 +676,9 @@ fn section(out: &mut String, p: &ProviderReport) {
     }
 
     out.push_str("<h3>Documented versus observed</h3>\n");
+    if !p.notes.is_empty() {
+        out.push_str("<p class=\"muted\">What the documentation says, per the spec's notes:</p>\n");
+    }
     list(out, &p.notes, "The spec records no documentation notes.");
     if p.differences.is_empty() {
         out.push_str(
@@ -689,7 +698,7 @@ fn section(out: &mut String, p: &ProviderReport) {
             c.outcome.as_str(),
             cells::outcome(c.outcome),
             html(&c.name),
-            html(c.description.as_deref().unwrap_or(""))
+            html_inline(c.description.as_deref().unwrap_or(""))
         );
         match c.outcome {
             CaseOutcome::Failed => {
