@@ -598,7 +598,7 @@ fn section(out: &mut String, p: &ProviderReport) {
         if lifetimes.is_empty() {
             String::new()
         } else {
-            format!(" ({})", html(&lifetimes.join(", ")))
+            format!("; seen lifetimes {}", html(&lifetimes.join(", ")))
         }
     );
     let _ = write!(

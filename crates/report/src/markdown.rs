@@ -246,7 +246,7 @@ fn section(out: &mut String, p: &ProviderReport) {
         if lifetimes.is_empty() {
             String::new()
         } else {
-            format!(", `expires_in` {}", lifetimes.join(", "))
+            format!("; seen lifetimes {}", lifetimes.join(", "))
         }
     );
     let _ = writeln!(out, "- refresh: {}", md_inline(&cells::refresh_words(p)));
