@@ -5,6 +5,8 @@
 
 mod bench;
 mod mock;
+mod new_provider;
+mod record;
 mod report;
 mod schema;
 mod snapshots;
@@ -17,8 +19,14 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  report [--specs DIR] [--live]   run every case and print a summary per provider
+  report [--live] [--out DIR]     run every case, print a summary per provider, and write the
+                                  compatibility report (json, md, html, junit.xml) into DIR
+                                  (default: target/grantspec-report/)
   validate [PATH...]              check spec files (default: the spec folder); non-zero on any error
+  record PROVIDER --live [--snapshots DIR]
+                                  run one provider's cases live and write their snapshots,
+                                  refusing any snapshot that would contain a secret
+  new-provider ID                 scaffold specs/ID.yaml with cases that pass against the mock
   mock [PROVIDER...] [--port N]   serve the mock for these providers (default: all) until Ctrl-C
   bench [--cases N] [--skip-test-suite]
                                   build in release mode and measure the harness against its floor
@@ -27,7 +35,8 @@ tasks:
   accept [--snapshots DIR]        accept every pending snapshot
 
 options:
-  --specs DIR   spec folder (default: $GRANTSPEC_SPECS, else specs/)
+  --specs DIR       spec folder (default: $GRANTSPEC_SPECS, else specs/)
+  --snapshots DIR   snapshot folder (default: $GRANTSPEC_SNAPSHOTS, else snapshots/)
 ";
 
 fn main() -> ExitCode {
@@ -44,6 +53,8 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "report" => report::run(args),
         "validate" => validate::run(args),
+        "record" => record::run(args),
+        "new-provider" => new_provider::run(args),
         "mock" => mock::run(args),
         "schema" => schema::run(args),
         "bench" => bench::run(args),

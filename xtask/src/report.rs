@@ -1,14 +1,33 @@
-//! `cargo xtask report`: run every case and summarise per provider.
+//! `cargo xtask report [--live] [--specs DIR] [--out DIR]`: run every case,
+//! print a summary per provider, and write the compatibility report
+//! (`compatibility.json`, `.md`, `.html` and `junit.xml`) into `--out`
+//! (default `target/grantspec-report/`).
 
 use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use grantspec_runner::{Suite, SuiteConfig, Verdict};
+use grantspec_runner::{CaseReport, Suite, SuiteConfig, Verdict};
 use grantspec_spec::template::TargetKind;
+
+/// `$CARGO_TARGET_DIR/grantspec-report`, else `target/grantspec-report` in
+/// the workspace.
+fn default_out_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(
+            || grantspec_runner::workspace_root().join("target"),
+            PathBuf::from,
+        )
+        .join("grantspec-report")
+}
 
 pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     let specs = crate::take_value(&mut args, "--specs")?;
+    let out_dir =
+        crate::take_value(&mut args, "--out")?.map_or_else(default_out_dir, PathBuf::from);
     let live = crate::take_flag(&mut args, "--live");
     crate::no_more(&args)?;
 
@@ -24,7 +43,7 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     for error in suite.load_errors() {
         eprintln!("{error}\n");
     }
-    let reports = runtime.block_on(suite.run_all());
+    let reports = runtime.block_on(run_with_progress(&suite))?;
 
     #[derive(Default)]
     struct Tally {
@@ -44,7 +63,11 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let target = if live { "live" } else { "mock" };
+    let target = if suite.config().target == TargetKind::Live {
+        "live"
+    } else {
+        "mock"
+    };
     println!("grantspec compatibility summary ({target} target)\n");
     println!("| provider | cases | passed | failed | skipped |");
     println!("|---|---:|---:|---:|---:|");
@@ -63,6 +86,15 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
             println!("skipped {}: {reason}", report.name);
         }
     }
+
+    let compatibility = grantspec_runner::compat::build(&suite, &reports);
+    let paths = grantspec_report::write_all(&compatibility, &out_dir)
+        .map_err(|e| anyhow::anyhow!("cannot write the report into {}: {e}", out_dir.display()))?;
+    println!("\nreport written:");
+    for path in &paths {
+        println!("  {}", path.display());
+    }
+
     let broken = suite.load_errors().len();
     println!(
         "\n{} case(s): {} passed, {} failed, {} skipped; {broken} spec error(s)",
@@ -82,4 +114,48 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Runs every case concurrently, showing progress on stderr as cases end: one
+/// updating `[n/total] provider::case` line on a terminal, plain lines
+/// otherwise. Reports come back in case order.
+async fn run_with_progress(suite: &Arc<Suite>) -> anyhow::Result<Vec<CaseReport>> {
+    let ids = suite.cases();
+    let total = ids.len();
+    let terminal = std::io::stderr().is_terminal();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, id) in ids.into_iter().enumerate() {
+        let suite = Arc::clone(suite);
+        tasks.spawn(async move { (index, suite.run(id).await) });
+    }
+    let mut reports = Vec::with_capacity(total);
+    let mut stderr = std::io::stderr();
+    while let Some(joined) = tasks.join_next().await {
+        let (index, report) = joined.map_err(|e| anyhow::anyhow!("a case panicked: {e}"))?;
+        let done = reports.len() + 1;
+        if terminal {
+            let mut line = format!("[{done}/{total}] {}", report.name);
+            let mut end = line.len().min(110);
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            line.truncate(end);
+            let _ = write!(stderr, "\r\x1b[2K{line}");
+        } else {
+            let outcome = match report.run.verdict {
+                Verdict::Passed => "passed",
+                Verdict::Failed => "FAILED",
+                Verdict::Skipped(_) => "skipped",
+            };
+            let _ = writeln!(stderr, "[{done}/{total}] {} {outcome}", report.name);
+        }
+        let _ = stderr.flush();
+        reports.push((index, report));
+    }
+    if terminal {
+        let _ = write!(stderr, "\r\x1b[2K");
+        let _ = stderr.flush();
+    }
+    reports.sort_by_key(|(index, _)| *index);
+    Ok(reports.into_iter().map(|(_, report)| report).collect())
 }

@@ -8,6 +8,7 @@
 //!
 //! This is the only crate that knows libtest-mimic, insta and similar.
 
+pub mod compat;
 mod config;
 mod exec;
 pub mod harness;

@@ -1,0 +1,590 @@
+//! The report's data model: what `compatibility.json` holds, and what every
+//! other format is rendered from.
+//!
+//! Every text in the model is already fit to show: the runner redacts
+//! secrets and tokens before it builds the model, and the renderers show
+//! nothing beyond what the model holds.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The version of this model's JSON form. Bump it on any change a reader of
+/// `compatibility.json` would notice (a renamed, removed or retyped field).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The grants a provider is reported on, in column order.
+pub const GRANTS: [&str; 5] = [
+    "client_credentials",
+    "password",
+    "refresh_token",
+    "authorization_code",
+    "implicit",
+];
+
+/// The request body encodings a provider is reported on, in column order.
+pub const BODY_ENCODINGS: [&str; 2] = ["form", "json"];
+
+/// The client authentication methods a provider is reported on, in column
+/// order (RFC 6749 §2.3.1: `basic` is `client_secret_basic`, `post` is
+/// `client_secret_post`, `none` a public client).
+pub const CLIENT_AUTH: [&str; 3] = ["basic", "post", "none"];
+
+/// A provider compatibility report: one run of every case, per provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Compatibility {
+    /// [`FORMAT_VERSION`] of the program that wrote it.
+    pub format_version: u32,
+    /// What wrote it, such as `grantspec 0.1.0`.
+    pub generator: String,
+    /// When the run ended, RFC 3339 in UTC, if known.
+    #[serde(default)]
+    pub generated_at: Option<String>,
+    /// The target the cases ran against.
+    pub target: Target,
+    /// Counts over every provider.
+    pub summary: Tally,
+    /// Problems of spec files that did not load; their cases did not run.
+    #[serde(default)]
+    pub spec_errors: Vec<SpecFileError>,
+    /// One entry per provider spec, in spec order.
+    pub providers: Vec<ProviderReport>,
+}
+
+impl Compatibility {
+    /// A report with no providers yet.
+    pub fn new(generator: impl Into<String>, target: Target) -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            generator: generator.into(),
+            generated_at: None,
+            target,
+            summary: Tally::default(),
+            spec_errors: Vec::new(),
+            providers: Vec::new(),
+        }
+    }
+}
+
+/// A problem of a spec file that did not load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecFileError {
+    /// The file, as the runner was given it.
+    pub file: String,
+    /// The located message: file, line, column, the source line, a suggestion.
+    pub message: String,
+}
+
+/// Where the cases ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The embedded mock.
+    Mock,
+    /// The live provider.
+    Live,
+}
+
+impl Target {
+    /// `mock` or `live`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mock => "mock",
+            Self::Live => "live",
+        }
+    }
+}
+
+/// How many cases ran and how they ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Every case.
+    pub cases: usize,
+    /// Cases whose every expectation held.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+    /// Cases that could not run on this target.
+    pub skipped: usize,
+}
+
+impl Tally {
+    /// Counts one case with this outcome.
+    pub fn count(&mut self, outcome: CaseOutcome) {
+        self.cases += 1;
+        match outcome {
+            CaseOutcome::Passed => self.passed += 1,
+            CaseOutcome::Failed => self.failed += 1,
+            CaseOutcome::Skipped => self.skipped += 1,
+        }
+    }
+
+    /// Adds another tally to this one.
+    pub fn add(&mut self, other: Tally) {
+        self.cases += other.cases;
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+    }
+}
+
+/// One provider: what its spec declares, what this run observed, and how
+/// its cases ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderReport {
+    /// Short identifier, the spec's `provider.id`.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Where the documented behaviour comes from.
+    #[serde(default)]
+    pub docs: Option<String>,
+    /// The target this provider's cases ran against.
+    pub target: Target,
+    /// The token endpoint as the profile describes it.
+    pub endpoint: Endpoint,
+    /// Every grant of [`GRANTS`], in that order.
+    pub grants: Vec<Capability>,
+    /// Every body encoding of [`BODY_ENCODINGS`], in that order.
+    pub body_encodings: Vec<Capability>,
+    /// Every client authentication method of [`CLIENT_AUTH`], in that order.
+    pub client_auth: Vec<Capability>,
+    /// How `token_type` is spelled.
+    pub token_type: TokenTypeReport,
+    /// How expiry is expressed.
+    pub expiry: ExpiryReport,
+    /// What a refresh does to the refresh token.
+    pub refresh: RefreshReport,
+    /// How errors are reported.
+    pub errors: ErrorFormatReport,
+    /// RFC 6749 / RFC 6750 check results by clause, and deviation drift.
+    pub rfc: RfcReport,
+    /// Known deviations from RFC 6749 the spec declares (`provider.deviations`).
+    pub deviations: Vec<String>,
+    /// The documented side: the spec's `provider.notes`, where the
+    /// documentation and the provider's behaviour part ways.
+    pub notes: Vec<String>,
+    /// Where this run observed something other than what the spec declares.
+    pub differences: Vec<String>,
+    /// How this provider's cases ended.
+    pub outcome: Tally,
+    /// Every case, in spec order.
+    pub cases: Vec<CaseResult>,
+}
+
+impl ProviderReport {
+    /// The capability named `name` among `list`, if reported.
+    pub fn capability<'a>(list: &'a [Capability], name: &str) -> Option<&'a Capability> {
+        list.iter().find(|c| c.name == name)
+    }
+}
+
+/// The token endpoint as the provider profile describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// HTTP method.
+    pub method: String,
+    /// Path, relative to the provider's base URL.
+    pub path: String,
+    /// Parameter names the provider uses instead of RFC 6749's, keyed by the
+    /// RFC name.
+    #[serde(default)]
+    pub renamed: BTreeMap<String, String>,
+    /// How list-valued parameters are sent: `space_joined` or `repeat`.
+    pub lists: String,
+}
+
+/// Whether a provider accepts one grant, body encoding or client
+/// authentication method: what the spec declares, and what this run saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capability {
+    /// `client_credentials`, `form`, `basic`, …
+    pub name: String,
+    /// The provider profile's own choice: what the token crate sends by
+    /// default. Always false for grants.
+    pub profile: bool,
+    /// The spec declares the provider accepts it (the profile's choice, the
+    /// mock seed's `accepts` or `client_auth`, or a seeded client's grants).
+    pub declared: bool,
+    /// What this run saw.
+    pub observed: Observed,
+    /// The cases (`provider::case`) that showed what was observed.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+impl Capability {
+    /// A capability not yet observed.
+    pub fn new(name: impl Into<String>, profile: bool, declared: bool) -> Self {
+        Self {
+            name: name.into(),
+            profile,
+            declared,
+            observed: Observed::NotExercised,
+            evidence: Vec::new(),
+        }
+    }
+}
+
+/// What a run saw of a capability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Observed {
+    /// A request using it succeeded.
+    Accepted,
+    /// A request using it was refused, and none succeeded.
+    Rejected,
+    /// No request of this run told.
+    NotExercised,
+}
+
+/// How `token_type` is spelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenTypeReport {
+    /// The spelling the spec declares (the mock seed's `token_type`); `None`
+    /// when the spec says the member is left out.
+    pub declared: Option<String>,
+    /// Whether the profile assumes `Bearer` when the member is missing.
+    pub assume_bearer_when_missing: bool,
+    /// Spellings seen in successful token responses of this run.
+    #[serde(default)]
+    pub observed: Vec<String>,
+    /// Whether a successful token response of this run had no `token_type`.
+    #[serde(default)]
+    pub observed_missing: bool,
+}
+
+/// How a token response expresses its expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiryReport {
+    /// The profile's `response.expiry`: `expires_in`, `expires`, `both` or `none`.
+    pub style: String,
+    /// The profile's `response.envelope`: a JSON pointer to the token object
+    /// when it is wrapped.
+    #[serde(default)]
+    pub envelope: Option<String>,
+    /// Lifetime of access tokens the spec declares (the mock seed), in seconds.
+    pub declared_lifetime: u64,
+    /// Expiry members seen in successful token responses (`expires_in`, `expires`).
+    #[serde(default)]
+    pub observed_members: Vec<String>,
+    /// Distinct `expires_in` values seen, in seconds.
+    #[serde(default)]
+    pub observed_lifetimes: Vec<u64>,
+}
+
+/// What a refresh does to the refresh token it used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshReport {
+    /// What the spec declares (the mock seed's `refresh`: `rotate` or
+    /// `reuse`), when a seeded client may use the refresh_token grant.
+    #[serde(default)]
+    pub declared: Option<String>,
+    /// What this run saw: `rotate` when a refresh answered a new refresh
+    /// token, `reuse` when it answered the same one or none.
+    #[serde(default)]
+    pub observed: Option<String>,
+    /// The cases that showed it.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// How errors are reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorFormatReport {
+    /// The profile's `errors`: `rfc6749`, `errors_array` or `problem`.
+    pub format: String,
+    /// Formats of the token endpoint's error responses seen in this run.
+    #[serde(default)]
+    pub observed: Vec<String>,
+}
+
+/// RFC 6749 / RFC 6750 conformance of one provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RfcReport {
+    /// Whether the checks ran in this run. When false, `checks` and `drift`
+    /// are empty because nothing was checked, not because all is well.
+    pub evaluated: bool,
+    /// One result per check, aggregated over every case: the worst outcome
+    /// wins. Sorted by clause, then check id.
+    #[serde(default)]
+    pub checks: Vec<CheckResult>,
+    /// Deviation drift: observed deviations the spec does not declare, and
+    /// declared ones this run did not observe.
+    #[serde(default)]
+    pub drift: Vec<String>,
+}
+
+impl RfcReport {
+    /// Records one finding of one case: the check's outcome becomes the
+    /// worse of what it was and `outcome`, and the detail of a warning or a
+    /// failure is kept (prefixed with the case name), once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &mut self,
+        check_id: &str,
+        clause: &str,
+        severity: Severity,
+        title: &str,
+        outcome: CheckOutcome,
+        case: &str,
+        detail: &str,
+    ) {
+        self.evaluated = true;
+        let key = (clause, check_id);
+        let index = match self
+            .checks
+            .binary_search_by(|c| (c.clause.as_str(), c.check_id.as_str()).cmp(&key))
+        {
+            Ok(index) => index,
+            Err(index) => {
+                self.checks.insert(
+                    index,
+                    CheckResult {
+                        check_id: check_id.to_owned(),
+                        clause: clause.to_owned(),
+                        severity,
+                        title: title.to_owned(),
+                        outcome,
+                        details: Vec::new(),
+                    },
+                );
+                index
+            }
+        };
+        let result = &mut self.checks[index];
+        result.outcome = result.outcome.worst(outcome);
+        if matches!(outcome, CheckOutcome::Warn | CheckOutcome::Fail) && !detail.is_empty() {
+            let line = format!("{case}: {detail}");
+            if !result.details.contains(&line) {
+                result.details.push(line);
+            }
+        }
+    }
+
+    /// How many checks ended with each outcome.
+    pub fn counts(&self) -> OutcomeCounts {
+        let mut counts = OutcomeCounts::default();
+        for check in &self.checks {
+            match check.outcome {
+                CheckOutcome::Pass => counts.pass += 1,
+                CheckOutcome::Warn => counts.warn += 1,
+                CheckOutcome::Fail => counts.fail += 1,
+                CheckOutcome::NotApplicable => counts.not_applicable += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// Checks counted by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutcomeCounts {
+    /// Passed.
+    pub pass: usize,
+    /// Warned.
+    pub warn: usize,
+    /// Failed.
+    pub fail: usize,
+    /// Not applicable.
+    pub not_applicable: usize,
+}
+
+/// One RFC check, aggregated over a provider's cases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Stable id, such as `RFC6749-5.1-content-type`.
+    pub check_id: String,
+    /// The clause, such as `RFC6749-5.1`.
+    pub clause: String,
+    /// Failure for a MUST, warning for a SHOULD.
+    pub severity: Severity,
+    /// The rule, in one line.
+    pub title: String,
+    /// The worst outcome over every case.
+    pub outcome: CheckOutcome,
+    /// What was seen where the rule was broken, one line per case.
+    #[serde(default)]
+    pub details: Vec<String>,
+}
+
+/// How much a broken rule matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// A MUST: breaking it fails.
+    Failure,
+    /// A SHOULD: breaking it warns.
+    Warning,
+}
+
+impl Severity {
+    /// `failure` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Failure => "failure",
+            Self::Warning => "warning",
+        }
+    }
+}
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    /// The rule holds.
+    Pass,
+    /// A SHOULD is broken.
+    Warn,
+    /// A MUST is broken.
+    Fail,
+    /// Nothing to judge.
+    NotApplicable,
+}
+
+impl CheckOutcome {
+    /// `pass`, `warn`, `fail` or `n/a`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+            Self::NotApplicable => "n/a",
+        }
+    }
+
+    /// Higher is worse: fail > warn > pass > not applicable.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::NotApplicable => 0,
+            Self::Pass => 1,
+            Self::Warn => 2,
+            Self::Fail => 3,
+        }
+    }
+
+    /// The worse of two outcomes.
+    pub fn worst(self, other: Self) -> Self {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// One case and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// Case name, unique within the provider.
+    pub name: String,
+    /// What the case shows.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// How it ended.
+    pub outcome: CaseOutcome,
+    /// For a failure: the redacted failure message, with a unified diff.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// For a skipped case: why it could not run.
+    #[serde(default)]
+    pub skip_reason: Option<String>,
+}
+
+/// How a case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseOutcome {
+    /// Every expectation held.
+    Passed,
+    /// An expectation did not hold.
+    Failed,
+    /// The case could not run on this target.
+    Skipped,
+}
+
+impl CaseOutcome {
+    /// `passed`, `failed` or `skipped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_outcome_wins() {
+        use CheckOutcome::*;
+        assert_eq!(NotApplicable.worst(Pass), Pass);
+        assert_eq!(Pass.worst(NotApplicable), Pass);
+        assert_eq!(Pass.worst(Warn), Warn);
+        assert_eq!(Fail.worst(Warn), Fail);
+        assert_eq!(Warn.worst(Fail), Fail);
+    }
+
+    #[test]
+    fn record_aggregates_by_check_sorted_by_clause() {
+        let mut rfc = RfcReport::default();
+        assert!(!rfc.evaluated);
+        let s = Severity::Failure;
+        rfc.record(
+            "RFC6749-5.1-b",
+            "RFC6749-5.1",
+            s,
+            "B",
+            CheckOutcome::Pass,
+            "p::a",
+            "fine",
+        );
+        rfc.record(
+            "RFC6749-3.2-a",
+            "RFC6749-3.2",
+            s,
+            "A",
+            CheckOutcome::NotApplicable,
+            "p::a",
+            "",
+        );
+        rfc.record(
+            "RFC6749-5.1-b",
+            "RFC6749-5.1",
+            s,
+            "B",
+            CheckOutcome::Fail,
+            "p::b",
+            "bad",
+        );
+        rfc.record(
+            "RFC6749-5.1-b",
+            "RFC6749-5.1",
+            s,
+            "B",
+            CheckOutcome::Pass,
+            "p::c",
+            "fine",
+        );
+        rfc.record(
+            "RFC6749-5.1-b",
+            "RFC6749-5.1",
+            s,
+            "B",
+            CheckOutcome::Fail,
+            "p::b",
+            "bad",
+        );
+        assert!(rfc.evaluated);
+        let ids: Vec<&str> = rfc.checks.iter().map(|c| c.check_id.as_str()).collect();
+        assert_eq!(ids, ["RFC6749-3.2-a", "RFC6749-5.1-b"]);
+        assert_eq!(rfc.checks[1].outcome, CheckOutcome::Fail);
+        assert_eq!(rfc.checks[1].details, ["p::b: bad"]);
+        assert_eq!(rfc.checks[0].outcome, CheckOutcome::NotApplicable);
+        let counts = rfc.counts();
+        assert_eq!((counts.fail, counts.not_applicable, counts.pass), (1, 1, 0));
+    }
+}

@@ -1,0 +1,608 @@
+//! The provider compatibility report: fills [`grantspec_report`]'s model
+//! from a suite's specs and the reports of its cases.
+//!
+//! What the spec *declares* comes from the profile and the mock seed; what
+//! the run *observed* comes from the exchanges themselves:
+//!
+//! - a grant, body encoding or client authentication method is **accepted**
+//!   when a token request using it got a 2xx answer;
+//! - a body encoding or client authentication method is **refused** when a
+//!   step that explicitly chose it (`request.body`, `request.client_auth`)
+//!   got a 4xx answer and no request of the run with it was accepted; a
+//!   grant is refused when the answer says `unsupported_grant_type` (or, in
+//!   an `errors` array or problem, that the grant type is not supported);
+//! - `token_type`, expiry members, refresh-token rotation and the error
+//!   format are read from the responses.
+//!
+//! Everything shown comes from texts the runner already redacts (failure
+//! messages, skip reasons) or from the spec; token and secret values are
+//! compared in memory (refresh rotation) and never copied into the model.
+//!
+//! RFC check results and deviation drift are filled by [`rfc_results`], the
+//! hook where the checks engine plugs in.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use grantspec_report::{
+    BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, Compatibility, Endpoint,
+    ErrorFormatReport, ExpiryReport, Observed, ProviderReport, RefreshReport, RfcReport,
+    SpecFileError, Target, TokenTypeReport,
+};
+use grantspec_spec::template::TargetKind;
+use grantspec_spec::{GrantKind, RefreshPolicy, Spec, Step, StepKind};
+use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
+use serde_json::Value;
+
+use crate::exec::Exchange;
+use crate::{CaseReport, Suite, Verdict};
+
+/// The compatibility report of a run: every loaded spec, with the reports
+/// of its cases (in any order; cases without a report count as not run).
+pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
+    let target = match suite.config().target {
+        TargetKind::Mock => Target::Mock,
+        TargetKind::Live => Target::Live,
+    };
+    let mut report = Compatibility::new(format!("grantspec {}", env!("CARGO_PKG_VERSION")), target);
+    report.generated_at = Some(rfc3339(SystemTime::now()));
+
+    let mut by_file: Vec<SpecFileError> = Vec::new();
+    for error in suite.load_errors() {
+        let file = error.file.display().to_string();
+        match by_file.iter_mut().find(|e| e.file == file) {
+            Some(entry) => {
+                entry.message.push_str("\n\n");
+                entry.message.push_str(&error.to_string());
+            }
+            None => by_file.push(SpecFileError {
+                file,
+                message: error.to_string(),
+            }),
+        }
+    }
+    report.spec_errors = by_file;
+
+    for loaded in suite.specs() {
+        let spec = &loaded.spec;
+        let cases: Vec<&CaseReport> = reports
+            .iter()
+            .filter(|r| r.provider == spec.provider.id)
+            .collect();
+        let provider = provider_report(spec, target, &cases);
+        report.summary.add(provider.outcome);
+        report.providers.push(provider);
+    }
+    report
+}
+
+/// HOOK for the RFC 6749 checks engine (`crate::rfc`): the provider's check
+/// results aggregated over its cases, and its deviation drift.
+///
+/// Until the checks are wired in this returns an empty, unevaluated report
+/// (`evaluated: false`), which every renderer shows as "not evaluated":
+/// nothing is invented. To wire them, once `CaseReport` carries
+/// `findings: Vec<rfc::Finding>` and the suite compares deviations:
+///
+/// ```ignore
+/// let mut rfc = RfcReport { evaluated: true, ..RfcReport::default() };
+/// for report in cases {
+///     for finding in &report.findings {
+///         rfc.record(
+///             finding.check.id,
+///             finding.check.clause,
+///             match finding.check.severity {
+///                 rfc::Severity::Failure => grantspec_report::Severity::Failure,
+///                 rfc::Severity::Warning => grantspec_report::Severity::Warning,
+///             },
+///             finding.check.title,
+///             match finding.outcome {
+///                 rfc::Outcome::Pass => CheckOutcome::Pass,
+///                 rfc::Outcome::Warn => CheckOutcome::Warn,
+///                 rfc::Outcome::Fail => CheckOutcome::Fail,
+///                 rfc::Outcome::NotApplicable => CheckOutcome::NotApplicable,
+///             },
+///             &report.name,
+///             &finding.detail,
+///         );
+///     }
+/// }
+/// let findings: Vec<rfc::Finding> = cases.iter().flat_map(|r| r.findings.clone()).collect();
+/// rfc.drift = rfc::compare_deviations(&spec.provider.deviations, &rfc::observed_deviations(&findings))
+///     .messages();
+/// rfc
+/// ```
+///
+/// [`RfcReport::record`] keeps the worst outcome per check (fail > warn >
+/// pass > not applicable), the details of warnings and failures prefixed
+/// with the case name, and the checks sorted by clause.
+fn rfc_results(_spec: &Spec, _cases: &[&CaseReport]) -> RfcReport {
+    RfcReport::default()
+}
+
+fn snake<T: serde::Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(text)) => text,
+        _ => String::new(),
+    }
+}
+
+/// What one token request used, as sent.
+struct Used {
+    grant: Option<GrantKind>,
+    body: Option<&'static str>,
+    auth: Option<&'static str>,
+    explicit_body: bool,
+    explicit_auth: bool,
+}
+
+fn param(exchange: &Exchange, name: &str) -> Option<String> {
+    let request = &exchange.request;
+    let from_body = match &request.body {
+        Some(Body::Form(pairs)) => pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.expose().to_owned()),
+        Some(Body::Json(fields)) => {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| match v {
+                    JsonField::Text(text) => Some(text.expose().to_owned()),
+                    JsonField::Array(_) => None,
+                })
+        }
+        _ => None,
+    };
+    from_body.or_else(|| {
+        request
+            .url
+            .query_pairs()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+fn used(step: &Step, exchange: &Exchange) -> Used {
+    let overrides = step.request.as_ref();
+    let grant_overridden = step.with.contains_key("grant_type")
+        || overrides.is_some_and(|r| r.omit.iter().any(|n| n == "grant_type"));
+    let body = match &exchange.request.body {
+        Some(Body::Form(_)) => Some("form"),
+        Some(Body::Json(_)) => Some("json"),
+        _ => None,
+    };
+    let basic = exchange.request.headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("authorization")
+            && value
+                .expose()
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case("basic "))
+    });
+    let auth = if basic {
+        Some("basic")
+    } else if param(exchange, "client_secret").is_some() {
+        Some("post")
+    } else if param(exchange, "client_id").is_some() {
+        Some("none")
+    } else {
+        None
+    };
+    Used {
+        grant: if grant_overridden { None } else { step.grant },
+        body,
+        auth,
+        explicit_body: overrides.is_some_and(|r| r.body.is_some()),
+        explicit_auth: overrides.is_some_and(|r| r.client_auth.is_some()),
+    }
+}
+
+fn says_unsupported_grant(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+    text.contains("unsupported_grant_type")
+        || (text.contains("grant type") && text.contains("not supported"))
+}
+
+/// Accepted wins over refused; refused over nothing seen.
+fn observe(capability: &mut Capability, accepted: bool, case: &str) {
+    match (capability.observed, accepted) {
+        (Observed::Accepted, false) => return,
+        (Observed::Accepted, true) | (Observed::Rejected, false) => {}
+        (_, true) => {
+            capability.observed = Observed::Accepted;
+            capability.evidence.clear();
+        }
+        (Observed::NotExercised, false) => capability.observed = Observed::Rejected,
+    }
+    if !capability.evidence.iter().any(|e| e == case) {
+        capability.evidence.push(case.to_owned());
+    }
+}
+
+fn find<'a>(list: &'a mut [Capability], name: &str) -> Option<&'a mut Capability> {
+    list.iter_mut().find(|c| c.name == name)
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+fn provider_report(spec: &Spec, target: Target, cases: &[&CaseReport]) -> ProviderReport {
+    let profile = spec.profile();
+    let endpoint = &profile.token_endpoint;
+    let seed = &spec.mock;
+
+    let mut grants: Vec<Capability> = GrantKind::ALL
+        .iter()
+        .map(|grant| {
+            let declared = seed.clients.iter().any(|c| c.grants.contains(grant));
+            Capability::new(grant.as_str(), false, declared)
+        })
+        .collect();
+    let mut body_encodings: Vec<Capability> = BODY_ENCODINGS
+        .iter()
+        .map(|name| {
+            let default = snake(endpoint.body) == *name;
+            let declared = default || seed.accepts.iter().any(|b| snake(b) == *name);
+            Capability::new(*name, default, declared)
+        })
+        .collect();
+    let public_client = seed
+        .clients
+        .iter()
+        .any(|c| c.secret.is_none() || c.grants.contains(&GrantKind::Implicit));
+    let mut client_auth: Vec<Capability> = CLIENT_AUTH
+        .iter()
+        .map(|name| {
+            let default = snake(endpoint.client_auth) == *name;
+            let declared = default
+                || seed.client_auth.iter().any(|a| snake(a) == *name)
+                || (*name == snake(ClientAuth::None) && public_client);
+            Capability::new(*name, default, declared)
+        })
+        .collect();
+
+    let mut token_type = TokenTypeReport {
+        declared: (!seed.token_type.is_empty()).then(|| seed.token_type.clone()),
+        assume_bearer_when_missing: profile.response.missing_token_type
+            == MissingTokenType::AssumeBearer,
+        observed: Vec::new(),
+        observed_missing: false,
+    };
+    let mut expiry = ExpiryReport {
+        style: snake(profile.response.expiry),
+        envelope: profile.response.envelope.clone(),
+        declared_lifetime: seed.token_lifetime,
+        observed_members: Vec::new(),
+        observed_lifetimes: Vec::new(),
+    };
+    let refresh_issued = seed
+        .clients
+        .iter()
+        .any(|c| c.grants.contains(&GrantKind::RefreshToken));
+    let mut refresh = RefreshReport {
+        declared: refresh_issued.then(|| {
+            match seed.refresh {
+                RefreshPolicy::Rotate => "rotate",
+                RefreshPolicy::Reuse => "reuse",
+            }
+            .to_owned()
+        }),
+        observed: None,
+        evidence: Vec::new(),
+    };
+    let mut errors = ErrorFormatReport {
+        format: snake(profile.errors),
+        observed: Vec::new(),
+    };
+    let mut tally = grantspec_report::Tally::default();
+    let mut results = Vec::new();
+
+    // Cases in spec order, whatever order the reports came in.
+    let mut ordered: Vec<&CaseReport> = cases.to_vec();
+    ordered.sort_by_key(|r| {
+        spec.cases
+            .iter()
+            .position(|c| c.name == r.case)
+            .unwrap_or(usize::MAX)
+    });
+    for report in &ordered {
+        let case = spec.cases.iter().find(|c| c.name == report.case);
+        let outcome = match &report.run.verdict {
+            Verdict::Passed => CaseOutcome::Passed,
+            Verdict::Failed => CaseOutcome::Failed,
+            Verdict::Skipped(_) => CaseOutcome::Skipped,
+        };
+        tally.count(outcome);
+        results.push(CaseResult {
+            name: report.case.clone(),
+            description: case.and_then(|c| c.description.clone()),
+            outcome,
+            message: report.failure(),
+            skip_reason: match &report.run.verdict {
+                Verdict::Skipped(reason) => Some(reason.clone()),
+                _ => None,
+            },
+        });
+        let Some(case) = case else { continue };
+
+        let steps: Vec<Step> = case
+            .steps()
+            .into_iter()
+            .filter(|s| !matches!(s.kind(), Some(StepKind::Advance(_)) | None))
+            .collect();
+        for (step, exchange) in steps.iter().zip(&report.run.exchanges) {
+            if !matches!(step.kind(), Some(StepKind::Grant(_))) {
+                continue;
+            }
+            let Some(response) = &exchange.response else {
+                continue;
+            };
+            let used = used(step, exchange);
+            let name = report.name.as_str();
+            let success = (200..300).contains(&response.status);
+            let refused = (400..500).contains(&response.status);
+            if success {
+                if let Some(c) = used.grant.and_then(|g| find(&mut grants, g.as_str())) {
+                    observe(c, true, name);
+                }
+                if let Some(c) = used.body.and_then(|b| find(&mut body_encodings, b)) {
+                    observe(c, true, name);
+                }
+                if let Some(c) = used.auth.and_then(|a| find(&mut client_auth, a)) {
+                    observe(c, true, name);
+                }
+            } else if refused {
+                if says_unsupported_grant(&response.body) {
+                    if let Some(c) = used.grant.and_then(|g| find(&mut grants, g.as_str())) {
+                        observe(c, false, name);
+                    }
+                }
+                if used.explicit_body {
+                    if let Some(c) = used.body.and_then(|b| find(&mut body_encodings, b)) {
+                        observe(c, false, name);
+                    }
+                }
+                if used.explicit_auth {
+                    if let Some(c) = used.auth.and_then(|a| find(&mut client_auth, a)) {
+                        observe(c, false, name);
+                    }
+                }
+            }
+
+            let json = response.json();
+            if success {
+                let Some(body) = json else { continue };
+                let object = profile
+                    .response
+                    .envelope
+                    .as_deref()
+                    .and_then(|pointer| body.pointer(pointer))
+                    .filter(|v| v.get("access_token").is_some())
+                    .unwrap_or(&body);
+                if object.get("access_token").is_none() {
+                    continue;
+                }
+                match object.get("token_type") {
+                    Some(Value::String(spelling)) => {
+                        push_unique(&mut token_type.observed, spelling.clone());
+                    }
+                    Some(other) => push_unique(&mut token_type.observed, other.to_string()),
+                    None => token_type.observed_missing = true,
+                }
+                for member in ["expires_in", "expires", "expires_at"] {
+                    if object.get(member).is_some() {
+                        push_unique(&mut expiry.observed_members, member.to_owned());
+                    }
+                }
+                let lifetime = match object.get("expires_in") {
+                    Some(Value::Number(n)) => n.as_u64(),
+                    Some(Value::String(s)) => s.trim().parse().ok(),
+                    _ => None,
+                };
+                if let Some(lifetime) = lifetime {
+                    push_unique(&mut expiry.observed_lifetimes, lifetime);
+                }
+                if used.grant == Some(GrantKind::RefreshToken) {
+                    let sent = param(exchange, endpoint.wire_name("refresh_token"))
+                        .or_else(|| param(exchange, "refresh_token"));
+                    let answered = object.get("refresh_token").and_then(Value::as_str);
+                    let seen = match (sent.as_deref(), answered) {
+                        (Some(sent), Some(answered)) if sent != answered => "rotate",
+                        (_, Some(_)) | (_, None) => "reuse",
+                    };
+                    refresh.observed = Some(match refresh.observed.as_deref() {
+                        None => seen.to_owned(),
+                        Some(before) if before == seen => before.to_owned(),
+                        Some(_) => "mixed".to_owned(),
+                    });
+                    push_unique(&mut refresh.evidence, name.to_owned());
+                }
+            } else if response.status >= 400 {
+                let format = match &json {
+                    Some(Value::Object(map)) if map.get("error").is_some_and(Value::is_string) => {
+                        "rfc6749"
+                    }
+                    Some(Value::Object(map)) if map.get("errors").is_some_and(Value::is_array) => {
+                        "errors_array"
+                    }
+                    Some(Value::Object(_))
+                        if response
+                            .header("content-type")
+                            .is_some_and(|t| t.contains("problem+json")) =>
+                    {
+                        "problem"
+                    }
+                    _ => "other",
+                };
+                push_unique(&mut errors.observed, format.to_owned());
+            }
+        }
+    }
+    expiry.observed_lifetimes.sort_unstable();
+
+    let mut differences = Vec::new();
+    for (kind, list) in [
+        ("grant", &grants),
+        ("body encoding", &body_encodings),
+        ("client authentication", &client_auth),
+    ] {
+        for c in list {
+            let cases = c.evidence.join(", ");
+            match (c.declared, c.observed) {
+                (true, Observed::Rejected) => differences.push(format!(
+                    "{kind} `{}`: the spec declares it accepted, but it was refused ({cases})",
+                    c.name
+                )),
+                (false, Observed::Accepted) => differences.push(format!(
+                    "{kind} `{}`: the spec does not declare it, but it was accepted ({cases})",
+                    c.name
+                )),
+                _ => {}
+            }
+        }
+    }
+    match &token_type.declared {
+        Some(declared) => {
+            for seen in token_type.observed.iter().filter(|s| *s != declared) {
+                differences.push(format!(
+                    "`token_type`: the spec declares `{declared}`, this run saw `{seen}`"
+                ));
+            }
+            if token_type.observed_missing {
+                differences.push(format!(
+                    "`token_type`: the spec declares `{declared}`, this run saw a token response without it"
+                ));
+            }
+        }
+        None => {
+            for seen in &token_type.observed {
+                differences.push(format!(
+                    "`token_type`: the spec declares none, this run saw `{seen}`"
+                ));
+            }
+        }
+    }
+    if !token_type.observed.is_empty() || token_type.observed_missing {
+        let has = |m: &str| expiry.observed_members.iter().any(|x| x == m);
+        let (want_in, want_abs) = match expiry.style.as_str() {
+            "expires_in" => (true, false),
+            "expires" => (false, true),
+            "both" => (true, true),
+            _ => (false, false),
+        };
+        if want_in && !has("expires_in") {
+            differences.push(format!(
+                "expiry: the profile says `{}`, but no token response had `expires_in`",
+                expiry.style
+            ));
+        }
+        if want_abs && !has("expires") {
+            differences.push(format!(
+                "expiry: the profile says `{}`, but no token response had `expires`",
+                expiry.style
+            ));
+        }
+        for lifetime in &expiry.observed_lifetimes {
+            if *lifetime != expiry.declared_lifetime {
+                differences.push(format!(
+                    "expiry: the spec declares a {} s lifetime, this run saw `expires_in` {lifetime}",
+                    expiry.declared_lifetime
+                ));
+            }
+        }
+    }
+    if let (Some(declared), Some(seen)) = (&refresh.declared, &refresh.observed) {
+        if declared != seen {
+            differences.push(format!(
+                "refresh: the spec declares `{declared}`, this run saw `{seen}` ({})",
+                refresh.evidence.join(", ")
+            ));
+        }
+    }
+    for seen in errors
+        .observed
+        .iter()
+        .filter(|f| **f != errors.format && *f != "other")
+    {
+        differences.push(format!(
+            "errors: the profile says `{}`, this run saw `{seen}` errors",
+            errors.format
+        ));
+    }
+
+    ProviderReport {
+        id: spec.provider.id.clone(),
+        name: spec.provider.name.clone(),
+        docs: spec.provider.docs.clone(),
+        target,
+        endpoint: Endpoint {
+            method: endpoint.method.as_str().to_owned(),
+            path: endpoint.path.clone(),
+            renamed: endpoint.rename.clone(),
+            lists: snake(endpoint.lists),
+        },
+        grants,
+        body_encodings,
+        client_auth,
+        token_type,
+        expiry,
+        refresh,
+        errors,
+        rfc: rfc_results(spec, cases),
+        deviations: spec.provider.deviations.clone(),
+        notes: spec.provider.notes.clone(),
+        differences,
+        outcome: tally,
+        cases: results,
+    }
+}
+
+/// `2026-01-02T03:04:05Z`.
+fn rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rfc3339_dates() {
+        let at = |secs| rfc3339(UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_767_323_045), "2026-01-02T03:04:05Z");
+    }
+
+    #[test]
+    fn unsupported_grant_wording() {
+        assert!(says_unsupported_grant(
+            br#"{"error":"unsupported_grant_type"}"#
+        ));
+        assert!(says_unsupported_grant(
+            br#"{"errors":[{"detail":"The authorization grant type `password` is not supported by this server."}]}"#
+        ));
+        assert!(!says_unsupported_grant(br#"{"error":"invalid_client"}"#));
+    }
+}

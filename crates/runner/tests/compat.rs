@@ -1,0 +1,157 @@
+//! The compatibility report built from a real run of the shipped specs
+//! against the mock.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use grantspec_report::{CaseOutcome, Compatibility, Observed, ProviderReport, Target};
+use grantspec_runner::{Suite, SuiteConfig, compat};
+use grantspec_spec::template::TargetKind;
+
+fn mock_run() -> Compatibility {
+    let mut config = SuiteConfig::from_env().unwrap();
+    config.target = TargetKind::Mock;
+    config.specs_dir = grantspec_runner::workspace_root().join("specs");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let suite = Arc::new(runtime.block_on(Suite::start(config)).unwrap());
+    let reports = runtime.block_on(suite.run_all());
+    compat::build(&suite, &reports)
+}
+
+fn observed(list: &[grantspec_report::Capability], name: &str) -> Observed {
+    ProviderReport::capability(list, name).unwrap().observed
+}
+
+#[test]
+fn the_mock_run_fills_every_provider_as_its_spec_declares() {
+    let report = mock_run();
+    assert_eq!(report.target, Target::Mock);
+    assert_eq!(report.format_version, grantspec_report::FORMAT_VERSION);
+    let ids: Vec<&str> = report.providers.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "advanced-store",
+            "elastic-path",
+            "json-token-api",
+            "shopware"
+        ]
+    );
+    assert!(report.summary.cases > 40);
+    assert_eq!(report.summary.passed, report.summary.cases);
+
+    for p in &report.providers {
+        // The mock emulates the spec, so nothing contradicts it.
+        assert!(p.differences.is_empty(), "{}: {:?}", p.id, p.differences);
+        // The RFC checks are not wired in yet: nothing is invented.
+        assert!(!p.rfc.evaluated && p.rfc.checks.is_empty() && p.rfc.drift.is_empty());
+        assert_eq!(p.cases.len(), p.outcome.cases);
+        assert!(p.cases.iter().all(|c| c.outcome == CaseOutcome::Passed));
+        assert!(!p.notes.is_empty() && !p.deviations.is_empty());
+    }
+    let by_id = |id: &str| report.providers.iter().find(|p| p.id == id).unwrap();
+
+    let shopware = by_id("shopware");
+    assert_eq!(observed(&shopware.grants, "password"), Observed::Accepted);
+    assert_eq!(
+        observed(&shopware.body_encodings, "form"),
+        Observed::Accepted
+    );
+    assert_eq!(observed(&shopware.client_auth, "basic"), Observed::Accepted);
+    let json = ProviderReport::capability(&shopware.body_encodings, "json").unwrap();
+    assert!(json.profile && json.declared);
+    assert_eq!(shopware.refresh.declared.as_deref(), Some("rotate"));
+    assert_eq!(shopware.refresh.observed.as_deref(), Some("rotate"));
+    assert_eq!(shopware.token_type.observed, ["Bearer"]);
+    assert_eq!(shopware.expiry.observed_lifetimes, [600]);
+    assert_eq!(shopware.errors.observed, ["errors_array"]);
+    assert_eq!(shopware.endpoint.renamed["scope"], "scopes");
+    assert_eq!(shopware.cases[0].name, "client_credentials");
+    assert!(shopware.cases[0].description.is_some());
+
+    let elastic = by_id("elastic-path");
+    assert_eq!(observed(&elastic.grants, "implicit"), Observed::Accepted);
+    assert_eq!(observed(&elastic.grants, "password"), Observed::Rejected);
+    assert_eq!(
+        observed(&elastic.body_encodings, "json"),
+        Observed::Rejected
+    );
+    assert_eq!(elastic.expiry.envelope.as_deref(), Some("/data"));
+    assert_eq!(elastic.expiry.observed_members, ["expires_in", "expires"]);
+
+    let json_api = by_id("json-token-api");
+    assert!(json_api.token_type.declared.is_none());
+    assert!(json_api.token_type.observed_missing && json_api.token_type.assume_bearer_when_missing);
+    assert_eq!(
+        observed(&json_api.grants, "refresh_token"),
+        Observed::Rejected
+    );
+    assert_eq!(
+        observed(&json_api.body_encodings, "form"),
+        Observed::Rejected
+    );
+
+    let advanced = by_id("advanced-store");
+    assert_eq!(advanced.token_type.observed, ["bearer"]);
+    assert_eq!(observed(&advanced.client_auth, "basic"), Observed::Accepted);
+    assert_eq!(
+        observed(&advanced.grants, "authorization_code"),
+        Observed::NotExercised
+    );
+}
+
+#[test]
+fn failures_carry_the_redacted_message_and_skips_their_reason() {
+    let dir = std::env::temp_dir().join(format!("grantspec-compat-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let source =
+        std::fs::read_to_string(grantspec_runner::workspace_root().join("specs/shopware.yaml"))
+            .unwrap();
+    std::fs::write(
+        dir.join("shopware.yaml"),
+        source.replacen("        expires_in: 600\n", "        expires_in: 601\n", 1),
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.yaml"), "provider: {}\n").unwrap();
+
+    let mut config = SuiteConfig::from_env().unwrap();
+    config.target = TargetKind::Live;
+    config.specs_dir = dir.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let suite = Arc::new(runtime.block_on(Suite::start(config)).unwrap());
+    let reports = runtime.block_on(suite.run_all());
+    let live = compat::build(&suite, &reports);
+    assert_eq!(live.target, Target::Live);
+    assert_eq!(live.spec_errors.len(), 1);
+    assert!(live.spec_errors[0].file.ends_with("broken.yaml"));
+    let shopware = &live.providers[0];
+    assert_eq!(shopware.outcome.skipped, shopware.outcome.cases);
+    assert!(
+        shopware.cases[0]
+            .skip_reason
+            .as_deref()
+            .unwrap()
+            .contains("SHOPWARE_BASE_URL")
+    );
+
+    let mut config = SuiteConfig::from_env().unwrap();
+    config.target = TargetKind::Mock;
+    config.specs_dir = dir.clone();
+    let suite = Arc::new(runtime.block_on(Suite::start(config)).unwrap());
+    let reports = runtime.block_on(suite.run_all());
+    let mock = compat::build(&suite, &reports);
+    let shopware = &mock.providers[0];
+    assert_eq!(shopware.outcome.failed, 1);
+    let failed = &shopware.cases[0];
+    assert_eq!(failed.outcome, CaseOutcome::Failed);
+    let message = failed.message.as_deref().unwrap();
+    assert!(
+        message.contains("/expires_in: expected 601, got 600"),
+        "{message}"
+    );
+    assert!(message.contains("+  \"expires_in\": 600,"), "{message}");
+    let json = grantspec_report::to_json(&mock);
+    assert!(!json.contains("mock-integration-secret"), "a secret leaked");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,330 @@
+//! `cargo xtask record PROVIDER --live [--specs DIR] [--snapshots DIR]`: run
+//! one provider's cases against the live provider and write their redacted
+//! snapshots directly (not as pending `.snap.new` files), as the reference
+//! its mock must match.
+//!
+//! Only cases that pass are recorded. A snapshot in which any configured
+//! secret appears is refused: the value of every `${secret:NAME}` variable
+//! the spec names (set in the environment or `.env`) and every secret the
+//! run itself used is looked for in the snapshot text, as written and
+//! JSON-escaped, before anything is written.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use grantspec_runner::render::snapshot_text;
+use grantspec_runner::{Env, Suite, SuiteConfig, Verdict, snapshot_file};
+use grantspec_spec::template::{self, Piece, TargetKind};
+use grantspec_spec::{ParamSpec, Spec, Var, did_you_mean};
+use grantspec_token::{ExposeSecret, SecretString};
+
+/// The names of every `${secret:NAME}` the spec uses anywhere: variables,
+/// the live base URL, and every step of every case.
+pub fn secret_names(spec: &Spec) -> Vec<String> {
+    let mut texts: Vec<&str> = Vec::new();
+    for var in spec.vars.values() {
+        match var {
+            Var::Same(value) => texts.push(value),
+            Var::PerTarget { mock, live } => texts.extend([mock.as_str(), live.as_str()]),
+        }
+    }
+    if let Some(live) = &spec.live {
+        texts.push(&live.base_url);
+    }
+    let steps: Vec<_> = spec.cases.iter().flat_map(|case| case.steps()).collect();
+    for step in &steps {
+        for value in step
+            .with
+            .values()
+            .chain(step.request.iter().flat_map(|r| r.add.values()))
+        {
+            match value {
+                ParamSpec::One(text) => texts.push(text),
+                ParamSpec::List(items) => texts.extend(items.iter().map(String::as_str)),
+            }
+        }
+        if let Some(request) = &step.request {
+            texts.extend(request.headers.values().map(String::as_str));
+            texts.extend(request.raw_body.as_deref());
+        }
+        if let Some(resource) = &step.resource {
+            texts.extend(resource.token.as_deref());
+        }
+    }
+    let mut names = Vec::new();
+    for text in texts {
+        for piece in template::parse(text).unwrap_or_default() {
+            if let Piece::Secret(name) = piece {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The configured values of the spec's secret variables, by name.
+pub fn configured_secrets(spec: &Spec, env: &Env) -> Vec<(String, SecretString)> {
+    secret_names(spec)
+        .into_iter()
+        .filter_map(|name| {
+            env.get(&name)
+                .map(|value| (name, SecretString::from(value)))
+        })
+        .collect()
+}
+
+fn json_escaped(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn appears(text: &str, value: &str) -> bool {
+    !value.is_empty() && (text.contains(value) || text.contains(&json_escaped(value)))
+}
+
+/// What secret `text` would leak, named (never shown), if any: a configured
+/// `${secret:NAME}` value of any length, or a secret the run used (those of
+/// four characters or more, as the runner's scrubbing does; shorter ones are
+/// literal values of negative cases).
+pub fn find_leak(
+    text: &str,
+    configured: &[(String, SecretString)],
+    run_secrets: &[SecretString],
+) -> Option<String> {
+    if let Some((name, _)) = configured
+        .iter()
+        .find(|(_, value)| appears(text, value.expose_secret()))
+    {
+        return Some(format!("the value of secret variable {name}"));
+    }
+    run_secrets
+        .iter()
+        .map(ExposeSecret::expose_secret)
+        .find(|value| value.len() >= 4 && appears(text, value))
+        .map(|_| "a secret value the case sent".to_owned())
+}
+
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", json_escaped(text))
+}
+
+/// An insta snapshot file: its metadata header, then the body.
+fn snapshot_document(name: &str, spec_path: &Path, body: &str) -> String {
+    let root = grantspec_runner::workspace_root();
+    let input = spec_path
+        .strip_prefix(&root)
+        .unwrap_or(spec_path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    format!(
+        "---\nsource: xtask/src/record.rs\ndescription: {}\ninput_file: {}\n---\n{body}",
+        quoted(name),
+        quoted(&input)
+    )
+}
+
+pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let specs = crate::take_value(&mut args, "--specs")?;
+    let snapshots = crate::take_value(&mut args, "--snapshots")?;
+    let live = crate::take_flag(&mut args, "--live");
+    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
+        anyhow::bail!("unknown option `{flag}`");
+    }
+    let provider = match args.as_slice() {
+        [provider] => provider.clone(),
+        [] => anyhow::bail!("usage: cargo xtask record PROVIDER --live"),
+        [_, extra, ..] => anyhow::bail!("unexpected argument `{extra}`: record one provider"),
+    };
+    if !live {
+        anyhow::bail!(
+            "record writes snapshots from the live provider: run `cargo xtask record {provider} --live` with its variables set. \
+             Snapshots of the mock come from `cargo test`, then `cargo xtask review` and `cargo xtask accept`."
+        );
+    }
+
+    let mut config = SuiteConfig::from_env().map_err(anyhow::Error::msg)?;
+    config.specs_dir = crate::specs_dir(specs);
+    if let Some(dir) = snapshots {
+        config.snapshots_dir = PathBuf::from(dir);
+    }
+    config.target = TargetKind::Live;
+    let snapshots_dir = config.snapshots_dir.clone();
+    let env = config.env.clone();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let suite = Arc::new(runtime.block_on(Suite::start(config))?);
+    let Some(index) = suite
+        .specs()
+        .position(|loaded| loaded.spec.provider.id == provider)
+    else {
+        for error in suite.load_errors() {
+            eprintln!("{error}\n");
+        }
+        let known: Vec<&str> = suite.specs().map(|s| s.spec.provider.id.as_str()).collect();
+        let hint = did_you_mean(&provider, known.iter().copied())
+            .map(|best| format!("; did you mean `{best}`?"))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "no provider `{provider}` in {}{hint} (known: {})",
+            suite.config().specs_dir.display(),
+            known.join(", ")
+        );
+    };
+    let spec = &suite
+        .specs()
+        .nth(index)
+        .ok_or_else(|| anyhow::anyhow!("provider `{provider}` vanished"))?
+        .spec;
+    let configured = configured_secrets(spec, &env);
+
+    let (mut recorded, mut failed, mut skipped, mut refused) = (0, 0, 0, 0);
+    for id in suite.cases().into_iter().filter(|id| id.spec == index) {
+        // One case at a time: a live provider may rate-limit.
+        let report = runtime.block_on(suite.run(id));
+        match &report.run.verdict {
+            Verdict::Skipped(reason) => {
+                skipped += 1;
+                println!("skipped  {}: {reason}", report.name);
+            }
+            Verdict::Failed => {
+                failed += 1;
+                println!(
+                    "failed   {}: not recorded\n\n{}\n",
+                    report.name,
+                    report.failure().unwrap_or_default()
+                );
+            }
+            Verdict::Passed if !report.snapshot => {
+                println!("passed   {} (keeps no snapshot)", report.name);
+            }
+            Verdict::Passed => {
+                let text = snapshot_text(&report.run);
+                if let Some(leak) = find_leak(&text, &configured, &report.run.secrets) {
+                    refused += 1;
+                    eprintln!(
+                        "refused  {}: its snapshot would contain {leak}; nothing was written. \
+                         The provider echoes a secret back: keep this case out of snapshots (`snapshot: false`) or report it.",
+                        report.name
+                    );
+                    continue;
+                }
+                let file = snapshot_file(&snapshots_dir, &report.provider, &report.case);
+                if let Some(parent) = file.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
+                }
+                std::fs::write(
+                    &file,
+                    snapshot_document(&report.name, &suite.spec_path(id), &text),
+                )
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+                let _ = std::fs::remove_file(file.with_extension("snap.new"));
+                recorded += 1;
+                println!("recorded {} -> {}", report.name, file.display());
+            }
+        }
+    }
+    println!(
+        "\n{provider}: {recorded} recorded, {failed} failed, {skipped} skipped, {refused} refused"
+    );
+    if recorded == 0 && failed == 0 && refused == 0 {
+        eprintln!("nothing was recorded: every case was skipped (see the reasons above)");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if failed == 0 && refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configured_secret_in_the_snapshot_is_found_and_named_not_shown() {
+        let configured = vec![(
+            "ACME_CLIENT_SECRET".to_owned(),
+            SecretString::from("canary-4b1d\"q"),
+        )];
+        let clean = "status: 200\n\n{\n  \"access_token\": \"[opaque token]\"\n}\n";
+        assert_eq!(find_leak(clean, &configured, &[]), None);
+
+        let raw = "error: bad secret canary-4b1d\"q\n";
+        let leak = find_leak(raw, &configured, &[]).unwrap();
+        assert_eq!(leak, "the value of secret variable ACME_CLIENT_SECRET");
+        assert!(!leak.contains("canary"));
+
+        let escaped = "{\n  \"echo\": \"canary-4b1d\\\"q\"\n}\n";
+        assert!(find_leak(escaped, &configured, &[]).is_some());
+
+        let used = [SecretString::from("sent-secret"), SecretString::from("ab")];
+        assert_eq!(
+            find_leak("{\"x\": \"sent-secret\"}", &[], &used).as_deref(),
+            Some("a secret value the case sent")
+        );
+        assert_eq!(
+            find_leak("Bad Request", &[], &used),
+            None,
+            "short literals are not secrets"
+        );
+    }
+
+    #[test]
+    fn secret_names_come_from_vars_base_url_and_steps() {
+        let spec = grantspec_spec::load_str(
+            "p.yaml".as_ref(),
+            r#"
+provider: { id: p, name: P, token_endpoint: { path: /token } }
+live: { base_url: "https://${secret:P_HOST}" }
+vars:
+  secret: { mock: s, live: "${secret:P_SECRET}" }
+  plain: "${env:P_ID}"
+cases:
+  - name: a
+    steps:
+      - grant: client_credentials
+        with: { client_id: x, client_secret: "${secret}" }
+        request: { headers: { x-key: "${secret:P_HEADER}" } }
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .spec;
+        assert_eq!(secret_names(&spec), ["P_SECRET", "P_HOST", "P_HEADER"]);
+        let env = Env::from_pairs([("P_SECRET", "v1"), ("P_ID", "id")]);
+        let configured = configured_secrets(&spec, &env);
+        assert_eq!(configured.len(), 1);
+        assert_eq!(configured[0].0, "P_SECRET");
+    }
+
+    #[test]
+    fn snapshot_document_has_insta_metadata() {
+        let doc = snapshot_document(
+            "p::a",
+            &grantspec_runner::workspace_root().join("specs/p.yaml"),
+            "# step 1 of 1\n",
+        );
+        assert_eq!(
+            doc,
+            "---\nsource: xtask/src/record.rs\ndescription: \"p::a\"\ninput_file: \"specs/p.yaml\"\n---\n# step 1 of 1\n"
+        );
+        assert_eq!(grantspec_runner::snapshot_body(&doc), "# step 1 of 1\n");
+    }
+}

@@ -1,0 +1,282 @@
+//! `cargo xtask report`: the four files of a real mock run, the HTML page
+//! opened in headless Chromium, and `junit.xml` read by a JUnit parser.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn temp_dir(label: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "grantspec-xtask-report-{}-{}-{label}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The provider ids of the shipped specs (each file's stem is its id).
+fn shipped_providers() -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(workspace().join("specs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// One `cargo xtask report` of the shipped specs on the mock, shared by the
+/// tests of this file.
+fn mock_report() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = temp_dir("out");
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["report", "--out"])
+            .arg(&out)
+            .current_dir(workspace())
+            .env_remove("GRANTSPEC_TARGET")
+            .env_remove("GRANTSPEC_SPECS")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        for name in grantspec_report::FILES {
+            let path = out.join(name);
+            assert!(
+                stdout.contains(&path.display().to_string()),
+                "the path of {name} is printed: {stdout}"
+            );
+            assert!(path.exists(), "{name} written");
+        }
+        // Progress: not a terminal here, so one plain line per case.
+        let progress = stderr.lines().filter(|l| l.starts_with('[')).count();
+        let json = grantspec_report::from_json(
+            &std::fs::read_to_string(out.join("compatibility.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(progress, json.summary.cases, "{stderr}");
+        assert!(stderr.contains(&format!("[{0}/{0}] ", json.summary.cases)));
+        out
+    })
+}
+
+/// Runs Debian's Chromium headless on a fresh profile, killing it if it
+/// takes more than a minute.
+fn chromium(args: &[String]) -> Output {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: this test opens the report in a real browser. \
+         Install Debian's `chromium` package: apt-get update && apt-get install -y chromium"
+    );
+    let profile = temp_dir("chromium-profile");
+    let mut child = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish within a minute");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    output
+}
+
+fn page_url(fragment: &str) -> String {
+    format!(
+        "file://{}{fragment}",
+        mock_report().join("compatibility.html").display()
+    )
+}
+
+/// The DOM after the page's scripts ran.
+fn dump_dom(fragment: &str) -> String {
+    let output = chromium(&["--dump-dom".to_owned(), page_url(fragment)]);
+    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        dom.contains("</html>"),
+        "no DOM dumped: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dom
+}
+
+/// `(provider, hidden)` for every matrix row, in DOM order.
+fn rows(dom: &str) -> Vec<(String, bool)> {
+    dom.match_indices("<tr data-provider=\"")
+        .map(|(at, pattern)| {
+            let rest = &dom[at + pattern.len()..];
+            let id = &rest[..rest.find('"').unwrap()];
+            let tag = &rest[..rest.find('>').unwrap()];
+            (id.to_owned(), tag.contains(" hidden"))
+        })
+        .collect()
+}
+
+#[test]
+fn html_report_shows_every_provider_in_chromium_without_console_errors() {
+    let dom = dump_dom("");
+    assert!(
+        dom.contains("data-console-errors=\"0\""),
+        "the page reported console errors: {}",
+        &dom[..dom.find("<head>").unwrap_or(200).min(dom.len())]
+    );
+    let rows = rows(&dom);
+    let shown: Vec<String> = rows
+        .iter()
+        .filter(|(_, hidden)| !hidden)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(
+        shown,
+        shipped_providers(),
+        "every provider has a visible row"
+    );
+    for id in shipped_providers() {
+        assert!(dom.contains(&format!("<section class=\"provider\" id=\"provider-{id}\"")));
+    }
+    // The script ran: it filled in the filter status.
+    assert!(
+        dom.contains(&format!(
+            "<span id=\"filter-status\" aria-live=\"polite\">{} providers</span>",
+            rows.len()
+        )),
+        "the page script did not run"
+    );
+
+    let screenshot = mock_report().join("report.png");
+    let output = chromium(&[
+        format!("--screenshot={}", screenshot.display()),
+        "--window-size=1400,900".to_owned(),
+        page_url(""),
+    ]);
+    let png = std::fs::read(&screenshot)
+        .unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!((width, height), (1400, 900));
+    println!("screenshot: {}", screenshot.display());
+    // `GRANTSPEC_UPDATE_SCREENSHOT=1 cargo test -p xtask --test report`
+    // refreshes the one README shows.
+    if std::env::var("GRANTSPEC_UPDATE_SCREENSHOT").as_deref() == Ok("1") {
+        std::fs::create_dir_all(workspace().join("docs")).unwrap();
+        std::fs::copy(&screenshot, workspace().join("docs/report.png")).unwrap();
+    }
+}
+
+#[test]
+fn html_report_filters_and_sorts_from_its_address_in_chromium() {
+    let dom = dump_dom("#filter=shopware");
+    assert!(dom.contains("data-console-errors=\"0\""));
+    let filtered = rows(&dom);
+    assert_eq!(filtered.len(), shipped_providers().len());
+    for (id, hidden) in &filtered {
+        assert_eq!(*hidden, id != "shopware", "{id}: {filtered:?}");
+    }
+    assert!(dom.contains("<section class=\"provider\" id=\"provider-elastic-path\" data-provider=\"elastic-path\" hidden=\"\">"));
+    assert!(dom.contains(&format!("1 of {} providers", filtered.len())));
+
+    // Descending by cases passed; ties by provider id.
+    let json = grantspec_report::from_json(
+        &std::fs::read_to_string(mock_report().join("compatibility.json")).unwrap(),
+    )
+    .unwrap();
+    let mut expected: Vec<(usize, String)> = json
+        .providers
+        .iter()
+        .map(|p| (p.outcome.passed, p.id.clone()))
+        .collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+    let dom = dump_dom("#sort=-passed");
+    assert!(dom.contains("data-console-errors=\"0\""));
+    let order: Vec<String> = rows(&dom).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(order, expected);
+    assert!(dom.contains("data-key=\"passed\" title=\"cases passed\" aria-sort=\"descending\""));
+
+    let dom = dump_dom("#sort=provider");
+    let order: Vec<String> = rows(&dom).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(order, shipped_providers());
+}
+
+#[test]
+fn junit_of_a_mock_run_is_read_by_a_junit_parser() {
+    let dir = mock_report();
+    let json = grantspec_report::from_json(
+        &std::fs::read_to_string(dir.join("compatibility.json")).unwrap(),
+    )
+    .unwrap();
+    let xml = std::fs::read(dir.join("junit.xml")).unwrap();
+    let parsed = junit_parser::from_reader(Cursor::new(xml)).unwrap();
+    assert_eq!(parsed.tests as usize, json.summary.cases);
+    assert_eq!(parsed.failures, 0);
+    assert_eq!(parsed.errors, 0);
+    assert_eq!(parsed.skipped, 0);
+    let suites: Vec<&str> = parsed.suites.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(suites, shipped_providers());
+    for (suite, provider) in parsed.suites.iter().zip(&json.providers) {
+        let names: Vec<&str> = suite
+            .cases
+            .iter()
+            .map(|c| c.original_name.as_str())
+            .collect();
+        let expected: Vec<&str> = provider.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, expected);
+        assert!(suite.cases.iter().all(|c| c.status.is_success()));
+        assert!(
+            suite
+                .cases
+                .iter()
+                .all(|c| c.classname.as_deref() == Some(provider.id.as_str()))
+        );
+    }
+}
+
+#[test]
+fn markdown_report_has_the_matrix_and_a_section_per_provider() {
+    let md = std::fs::read_to_string(mock_report().join("compatibility.md")).unwrap();
+    assert!(md.starts_with("# grantspec compatibility report\n"));
+    assert!(md.contains("| provider | `client_credentials` |"));
+    for id in shipped_providers() {
+        assert!(md.contains(&format!("](#provider-{id}) `{id}` |")), "{id}");
+        assert!(
+            md.contains(&format!("<a id=\"provider-{id}\"></a>")),
+            "{id}"
+        );
+    }
+}
