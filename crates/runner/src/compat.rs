@@ -18,14 +18,14 @@
 //! messages, skip reasons) or from the spec; token and secret values are
 //! compared in memory (refresh rotation) and never copied into the model.
 //!
-//! RFC check results and deviation drift are filled by [`rfc_results`], the
-//! hook where the checks engine plugs in.
+//! RFC check results and deviation drift come from the runner's checks
+//! ([`crate::rfc`]), aggregated per provider by `rfc_results`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use grantspec_report::{
-    BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, Compatibility, Endpoint,
-    ErrorFormatReport, ExpiryReport, Observed, ProviderReport, RefreshReport, RfcReport,
+    BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, CheckOutcome, Compatibility,
+    Endpoint, ErrorFormatReport, ExpiryReport, Observed, ProviderReport, RefreshReport, RfcReport,
     SpecFileError, Target, TokenTypeReport,
 };
 use grantspec_spec::template::TargetKind;
@@ -34,7 +34,7 @@ use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
 use serde_json::Value;
 
 use crate::exec::Exchange;
-use crate::{CaseReport, Suite, Verdict};
+use crate::{CaseReport, Suite, Verdict, rfc};
 
 /// The compatibility report of a run: every loaded spec, with the reports
 /// of its cases (in any order; cases without a report count as not run).
@@ -62,61 +62,51 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
     }
     report.spec_errors = by_file;
 
-    for loaded in suite.specs() {
+    for (index, loaded) in suite.specs().enumerate() {
         let spec = &loaded.spec;
         let cases: Vec<&CaseReport> = reports
             .iter()
             .filter(|r| r.provider == spec.provider.id)
             .collect();
-        let provider = provider_report(spec, target, &cases);
+        let drift = suite.deviations(index, cases.iter().copied());
+        let provider = provider_report(spec, target, &cases, &drift);
         report.summary.add(provider.outcome);
         report.providers.push(provider);
     }
     report
 }
 
-/// HOOK for the RFC 6749 checks engine (`crate::rfc`): the provider's check
-/// results aggregated over its cases, and its deviation drift.
-///
-/// Until the checks are wired in this returns an empty, unevaluated report
-/// (`evaluated: false`), which every renderer shows as "not evaluated":
-/// nothing is invented. To wire them, once `CaseReport` carries
-/// `findings: Vec<rfc::Finding>` and the suite compares deviations:
-///
-/// ```ignore
-/// let mut rfc = RfcReport { evaluated: true, ..RfcReport::default() };
-/// for report in cases {
-///     for finding in &report.findings {
-///         rfc.record(
-///             finding.check.id,
-///             finding.check.clause,
-///             match finding.check.severity {
-///                 rfc::Severity::Failure => grantspec_report::Severity::Failure,
-///                 rfc::Severity::Warning => grantspec_report::Severity::Warning,
-///             },
-///             finding.check.title,
-///             match finding.outcome {
-///                 rfc::Outcome::Pass => CheckOutcome::Pass,
-///                 rfc::Outcome::Warn => CheckOutcome::Warn,
-///                 rfc::Outcome::Fail => CheckOutcome::Fail,
-///                 rfc::Outcome::NotApplicable => CheckOutcome::NotApplicable,
-///             },
-///             &report.name,
-///             &finding.detail,
-///         );
-///     }
-/// }
-/// let findings: Vec<rfc::Finding> = cases.iter().flat_map(|r| r.findings.clone()).collect();
-/// rfc.drift = rfc::compare_deviations(&spec.provider.deviations, &rfc::observed_deviations(&findings))
-///     .messages();
-/// rfc
-/// ```
-///
-/// [`RfcReport::record`] keeps the worst outcome per check (fail > warn >
-/// pass > not applicable), the details of warnings and failures prefixed
-/// with the case name, and the checks sorted by clause.
-fn rfc_results(_spec: &Spec, _cases: &[&CaseReport]) -> RfcReport {
-    RfcReport::default()
+/// The provider's RFC check results aggregated over its cases (worst outcome
+/// per check; details of warnings and failures, prefixed with the case name),
+/// and its deviation drift both ways as [`Suite::deviations`] computes it.
+/// Probes (cases' deliberately bent requests) are not the provider's dialect
+/// and are left out, as they are from drift.
+fn rfc_results(drift: &rfc::DeviationReport, cases: &[&CaseReport]) -> RfcReport {
+    let mut results = RfcReport::default();
+    for report in cases {
+        for finding in &report.run.findings {
+            results.record(
+                finding.check.id,
+                finding.check.clause,
+                match finding.check.severity {
+                    rfc::Severity::Failure => grantspec_report::Severity::Failure,
+                    rfc::Severity::Warning => grantspec_report::Severity::Warning,
+                },
+                finding.check.title,
+                match finding.outcome {
+                    rfc::Outcome::Pass => CheckOutcome::Pass,
+                    rfc::Outcome::Warn => CheckOutcome::Warn,
+                    rfc::Outcome::Fail => CheckOutcome::Fail,
+                    rfc::Outcome::NotApplicable => CheckOutcome::NotApplicable,
+                },
+                &report.name,
+                &finding.detail,
+            );
+        }
+    }
+    results.evaluated = true;
+    results.drift = drift.messages();
+    results
 }
 
 fn snake<T: serde::Serialize>(value: T) -> String {
@@ -228,7 +218,12 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
     }
 }
 
-fn provider_report(spec: &Spec, target: Target, cases: &[&CaseReport]) -> ProviderReport {
+fn provider_report(
+    spec: &Spec,
+    target: Target,
+    cases: &[&CaseReport],
+    drift: &rfc::DeviationReport,
+) -> ProviderReport {
     let profile = spec.profile();
     let endpoint = &profile.token_endpoint;
     let seed = &spec.mock;
@@ -550,7 +545,7 @@ fn provider_report(spec: &Spec, target: Target, cases: &[&CaseReport]) -> Provid
         expiry,
         refresh,
         errors,
-        rfc: rfc_results(spec, cases),
+        rfc: rfc_results(drift, cases),
         deviations: spec.provider.deviations.clone(),
         notes: spec.provider.notes.clone(),
         differences,
