@@ -318,5 +318,44 @@ fn no_mock_secret_appears_in_output_or_snapshots() {
         for (path, content) in &written {
             assert_no_canary(&path.display().to_string(), content, &canaries);
         }
+
+        // `cargo xtask report` on the same specs: its output and all four
+        // report files (failure messages and diffs included) stay clean.
+        let out = dir.path().join("report");
+        let report = Command::new(env!("CARGO"))
+            .args(["run", "-q", "-p", "xtask", "--", "report", "--specs"])
+            .arg(&specs)
+            .arg("--out")
+            .arg(&out)
+            .current_dir(grantspec_runner::workspace_root())
+            .env_remove("GRANTSPEC_TARGET")
+            .output()
+            .unwrap();
+        assert_eq!(
+            report.status.success(),
+            !broken,
+            "{}",
+            String::from_utf8_lossy(&report.stderr)
+        );
+        assert_no_canary(
+            &format!("stdout of xtask report ({label})"),
+            &report.stdout,
+            &canaries,
+        );
+        assert_no_canary(
+            &format!("stderr of xtask report ({label})"),
+            &report.stderr,
+            &canaries,
+        );
+        let files = files_under(&out);
+        assert_eq!(
+            files.len(),
+            4,
+            "{:?}",
+            files.iter().map(|(p, _)| p).collect::<Vec<_>>()
+        );
+        for (path, content) in &files {
+            assert_no_canary(&path.display().to_string(), content, &canaries);
+        }
     }
 }
