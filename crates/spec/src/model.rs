@@ -322,8 +322,8 @@ pub struct Live {
 }
 
 /// A variable: one value, or one per target.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
+#[derive(Debug, Clone, schemars::JsonSchema)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum Var {
     /// The same value for every target.
     Same(String),
@@ -334,6 +334,41 @@ pub enum Var {
         /// Value against the live provider.
         live: String,
     },
+}
+
+// By hand rather than `untagged`, so that a misspelt key (`lvie:`) is an
+// error located at that key instead of a variant that silently ignores it.
+impl<'de> Deserialize<'de> for Var {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct PerTarget {
+            mock: String,
+            live: String,
+        }
+
+        struct VarVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for VarVisitor {
+            type Value = Var;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, or a mapping with `mock` and `live` values")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Var, E> {
+                Ok(Var::Same(value.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Var, A::Error> {
+                let PerTarget { mock, live } =
+                    PerTarget::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Var::PerTarget { mock, live })
+            }
+        }
+
+        deserializer.deserialize_any(VarVisitor)
+    }
 }
 
 /// Labels that select where a case runs.
