@@ -16,7 +16,7 @@ use std::sync::Arc;
 use grantspec_runner::render::snapshot_text;
 use grantspec_runner::{Env, Suite, SuiteConfig, Verdict, snapshot_file};
 use grantspec_spec::template::{self, Piece, TargetKind};
-use grantspec_spec::{ParamSpec, Spec, Var, did_you_mean};
+use grantspec_spec::{Spec, Var, did_you_mean};
 use grantspec_token::{ExposeSecret, SecretString};
 
 /// The names of every `${secret:NAME}` the spec uses anywhere: variables,
@@ -33,25 +33,7 @@ pub fn secret_names(spec: &Spec) -> Vec<String> {
         texts.push(&live.base_url);
     }
     let steps: Vec<_> = spec.cases.iter().flat_map(|case| case.steps()).collect();
-    for step in &steps {
-        for value in step
-            .with
-            .values()
-            .chain(step.request.iter().flat_map(|r| r.add.values()))
-        {
-            match value {
-                ParamSpec::One(text) => texts.push(text),
-                ParamSpec::List(items) => texts.extend(items.iter().map(String::as_str)),
-            }
-        }
-        if let Some(request) = &step.request {
-            texts.extend(request.headers.values().map(String::as_str));
-            texts.extend(request.raw_body.as_deref());
-        }
-        if let Some(resource) = &step.resource {
-            texts.extend(resource.token.as_deref());
-        }
-    }
+    texts.extend(steps.iter().flat_map(|step| step.templates()));
     let mut names = Vec::new();
     for text in texts {
         for piece in template::parse(text).unwrap_or_default() {

@@ -566,27 +566,8 @@ pub fn missing_env(spec: &Spec, case: &Case, env: &Env) -> Vec<String> {
             }
         }
     }
-    let mut texts: Vec<&str> = Vec::new();
     let steps = case.steps();
-    for step in &steps {
-        for value in step
-            .with
-            .values()
-            .chain(step.request.iter().flat_map(|r| r.add.values()))
-        {
-            match value {
-                ParamSpec::One(text) => texts.push(text),
-                ParamSpec::List(items) => texts.extend(items.iter().map(String::as_str)),
-            }
-        }
-        if let Some(request) = &step.request {
-            texts.extend(request.headers.values().map(String::as_str));
-            texts.extend(request.raw_body.as_deref());
-        }
-        if let Some(resource) = &step.resource {
-            texts.extend(resource.token.as_deref());
-        }
-    }
+    let texts = steps.iter().flat_map(Step::templates);
     let mut missing = Vec::new();
     for text in texts {
         visit(spec, text, env, 0, &mut missing);

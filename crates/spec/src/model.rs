@@ -496,6 +496,30 @@ pub enum StepKind {
 }
 
 impl Step {
+    /// Every text of the step that may hold `${…}` references: parameter
+    /// values, added parameters, extra headers, a raw body, a resource token.
+    pub fn templates(&self) -> Vec<&str> {
+        let mut texts = Vec::new();
+        let params = self
+            .with
+            .values()
+            .chain(self.request.iter().flat_map(|r| r.add.values()));
+        for value in params {
+            match value {
+                ParamSpec::One(text) => texts.push(text.as_str()),
+                ParamSpec::List(items) => texts.extend(items.iter().map(String::as_str)),
+            }
+        }
+        if let Some(request) = &self.request {
+            texts.extend(request.headers.values().map(String::as_str));
+            texts.extend(request.raw_body.as_deref());
+        }
+        if let Some(resource) = &self.resource {
+            texts.extend(resource.token.as_deref());
+        }
+        texts
+    }
+
     /// What the step does, or `None` when it names no action or several.
     pub fn kind(&self) -> Option<StepKind> {
         match (self.grant, &self.resource, self.advance) {
