@@ -126,7 +126,7 @@ async fn run_with_progress(suite: &Arc<Suite>) -> anyhow::Result<Vec<CaseReport>
     let mut tasks = tokio::task::JoinSet::new();
     for (index, id) in ids.into_iter().enumerate() {
         let suite = Arc::clone(suite);
-        tasks.spawn(async move { (index, suite.run(id).await) });
+        tasks.spawn(async move { (index, suite.run_unless_ignored(id).await) });
     }
     let mut reports = Vec::with_capacity(total);
     let mut stderr = std::io::stderr();

@@ -272,7 +272,7 @@ impl Suite {
         let mut tasks = tokio::task::JoinSet::new();
         for (index, id) in self.cases().into_iter().enumerate() {
             let suite = Arc::clone(self);
-            tasks.spawn(async move { (index, suite.run(id).await) });
+            tasks.spawn(async move { (index, suite.run_unless_ignored(id).await) });
         }
         let mut reports = Vec::new();
         while let Some(joined) = tasks.join_next().await {
@@ -282,6 +282,29 @@ impl Suite {
         }
         reports.sort_by_key(|(index, _)| *index);
         reports.into_iter().map(|(_, report)| report).collect()
+    }
+
+    /// Runs one case unless the spec marks it `ignore:` (then it is skipped
+    /// with that reason): what a full run such as the report does, where no
+    /// `--include-ignored` asks for more.
+    pub async fn run_unless_ignored(&self, id: CaseId) -> CaseReport {
+        match &self.case(id).ignore {
+            Some(reason) => CaseReport {
+                name: self.case_name(id),
+                provider: self.providers[id.spec].loaded.spec.provider.id.clone(),
+                case: self.case(id).name.clone(),
+                run: CaseRun {
+                    verdict: Verdict::Skipped(format!("ignored: {reason}")),
+                    exchanges: Vec::new(),
+                    error: None,
+                    secrets: Vec::new(),
+                    findings: Vec::new(),
+                    probe_findings: Vec::new(),
+                },
+                snapshot: self.case(id).snapshot,
+            },
+            None => self.run(id).await,
+        }
     }
 
     /// Runs one case.

@@ -496,3 +496,66 @@ fn declared_deviations_are_checked_both_ways() {
         "{all}"
     );
 }
+
+#[test]
+fn a_case_marked_ignore_runs_only_when_asked() {
+    let specs = shopware_specs(|s| {
+        s.replacen(
+            "  - name: client_credentials\n",
+            "  - name: client_credentials\n    ignore: the integration is being rotated\n",
+            1,
+        )
+    });
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware"),
+    );
+    let filter = ["--exact", "shopware::client_credentials"];
+
+    let output = run_specs(&specs, &snapshots, &[], &filter);
+    let all = text(&output);
+    assert_eq!(
+        outcomes(&output)["shopware::client_credentials"],
+        "ignored",
+        "{all}"
+    );
+    assert!(
+        all.contains("shopware::client_credentials: the integration is being rotated"),
+        "{all}"
+    );
+
+    let mut asked = filter.to_vec();
+    asked.push("--ignored");
+    let output = run_specs(&specs, &snapshots, &[], &asked);
+    assert_eq!(
+        outcomes(&output)["shopware::client_credentials"],
+        "ok",
+        "{}",
+        text(&output)
+    );
+
+    // A full run (what `cargo xtask report` does) skips it with its reason.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = grantspec_runner::SuiteConfig {
+        specs_dir: specs.clone(),
+        snapshots_dir: snapshots.clone(),
+        target: grantspec_spec::template::TargetKind::Mock,
+        env: grantspec_runner::Env::default(),
+        transport: grantspec_token::TransportConfig::default(),
+    };
+    let suite = std::sync::Arc::new(
+        runtime
+            .block_on(grantspec_runner::Suite::start(config))
+            .unwrap(),
+    );
+    let reports = runtime.block_on(suite.run_all());
+    let report = reports
+        .iter()
+        .find(|r| r.case == "client_credentials")
+        .unwrap();
+    assert_eq!(
+        report.run.verdict,
+        grantspec_runner::Verdict::Skipped("ignored: the integration is being rotated".into())
+    );
+}
