@@ -81,9 +81,16 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     for failure in &failed {
         println!("\n{failure}");
     }
-    for report in &reports {
-        if let Verdict::Skipped(reason) = &report.run.verdict {
-            println!("skipped {}: {reason}", report.name);
+    let mut skipped = reports
+        .iter()
+        .filter_map(|report| match &report.run.verdict {
+            Verdict::Skipped(reason) => Some((&report.name, reason)),
+            _ => None,
+        });
+    if let Some(first) = skipped.next() {
+        println!();
+        for (name, reason) in std::iter::once(first).chain(skipped) {
+            println!("skipped {name}: {reason}");
         }
     }
 
