@@ -23,6 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use grantspec_mock::CLOCK_OFFSET_HEADER;
@@ -127,6 +128,9 @@ pub struct ExchangeFacts<'a> {
     pub request: &'a HttpRequest,
     /// The response.
     pub response: &'a HttpResponse,
+    /// The response body as JSON, as [`HttpResponse::json`] reads it. The
+    /// caller parses it once and shares it with its own checks.
+    pub json: Option<&'a Value>,
     /// The `grant_type` the step asked for, when it is a token request. When
     /// `None`, the request's own `grant_type` parameter is used.
     pub grant_type: Option<&'a str>,
@@ -753,10 +757,18 @@ const SEQUENCE_RULES: &[SequenceRule] = &[
 /// (a token check on a resource call, a request check on an overridden
 /// request, an error check on a success…).
 pub fn check_exchange(facts: &ExchangeFacts<'_>) -> Vec<Finding> {
-    let cx = Ctx::new(*facts);
-    let mut findings: Vec<Finding> = EXCHANGE_RULES
+    exchange_findings(&Ctx::new(*facts))
+}
+
+/// [`check_exchange`] of a context: every exchange rule, in catalogue order.
+fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
+    static ORDER: OnceLock<Vec<usize>> = OnceLock::new();
+    let order = ORDER.get_or_init(|| catalogue_order(EXCHANGE_RULES.iter().map(|r| r.check)));
+    let facts = &cx.facts;
+    order
         .iter()
-        .map(|rule| {
+        .map(|&index| {
+            let rule = &EXCHANGE_RULES[index];
             let judged = if rule.kind != facts.kind {
                 Judged::NotApplicable(match rule.kind {
                     Token => "not a token-endpoint exchange".into(),
@@ -767,36 +779,58 @@ pub fn check_exchange(facts: &ExchangeFacts<'_>) -> Vec<Finding> {
                     "the case overrode the request, so its shape is the tester's choice".into(),
                 )
             } else {
-                (rule.eval)(&cx)
+                (rule.eval)(cx)
             };
             finding(rule.check, judged)
         })
-        .collect();
-    sort_by_catalogue(&mut findings);
-    findings
+        .collect()
 }
 
 /// Judges the steps of one case together, in order: one [`Finding`] for
 /// every sequence check (refresh scope, rotation, bearer use). Details name
 /// exchanges by their 1-based position in `exchanges`.
 pub fn check_sequence(exchanges: &[ExchangeFacts<'_>]) -> Vec<Finding> {
-    let steps = analyse(exchanges);
-    let mut findings: Vec<Finding> = SEQUENCE_RULES
-        .iter()
-        .map(|rule| (rule.eval)(&steps).finding(rule.check))
-        .collect();
-    sort_by_catalogue(&mut findings);
-    findings
+    let contexts: Vec<Ctx<'_>> = exchanges.iter().map(|facts| Ctx::new(*facts)).collect();
+    sequence_findings(&contexts)
 }
 
-fn sort_by_catalogue(findings: &mut [Finding]) {
-    let position = |check: &Check| {
-        CHECKS
-            .iter()
-            .position(|c| c.id == check.id)
-            .unwrap_or(usize::MAX)
-    };
-    findings.sort_by_key(|f| position(f.check));
+/// [`check_sequence`] of contexts: every sequence rule, in catalogue order.
+fn sequence_findings(contexts: &[Ctx<'_>]) -> Vec<Finding> {
+    static ORDER: OnceLock<Vec<usize>> = OnceLock::new();
+    let order = ORDER.get_or_init(|| catalogue_order(SEQUENCE_RULES.iter().map(|r| r.check)));
+    let steps = analyse(contexts);
+    order
+        .iter()
+        .map(|&index| {
+            let rule = &SEQUENCE_RULES[index];
+            (rule.eval)(&steps).finding(rule.check)
+        })
+        .collect()
+}
+
+/// Every exchange of a case judged alone ([`check_exchange`], one list per
+/// exchange) and the exchanges together ([`check_sequence`]), reading each
+/// exchange once.
+pub fn check_case(exchanges: &[ExchangeFacts<'_>]) -> (Vec<Vec<Finding>>, Vec<Finding>) {
+    let contexts: Vec<Ctx<'_>> = exchanges.iter().map(|facts| Ctx::new(*facts)).collect();
+    let each = contexts.iter().map(exchange_findings).collect();
+    (each, sequence_findings(&contexts))
+}
+
+/// The order in which rules judging `checks` report: the order of their
+/// checks in [`CHECKS`] (a check missing there last), ties in rule order.
+fn catalogue_order(checks: impl Iterator<Item = &'static Check>) -> Vec<usize> {
+    let positions: Vec<usize> = checks
+        .map(|check| {
+            CHECKS
+                .iter()
+                .position(|c| c.id == check.id)
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..positions.len()).collect();
+    order.sort_by_key(|&index| positions[index]);
+    order
 }
 
 fn finding(check: &'static Check, judged: Judged) -> Finding {
@@ -1397,7 +1431,9 @@ struct Ctx<'a> {
     facts: ExchangeFacts<'a>,
     params: Vec<Param>,
     grant_type: Option<String>,
-    json: Option<Value>,
+    json: Option<&'a Value>,
+    /// The request's `Authorization: Basic` credentials, decoded once.
+    basic: Option<Result<(String, String), &'static str>>,
     class: Class,
 }
 
@@ -1410,10 +1446,10 @@ impl<'a> Ctx<'a> {
                 .find(|p| p.name == "grant_type")
                 .and_then(|p| p.values.first().cloned())
         });
-        let json = facts.response.json();
+        let json = facts.json;
         let status = facts.response.status;
         let class = match status {
-            200..=299 if carries_error(json.as_ref()) => Class::Error,
+            200..=299 if carries_error(json) => Class::Error,
             200..=299 => Class::Success,
             405 if !facts.request.method.eq_ignore_ascii_case("POST") => Class::HttpSemantics,
             413 | 429 => Class::HttpSemantics,
@@ -1425,6 +1461,7 @@ impl<'a> Ctx<'a> {
             params,
             grant_type,
             json,
+            basic: basic_credentials(facts.request),
             class,
         }
     }
@@ -1444,7 +1481,7 @@ impl<'a> Ctx<'a> {
                 self.status()
             )));
         }
-        match self.json.as_ref().and_then(token_view) {
+        match self.json.and_then(token_view) {
             Some(view) => Ok(view),
             None => Err(Judged::NotApplicable(
                 "the body is not a JSON object".into(),
@@ -1459,18 +1496,17 @@ impl<'a> Ctx<'a> {
                 self.status()
             )));
         }
-        Ok(self.json.as_ref())
+        Ok(self.json)
     }
 
     fn error_code(&self) -> Option<&str> {
         self.json
-            .as_ref()
             .and_then(|json| json.get("error"))
             .and_then(Value::as_str)
     }
 
     fn is_errors_array(&self) -> bool {
-        self.json.as_ref().is_some_and(|json| {
+        self.json.is_some_and(|json| {
             json.get("errors").is_some_and(Value::is_array) && self.error_code().is_none()
         })
     }
@@ -1478,7 +1514,7 @@ impl<'a> Ctx<'a> {
     fn is_problem(&self) -> bool {
         let content_type = media_type(self.facts.response.header("content-type"));
         content_type == "application/problem+json"
-            || self.json.as_ref().is_some_and(|json| {
+            || self.json.is_some_and(|json| {
                 json.get("type").is_some()
                     && json.get("title").is_some()
                     && self.error_code().is_none()
@@ -1513,11 +1549,11 @@ fn no_credentials_in_url(cx: &Ctx<'_>) -> Judged {
 }
 
 fn basic_form_encoded(cx: &Ctx<'_>) -> Judged {
-    match basic_credentials(cx.facts.request) {
+    match &cx.basic {
         None => Judged::NotApplicable("no `Authorization: Basic` header".into()),
-        Some(Err(why)) => Judged::Violated(why.into()),
+        Some(Err(why)) => Judged::Violated((*why).into()),
         Some(Ok((id, secret))) => {
-            let raw: Vec<&str> = [("client id", &id), ("client secret", &secret)]
+            let raw: Vec<&str> = [("client id", id), ("client secret", secret)]
                 .into_iter()
                 .filter(|(_, value)| !looks_form_encoded(value))
                 .map(|(what, _)| what)
@@ -1536,7 +1572,7 @@ fn basic_form_encoded(cx: &Ctx<'_>) -> Judged {
 
 fn one_auth_method(cx: &Ctx<'_>) -> Judged {
     let mut methods = Vec::new();
-    if basic_credentials(cx.facts.request).is_some() {
+    if cx.basic.is_some() {
         methods.push("client_secret_basic (Authorization: Basic)");
     }
     if cx.params.iter().any(|p| p.name == "client_secret") {
@@ -1695,6 +1731,13 @@ const RFC_PARAMETERS: &[&str] = &[
 ];
 
 fn parameter_names(cx: &Ctx<'_>) -> Judged {
+    static NORMALIZED: OnceLock<Vec<String>> = OnceLock::new();
+    let normalized_rfc = NORMALIZED.get_or_init(|| {
+        RFC_PARAMETERS
+            .iter()
+            .map(|rfc| normalized_name(rfc))
+            .collect()
+    });
     let renamed: BTreeSet<String> = cx
         .params
         .iter()
@@ -1702,8 +1745,9 @@ fn parameter_names(cx: &Ctx<'_>) -> Judged {
             let normalized = normalized_name(&p.name);
             RFC_PARAMETERS
                 .iter()
-                .find(|rfc| normalized_name(rfc) == normalized && **rfc != p.name)
-                .map(|rfc| format!("`{}` for `{rfc}`", p.name))
+                .zip(normalized_rfc)
+                .find(|(rfc, normal)| **normal == normalized && **rfc != p.name)
+                .map(|(rfc, _)| format!("`{}` for `{rfc}`", p.name))
         })
         .collect();
     if renamed.is_empty() {
@@ -1724,7 +1768,7 @@ fn discouraged_grant(cx: &Ctx<'_>, grant: &str) -> Judged {
         return Judged::NotApplicable(format!("not a {grant} grant"));
     }
     let issued = cx.class == Class::Success
-        && cx.json.as_ref().and_then(token_view).is_some_and(|view| {
+        && cx.json.and_then(token_view).is_some_and(|view| {
             view.object
                 .get("access_token")
                 .is_some_and(Value::is_string)
@@ -2045,15 +2089,16 @@ fn token_strength(token: &str) -> Strength {
     }
     let length = token.chars().count();
     let body = token.trim_end_matches('=');
-    let bits = if is_uuid(token) {
+    let body_length = body.chars().count();
+    let alphabet = alphabet_size(body);
+    let uuid = is_uuid(token);
+    let bits = if uuid {
         122.0
     } else {
-        body.chars().count() as f64 * alphabet_size(body).log2()
+        body_length as f64 * alphabet.log2()
     };
     let shannon = shannon_bits_per_char(body);
-    let ceiling = alphabet_size(body)
-        .log2()
-        .min((body.chars().count().max(2) as f64).log2());
+    let ceiling = alphabet.log2().min((body_length.max(2) as f64).log2());
     let problem = if length < MIN_TOKEN_LENGTH {
         Some(format!("shorter than {MIN_TOKEN_LENGTH} characters"))
     } else if bits < MIN_TOKEN_BITS {
@@ -2071,7 +2116,7 @@ fn token_strength(token: &str) -> Strength {
         length,
         bits,
         problem,
-        kind: if is_uuid(token) { "a UUID" } else { "opaque" },
+        kind: if uuid { "a UUID" } else { "opaque" },
     }
 }
 
@@ -2105,42 +2150,40 @@ fn jwt_strength(token: &str) -> Option<Strength> {
 }
 
 fn is_uuid(token: &str) -> bool {
-    let groups: Vec<&str> = token.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
+    token.len() == 36
+        && token.split('-').count() == 5
+        && token
+            .split('-')
             .zip([8, 4, 4, 4, 12])
             .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// The size of the alphabet a token's characters seem drawn from.
 fn alphabet_size(token: &str) -> f64 {
-    let letters_hex = token
-        .chars()
-        .filter(char::is_ascii_alphabetic)
-        .all(|c| c.is_ascii_hexdigit());
+    let (mut letters_hex, mut digit, mut lower, mut upper, mut safe, mut other) =
+        (true, false, false, false, false, false);
+    for c in token.bytes() {
+        letters_hex &= !c.is_ascii_alphabetic() || c.is_ascii_hexdigit();
+        digit |= c.is_ascii_digit();
+        lower |= c.is_ascii_lowercase();
+        upper |= c.is_ascii_uppercase();
+        let url_safe = matches!(c, b'-' | b'_' | b'+' | b'/' | b'.' | b'~');
+        safe |= url_safe;
+        other |= c.is_ascii_punctuation() && !url_safe;
+    }
     let mut size = 0.0;
-    if token.chars().any(|c| c.is_ascii_digit()) {
+    if digit {
         size += 10.0;
     }
-    for present in [
-        token.chars().any(|c| c.is_ascii_lowercase()),
-        token.chars().any(|c| c.is_ascii_uppercase()),
-    ] {
+    for present in [lower, upper] {
         if present {
             size += if letters_hex { 6.0 } else { 26.0 };
         }
     }
-    if token
-        .chars()
-        .any(|c| matches!(c, '-' | '_' | '+' | '/' | '.' | '~'))
-    {
+    if safe {
         size += 2.0;
     }
-    if token
-        .chars()
-        .any(|c| c.is_ascii_punctuation() && !matches!(c, '-' | '_' | '+' | '/' | '.' | '~'))
-    {
+    if other {
         size += 32.0;
     }
     if !token.is_ascii() {
@@ -2150,19 +2193,28 @@ fn alphabet_size(token: &str) -> f64 {
 }
 
 fn shannon_bits_per_char(text: &str) -> f64 {
-    let mut counts: BTreeMap<char, usize> = BTreeMap::new();
+    // Counts by character, summed in character order: ASCII in a table,
+    // anything else (rare) in a map after it.
+    let mut ascii = [0usize; 128];
+    let mut others: BTreeMap<char, usize> = BTreeMap::new();
     let mut total = 0usize;
     for c in text.chars() {
-        *counts.entry(c).or_default() += 1;
+        match usize::try_from(u32::from(c)) {
+            Ok(code) if code < 128 => ascii[code] += 1,
+            _ => *others.entry(c).or_default() += 1,
+        }
         total += 1;
     }
     if total == 0 {
         return 0.0;
     }
-    counts
-        .values()
+    ascii
+        .iter()
+        .copied()
+        .filter(|count| *count > 0)
+        .chain(others.values().copied())
         .map(|count| {
-            let p = *count as f64 / total as f64;
+            let p = count as f64 / total as f64;
             -p * p.log2()
         })
         .sum()
@@ -2347,7 +2399,7 @@ fn error_text_syntax(cx: &Ctx<'_>) -> Judged {
 }
 
 fn basic_challenge(cx: &Ctx<'_>) -> Judged {
-    if basic_credentials(cx.facts.request).is_none() {
+    if cx.basic.is_none() {
         return Judged::NotApplicable("the client did not use Basic".into());
     }
     error_json!(cx);
@@ -2524,12 +2576,12 @@ fn scope_set(values: &[String]) -> BTreeSet<String> {
         .collect()
 }
 
-fn analyse(exchanges: &[ExchangeFacts<'_>]) -> Vec<Step> {
-    exchanges
+fn analyse(contexts: &[Ctx<'_>]) -> Vec<Step> {
+    contexts
         .iter()
         .enumerate()
-        .map(|(index, facts)| {
-            let cx = Ctx::new(*facts);
+        .map(|(index, cx)| {
+            let facts = &cx.facts;
             let param = |name: &str| cx.params.iter().find(|p| p.name == name);
             let requested_scope = cx
                 .params
@@ -2538,7 +2590,7 @@ fn analyse(exchanges: &[ExchangeFacts<'_>]) -> Vec<Step> {
                 .map(|p| scope_set(&p.values))
                 .filter(|s| !s.is_empty());
             let view = (cx.class == Class::Success)
-                .then(|| cx.json.as_ref().and_then(token_view))
+                .then(|| cx.json.and_then(token_view))
                 .flatten();
             let member = |name: &str| {
                 view.as_ref()
@@ -2569,7 +2621,7 @@ fn analyse(exchanges: &[ExchangeFacts<'_>]) -> Vec<Step> {
             let clock_offset = request_headers(facts.request, CLOCK_OFFSET_HEADER)
                 .find_map(|v| v.trim().parse().ok())
                 .unwrap_or(0);
-            let public_client = basic_credentials(facts.request).is_none()
+            let public_client = cx.basic.is_none()
                 && param("client_secret").is_none()
                 && param("client_assertion").is_none();
             let sender_constrained = request_headers(facts.request, "dpop").next().is_some();
@@ -3926,12 +3978,19 @@ mod tests {
     }
 
     fn run(fixture: &Fixture) -> Vec<Finding> {
+        let bodies: Vec<Option<Value>> = fixture
+            .exchanges
+            .iter()
+            .map(|fx| fx.response.json())
+            .collect();
         let facts: Vec<ExchangeFacts<'_>> = fixture
             .exchanges
             .iter()
-            .map(|fx| ExchangeFacts {
+            .zip(&bodies)
+            .map(|(fx, json)| ExchangeFacts {
                 request: &fx.request,
                 response: &fx.response,
+                json: json.as_ref(),
                 grant_type: fx.grant,
                 request_is_profile_shaped: fx.shaped,
                 kind: fx.kind,
@@ -3939,6 +3998,11 @@ mod tests {
             .collect();
         let mut findings: Vec<Finding> = facts.iter().flat_map(check_exchange).collect();
         findings.extend(check_sequence(&facts));
+        // The case-level entry point reads each exchange once and must say
+        // the same.
+        let (each, sequence) = check_case(&facts);
+        let together: Vec<Finding> = each.into_iter().flatten().chain(sequence).collect();
+        assert_eq!(together, findings, "{}", fixture.name);
         findings
     }
 
