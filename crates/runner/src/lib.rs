@@ -15,8 +15,9 @@ pub mod render;
 pub mod rfc;
 mod snapshot;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use grantspec_mock::MockServer;
 use grantspec_spec::template::{Resolver, TargetKind};
@@ -76,6 +77,26 @@ struct LoadedProvider {
     profile: ProviderProfile,
     base_url: Option<Url>,
     base_url_problem: Option<String>,
+    /// What each case's run showed of deviations, once it has run.
+    shown: Vec<OnceLock<Shown>>,
+}
+
+/// The deviation ids one run of a case showed ([`rfc::observed_deviations`])
+/// and exercised ([`rfc::exercised_deviations`]): all a provider's
+/// declared-deviations check needs of it.
+#[derive(Debug, Default)]
+struct Shown {
+    observed: BTreeSet<&'static str>,
+    exercised: BTreeSet<&'static str>,
+}
+
+impl Shown {
+    fn of(findings: &[rfc::Finding]) -> Self {
+        Self {
+            observed: rfc::observed_deviations(findings),
+            exercised: rfc::exercised_deviations(findings),
+        }
+    }
 }
 
 /// Loaded specs, a target, and what is needed to run their cases.
@@ -129,6 +150,9 @@ impl Suite {
                     }
                 };
                 LoadedProvider {
+                    shown: (0..loaded.spec.cases.len())
+                        .map(|_| OnceLock::new())
+                        .collect(),
                     loaded,
                     profile,
                     base_url,
@@ -243,27 +267,41 @@ impl Suite {
         spec: usize,
         reports: impl IntoIterator<Item = &'r CaseReport>,
     ) -> rfc::DeviationReport {
-        let findings: Vec<rfc::Finding> = reports
-            .into_iter()
-            .flat_map(|report| report.run.findings.iter().cloned())
-            .collect();
+        let mut shown = Shown::default();
+        for report in reports {
+            let case = Shown::of(&report.run.findings);
+            shown.observed.extend(case.observed);
+            shown.exercised.extend(case.exercised);
+        }
+        self.compare_shown(spec, &shown)
+    }
+
+    /// [`Suite::deviations`] from what the cases showed, together.
+    fn compare_shown(&self, spec: usize, shown: &Shown) -> rfc::DeviationReport {
         let declared = &self.providers[spec].loaded.spec.provider.deviations;
-        let mut report = rfc::compare_deviations(declared, &rfc::observed_deviations(&findings));
-        let exercised = rfc::exercised_deviations(&findings);
+        let mut report = rfc::compare_deviations(declared, &shown.observed);
         report
             .unobserved
-            .retain(|id| !rfc::known_deviation(id) || exercised.contains(id.as_str()));
+            .retain(|id| !rfc::known_deviation(id) || shown.exercised.contains(id.as_str()));
         report
     }
 
     /// Runs every case of one provider and compares its declared deviations
-    /// with what they showed (see [`Suite::deviations`]).
+    /// with what they showed (see [`Suite::deviations`]). A case this suite
+    /// has already run (as its own trial) is not run again: what its run
+    /// showed is kept.
     pub async fn check_deviations(&self, spec: usize) -> rfc::DeviationReport {
-        let mut reports = Vec::new();
-        for id in self.cases().into_iter().filter(|id| id.spec == spec) {
-            reports.push(self.run(id).await);
+        let mut all = Shown::default();
+        for (case, slot) in self.providers[spec].shown.iter().enumerate() {
+            if slot.get().is_none() {
+                self.run(CaseId { spec, case }).await;
+            }
+            if let Some(shown) = slot.get() {
+                all.observed.extend(&shown.observed);
+                all.exercised.extend(&shown.exercised);
+            }
         }
-        self.deviations(spec, &reports)
+        self.compare_shown(spec, &all)
     }
 
     /// Runs every case concurrently; reports come back in case order.
@@ -313,6 +351,7 @@ impl Suite {
                 (None, problem) => skipped(problem.clone().unwrap_or_default()),
             }
         };
+        let _ = provider.shown[id.case].set(Shown::of(&run.findings));
         CaseReport {
             name: self.case_name(id),
             provider: spec.provider.id.clone(),
