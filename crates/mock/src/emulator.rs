@@ -66,7 +66,8 @@ impl MockResponse {
         Self {
             status,
             headers: vec![("content-type".to_owned(), content_type.to_owned())],
-            body: body.to_string().into_bytes(),
+            // The compact form `to_string` gives, without the formatter.
+            body: serde_json::to_vec(body).unwrap_or_else(|_| body.to_string().into_bytes()),
         }
     }
 
@@ -92,6 +93,8 @@ pub struct Emulator {
     seed: MockSeed,
     accepts: Vec<BodyEncoding>,
     auth_methods: Vec<ClientAuth>,
+    /// The grants some seeded client may use, sorted.
+    enabled_grants: Vec<GrantKind>,
     clock: Arc<dyn Clock>,
     store: Mutex<TokenStore>,
 }
@@ -111,12 +114,20 @@ impl Emulator {
         } else {
             seed.client_auth.clone()
         };
+        let mut enabled_grants: Vec<GrantKind> = seed
+            .clients
+            .iter()
+            .flat_map(|client| client.grants.iter().copied())
+            .collect();
+        enabled_grants.sort();
+        enabled_grants.dedup();
         Self {
             id: spec.provider.id.clone(),
             profile,
             seed,
             accepts,
             auth_methods,
+            enabled_grants,
             clock,
             store: Mutex::new(TokenStore::default()),
         }
@@ -177,8 +188,9 @@ impl Emulator {
             .league(3)
         })?;
         let Some(grant) = self
-            .enabled_grants()
-            .into_iter()
+            .enabled_grants
+            .iter()
+            .copied()
             .find(|g| g.as_str() == grant_type)
         else {
             return Err(OAuthError::unsupported_grant_type(&grant_type).league(2));
@@ -309,19 +321,6 @@ impl Emulator {
         let access = store.issue_access(&grantee, now + lifetime, self.seed.token_format, now);
         drop(store);
         Ok(self.success(&access, refresh_token, &grantee, grant, now, lifetime))
-    }
-
-    /// The grants some seeded client may use.
-    fn enabled_grants(&self) -> Vec<GrantKind> {
-        let mut grants: Vec<GrantKind> = self
-            .seed
-            .clients
-            .iter()
-            .flat_map(|client| client.grants.iter().copied())
-            .collect();
-        grants.sort();
-        grants.dedup();
-        grants
     }
 
     /// The emulator's time for this request: the clock, moved forward by the
@@ -472,7 +471,7 @@ impl Emulator {
         request: &MockRequest,
         params: &mut Params,
         grant: GrantKind,
-    ) -> Result<MockClient, OAuthError> {
+    ) -> Result<&MockClient, OAuthError> {
         let basic = match request.header("authorization") {
             Some(value)
                 if value
@@ -544,7 +543,7 @@ impl Emulator {
             (None, _) => {}
             _ => return Err(OAuthError::invalid_client("Client authentication failed.").league(4)),
         }
-        Ok(client.clone())
+        Ok(client)
     }
 
     fn protected_resource(&self, request: &MockRequest) -> MockResponse {
