@@ -21,6 +21,7 @@
 //! finding's detail. `docs/conformance.md` documents every check; its table is
 //! [`markdown_table`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -109,7 +110,7 @@ pub struct Finding {
     pub outcome: Outcome,
     /// What was seen, in words; names parameters and members, never secret
     /// values.
-    pub detail: String,
+    pub detail: Cow<'static, str>,
 }
 
 /// What kind of call an exchange is.
@@ -620,13 +621,16 @@ enum Side {
 
 /// What a rule found, before the check's severity is applied.
 enum Judged {
-    Pass(String),
+    Pass(Detail),
     /// The rule is broken: fail or warn as the check's severity says.
-    Violated(String),
+    Violated(Detail),
     /// The rule is broken in a way that only warns, whatever the severity.
-    Warned(String),
-    NotApplicable(String),
+    Warned(Detail),
+    NotApplicable(Detail),
 }
+
+/// A finding's detail: most are fixed texts, which need no allocation.
+type Detail = Cow<'static, str>;
 
 struct Rule {
     check: &'static Check,
@@ -1476,10 +1480,9 @@ impl<'a> Ctx<'a> {
 
     fn success_token(&self) -> Result<TokenView<'_>, Judged> {
         if self.class != Class::Success {
-            return Err(Judged::NotApplicable(format!(
-                "not a successful token response (HTTP {})",
-                self.status()
-            )));
+            return Err(Judged::NotApplicable(
+                format!("not a successful token response (HTTP {})", self.status()).into(),
+            ));
         }
         match self.json.and_then(token_view) {
             Some(view) => Ok(view),
@@ -1491,10 +1494,9 @@ impl<'a> Ctx<'a> {
 
     fn error_json(&self) -> Result<Option<&Value>, Judged> {
         if self.class != Class::Error {
-            return Err(Judged::NotApplicable(format!(
-                "not an OAuth error response (HTTP {})",
-                self.status()
-            )));
+            return Err(Judged::NotApplicable(
+                format!("not an OAuth error response (HTTP {})", self.status()).into(),
+            ));
         }
         Ok(self.json)
     }
@@ -1545,7 +1547,7 @@ fn no_credentials_in_url(cx: &Ctx<'_>) -> Judged {
     if userinfo {
         what.push("a password in the user info".into());
     }
-    Judged::Violated(format!("the URL carries {}", what.join(", ")))
+    Judged::Violated(format!("the URL carries {}", what.join(", ")).into())
 }
 
 fn basic_form_encoded(cx: &Ctx<'_>) -> Judged {
@@ -1564,7 +1566,7 @@ fn basic_form_encoded(cx: &Ctx<'_>) -> Judged {
                 Judged::Violated(format!(
                     "the {} holds characters form-encoding would have escaped: it was not form-urlencoded before base64",
                     raw.join(" and the ")
-                ))
+                ).into())
             }
         }
     }
@@ -1583,12 +1585,10 @@ fn one_auth_method(cx: &Ctx<'_>) -> Judged {
     }
     match methods.len() {
         0 => Judged::Pass("no client authentication".into()),
-        1 => Judged::Pass(format!("one method: {}", methods.join(""))),
-        _ => Judged::Violated(format!(
-            "{} methods at once: {}",
-            methods.len(),
-            methods.join(", ")
-        )),
+        1 => Judged::Pass(format!("one method: {}", methods.join("")).into()),
+        _ => Judged::Violated(
+            format!("{} methods at once: {}", methods.len(), methods.join(", ")).into(),
+        ),
     }
 }
 
@@ -1597,7 +1597,7 @@ fn post_method(cx: &Ctx<'_>) -> Judged {
     if method.eq_ignore_ascii_case("POST") {
         Judged::Pass("POST".into())
     } else {
-        Judged::Violated(format!("the request uses {method}"))
+        Judged::Violated(format!("the request uses {method}").into())
     }
 }
 
@@ -1616,9 +1616,9 @@ fn form_encoded_body(cx: &Ctx<'_>) -> Judged {
                 }
                 "" => Judged::Violated("a body without a Content-Type".into()),
                 other if is_json_media_type(other) => {
-                    Judged::Violated(format!("a JSON body ({other})"))
+                    Judged::Violated(format!("a JSON body ({other})").into())
                 }
-                other => Judged::Violated(format!("a body of type {other}")),
+                other => Judged::Violated(format!("a body of type {other}").into()),
             }
         }
     }
@@ -1646,9 +1646,9 @@ fn no_repeated_parameters(cx: &Ctx<'_>) -> Judged {
         ""
     };
     if repeated.is_empty() {
-        Judged::Pass(format!("every parameter is sent once{note}"))
+        Judged::Pass(format!("every parameter is sent once{note}").into())
     } else {
-        Judged::Violated(format!("repeated: {}{note}", repeated.join(", ")))
+        Judged::Violated(format!("repeated: {}{note}", repeated.join(", ")).into())
     }
 }
 
@@ -1660,12 +1660,12 @@ fn no_repeated_audience(cx: &Ctx<'_>) -> Judged {
     match count {
         0 => Judged::NotApplicable("no `audience` parameter".into()),
         1 => Judged::Pass("`audience` is sent once".into()),
-        _ if cx.grant_is(TOKEN_EXCHANGE) => Judged::Pass(format!(
-            "`audience` ×{count} in a token exchange, as RFC 8693 §2.1 allows"
-        )),
-        _ => Judged::Violated(format!(
-            "`audience` is sent {count} times; send one space-delimited value"
-        )),
+        _ if cx.grant_is(TOKEN_EXCHANGE) => Judged::Pass(
+            format!("`audience` ×{count} in a token exchange, as RFC 8693 §2.1 allows").into(),
+        ),
+        _ => Judged::Violated(
+            format!("`audience` is sent {count} times; send one space-delimited value").into(),
+        ),
     }
 }
 
@@ -1679,14 +1679,17 @@ fn no_empty_parameters(cx: &Ctx<'_>) -> Judged {
     if empty.is_empty() {
         Judged::Pass("every parameter has a value".into())
     } else {
-        Judged::Violated(format!(
-            "sent without a value: {}",
-            empty
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        Judged::Violated(
+            format!(
+                "sent without a value: {}",
+                empty
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+            .into(),
+        )
     }
 }
 
@@ -1703,14 +1706,17 @@ fn scope_parameter_name(cx: &Ctx<'_>) -> Judged {
     match (renamed.is_empty(), has_scope) {
         (true, true) => Judged::Pass("the scope is sent as `scope`".into()),
         (true, false) => Judged::NotApplicable("no scope is requested".into()),
-        (false, _) => Judged::Violated(format!(
-            "the scope is sent as {} instead of `scope`",
-            renamed
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        (false, _) => Judged::Violated(
+            format!(
+                "the scope is sent as {} instead of `scope`",
+                renamed
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+            .into(),
+        ),
     }
 }
 
@@ -1753,10 +1759,13 @@ fn parameter_names(cx: &Ctx<'_>) -> Judged {
     if renamed.is_empty() {
         Judged::Pass("RFC parameters keep their names".into())
     } else {
-        Judged::Violated(format!(
-            "renamed: {}",
-            renamed.into_iter().collect::<Vec<_>>().join(", ")
-        ))
+        Judged::Violated(
+            format!(
+                "renamed: {}",
+                renamed.into_iter().collect::<Vec<_>>().join(", ")
+            )
+            .into(),
+        )
     }
 }
 
@@ -1765,7 +1774,7 @@ fn parameter_names(cx: &Ctx<'_>) -> Judged {
 
 fn discouraged_grant(cx: &Ctx<'_>, grant: &str) -> Judged {
     if !cx.grant_is(grant) {
-        return Judged::NotApplicable(format!("not a {grant} grant"));
+        return Judged::NotApplicable(format!("not a {grant} grant").into());
     }
     let issued = cx.class == Class::Success
         && cx.json.and_then(token_view).is_some_and(|view| {
@@ -1774,12 +1783,15 @@ fn discouraged_grant(cx: &Ctx<'_>, grant: &str) -> Judged {
                 .is_some_and(Value::is_string)
         });
     if issued {
-        Judged::Violated(format!("the provider issued a token for the {grant} grant"))
+        Judged::Violated(format!("the provider issued a token for the {grant} grant").into())
     } else {
-        Judged::Pass(format!(
-            "the provider did not issue a token for the {grant} grant (HTTP {})",
-            cx.status()
-        ))
+        Judged::Pass(
+            format!(
+                "the provider did not issue a token for the {grant} grant (HTTP {})",
+                cx.status()
+            )
+            .into(),
+        )
     }
 }
 
@@ -1816,23 +1828,21 @@ fn client_credentials_no_refresh(cx: &Ctx<'_>) -> Judged {
 
 fn status_200(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
-        return Judged::NotApplicable(format!(
-            "not a successful token response (HTTP {})",
-            cx.status()
-        ));
+        return Judged::NotApplicable(
+            format!("not a successful token response (HTTP {})", cx.status()).into(),
+        );
     }
     match cx.status() {
         200 => Judged::Pass("HTTP 200".into()),
-        other => Judged::Violated(format!("HTTP {other}")),
+        other => Judged::Violated(format!("HTTP {other}").into()),
     }
 }
 
 fn success_content_type(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
-        return Judged::NotApplicable(format!(
-            "not a successful token response (HTTP {})",
-            cx.status()
-        ));
+        return Judged::NotApplicable(
+            format!("not a successful token response (HTTP {})", cx.status()).into(),
+        );
     }
     content_type_is_json(cx.facts.response)
 }
@@ -1841,18 +1851,18 @@ fn content_type_is_json(response: &HttpResponse) -> Judged {
     match response.header("content-type") {
         None => Judged::Violated("no Content-Type".into()),
         Some(value) if media_type(Some(value)) == "application/json" => {
-            Judged::Pass(format!("Content-Type {value}"))
+            Judged::Pass(format!("Content-Type {value}").into())
         }
-        Some(value) => Judged::Violated(format!("Content-Type {value}")),
+        Some(value) => Judged::Violated(format!("Content-Type {value}").into()),
     }
 }
 
 fn no_envelope(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
     match view.envelope {
-        Some(key) => Judged::Violated(format!(
-            "the token members are wrapped in `{key}`, not at the top level"
-        )),
+        Some(key) => Judged::Violated(
+            format!("the token members are wrapped in `{key}`, not at the top level").into(),
+        ),
         None if view.object.contains_key("access_token") => {
             Judged::Pass("access_token is a top-level member".into())
         }
@@ -1867,7 +1877,7 @@ fn access_token(cx: &Ctx<'_>) -> Judged {
             Judged::Pass("a non-empty string (value not shown)".into())
         }
         Some(Value::String(_)) => Judged::Violated("`access_token` is empty".into()),
-        Some(other) => Judged::Violated(format!("`access_token` is {}", json_kind(other))),
+        Some(other) => Judged::Violated(format!("`access_token` is {}", json_kind(other)).into()),
         None => Judged::Violated("`access_token` is missing".into()),
     }
 }
@@ -1894,11 +1904,11 @@ fn token_type(cx: &Ctx<'_>) -> Judged {
                     "; spelled `{kind}`, which is conformant (case-insensitive) but breaks clients that compare with `Bearer` exactly"
                 )
             };
-            Judged::Pass(format!("`{kind}`{note}"))
+            Judged::Pass(format!("`{kind}`{note}").into())
         }
         Some(Value::String(_)) => Judged::Violated("`token_type` is empty".into()),
         Some(Value::Null) | None => Judged::Violated("`token_type` is missing (REQUIRED)".into()),
-        Some(other) => Judged::Violated(format!("`token_type` is {}", json_kind(other))),
+        Some(other) => Judged::Violated(format!("`token_type` is {}", json_kind(other)).into()),
     }
 }
 
@@ -1910,11 +1920,11 @@ fn token_type_registered(cx: &Ctx<'_>) -> Judged {
                 .iter()
                 .any(|t| t.eq_ignore_ascii_case(kind.trim()))
             {
-                Judged::Pass(format!("`{kind}` is registered"))
+                Judged::Pass(format!("`{kind}` is registered").into())
             } else {
                 Judged::Violated(format!(
                     "`{kind}` is not a registered access token type (clients MUST NOT use a type they do not understand)"
-                ))
+                ).into())
             }
         }
         _ => Judged::NotApplicable("no token_type".into()),
@@ -1933,9 +1943,11 @@ fn expires_in_number(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
     match view.object.get("expires_in") {
         None | Some(Value::Null) => Judged::NotApplicable("no `expires_in`".into()),
-        Some(Value::Number(n)) => Judged::Pass(format!("the number {n}")),
-        Some(Value::String(s)) => Judged::Violated(format!("the string {s:?}, not a JSON number")),
-        Some(other) => Judged::Violated(format!("{}, not a JSON number", json_kind(other))),
+        Some(Value::Number(n)) => Judged::Pass(format!("the number {n}").into()),
+        Some(Value::String(s)) => {
+            Judged::Violated(format!("the string {s:?}, not a JSON number").into())
+        }
+        Some(other) => Judged::Violated(format!("{}, not a JSON number", json_kind(other)).into()),
     }
 }
 
@@ -1950,20 +1962,18 @@ fn expires_in_range(cx: &Ctx<'_>) -> Judged {
         return Judged::NotApplicable("no numeric `expires_in`".into());
     };
     if seconds.fract() != 0.0 {
-        Judged::Violated(format!("{seconds} is not a whole number of seconds"))
+        Judged::Violated(format!("{seconds} is not a whole number of seconds").into())
     } else if seconds <= 0.0 {
-        Judged::Violated(format!("{seconds} is not a positive lifetime"))
+        Judged::Violated(format!("{seconds} is not a positive lifetime").into())
     } else if seconds > ONE_YEAR {
-        Judged::Violated(format!(
-            "{seconds} seconds is more than a year; milliseconds?"
-        ))
+        Judged::Violated(format!("{seconds} seconds is more than a year; milliseconds?").into())
     } else if seconds > ONE_DAY && seconds % 60_000.0 == 0.0 {
         Judged::Violated(format!(
             "{seconds} looks like milliseconds: as seconds it is over a day, as milliseconds exactly {} minutes",
             seconds / 60_000.0
-        ))
+        ).into())
     } else {
-        Judged::Pass(format!("{seconds} seconds"))
+        Judged::Pass(format!("{seconds} seconds").into())
     }
 }
 
@@ -1982,10 +1992,13 @@ fn relative_expiry(cx: &Ctx<'_>) -> Judged {
         } else {
             "instead of `expires_in`"
         };
-        Judged::Violated(format!(
-            "absolute expiry {} {beside}; an absolute time depends on the client's clock",
-            absolute.join(", ")
-        ))
+        Judged::Violated(
+            format!(
+                "absolute expiry {} {beside}; an absolute time depends on the client's clock",
+                absolute.join(", ")
+            )
+            .into(),
+        )
     }
 }
 
@@ -1999,19 +2012,19 @@ fn scope_format(cx: &Ctx<'_>) -> Judged {
         ),
         Some(Value::String(scope)) => {
             if let Some(bad) = first_outside(scope, |c| c == ' ' || is_nqchar(c)) {
-                Judged::Violated(format!("`scope` contains {bad}, outside scope-token characters"))
+                Judged::Violated(format!("`scope` contains {bad}, outside scope-token characters").into())
             } else if scope.split(' ').any(str::is_empty) {
                 Judged::Violated(format!(
                     "`scope` {scope:?} is not separated by single spaces"
-                ))
+                ).into())
             } else {
-                Judged::Pass(format!("`scope` {scope:?}"))
+                Judged::Pass(format!("`scope` {scope:?}").into())
             }
         }
         Some(Value::Array(_)) => {
             Judged::Violated("`scope` is an array, not a space-delimited string".into())
         }
-        Some(other) => Judged::Violated(format!("`scope` is {}", json_kind(other))),
+        Some(other) => Judged::Violated(format!("`scope` is {}", json_kind(other)).into()),
     }
 }
 
@@ -2031,10 +2044,9 @@ fn header_has_directive(response: &HttpResponse, header: &str, directive: &str) 
 
 fn no_store(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
-        return Judged::NotApplicable(format!(
-            "not a successful token response (HTTP {})",
-            cx.status()
-        ));
+        return Judged::NotApplicable(
+            format!("not a successful token response (HTTP {})", cx.status()).into(),
+        );
     }
     let response = cx.facts.response;
     let mut missing = Vec::new();
@@ -2047,7 +2059,7 @@ fn no_store(cx: &Ctx<'_>) -> Judged {
     if missing.is_empty() {
         Judged::Pass("Cache-Control: no-store and Pragma: no-cache".into())
     } else {
-        Judged::Violated(format!("missing {}", missing.join(" and ")))
+        Judged::Violated(format!("missing {}", missing.join(" and ")).into())
     }
 }
 
@@ -2065,10 +2077,13 @@ fn b64token(cx: &Ctx<'_>) -> Judged {
     match view.object.get("access_token").and_then(Value::as_str) {
         None => Judged::NotApplicable("no string access_token".into()),
         Some(token) if is_b64token(token) => Judged::Pass("the access token is a b64token".into()),
-        Some(token) => Judged::Violated(format!(
-            "the access token {}, so it cannot be sent as `Authorization: Bearer` as it is",
-            b64token_problem(token)
-        )),
+        Some(token) => Judged::Violated(
+            format!(
+                "the access token {}, so it cannot be sent as `Authorization: Bearer` as it is",
+                b64token_problem(token)
+            )
+            .into(),
+        ),
     }
 }
 
@@ -2241,8 +2256,8 @@ fn token_entropy(cx: &Ctx<'_>) -> Judged {
         }
     }
     match (weak.is_empty(), seen.is_empty()) {
-        (false, _) => Judged::Violated(weak.join("; ")),
-        (true, false) => Judged::Pass(seen.join("; ")),
+        (false, _) => Judged::Violated(weak.join("; ").into()),
+        (true, false) => Judged::Pass(seen.join("; ").into()),
         (true, true) => Judged::NotApplicable("no string token members".into()),
     }
 }
@@ -2262,29 +2277,35 @@ macro_rules! error_json {
 fn error_status(cx: &Ctx<'_>) -> Judged {
     let status = cx.status();
     match cx.class {
-        Class::Success => Judged::NotApplicable(format!("a success (HTTP {status})")),
-        Class::ServerError => Judged::NotApplicable(format!(
-            "HTTP {status} is a server failure, not a §5.2 error response"
-        )),
-        Class::HttpSemantics => Judged::Pass(format!(
-            "HTTP {status}: HTTP semantics ({}), not an OAuth error",
-            match status {
-                405 => "a method other than POST",
-                413 => "content too large",
-                _ => "too many requests",
-            }
-        )),
+        Class::Success => Judged::NotApplicable(format!("a success (HTTP {status})").into()),
+        Class::ServerError => Judged::NotApplicable(
+            format!("HTTP {status} is a server failure, not a §5.2 error response").into(),
+        ),
+        Class::HttpSemantics => Judged::Pass(
+            format!(
+                "HTTP {status}: HTTP semantics ({}), not an OAuth error",
+                match status {
+                    405 => "a method other than POST",
+                    413 => "content too large",
+                    _ => "too many requests",
+                }
+            )
+            .into(),
+        ),
         Class::Error => match (status, cx.error_code()) {
             (400, _) => Judged::Pass("HTTP 400".into()),
-            (401, Some(code)) if code != "invalid_client" => Judged::Violated(format!(
-                "HTTP 401 for `{code}`; 401 is for invalid_client only, the rest is 400"
-            )),
+            (401, Some(code)) if code != "invalid_client" => Judged::Violated(
+                format!("HTTP 401 for `{code}`; 401 is for invalid_client only, the rest is 400")
+                    .into(),
+            ),
             (401, Some(_)) => Judged::Pass("HTTP 401 for invalid_client".into()),
             (401, None) => Judged::Pass("HTTP 401 (a client authentication failure)".into()),
-            (200..=299, _) => Judged::Violated(format!("an error answered with HTTP {status}")),
-            _ => Judged::Violated(format!(
-                "HTTP {status}; §5.2 errors are 400, or 401 for invalid_client"
-            )),
+            (200..=299, _) => {
+                Judged::Violated(format!("an error answered with HTTP {status}").into())
+            }
+            _ => Judged::Violated(
+                format!("HTTP {status}; §5.2 errors are 400, or 401 for invalid_client").into(),
+            ),
         },
     }
 }
@@ -2309,9 +2330,9 @@ fn error_member(cx: &Ctx<'_>) -> Judged {
         None => Judged::Violated("the body is not JSON".into()),
         Some(json) => match json.get("error") {
             Some(Value::String(_)) => Judged::Pass("a string `error`".into()),
-            Some(other) => Judged::Violated(format!("`error` is {}", json_kind(other))),
+            Some(other) => Judged::Violated(format!("`error` is {}", json_kind(other)).into()),
             None if json.is_object() => Judged::Violated("no `error` member".into()),
-            None => Judged::Violated(format!("the body is {}", json_kind(json))),
+            None => Judged::Violated(format!("the body is {}", json_kind(json)).into()),
         },
     }
 }
@@ -2323,10 +2344,13 @@ fn no_errors_array(cx: &Ctx<'_>) -> Judged {
             .and_then(|j| j.get("errors"))
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
-        Judged::Violated(format!(
-            "an `errors` array ({count} item{}) instead of `error`",
-            if count == 1 { "" } else { "s" }
-        ))
+        Judged::Violated(
+            format!(
+                "an `errors` array ({count} item{}) instead of `error`",
+                if count == 1 { "" } else { "s" }
+            )
+            .into(),
+        )
     } else {
         Judged::Pass("no `errors` array in place of `error`".into())
     }
@@ -2335,10 +2359,13 @@ fn no_errors_array(cx: &Ctx<'_>) -> Judged {
 fn no_problem_details(cx: &Ctx<'_>) -> Judged {
     error_json!(cx);
     if cx.is_problem() {
-        Judged::Violated(format!(
-            "problem details (Content-Type {}) instead of an `error` member",
-            cx.facts.response.header("content-type").unwrap_or("absent")
-        ))
+        Judged::Violated(
+            format!(
+                "problem details (Content-Type {}) instead of an `error` member",
+                cx.facts.response.header("content-type").unwrap_or("absent")
+            )
+            .into(),
+        )
     } else {
         Judged::Pass("not problem details".into())
     }
@@ -2348,11 +2375,14 @@ fn error_code(cx: &Ctx<'_>) -> Judged {
     error_json!(cx);
     match cx.error_code() {
         None => Judged::NotApplicable("no string `error`".into()),
-        Some(code) if REGISTERED_ERRORS.contains(&code) => Judged::Pass(format!("`{code}`")),
-        Some(code) => Judged::Violated(format!(
-            "`{}` is not a registered token-endpoint error code",
-            code.escape_debug()
-        )),
+        Some(code) if REGISTERED_ERRORS.contains(&code) => Judged::Pass(format!("`{code}`").into()),
+        Some(code) => Judged::Violated(
+            format!(
+                "`{}` is not a registered token-endpoint error code",
+                code.escape_debug()
+            )
+            .into(),
+        ),
     }
 }
 
@@ -2391,10 +2421,13 @@ fn error_text_syntax(cx: &Ctx<'_>) -> Judged {
     if problems.is_empty() {
         Judged::Pass("error, error_description and error_uri keep to their character sets".into())
     } else {
-        Judged::Violated(format!(
-            "{} (allowed: %x20-21 / %x23-5B / %x5D-7E)",
-            problems.join("; ")
-        ))
+        Judged::Violated(
+            format!(
+                "{} (allowed: %x20-21 / %x23-5B / %x5D-7E)",
+                problems.join("; ")
+            )
+            .into(),
+        )
     }
 }
 
@@ -2405,14 +2438,14 @@ fn basic_challenge(cx: &Ctx<'_>) -> Judged {
     error_json!(cx);
     let status = cx.status();
     if status != 401 && cx.error_code() != Some("invalid_client") {
-        return Judged::NotApplicable(format!(
-            "HTTP {status} is not a client authentication failure"
-        ));
+        return Judged::NotApplicable(
+            format!("HTTP {status} is not a client authentication failure").into(),
+        );
     }
     if status != 401 {
         return Judged::Violated(format!(
             "invalid_client with HTTP {status} to a client that used Basic; it must be 401 with a Basic challenge"
-        ));
+        ).into());
     }
     let challenges = challenges(cx.facts.response);
     if challenges
@@ -2423,10 +2456,13 @@ fn basic_challenge(cx: &Ctx<'_>) -> Judged {
     } else if challenges.is_empty() {
         Judged::Violated("HTTP 401 without WWW-Authenticate to a client that used Basic".into())
     } else {
-        Judged::Violated(format!(
-            "WWW-Authenticate offers {} to a client that used Basic",
-            schemes(&challenges)
-        ))
+        Judged::Violated(
+            format!(
+                "WWW-Authenticate offers {} to a client that used Basic",
+                schemes(&challenges)
+            )
+            .into(),
+        )
     }
 }
 
@@ -2461,7 +2497,7 @@ fn authorization_header(cx: &Ctx<'_>) -> Judged {
         .iter()
         .any(|p| p.place == Place::Body && p.name == "access_token");
     match (problems.is_empty(), fine || in_body) {
-        (false, _) => Judged::Violated(problems.join("; ")),
+        (false, _) => Judged::Violated(problems.join("; ").into()),
         (true, true) if fine => Judged::Pass("`Authorization: Bearer` with a b64token".into()),
         (true, true) => Judged::Pass("the token is a form body parameter (RFC 6750 §2.2)".into()),
         (true, false) => Judged::NotApplicable("no token presented".into()),
@@ -2470,7 +2506,7 @@ fn authorization_header(cx: &Ctx<'_>) -> Judged {
 
 fn bearer_challenge(cx: &Ctx<'_>) -> Judged {
     if cx.status() != 401 {
-        return Judged::NotApplicable(format!("HTTP {}", cx.status()));
+        return Judged::NotApplicable(format!("HTTP {}", cx.status()).into());
     }
     let challenges = challenges(cx.facts.response);
     if challenges
@@ -2481,7 +2517,7 @@ fn bearer_challenge(cx: &Ctx<'_>) -> Judged {
     } else if challenges.is_empty() {
         Judged::Violated("HTTP 401 without WWW-Authenticate".into())
     } else {
-        Judged::Violated(format!("WWW-Authenticate offers {}", schemes(&challenges)))
+        Judged::Violated(format!("WWW-Authenticate offers {}", schemes(&challenges)).into())
     }
 }
 
@@ -2493,48 +2529,59 @@ fn bearer_challenge_of(cx: &Ctx<'_>) -> Option<Challenge> {
 
 fn invalid_token_error(cx: &Ctx<'_>) -> Judged {
     if cx.status() != 401 {
-        return Judged::NotApplicable(format!("HTTP {}", cx.status()));
+        return Judged::NotApplicable(format!("HTTP {}", cx.status()).into());
     }
     let Some(challenge) = bearer_challenge_of(cx) else {
         return Judged::NotApplicable("no Bearer challenge (its own check)".into());
     };
     let error = challenge.param("error");
     match (cx.bearer_presented(), error) {
-        (true, Some("invalid_token" | "invalid_request")) => Judged::Pass(format!(
-            "error=\"{}\" for the presented token",
-            error.unwrap_or_default()
-        )),
-        (true, Some(other)) => Judged::Violated(format!(
-            "error=\"{}\" for a rejected token; expected invalid_token",
-            other.escape_debug()
-        )),
+        (true, Some("invalid_token" | "invalid_request")) => Judged::Pass(
+            format!(
+                "error=\"{}\" for the presented token",
+                error.unwrap_or_default()
+            )
+            .into(),
+        ),
+        (true, Some(other)) => Judged::Violated(
+            format!(
+                "error=\"{}\" for a rejected token; expected invalid_token",
+                other.escape_debug()
+            )
+            .into(),
+        ),
         (true, None) => Judged::Violated("no error attribute for a rejected token".into()),
         (false, None) => Judged::Pass("no error code for a request without a Bearer token".into()),
-        (false, Some(other)) => Judged::Violated(format!(
-            "error=\"{}\" for a request without a Bearer token, which should get no error code",
-            other.escape_debug()
-        )),
+        (false, Some(other)) => Judged::Violated(
+            format!(
+                "error=\"{}\" for a request without a Bearer token, which should get no error code",
+                other.escape_debug()
+            )
+            .into(),
+        ),
     }
 }
 
 fn insufficient_scope(cx: &Ctx<'_>) -> Judged {
     if cx.status() != 403 || !cx.bearer_presented() {
-        return Judged::NotApplicable(format!(
-            "not a 403 to a Bearer token (HTTP {})",
-            cx.status()
-        ));
+        return Judged::NotApplicable(
+            format!("not a 403 to a Bearer token (HTTP {})", cx.status()).into(),
+        );
     }
     match bearer_challenge_of(cx) {
         Some(challenge) if challenge.param("error") == Some("insufficient_scope") => {
             Judged::Pass("HTTP 403 with error=\"insufficient_scope\"".into())
         }
-        Some(challenge) => Judged::Violated(format!(
-            "HTTP 403 with a Bearer challenge whose error is {}",
-            challenge.param("error").map_or_else(
-                || "absent".to_owned(),
-                |e| format!("\"{}\"", e.escape_debug())
+        Some(challenge) => Judged::Violated(
+            format!(
+                "HTTP 403 with a Bearer challenge whose error is {}",
+                challenge.param("error").map_or_else(
+                    || "absent".to_owned(),
+                    |e| format!("\"{}\"", e.escape_debug())
+                )
             )
-        )),
+            .into(),
+        ),
         None => Judged::Violated("HTTP 403 without a Bearer challenge".into()),
     }
 }
@@ -2715,15 +2762,16 @@ struct Tally {
 impl Tally {
     fn finding(self, check: &'static Check) -> Finding {
         let judged = if !self.violations.is_empty() {
-            Judged::Violated(self.violations.join("; "))
+            Judged::Violated(self.violations.join("; ").into())
         } else if !self.warnings.is_empty() {
-            Judged::Warned(self.warnings.join("; "))
+            Judged::Warned(self.warnings.join("; ").into())
         } else if !self.passes.is_empty() {
-            Judged::Pass(self.passes.join("; "))
+            Judged::Pass(self.passes.join("; ").into())
         } else {
             Judged::NotApplicable(
                 self.not_applicable
-                    .unwrap_or_else(|| "nothing in the case to judge".into()),
+                    .unwrap_or_else(|| "nothing in the case to judge".into())
+                    .into(),
             )
         };
         finding(check, judged)
