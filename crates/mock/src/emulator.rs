@@ -644,6 +644,9 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     let unescape = |s: &str| -> String {
+        if !s.contains(['+', '%']) {
+            return s.to_owned();
+        }
         percent_encoding::percent_decode_str(&s.replace('+', " "))
             .decode_utf8_lossy()
             .into_owned()
