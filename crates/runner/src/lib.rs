@@ -17,7 +17,8 @@ mod snapshot;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use grantspec_mock::MockServer;
 use grantspec_spec::template::{Resolver, TargetKind};
@@ -77,13 +78,15 @@ struct LoadedProvider {
     profile: ProviderProfile,
     base_url: Option<Url>,
     base_url_problem: Option<String>,
-    /// What each case's run showed of deviations, once it has run.
-    shown: Vec<OnceLock<Shown>>,
+    /// What the runs of this provider's cases showed of deviations.
+    shown: Mutex<Shown>,
+    /// Which cases have run.
+    ran: Vec<AtomicBool>,
 }
 
-/// The deviation ids one run of a case showed ([`rfc::observed_deviations`])
-/// and exercised ([`rfc::exercised_deviations`]): all a provider's
-/// declared-deviations check needs of it.
+/// The deviation ids some runs showed ([`rfc::observed_deviations`]) and
+/// exercised ([`rfc::exercised_deviations`]), together: all a provider's
+/// declared-deviations check needs of them.
 #[derive(Debug, Default)]
 struct Shown {
     observed: BTreeSet<&'static str>,
@@ -91,10 +94,16 @@ struct Shown {
 }
 
 impl Shown {
-    fn of(findings: &[rfc::Finding]) -> Self {
-        Self {
-            observed: rfc::observed_deviations(findings),
-            exercised: rfc::exercised_deviations(findings),
+    /// Adds what one run's findings show, as [`rfc::observed_deviations`]
+    /// and [`rfc::exercised_deviations`] select them.
+    fn add(&mut self, findings: &[rfc::Finding]) {
+        for finding in findings {
+            if finding.outcome.is_deviation() {
+                self.observed.insert(finding.check.deviation);
+            }
+            if finding.outcome != rfc::Outcome::NotApplicable {
+                self.exercised.insert(finding.check.deviation);
+            }
         }
     }
 }
@@ -150,8 +159,9 @@ impl Suite {
                     }
                 };
                 LoadedProvider {
-                    shown: (0..loaded.spec.cases.len())
-                        .map(|_| OnceLock::new())
+                    shown: Mutex::new(Shown::default()),
+                    ran: (0..loaded.spec.cases.len())
+                        .map(|_| AtomicBool::new(false))
                         .collect(),
                     loaded,
                     profile,
@@ -269,9 +279,7 @@ impl Suite {
     ) -> rfc::DeviationReport {
         let mut shown = Shown::default();
         for report in reports {
-            let case = Shown::of(&report.run.findings);
-            shown.observed.extend(case.observed);
-            shown.exercised.extend(case.exercised);
+            shown.add(&report.run.findings);
         }
         self.compare_shown(spec, &shown)
     }
@@ -288,20 +296,20 @@ impl Suite {
 
     /// Runs every case of one provider and compares its declared deviations
     /// with what they showed (see [`Suite::deviations`]). A case this suite
-    /// has already run (as its own trial) is not run again: what its run
-    /// showed is kept.
+    /// has already run (as its own trial) is not run again: every run adds
+    /// what it showed to what the provider's runs have shown.
     pub async fn check_deviations(&self, spec: usize) -> rfc::DeviationReport {
-        let mut all = Shown::default();
-        for (case, slot) in self.providers[spec].shown.iter().enumerate() {
-            if slot.get().is_none() {
+        let provider = &self.providers[spec];
+        for (case, ran) in provider.ran.iter().enumerate() {
+            if !ran.load(Ordering::Acquire) {
                 self.run(CaseId { spec, case }).await;
             }
-            if let Some(shown) = slot.get() {
-                all.observed.extend(&shown.observed);
-                all.exercised.extend(&shown.exercised);
-            }
         }
-        self.compare_shown(spec, &all)
+        let shown = provider
+            .shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.compare_shown(spec, &shown)
     }
 
     /// Runs every case concurrently; reports come back in case order.
@@ -351,7 +359,12 @@ impl Suite {
                 (None, problem) => skipped(problem.clone().unwrap_or_default()),
             }
         };
-        let _ = provider.shown[id.case].set(Shown::of(&run.findings));
+        provider
+            .shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add(&run.findings);
+        provider.ran[id.case].store(true, Ordering::Release);
         CaseReport {
             name: self.case_name(id),
             provider: spec.provider.id.clone(),
