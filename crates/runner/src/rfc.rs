@@ -22,6 +22,7 @@
 //! [`markdown_table`].
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -1439,6 +1440,9 @@ struct Ctx<'a> {
     /// The request's `Authorization: Basic` credentials, decoded once.
     basic: Option<Result<(String, String), &'static str>>,
     class: Class,
+    /// [`Ctx::not_success`] and [`Ctx::not_error`], once formatted.
+    not_success: OnceCell<Detail>,
+    not_error: OnceCell<Detail>,
 }
 
 impl<'a> Ctx<'a> {
@@ -1467,6 +1471,8 @@ impl<'a> Ctx<'a> {
             json,
             basic: basic_credentials(facts.request),
             class,
+            not_success: OnceCell::new(),
+            not_error: OnceCell::new(),
         }
     }
 
@@ -1478,11 +1484,32 @@ impl<'a> Ctx<'a> {
         self.grant_type.as_deref() == Some(grant)
     }
 
+    /// Why a success rule does not apply: the same text for every rule of
+    /// the exchange, formatted once.
+    fn not_success(&self) -> Judged {
+        Judged::NotApplicable(
+            self.not_success
+                .get_or_init(|| {
+                    format!("not a successful token response (HTTP {})", self.status()).into()
+                })
+                .clone(),
+        )
+    }
+
+    /// Why an error rule does not apply, formatted once per exchange.
+    fn not_error(&self) -> Judged {
+        Judged::NotApplicable(
+            self.not_error
+                .get_or_init(|| {
+                    format!("not an OAuth error response (HTTP {})", self.status()).into()
+                })
+                .clone(),
+        )
+    }
+
     fn success_token(&self) -> Result<TokenView<'_>, Judged> {
         if self.class != Class::Success {
-            return Err(Judged::NotApplicable(
-                format!("not a successful token response (HTTP {})", self.status()).into(),
-            ));
+            return Err(self.not_success());
         }
         match self.json.and_then(token_view) {
             Some(view) => Ok(view),
@@ -1494,9 +1521,7 @@ impl<'a> Ctx<'a> {
 
     fn error_json(&self) -> Result<Option<&Value>, Judged> {
         if self.class != Class::Error {
-            return Err(Judged::NotApplicable(
-                format!("not an OAuth error response (HTTP {})", self.status()).into(),
-            ));
+            return Err(self.not_error());
         }
         Ok(self.json)
     }
@@ -1573,19 +1598,29 @@ fn basic_form_encoded(cx: &Ctx<'_>) -> Judged {
 }
 
 fn one_auth_method(cx: &Ctx<'_>) -> Judged {
+    const BASIC: &str = "client_secret_basic (Authorization: Basic)";
+    const POST: &str = "client_secret_post (client_secret parameter)";
     let mut methods = Vec::new();
     if cx.basic.is_some() {
-        methods.push("client_secret_basic (Authorization: Basic)");
+        methods.push(BASIC);
     }
     if cx.params.iter().any(|p| p.name == "client_secret") {
-        methods.push("client_secret_post (client_secret parameter)");
+        methods.push(POST);
     }
     if cx.params.iter().any(|p| p.name == "client_assertion") {
         methods.push("a client assertion (client_assertion parameter)");
     }
     match methods.len() {
         0 => Judged::Pass("no client authentication".into()),
-        1 => Judged::Pass(format!("one method: {}", methods.join("")).into()),
+        1 => Judged::Pass(match methods[0] {
+            BASIC => concat!("one method: ", "client_secret_basic (Authorization: Basic)").into(),
+            POST => concat!(
+                "one method: ",
+                "client_secret_post (client_secret parameter)"
+            )
+            .into(),
+            _ => format!("one method: {}", methods.join("")).into(),
+        }),
         _ => Judged::Violated(
             format!("{} methods at once: {}", methods.len(), methods.join(", ")).into(),
         ),
@@ -1645,7 +1680,9 @@ fn no_repeated_parameters(cx: &Ctx<'_>) -> Judged {
     } else {
         ""
     };
-    if repeated.is_empty() {
+    if repeated.is_empty() && note.is_empty() {
+        Judged::Pass("every parameter is sent once".into())
+    } else if repeated.is_empty() {
         Judged::Pass(format!("every parameter is sent once{note}").into())
     } else {
         Judged::Violated(format!("repeated: {}{note}", repeated.join(", ")).into())
@@ -1772,9 +1809,10 @@ fn parameter_names(cx: &Ctx<'_>) -> Judged {
 // ---------------------------------------------------------------------------
 // Grant rules.
 
-fn discouraged_grant(cx: &Ctx<'_>, grant: &str) -> Judged {
+/// `not_this` is the text for another grant: `not a {grant} grant`.
+fn discouraged_grant(cx: &Ctx<'_>, grant: &str, not_this: &'static str) -> Judged {
     if !cx.grant_is(grant) {
-        return Judged::NotApplicable(format!("not a {grant} grant").into());
+        return Judged::NotApplicable(not_this.into());
     }
     let issued = cx.class == Class::Success
         && cx.json.and_then(token_view).is_some_and(|view| {
@@ -1796,11 +1834,11 @@ fn discouraged_grant(cx: &Ctx<'_>, grant: &str) -> Judged {
 }
 
 fn password_grant(cx: &Ctx<'_>) -> Judged {
-    discouraged_grant(cx, "password")
+    discouraged_grant(cx, "password", "not a password grant")
 }
 
 fn implicit_grant(cx: &Ctx<'_>) -> Judged {
-    discouraged_grant(cx, "implicit")
+    discouraged_grant(cx, "implicit", "not a implicit grant")
 }
 
 // ---------------------------------------------------------------------------
@@ -1828,9 +1866,7 @@ fn client_credentials_no_refresh(cx: &Ctx<'_>) -> Judged {
 
 fn status_200(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
-        return Judged::NotApplicable(
-            format!("not a successful token response (HTTP {})", cx.status()).into(),
-        );
+        return cx.not_success();
     }
     match cx.status() {
         200 => Judged::Pass("HTTP 200".into()),
@@ -1840,9 +1876,7 @@ fn status_200(cx: &Ctx<'_>) -> Judged {
 
 fn success_content_type(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
-        return Judged::NotApplicable(
-            format!("not a successful token response (HTTP {})", cx.status()).into(),
-        );
+        return cx.not_success();
     }
     content_type_is_json(cx.facts.response)
 }
@@ -2044,9 +2078,7 @@ fn header_has_directive(response: &HttpResponse, header: &str, directive: &str) 
 
 fn no_store(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
-        return Judged::NotApplicable(
-            format!("not a successful token response (HTTP {})", cx.status()).into(),
-        );
+        return cx.not_success();
     }
     let response = cx.facts.response;
     let mut missing = Vec::new();
