@@ -16,6 +16,10 @@ use grantspec_token::{SystemClock, TransportConfig, basic_authorization};
 pub(super) const IN_FLIGHT: usize = 8;
 /// How long each load-test side runs, per round.
 const LOAD_SECONDS: &str = "2";
+/// How long each load-test side runs once, unmeasured, before the rounds:
+/// a fresh server's first second (connections, an empty token store
+/// growing) is not what it sustains.
+const WARM_UP_SECONDS: &str = "1";
 /// Rounds of every measurement but the test suite's. The sides of a
 /// comparison alternate within each round, and each result is the median
 /// of its rounds, so a burst of load from elsewhere on a shared machine
@@ -177,10 +181,14 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     let (mock_rate, minimal_rate) = runtime.block_on(async {
         let server = MockServer::start([&spec], Arc::new(SystemClock), 0).await?;
         let minimal = minimal_server().await?;
+        let mock = server.addr().to_string();
+        load_from_child(&mock, &request_file, WARM_UP_SECONDS).await?;
+        load_from_child(&minimal, &minimal_request_file, WARM_UP_SECONDS).await?;
         let (mut mock_rates, mut minimal_rates) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            mock_rates.push(load_from_child(&server.addr().to_string(), &request_file).await?);
-            minimal_rates.push(load_from_child(&minimal, &minimal_request_file).await?);
+            mock_rates.push(load_from_child(&mock, &request_file, LOAD_SECONDS).await?);
+            minimal_rates
+                .push(load_from_child(&minimal, &minimal_request_file, LOAD_SECONDS).await?);
         }
         anyhow::Ok((median_f64(mock_rates), median_f64(minimal_rates)))
     })?;
@@ -408,7 +416,7 @@ fn token_request_bytes(path: &str) -> Vec<u8> {
 }
 
 /// Runs the load generator in a second process against `addr`.
-async fn load_from_child(addr: &str, request_file: &Path) -> anyhow::Result<f64> {
+async fn load_from_child(addr: &str, request_file: &Path, seconds: &str) -> anyhow::Result<f64> {
     let exe = std::env::current_exe()?;
     let output = tokio::process::Command::new(exe)
         .args([
@@ -416,7 +424,7 @@ async fn load_from_child(addr: &str, request_file: &Path) -> anyhow::Result<f64>
             addr,
             &request_file.to_string_lossy(),
             &IN_FLIGHT.to_string(),
-            LOAD_SECONDS,
+            seconds,
         ])
         .output()
         .await?;

@@ -19,7 +19,8 @@
 //! - (d) the wall time of the default `cargo test` suite, build excluded.
 //!
 //! (a), (b) and (c) run in rounds, the sides of each comparison alternating,
-//! and report medians: the machine is shared.
+//! and report medians: the machine is shared. Each (b) server gets a second
+//! of load before its rounds.
 
 mod floor;
 mod load;
