@@ -60,6 +60,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(args),
         "bench-measure" => bench::measure(args),
         "bench-load" => bench::load_generator(args),
+        "bench-trials" => bench::trials_floor(args),
         "bench-load-spec" => bench::load_spec(args),
         "review" => snapshots::review(args),
         "accept" => snapshots::accept(args),

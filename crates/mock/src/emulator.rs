@@ -1,6 +1,7 @@
 //! One provider's token endpoint and protected resource, emulated from its
 //! profile and mock seed. Pure request-in, response-out; no sockets here.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -10,7 +11,7 @@ use grantspec_spec::{GrantKind, MockClient, MockSeed, RefreshPolicy, ResponseSco
 use grantspec_token::{
     BodyEncoding, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle, ProviderProfile,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::render::{OAuthError, render_error};
 use crate::store::{Grantee, TokenStore};
@@ -66,7 +67,8 @@ impl MockResponse {
         Self {
             status,
             headers: vec![("content-type".to_owned(), content_type.to_owned())],
-            body: body.to_string().into_bytes(),
+            // The compact form `to_string` gives, without the formatter.
+            body: serde_json::to_vec(body).unwrap_or_else(|_| body.to_string().into_bytes()),
         }
     }
 
@@ -92,6 +94,8 @@ pub struct Emulator {
     seed: MockSeed,
     accepts: Vec<BodyEncoding>,
     auth_methods: Vec<ClientAuth>,
+    /// The grants some seeded client may use, sorted.
+    enabled_grants: Vec<GrantKind>,
     clock: Arc<dyn Clock>,
     store: Mutex<TokenStore>,
 }
@@ -111,12 +115,20 @@ impl Emulator {
         } else {
             seed.client_auth.clone()
         };
+        let mut enabled_grants: Vec<GrantKind> = seed
+            .clients
+            .iter()
+            .flat_map(|client| client.grants.iter().copied())
+            .collect();
+        enabled_grants.sort();
+        enabled_grants.dedup();
         Self {
             id: spec.provider.id.clone(),
             profile,
             seed,
             accepts,
             auth_methods,
+            enabled_grants,
             clock,
             store: Mutex::new(TokenStore::default()),
         }
@@ -177,8 +189,9 @@ impl Emulator {
             .league(3)
         })?;
         let Some(grant) = self
-            .enabled_grants()
-            .into_iter()
+            .enabled_grants
+            .iter()
+            .copied()
             .find(|g| g.as_str() == grant_type)
         else {
             return Err(OAuthError::unsupported_grant_type(&grant_type).league(2));
@@ -311,19 +324,6 @@ impl Emulator {
         Ok(self.success(&access, refresh_token, &grantee, grant, now, lifetime))
     }
 
-    /// The grants some seeded client may use.
-    fn enabled_grants(&self) -> Vec<GrantKind> {
-        let mut grants: Vec<GrantKind> = self
-            .seed
-            .clients
-            .iter()
-            .flat_map(|client| client.grants.iter().copied())
-            .collect();
-        grants.sort();
-        grants.dedup();
-        grants
-    }
-
     /// The emulator's time for this request: the clock, moved forward by the
     /// request's `x-grantspec-clock-offset` seconds. Cases run in parallel on
     /// one server; the offset gives each its own timeline.
@@ -344,43 +344,46 @@ impl Emulator {
         now: SystemTime,
         lifetime: Duration,
     ) -> MockResponse {
-        let mut token = Map::new();
-        token.insert("access_token".into(), Value::from(access_token));
+        let mut token = Members::default();
+        token.set("access_token", Member::Text(access_token.into()));
         if !self.seed.token_type.is_empty() {
-            token.insert(
-                "token_type".into(),
-                Value::from(self.seed.token_type.as_str()),
+            token.set(
+                "token_type",
+                Member::Text(self.seed.token_type.as_str().into()),
             );
         }
         let shape = &self.profile.response;
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
-            token.insert("expires_in".into(), Value::from(lifetime.as_secs()));
+            token.set("expires_in", Member::Number(lifetime.as_secs()));
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .unwrap_or_default()
                 + lifetime;
-            token.insert("expires".into(), Value::from(epoch.as_secs()));
+            token.set("expires", Member::Number(epoch.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
-            token.insert("refresh_token".into(), Value::from(refresh_token));
+            token.set("refresh_token", Member::Text(refresh_token.into()));
         }
         match self.seed.response_scope {
             ResponseScope::Omit => {}
             ResponseScope::Always => {
-                token.insert("scope".into(), Value::from(grantee.scope.join(" ")));
+                token.set("scope", Member::Text(grantee.scope.join(" ").into()));
             }
             ResponseScope::Array => {
-                token.insert("scope".into(), Value::from(grantee.scope.clone()));
+                token.set("scope", Member::Texts(&grantee.scope));
             }
         }
         for (name, template) in &self.seed.extra_members {
             let value = template.replace("{grant_type}", grant.as_str());
-            token.insert(name.clone(), Value::from(value));
+            token.set(name, Member::Text(value.into()));
         }
-        let body = wrap(Value::Object(token), shape.envelope.as_deref());
-        let response = MockResponse::json(self.seed.success_status, &self.seed.content_type, &body);
+        let response = MockResponse {
+            status: self.seed.success_status,
+            headers: vec![("content-type".to_owned(), self.seed.content_type.clone())],
+            body: token.to_json(shape.envelope.as_deref()),
+        };
         with_cache_headers(response, &self.seed)
     }
 
@@ -472,7 +475,7 @@ impl Emulator {
         request: &MockRequest,
         params: &mut Params,
         grant: GrantKind,
-    ) -> Result<MockClient, OAuthError> {
+    ) -> Result<&MockClient, OAuthError> {
         let basic = match request.header("authorization") {
             Some(value)
                 if value
@@ -544,7 +547,7 @@ impl Emulator {
             (None, _) => {}
             _ => return Err(OAuthError::invalid_client("Client authentication failed.").league(4)),
         }
-        Ok(client.clone())
+        Ok(client)
     }
 
     fn protected_resource(&self, request: &MockRequest) -> MockResponse {
@@ -645,6 +648,9 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     let unescape = |s: &str| -> String {
+        if !s.contains(['+', '%']) {
+            return s.to_owned();
+        }
         percent_encoding::percent_decode_str(&s.replace('+', " "))
             .decode_utf8_lossy()
             .into_owned()
@@ -667,13 +673,192 @@ pub(crate) fn with_cache_headers(response: MockResponse, seed: &MockSeed) -> Moc
     }
 }
 
-fn wrap(object: Value, envelope: Option<&str>) -> Value {
-    let Some(pointer) = envelope else {
-        return object;
-    };
-    pointer
-        .split('/')
-        .filter(|segment| !segment.is_empty())
-        .rev()
-        .fold(object, |inner, segment| json!({ segment: inner }))
+/// The members of a token response, in order. A member set twice keeps its
+/// first place and takes the later value, as a JSON object does.
+#[derive(Default)]
+struct Members<'a>(Vec<(&'a str, Member<'a>)>);
+
+/// A member's value.
+enum Member<'a> {
+    Text(Cow<'a, str>),
+    Number(u64),
+    Texts(&'a [String]),
+}
+
+impl<'a> Members<'a> {
+    fn set(&mut self, name: &'a str, value: Member<'a>) {
+        match self.0.iter_mut().find(|(existing, _)| *existing == name) {
+            Some(member) => member.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// The object as compact JSON, wrapped in one object per segment of
+    /// `envelope` (`/data` gives `{"data":{…}}`): the bytes serde_json
+    /// writes for the same object, built without an intermediate value.
+    fn to_json(&self, envelope: Option<&str>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        let segments: Vec<&str> = envelope
+            .map(|pointer| pointer.split('/').filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        // serde_json writes the strings, numbers and lists; writing them
+        // to a Vec cannot fail.
+        for segment in &segments {
+            out.push(b'{');
+            let _ = serde_json::to_writer(&mut out, segment);
+            out.push(b':');
+        }
+        out.push(b'{');
+        for (index, (name, value)) in self.0.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut out, name);
+            out.push(b':');
+            let _ = match value {
+                Member::Text(text) => serde_json::to_writer(&mut out, text),
+                Member::Number(number) => serde_json::to_writer(&mut out, number),
+                Member::Texts(texts) => serde_json::to_writer(&mut out, texts),
+            };
+        }
+        out.push(b'}');
+        out.extend(std::iter::repeat_n(b'}', segments.len()));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use grantspec_token::ManualClock;
+    use serde_json::Map;
+
+    /// How `success` built the body before it wrote JSON directly: a
+    /// serde_json object, wrapped, serialized.
+    fn reference(
+        emulator: &Emulator,
+        access_token: &str,
+        refresh_token: Option<String>,
+        grantee: &Grantee,
+        grant: GrantKind,
+        now: SystemTime,
+        lifetime: Duration,
+    ) -> Vec<u8> {
+        let mut token = Map::new();
+        token.insert("access_token".into(), Value::from(access_token));
+        if !emulator.seed.token_type.is_empty() {
+            token.insert(
+                "token_type".into(),
+                Value::from(emulator.seed.token_type.as_str()),
+            );
+        }
+        let shape = &emulator.profile.response;
+        if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
+            token.insert("expires_in".into(), Value::from(lifetime.as_secs()));
+        }
+        if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
+            let epoch = now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                + lifetime;
+            token.insert("expires".into(), Value::from(epoch.as_secs()));
+        }
+        if let Some(refresh_token) = refresh_token {
+            token.insert("refresh_token".into(), Value::from(refresh_token));
+        }
+        match emulator.seed.response_scope {
+            ResponseScope::Omit => {}
+            ResponseScope::Always => {
+                token.insert("scope".into(), Value::from(grantee.scope.join(" ")));
+            }
+            ResponseScope::Array => {
+                token.insert("scope".into(), Value::from(grantee.scope.clone()));
+            }
+        }
+        for (name, template) in &emulator.seed.extra_members {
+            let value = template.replace("{grant_type}", grant.as_str());
+            token.insert(name.clone(), Value::from(value));
+        }
+        let mut body = Value::Object(token);
+        if let Some(pointer) = shape.envelope.as_deref() {
+            body = pointer
+                .split('/')
+                .filter(|segment| !segment.is_empty())
+                .rev()
+                .fold(body, |inner, segment| json!({ segment: inner }));
+        }
+        body.to_string().into_bytes()
+    }
+
+    #[test]
+    fn token_responses_are_the_bytes_serde_json_wrote() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs");
+        let (specs, errors) = grantspec_spec::load_dir(&dir);
+        assert!(errors.is_empty());
+        let mut variants = Vec::new();
+        for loaded in specs {
+            let spec = loaded.spec;
+            for scope in [
+                ResponseScope::Omit,
+                ResponseScope::Always,
+                ResponseScope::Array,
+            ] {
+                for expiry in [
+                    ExpiryStyle::ExpiresIn,
+                    ExpiryStyle::Expires,
+                    ExpiryStyle::Both,
+                ] {
+                    let mut spec = spec.clone();
+                    spec.mock.response_scope = scope;
+                    spec.provider.response.expiry = expiry;
+                    variants.push(spec.clone());
+                    spec.mock.token_type = String::new();
+                    spec.provider.response.envelope = Some("/data/in \"ner\"/".into());
+                    spec.mock
+                        .extra_members
+                        .insert("token_type".into(), "x{grant_type}".into());
+                    spec.mock
+                        .extra_members
+                        .insert("é\n\"\\".into(), "\u{1}☃".into());
+                    variants.push(spec);
+                }
+            }
+        }
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for spec in &variants {
+            let emulator = Emulator::new(spec, Arc::new(ManualClock::default()));
+            for scope in [vec![], vec!["read".to_owned(), "write \"all\"".to_owned()]] {
+                let grantee = Grantee {
+                    client_id: "c".into(),
+                    user: None,
+                    scope,
+                    audience: Vec::new(),
+                    read_only: false,
+                };
+                for refresh in [None, Some("def50200ab".to_owned())] {
+                    for grant in GrantKind::ALL {
+                        let lifetime = Duration::from_secs(3600);
+                        let ours = emulator
+                            .success("tok\"en", refresh.clone(), &grantee, grant, now, lifetime)
+                            .body;
+                        let theirs = reference(
+                            &emulator,
+                            "tok\"en",
+                            refresh.clone(),
+                            &grantee,
+                            grant,
+                            now,
+                            lifetime,
+                        );
+                        assert_eq!(
+                            String::from_utf8(ours).unwrap(),
+                            String::from_utf8(theirs).unwrap()
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

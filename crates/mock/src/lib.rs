@@ -176,10 +176,11 @@ async fn serve(State(mock): State<Arc<Mock>>, request: Request) -> Response {
         .headers
         .iter()
         .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
+            let value = match value.to_str() {
+                Ok(visible_ascii) => visible_ascii.to_owned(),
+                Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            };
+            (name.as_str().to_owned(), value)
         })
         .collect();
     let answer = mock.handle(MockRequest {

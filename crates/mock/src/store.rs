@@ -137,11 +137,17 @@ impl TokenStore {
     }
 }
 
+/// `bytes` random bytes in lower-case hex.
 fn random_hex(bytes: usize) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut rng = rand::rng();
-    (0..bytes)
-        .map(|_| format!("{:02x}", rng.random::<u8>()))
-        .collect()
+    let mut out = String::with_capacity(bytes * 2);
+    for _ in 0..bytes {
+        let byte = rng.random::<u8>();
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
 }
 
 fn jwt(grantee: &Grantee, now: SystemTime, expires_at: SystemTime) -> String {

@@ -1,13 +1,17 @@
 //! Running one case: resolve, build, send, check, capture.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use grantspec_mock::CLOCK_OFFSET_HEADER;
 
 use crate::rfc::{self, ExchangeFacts, ExchangeKind, Finding};
 use grantspec_spec::matcher::lookup;
 use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
-use grantspec_spec::{Case, Expect, Matcher, Mismatch, ParamSpec, Spec, Step, StepKind, Var};
+use grantspec_spec::{
+    Case, Expect, GrantKind, Matcher, Mismatch, ParamSpec, RequestOverride, ResourceCall, Spec,
+    Step, StepKind, Var,
+};
 use grantspec_token::{
     Body, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue, ProviderProfile,
     SecretString, Text, Transport, build_raw, endpoint_url,
@@ -42,11 +46,13 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    /// What the RFC checks look at, when a response came back.
-    pub fn facts(&self) -> Option<ExchangeFacts<'_>> {
+    /// What the RFC checks look at, when a response came back; `json` is the
+    /// response body as JSON ([`HttpResponse::json`]).
+    pub fn facts<'e>(&'e self, json: Option<&'e Value>) -> Option<ExchangeFacts<'e>> {
         Some(ExchangeFacts {
             request: &self.request,
             response: self.response.as_ref()?,
+            json,
             grant_type: self.grant_type.as_deref(),
             request_is_profile_shaped: self.profile_shaped,
             kind: self.kind,
@@ -116,28 +122,29 @@ pub struct CaseContext<'a> {
 /// Runs `case`, checks every exchange against the RFCs, and fails it on an
 /// observed deviation the spec does not declare (drift).
 pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
-    let mut run = run_steps(cx, case).await;
-    let mut labelled: Vec<(&str, Finding)> = Vec::new();
-    let mut facts = Vec::new();
+    let (mut run, bodies) = run_steps(cx, case).await;
     // Only exchanges the profile shaped describe the provider's dialect: a
     // probe (an overridden request) shows what the provider does with a
     // request it was not documented to take, which is no deviation of its own.
-    for exchange in run.exchanges.iter().filter(|e| e.profile_shaped) {
-        if let Some(fact) = exchange.facts() {
-            labelled.extend(
-                rfc::check_exchange(&fact)
-                    .into_iter()
-                    .map(|f| (exchange.label.as_str(), f)),
-            );
-            facts.push(fact);
-        }
+    let (labels, facts): (Vec<&str>, Vec<ExchangeFacts<'_>>) = run
+        .exchanges
+        .iter()
+        .zip(&bodies)
+        .filter(|(exchange, _)| exchange.profile_shaped)
+        .filter_map(|(exchange, json)| {
+            Some((exchange.label.as_str(), exchange.facts(json.as_ref())?))
+        })
+        .unzip();
+    let (each, sequence) = rfc::check_case(&facts);
+    // Each finding, and the exchange it is about.
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut labelled: Vec<&str> = Vec::new();
+    for (label, found) in labels.iter().zip(each) {
+        labelled.extend(std::iter::repeat_n(*label, found.len()));
+        findings.extend(found);
     }
-    labelled.extend(
-        rfc::check_sequence(&facts)
-            .into_iter()
-            .map(|f| ("the case's steps", f)),
-    );
-    let findings: Vec<Finding> = labelled.iter().map(|(_, f)| f.clone()).collect();
+    labelled.extend(std::iter::repeat_n("the case's steps", sequence.len()));
+    findings.extend(sequence);
     let drift = rfc::compare_deviations(
         &cx.spec.provider.deviations,
         &rfc::observed_deviations(&findings),
@@ -149,6 +156,7 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
         };
         let details = labelled
             .iter()
+            .zip(&findings)
             .filter(|(_, f)| {
                 f.outcome.is_deviation() && report.undeclared.contains(&f.check.deviation)
             })
@@ -169,12 +177,14 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     let probe_findings: Vec<Finding> = run
         .exchanges
         .iter()
-        .filter(|e| !e.profile_shaped)
-        .filter_map(Exchange::facts)
+        .zip(&bodies)
+        .filter(|(exchange, _)| !exchange.profile_shaped)
+        .filter_map(|(exchange, json)| exchange.facts(json.as_ref()))
         .flat_map(|fact| rfc::check_exchange(&fact))
         .collect();
     drop(facts);
     drop(labelled);
+    drop(labels);
     run.probe_findings = probe_findings;
     if let (Some(message), false) = (drift_message, matches!(run.verdict, Verdict::Skipped(_))) {
         run.error = Some(match run.error.take() {
@@ -187,7 +197,63 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     run
 }
 
-async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
+/// One step of a case, borrowed: a step of `steps`, or the case itself
+/// when it is a single request (what [`Case::steps`] would build, without
+/// copying it).
+struct StepRef<'c> {
+    id: Option<&'c str>,
+    grant: Option<GrantKind>,
+    with: &'c BTreeMap<String, ParamSpec>,
+    request: Option<&'c RequestOverride>,
+    resource: Option<&'c ResourceCall>,
+    advance: Option<u64>,
+    expect: &'c Expect,
+}
+
+impl<'c> StepRef<'c> {
+    fn of(step: &'c Step) -> Self {
+        Self {
+            id: step.id.as_deref(),
+            grant: step.grant,
+            with: &step.with,
+            request: step.request.as_ref(),
+            resource: step.resource.as_ref(),
+            advance: step.advance,
+            expect: &step.expect,
+        }
+    }
+
+    /// The steps of `case`; `no_expectations` stands in for a single
+    /// request's missing `expect`.
+    fn all(case: &'c Case, no_expectations: &'c Expect) -> Vec<Self> {
+        if !case.steps.is_empty() {
+            return case.steps.iter().map(Self::of).collect();
+        }
+        vec![Self {
+            id: None,
+            grant: case.grant,
+            with: &case.with,
+            request: case.request.as_ref(),
+            resource: None,
+            advance: None,
+            expect: case.expect.as_ref().unwrap_or(no_expectations),
+        }]
+    }
+
+    /// What the step does, as [`Step::kind`] says.
+    fn kind(&self) -> Option<StepKind> {
+        match (self.grant, self.resource, self.advance) {
+            (Some(grant), None, None) => Some(StepKind::Grant(grant)),
+            (None, Some(_), None) => Some(StepKind::Resource),
+            (None, None, Some(seconds)) => Some(StepKind::Advance(seconds)),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the steps; returns the run and, for each of its exchanges, the
+/// response body as JSON, read once for every check.
+async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Value>>) {
     let mut run = CaseRun {
         verdict: Verdict::Passed,
         exchanges: Vec::new(),
@@ -196,9 +262,11 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
         findings: Vec::new(),
         probe_findings: Vec::new(),
     };
+    let mut bodies: Vec<Option<Value>> = Vec::new();
     let env_lookup = |name: &str| cx.env.get(name);
     let resolver = Resolver::new(cx.spec, cx.target, &env_lookup);
-    let steps = case.steps();
+    let no_expectations = Expect::default();
+    let steps = StepRef::all(case, &no_expectations);
     let mut captures: HashMap<String, Value> = HashMap::new();
     let mut clock_offset: u64 = 0;
 
@@ -209,7 +277,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
                 "step {} names no action, or several: use exactly one of `grant`, `resource`, `advance`",
                 index + 1
             ));
-            return run;
+            return (run, bodies);
         };
         let what = match kind {
             StepKind::Grant(grant) => grant.to_string(),
@@ -220,7 +288,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
                         "moves the mock's clock (`advance`), which only the mock target can do"
                             .into(),
                     );
-                    return run;
+                    return (run, bodies);
                 }
                 clock_offset += seconds;
                 continue;
@@ -237,12 +305,12 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
             Ok(built) => built,
             Err(StepError::Missing(reason)) => {
                 run.verdict = Verdict::Skipped(reason);
-                return run;
+                return (run, bodies);
             }
             Err(StepError::Other(message)) => {
                 run.verdict = Verdict::Failed;
                 run.error = Some(format!("{label}: {message}"));
-                return run;
+                return (run, bodies);
             }
         };
         if cx.target == TargetKind::Mock && clock_offset > 0 {
@@ -255,17 +323,18 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
             Ok(response) => (Some(response), None),
             Err(error) => (None, Some(error.to_string())),
         };
+        let body = response.as_ref().and_then(HttpResponse::json);
         let mismatches = response
             .as_ref()
-            .map(|response| check(&step.expect, response))
+            .map(|response| check_parsed(step.expect, response, body.as_ref()))
             .unwrap_or_default();
         let failed = transport_error.is_some() || !mismatches.is_empty();
-        if let (Some(id), Some(body)) = (&step.id, response.as_ref().and_then(HttpResponse::json)) {
+        if let (Some(id), Some(body)) = (step.id, &body) {
             let envelope = cx.profile.response.envelope.as_deref();
             let captured = envelope
                 .and_then(|pointer| body.pointer(pointer).cloned())
-                .unwrap_or(body);
-            captures.insert(id.clone(), captured);
+                .unwrap_or_else(|| body.clone());
+            captures.insert(id.to_owned(), captured);
         }
         let (exchange_kind, grant_type, profile_shaped) = match kind {
             StepKind::Grant(grant) => (
@@ -276,7 +345,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
             _ => (
                 ExchangeKind::Resource,
                 None,
-                step.resource.as_ref().is_some_and(|r| r.scheme == "Bearer"),
+                step.resource.is_some_and(|r| r.scheme == "Bearer"),
             ),
         };
         run.exchanges.push(Exchange {
@@ -290,16 +359,17 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
             grant_type,
             profile_shaped,
         });
+        bodies.push(body);
         if failed {
             run.verdict = Verdict::Failed;
-            return run;
+            return (run, bodies);
         }
     }
-    run
+    (run, bodies)
 }
 
 /// A `grant_type` the step's `with` sets over its grant's own.
-fn effective_grant_type(step: &Step) -> Option<String> {
+fn effective_grant_type(step: &StepRef<'_>) -> Option<String> {
     match step.with.get("grant_type")? {
         ParamSpec::One(value) if !value.contains("${") => Some(value.clone()),
         _ => None,
@@ -353,20 +423,22 @@ fn resolve_param(
 fn build_token_request(
     cx: &CaseContext<'_>,
     resolver: &Resolver<'_>,
-    step: &Step,
+    step: &StepRef<'_>,
     captures: &HashMap<String, Value>,
     secrets: &mut Vec<SecretString>,
 ) -> Result<(HttpRequest, String), StepError> {
-    let overrides = step.request.clone().unwrap_or_default();
-    let mut profile = cx.profile.clone();
+    let no_overrides = RequestOverride::default();
+    let overrides = step.request.unwrap_or(&no_overrides);
+    // The profile, copied only when the step bends it.
+    let mut profile = Cow::Borrowed(cx.profile);
     if let Some(body) = overrides.body {
-        profile.token_endpoint.body = body;
+        profile.to_mut().token_endpoint.body = body;
     }
     if let Some(client_auth) = overrides.client_auth {
-        profile.token_endpoint.client_auth = client_auth;
+        profile.to_mut().token_endpoint.client_auth = client_auth;
     }
     if let Some(lists) = overrides.lists {
-        profile.token_endpoint.lists = lists;
+        profile.to_mut().token_endpoint.lists = lists;
     }
 
     let mut grant_type = step
@@ -376,7 +448,7 @@ fn build_token_request(
     let mut client_id = None;
     let mut client_secret = None;
     let mut params = Vec::new();
-    for (name, value) in &step.with {
+    for (name, value) in step.with {
         let value = resolve_param(resolver, value, captures, secrets)?;
         match (name.as_str(), value) {
             ("grant_type", ParamValue::One(text)) => grant_type = text.expose().to_owned(),
@@ -500,13 +572,12 @@ fn build_token_request(
 fn build_resource_call(
     cx: &CaseContext<'_>,
     resolver: &Resolver<'_>,
-    step: &Step,
+    step: &StepRef<'_>,
     captures: &HashMap<String, Value>,
     secrets: &mut Vec<SecretString>,
 ) -> Result<(HttpRequest, String), StepError> {
     let call = step
         .resource
-        .as_ref()
         .ok_or_else(|| StepError::Other("not a resource step".into()))?;
     let path = match (&cx.spec.provider.resource, cx.target) {
         (Some(resource), _) => resource.path.clone(),
@@ -577,6 +648,16 @@ pub fn missing_env(spec: &Spec, case: &Case, env: &Env) -> Vec<String> {
 
 /// Checks a response against expectations.
 pub fn check(expect: &Expect, response: &HttpResponse) -> Vec<PathMismatch> {
+    check_parsed(expect, response, response.json().as_ref())
+}
+
+/// [`check`], with the body already parsed (`json` is
+/// [`HttpResponse::json`] of `response`).
+fn check_parsed(
+    expect: &Expect,
+    response: &HttpResponse,
+    json: Option<&Value>,
+) -> Vec<PathMismatch> {
     let mut mismatches = Vec::new();
     if let Some(status) = expect.status {
         if status != response.status {
@@ -601,7 +682,7 @@ pub fn check(expect: &Expect, response: &HttpResponse) -> Vec<PathMismatch> {
         }
     }
     if !expect.body.is_empty() {
-        let Some(body) = response.json() else {
+        let Some(body) = json else {
             mismatches.push(PathMismatch {
                 path: "body".into(),
                 mismatch: Mismatch {
@@ -613,7 +694,7 @@ pub fn check(expect: &Expect, response: &HttpResponse) -> Vec<PathMismatch> {
             return mismatches;
         };
         for (key, matcher) in &expect.body {
-            if let Err(mismatch) = matcher.check(lookup(&body, key)) {
+            if let Err(mismatch) = matcher.check(lookup(body, key)) {
                 let path = if key.starts_with('/') {
                     key.clone()
                 } else {

@@ -16,8 +16,10 @@ pub mod render;
 pub mod rfc;
 mod snapshot;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use grantspec_mock::MockServer;
 use grantspec_spec::template::{Resolver, TargetKind};
@@ -77,6 +79,34 @@ struct LoadedProvider {
     profile: ProviderProfile,
     base_url: Option<Url>,
     base_url_problem: Option<String>,
+    /// What the runs of this provider's cases showed of deviations.
+    shown: Mutex<Shown>,
+    /// Which cases have run.
+    ran: Vec<AtomicBool>,
+}
+
+/// The deviation ids some runs showed ([`rfc::observed_deviations`]) and
+/// exercised ([`rfc::exercised_deviations`]), together: all a provider's
+/// declared-deviations check needs of them.
+#[derive(Debug, Default)]
+struct Shown {
+    observed: BTreeSet<&'static str>,
+    exercised: BTreeSet<&'static str>,
+}
+
+impl Shown {
+    /// Adds what one run's findings show, as [`rfc::observed_deviations`]
+    /// and [`rfc::exercised_deviations`] select them.
+    fn add(&mut self, findings: &[rfc::Finding]) {
+        for finding in findings {
+            if finding.outcome.is_deviation() {
+                self.observed.insert(finding.check.deviation);
+            }
+            if finding.outcome != rfc::Outcome::NotApplicable {
+                self.exercised.insert(finding.check.deviation);
+            }
+        }
+    }
 }
 
 /// Loaded specs, a target, and what is needed to run their cases.
@@ -130,6 +160,10 @@ impl Suite {
                     }
                 };
                 LoadedProvider {
+                    shown: Mutex::new(Shown::default()),
+                    ran: (0..loaded.spec.cases.len())
+                        .map(|_| AtomicBool::new(false))
+                        .collect(),
                     loaded,
                     profile,
                     base_url,
@@ -244,27 +278,39 @@ impl Suite {
         spec: usize,
         reports: impl IntoIterator<Item = &'r CaseReport>,
     ) -> rfc::DeviationReport {
-        let findings: Vec<rfc::Finding> = reports
-            .into_iter()
-            .flat_map(|report| report.run.findings.iter().cloned())
-            .collect();
+        let mut shown = Shown::default();
+        for report in reports {
+            shown.add(&report.run.findings);
+        }
+        self.compare_shown(spec, &shown)
+    }
+
+    /// [`Suite::deviations`] from what the cases showed, together.
+    fn compare_shown(&self, spec: usize, shown: &Shown) -> rfc::DeviationReport {
         let declared = &self.providers[spec].loaded.spec.provider.deviations;
-        let mut report = rfc::compare_deviations(declared, &rfc::observed_deviations(&findings));
-        let exercised = rfc::exercised_deviations(&findings);
+        let mut report = rfc::compare_deviations(declared, &shown.observed);
         report
             .unobserved
-            .retain(|id| !rfc::known_deviation(id) || exercised.contains(id.as_str()));
+            .retain(|id| !rfc::known_deviation(id) || shown.exercised.contains(id.as_str()));
         report
     }
 
     /// Runs every case of one provider and compares its declared deviations
-    /// with what they showed (see [`Suite::deviations`]).
+    /// with what they showed (see [`Suite::deviations`]). A case this suite
+    /// has already run (as its own trial) is not run again: every run adds
+    /// what it showed to what the provider's runs have shown.
     pub async fn check_deviations(&self, spec: usize) -> rfc::DeviationReport {
-        let mut reports = Vec::new();
-        for id in self.cases().into_iter().filter(|id| id.spec == spec) {
-            reports.push(self.run(id).await);
+        let provider = &self.providers[spec];
+        for (case, ran) in provider.ran.iter().enumerate() {
+            if !ran.load(Ordering::Acquire) {
+                self.run(CaseId { spec, case }).await;
+            }
         }
-        self.deviations(spec, &reports)
+        let shown = provider
+            .shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.compare_shown(spec, &shown)
     }
 
     /// Runs every case concurrently; reports come back in case order.
@@ -338,6 +384,12 @@ impl Suite {
                 (None, problem) => skipped(problem.clone().unwrap_or_default()),
             }
         };
+        provider
+            .shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add(&run.findings);
+        provider.ran[id.case].store(true, Ordering::Release);
         CaseReport {
             name: self.case_name(id),
             provider: spec.provider.id.clone(),

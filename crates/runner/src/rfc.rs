@@ -21,8 +21,11 @@
 //! finding's detail. `docs/conformance.md` documents every check; its table is
 //! [`markdown_table`].
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use grantspec_mock::CLOCK_OFFSET_HEADER;
@@ -108,7 +111,7 @@ pub struct Finding {
     pub outcome: Outcome,
     /// What was seen, in words; names parameters and members, never secret
     /// values.
-    pub detail: String,
+    pub detail: Cow<'static, str>,
 }
 
 /// What kind of call an exchange is.
@@ -127,6 +130,9 @@ pub struct ExchangeFacts<'a> {
     pub request: &'a HttpRequest,
     /// The response.
     pub response: &'a HttpResponse,
+    /// The response body as JSON, as [`HttpResponse::json`] reads it. The
+    /// caller parses it once and shares it with its own checks.
+    pub json: Option<&'a Value>,
     /// The `grant_type` the step asked for, when it is a token request. When
     /// `None`, the request's own `grant_type` parameter is used.
     pub grant_type: Option<&'a str>,
@@ -616,13 +622,16 @@ enum Side {
 
 /// What a rule found, before the check's severity is applied.
 enum Judged {
-    Pass(String),
+    Pass(Detail),
     /// The rule is broken: fail or warn as the check's severity says.
-    Violated(String),
+    Violated(Detail),
     /// The rule is broken in a way that only warns, whatever the severity.
-    Warned(String),
-    NotApplicable(String),
+    Warned(Detail),
+    NotApplicable(Detail),
 }
+
+/// A finding's detail: most are fixed texts, which need no allocation.
+type Detail = Cow<'static, str>;
 
 struct Rule {
     check: &'static Check,
@@ -753,10 +762,18 @@ const SEQUENCE_RULES: &[SequenceRule] = &[
 /// (a token check on a resource call, a request check on an overridden
 /// request, an error check on a success…).
 pub fn check_exchange(facts: &ExchangeFacts<'_>) -> Vec<Finding> {
-    let cx = Ctx::new(*facts);
-    let mut findings: Vec<Finding> = EXCHANGE_RULES
+    exchange_findings(&Ctx::new(*facts))
+}
+
+/// [`check_exchange`] of a context: every exchange rule, in catalogue order.
+fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
+    static ORDER: OnceLock<Vec<usize>> = OnceLock::new();
+    let order = ORDER.get_or_init(|| catalogue_order(EXCHANGE_RULES.iter().map(|r| r.check)));
+    let facts = &cx.facts;
+    order
         .iter()
-        .map(|rule| {
+        .map(|&index| {
+            let rule = &EXCHANGE_RULES[index];
             let judged = if rule.kind != facts.kind {
                 Judged::NotApplicable(match rule.kind {
                     Token => "not a token-endpoint exchange".into(),
@@ -767,36 +784,58 @@ pub fn check_exchange(facts: &ExchangeFacts<'_>) -> Vec<Finding> {
                     "the case overrode the request, so its shape is the tester's choice".into(),
                 )
             } else {
-                (rule.eval)(&cx)
+                (rule.eval)(cx)
             };
             finding(rule.check, judged)
         })
-        .collect();
-    sort_by_catalogue(&mut findings);
-    findings
+        .collect()
 }
 
 /// Judges the steps of one case together, in order: one [`Finding`] for
 /// every sequence check (refresh scope, rotation, bearer use). Details name
 /// exchanges by their 1-based position in `exchanges`.
 pub fn check_sequence(exchanges: &[ExchangeFacts<'_>]) -> Vec<Finding> {
-    let steps = analyse(exchanges);
-    let mut findings: Vec<Finding> = SEQUENCE_RULES
-        .iter()
-        .map(|rule| (rule.eval)(&steps).finding(rule.check))
-        .collect();
-    sort_by_catalogue(&mut findings);
-    findings
+    let contexts: Vec<Ctx<'_>> = exchanges.iter().map(|facts| Ctx::new(*facts)).collect();
+    sequence_findings(&contexts)
 }
 
-fn sort_by_catalogue(findings: &mut [Finding]) {
-    let position = |check: &Check| {
-        CHECKS
-            .iter()
-            .position(|c| c.id == check.id)
-            .unwrap_or(usize::MAX)
-    };
-    findings.sort_by_key(|f| position(f.check));
+/// [`check_sequence`] of contexts: every sequence rule, in catalogue order.
+fn sequence_findings(contexts: &[Ctx<'_>]) -> Vec<Finding> {
+    static ORDER: OnceLock<Vec<usize>> = OnceLock::new();
+    let order = ORDER.get_or_init(|| catalogue_order(SEQUENCE_RULES.iter().map(|r| r.check)));
+    let steps = analyse(contexts);
+    order
+        .iter()
+        .map(|&index| {
+            let rule = &SEQUENCE_RULES[index];
+            (rule.eval)(&steps).finding(rule.check)
+        })
+        .collect()
+}
+
+/// Every exchange of a case judged alone ([`check_exchange`], one list per
+/// exchange) and the exchanges together ([`check_sequence`]), reading each
+/// exchange once.
+pub fn check_case(exchanges: &[ExchangeFacts<'_>]) -> (Vec<Vec<Finding>>, Vec<Finding>) {
+    let contexts: Vec<Ctx<'_>> = exchanges.iter().map(|facts| Ctx::new(*facts)).collect();
+    let each = contexts.iter().map(exchange_findings).collect();
+    (each, sequence_findings(&contexts))
+}
+
+/// The order in which rules judging `checks` report: the order of their
+/// checks in [`CHECKS`] (a check missing there last), ties in rule order.
+fn catalogue_order(checks: impl Iterator<Item = &'static Check>) -> Vec<usize> {
+    let positions: Vec<usize> = checks
+        .map(|check| {
+            CHECKS
+                .iter()
+                .position(|c| c.id == check.id)
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..positions.len()).collect();
+    order.sort_by_key(|&index| positions[index]);
+    order
 }
 
 fn finding(check: &'static Check, judged: Judged) -> Finding {
@@ -1397,8 +1436,13 @@ struct Ctx<'a> {
     facts: ExchangeFacts<'a>,
     params: Vec<Param>,
     grant_type: Option<String>,
-    json: Option<Value>,
+    json: Option<&'a Value>,
+    /// The request's `Authorization: Basic` credentials, decoded once.
+    basic: Option<Result<(String, String), &'static str>>,
     class: Class,
+    /// [`Ctx::not_success`] and [`Ctx::not_error`], once formatted.
+    not_success: OnceCell<Detail>,
+    not_error: OnceCell<Detail>,
 }
 
 impl<'a> Ctx<'a> {
@@ -1410,10 +1454,10 @@ impl<'a> Ctx<'a> {
                 .find(|p| p.name == "grant_type")
                 .and_then(|p| p.values.first().cloned())
         });
-        let json = facts.response.json();
+        let json = facts.json;
         let status = facts.response.status;
         let class = match status {
-            200..=299 if carries_error(json.as_ref()) => Class::Error,
+            200..=299 if carries_error(json) => Class::Error,
             200..=299 => Class::Success,
             405 if !facts.request.method.eq_ignore_ascii_case("POST") => Class::HttpSemantics,
             413 | 429 => Class::HttpSemantics,
@@ -1425,7 +1469,10 @@ impl<'a> Ctx<'a> {
             params,
             grant_type,
             json,
+            basic: basic_credentials(facts.request),
             class,
+            not_success: OnceCell::new(),
+            not_error: OnceCell::new(),
         }
     }
 
@@ -1437,14 +1484,34 @@ impl<'a> Ctx<'a> {
         self.grant_type.as_deref() == Some(grant)
     }
 
+    /// Why a success rule does not apply: the same text for every rule of
+    /// the exchange, formatted once.
+    fn not_success(&self) -> Judged {
+        Judged::NotApplicable(
+            self.not_success
+                .get_or_init(|| {
+                    format!("not a successful token response (HTTP {})", self.status()).into()
+                })
+                .clone(),
+        )
+    }
+
+    /// Why an error rule does not apply, formatted once per exchange.
+    fn not_error(&self) -> Judged {
+        Judged::NotApplicable(
+            self.not_error
+                .get_or_init(|| {
+                    format!("not an OAuth error response (HTTP {})", self.status()).into()
+                })
+                .clone(),
+        )
+    }
+
     fn success_token(&self) -> Result<TokenView<'_>, Judged> {
         if self.class != Class::Success {
-            return Err(Judged::NotApplicable(format!(
-                "not a successful token response (HTTP {})",
-                self.status()
-            )));
+            return Err(self.not_success());
         }
-        match self.json.as_ref().and_then(token_view) {
+        match self.json.and_then(token_view) {
             Some(view) => Ok(view),
             None => Err(Judged::NotApplicable(
                 "the body is not a JSON object".into(),
@@ -1454,23 +1521,19 @@ impl<'a> Ctx<'a> {
 
     fn error_json(&self) -> Result<Option<&Value>, Judged> {
         if self.class != Class::Error {
-            return Err(Judged::NotApplicable(format!(
-                "not an OAuth error response (HTTP {})",
-                self.status()
-            )));
+            return Err(self.not_error());
         }
-        Ok(self.json.as_ref())
+        Ok(self.json)
     }
 
     fn error_code(&self) -> Option<&str> {
         self.json
-            .as_ref()
             .and_then(|json| json.get("error"))
             .and_then(Value::as_str)
     }
 
     fn is_errors_array(&self) -> bool {
-        self.json.as_ref().is_some_and(|json| {
+        self.json.is_some_and(|json| {
             json.get("errors").is_some_and(Value::is_array) && self.error_code().is_none()
         })
     }
@@ -1478,7 +1541,7 @@ impl<'a> Ctx<'a> {
     fn is_problem(&self) -> bool {
         let content_type = media_type(self.facts.response.header("content-type"));
         content_type == "application/problem+json"
-            || self.json.as_ref().is_some_and(|json| {
+            || self.json.is_some_and(|json| {
                 json.get("type").is_some()
                     && json.get("title").is_some()
                     && self.error_code().is_none()
@@ -1509,15 +1572,15 @@ fn no_credentials_in_url(cx: &Ctx<'_>) -> Judged {
     if userinfo {
         what.push("a password in the user info".into());
     }
-    Judged::Violated(format!("the URL carries {}", what.join(", ")))
+    Judged::Violated(format!("the URL carries {}", what.join(", ")).into())
 }
 
 fn basic_form_encoded(cx: &Ctx<'_>) -> Judged {
-    match basic_credentials(cx.facts.request) {
+    match &cx.basic {
         None => Judged::NotApplicable("no `Authorization: Basic` header".into()),
-        Some(Err(why)) => Judged::Violated(why.into()),
+        Some(Err(why)) => Judged::Violated((*why).into()),
         Some(Ok((id, secret))) => {
-            let raw: Vec<&str> = [("client id", &id), ("client secret", &secret)]
+            let raw: Vec<&str> = [("client id", id), ("client secret", secret)]
                 .into_iter()
                 .filter(|(_, value)| !looks_form_encoded(value))
                 .map(|(what, _)| what)
@@ -1528,31 +1591,39 @@ fn basic_form_encoded(cx: &Ctx<'_>) -> Judged {
                 Judged::Violated(format!(
                     "the {} holds characters form-encoding would have escaped: it was not form-urlencoded before base64",
                     raw.join(" and the ")
-                ))
+                ).into())
             }
         }
     }
 }
 
 fn one_auth_method(cx: &Ctx<'_>) -> Judged {
+    const BASIC: &str = "client_secret_basic (Authorization: Basic)";
+    const POST: &str = "client_secret_post (client_secret parameter)";
     let mut methods = Vec::new();
-    if basic_credentials(cx.facts.request).is_some() {
-        methods.push("client_secret_basic (Authorization: Basic)");
+    if cx.basic.is_some() {
+        methods.push(BASIC);
     }
     if cx.params.iter().any(|p| p.name == "client_secret") {
-        methods.push("client_secret_post (client_secret parameter)");
+        methods.push(POST);
     }
     if cx.params.iter().any(|p| p.name == "client_assertion") {
         methods.push("a client assertion (client_assertion parameter)");
     }
     match methods.len() {
         0 => Judged::Pass("no client authentication".into()),
-        1 => Judged::Pass(format!("one method: {}", methods.join(""))),
-        _ => Judged::Violated(format!(
-            "{} methods at once: {}",
-            methods.len(),
-            methods.join(", ")
-        )),
+        1 => Judged::Pass(match methods[0] {
+            BASIC => concat!("one method: ", "client_secret_basic (Authorization: Basic)").into(),
+            POST => concat!(
+                "one method: ",
+                "client_secret_post (client_secret parameter)"
+            )
+            .into(),
+            _ => format!("one method: {}", methods.join("")).into(),
+        }),
+        _ => Judged::Violated(
+            format!("{} methods at once: {}", methods.len(), methods.join(", ")).into(),
+        ),
     }
 }
 
@@ -1561,7 +1632,7 @@ fn post_method(cx: &Ctx<'_>) -> Judged {
     if method.eq_ignore_ascii_case("POST") {
         Judged::Pass("POST".into())
     } else {
-        Judged::Violated(format!("the request uses {method}"))
+        Judged::Violated(format!("the request uses {method}").into())
     }
 }
 
@@ -1580,9 +1651,9 @@ fn form_encoded_body(cx: &Ctx<'_>) -> Judged {
                 }
                 "" => Judged::Violated("a body without a Content-Type".into()),
                 other if is_json_media_type(other) => {
-                    Judged::Violated(format!("a JSON body ({other})"))
+                    Judged::Violated(format!("a JSON body ({other})").into())
                 }
-                other => Judged::Violated(format!("a body of type {other}")),
+                other => Judged::Violated(format!("a body of type {other}").into()),
             }
         }
     }
@@ -1609,10 +1680,12 @@ fn no_repeated_parameters(cx: &Ctx<'_>) -> Judged {
     } else {
         ""
     };
-    if repeated.is_empty() {
-        Judged::Pass(format!("every parameter is sent once{note}"))
+    if repeated.is_empty() && note.is_empty() {
+        Judged::Pass("every parameter is sent once".into())
+    } else if repeated.is_empty() {
+        Judged::Pass(format!("every parameter is sent once{note}").into())
     } else {
-        Judged::Violated(format!("repeated: {}{note}", repeated.join(", ")))
+        Judged::Violated(format!("repeated: {}{note}", repeated.join(", ")).into())
     }
 }
 
@@ -1624,12 +1697,12 @@ fn no_repeated_audience(cx: &Ctx<'_>) -> Judged {
     match count {
         0 => Judged::NotApplicable("no `audience` parameter".into()),
         1 => Judged::Pass("`audience` is sent once".into()),
-        _ if cx.grant_is(TOKEN_EXCHANGE) => Judged::Pass(format!(
-            "`audience` ×{count} in a token exchange, as RFC 8693 §2.1 allows"
-        )),
-        _ => Judged::Violated(format!(
-            "`audience` is sent {count} times; send one space-delimited value"
-        )),
+        _ if cx.grant_is(TOKEN_EXCHANGE) => Judged::Pass(
+            format!("`audience` ×{count} in a token exchange, as RFC 8693 §2.1 allows").into(),
+        ),
+        _ => Judged::Violated(
+            format!("`audience` is sent {count} times; send one space-delimited value").into(),
+        ),
     }
 }
 
@@ -1643,14 +1716,17 @@ fn no_empty_parameters(cx: &Ctx<'_>) -> Judged {
     if empty.is_empty() {
         Judged::Pass("every parameter has a value".into())
     } else {
-        Judged::Violated(format!(
-            "sent without a value: {}",
-            empty
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        Judged::Violated(
+            format!(
+                "sent without a value: {}",
+                empty
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+            .into(),
+        )
     }
 }
 
@@ -1667,14 +1743,17 @@ fn scope_parameter_name(cx: &Ctx<'_>) -> Judged {
     match (renamed.is_empty(), has_scope) {
         (true, true) => Judged::Pass("the scope is sent as `scope`".into()),
         (true, false) => Judged::NotApplicable("no scope is requested".into()),
-        (false, _) => Judged::Violated(format!(
-            "the scope is sent as {} instead of `scope`",
-            renamed
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        (false, _) => Judged::Violated(
+            format!(
+                "the scope is sent as {} instead of `scope`",
+                renamed
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+            .into(),
+        ),
     }
 }
 
@@ -1695,6 +1774,13 @@ const RFC_PARAMETERS: &[&str] = &[
 ];
 
 fn parameter_names(cx: &Ctx<'_>) -> Judged {
+    static NORMALIZED: OnceLock<Vec<String>> = OnceLock::new();
+    let normalized_rfc = NORMALIZED.get_or_init(|| {
+        RFC_PARAMETERS
+            .iter()
+            .map(|rfc| normalized_name(rfc))
+            .collect()
+    });
     let renamed: BTreeSet<String> = cx
         .params
         .iter()
@@ -1702,49 +1788,57 @@ fn parameter_names(cx: &Ctx<'_>) -> Judged {
             let normalized = normalized_name(&p.name);
             RFC_PARAMETERS
                 .iter()
-                .find(|rfc| normalized_name(rfc) == normalized && **rfc != p.name)
-                .map(|rfc| format!("`{}` for `{rfc}`", p.name))
+                .zip(normalized_rfc)
+                .find(|(rfc, normal)| **normal == normalized && **rfc != p.name)
+                .map(|(rfc, _)| format!("`{}` for `{rfc}`", p.name))
         })
         .collect();
     if renamed.is_empty() {
         Judged::Pass("RFC parameters keep their names".into())
     } else {
-        Judged::Violated(format!(
-            "renamed: {}",
-            renamed.into_iter().collect::<Vec<_>>().join(", ")
-        ))
+        Judged::Violated(
+            format!(
+                "renamed: {}",
+                renamed.into_iter().collect::<Vec<_>>().join(", ")
+            )
+            .into(),
+        )
     }
 }
 
 // ---------------------------------------------------------------------------
 // Grant rules.
 
-fn discouraged_grant(cx: &Ctx<'_>, grant: &str) -> Judged {
+/// `not_this` is the text for another grant: `not a {grant} grant`.
+fn discouraged_grant(cx: &Ctx<'_>, grant: &str, not_this: &'static str) -> Judged {
     if !cx.grant_is(grant) {
-        return Judged::NotApplicable(format!("not a {grant} grant"));
+        return Judged::NotApplicable(not_this.into());
     }
     let issued = cx.class == Class::Success
-        && cx.json.as_ref().and_then(token_view).is_some_and(|view| {
+        && cx.json.and_then(token_view).is_some_and(|view| {
             view.object
                 .get("access_token")
                 .is_some_and(Value::is_string)
         });
     if issued {
-        Judged::Violated(format!("the provider issued a token for the {grant} grant"))
+        Judged::Violated(format!("the provider issued a token for the {grant} grant").into())
     } else {
-        Judged::Pass(format!(
-            "the provider did not issue a token for the {grant} grant (HTTP {})",
-            cx.status()
-        ))
+        Judged::Pass(
+            format!(
+                "the provider did not issue a token for the {grant} grant (HTTP {})",
+                cx.status()
+            )
+            .into(),
+        )
     }
 }
 
 fn password_grant(cx: &Ctx<'_>) -> Judged {
-    discouraged_grant(cx, "password")
+    discouraged_grant(cx, "password", "not a password grant")
 }
 
 fn implicit_grant(cx: &Ctx<'_>) -> Judged {
-    discouraged_grant(cx, "implicit")
+    discouraged_grant(cx, "implicit", "not a implicit grant")
 }
 
 // ---------------------------------------------------------------------------
@@ -1772,23 +1866,17 @@ fn client_credentials_no_refresh(cx: &Ctx<'_>) -> Judged {
 
 fn status_200(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
-        return Judged::NotApplicable(format!(
-            "not a successful token response (HTTP {})",
-            cx.status()
-        ));
+        return cx.not_success();
     }
     match cx.status() {
         200 => Judged::Pass("HTTP 200".into()),
-        other => Judged::Violated(format!("HTTP {other}")),
+        other => Judged::Violated(format!("HTTP {other}").into()),
     }
 }
 
 fn success_content_type(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
-        return Judged::NotApplicable(format!(
-            "not a successful token response (HTTP {})",
-            cx.status()
-        ));
+        return cx.not_success();
     }
     content_type_is_json(cx.facts.response)
 }
@@ -1797,18 +1885,18 @@ fn content_type_is_json(response: &HttpResponse) -> Judged {
     match response.header("content-type") {
         None => Judged::Violated("no Content-Type".into()),
         Some(value) if media_type(Some(value)) == "application/json" => {
-            Judged::Pass(format!("Content-Type {value}"))
+            Judged::Pass(format!("Content-Type {value}").into())
         }
-        Some(value) => Judged::Violated(format!("Content-Type {value}")),
+        Some(value) => Judged::Violated(format!("Content-Type {value}").into()),
     }
 }
 
 fn no_envelope(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
     match view.envelope {
-        Some(key) => Judged::Violated(format!(
-            "the token members are wrapped in `{key}`, not at the top level"
-        )),
+        Some(key) => Judged::Violated(
+            format!("the token members are wrapped in `{key}`, not at the top level").into(),
+        ),
         None if view.object.contains_key("access_token") => {
             Judged::Pass("access_token is a top-level member".into())
         }
@@ -1823,7 +1911,7 @@ fn access_token(cx: &Ctx<'_>) -> Judged {
             Judged::Pass("a non-empty string (value not shown)".into())
         }
         Some(Value::String(_)) => Judged::Violated("`access_token` is empty".into()),
-        Some(other) => Judged::Violated(format!("`access_token` is {}", json_kind(other))),
+        Some(other) => Judged::Violated(format!("`access_token` is {}", json_kind(other)).into()),
         None => Judged::Violated("`access_token` is missing".into()),
     }
 }
@@ -1850,11 +1938,11 @@ fn token_type(cx: &Ctx<'_>) -> Judged {
                     "; spelled `{kind}`, which is conformant (case-insensitive) but breaks clients that compare with `Bearer` exactly"
                 )
             };
-            Judged::Pass(format!("`{kind}`{note}"))
+            Judged::Pass(format!("`{kind}`{note}").into())
         }
         Some(Value::String(_)) => Judged::Violated("`token_type` is empty".into()),
         Some(Value::Null) | None => Judged::Violated("`token_type` is missing (REQUIRED)".into()),
-        Some(other) => Judged::Violated(format!("`token_type` is {}", json_kind(other))),
+        Some(other) => Judged::Violated(format!("`token_type` is {}", json_kind(other)).into()),
     }
 }
 
@@ -1866,11 +1954,11 @@ fn token_type_registered(cx: &Ctx<'_>) -> Judged {
                 .iter()
                 .any(|t| t.eq_ignore_ascii_case(kind.trim()))
             {
-                Judged::Pass(format!("`{kind}` is registered"))
+                Judged::Pass(format!("`{kind}` is registered").into())
             } else {
                 Judged::Violated(format!(
                     "`{kind}` is not a registered access token type (clients MUST NOT use a type they do not understand)"
-                ))
+                ).into())
             }
         }
         _ => Judged::NotApplicable("no token_type".into()),
@@ -1889,9 +1977,11 @@ fn expires_in_number(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
     match view.object.get("expires_in") {
         None | Some(Value::Null) => Judged::NotApplicable("no `expires_in`".into()),
-        Some(Value::Number(n)) => Judged::Pass(format!("the number {n}")),
-        Some(Value::String(s)) => Judged::Violated(format!("the string {s:?}, not a JSON number")),
-        Some(other) => Judged::Violated(format!("{}, not a JSON number", json_kind(other))),
+        Some(Value::Number(n)) => Judged::Pass(format!("the number {n}").into()),
+        Some(Value::String(s)) => {
+            Judged::Violated(format!("the string {s:?}, not a JSON number").into())
+        }
+        Some(other) => Judged::Violated(format!("{}, not a JSON number", json_kind(other)).into()),
     }
 }
 
@@ -1906,20 +1996,18 @@ fn expires_in_range(cx: &Ctx<'_>) -> Judged {
         return Judged::NotApplicable("no numeric `expires_in`".into());
     };
     if seconds.fract() != 0.0 {
-        Judged::Violated(format!("{seconds} is not a whole number of seconds"))
+        Judged::Violated(format!("{seconds} is not a whole number of seconds").into())
     } else if seconds <= 0.0 {
-        Judged::Violated(format!("{seconds} is not a positive lifetime"))
+        Judged::Violated(format!("{seconds} is not a positive lifetime").into())
     } else if seconds > ONE_YEAR {
-        Judged::Violated(format!(
-            "{seconds} seconds is more than a year; milliseconds?"
-        ))
+        Judged::Violated(format!("{seconds} seconds is more than a year; milliseconds?").into())
     } else if seconds > ONE_DAY && seconds % 60_000.0 == 0.0 {
         Judged::Violated(format!(
             "{seconds} looks like milliseconds: as seconds it is over a day, as milliseconds exactly {} minutes",
             seconds / 60_000.0
-        ))
+        ).into())
     } else {
-        Judged::Pass(format!("{seconds} seconds"))
+        Judged::Pass(format!("{seconds} seconds").into())
     }
 }
 
@@ -1938,10 +2026,13 @@ fn relative_expiry(cx: &Ctx<'_>) -> Judged {
         } else {
             "instead of `expires_in`"
         };
-        Judged::Violated(format!(
-            "absolute expiry {} {beside}; an absolute time depends on the client's clock",
-            absolute.join(", ")
-        ))
+        Judged::Violated(
+            format!(
+                "absolute expiry {} {beside}; an absolute time depends on the client's clock",
+                absolute.join(", ")
+            )
+            .into(),
+        )
     }
 }
 
@@ -1955,19 +2046,19 @@ fn scope_format(cx: &Ctx<'_>) -> Judged {
         ),
         Some(Value::String(scope)) => {
             if let Some(bad) = first_outside(scope, |c| c == ' ' || is_nqchar(c)) {
-                Judged::Violated(format!("`scope` contains {bad}, outside scope-token characters"))
+                Judged::Violated(format!("`scope` contains {bad}, outside scope-token characters").into())
             } else if scope.split(' ').any(str::is_empty) {
                 Judged::Violated(format!(
                     "`scope` {scope:?} is not separated by single spaces"
-                ))
+                ).into())
             } else {
-                Judged::Pass(format!("`scope` {scope:?}"))
+                Judged::Pass(format!("`scope` {scope:?}").into())
             }
         }
         Some(Value::Array(_)) => {
             Judged::Violated("`scope` is an array, not a space-delimited string".into())
         }
-        Some(other) => Judged::Violated(format!("`scope` is {}", json_kind(other))),
+        Some(other) => Judged::Violated(format!("`scope` is {}", json_kind(other)).into()),
     }
 }
 
@@ -1987,10 +2078,7 @@ fn header_has_directive(response: &HttpResponse, header: &str, directive: &str) 
 
 fn no_store(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
-        return Judged::NotApplicable(format!(
-            "not a successful token response (HTTP {})",
-            cx.status()
-        ));
+        return cx.not_success();
     }
     let response = cx.facts.response;
     let mut missing = Vec::new();
@@ -2003,7 +2091,7 @@ fn no_store(cx: &Ctx<'_>) -> Judged {
     if missing.is_empty() {
         Judged::Pass("Cache-Control: no-store and Pragma: no-cache".into())
     } else {
-        Judged::Violated(format!("missing {}", missing.join(" and ")))
+        Judged::Violated(format!("missing {}", missing.join(" and ")).into())
     }
 }
 
@@ -2021,10 +2109,13 @@ fn b64token(cx: &Ctx<'_>) -> Judged {
     match view.object.get("access_token").and_then(Value::as_str) {
         None => Judged::NotApplicable("no string access_token".into()),
         Some(token) if is_b64token(token) => Judged::Pass("the access token is a b64token".into()),
-        Some(token) => Judged::Violated(format!(
-            "the access token {}, so it cannot be sent as `Authorization: Bearer` as it is",
-            b64token_problem(token)
-        )),
+        Some(token) => Judged::Violated(
+            format!(
+                "the access token {}, so it cannot be sent as `Authorization: Bearer` as it is",
+                b64token_problem(token)
+            )
+            .into(),
+        ),
     }
 }
 
@@ -2045,15 +2136,16 @@ fn token_strength(token: &str) -> Strength {
     }
     let length = token.chars().count();
     let body = token.trim_end_matches('=');
-    let bits = if is_uuid(token) {
+    let body_length = body.chars().count();
+    let alphabet = alphabet_size(body);
+    let uuid = is_uuid(token);
+    let bits = if uuid {
         122.0
     } else {
-        body.chars().count() as f64 * alphabet_size(body).log2()
+        body_length as f64 * alphabet.log2()
     };
     let shannon = shannon_bits_per_char(body);
-    let ceiling = alphabet_size(body)
-        .log2()
-        .min((body.chars().count().max(2) as f64).log2());
+    let ceiling = alphabet.log2().min((body_length.max(2) as f64).log2());
     let problem = if length < MIN_TOKEN_LENGTH {
         Some(format!("shorter than {MIN_TOKEN_LENGTH} characters"))
     } else if bits < MIN_TOKEN_BITS {
@@ -2071,7 +2163,7 @@ fn token_strength(token: &str) -> Strength {
         length,
         bits,
         problem,
-        kind: if is_uuid(token) { "a UUID" } else { "opaque" },
+        kind: if uuid { "a UUID" } else { "opaque" },
     }
 }
 
@@ -2105,42 +2197,40 @@ fn jwt_strength(token: &str) -> Option<Strength> {
 }
 
 fn is_uuid(token: &str) -> bool {
-    let groups: Vec<&str> = token.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
+    token.len() == 36
+        && token.split('-').count() == 5
+        && token
+            .split('-')
             .zip([8, 4, 4, 4, 12])
             .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// The size of the alphabet a token's characters seem drawn from.
 fn alphabet_size(token: &str) -> f64 {
-    let letters_hex = token
-        .chars()
-        .filter(char::is_ascii_alphabetic)
-        .all(|c| c.is_ascii_hexdigit());
+    let (mut letters_hex, mut digit, mut lower, mut upper, mut safe, mut other) =
+        (true, false, false, false, false, false);
+    for c in token.bytes() {
+        letters_hex &= !c.is_ascii_alphabetic() || c.is_ascii_hexdigit();
+        digit |= c.is_ascii_digit();
+        lower |= c.is_ascii_lowercase();
+        upper |= c.is_ascii_uppercase();
+        let url_safe = matches!(c, b'-' | b'_' | b'+' | b'/' | b'.' | b'~');
+        safe |= url_safe;
+        other |= c.is_ascii_punctuation() && !url_safe;
+    }
     let mut size = 0.0;
-    if token.chars().any(|c| c.is_ascii_digit()) {
+    if digit {
         size += 10.0;
     }
-    for present in [
-        token.chars().any(|c| c.is_ascii_lowercase()),
-        token.chars().any(|c| c.is_ascii_uppercase()),
-    ] {
+    for present in [lower, upper] {
         if present {
             size += if letters_hex { 6.0 } else { 26.0 };
         }
     }
-    if token
-        .chars()
-        .any(|c| matches!(c, '-' | '_' | '+' | '/' | '.' | '~'))
-    {
+    if safe {
         size += 2.0;
     }
-    if token
-        .chars()
-        .any(|c| c.is_ascii_punctuation() && !matches!(c, '-' | '_' | '+' | '/' | '.' | '~'))
-    {
+    if other {
         size += 32.0;
     }
     if !token.is_ascii() {
@@ -2150,19 +2240,28 @@ fn alphabet_size(token: &str) -> f64 {
 }
 
 fn shannon_bits_per_char(text: &str) -> f64 {
-    let mut counts: BTreeMap<char, usize> = BTreeMap::new();
+    // Counts by character, summed in character order: ASCII in a table,
+    // anything else (rare) in a map after it.
+    let mut ascii = [0usize; 128];
+    let mut others: BTreeMap<char, usize> = BTreeMap::new();
     let mut total = 0usize;
     for c in text.chars() {
-        *counts.entry(c).or_default() += 1;
+        match usize::try_from(u32::from(c)) {
+            Ok(code) if code < 128 => ascii[code] += 1,
+            _ => *others.entry(c).or_default() += 1,
+        }
         total += 1;
     }
     if total == 0 {
         return 0.0;
     }
-    counts
-        .values()
+    ascii
+        .iter()
+        .copied()
+        .filter(|count| *count > 0)
+        .chain(others.values().copied())
         .map(|count| {
-            let p = *count as f64 / total as f64;
+            let p = count as f64 / total as f64;
             -p * p.log2()
         })
         .sum()
@@ -2189,8 +2288,8 @@ fn token_entropy(cx: &Ctx<'_>) -> Judged {
         }
     }
     match (weak.is_empty(), seen.is_empty()) {
-        (false, _) => Judged::Violated(weak.join("; ")),
-        (true, false) => Judged::Pass(seen.join("; ")),
+        (false, _) => Judged::Violated(weak.join("; ").into()),
+        (true, false) => Judged::Pass(seen.join("; ").into()),
         (true, true) => Judged::NotApplicable("no string token members".into()),
     }
 }
@@ -2210,29 +2309,35 @@ macro_rules! error_json {
 fn error_status(cx: &Ctx<'_>) -> Judged {
     let status = cx.status();
     match cx.class {
-        Class::Success => Judged::NotApplicable(format!("a success (HTTP {status})")),
-        Class::ServerError => Judged::NotApplicable(format!(
-            "HTTP {status} is a server failure, not a §5.2 error response"
-        )),
-        Class::HttpSemantics => Judged::Pass(format!(
-            "HTTP {status}: HTTP semantics ({}), not an OAuth error",
-            match status {
-                405 => "a method other than POST",
-                413 => "content too large",
-                _ => "too many requests",
-            }
-        )),
+        Class::Success => Judged::NotApplicable(format!("a success (HTTP {status})").into()),
+        Class::ServerError => Judged::NotApplicable(
+            format!("HTTP {status} is a server failure, not a §5.2 error response").into(),
+        ),
+        Class::HttpSemantics => Judged::Pass(
+            format!(
+                "HTTP {status}: HTTP semantics ({}), not an OAuth error",
+                match status {
+                    405 => "a method other than POST",
+                    413 => "content too large",
+                    _ => "too many requests",
+                }
+            )
+            .into(),
+        ),
         Class::Error => match (status, cx.error_code()) {
             (400, _) => Judged::Pass("HTTP 400".into()),
-            (401, Some(code)) if code != "invalid_client" => Judged::Violated(format!(
-                "HTTP 401 for `{code}`; 401 is for invalid_client only, the rest is 400"
-            )),
+            (401, Some(code)) if code != "invalid_client" => Judged::Violated(
+                format!("HTTP 401 for `{code}`; 401 is for invalid_client only, the rest is 400")
+                    .into(),
+            ),
             (401, Some(_)) => Judged::Pass("HTTP 401 for invalid_client".into()),
             (401, None) => Judged::Pass("HTTP 401 (a client authentication failure)".into()),
-            (200..=299, _) => Judged::Violated(format!("an error answered with HTTP {status}")),
-            _ => Judged::Violated(format!(
-                "HTTP {status}; §5.2 errors are 400, or 401 for invalid_client"
-            )),
+            (200..=299, _) => {
+                Judged::Violated(format!("an error answered with HTTP {status}").into())
+            }
+            _ => Judged::Violated(
+                format!("HTTP {status}; §5.2 errors are 400, or 401 for invalid_client").into(),
+            ),
         },
     }
 }
@@ -2257,9 +2362,9 @@ fn error_member(cx: &Ctx<'_>) -> Judged {
         None => Judged::Violated("the body is not JSON".into()),
         Some(json) => match json.get("error") {
             Some(Value::String(_)) => Judged::Pass("a string `error`".into()),
-            Some(other) => Judged::Violated(format!("`error` is {}", json_kind(other))),
+            Some(other) => Judged::Violated(format!("`error` is {}", json_kind(other)).into()),
             None if json.is_object() => Judged::Violated("no `error` member".into()),
-            None => Judged::Violated(format!("the body is {}", json_kind(json))),
+            None => Judged::Violated(format!("the body is {}", json_kind(json)).into()),
         },
     }
 }
@@ -2271,10 +2376,13 @@ fn no_errors_array(cx: &Ctx<'_>) -> Judged {
             .and_then(|j| j.get("errors"))
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
-        Judged::Violated(format!(
-            "an `errors` array ({count} item{}) instead of `error`",
-            if count == 1 { "" } else { "s" }
-        ))
+        Judged::Violated(
+            format!(
+                "an `errors` array ({count} item{}) instead of `error`",
+                if count == 1 { "" } else { "s" }
+            )
+            .into(),
+        )
     } else {
         Judged::Pass("no `errors` array in place of `error`".into())
     }
@@ -2283,10 +2391,13 @@ fn no_errors_array(cx: &Ctx<'_>) -> Judged {
 fn no_problem_details(cx: &Ctx<'_>) -> Judged {
     error_json!(cx);
     if cx.is_problem() {
-        Judged::Violated(format!(
-            "problem details (Content-Type {}) instead of an `error` member",
-            cx.facts.response.header("content-type").unwrap_or("absent")
-        ))
+        Judged::Violated(
+            format!(
+                "problem details (Content-Type {}) instead of an `error` member",
+                cx.facts.response.header("content-type").unwrap_or("absent")
+            )
+            .into(),
+        )
     } else {
         Judged::Pass("not problem details".into())
     }
@@ -2296,11 +2407,14 @@ fn error_code(cx: &Ctx<'_>) -> Judged {
     error_json!(cx);
     match cx.error_code() {
         None => Judged::NotApplicable("no string `error`".into()),
-        Some(code) if REGISTERED_ERRORS.contains(&code) => Judged::Pass(format!("`{code}`")),
-        Some(code) => Judged::Violated(format!(
-            "`{}` is not a registered token-endpoint error code",
-            code.escape_debug()
-        )),
+        Some(code) if REGISTERED_ERRORS.contains(&code) => Judged::Pass(format!("`{code}`").into()),
+        Some(code) => Judged::Violated(
+            format!(
+                "`{}` is not a registered token-endpoint error code",
+                code.escape_debug()
+            )
+            .into(),
+        ),
     }
 }
 
@@ -2339,28 +2453,31 @@ fn error_text_syntax(cx: &Ctx<'_>) -> Judged {
     if problems.is_empty() {
         Judged::Pass("error, error_description and error_uri keep to their character sets".into())
     } else {
-        Judged::Violated(format!(
-            "{} (allowed: %x20-21 / %x23-5B / %x5D-7E)",
-            problems.join("; ")
-        ))
+        Judged::Violated(
+            format!(
+                "{} (allowed: %x20-21 / %x23-5B / %x5D-7E)",
+                problems.join("; ")
+            )
+            .into(),
+        )
     }
 }
 
 fn basic_challenge(cx: &Ctx<'_>) -> Judged {
-    if basic_credentials(cx.facts.request).is_none() {
+    if cx.basic.is_none() {
         return Judged::NotApplicable("the client did not use Basic".into());
     }
     error_json!(cx);
     let status = cx.status();
     if status != 401 && cx.error_code() != Some("invalid_client") {
-        return Judged::NotApplicable(format!(
-            "HTTP {status} is not a client authentication failure"
-        ));
+        return Judged::NotApplicable(
+            format!("HTTP {status} is not a client authentication failure").into(),
+        );
     }
     if status != 401 {
         return Judged::Violated(format!(
             "invalid_client with HTTP {status} to a client that used Basic; it must be 401 with a Basic challenge"
-        ));
+        ).into());
     }
     let challenges = challenges(cx.facts.response);
     if challenges
@@ -2371,10 +2488,13 @@ fn basic_challenge(cx: &Ctx<'_>) -> Judged {
     } else if challenges.is_empty() {
         Judged::Violated("HTTP 401 without WWW-Authenticate to a client that used Basic".into())
     } else {
-        Judged::Violated(format!(
-            "WWW-Authenticate offers {} to a client that used Basic",
-            schemes(&challenges)
-        ))
+        Judged::Violated(
+            format!(
+                "WWW-Authenticate offers {} to a client that used Basic",
+                schemes(&challenges)
+            )
+            .into(),
+        )
     }
 }
 
@@ -2409,7 +2529,7 @@ fn authorization_header(cx: &Ctx<'_>) -> Judged {
         .iter()
         .any(|p| p.place == Place::Body && p.name == "access_token");
     match (problems.is_empty(), fine || in_body) {
-        (false, _) => Judged::Violated(problems.join("; ")),
+        (false, _) => Judged::Violated(problems.join("; ").into()),
         (true, true) if fine => Judged::Pass("`Authorization: Bearer` with a b64token".into()),
         (true, true) => Judged::Pass("the token is a form body parameter (RFC 6750 §2.2)".into()),
         (true, false) => Judged::NotApplicable("no token presented".into()),
@@ -2418,7 +2538,7 @@ fn authorization_header(cx: &Ctx<'_>) -> Judged {
 
 fn bearer_challenge(cx: &Ctx<'_>) -> Judged {
     if cx.status() != 401 {
-        return Judged::NotApplicable(format!("HTTP {}", cx.status()));
+        return Judged::NotApplicable(format!("HTTP {}", cx.status()).into());
     }
     let challenges = challenges(cx.facts.response);
     if challenges
@@ -2429,7 +2549,7 @@ fn bearer_challenge(cx: &Ctx<'_>) -> Judged {
     } else if challenges.is_empty() {
         Judged::Violated("HTTP 401 without WWW-Authenticate".into())
     } else {
-        Judged::Violated(format!("WWW-Authenticate offers {}", schemes(&challenges)))
+        Judged::Violated(format!("WWW-Authenticate offers {}", schemes(&challenges)).into())
     }
 }
 
@@ -2441,48 +2561,59 @@ fn bearer_challenge_of(cx: &Ctx<'_>) -> Option<Challenge> {
 
 fn invalid_token_error(cx: &Ctx<'_>) -> Judged {
     if cx.status() != 401 {
-        return Judged::NotApplicable(format!("HTTP {}", cx.status()));
+        return Judged::NotApplicable(format!("HTTP {}", cx.status()).into());
     }
     let Some(challenge) = bearer_challenge_of(cx) else {
         return Judged::NotApplicable("no Bearer challenge (its own check)".into());
     };
     let error = challenge.param("error");
     match (cx.bearer_presented(), error) {
-        (true, Some("invalid_token" | "invalid_request")) => Judged::Pass(format!(
-            "error=\"{}\" for the presented token",
-            error.unwrap_or_default()
-        )),
-        (true, Some(other)) => Judged::Violated(format!(
-            "error=\"{}\" for a rejected token; expected invalid_token",
-            other.escape_debug()
-        )),
+        (true, Some("invalid_token" | "invalid_request")) => Judged::Pass(
+            format!(
+                "error=\"{}\" for the presented token",
+                error.unwrap_or_default()
+            )
+            .into(),
+        ),
+        (true, Some(other)) => Judged::Violated(
+            format!(
+                "error=\"{}\" for a rejected token; expected invalid_token",
+                other.escape_debug()
+            )
+            .into(),
+        ),
         (true, None) => Judged::Violated("no error attribute for a rejected token".into()),
         (false, None) => Judged::Pass("no error code for a request without a Bearer token".into()),
-        (false, Some(other)) => Judged::Violated(format!(
-            "error=\"{}\" for a request without a Bearer token, which should get no error code",
-            other.escape_debug()
-        )),
+        (false, Some(other)) => Judged::Violated(
+            format!(
+                "error=\"{}\" for a request without a Bearer token, which should get no error code",
+                other.escape_debug()
+            )
+            .into(),
+        ),
     }
 }
 
 fn insufficient_scope(cx: &Ctx<'_>) -> Judged {
     if cx.status() != 403 || !cx.bearer_presented() {
-        return Judged::NotApplicable(format!(
-            "not a 403 to a Bearer token (HTTP {})",
-            cx.status()
-        ));
+        return Judged::NotApplicable(
+            format!("not a 403 to a Bearer token (HTTP {})", cx.status()).into(),
+        );
     }
     match bearer_challenge_of(cx) {
         Some(challenge) if challenge.param("error") == Some("insufficient_scope") => {
             Judged::Pass("HTTP 403 with error=\"insufficient_scope\"".into())
         }
-        Some(challenge) => Judged::Violated(format!(
-            "HTTP 403 with a Bearer challenge whose error is {}",
-            challenge.param("error").map_or_else(
-                || "absent".to_owned(),
-                |e| format!("\"{}\"", e.escape_debug())
+        Some(challenge) => Judged::Violated(
+            format!(
+                "HTTP 403 with a Bearer challenge whose error is {}",
+                challenge.param("error").map_or_else(
+                    || "absent".to_owned(),
+                    |e| format!("\"{}\"", e.escape_debug())
+                )
             )
-        )),
+            .into(),
+        ),
         None => Judged::Violated("HTTP 403 without a Bearer challenge".into()),
     }
 }
@@ -2524,12 +2655,12 @@ fn scope_set(values: &[String]) -> BTreeSet<String> {
         .collect()
 }
 
-fn analyse(exchanges: &[ExchangeFacts<'_>]) -> Vec<Step> {
-    exchanges
+fn analyse(contexts: &[Ctx<'_>]) -> Vec<Step> {
+    contexts
         .iter()
         .enumerate()
-        .map(|(index, facts)| {
-            let cx = Ctx::new(*facts);
+        .map(|(index, cx)| {
+            let facts = &cx.facts;
             let param = |name: &str| cx.params.iter().find(|p| p.name == name);
             let requested_scope = cx
                 .params
@@ -2538,7 +2669,7 @@ fn analyse(exchanges: &[ExchangeFacts<'_>]) -> Vec<Step> {
                 .map(|p| scope_set(&p.values))
                 .filter(|s| !s.is_empty());
             let view = (cx.class == Class::Success)
-                .then(|| cx.json.as_ref().and_then(token_view))
+                .then(|| cx.json.and_then(token_view))
                 .flatten();
             let member = |name: &str| {
                 view.as_ref()
@@ -2569,7 +2700,7 @@ fn analyse(exchanges: &[ExchangeFacts<'_>]) -> Vec<Step> {
             let clock_offset = request_headers(facts.request, CLOCK_OFFSET_HEADER)
                 .find_map(|v| v.trim().parse().ok())
                 .unwrap_or(0);
-            let public_client = basic_credentials(facts.request).is_none()
+            let public_client = cx.basic.is_none()
                 && param("client_secret").is_none()
                 && param("client_assertion").is_none();
             let sender_constrained = request_headers(facts.request, "dpop").next().is_some();
@@ -2663,15 +2794,16 @@ struct Tally {
 impl Tally {
     fn finding(self, check: &'static Check) -> Finding {
         let judged = if !self.violations.is_empty() {
-            Judged::Violated(self.violations.join("; "))
+            Judged::Violated(self.violations.join("; ").into())
         } else if !self.warnings.is_empty() {
-            Judged::Warned(self.warnings.join("; "))
+            Judged::Warned(self.warnings.join("; ").into())
         } else if !self.passes.is_empty() {
-            Judged::Pass(self.passes.join("; "))
+            Judged::Pass(self.passes.join("; ").into())
         } else {
             Judged::NotApplicable(
                 self.not_applicable
-                    .unwrap_or_else(|| "nothing in the case to judge".into()),
+                    .unwrap_or_else(|| "nothing in the case to judge".into())
+                    .into(),
             )
         };
         finding(check, judged)
@@ -3926,12 +4058,19 @@ mod tests {
     }
 
     fn run(fixture: &Fixture) -> Vec<Finding> {
+        let bodies: Vec<Option<Value>> = fixture
+            .exchanges
+            .iter()
+            .map(|fx| fx.response.json())
+            .collect();
         let facts: Vec<ExchangeFacts<'_>> = fixture
             .exchanges
             .iter()
-            .map(|fx| ExchangeFacts {
+            .zip(&bodies)
+            .map(|(fx, json)| ExchangeFacts {
                 request: &fx.request,
                 response: &fx.response,
+                json: json.as_ref(),
                 grant_type: fx.grant,
                 request_is_profile_shaped: fx.shaped,
                 kind: fx.kind,
@@ -3939,6 +4078,11 @@ mod tests {
             .collect();
         let mut findings: Vec<Finding> = facts.iter().flat_map(check_exchange).collect();
         findings.extend(check_sequence(&facts));
+        // The case-level entry point reads each exchange once and must say
+        // the same.
+        let (each, sequence) = check_case(&facts);
+        let together: Vec<Finding> = each.into_iter().flatten().chain(sequence).collect();
+        assert_eq!(together, findings, "{}", fixture.name);
         findings
     }
 

@@ -477,6 +477,20 @@ fn declared_deviations_are_checked_both_ways() {
         "{all}"
     );
 
+    // The same in a run of the whole suite, where the trial reads what the
+    // case trials' runs showed instead of running the cases again.
+    let output = run_specs(&stale, &snapshots, &[], &[]);
+    let all = text(&output);
+    assert_eq!(
+        outcomes(&output)["shopware::declared_deviations"],
+        "FAILED",
+        "{all}"
+    );
+    assert!(
+        all.contains("declared deviation `missing-cache-headers` was not observed"),
+        "{all}"
+    );
+
     // A deviation the spec does not declare is drift, in every case that shows it.
     let undeclared = shopware_specs(|s| s.replacen(", errors-array]", "]", 1));
     let output = run_specs(&undeclared, &snapshots, &[], &[]);

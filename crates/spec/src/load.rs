@@ -16,11 +16,20 @@
 //!    a provider id that differs from the file name.
 //!
 //! Positions come from a second parse with spans ([`tree`]).
+//!
+//! All of that is the full path. A spec that loads cleanly takes a fast path
+//! first: one parse, straight into [`Spec`], through an adapter that
+//! watches for the duplicate keys only the plain value would have refused
+//! ([`watch`]), then the meaning checks without positions. The fast path
+//! only ever answers "loaded"; on anything else (an error, a doubtful key, a
+//! tag, an alias it has not counted) the full path runs from the start and
+//! reports exactly what it always did.
 
 mod check;
 mod explain;
 mod recover;
 mod tree;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -129,11 +138,52 @@ pub fn load_str(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
             too_large(source.len() as u64),
         )]));
     }
+    if let Some(spec) = load_fast(path, source) {
+        return Ok(LoadedSpec {
+            path: path.to_owned(),
+            spec,
+        });
+    }
+    load_full(path, source)
+}
+
+/// Whether aliases expand a document beyond what a spec may.
+fn alias_bomb(parsed: &tree::Parsed) -> bool {
+    parsed.expanded > MAX_EXPANSION * parsed.nodes + MAX_EXPANSION_SLACK
+}
+
+/// The spec, when it loads without a single problem, found in one parse;
+/// `None` whenever [`load_full`] is needed to say what is wrong, or to be
+/// sure nothing is.
+fn load_fast(path: &Path, source: &str) -> Option<Spec> {
+    // Aliases must be counted before serde expands them, and tags are left
+    // to the full path; without a `*` or a `!` there are neither.
+    if source.contains(['*', '!']) {
+        let parsed = tree::parse(source)?;
+        if parsed.tagged || alias_bomb(&parsed) {
+            return None;
+        }
+    }
+    let spec: Spec = watch::from_str(source)?;
+    // No positions are needed unless something is wrong, and then the full
+    // path reports it.
+    let doc = Doc {
+        path,
+        source,
+        root: None,
+    };
+    check::check(&doc, &Parts::of(&spec))
+        .is_empty()
+        .then_some(spec)
+}
+
+/// Every stage, each reporting everything it finds.
+fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
     // Stage 2: is it YAML, one document, a mapping? The tree comes first:
     // it counts what aliases expand to without expanding them.
     let parsed = tree::parse(source);
     if let Some(parsed) = &parsed {
-        if parsed.expanded > MAX_EXPANSION * parsed.nodes + MAX_EXPANSION_SLACK {
+        if alias_bomb(parsed) {
             return Err(SpecErrors(vec![
                 SpecError::file(
                     path,
@@ -392,4 +442,126 @@ fn char_to_byte(source: &str, index: usize) -> usize {
         .char_indices()
         .nth(index)
         .map_or(source.len(), |(byte, _)| byte)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// What the fast path accepts, the full path accepts as the same spec.
+    fn agrees(name: &str, source: &str) -> Option<Spec> {
+        let path = Path::new(name);
+        let fast = load_fast(path, source);
+        if let Some(fast) = &fast {
+            let full = load_full(path, source).unwrap_or_else(|e| {
+                panic!("{name}: the fast path loaded what the full path refuses:\n{e}")
+            });
+            assert_eq!(format!("{fast:?}"), format!("{:?}", full.spec), "{name}");
+        }
+        fast
+    }
+
+    fn workspace_file(relative: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+    }
+
+    #[test]
+    fn fast_path_agrees_on_shipped_specs_and_the_malformed_corpus() {
+        for file in spec_files(&workspace_file("../../specs")).unwrap() {
+            let source = std::fs::read_to_string(&file).unwrap();
+            let name = file.file_name().unwrap().to_string_lossy();
+            let fast = agrees(&name, &source);
+            assert!(fast.is_some(), "{name} should load on the fast path");
+        }
+        for file in std::fs::read_dir(workspace_file("tests/malformed")).unwrap() {
+            let file = file.unwrap().path();
+            if file.extension().is_some_and(|ext| ext == "yaml") {
+                let bytes = std::fs::read(&file).unwrap();
+                if let Ok(source) = std::str::from_utf8(&bytes) {
+                    let name = file.file_name().unwrap().to_string_lossy();
+                    assert!(agrees(&name, source).is_none(), "{name} loaded");
+                }
+            }
+        }
+    }
+
+    const BASE: &str = "provider:\n  id: t\n  name: T\n  token_endpoint: { path: /token }\n\
+        vars:\n  id: abc\ncases:\n";
+
+    fn case(body: &str) -> String {
+        format!("{BASE}  - name: c\n    grant: client_credentials\n{body}")
+    }
+
+    #[test]
+    fn keys_the_plain_value_would_refuse_take_the_full_path() {
+        let refused = [
+            case("    with: { client_id: a, client_id: b }\n"),
+            case("    expect: { body: { a: 1, a: 2 } }\n"),
+            case("    expect: { body: { 1: x, 0x1: y } }\n"),
+            case("    expect: { body: { a: { eq: { k: 1, k: 2 } } } }\n"),
+            case("    expect: { body: { a: [ { k: 1, k: 2 } ] } }\n"),
+            case("    expect: { body: { a: { one_of: [ { k: 1, \"k\": 2 } ] } } }\n"),
+            case("    expect: { headers: { x: a, \"x\": b } }\n"),
+            case("    expect: { status: 200, status: 201 }\n"),
+            case("    with: { scope: [a], scope: b }\n"),
+            format!(
+                "{BASE}  - name: c\n    grant: client_credentials\n  - name: c\n    grant: client_credentials\n"
+            ),
+            BASE.replace("  id: abc\n", "  id: abc\n  id: def\n")
+                + "  - { name: c, grant: client_credentials }\n",
+            case(&format!(
+                "    expect: {{ body: {{ {}, k3: again }} }}\n",
+                (0..40)
+                    .map(|i| format!("k{i}: {i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        ];
+        for source in refused {
+            assert!(
+                load_fast(Path::new("t.yaml"), &source).is_none(),
+                "{source}"
+            );
+            assert!(load_full(Path::new("t.yaml"), &source).is_err(), "{source}");
+        }
+    }
+
+    #[test]
+    fn doubtful_keys_tags_and_aliases_agree() {
+        let sources = [
+            // Keys that might be numbers, booleans or null: the full path decides.
+            case("    expect: { body: { 1: x, 01: y } }\n"),
+            case("    expect: { body: { \"1\": x, 1: y } }\n"),
+            case("    expect: { body: { true: x, \"true\": y } }\n"),
+            case("    expect: { body: { ~: x, null: y } }\n"),
+            // Tags.
+            case("    with: { client_id: !!str abc }\n"),
+            case("    with: { client_id: !custom abc }\n"),
+            case("    expect: { body: { a: !!int \"1\" } }\n"),
+            // Aliases, and text that only looks like them.
+            case(
+                "    with: &w { client_id: a }\n  - name: d\n    grant: client_credentials\n    with: *w\n",
+            ),
+            case("    expect: { body: { a: { regex: \"^.*!$\" } } }\n"),
+            case("    with: { <<: { client_id: a } }\n"),
+            // Clean ones.
+            case(
+                "    with: { client_id: \"${id}\", scope: [a, b] }\n    expect: { status: 200, body: { a: { min: 1 }, /b/0: [1, {k: v}] } }\n",
+            ),
+        ];
+        for source in sources {
+            agrees("t.yaml", &source);
+        }
+        assert!(
+            agrees(
+                "t.yaml",
+                &case("    expect: { body: { a: { regex: \"^.*!$\" } } }\n")
+            )
+            .is_some()
+        );
+        assert!(agrees("t.yaml", &case("    with: &w { client_id: a }\n  - name: d\n    grant: client_credentials\n    with: *w\n")).is_some());
+        assert!(agrees("t.yaml", &case("    with: { client_id: !!str abc }\n")).is_none());
+    }
 }

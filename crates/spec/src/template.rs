@@ -155,6 +155,10 @@ impl<'a> Resolver<'a> {
                 "variables nest more than 8 deep while resolving {template:?}"
             )));
         }
+        if !template.contains("${") {
+            // Only a literal, as `parse` would find.
+            return Ok(Text::Plain(template.to_owned()));
+        }
         let mut out = String::new();
         let mut secret = false;
         for piece in parse(template).map_err(Unresolved::Malformed)? {

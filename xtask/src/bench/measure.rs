@@ -10,15 +10,24 @@ use grantspec_mock::MockServer;
 use grantspec_runner::{Env, Suite, SuiteConfig, Verdict};
 use grantspec_spec::template::TargetKind;
 use grantspec_token::ExposeSecret as _;
-use grantspec_token::{ManualClock, SystemClock, TransportConfig, basic_authorization};
+use grantspec_token::{SystemClock, TransportConfig, basic_authorization};
 
-/// Requests in flight, for the runner, the floor and the load generator.
-const IN_FLIGHT: usize = 8;
-/// How long each load-test side runs.
-const LOAD_SECONDS: &str = "3";
+/// Requests in flight, for the runner, the floors and the load generator.
+pub(super) const IN_FLIGHT: usize = 8;
+/// How long each load-test side runs, per round.
+const LOAD_SECONDS: &str = "2";
+/// How long each load-test side runs once, unmeasured, before the rounds:
+/// a fresh server's first second (connections, an empty token store
+/// growing) is not what it sustains.
+const WARM_UP_SECONDS: &str = "1";
+/// Rounds of every measurement but the test suite's. The sides of a
+/// comparison alternate within each round, and each result is the median
+/// of its rounds, so a burst of load from elsewhere on a shared machine
+/// does not decide a ratio.
+const ROUNDS: usize = 3;
 
-const CLIENT_ID: &str = "bench-client";
-const CLIENT_SECRET: &str = "bench-secret-0123456789";
+pub(super) const CLIENT_ID: &str = "bench-client";
+pub(super) const CLIENT_SECRET: &str = "bench-secret-0123456789";
 
 /// A spec of `cases` client_credentials cases for an RFC 6749 provider.
 fn generate_spec(cases: usize) -> String {
@@ -70,16 +79,21 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     std::fs::write(&spec_file, generate_spec(cases))?;
     let mut rows = Vec::new();
 
-    // (c) Loading and validating, at three sizes, each in its own process.
+    // (c) Loading and validating, at three sizes, each in its own process
+    // (the median time and the largest peak of ROUNDS processes).
     let mut per_case = Vec::new();
     for size in [cases / 10, cases / 2, cases] {
         let sized = dir.join(format!("size-{size}"));
         std::fs::create_dir_all(&sized)?;
         let file = sized.join("bench.yaml");
         std::fs::write(&file, generate_spec(size))?;
-        let out = child(&["bench-load-spec", &file.to_string_lossy()])?;
-        let millis: f64 = field(&out, "millis")?;
-        let peak: f64 = field(&out, "peak_kib")?;
+        let (mut times, mut peak) = (Vec::new(), 0.0_f64);
+        for _ in 0..ROUNDS {
+            let out = child(&["bench-load-spec", &file.to_string_lossy()])?;
+            times.push(field(&out, "millis")?);
+            peak = peak.max(field(&out, "peak_kib")?);
+        }
+        let millis = median_f64(times);
         per_case.push(millis * 1000.0 / size as f64);
         rows.push(Row {
             what: format!("(c) load + validate {size} cases"),
@@ -99,39 +113,49 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
 
-    // (a) The runner against the floor.
+    // (a) The runner against the floors, in rounds.
     let binary = specs_test_binary()?;
-    let started = Instant::now();
-    let status = Command::new(&binary)
-        .args(["--test-threads", &IN_FLIGHT.to_string(), "-q"])
-        .env("GRANTSPEC_SPECS", &specs)
-        .env("GRANTSPEC_SNAPSHOTS", dir.join("snapshots"))
-        .env_remove("GRANTSPEC_TARGET")
-        .stdout(Stdio::null())
-        .status()?;
-    let harness = started.elapsed();
-    anyhow::ensure!(
-        status.success(),
-        "the specs binary failed on the generated spec"
-    );
-
-    let engine = runtime.block_on(run_engine(&specs))?;
-    let floor = runtime.block_on(bare_loop(&specs, cases))?;
+    let (mut harness, mut trials, mut engine, mut floor) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        harness.push(run_harness(&binary, &specs, &dir.join("snapshots"))?);
+        trials.push(run_trials_floor(&specs)?);
+        engine.push(runtime.block_on(run_engine(&specs))?);
+        floor.push(runtime.block_on(super::floor::bare_loop(&specs, cases))?);
+    }
+    let startup = median(harness.iter().map(|h| h.total.saturating_sub(h.run)));
+    let harness = median(harness.iter().map(|h| h.run));
+    let (trials, engine, floor) = (median(trials), median(engine), median(floor));
     let rate = |d: Duration| cases as f64 / d.as_secs_f64();
+    let ratio = |d: Duration| format!("{:.2}×", d.as_secs_f64() / floor.as_secs_f64());
+    let bare = format!(
+        "bare reqwest loop: {:.0} req/s ({:.2} s)",
+        rate(floor),
+        floor.as_secs_f64()
+    );
     rows.push(Row {
         what: format!("(a) runner: specs test binary, {cases} cases, {IN_FLIGHT} threads"),
         result: format!(
-            "{:.0} cases/s ({:.2} s)",
+            "{:.0} cases/s ({:.2} s; start-up {:.2} s more)",
             rate(harness),
-            harness.as_secs_f64()
+            harness.as_secs_f64(),
+            startup.as_secs_f64()
         ),
-        baseline: format!(
-            "bare reqwest loop: {:.0} req/s ({:.2} s)",
-            rate(floor),
-            floor.as_secs_f64()
-        ),
-        ratio: format!("{:.2}×", harness.as_secs_f64() / floor.as_secs_f64()),
+        baseline: bare,
+        ratio: ratio(harness),
         target: "≤ 1.25×".into(),
+    });
+    rows.push(Row {
+        what: format!("(a) its floor: the bare request as {cases} libtest-mimic trials"),
+        result: format!(
+            "{:.0} req/s ({:.2} s); the runner takes {:.2}× this",
+            rate(trials),
+            trials.as_secs_f64(),
+            harness.as_secs_f64() / trials.as_secs_f64()
+        ),
+        baseline: "same bare loop".into(),
+        ratio: ratio(trials),
+        target: "(the cost of a trial)".into(),
     });
     rows.push(Row {
         what: format!("(a) runner engine in-process (Suite::run), {IN_FLIGHT} in flight"),
@@ -140,8 +164,8 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
             rate(engine),
             engine.as_secs_f64()
         ),
-        baseline: "same floor".into(),
-        ratio: format!("{:.2}×", engine.as_secs_f64() / floor.as_secs_f64()),
+        baseline: "same bare loop".into(),
+        ratio: ratio(engine),
         target: "≤ 1.25×".into(),
     });
 
@@ -152,15 +176,21 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     let request = token_request_bytes("/bench/oauth/token");
     let request_file = dir.join("request.http");
     std::fs::write(&request_file, &request)?;
-    let mock_rate = runtime.block_on(async {
-        let server = MockServer::start([&spec], Arc::new(SystemClock), 0).await?;
-        load_from_child(&server.addr().to_string(), &request_file).await
-    })?;
     let minimal_request_file = dir.join("minimal.http");
     std::fs::write(&minimal_request_file, token_request_bytes("/token"))?;
-    let minimal_rate = runtime.block_on(async {
-        let addr = minimal_server().await?;
-        load_from_child(&addr, &minimal_request_file).await
+    let (mock_rate, minimal_rate) = runtime.block_on(async {
+        let server = MockServer::start([&spec], Arc::new(SystemClock), 0).await?;
+        let minimal = minimal_server().await?;
+        let mock = server.addr().to_string();
+        load_from_child(&mock, &request_file, WARM_UP_SECONDS).await?;
+        load_from_child(&minimal, &minimal_request_file, WARM_UP_SECONDS).await?;
+        let (mut mock_rates, mut minimal_rates) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            mock_rates.push(load_from_child(&mock, &request_file, LOAD_SECONDS).await?);
+            minimal_rates
+                .push(load_from_child(&minimal, &minimal_request_file, LOAD_SECONDS).await?);
+        }
+        anyhow::Ok((median_f64(mock_rates), median_f64(minimal_rates)))
     })?;
     rows.push(Row {
         what: format!("(b) mock token endpoint, {IN_FLIGHT} connections from a second process"),
@@ -204,7 +234,9 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
 
 fn print_table(rows: &[Row]) {
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
-    println!("\ngrantspec bench ({cpus} CPUs, release build, one run)\n");
+    println!(
+        "\ngrantspec bench ({cpus} CPUs, release build, median of {ROUNDS} rounds; (d) one run)\n"
+    );
     println!("| measurement | result | baseline | ratio | target |");
     println!("|---|---|---|---|---|");
     for row in rows {
@@ -263,6 +295,70 @@ fn specs_test_binary() -> anyhow::Result<PathBuf> {
         .ok_or_else(|| anyhow::anyhow!("cargo did not report the specs test executable"))
 }
 
+/// One run of the specs test binary.
+struct HarnessRun {
+    /// The trials, as libtest times them.
+    run: Duration,
+    /// The process, start to exit: also loading the specs, starting the
+    /// mock and listing the trials.
+    total: Duration,
+}
+
+/// Runs the specs test binary on the generated spec, `IN_FLIGHT` threads.
+fn run_harness(binary: &Path, specs: &Path, snapshots: &Path) -> anyhow::Result<HarnessRun> {
+    let started = Instant::now();
+    let output = Command::new(binary)
+        .args(["--test-threads", &IN_FLIGHT.to_string(), "-q"])
+        .env("GRANTSPEC_SPECS", specs)
+        .env("GRANTSPEC_SNAPSHOTS", snapshots)
+        .env_remove("GRANTSPEC_TARGET")
+        .output()?;
+    let total = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "the specs binary failed on the generated spec: {stdout}"
+    );
+    Ok(HarnessRun {
+        run: libtest_time(&stdout)?,
+        total,
+    })
+}
+
+/// Runs the libtest-mimic floor (`xtask bench-trials`) in its own process,
+/// as the specs binary runs, and returns its trials' time.
+fn run_trials_floor(specs: &Path) -> anyhow::Result<Duration> {
+    let output = Command::new(std::env::current_exe()?)
+        .arg("bench-trials")
+        .arg(specs)
+        .args(["--test-threads", &IN_FLIGHT.to_string(), "-q"])
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(output.status.success(), "the trials floor failed: {stdout}");
+    libtest_time(&stdout)
+}
+
+/// The time libtest's summary line gives: `… finished in 1.23s`.
+fn libtest_time(output: &str) -> anyhow::Result<Duration> {
+    output
+        .lines()
+        .filter_map(|line| line.split_once("finished in ")?.1.strip_suffix('s'))
+        .find_map(|seconds| seconds.trim().parse::<f64>().ok())
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| anyhow::anyhow!("no `finished in` in {output:?}"))
+}
+
+fn median(values: impl IntoIterator<Item = Duration>) -> Duration {
+    let mut values: Vec<Duration> = values.into_iter().collect();
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+fn median_f64(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
 /// The runner's engine in-process: every case of `specs`, `IN_FLIGHT` at a time.
 async fn run_engine(specs: &Path) -> anyhow::Result<Duration> {
     let config = SuiteConfig {
@@ -304,52 +400,6 @@ async fn run_engine(specs: &Path) -> anyhow::Result<Duration> {
     Ok(started.elapsed())
 }
 
-/// The floor: the same requests with one reqwest client, `IN_FLIGHT` at a
-/// time, against the same mock.
-async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Duration> {
-    let spec = grantspec_spec::load_file(&specs.join("bench.yaml"))
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .spec;
-    let server = MockServer::start([&spec], Arc::new(ManualClock::default()), 0).await?;
-    let url = server
-        .token_url("bench")
-        .ok_or_else(|| anyhow::anyhow!("no bench provider"))?
-        .to_string();
-    let authorization = basic_authorization(CLIENT_ID, CLIENT_SECRET)
-        .expose_secret()
-        .to_owned();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()?;
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for worker in 0..IN_FLIGHT {
-        let (client, url, authorization) = (client.clone(), url.clone(), authorization.clone());
-        let count = (worker..cases).step_by(IN_FLIGHT).count();
-        tasks.spawn(async move {
-            for _ in 0..count {
-                let response = client
-                    .post(&url)
-                    .header("authorization", &authorization)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("accept", "application/json")
-                    .body("grant_type=client_credentials")
-                    .send()
-                    .await?;
-                anyhow::ensure!(response.status() == 200, "status {}", response.status());
-                let body = response.bytes().await?;
-                anyhow::ensure!(body.len() > 16, "short body");
-            }
-            anyhow::Ok(())
-        });
-    }
-    while let Some(result) = tasks.join_next().await {
-        result??;
-    }
-    Ok(started.elapsed())
-}
-
 /// The raw bytes of a client_credentials request to `path`, kept alive.
 fn token_request_bytes(path: &str) -> Vec<u8> {
     let authorization = basic_authorization(CLIENT_ID, CLIENT_SECRET)
@@ -366,7 +416,7 @@ fn token_request_bytes(path: &str) -> Vec<u8> {
 }
 
 /// Runs the load generator in a second process against `addr`.
-async fn load_from_child(addr: &str, request_file: &Path) -> anyhow::Result<f64> {
+async fn load_from_child(addr: &str, request_file: &Path, seconds: &str) -> anyhow::Result<f64> {
     let exe = std::env::current_exe()?;
     let output = tokio::process::Command::new(exe)
         .args([
@@ -374,7 +424,7 @@ async fn load_from_child(addr: &str, request_file: &Path) -> anyhow::Result<f64>
             addr,
             &request_file.to_string_lossy(),
             &IN_FLIGHT.to_string(),
-            LOAD_SECONDS,
+            seconds,
         ])
         .output()
         .await?;

@@ -6,19 +6,30 @@
 //!
 //! - (a) the runner on a generated spec of 10,000 client_credentials cases
 //!   against the mock, against a bare loop of the same requests with one
-//!   reqwest client and the same number in flight;
+//!   reqwest client and the same number in flight, which checks each
+//!   response as the case does (see `floor`). The specs test binary is
+//!   timed by libtest's own clock, so its start-up (loading the spec,
+//!   starting the mock, listing trials) is reported apart; and it is also
+//!   compared with its own floor, the bare request as one libtest-mimic
+//!   trial per case, which shows what one trial per request costs anyway;
 //! - (b) the mock's token endpoint under load from a second process (an
 //!   in-repo HTTP/1.1 load generator), against a minimal axum handler that
 //!   returns a fixed token;
 //! - (c) loading and validating the spec, at three sizes, with peak memory;
 //! - (d) the wall time of the default `cargo test` suite, build excluded.
+//!
+//! (a), (b) and (c) run in rounds, the sides of each comparison alternating,
+//! and report medians: the machine is shared. Each (b) server gets a second
+//! of load before its rounds.
 
+mod floor;
 mod load;
 mod measure;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
+pub use floor::trials as trials_floor;
 pub use load::{load_generator, load_spec};
 pub use measure::measure;
 

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{SpecError, did_you_mean};
-use crate::model::{Case, Live, ParamSpec, Provider, Spec, Step, Tag, Var};
+use crate::model::{
+    Case, Live, ParamSpec, Provider, RequestOverride, ResourceCall, Spec, Step, Tag, Var,
+};
 use crate::template::{self, Piece};
 
 use super::Doc;
@@ -287,7 +289,13 @@ impl Checker<'_, '_> {
                     later: &later,
                     single: false,
                 };
-                self.step_templates(step, &step_path, &scope);
+                self.step_templates(
+                    &step.with,
+                    step.request.as_ref(),
+                    step.resource.as_ref(),
+                    &step_path,
+                    &scope,
+                );
             }
         } else if case.grant.is_some() {
             let scope = Scope::Step {
@@ -296,10 +304,7 @@ impl Checker<'_, '_> {
                 later: &[],
                 single: true,
             };
-            let single = case.steps();
-            if let Some(step) = single.first() {
-                self.step_templates(step, &case_path, &scope);
-            }
+            self.step_templates(&case.with, case.request.as_ref(), None, &case_path, &scope);
         }
     }
 
@@ -360,14 +365,22 @@ impl Checker<'_, '_> {
         self.push(error.with_help(help));
     }
 
-    /// Every template of a step (or single-request case at `path`).
-    fn step_templates(&mut self, step: &Step, path: &[Seg<'_>], scope: &Scope<'_>) {
-        for (name, value) in &step.with {
+    /// Every template of a step (or single-request case) at `path`: its
+    /// `with`, `request` and `resource`.
+    fn step_templates(
+        &mut self,
+        with: &BTreeMap<String, ParamSpec>,
+        request: Option<&RequestOverride>,
+        resource: Option<&ResourceCall>,
+        path: &[Seg<'_>],
+        scope: &Scope<'_>,
+    ) {
+        for (name, value) in with {
             let mut full = path.to_vec();
             full.extend([Seg::Key("with"), Seg::Key(name)]);
             self.param(value, &full, scope);
         }
-        if let Some(request) = &step.request {
+        if let Some(request) = request {
             let mut request_path = path.to_vec();
             request_path.push(Seg::Key("request"));
             for (name, value) in &request.add {
@@ -386,7 +399,7 @@ impl Checker<'_, '_> {
                 self.template(value, &full, scope);
             }
         }
-        if let Some(token) = step.resource.as_ref().and_then(|r| r.token.as_ref()) {
+        if let Some(token) = resource.and_then(|r| r.token.as_ref()) {
             let mut full = path.to_vec();
             full.extend([Seg::Key("resource"), Seg::Key("token")]);
             self.template(token, &full, scope);

@@ -206,6 +206,8 @@ pub(crate) struct Parsed {
     pub nodes: u64,
     /// Nodes once every alias is replaced by what its anchor holds.
     pub expanded: u64,
+    /// Whether any node carries a tag (`!!str`, `!custom`).
+    pub tagged: bool,
 }
 
 /// Parses `source` into a tree, or `None` when the parser rejects it or it
@@ -224,6 +226,7 @@ pub(crate) fn parse(source: &str) -> Option<Parsed> {
         root,
         nodes: builder.nodes,
         expanded,
+        tagged: builder.tagged,
     })
 }
 
@@ -234,6 +237,8 @@ struct Builder {
     nodes: u64,
     /// Expanded size of each anchored node, by anchor id.
     anchors: HashMap<usize, u64>,
+    /// Whether a tag was seen.
+    tagged: bool,
 }
 
 struct Frame {
@@ -258,7 +263,8 @@ impl Builder {
             kind,
         };
         match event {
-            Event::Scalar(text, style, anchor, _) => {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.tagged |= tag.is_some();
                 let node = leaf(Kind::Scalar {
                     text: text.into_owned(),
                     plain: style == ScalarStyle::Plain,
@@ -269,7 +275,8 @@ impl Builder {
                 let size = self.anchors.get(&id).copied().unwrap_or(1);
                 self.push(leaf(Kind::Alias), 0, size);
             }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                self.tagged |= tag.is_some();
                 if self.stack.len() >= MAX_DEPTH {
                     return None;
                 }
