@@ -61,6 +61,7 @@ fn main() -> ExitCode {
         "bench-measure" => bench::measure(args),
         "bench-load" => bench::load_generator(args),
         "bench-trials" => bench::trials_floor(args),
+        "bench-serve" => bench::serve(args),
         "bench-load-spec" => bench::load_spec(args),
         "review" => snapshots::review(args),
         "accept" => snapshots::accept(args),

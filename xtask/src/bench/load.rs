@@ -1,5 +1,6 @@
-//! Child-process modes of the benchmark: an HTTP/1.1 load generator, and a
-//! spec loader that reports its own time and peak memory.
+//! Child-process modes of the benchmark: an HTTP/1.1 load generator, the
+//! servers it loads, and a spec loader that reports its own time and peak
+//! memory.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -8,6 +9,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use grantspec_mock::MockServer;
+use grantspec_token::SystemClock;
 
 /// `xtask bench-load ADDR PATH HEADERS_AND_BODY_FILE CONNECTIONS SECONDS`:
 /// keeps CONNECTIONS keep-alive connections busy sending the same request
@@ -148,4 +152,54 @@ pub fn load_spec(args: Vec<String>) -> anyhow::Result<ExitCode> {
         loaded.spec.cases.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `xtask bench-serve SPEC_FILE`: serves the mock for the spec's providers
+/// and a minimal token endpoint, prints `mock=ADDR minimal=ADDR`, and serves
+/// until its stdin closes.
+pub fn serve(args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let [file] = args.as_slice() else {
+        anyhow::bail!("usage: xtask bench-serve SPEC_FILE");
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let spec = grantspec_spec::load_file(Path::new(file))
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .spec;
+        let mock = MockServer::start([&spec], Arc::new(SystemClock), 0).await?;
+        drop(spec);
+        let minimal = minimal_server().await?;
+        println!("mock={} minimal={minimal}", mock.addr());
+        std::io::stdout().flush()?;
+        tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new())).await??;
+        drop(mock);
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A minimal axum token endpoint that returns a fixed token.
+async fn minimal_server() -> anyhow::Result<String> {
+    const TOKEN: &str = r#"{"access_token":"0123456789abcdef0123456789abcdef01234567","token_type":"Bearer","expires_in":3600}"#;
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(|| async {
+            (
+                [
+                    ("content-type", "application/json"),
+                    ("cache-control", "no-store"),
+                    ("pragma", "no-cache"),
+                ],
+                TOKEN,
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?.to_string();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(addr)
 }

@@ -6,11 +6,10 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use grantspec_mock::MockServer;
 use grantspec_runner::{Env, Suite, SuiteConfig, Verdict};
 use grantspec_spec::template::TargetKind;
 use grantspec_token::ExposeSecret as _;
-use grantspec_token::{SystemClock, TransportConfig, basic_authorization};
+use grantspec_token::{TransportConfig, basic_authorization};
 
 /// Requests in flight, for the runner, the floors and the load generator.
 pub(super) const IN_FLIGHT: usize = 8;
@@ -169,29 +168,28 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         target: "≤ 1.25×".into(),
     });
 
-    // (b) The mock under load from a second process, against a minimal handler.
-    let spec = grantspec_spec::load_file(&spec_file)
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .spec;
+    // (b) The mock under load from a second process, against a minimal
+    // handler, both served by a third: a fresh process, whose heap the
+    // measurements above have not shaped.
     let request = token_request_bytes("/bench/oauth/token");
     let request_file = dir.join("request.http");
     std::fs::write(&request_file, &request)?;
     let minimal_request_file = dir.join("minimal.http");
     std::fs::write(&minimal_request_file, token_request_bytes("/token"))?;
+    let servers = Servers::start(&spec_file)?;
     let (mock_rate, minimal_rate) = runtime.block_on(async {
-        let server = MockServer::start([&spec], Arc::new(SystemClock), 0).await?;
-        let minimal = minimal_server().await?;
-        let mock = server.addr().to_string();
-        load_from_child(&mock, &request_file, WARM_UP_SECONDS).await?;
-        load_from_child(&minimal, &minimal_request_file, WARM_UP_SECONDS).await?;
+        let (mock, minimal) = (&servers.mock, &servers.minimal);
+        load_from_child(mock, &request_file, WARM_UP_SECONDS).await?;
+        load_from_child(minimal, &minimal_request_file, WARM_UP_SECONDS).await?;
         let (mut mock_rates, mut minimal_rates) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            mock_rates.push(load_from_child(&mock, &request_file, LOAD_SECONDS).await?);
+            mock_rates.push(load_from_child(mock, &request_file, LOAD_SECONDS).await?);
             minimal_rates
-                .push(load_from_child(&minimal, &minimal_request_file, LOAD_SECONDS).await?);
+                .push(load_from_child(minimal, &minimal_request_file, LOAD_SECONDS).await?);
         }
         anyhow::Ok((median_f64(mock_rates), median_f64(minimal_rates)))
     })?;
+    servers.stop()?;
     rows.push(Row {
         what: format!("(b) mock token endpoint, {IN_FLIGHT} connections from a second process"),
         result: format!("{mock_rate:.0} req/s"),
@@ -438,26 +436,51 @@ async fn load_from_child(addr: &str, request_file: &Path, seconds: &str) -> anyh
     Ok(field(&stdout, "requests")? / field(&stdout, "seconds")?)
 }
 
-/// A minimal axum token endpoint that returns a fixed token.
-async fn minimal_server() -> anyhow::Result<String> {
-    const TOKEN: &str = r#"{"access_token":"0123456789abcdef0123456789abcdef01234567","token_type":"Bearer","expires_in":3600}"#;
-    let app = axum::Router::new().route(
-        "/token",
-        axum::routing::post(|| async {
-            (
-                [
-                    ("content-type", "application/json"),
-                    ("cache-control", "no-store"),
-                    ("pragma", "no-cache"),
-                ],
-                TOKEN,
-            )
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?.to_string();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(addr)
+/// The (b) servers, in a child process (`xtask bench-serve`).
+struct Servers {
+    child: std::process::Child,
+    mock: String,
+    minimal: String,
+}
+
+impl Servers {
+    fn start(spec_file: &Path) -> anyhow::Result<Self> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("bench-serve")
+            .arg(spec_file)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        }
+        let address = |name: &str| {
+            line.split_whitespace()
+                .find_map(|pair| pair.strip_prefix(name))
+                .map(str::to_owned)
+                .ok_or_else(|| anyhow::anyhow!("bench-serve printed {line:?}"))
+        };
+        let (mock, minimal) = match (address("mock="), address("minimal=")) {
+            (Ok(mock), Ok(minimal)) => (mock, minimal),
+            (Err(e), _) | (_, Err(e)) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
+        Ok(Self {
+            child,
+            mock,
+            minimal,
+        })
+    }
+
+    /// Closes the child's stdin, which stops it, and waits for it.
+    fn stop(mut self) -> anyhow::Result<()> {
+        drop(self.child.stdin.take());
+        let status = self.child.wait()?;
+        anyhow::ensure!(status.success(), "bench-serve failed: {status}");
+        Ok(())
+    }
 }

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 pub use floor::trials as trials_floor;
-pub use load::{load_generator, load_spec};
+pub use load::{load_generator, load_spec, serve};
 pub use measure::measure;
 
 /// Builds in release mode and runs the measurements.
