@@ -122,3 +122,55 @@ async fn credentials_over_plain_http_to_another_host_are_refused_before_connecti
         assert!(!message.contains("secret-1"));
     }
 }
+
+#[tokio::test]
+async fn a_certificate_no_trusted_authority_signed_is_refused() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let completed = Arc::clone(&handshakes);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            if acceptor.accept(tcp).await.is_ok() {
+                completed.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+
+    let base = Url::parse(&format!("https://localhost:{port}/")).unwrap();
+    let clock = ManualClock::default();
+    let error = client(profile(endpoint()), &base, &clock)
+        .fetch(&client_credentials())
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(transport_kind(error), TransportErrorKind::Io(_)),
+        "{text}"
+    );
+    assert!(text.to_ascii_lowercase().contains("certificate"), "{text}");
+    assert!(!text.contains("secret-1"), "{text}");
+    assert_eq!(
+        handshakes.load(Ordering::SeqCst),
+        0,
+        "no TLS session was established, so no request (and no credential) was sent"
+    );
+}
