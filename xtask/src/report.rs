@@ -43,7 +43,7 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     for error in suite.load_errors() {
         eprintln!("{error}\n");
     }
-    let reports = runtime.block_on(run_with_progress(&suite))?;
+    let reports = runtime.block_on(run_with_progress(&suite));
 
     #[derive(Default)]
     struct Tally {
@@ -126,43 +126,33 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
 /// Runs every case concurrently, showing progress on stderr as cases end: one
 /// updating `[n/total] provider::case` line on a terminal, plain lines
 /// otherwise. Reports come back in case order.
-async fn run_with_progress(suite: &Arc<Suite>) -> anyhow::Result<Vec<CaseReport>> {
-    let ids = suite.cases();
-    let total = ids.len();
+async fn run_with_progress(suite: &Arc<Suite>) -> Vec<CaseReport> {
     let terminal = std::io::stderr().is_terminal();
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, id) in ids.into_iter().enumerate() {
-        let suite = Arc::clone(suite);
-        tasks.spawn(async move { (index, suite.run_unless_ignored(id).await) });
-    }
-    let mut reports = Vec::with_capacity(total);
     let mut stderr = std::io::stderr();
-    while let Some(joined) = tasks.join_next().await {
-        let (index, report) = joined.map_err(|e| anyhow::anyhow!("a case panicked: {e}"))?;
-        let done = reports.len() + 1;
-        if terminal {
-            let mut line = format!("[{done}/{total}] {}", report.name);
-            let mut end = line.len().min(110);
-            while !line.is_char_boundary(end) {
-                end -= 1;
+    let reports = suite
+        .run_all_with(|done, total, report| {
+            if terminal {
+                let mut line = format!("[{done}/{total}] {}", report.name);
+                let mut end = line.len().min(110);
+                while !line.is_char_boundary(end) {
+                    end -= 1;
+                }
+                line.truncate(end);
+                let _ = write!(stderr, "\r\x1b[2K{line}");
+            } else {
+                let outcome = match report.run.verdict {
+                    Verdict::Passed => "passed",
+                    Verdict::Failed => "FAILED",
+                    Verdict::Skipped(_) => "skipped",
+                };
+                let _ = writeln!(stderr, "[{done}/{total}] {} {outcome}", report.name);
             }
-            line.truncate(end);
-            let _ = write!(stderr, "\r\x1b[2K{line}");
-        } else {
-            let outcome = match report.run.verdict {
-                Verdict::Passed => "passed",
-                Verdict::Failed => "FAILED",
-                Verdict::Skipped(_) => "skipped",
-            };
-            let _ = writeln!(stderr, "[{done}/{total}] {} {outcome}", report.name);
-        }
-        let _ = stderr.flush();
-        reports.push((index, report));
-    }
+            let _ = stderr.flush();
+        })
+        .await;
     if terminal {
         let _ = write!(stderr, "\r\x1b[2K");
         let _ = stderr.flush();
     }
-    reports.sort_by_key(|(index, _)| *index);
-    Ok(reports.into_iter().map(|(_, report)| report).collect())
+    reports
 }

@@ -315,16 +315,31 @@ impl Suite {
 
     /// Runs every case concurrently; reports come back in case order.
     pub async fn run_all(self: &Arc<Self>) -> Vec<CaseReport> {
+        self.run_all_with(|_, _, _| {}).await
+    }
+
+    /// [`Suite::run_all`], calling `on_done(done, total, report)` as each
+    /// case ends (in the order they end), for progress display. A case that
+    /// panicked resumes its panic here rather than vanishing from the run.
+    pub async fn run_all_with(
+        self: &Arc<Self>,
+        mut on_done: impl FnMut(usize, usize, &CaseReport),
+    ) -> Vec<CaseReport> {
+        let ids = self.cases();
+        let total = ids.len();
         let mut tasks = tokio::task::JoinSet::new();
-        for (index, id) in self.cases().into_iter().enumerate() {
+        for (index, id) in ids.into_iter().enumerate() {
             let suite = Arc::clone(self);
             tasks.spawn(async move { (index, suite.run_unless_ignored(id).await) });
         }
-        let mut reports = Vec::new();
+        let mut reports = Vec::with_capacity(total);
         while let Some(joined) = tasks.join_next().await {
-            if let Ok(report) = joined {
-                reports.push(report);
-            }
+            let (index, report) = match joined {
+                Ok(done) => done,
+                Err(error) => std::panic::resume_unwind(error.into_panic()),
+            };
+            on_done(reports.len() + 1, total, &report);
+            reports.push((index, report));
         }
         reports.sort_by_key(|(index, _)| *index);
         reports.into_iter().map(|(_, report)| report).collect()
