@@ -9,6 +9,10 @@
 //! expectations changed so that every case fails and prints its request dump,
 //! and checks that no canary appears in stdout, stderr or any written file.
 
+mod support;
+
+use support::specs_binary;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -18,40 +22,6 @@ const CANARY_TAIL: &str = "7d1f";
 
 fn canary(n: usize) -> String {
     format!("CANARY-{n}-{CANARY_TAIL}")
-}
-
-/// Builds the `specs` test binary and returns its path, from cargo's own
-/// account of what it built.
-fn specs_binary() -> PathBuf {
-    let root = grantspec_runner::workspace_root();
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "test",
-            "--no-run",
-            "--message-format=json-render-diagnostics",
-            "-p",
-            "grantspec-runner",
-            "--test",
-            "specs",
-            "--manifest-path",
-        ])
-        .arg(root.join("Cargo.toml"))
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "building the specs test binary failed ({})",
-        output.status
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .filter(|message| message["target"]["name"] == "specs")
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reported no executable for the `specs` test target")
 }
 
 /// The mock secrets a spec seeds.
@@ -277,7 +247,7 @@ fn no_mock_secret_appears_in_output_or_snapshots() {
         let canaries = write_canary_specs(&specs_source, &specs, broken);
         assert!(canaries.len() >= 5, "canaries: {canaries:?}");
 
-        let output = run_specs(&binary, &specs, &snapshots);
+        let output = run_specs(binary, &specs, &snapshots);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let label = if broken { "failing run" } else { "run" };
         assert!(

@@ -2,47 +2,19 @@
 //! on spec and snapshot folders made for each test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::specs_binary;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use grantspec_runner::snapshot_body;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The `specs` test binary, built by the same cargo that runs this test.
-fn specs_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let output = Command::new(env!("CARGO"))
-            .args([
-                "test",
-                "-p",
-                "grantspec-runner",
-                "--test",
-                "specs",
-                "--no-run",
-                "--message-format=json",
-            ])
-            .current_dir(workspace())
-            .output()
-            .expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|message| message["target"]["name"] == "specs")
-            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reports the specs test executable")
-    })
 }
 
 /// A fresh, empty folder under the system temp dir.
