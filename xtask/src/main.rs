@@ -105,14 +105,16 @@ fn no_more(args: &[String]) -> anyhow::Result<()> {
 }
 
 fn specs_dir(explicit: Option<String>) -> PathBuf {
+    workspace_folder(explicit, "GRANTSPEC_SPECS", "specs")
+}
+
+/// `explicit` if given, else the environment variable `env` if set and not
+/// empty, else `default` under the workspace root.
+fn workspace_folder(explicit: Option<String>, env: &str, default: &str) -> PathBuf {
     explicit
-        .or_else(|| {
-            std::env::var("GRANTSPEC_SPECS")
-                .ok()
-                .filter(|s| !s.is_empty())
-        })
+        .or_else(|| std::env::var(env).ok().filter(|s| !s.is_empty()))
         .map_or_else(
-            || grantspec_runner::workspace_root().join("specs"),
+            || grantspec_runner::workspace_root().join(default),
             PathBuf::from,
         )
 }

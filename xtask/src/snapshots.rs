@@ -13,16 +13,12 @@ use grantspec_runner::render::unified_diff;
 use grantspec_runner::snapshot_body;
 
 fn snapshots_dir(args: &mut Vec<String>) -> anyhow::Result<PathBuf> {
-    Ok(crate::take_value(args, "--snapshots")?
-        .or_else(|| {
-            std::env::var("GRANTSPEC_SNAPSHOTS")
-                .ok()
-                .filter(|s| !s.is_empty())
-        })
-        .map_or_else(
-            || grantspec_runner::workspace_root().join("snapshots"),
-            PathBuf::from,
-        ))
+    let explicit = crate::take_value(args, "--snapshots")?;
+    Ok(crate::workspace_folder(
+        explicit,
+        "GRANTSPEC_SNAPSHOTS",
+        "snapshots",
+    ))
 }
 
 /// Every `.snap.new` file under `dir`, sorted.

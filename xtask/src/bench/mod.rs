@@ -62,11 +62,5 @@ fn cargo() -> String {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var("CARGO_TARGET_DIR")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .map_or_else(
-            || grantspec_runner::workspace_root().join("target"),
-            PathBuf::from,
-        )
+    crate::workspace_folder(None, "CARGO_TARGET_DIR", "target")
 }
