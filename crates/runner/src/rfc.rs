@@ -2678,17 +2678,11 @@ fn analyse(contexts: &[Ctx<'_>]) -> Vec<Step> {
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned)
             };
-            let stated_scope = view.as_ref().and_then(|v| match v.object.get("scope") {
-                Some(Value::String(s)) => Some(scope_set(std::slice::from_ref(s))),
-                Some(Value::Array(items)) => Some(
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect(),
-                ),
-                _ => None,
-            });
+            let stated_scope = view
+                .as_ref()
+                .and_then(|v| v.object.get("scope"))
+                .and_then(grantspec_token::scope_values)
+                .map(|scopes| scopes.into_iter().collect());
             let lifetime = view
                 .as_ref()
                 .and_then(|v| v.object.get("expires_in"))

@@ -151,6 +151,6 @@ pub use request::{
 };
 pub use response::{
     ErrorBody, ErrorItem, HttpResponse, ProviderError, ResponseError, TOKEN_MEMBERS, Token,
-    TokenType, parse_response, redact_tokens,
+    TokenType, parse_response, redact_tokens, scope_values,
 };
 pub use secrecy::{ExposeSecret, SecretString};

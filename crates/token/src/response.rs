@@ -557,17 +557,7 @@ pub fn parse_response(
         Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.clone())),
         _ => None,
     };
-    let scope = match object.get("scope") {
-        Some(Value::String(s)) => Some(s.split_whitespace().map(str::to_owned).collect()),
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-        ),
-        _ => None,
-    };
+    let scope = object.get("scope").and_then(scope_values);
 
     Ok(Token {
         access_token,
@@ -587,6 +577,23 @@ fn carries_error(json: &Value) -> bool {
         .and_then(Value::as_array)
         .is_some_and(|items| !items.is_empty());
     error || errors
+}
+
+/// The scopes a response's `scope` member states: a space-delimited string
+/// (RFC 6749 §3.3) or, as some providers send it, an array of strings.
+/// `None` when the member is neither.
+pub fn scope_values(scope: &Value) -> Option<Vec<String>> {
+    match scope {
+        Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 /// Reads a number of seconds sent as a JSON number or a numeric string.
