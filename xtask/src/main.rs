@@ -59,6 +59,7 @@ fn main() -> ExitCode {
         "schema" => schema::run(args),
         "bench" => bench::run(args),
         "bench-measure" => bench::measure(args),
+        "bench-engine" => bench::engine(args),
         "bench-load" => bench::load_generator(args),
         "bench-trials" => bench::trials_floor(args),
         "bench-serve" => bench::serve(args),

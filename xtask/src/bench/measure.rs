@@ -357,6 +357,40 @@ fn median_f64(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or_default()
 }
 
+/// `xtask bench-engine [--cases N] [--rounds R]`: the engine and its bare
+/// loop alone, alternating, each round's times printed: what to run under a
+/// profiler (`perf record`, `valgrind --tool=callgrind`) when (a) moves.
+pub fn engine(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let cases: usize = crate::take_value(&mut args, "--cases")?
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(10_000);
+    let rounds: usize = crate::take_value(&mut args, "--rounds")?
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(ROUNDS);
+    crate::no_more(&args)?;
+    let dir = temp_dir()?;
+    let specs = dir.join("specs");
+    std::fs::create_dir_all(&specs)?;
+    std::fs::write(specs.join("bench.yaml"), generate_spec(cases))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    for round in 1..=rounds {
+        let engine = runtime.block_on(run_engine(&specs))?;
+        let floor = runtime.block_on(super::floor::bare_loop(&specs, cases))?;
+        println!(
+            "round {round}: engine {:.3} s, bare loop {:.3} s, {:.2}×",
+            engine.as_secs_f64(),
+            floor.as_secs_f64(),
+            engine.as_secs_f64() / floor.as_secs_f64()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The runner's engine in-process: every case of `specs`, `IN_FLIGHT` at a time.
 async fn run_engine(specs: &Path) -> anyhow::Result<Duration> {
     let config = SuiteConfig {

@@ -31,7 +31,7 @@ use std::process::{Command, ExitCode};
 
 pub use floor::trials as trials_floor;
 pub use load::{load_generator, load_spec, serve};
-pub use measure::measure;
+pub use measure::{engine, measure};
 
 /// Builds in release mode and runs the measurements.
 pub fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
