@@ -135,15 +135,14 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
             Some((exchange.label.as_str(), exchange.facts(json.as_ref())?))
         })
         .unzip();
-    let (each, sequence) = rfc::check_case(&facts);
-    // Each finding, and the exchange it is about.
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut labelled: Vec<&str> = Vec::new();
-    for (label, found) in labels.iter().zip(each) {
-        labelled.extend(std::iter::repeat_n(*label, found.len()));
+    let (each, sequence) = rfc::check_case(&facts, rfc::Details::Deviations);
+    // Each finding, and (by its place in the list) the exchange it is about.
+    let counts: Vec<usize> = each.iter().map(Vec::len).collect();
+    let mut findings: Vec<Finding> =
+        Vec::with_capacity(counts.iter().sum::<usize>() + sequence.len());
+    for found in each {
         findings.extend(found);
     }
-    labelled.extend(std::iter::repeat_n("the case's steps", sequence.len()));
     findings.extend(sequence);
     let drift = rfc::compare_deviations(
         &cx.spec.provider.deviations,
@@ -154,8 +153,12 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
             undeclared: drift.undeclared,
             unobserved: Vec::new(),
         };
-        let details = labelled
+        let labelled = labels
             .iter()
+            .zip(&counts)
+            .flat_map(|(label, count)| std::iter::repeat_n(*label, *count))
+            .chain(std::iter::repeat("the case's steps"));
+        let details = labelled
             .zip(&findings)
             .filter(|(_, f)| {
                 f.outcome.is_deviation() && report.undeclared.contains(&f.check.deviation)
@@ -183,7 +186,6 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
         .flat_map(|fact| rfc::check_exchange(&fact))
         .collect();
     drop(facts);
-    drop(labelled);
     drop(labels);
     run.probe_findings = probe_findings;
     if let (Some(message), false) = (drift_message, matches!(run.verdict, Verdict::Skipped(_))) {

@@ -85,27 +85,48 @@ struct LoadedProvider {
     ran: Vec<AtomicBool>,
 }
 
-/// The deviation ids some runs showed ([`rfc::observed_deviations`]) and
-/// exercised ([`rfc::exercised_deviations`]), together: all a provider's
-/// declared-deviations check needs of them.
-#[derive(Debug, Default)]
+/// The checks some runs showed deviating ([`rfc::observed_deviations`]) and
+/// judging anything ([`rfc::exercised_deviations`]), as sets of positions in
+/// [`rfc::CHECKS`]: all a provider's declared-deviations check needs of
+/// them, kept small enough to add every case run to cheaply.
+#[derive(Debug, Default, Clone, Copy)]
 struct Shown {
-    observed: BTreeSet<&'static str>,
-    exercised: BTreeSet<&'static str>,
+    observed: u64,
+    exercised: u64,
 }
 
+const _: () = assert!(rfc::CHECKS.len() <= 64, "Shown holds one bit per check");
+
 impl Shown {
-    /// Adds what one run's findings show, as [`rfc::observed_deviations`]
-    /// and [`rfc::exercised_deviations`] select them.
-    fn add(&mut self, findings: &[rfc::Finding]) {
+    /// What one run's findings show, as [`rfc::observed_deviations`] and
+    /// [`rfc::exercised_deviations`] select them.
+    fn of(findings: &[rfc::Finding]) -> Self {
+        let mut shown = Self::default();
         for finding in findings {
+            let bit = 1_u64 << finding.position();
             if finding.outcome.is_deviation() {
-                self.observed.insert(finding.check.deviation);
+                shown.observed |= bit;
             }
             if finding.outcome != rfc::Outcome::NotApplicable {
-                self.exercised.insert(finding.check.deviation);
+                shown.exercised |= bit;
             }
         }
+        shown
+    }
+
+    fn add(&mut self, other: Self) {
+        self.observed |= other.observed;
+        self.exercised |= other.exercised;
+    }
+
+    /// The deviation ids of the checks in `set`.
+    fn deviations(set: u64) -> BTreeSet<&'static str> {
+        rfc::CHECKS
+            .iter()
+            .enumerate()
+            .filter(|(position, _)| set & (1 << position) != 0)
+            .map(|(_, check)| check.deviation)
+            .collect()
     }
 }
 
@@ -280,18 +301,19 @@ impl Suite {
     ) -> rfc::DeviationReport {
         let mut shown = Shown::default();
         for report in reports {
-            shown.add(&report.run.findings);
+            shown.add(Shown::of(&report.run.findings));
         }
-        self.compare_shown(spec, &shown)
+        self.compare_shown(spec, shown)
     }
 
     /// [`Suite::deviations`] from what the cases showed, together.
-    fn compare_shown(&self, spec: usize, shown: &Shown) -> rfc::DeviationReport {
+    fn compare_shown(&self, spec: usize, shown: Shown) -> rfc::DeviationReport {
         let declared = &self.providers[spec].loaded.spec.provider.deviations;
-        let mut report = rfc::compare_deviations(declared, &shown.observed);
+        let mut report = rfc::compare_deviations(declared, &Shown::deviations(shown.observed));
+        let exercised = Shown::deviations(shown.exercised);
         report
             .unobserved
-            .retain(|id| !rfc::known_deviation(id) || shown.exercised.contains(id.as_str()));
+            .retain(|id| !rfc::known_deviation(id) || exercised.contains(id.as_str()));
         report
     }
 
@@ -306,11 +328,11 @@ impl Suite {
                 self.run(CaseId { spec, case }).await;
             }
         }
-        let shown = provider
+        let shown = *provider
             .shown
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        self.compare_shown(spec, &shown)
+        self.compare_shown(spec, shown)
     }
 
     /// Runs every case concurrently; reports come back in case order.
@@ -399,11 +421,12 @@ impl Suite {
                 (None, problem) => skipped(problem.clone().unwrap_or_default()),
             }
         };
+        let shown = Shown::of(&run.findings);
         provider
             .shown
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .add(&run.findings);
+            .add(shown);
         provider.ran[id.case].store(true, Ordering::Release);
         CaseReport {
             name: self.case_name(id),

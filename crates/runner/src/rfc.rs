@@ -112,6 +112,28 @@ pub struct Finding {
     /// What was seen, in words; names parameters and members, never secret
     /// values.
     pub detail: Cow<'static, str>,
+    /// The check's position in [`CHECKS`].
+    position: usize,
+}
+
+impl Finding {
+    /// The check's position in [`CHECKS`]: a small dense index, for sets of
+    /// checks.
+    pub fn position(&self) -> usize {
+        self.position
+    }
+}
+
+/// Which findings say what was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Details {
+    /// Every finding: what [`check_exchange`] and [`check_sequence`] give.
+    All,
+    /// Only deviations (warnings and failures); a pass or a not-applicable
+    /// finding has an empty detail. What a case run keeps: failure messages
+    /// and reports show only deviations' details, and formatting the others
+    /// would cost a case run more than judging every rule does.
+    Deviations,
 }
 
 /// What kind of call an exchange is.
@@ -731,7 +753,7 @@ const EXCHANGE_RULES: &[Rule] = &[
 
 struct SequenceRule {
     check: &'static Check,
-    eval: fn(&[Step]) -> Tally,
+    eval: fn(&[Step<'_>]) -> Tally,
 }
 
 const SEQUENCE_RULES: &[SequenceRule] = &[
@@ -762,15 +784,16 @@ const SEQUENCE_RULES: &[SequenceRule] = &[
 /// (a token check on a resource call, a request check on an overridden
 /// request, an error check on a success…).
 pub fn check_exchange(facts: &ExchangeFacts<'_>) -> Vec<Finding> {
-    exchange_findings(&Ctx::new(*facts))
+    exchange_findings(&Ctx::new(*facts, Details::All))
 }
 
 /// [`check_exchange`] of a context: every exchange rule, in catalogue order.
 fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
-    static ORDER: OnceLock<Vec<usize>> = OnceLock::new();
-    let order = ORDER.get_or_init(|| catalogue_order(EXCHANGE_RULES.iter().map(|r| r.check)));
+    static ORDER: OnceLock<Catalogue> = OnceLock::new();
+    let catalogue = ORDER.get_or_init(|| Catalogue::of(EXCHANGE_RULES.iter().map(|r| r.check)));
     let facts = &cx.facts;
-    order
+    catalogue
+        .order
         .iter()
         .map(|&index| {
             let rule = &EXCHANGE_RULES[index];
@@ -786,7 +809,7 @@ fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
             } else {
                 (rule.eval)(cx)
             };
-            finding(rule.check, judged)
+            finding(rule.check, catalogue.positions[index], judged, cx.details)
         })
         .collect()
 }
@@ -795,60 +818,91 @@ fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
 /// every sequence check (refresh scope, rotation, bearer use). Details name
 /// exchanges by their 1-based position in `exchanges`.
 pub fn check_sequence(exchanges: &[ExchangeFacts<'_>]) -> Vec<Finding> {
-    let contexts: Vec<Ctx<'_>> = exchanges.iter().map(|facts| Ctx::new(*facts)).collect();
-    sequence_findings(&contexts)
+    let contexts: Vec<Ctx<'_>> = exchanges
+        .iter()
+        .map(|facts| Ctx::new(*facts, Details::All))
+        .collect();
+    sequence_findings(&contexts, Details::All)
 }
 
 /// [`check_sequence`] of contexts: every sequence rule, in catalogue order.
-fn sequence_findings(contexts: &[Ctx<'_>]) -> Vec<Finding> {
-    static ORDER: OnceLock<Vec<usize>> = OnceLock::new();
-    let order = ORDER.get_or_init(|| catalogue_order(SEQUENCE_RULES.iter().map(|r| r.check)));
-    let steps = analyse(contexts);
-    order
+fn sequence_findings(contexts: &[Ctx<'_>], details: Details) -> Vec<Finding> {
+    static ORDER: OnceLock<Catalogue> = OnceLock::new();
+    let catalogue = ORDER.get_or_init(|| Catalogue::of(SEQUENCE_RULES.iter().map(|r| r.check)));
+    // Every sequence rule judges a refresh or a resource call; a case with
+    // neither (most cases: one grant) gives them nothing to judge, and its
+    // steps are not worth reading.
+    let steps = if contexts.iter().any(Ctx::sequence_relevant) {
+        analyse(contexts)
+    } else {
+        Vec::new()
+    };
+    catalogue
+        .order
         .iter()
         .map(|&index| {
             let rule = &SEQUENCE_RULES[index];
-            (rule.eval)(&steps).finding(rule.check)
+            (rule.eval)(&steps).finding(rule.check, catalogue.positions[index], details)
         })
         .collect()
 }
 
 /// Every exchange of a case judged alone ([`check_exchange`], one list per
 /// exchange) and the exchanges together ([`check_sequence`]), reading each
-/// exchange once.
-pub fn check_case(exchanges: &[ExchangeFacts<'_>]) -> (Vec<Vec<Finding>>, Vec<Finding>) {
-    let contexts: Vec<Ctx<'_>> = exchanges.iter().map(|facts| Ctx::new(*facts)).collect();
-    let each = contexts.iter().map(exchange_findings).collect();
-    (each, sequence_findings(&contexts))
-}
-
-/// The order in which rules judging `checks` report: the order of their
-/// checks in [`CHECKS`] (a check missing there last), ties in rule order.
-fn catalogue_order(checks: impl Iterator<Item = &'static Check>) -> Vec<usize> {
-    let positions: Vec<usize> = checks
-        .map(|check| {
-            CHECKS
-                .iter()
-                .position(|c| c.id == check.id)
-                .unwrap_or(usize::MAX)
-        })
+/// exchange once, with the `details` asked for.
+pub fn check_case(
+    exchanges: &[ExchangeFacts<'_>],
+    details: Details,
+) -> (Vec<Vec<Finding>>, Vec<Finding>) {
+    let contexts: Vec<Ctx<'_>> = exchanges
+        .iter()
+        .map(|facts| Ctx::new(*facts, details))
         .collect();
-    let mut order: Vec<usize> = (0..positions.len()).collect();
-    order.sort_by_key(|&index| positions[index]);
-    order
+    let each = contexts.iter().map(exchange_findings).collect();
+    (each, sequence_findings(&contexts, details))
 }
 
-fn finding(check: &'static Check, judged: Judged) -> Finding {
+/// Where a list of rules' checks stand in [`CHECKS`], worked out once.
+struct Catalogue {
+    /// The order in which the rules report: the order of their checks in
+    /// [`CHECKS`] (a check missing there last), ties in rule order.
+    order: Vec<usize>,
+    /// For each rule, its check's position in [`CHECKS`].
+    positions: Vec<usize>,
+}
+
+impl Catalogue {
+    fn of(checks: impl Iterator<Item = &'static Check>) -> Self {
+        let positions: Vec<usize> = checks
+            .map(|check| {
+                CHECKS
+                    .iter()
+                    .position(|c| c.id == check.id)
+                    .unwrap_or(usize::MAX)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..positions.len()).collect();
+        order.sort_by_key(|&index| positions[index]);
+        Self { order, positions }
+    }
+}
+
+fn finding(check: &'static Check, position: usize, judged: Judged, details: Details) -> Finding {
     let (outcome, detail) = match judged {
         Judged::Pass(detail) => (Outcome::Pass, detail),
         Judged::Violated(detail) => (violation(check), detail),
         Judged::Warned(detail) => (Outcome::Warn, detail),
         Judged::NotApplicable(detail) => (Outcome::NotApplicable, detail),
     };
+    let detail = match details {
+        Details::Deviations if !outcome.is_deviation() => Cow::Borrowed(""),
+        _ => detail,
+    };
     Finding {
         check,
         outcome,
         detail,
+        position,
     }
 }
 
@@ -976,64 +1030,80 @@ enum Place {
     Body,
 }
 
-/// One parameter occurrence. Values are read in memory only, never shown.
-struct Param {
-    name: String,
-    values: Vec<String>,
+/// One parameter occurrence, borrowed from the request where it can be.
+/// Values are read in memory only, never shown.
+struct Param<'r> {
+    name: Cow<'r, str>,
+    values: Vec<Cow<'r, str>>,
     place: Place,
 }
 
-impl Param {
+impl Param<'_> {
     fn is_empty(&self) -> bool {
-        self.values.iter().all(String::is_empty)
+        self.values.iter().all(|value| value.is_empty())
+    }
+
+    fn first_value(&self) -> Option<&str> {
+        self.values.first().map(AsRef::as_ref)
     }
 }
 
-fn request_params(request: &HttpRequest) -> Vec<Param> {
-    let mut params: Vec<Param> = request
+fn request_params(request: &HttpRequest) -> Vec<Param<'_>> {
+    let mut params: Vec<Param<'_>> = request
         .url
         .query_pairs()
         .map(|(name, value)| Param {
-            name: name.into_owned(),
-            values: vec![value.into_owned()],
+            name,
+            values: vec![value],
             place: Place::Query,
         })
         .collect();
-    let body = |name: &str, values: Vec<String>| Param {
-        name: name.to_owned(),
-        values,
-        place: Place::Body,
-    };
+    fn body<'r>(name: Cow<'r, str>, values: Vec<Cow<'r, str>>) -> Param<'r> {
+        Param {
+            name,
+            values,
+            place: Place::Body,
+        }
+    }
     match &request.body {
         Some(Body::Form(pairs)) => {
-            params.extend(
-                pairs
-                    .iter()
-                    .map(|(name, value)| body(name, vec![value.expose().to_owned()])),
-            );
+            params.extend(pairs.iter().map(|(name, value)| {
+                body(Cow::Borrowed(name), vec![Cow::Borrowed(value.expose())])
+            }));
         }
         Some(Body::Json(fields)) => {
-            params.extend(fields.iter().map(|(name, field)| match field {
-                JsonField::Text(text) => body(name, vec![text.expose().to_owned()]),
-                JsonField::Array(items) => body(name, items.clone()),
+            params.extend(fields.iter().map(|(name, field)| {
+                match field {
+                    JsonField::Text(text) => {
+                        body(Cow::Borrowed(name), vec![Cow::Borrowed(text.expose())])
+                    }
+                    JsonField::Array(items) => body(
+                        Cow::Borrowed(name),
+                        items
+                            .iter()
+                            .map(|item| Cow::Borrowed(item.as_str()))
+                            .collect(),
+                    ),
+                }
             }));
         }
         Some(Body::Raw {
             content_type,
             bytes,
-        }) => match media_type(content_type.as_deref()).as_str() {
+        }) => match &*media_type(content_type.as_deref()) {
             "application/x-www-form-urlencoded" => params.extend(
-                url::form_urlencoded::parse(bytes)
-                    .map(|(name, value)| body(&name, vec![value.into_owned()])),
+                url::form_urlencoded::parse(bytes).map(|(name, value)| body(name, vec![value])),
             ),
             ct if is_json_media_type(ct) => {
                 if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(bytes) {
                     params.extend(map.iter().map(|(name, value)| {
                         let values = match value {
-                            Value::Array(items) => items.iter().map(json_text).collect(),
-                            other => vec![json_text(other)],
+                            Value::Array(items) => {
+                                items.iter().map(|item| json_text(item).into()).collect()
+                            }
+                            other => vec![json_text(other).into()],
                         };
-                        body(name, values)
+                        body(Cow::Owned(name.clone()), values)
                     }));
                 }
             }
@@ -1052,15 +1122,20 @@ fn json_text(value: &Value) -> String {
     }
 }
 
-/// The media type of a Content-Type value, lower case, without parameters.
-fn media_type(content_type: Option<&str>) -> String {
-    content_type
+/// The media type of a Content-Type value, lower case, without parameters;
+/// borrowed unless it has to be lowered.
+fn media_type(content_type: Option<&str>) -> Cow<'_, str> {
+    let media = content_type
         .unwrap_or_default()
         .split(';')
         .next()
         .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+        .trim();
+    if media.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(media.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(media)
+    }
 }
 
 fn is_json_media_type(media_type: &str) -> bool {
@@ -1110,9 +1185,25 @@ fn shown_scheme(scheme: &str) -> String {
     }
 }
 
+/// Decoded `Authorization: Basic` credentials: `id:secret`, split at `colon`.
+struct BasicCredentials {
+    decoded: String,
+    colon: usize,
+}
+
+impl BasicCredentials {
+    fn id(&self) -> &str {
+        &self.decoded[..self.colon]
+    }
+
+    fn secret(&self) -> &str {
+        &self.decoded[self.colon + 1..]
+    }
+}
+
 /// The decoded `Authorization: Basic` credentials: `None` without such a
 /// header, `Err` with why the header cannot be read.
-fn basic_credentials(request: &HttpRequest) -> Option<Result<(String, String), &'static str>> {
+fn basic_credentials(request: &HttpRequest) -> Option<Result<BasicCredentials, &'static str>> {
     let value = request_headers(request, "authorization")
         .find(|value| split_scheme(value).0.eq_ignore_ascii_case("basic"))?;
     let encoded = split_scheme(value).1;
@@ -1124,8 +1215,8 @@ fn basic_credentials(request: &HttpRequest) -> Option<Result<(String, String), &
             "the Basic credentials are not UTF-8, so they were not form-encoded",
         ));
     };
-    match decoded.split_once(':') {
-        Some((id, secret)) => Some(Ok((id.to_owned(), secret.to_owned()))),
+    match decoded.find(':') {
+        Some(colon) => Some(Ok(BasicCredentials { decoded, colon })),
         None => Some(Err(
             "the Basic credentials have no `:` between id and secret",
         )),
@@ -1158,12 +1249,21 @@ fn is_credential_name(name: &str) -> bool {
 
 /// Lower case, without `_`, `-` and a trailing `[]`: how a renamed parameter
 /// is recognised.
-fn normalized_name(name: &str) -> String {
+fn normalized_name(name: &str) -> impl Iterator<Item = char> + Clone + '_ {
     name.trim_end_matches("[]")
         .chars()
         .filter(|c| *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
-        .collect()
+}
+
+/// Whether `name`, normalized, is `normalized` (itself already normalized).
+fn normalizes_to(name: &str, normalized: &str) -> bool {
+    normalized_name(name).eq(normalized.chars())
+}
+
+/// Whether `name` is a way of spelling the scope parameter.
+fn names_scope(name: &str) -> bool {
+    normalizes_to(name, "scope") || normalizes_to(name, "scopes")
 }
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -1187,6 +1287,7 @@ enum Class {
 
 /// The token object of a success: the top level, or the member object that
 /// holds `access_token` (an envelope such as `data`).
+#[derive(Clone, Copy)]
 struct TokenView<'v> {
     object: &'v Map<String, Value>,
     envelope: Option<&'v str>,
@@ -1434,21 +1535,24 @@ const ONE_YEAR: f64 = 31_536_000.0;
 
 struct Ctx<'a> {
     facts: ExchangeFacts<'a>,
-    params: Vec<Param>,
-    grant_type: Option<String>,
+    params: Vec<Param<'a>>,
+    grant_type: Option<Cow<'a, str>>,
     json: Option<&'a Value>,
     /// The request's `Authorization: Basic` credentials, decoded once.
-    basic: Option<Result<(String, String), &'static str>>,
+    basic: Option<Result<BasicCredentials, &'static str>>,
     class: Class,
+    /// The token object of a success, found once.
+    token: Option<TokenView<'a>>,
+    details: Details,
     /// [`Ctx::not_success`] and [`Ctx::not_error`], once formatted.
     not_success: OnceCell<Detail>,
     not_error: OnceCell<Detail>,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(facts: ExchangeFacts<'a>) -> Self {
+    fn new(facts: ExchangeFacts<'a>, details: Details) -> Self {
         let params = request_params(facts.request);
-        let grant_type = facts.grant_type.map(str::to_owned).or_else(|| {
+        let grant_type = facts.grant_type.map(Cow::Borrowed).or_else(|| {
             params
                 .iter()
                 .find(|p| p.name == "grant_type")
@@ -1471,6 +1575,10 @@ impl<'a> Ctx<'a> {
             json,
             basic: basic_credentials(facts.request),
             class,
+            token: (class == Class::Success)
+                .then(|| json.and_then(token_view))
+                .flatten(),
+            details,
             not_success: OnceCell::new(),
             not_error: OnceCell::new(),
         }
@@ -1478,6 +1586,21 @@ impl<'a> Ctx<'a> {
 
     fn status(&self) -> u16 {
         self.facts.response.status
+    }
+
+    /// A detail that has to be formatted, for an outcome that is not a
+    /// deviation: formatted only when every detail is wanted.
+    fn say(&self, detail: impl FnOnce() -> String) -> Detail {
+        match self.details {
+            Details::All => detail().into(),
+            Details::Deviations => Cow::Borrowed(""),
+        }
+    }
+
+    /// Whether a sequence rule can judge this exchange: a refresh or a
+    /// resource call.
+    fn sequence_relevant(&self) -> bool {
+        self.facts.kind == Resource || self.grant_is("refresh_token")
     }
 
     fn grant_is(&self, grant: &str) -> bool {
@@ -1490,7 +1613,7 @@ impl<'a> Ctx<'a> {
         Judged::NotApplicable(
             self.not_success
                 .get_or_init(|| {
-                    format!("not a successful token response (HTTP {})", self.status()).into()
+                    self.say(|| format!("not a successful token response (HTTP {})", self.status()))
                 })
                 .clone(),
         )
@@ -1501,17 +1624,17 @@ impl<'a> Ctx<'a> {
         Judged::NotApplicable(
             self.not_error
                 .get_or_init(|| {
-                    format!("not an OAuth error response (HTTP {})", self.status()).into()
+                    self.say(|| format!("not an OAuth error response (HTTP {})", self.status()))
                 })
                 .clone(),
         )
     }
 
-    fn success_token(&self) -> Result<TokenView<'_>, Judged> {
+    fn success_token(&self) -> Result<TokenView<'a>, Judged> {
         if self.class != Class::Success {
             return Err(self.not_success());
         }
-        match self.json.and_then(token_view) {
+        match self.token {
             Some(view) => Ok(view),
             None => Err(Judged::NotApplicable(
                 "the body is not a JSON object".into(),
@@ -1562,7 +1685,7 @@ fn no_credentials_in_url(cx: &Ctx<'_>) -> Judged {
         .params
         .iter()
         .filter(|p| p.place == Place::Query && is_credential_name(&p.name))
-        .map(|p| p.name.as_str())
+        .map(|p| &*p.name)
         .collect();
     let userinfo = cx.facts.request.url.password().is_some();
     if names.is_empty() && !userinfo {
@@ -1579,8 +1702,8 @@ fn basic_form_encoded(cx: &Ctx<'_>) -> Judged {
     match &cx.basic {
         None => Judged::NotApplicable("no `Authorization: Basic` header".into()),
         Some(Err(why)) => Judged::Violated((*why).into()),
-        Some(Ok((id, secret))) => {
-            let raw: Vec<&str> = [("client id", id), ("client secret", secret)]
+        Some(Ok(basic)) => {
+            let raw: Vec<&str> = [("client id", basic.id()), ("client secret", basic.secret())]
                 .into_iter()
                 .filter(|(_, value)| !looks_form_encoded(value))
                 .map(|(what, _)| what)
@@ -1600,16 +1723,20 @@ fn basic_form_encoded(cx: &Ctx<'_>) -> Judged {
 fn one_auth_method(cx: &Ctx<'_>) -> Judged {
     const BASIC: &str = "client_secret_basic (Authorization: Basic)";
     const POST: &str = "client_secret_post (client_secret parameter)";
-    let mut methods = Vec::new();
-    if cx.basic.is_some() {
-        methods.push(BASIC);
-    }
-    if cx.params.iter().any(|p| p.name == "client_secret") {
-        methods.push(POST);
-    }
-    if cx.params.iter().any(|p| p.name == "client_assertion") {
-        methods.push("a client assertion (client_assertion parameter)");
-    }
+    const ASSERTION: &str = "a client assertion (client_assertion parameter)";
+    let used = [
+        (cx.basic.is_some(), BASIC),
+        (cx.params.iter().any(|p| p.name == "client_secret"), POST),
+        (
+            cx.params.iter().any(|p| p.name == "client_assertion"),
+            ASSERTION,
+        ),
+    ];
+    let methods: Vec<&str> = used
+        .iter()
+        .filter(|(used, _)| *used)
+        .map(|(_, method)| *method)
+        .collect();
     match methods.len() {
         0 => Judged::Pass("no client authentication".into()),
         1 => Judged::Pass(match methods[0] {
@@ -1619,7 +1746,11 @@ fn one_auth_method(cx: &Ctx<'_>) -> Judged {
                 "client_secret_post (client_secret parameter)"
             )
             .into(),
-            _ => format!("one method: {}", methods.join("")).into(),
+            _ => concat!(
+                "one method: ",
+                "a client assertion (client_assertion parameter)"
+            )
+            .into(),
         }),
         _ => Judged::Violated(
             format!("{} methods at once: {}", methods.len(), methods.join(", ")).into(),
@@ -1645,7 +1776,7 @@ fn form_encoded_body(cx: &Ctx<'_>) -> Judged {
         Some(Body::Json(_)) => Judged::Violated("a JSON body".into()),
         Some(Body::Raw { content_type, .. }) => {
             let media = media_type(content_type.as_deref());
-            match media.as_str() {
+            match &*media {
                 "application/x-www-form-urlencoded" => {
                     Judged::Pass("application/x-www-form-urlencoded".into())
                 }
@@ -1659,47 +1790,56 @@ fn form_encoded_body(cx: &Ctx<'_>) -> Judged {
     }
 }
 
-fn occurrences(params: &[Param]) -> BTreeMap<&str, usize> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for param in params {
-        *counts.entry(param.name.as_str()).or_default() += 1;
-    }
-    counts
+/// How many times a parameter named `name` is sent.
+fn occurrences(params: &[Param<'_>], name: &str) -> usize {
+    params.iter().filter(|p| p.name == name).count()
 }
 
 fn no_repeated_parameters(cx: &Ctx<'_>) -> Judged {
-    let counts = occurrences(&cx.params);
-    let repeated: Vec<String> = counts
+    let params = &cx.params;
+    let repeats = |index: usize, name: &str| {
+        !matches!(name, "audience" | "resource")
+            && params[index + 1..].iter().any(|later| later.name == name)
+    };
+    let any_repeated = params
         .iter()
-        .filter(|(name, count)| **count > 1 && !matches!(**name, "audience" | "resource"))
-        .map(|(name, count)| format!("`{name}` ×{count}"))
-        .collect();
-    let resource = counts.get("resource").is_some_and(|c| *c > 1);
+        .enumerate()
+        .any(|(index, p)| repeats(index, &p.name));
+    let resource = occurrences(params, "resource") > 1;
     let note = if resource {
         " (`resource` repeats, as RFC 8707 allows)"
     } else {
         ""
     };
-    if repeated.is_empty() && note.is_empty() {
+    if !any_repeated && note.is_empty() {
         Judged::Pass("every parameter is sent once".into())
-    } else if repeated.is_empty() {
-        Judged::Pass(format!("every parameter is sent once{note}").into())
+    } else if !any_repeated {
+        Judged::Pass(cx.say(|| format!("every parameter is sent once{note}")))
     } else {
+        let repeated: BTreeSet<&str> = params
+            .iter()
+            .enumerate()
+            .filter(|(index, p)| repeats(*index, &p.name))
+            .map(|(_, p)| &*p.name)
+            .collect();
+        let repeated: Vec<String> = repeated
+            .into_iter()
+            .map(|name| format!("`{name}` ×{}", occurrences(params, name)))
+            .collect();
         Judged::Violated(format!("repeated: {}{note}", repeated.join(", ")).into())
     }
 }
 
 fn no_repeated_audience(cx: &Ctx<'_>) -> Judged {
-    let count = occurrences(&cx.params)
-        .get("audience")
-        .copied()
-        .unwrap_or(0);
+    let count = occurrences(&cx.params, "audience");
     match count {
         0 => Judged::NotApplicable("no `audience` parameter".into()),
         1 => Judged::Pass("`audience` is sent once".into()),
-        _ if cx.grant_is(TOKEN_EXCHANGE) => Judged::Pass(
-            format!("`audience` ×{count} in a token exchange, as RFC 8693 §2.1 allows").into(),
-        ),
+        _ if cx.grant_is(TOKEN_EXCHANGE) => {
+            Judged::Pass(cx.say(|| {
+                format!("`audience` ×{count} in a token exchange, as RFC 8693 §2.1 allows")
+            }))
+        }
         _ => Judged::Violated(
             format!("`audience` is sent {count} times; send one space-delimited value").into(),
         ),
@@ -1711,7 +1851,7 @@ fn no_empty_parameters(cx: &Ctx<'_>) -> Judged {
         .params
         .iter()
         .filter(|p| p.is_empty())
-        .map(|p| p.name.as_str())
+        .map(|p| &*p.name)
         .collect();
     if empty.is_empty() {
         Judged::Pass("every parameter has a value".into())
@@ -1734,10 +1874,8 @@ fn scope_parameter_name(cx: &Ctx<'_>) -> Judged {
     let renamed: BTreeSet<&str> = cx
         .params
         .iter()
-        .map(|p| p.name.as_str())
-        .filter(|name| {
-            *name != "scope" && matches!(normalized_name(name).as_str(), "scope" | "scopes")
-        })
+        .map(|p| &*p.name)
+        .filter(|name| *name != "scope" && names_scope(name))
         .collect();
     let has_scope = cx.params.iter().any(|p| p.name == "scope");
     match (renamed.is_empty(), has_scope) {
@@ -1778,18 +1916,20 @@ fn parameter_names(cx: &Ctx<'_>) -> Judged {
     let normalized_rfc = NORMALIZED.get_or_init(|| {
         RFC_PARAMETERS
             .iter()
-            .map(|rfc| normalized_name(rfc))
+            .map(|rfc| normalized_name(rfc).collect())
             .collect()
     });
+    // Normalized RFC names are distinct, so a name spelled as the RFC spells
+    // one is no other's renaming.
     let renamed: BTreeSet<String> = cx
         .params
         .iter()
+        .filter(|p| !RFC_PARAMETERS.contains(&&*p.name))
         .filter_map(|p| {
-            let normalized = normalized_name(&p.name);
             RFC_PARAMETERS
                 .iter()
                 .zip(normalized_rfc)
-                .find(|(rfc, normal)| **normal == normalized && **rfc != p.name)
+                .find(|(_, normal)| normalizes_to(&p.name, normal))
                 .map(|(rfc, _)| format!("`{}` for `{rfc}`", p.name))
         })
         .collect();
@@ -1814,22 +1954,20 @@ fn discouraged_grant(cx: &Ctx<'_>, grant: &str, not_this: &'static str) -> Judge
     if !cx.grant_is(grant) {
         return Judged::NotApplicable(not_this.into());
     }
-    let issued = cx.class == Class::Success
-        && cx.json.and_then(token_view).is_some_and(|view| {
-            view.object
-                .get("access_token")
-                .is_some_and(Value::is_string)
-        });
+    let issued = cx.token.is_some_and(|view| {
+        view.object
+            .get("access_token")
+            .is_some_and(Value::is_string)
+    });
     if issued {
         Judged::Violated(format!("the provider issued a token for the {grant} grant").into())
     } else {
-        Judged::Pass(
+        Judged::Pass(cx.say(|| {
             format!(
                 "the provider did not issue a token for the {grant} grant (HTTP {})",
                 cx.status()
             )
-            .into(),
-        )
+        }))
     }
 }
 
@@ -1878,14 +2016,14 @@ fn success_content_type(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
         return cx.not_success();
     }
-    content_type_is_json(cx.facts.response)
+    content_type_is_json(cx)
 }
 
-fn content_type_is_json(response: &HttpResponse) -> Judged {
-    match response.header("content-type") {
+fn content_type_is_json(cx: &Ctx<'_>) -> Judged {
+    match cx.facts.response.header("content-type") {
         None => Judged::Violated("no Content-Type".into()),
         Some(value) if media_type(Some(value)) == "application/json" => {
-            Judged::Pass(format!("Content-Type {value}").into())
+            Judged::Pass(cx.say(|| format!("Content-Type {value}")))
         }
         Some(value) => Judged::Violated(format!("Content-Type {value}").into()),
     }
@@ -1931,14 +2069,15 @@ fn token_type(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
     match view.object.get("token_type") {
         Some(Value::String(kind)) if !kind.trim().is_empty() => {
-            let note = if kind == "Bearer" || !kind.eq_ignore_ascii_case("bearer") {
-                String::new()
-            } else {
-                format!(
-                    "; spelled `{kind}`, which is conformant (case-insensitive) but breaks clients that compare with `Bearer` exactly"
-                )
-            };
-            Judged::Pass(format!("`{kind}`{note}").into())
+            Judged::Pass(cx.say(|| {
+                if kind == "Bearer" || !kind.eq_ignore_ascii_case("bearer") {
+                    format!("`{kind}`")
+                } else {
+                    format!(
+                        "`{kind}`; spelled `{kind}`, which is conformant (case-insensitive) but breaks clients that compare with `Bearer` exactly"
+                    )
+                }
+            }))
         }
         Some(Value::String(_)) => Judged::Violated("`token_type` is empty".into()),
         Some(Value::Null) | None => Judged::Violated("`token_type` is missing (REQUIRED)".into()),
@@ -1954,7 +2093,7 @@ fn token_type_registered(cx: &Ctx<'_>) -> Judged {
                 .iter()
                 .any(|t| t.eq_ignore_ascii_case(kind.trim()))
             {
-                Judged::Pass(format!("`{kind}` is registered").into())
+                Judged::Pass(cx.say(|| format!("`{kind}` is registered")))
             } else {
                 Judged::Violated(format!(
                     "`{kind}` is not a registered access token type (clients MUST NOT use a type they do not understand)"
@@ -1977,7 +2116,7 @@ fn expires_in_number(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
     match view.object.get("expires_in") {
         None | Some(Value::Null) => Judged::NotApplicable("no `expires_in`".into()),
-        Some(Value::Number(n)) => Judged::Pass(format!("the number {n}").into()),
+        Some(Value::Number(n)) => Judged::Pass(cx.say(|| format!("the number {n}"))),
         Some(Value::String(s)) => {
             Judged::Violated(format!("the string {s:?}, not a JSON number").into())
         }
@@ -2007,7 +2146,7 @@ fn expires_in_range(cx: &Ctx<'_>) -> Judged {
             seconds / 60_000.0
         ).into())
     } else {
-        Judged::Pass(format!("{seconds} seconds").into())
+        Judged::Pass(cx.say(|| format!("{seconds} seconds")))
     }
 }
 
@@ -2052,7 +2191,7 @@ fn scope_format(cx: &Ctx<'_>) -> Judged {
                     "`scope` {scope:?} is not separated by single spaces"
                 ).into())
             } else {
-                Judged::Pass(format!("`scope` {scope:?}").into())
+                Judged::Pass(cx.say(|| format!("`scope` {scope:?}")))
             }
         }
         Some(Value::Array(_)) => {
@@ -2170,16 +2309,18 @@ fn token_strength(token: &str) -> Strength {
 /// A JWS is judged by its signature: unsigned (`alg: none` or an empty
 /// signature) or a signature under 128 bits is weak.
 fn jwt_strength(token: &str) -> Option<Strength> {
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() != 3 {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return None;
-    }
+    };
     let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(parts[0].trim_end_matches('='))
+        .decode(header.trim_end_matches('='))
         .ok()?;
     let header: Value = serde_json::from_slice(&header).ok()?;
     let alg = header.get("alg")?.as_str()?;
-    let signature = parts[2].trim_end_matches('=');
+    let signature = signature.trim_end_matches('=');
     let bits = signature.len() as f64 * 6.0;
     let problem = if alg.eq_ignore_ascii_case("none") || signature.is_empty() {
         Some("an unsigned JWT (alg none or no signature)".to_owned())
@@ -2269,29 +2410,40 @@ fn shannon_bits_per_char(text: &str) -> f64 {
 
 fn token_entropy(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    let mut weak = Vec::new();
-    let mut seen = Vec::new();
-    for member in ["access_token", "refresh_token"] {
-        let Some(token) = view.object.get(member).and_then(Value::as_str) else {
-            continue;
-        };
-        let strength = token_strength(token);
-        match strength.problem {
-            Some(problem) => weak.push(format!(
-                "`{member}` ({}, {} characters): {problem}",
-                strength.kind, strength.length
-            )),
-            None => seen.push(format!(
-                "`{member}` ({}, {} characters, about {:.0} bits)",
-                strength.kind, strength.length, strength.bits
-            )),
-        }
+    let judged = ["access_token", "refresh_token"].map(|member| {
+        let token = view.object.get(member).and_then(Value::as_str)?;
+        Some((member, token_strength(token)))
+    });
+    let judged = judged.iter().flatten();
+    if judged
+        .clone()
+        .any(|(_, strength)| strength.problem.is_some())
+    {
+        let weak: Vec<String> = judged
+            .filter_map(|(member, strength)| {
+                let problem = strength.problem.as_ref()?;
+                Some(format!(
+                    "`{member}` ({}, {} characters): {problem}",
+                    strength.kind, strength.length
+                ))
+            })
+            .collect();
+        return Judged::Violated(weak.join("; ").into());
     }
-    match (weak.is_empty(), seen.is_empty()) {
-        (false, _) => Judged::Violated(weak.join("; ").into()),
-        (true, false) => Judged::Pass(seen.join("; ").into()),
-        (true, true) => Judged::NotApplicable("no string token members".into()),
+    if judged.clone().next().is_none() {
+        return Judged::NotApplicable("no string token members".into());
     }
+    Judged::Pass(cx.say(|| {
+        let seen: Vec<String> = judged
+            .map(|(member, strength)| {
+                format!(
+                    "`{member}` ({}, {} characters, about {:.0} bits)",
+                    strength.kind, strength.length, strength.bits
+                )
+            })
+            .collect();
+        seen.join("; ")
+    }))
 }
 
 // ---------------------------------------------------------------------------
@@ -2309,11 +2461,11 @@ macro_rules! error_json {
 fn error_status(cx: &Ctx<'_>) -> Judged {
     let status = cx.status();
     match cx.class {
-        Class::Success => Judged::NotApplicable(format!("a success (HTTP {status})").into()),
+        Class::Success => Judged::NotApplicable(cx.say(|| format!("a success (HTTP {status})"))),
         Class::ServerError => Judged::NotApplicable(
-            format!("HTTP {status} is a server failure, not a §5.2 error response").into(),
+            cx.say(|| format!("HTTP {status} is a server failure, not a §5.2 error response")),
         ),
-        Class::HttpSemantics => Judged::Pass(
+        Class::HttpSemantics => Judged::Pass(cx.say(|| {
             format!(
                 "HTTP {status}: HTTP semantics ({}), not an OAuth error",
                 match status {
@@ -2322,8 +2474,7 @@ fn error_status(cx: &Ctx<'_>) -> Judged {
                     _ => "too many requests",
                 }
             )
-            .into(),
-        ),
+        })),
         Class::Error => match (status, cx.error_code()) {
             (400, _) => Judged::Pass("HTTP 400".into()),
             (401, Some(code)) if code != "invalid_client" => Judged::Violated(
@@ -2347,7 +2498,7 @@ fn error_content_type(cx: &Ctx<'_>) -> Judged {
     if cx.is_problem() {
         return Judged::NotApplicable("problem details (their own check)".into());
     }
-    content_type_is_json(cx.facts.response)
+    content_type_is_json(cx)
 }
 
 fn error_member(cx: &Ctx<'_>) -> Judged {
@@ -2407,7 +2558,9 @@ fn error_code(cx: &Ctx<'_>) -> Judged {
     error_json!(cx);
     match cx.error_code() {
         None => Judged::NotApplicable("no string `error`".into()),
-        Some(code) if REGISTERED_ERRORS.contains(&code) => Judged::Pass(format!("`{code}`").into()),
+        Some(code) if REGISTERED_ERRORS.contains(&code) => {
+            Judged::Pass(cx.say(|| format!("`{code}`")))
+        }
         Some(code) => Judged::Violated(
             format!(
                 "`{}` is not a registered token-endpoint error code",
@@ -2471,7 +2624,7 @@ fn basic_challenge(cx: &Ctx<'_>) -> Judged {
     let status = cx.status();
     if status != 401 && cx.error_code() != Some("invalid_client") {
         return Judged::NotApplicable(
-            format!("HTTP {status} is not a client authentication failure").into(),
+            cx.say(|| format!("HTTP {status} is not a client authentication failure")),
         );
     }
     if status != 401 {
@@ -2538,7 +2691,7 @@ fn authorization_header(cx: &Ctx<'_>) -> Judged {
 
 fn bearer_challenge(cx: &Ctx<'_>) -> Judged {
     if cx.status() != 401 {
-        return Judged::NotApplicable(format!("HTTP {}", cx.status()).into());
+        return Judged::NotApplicable(cx.say(|| format!("HTTP {}", cx.status())));
     }
     let challenges = challenges(cx.facts.response);
     if challenges
@@ -2561,20 +2714,19 @@ fn bearer_challenge_of(cx: &Ctx<'_>) -> Option<Challenge> {
 
 fn invalid_token_error(cx: &Ctx<'_>) -> Judged {
     if cx.status() != 401 {
-        return Judged::NotApplicable(format!("HTTP {}", cx.status()).into());
+        return Judged::NotApplicable(cx.say(|| format!("HTTP {}", cx.status())));
     }
     let Some(challenge) = bearer_challenge_of(cx) else {
         return Judged::NotApplicable("no Bearer challenge (its own check)".into());
     };
     let error = challenge.param("error");
     match (cx.bearer_presented(), error) {
-        (true, Some("invalid_token" | "invalid_request")) => Judged::Pass(
+        (true, Some("invalid_token" | "invalid_request")) => Judged::Pass(cx.say(|| {
             format!(
                 "error=\"{}\" for the presented token",
                 error.unwrap_or_default()
             )
-            .into(),
-        ),
+        })),
         (true, Some(other)) => Judged::Violated(
             format!(
                 "error=\"{}\" for a rejected token; expected invalid_token",
@@ -2597,7 +2749,7 @@ fn invalid_token_error(cx: &Ctx<'_>) -> Judged {
 fn insufficient_scope(cx: &Ctx<'_>) -> Judged {
     if cx.status() != 403 || !cx.bearer_presented() {
         return Judged::NotApplicable(
-            format!("not a 403 to a Bearer token (HTTP {})", cx.status()).into(),
+            cx.say(|| format!("not a 403 to a Bearer token (HTTP {})", cx.status())),
         );
     }
     match bearer_challenge_of(cx) {
@@ -2623,31 +2775,31 @@ fn insufficient_scope(cx: &Ctx<'_>) -> Judged {
 
 /// What one exchange of a case contributes to sequence checks. Token values
 /// are held in memory to link steps, and never shown.
-struct Step {
+struct Step<'c> {
     number: usize,
     kind: ExchangeKind,
     success: bool,
-    grant: Option<String>,
-    sent_refresh: Option<String>,
+    grant: Option<&'c str>,
+    sent_refresh: Option<&'c str>,
     requested_scope: Option<BTreeSet<String>>,
     stated_scope: Option<BTreeSet<String>>,
-    issued_access: Option<String>,
-    issued_refresh: Option<String>,
+    issued_access: Option<&'c str>,
+    issued_refresh: Option<&'c str>,
     lifetime: Option<u64>,
     clock_offset: u64,
     public_client: bool,
     sender_constrained: bool,
-    bearer_sent: Option<String>,
+    bearer_sent: Option<&'c str>,
     status: u16,
 }
 
-impl Step {
+impl Step<'_> {
     fn is_refresh(&self) -> bool {
-        self.kind == Token && self.grant.as_deref() == Some("refresh_token")
+        self.kind == Token && self.grant == Some("refresh_token")
     }
 }
 
-fn scope_set(values: &[String]) -> BTreeSet<String> {
+fn scope_set(values: &[Cow<'_, str>]) -> BTreeSet<String> {
     values
         .iter()
         .flat_map(|v| v.split_whitespace())
@@ -2655,7 +2807,7 @@ fn scope_set(values: &[String]) -> BTreeSet<String> {
         .collect()
 }
 
-fn analyse(contexts: &[Ctx<'_>]) -> Vec<Step> {
+fn analyse<'c>(contexts: &'c [Ctx<'_>]) -> Vec<Step<'c>> {
     contexts
         .iter()
         .enumerate()
@@ -2665,18 +2817,15 @@ fn analyse(contexts: &[Ctx<'_>]) -> Vec<Step> {
             let requested_scope = cx
                 .params
                 .iter()
-                .find(|p| matches!(normalized_name(&p.name).as_str(), "scope" | "scopes"))
+                .find(|p| names_scope(&p.name))
                 .map(|p| scope_set(&p.values))
                 .filter(|s| !s.is_empty());
-            let view = (cx.class == Class::Success)
-                .then(|| cx.json.and_then(token_view))
-                .flatten();
+            let view = cx.token;
             let member = |name: &str| {
                 view.as_ref()
                     .and_then(|v| v.object.get(name))
                     .and_then(Value::as_str)
                     .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
             };
             let stated_scope = view
                 .as_ref()
@@ -2701,13 +2850,13 @@ fn analyse(contexts: &[Ctx<'_>]) -> Vec<Step> {
             let bearer_sent = request_headers(facts.request, "authorization")
                 .map(split_scheme)
                 .find(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map(|(_, token)| token.to_owned());
+                .map(|(_, token)| token);
             Step {
                 number: index + 1,
                 kind: facts.kind,
                 success: cx.class == Class::Success,
-                grant: cx.grant_type.clone(),
-                sent_refresh: param("refresh_token").and_then(|p| p.values.first().cloned()),
+                grant: cx.grant_type.as_deref(),
+                sent_refresh: param("refresh_token").and_then(Param::first_value),
                 requested_scope,
                 stated_scope,
                 issued_access: member("access_token"),
@@ -2732,8 +2881,8 @@ struct Origin {
 
 /// For each step that sends a refresh token issued earlier in the case, the
 /// origin of that token.
-fn refresh_origins(steps: &[Step]) -> Vec<Option<Origin>> {
-    let mut known: Vec<(String, Origin)> = Vec::new();
+fn refresh_origins(steps: &[Step<'_>]) -> Vec<Option<Origin>> {
+    let mut known: Vec<(&str, Origin)> = Vec::new();
     let mut origins = Vec::new();
     for step in steps {
         let origin = step.sent_refresh.as_ref().and_then(|sent| {
@@ -2761,7 +2910,7 @@ fn refresh_origins(steps: &[Step]) -> Vec<Option<Origin>> {
                     rotated: false,
                 }
             };
-            known.push((issued.clone(), issued_origin));
+            known.push((issued, issued_origin));
         }
         origins.push(origin);
     }
@@ -2782,11 +2931,11 @@ struct Tally {
     violations: Vec<String>,
     warnings: Vec<String>,
     passes: Vec<String>,
-    not_applicable: Option<String>,
+    not_applicable: Option<&'static str>,
 }
 
 impl Tally {
-    fn finding(self, check: &'static Check) -> Finding {
+    fn finding(self, check: &'static Check, position: usize, details: Details) -> Finding {
         let judged = if !self.violations.is_empty() {
             Judged::Violated(self.violations.join("; ").into())
         } else if !self.warnings.is_empty() {
@@ -2796,17 +2945,17 @@ impl Tally {
         } else {
             Judged::NotApplicable(
                 self.not_applicable
-                    .unwrap_or_else(|| "nothing in the case to judge".into())
+                    .unwrap_or("nothing in the case to judge")
                     .into(),
             )
         };
-        finding(check, judged)
+        finding(check, position, judged, details)
     }
 }
 
-fn refresh_scope_not_wider(steps: &[Step]) -> Tally {
+fn refresh_scope_not_wider(steps: &[Step<'_>]) -> Tally {
     let mut tally = Tally {
-        not_applicable: Some("no successful refresh of a token with a known scope".into()),
+        not_applicable: Some("no successful refresh of a token with a known scope"),
         ..Tally::default()
     };
     for (step, origin) in steps.iter().zip(refresh_origins(steps)) {
@@ -2845,9 +2994,9 @@ fn refresh_scope_not_wider(steps: &[Step]) -> Tally {
     tally
 }
 
-fn wider_scope_refused(steps: &[Step]) -> Tally {
+fn wider_scope_refused(steps: &[Step<'_>]) -> Tally {
     let mut tally = Tally {
-        not_applicable: Some("no refresh asked for more than the original scope".into()),
+        not_applicable: Some("no refresh asked for more than the original scope"),
         ..Tally::default()
     };
     for (step, origin) in steps.iter().zip(refresh_origins(steps)) {
@@ -2885,10 +3034,10 @@ fn wider_scope_refused(steps: &[Step]) -> Tally {
     tally
 }
 
-fn rotation_keeps_scope(steps: &[Step]) -> Tally {
+fn rotation_keeps_scope(steps: &[Step<'_>]) -> Tally {
     let mut tally = Tally {
         not_applicable: Some(
-            "no refresh with a rotated refresh token of known scope, asking for no scope".into(),
+            "no refresh with a rotated refresh token of known scope, asking for no scope",
         ),
         ..Tally::default()
     };
@@ -2932,14 +3081,14 @@ fn rotation_keeps_scope(steps: &[Step]) -> Tally {
     tally
 }
 
-fn bearer_accepted(steps: &[Step]) -> Tally {
+fn bearer_accepted(steps: &[Step<'_>]) -> Tally {
     let mut tally = Tally {
         not_applicable: Some(
-            "no resource call presented the latest access token within its lifetime".into(),
+            "no resource call presented the latest access token within its lifetime",
         ),
         ..Tally::default()
     };
-    let mut latest: Option<&Step> = None;
+    let mut latest: Option<&Step<'_>> = None;
     for step in steps {
         if step.kind == Token && step.success && step.issued_access.is_some() {
             latest = Some(step);
@@ -2974,9 +3123,9 @@ fn bearer_accepted(steps: &[Step]) -> Tally {
     tally
 }
 
-fn refresh_rotation(steps: &[Step]) -> Tally {
+fn refresh_rotation(steps: &[Step<'_>]) -> Tally {
     let mut tally = Tally {
-        not_applicable: Some("no refresh by a public client whose rotation could be seen".into()),
+        not_applicable: Some("no refresh by a public client whose rotation could be seen"),
         ..Tally::default()
     };
     for (index, step) in steps.iter().enumerate() {
@@ -4074,9 +4223,23 @@ mod tests {
         findings.extend(check_sequence(&facts));
         // The case-level entry point reads each exchange once and must say
         // the same.
-        let (each, sequence) = check_case(&facts);
+        let (each, sequence) = check_case(&facts, Details::All);
         let together: Vec<Finding> = each.into_iter().flatten().chain(sequence).collect();
         assert_eq!(together, findings, "{}", fixture.name);
+        // A case run keeps the same outcomes, and only deviations' details.
+        let (each, sequence) = check_case(&facts, Details::Deviations);
+        let kept: Vec<Finding> = each.into_iter().flatten().chain(sequence).collect();
+        let expected: Vec<Finding> = findings
+            .iter()
+            .cloned()
+            .map(|mut finding| {
+                if !finding.outcome.is_deviation() {
+                    finding.detail = Cow::Borrowed("");
+                }
+                finding
+            })
+            .collect();
+        assert_eq!(kept, expected, "{}", fixture.name);
         findings
     }
 
@@ -4217,6 +4380,44 @@ mod tests {
                 .all(|id| ids.contains(id)),
             "a rule judges a check that is not in CHECKS"
         );
+    }
+
+    #[test]
+    fn sequence_rules_judge_nothing_without_a_refresh_or_resource_call() {
+        // `sequence_findings` skips reading the steps of such a case: every
+        // rule must come out the same on them as on no steps at all.
+        for fixture in fixtures() {
+            let bodies: Vec<Option<Value>> = fixture
+                .exchanges
+                .iter()
+                .map(|fx| fx.response.json())
+                .collect();
+            let contexts: Vec<Ctx<'_>> = fixture
+                .exchanges
+                .iter()
+                .zip(&bodies)
+                .map(|(fx, json)| {
+                    let facts = ExchangeFacts {
+                        request: &fx.request,
+                        response: &fx.response,
+                        json: json.as_ref(),
+                        grant_type: fx.grant,
+                        request_is_profile_shaped: fx.shaped,
+                        kind: fx.kind,
+                    };
+                    Ctx::new(facts, Details::All)
+                })
+                .collect();
+            if contexts.iter().any(Ctx::sequence_relevant) {
+                continue;
+            }
+            let steps = analyse(&contexts);
+            for rule in SEQUENCE_RULES {
+                let read = (rule.eval)(&steps).finding(rule.check, 0, Details::All);
+                let skipped = (rule.eval)(&[]).finding(rule.check, 0, Details::All);
+                assert_eq!(read, skipped, "{}: {}", fixture.name, rule.check.id);
+            }
+        }
     }
 
     #[test]

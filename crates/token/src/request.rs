@@ -556,12 +556,14 @@ pub enum BuildError {
 /// The `Authorization: Basic` value for a client, with the id and the secret
 /// each form-urlencoded before base64 as RFC 6749 §2.3.1 requires.
 pub fn basic_authorization(client_id: &str, client_secret: &str) -> SecretString {
-    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let pair = format!("{}:{}", encode(client_id), encode(client_secret));
-    SecretString::from(format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    ))
+    let mut pair = String::with_capacity(client_id.len() + client_secret.len() + 1);
+    pair.extend(form_urlencoded::byte_serialize(client_id.as_bytes()));
+    pair.push(':');
+    pair.extend(form_urlencoded::byte_serialize(client_secret.as_bytes()));
+    let mut header = String::with_capacity("Basic ".len() + pair.len().div_ceil(3) * 4);
+    header.push_str("Basic ");
+    base64::engine::general_purpose::STANDARD.encode_string(pair, &mut header);
+    SecretString::from(header)
 }
 
 /// Joins a base URL and an endpoint path, keeping any path prefix of the base.
