@@ -3,18 +3,27 @@
 //! Trials follow the libtest conventions (`--list`, filters, `--exact`,
 //! `--ignored`, `--include-ignored`, `--test-threads`), so `cargo test` and
 //! `cargo nextest run` drive them like any other test.
+//!
+//! The selected cases run ahead of their trials on the async runtime,
+//! `--test-threads` of them at once (by default one per CPU), in trial order;
+//! each trial waits for its case's report and checks it, one after the other.
+//! A trial per thread blocking on its own request would instead hand every
+//! I/O wake-up between the runtime's threads and the trial's: on a small
+//! machine those hand-offs cost more than a loopback request.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
 
-use crate::{CaseId, Suite, SuiteConfig, Verdict, check_snapshot};
+use crate::{CaseId, CaseReport, Suite, SuiteConfig, Verdict, check_snapshot};
 
 /// Runs every case of the configured spec folder as a trial.
 pub fn main() -> ExitCode {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
     let config = match SuiteConfig::from_env() {
         Ok(config) => config,
         Err(message) => {
@@ -39,11 +48,135 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let trials = trials(&suite, runtime.handle());
+    let ahead = RunAhead::new(runtime.handle(), suite.cases().len());
+    let trials = trials(&suite, runtime.handle(), &ahead);
     print_ignore_reasons(&suite, &args, &trials);
+    if !args.list {
+        let in_flight = args
+            .test_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        let ids = suite.cases();
+        let selected = case_trials(&suite, &trials)
+            .iter()
+            .enumerate()
+            .filter(|(_, trial)| !args.is_filtered_out(trial) && !args.is_ignored(trial))
+            .map(|(index, _)| index)
+            .collect();
+        let runner = Arc::clone(&suite);
+        ahead.start(selected, in_flight, move |index| {
+            let (suite, id) = (Arc::clone(&runner), ids[index]);
+            async move { suite.run(id).await }
+        });
+        // The cases run concurrently ahead of the trials; the trials only
+        // wait for them, in order, on this thread.
+        args.test_threads = Some(1);
+    }
     let conclusion = libtest_mimic::run(&args, trials);
     drop(suite);
     conclusion.exit_code()
+}
+
+/// Work started ahead of the trials that wait for it, in the order the
+/// trials come, a bounded number at once; a trial whose work was not
+/// selected to start ahead does it itself.
+pub struct RunAhead<T> {
+    slots: Mutex<Vec<Slot<T>>>,
+    /// Signalled whenever queued work starts.
+    started: Condvar,
+    runtime: Handle,
+}
+
+enum Slot<T> {
+    /// Not selected to run ahead.
+    NotSelected,
+    /// Selected, waiting for room to start.
+    Queued,
+    /// Started ahead, as a task of the runtime.
+    Started(JoinHandle<T>),
+    /// Its trial has it, or is doing it.
+    Claimed,
+}
+
+impl<T: Send + 'static> RunAhead<T> {
+    /// Room for `count` pieces of work, run on `runtime`.
+    pub fn new(runtime: &Handle, count: usize) -> Arc<Self> {
+        Arc::new(Self {
+            slots: Mutex::new((0..count).map(|_| Slot::NotSelected).collect()),
+            started: Condvar::new(),
+            runtime: runtime.clone(),
+        })
+    }
+
+    fn slots(&self) -> MutexGuard<'_, Vec<Slot<T>>> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts `work(index)` for each of `indices` in order, with at most
+    /// `in_flight` unfinished at once. Work a trial has already claimed is
+    /// left to it.
+    pub fn start<F>(
+        self: &Arc<Self>,
+        indices: Vec<usize>,
+        in_flight: usize,
+        work: impl Fn(usize) -> F + Send + 'static,
+    ) where
+        F: Future<Output = T> + Send + 'static,
+    {
+        {
+            let mut slots = self.slots();
+            for &index in &indices {
+                if let Some(slot @ Slot::NotSelected) = slots.get_mut(index) {
+                    *slot = Slot::Queued;
+                }
+            }
+        }
+        let this = Arc::clone(self);
+        self.runtime.spawn(async move {
+            let permits = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
+            for index in indices {
+                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                    return;
+                };
+                let mut slots = this.slots();
+                if let Some(slot @ Slot::Queued) = slots.get_mut(index) {
+                    let future = work(index);
+                    *slot = Slot::Started(tokio::spawn(async move {
+                        let output = future.await;
+                        drop(permit);
+                        output
+                    }));
+                    this.started.notify_all();
+                }
+            }
+        });
+    }
+
+    /// The output of work `index`: waited for if it was started ahead, else
+    /// what `run_here` returns. A panic in work started ahead is resumed
+    /// here, so the trial reports it.
+    pub fn take(&self, index: usize, run_here: impl FnOnce() -> T) -> T {
+        let mut slots = self.slots();
+        while matches!(slots.get(index), Some(Slot::Queued)) {
+            slots = self
+                .started
+                .wait(slots)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        let slot = slots
+            .get_mut(index)
+            .map(|slot| std::mem::replace(slot, Slot::Claimed));
+        drop(slots);
+        match slot {
+            Some(Slot::Started(task)) => match self.runtime.block_on(task) {
+                Ok(output) => output,
+                Err(error) => match error.try_into_panic() {
+                    Ok(payload) => std::panic::resume_unwind(payload),
+                    Err(error) => panic!("the work started ahead did not finish: {error}"),
+                },
+            },
+            Some(Slot::NotSelected | Slot::Queued | Slot::Claimed) | None => run_here(),
+        }
+    }
 }
 
 /// The trials of a suite: one failing trial per spec file that did not load,
@@ -53,7 +186,11 @@ pub fn main() -> ExitCode {
 /// The declared-deviations trials come last so that, in a run of the whole
 /// suite, they find the cases already run by their own trials and only read
 /// what those runs showed; run alone, they run the cases themselves.
-pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial> {
+pub fn trials(
+    suite: &Arc<Suite>,
+    handle: &Handle,
+    ahead: &Arc<RunAhead<CaseReport>>,
+) -> Vec<Trial> {
     let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for error in suite.load_errors() {
         let stem = error.file.file_stem().map_or_else(
@@ -70,12 +207,13 @@ pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial>
         })
         .collect();
 
-    for id in suite.cases() {
+    for (index, id) in suite.cases().into_iter().enumerate() {
         let ignored = ignore_reason(suite, id).is_some();
         let suite = Arc::clone(suite);
         let handle = handle.clone();
+        let ahead = Arc::clone(ahead);
         let trial = Trial::ignorable_test(suite.case_name(id), move || {
-            let report = handle.block_on(suite.run(id));
+            let report = ahead.take(index, || handle.block_on(suite.run(id)));
             let snapshot = (report.snapshot && !matches!(report.run.verdict, Verdict::Skipped(_)))
                 .then(|| {
                     check_snapshot(&suite.config().snapshots_dir, &suite.spec_path(id), &report)
@@ -109,6 +247,15 @@ pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial>
     trials
 }
 
+/// The case trials of `trials`, in case order: they come after one trial per
+/// spec file that did not load, and before one declared-deviations trial per
+/// loaded spec.
+fn case_trials<'t>(suite: &Suite, trials: &'t [Trial]) -> &'t [Trial] {
+    let deviation_trials = suite.specs().count();
+    let before = &trials[..trials.len().saturating_sub(deviation_trials)];
+    &before[before.len().saturating_sub(suite.cases().len())..]
+}
+
 /// Runs `future` as a task of the runtime, next to the mock server and the
 /// connection pool, and waits for it on this (libtest) thread. For a long
 /// chain of requests (every case of a provider, one after the other) this is
@@ -117,7 +264,7 @@ pub fn trials(suite: &Arc<Suite>, handle: &tokio::runtime::Handle) -> Vec<Trial>
 /// no measurable difference. A panic in the task is resumed here, so libtest
 /// reports it as it would any other.
 fn on_runtime<T: Send + 'static>(
-    handle: &tokio::runtime::Handle,
+    handle: &Handle,
     future: impl Future<Output = T> + Send + 'static,
 ) -> T {
     match handle.block_on(handle.spawn(future)) {
@@ -145,15 +292,10 @@ fn print_ignore_reasons(suite: &Suite, args: &Arguments, trials: &[Trial]) {
     if args.list {
         return;
     }
-    let cases = suite.cases();
-    // Case trials come after one trial per spec file that did not load, and
-    // before one declared-deviations trial per loaded spec.
-    let deviation_trials = suite.specs().count();
-    let case_trials = &trials[..trials.len().saturating_sub(deviation_trials)];
-    let case_trials = &case_trials[case_trials.len().saturating_sub(cases.len())..];
-    let lines: Vec<String> = cases
+    let lines: Vec<String> = suite
+        .cases()
         .into_iter()
-        .zip(case_trials)
+        .zip(case_trials(suite, trials))
         .filter(|(_, trial)| !args.is_filtered_out(trial))
         .filter_map(|(id, _)| {
             ignore_reason(suite, id).map(|reason| format!("  {}: {reason}", suite.case_name(id)))
@@ -161,5 +303,86 @@ fn print_ignore_reasons(suite: &Suite, args: &Arguments, trials: &[Trial]) {
         .collect();
     if !lines.is_empty() {
         eprintln!("ignored cases, and why:\n{}\n", lines.join("\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn started_work_reaches_its_trial_and_the_rest_runs_in_the_trial() {
+        let runtime = runtime();
+        let ahead = RunAhead::new(runtime.handle(), 4);
+        ahead.start(vec![0, 2], 2, |index| async move { index * 10 });
+        assert_eq!(ahead.take(0, || 99), 0);
+        assert_eq!(ahead.take(1, || 99), 99, "index 1 was not selected");
+        assert_eq!(ahead.take(2, || 99), 20);
+        assert_eq!(ahead.take(3, || 99), 99);
+    }
+
+    #[test]
+    fn work_a_trial_claimed_first_is_never_started() {
+        let runtime = runtime();
+        let ahead = RunAhead::new(runtime.handle(), 2);
+        let started = Arc::new(AtomicUsize::new(0));
+        assert_eq!(
+            ahead.take(0, || 7),
+            7,
+            "not selected yet: the trial runs it"
+        );
+        let counter = Arc::clone(&started);
+        ahead.start(vec![0, 1], 1, move |index| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async move { index }
+        });
+        assert_eq!(ahead.take(1, || 99), 1);
+        assert_eq!(started.load(Ordering::SeqCst), 1, "only index 1 started");
+    }
+
+    #[test]
+    fn no_more_than_in_flight_run_at_once() {
+        let runtime = runtime();
+        let count = 24;
+        let ahead = RunAhead::new(runtime.handle(), count);
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (now, peak) = (Arc::clone(&running), Arc::clone(&most));
+        ahead.start((0..count).collect(), 3, move |index| {
+            let (now, peak) = (Arc::clone(&now), Arc::clone(&peak));
+            async move {
+                let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(current, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                index
+            }
+        });
+        let outputs: Vec<usize> = (0..count).map(|i| ahead.take(i, || usize::MAX)).collect();
+        assert_eq!(outputs, (0..count).collect::<Vec<_>>());
+        let peak = most.load(Ordering::SeqCst);
+        assert!(peak <= 3, "{peak} ran at once with a bound of 3");
+    }
+
+    #[test]
+    fn a_panic_in_work_started_ahead_is_resumed_in_its_trial() {
+        let runtime = runtime();
+        let ahead = RunAhead::new(runtime.handle(), 1);
+        ahead.start(vec![0], 1, |_| async { panic!("case blew up") });
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ahead.take(0, || ());
+        }));
+        let payload = caught.expect_err("the panic reaches the trial");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"case blew up"));
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use grantspec_mock::MockServer;
+use grantspec_runner::harness::RunAhead;
 use grantspec_spec::Spec;
 use grantspec_token::ExposeSecret as _;
 use grantspec_token::{ManualClock, basic_authorization};
@@ -111,8 +112,9 @@ pub async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Duration> {
 
 /// `xtask bench-trials SPECS_DIR [LIBTEST ARGUMENTS…]`: the floor of the
 /// specs test binary. Like it, this process loads the generated spec,
-/// starts the mock and turns every case into a libtest-mimic trial that
-/// blocks on the runtime for its work; here the work is the bare request.
+/// starts the mock and turns every case into a libtest-mimic trial whose
+/// work runs ahead on the runtime ([`RunAhead`], `--test-threads` at once)
+/// while the trials wait for it in order; here the work is the bare request.
 /// What this costs beyond the bare loop is the price of one trial per
 /// request, which the harness pays whatever it runs.
 pub fn trials(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
@@ -125,19 +127,33 @@ pub fn trials(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let (spec, server, request) = runtime.block_on(start(Path::new(&specs)))?;
+    let mut arguments =
+        Arguments::from_iter(std::iter::once("bench-trials".to_owned()).chain(args));
+    let cases = spec.cases.len();
+    let ahead = RunAhead::new(runtime.handle(), cases);
     let trials: Vec<Trial> = spec
         .cases
         .iter()
-        .map(|case| {
-            let (request, handle) = (request.clone(), runtime.handle().clone());
+        .enumerate()
+        .map(|(index, case)| {
+            let (request, handle, ahead) = (
+                request.clone(),
+                runtime.handle().clone(),
+                Arc::clone(&ahead),
+            );
             Trial::test(format!("bench::{}", case.name), move || {
-                handle
-                    .block_on(request.send())
+                ahead
+                    .take(index, || handle.block_on(request.send()))
                     .map_err(|e| Failed::from(e.to_string()))
             })
         })
         .collect();
-    let arguments = Arguments::from_iter(std::iter::once("bench-trials".to_owned()).chain(args));
+    let in_flight = arguments.test_threads.unwrap_or(IN_FLIGHT);
+    ahead.start((0..cases).collect(), in_flight, move |_| {
+        let request = request.clone();
+        async move { request.send().await }
+    });
+    arguments.test_threads = Some(1);
     let conclusion = libtest_mimic::run(&arguments, trials);
     drop(server);
     Ok(conclusion.exit_code())
