@@ -14,7 +14,7 @@ use grantspec_spec::{
 };
 use grantspec_token::{
     Body, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue, ProviderProfile,
-    SecretString, Text, Transport, build_raw, endpoint_url,
+    SecretString, Text, Transport, build_raw_at, endpoint_url,
 };
 use serde_json::Value;
 use url::Url;
@@ -111,6 +111,10 @@ pub struct CaseContext<'a> {
     pub profile: &'a ProviderProfile,
     /// Where the provider is.
     pub base_url: &'a Url,
+    /// Its token endpoint ([`endpoint_url`] of `base_url` and the profile's
+    /// path), joined once; `None` when they do not join, which each token
+    /// request then reports.
+    pub token_url: Option<&'a Url>,
     /// Mock or live.
     pub target: TargetKind,
     /// Environment for `${env:…}`.
@@ -467,7 +471,12 @@ fn build_token_request(
         id,
         secret: client_secret,
     });
-    let mut request = build_raw(&profile, cx.base_url, &grant_type, client.as_ref(), params)
+    let url = match cx.token_url {
+        Some(url) => url.clone(),
+        None => endpoint_url(cx.base_url, &profile.token_endpoint.path)
+            .map_err(|e| StepError::Other(e.to_string()))?,
+    };
+    let mut request = build_raw_at(&profile, url, &grant_type, client.as_ref(), params)
         .map_err(|e| StepError::Other(e.to_string()))?;
 
     let wire = |name: &str| profile.token_endpoint.wire_name(name).to_owned();

@@ -78,6 +78,8 @@ struct LoadedProvider {
     loaded: LoadedSpec,
     profile: ProviderProfile,
     base_url: Option<Url>,
+    /// The token endpoint's URL, joined once.
+    token_url: Option<Url>,
     base_url_problem: Option<String>,
     /// What the runs of this provider's cases showed of deviations.
     shown: Mutex<Shown>,
@@ -180,7 +182,11 @@ impl Suite {
                         }
                     }
                 };
+                let token_url = base_url.as_ref().and_then(|base| {
+                    grantspec_token::endpoint_url(base, &profile.token_endpoint.path).ok()
+                });
                 LoadedProvider {
+                    token_url,
                     shown: Mutex::new(Shown::default()),
                     ran: (0..loaded.spec.cases.len())
                         .map(|_| AtomicBool::new(false))
@@ -412,6 +418,7 @@ impl Suite {
                         spec,
                         profile: &provider.profile,
                         base_url,
+                        token_url: provider.token_url.as_ref(),
                         target: self.config.target,
                         env: &self.config.env,
                         transport: &self.transport,

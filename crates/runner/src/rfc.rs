@@ -1287,34 +1287,45 @@ enum Class {
 
 /// The token object of a success: the top level, or the member object that
 /// holds `access_token` (an envelope such as `data`).
+/// The members most rules read are looked up once.
 #[derive(Clone, Copy)]
 struct TokenView<'v> {
     object: &'v Map<String, Value>,
     envelope: Option<&'v str>,
+    access_token: Option<&'v Value>,
+    token_type: Option<&'v Value>,
+    expires_in: Option<&'v Value>,
+    refresh_token: Option<&'v Value>,
+    scope: Option<&'v Value>,
+}
+
+impl<'v> TokenView<'v> {
+    fn of(object: &'v Map<String, Value>, envelope: Option<&'v str>) -> Self {
+        Self {
+            object,
+            envelope,
+            access_token: object.get("access_token"),
+            token_type: object.get("token_type"),
+            expires_in: object.get("expires_in"),
+            refresh_token: object.get("refresh_token"),
+            scope: object.get("scope"),
+        }
+    }
 }
 
 fn token_view(json: &Value) -> Option<TokenView<'_>> {
     let top = json.as_object()?;
     if top.contains_key("access_token") {
-        return Some(TokenView {
-            object: top,
-            envelope: None,
-        });
+        return Some(TokenView::of(top, None));
     }
     for (key, member) in top {
         if let Some(inner) = member.as_object() {
             if inner.contains_key("access_token") {
-                return Some(TokenView {
-                    object: inner,
-                    envelope: Some(key),
-                });
+                return Some(TokenView::of(inner, Some(key)));
             }
         }
     }
-    Some(TokenView {
-        object: top,
-        envelope: None,
-    })
+    Some(TokenView::of(top, None))
 }
 
 fn carries_error(json: Option<&Value>) -> bool {
@@ -1996,7 +2007,7 @@ fn client_credentials_no_refresh(cx: &Ctx<'_>) -> Judged {
         return Judged::NotApplicable("not a client_credentials grant".into());
     }
     let view = success_token!(cx);
-    match view.object.get("refresh_token") {
+    match view.refresh_token {
         None | Some(Value::Null) => Judged::Pass("no refresh token".into()),
         Some(_) => Judged::Violated("a refresh token came with a client_credentials token".into()),
     }
@@ -2035,7 +2046,7 @@ fn no_envelope(cx: &Ctx<'_>) -> Judged {
         Some(key) => Judged::Violated(
             format!("the token members are wrapped in `{key}`, not at the top level").into(),
         ),
-        None if view.object.contains_key("access_token") => {
+        None if view.access_token.is_some() => {
             Judged::Pass("access_token is a top-level member".into())
         }
         None => Judged::NotApplicable("no access_token anywhere".into()),
@@ -2044,7 +2055,7 @@ fn no_envelope(cx: &Ctx<'_>) -> Judged {
 
 fn access_token(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    match view.object.get("access_token") {
+    match view.access_token {
         Some(Value::String(token)) if !token.is_empty() => {
             Judged::Pass("a non-empty string (value not shown)".into())
         }
@@ -2067,7 +2078,7 @@ fn json_kind(value: &Value) -> &'static str {
 
 fn token_type(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    match view.object.get("token_type") {
+    match view.token_type {
         Some(Value::String(kind)) if !kind.trim().is_empty() => {
             Judged::Pass(cx.say(|| {
                 if kind == "Bearer" || !kind.eq_ignore_ascii_case("bearer") {
@@ -2087,7 +2098,7 @@ fn token_type(cx: &Ctx<'_>) -> Judged {
 
 fn token_type_registered(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    match view.object.get("token_type").and_then(Value::as_str) {
+    match view.token_type.and_then(Value::as_str) {
         Some(kind) if !kind.trim().is_empty() => {
             if REGISTERED_TOKEN_TYPES
                 .iter()
@@ -2106,7 +2117,7 @@ fn token_type_registered(cx: &Ctx<'_>) -> Judged {
 
 fn expires_in_present(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    match view.object.get("expires_in") {
+    match view.expires_in {
         None | Some(Value::Null) => Judged::Violated("no `expires_in`".into()),
         Some(_) => Judged::Pass("`expires_in` is present".into()),
     }
@@ -2114,7 +2125,7 @@ fn expires_in_present(cx: &Ctx<'_>) -> Judged {
 
 fn expires_in_number(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    match view.object.get("expires_in") {
+    match view.expires_in {
         None | Some(Value::Null) => Judged::NotApplicable("no `expires_in`".into()),
         Some(Value::Number(n)) => Judged::Pass(cx.say(|| format!("the number {n}"))),
         Some(Value::String(s)) => {
@@ -2126,7 +2137,7 @@ fn expires_in_number(cx: &Ctx<'_>) -> Judged {
 
 fn expires_in_range(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    let seconds = match view.object.get("expires_in") {
+    let seconds = match view.expires_in {
         Some(Value::Number(n)) => n.as_f64(),
         Some(Value::String(s)) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
         _ => None,
@@ -2160,7 +2171,7 @@ fn relative_expiry(cx: &Ctx<'_>) -> Judged {
     if absolute.is_empty() {
         Judged::Pass("no absolute expiry member".into())
     } else {
-        let beside = if view.object.contains_key("expires_in") {
+        let beside = if view.expires_in.is_some() {
             "beside `expires_in`"
         } else {
             "instead of `expires_in`"
@@ -2177,7 +2188,7 @@ fn relative_expiry(cx: &Ctx<'_>) -> Judged {
 
 fn scope_format(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    match view.object.get("scope") {
+    match view.scope {
         None | Some(Value::Null) => Judged::NotApplicable("no `scope` member".into()),
         Some(Value::String(scope)) if scope.is_empty() => Judged::Pass(
             "an empty string (no scope granted; the scope ABNF has no empty form, so this is noted, not failed)"
@@ -2236,7 +2247,7 @@ fn no_store(cx: &Ctx<'_>) -> Judged {
 
 fn b64token(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    let bearer = match view.object.get("token_type") {
+    let bearer = match view.token_type {
         Some(Value::String(kind)) => {
             kind.trim().eq_ignore_ascii_case("bearer") || kind.trim().is_empty()
         }
@@ -2245,7 +2256,7 @@ fn b64token(cx: &Ctx<'_>) -> Judged {
     if !bearer {
         return Judged::NotApplicable("not a bearer token".into());
     }
-    match view.object.get("access_token").and_then(Value::as_str) {
+    match view.access_token.and_then(Value::as_str) {
         None => Judged::NotApplicable("no string access_token".into()),
         Some(token) if is_b64token(token) => Judged::Pass("the access token is a b64token".into()),
         Some(token) => Judged::Violated(
@@ -2410,8 +2421,12 @@ fn shannon_bits_per_char(text: &str) -> f64 {
 
 fn token_entropy(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
-    let judged = ["access_token", "refresh_token"].map(|member| {
-        let token = view.object.get(member).and_then(Value::as_str)?;
+    let judged = [
+        ("access_token", view.access_token),
+        ("refresh_token", view.refresh_token),
+    ]
+    .map(|(member, value)| {
+        let token = value.and_then(Value::as_str)?;
         Some((member, token_strength(token)))
     });
     let judged = judged.iter().flatten();

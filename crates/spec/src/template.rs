@@ -36,6 +36,15 @@ pub enum Piece {
     },
 }
 
+/// Whether `name` may name a variable, an environment variable, a step or a
+/// member.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// Splits a template into pieces, or says what is wrong with it.
 pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
     let mut pieces = Vec::new();
@@ -49,11 +58,6 @@ pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
             return Err(format!("unclosed `${{` in {template:?}"));
         };
         let inner = after[..end].trim();
-        let valid_name = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        };
         let piece = if let Some(name) = inner.strip_prefix("env:") {
             Piece::Env(name.to_owned())
         } else if let Some(name) = inner.strip_prefix("secret:") {
@@ -159,6 +163,14 @@ impl<'a> Resolver<'a> {
             // Only a literal, as `parse` would find.
             return Ok(Text::Plain(template.to_owned()));
         }
+        if let Some(name) = template
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .filter(|name| valid_name(name))
+        {
+            // Only `${name}`, as `parse` would find: the variable's value.
+            return self.var(name, captures, depth);
+        }
         let mut out = String::new();
         let mut secret = false;
         for piece in parse(template).map_err(Unresolved::Malformed)? {
@@ -172,17 +184,7 @@ impl<'a> Resolver<'a> {
                     secret = true;
                 }
                 Piece::Var(name) => {
-                    let var = self
-                        .spec
-                        .vars
-                        .get(&name)
-                        .ok_or_else(|| Unresolved::UnknownVar(name.clone()))?;
-                    let raw = match (var, self.target) {
-                        (Var::Same(value), _) => value,
-                        (Var::PerTarget { mock, .. }, TargetKind::Mock) => mock,
-                        (Var::PerTarget { live, .. }, TargetKind::Live) => live,
-                    };
-                    let value = self.resolve_depth(raw, captures, depth + 1)?;
+                    let value = self.var(&name, captures, depth)?;
                     secret |= value.is_secret();
                     out.push_str(value.expose());
                 }
@@ -215,6 +217,26 @@ impl<'a> Resolver<'a> {
             Text::Plain(out)
         })
     }
+
+    /// The value of variable `name` on this target, itself resolved.
+    fn var(
+        &self,
+        name: &str,
+        captures: &HashMap<String, Value>,
+        depth: u8,
+    ) -> Result<Text, Unresolved> {
+        let var = self
+            .spec
+            .vars
+            .get(name)
+            .ok_or_else(|| Unresolved::UnknownVar(name.to_owned()))?;
+        let raw = match (var, self.target) {
+            (Var::Same(value), _) => value,
+            (Var::PerTarget { mock, .. }, TargetKind::Mock) => mock,
+            (Var::PerTarget { live, .. }, TargetKind::Live) => live,
+        };
+        self.resolve_depth(raw, captures, depth + 1)
+    }
 }
 
 #[cfg(test)]
@@ -237,6 +259,41 @@ mod tests {
                 },
             ])
         );
+    }
+
+    #[test]
+    fn a_lone_variable_resolves_as_inside_a_longer_template() {
+        let source = "provider: { id: p, name: P, token_endpoint: { path: /token } }\n\
+                      vars:\n  id: plain\n  pass: { mock: \"m-${secret:PASS}\", live: \"${secret:PASS}\" }\n  \
+                      alias: \"${id}\"\ncases:\n  - { name: c, grant: client_credentials }\n";
+        let spec = crate::load_str(std::path::Path::new("p.yaml"), source)
+            .expect("the spec loads")
+            .spec;
+        let env = |name: &str| (name == "PASS").then(|| "hunter2".to_owned());
+        let captures = HashMap::new();
+        for target in [TargetKind::Mock, TargetKind::Live] {
+            let resolver = Resolver::new(&spec, target, &env);
+            for name in ["id", "pass", "alias", "missing"] {
+                let alone = resolver.resolve(&format!("${{{name}}}"), &captures);
+                let within = resolver
+                    .resolve(&format!("<${{{name}}}>"), &captures)
+                    .map(|text| {
+                        let inner = text.expose().trim_matches(['<', '>']).to_owned();
+                        if text.is_secret() {
+                            Text::secret(inner)
+                        } else {
+                            Text::Plain(inner)
+                        }
+                    });
+                assert_eq!(
+                    alone.as_ref().map(|t| (t.expose(), t.is_secret())),
+                    within.as_ref().map(|t| (t.expose(), t.is_secret())),
+                    "{name} on {target:?}"
+                );
+            }
+            let pass = resolver.resolve("${pass}", &captures).expect("resolves");
+            assert!(pass.is_secret(), "a secret stays one through a variable");
+        }
     }
 
     #[test]

@@ -147,7 +147,8 @@ pub use profile::{
 };
 pub use request::{
     Body, BuildError, ClientCredentials, Grant, HttpRequest, JsonField, ParamValue, REDACTED,
-    SECRET_PARAMS, Text, TokenRequest, basic_authorization, build_raw, build_request, endpoint_url,
+    SECRET_PARAMS, Text, TokenRequest, basic_authorization, build_raw, build_raw_at, build_request,
+    endpoint_url,
 };
 pub use response::{
     ErrorBody, ErrorItem, HttpResponse, ProviderError, ResponseError, TOKEN_MEMBERS, Token,

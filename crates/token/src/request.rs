@@ -671,8 +671,20 @@ pub fn build_raw(
     client: Option<&ClientCredentials>,
     grant_params: Vec<(String, ParamValue)>,
 ) -> Result<HttpRequest, BuildError> {
+    let url = endpoint_url(base, &profile.token_endpoint.path)?;
+    build_raw_at(profile, url, grant_type, client, grant_params)
+}
+
+/// [`build_raw`] to the token endpoint's URL already joined to the base
+/// ([`endpoint_url`]), for a caller that sends many requests to it.
+pub fn build_raw_at(
+    profile: &ProviderProfile,
+    mut url: Url,
+    grant_type: &str,
+    client: Option<&ClientCredentials>,
+    grant_params: Vec<(String, ParamValue)>,
+) -> Result<HttpRequest, BuildError> {
     let endpoint = &profile.token_endpoint;
-    let mut url = endpoint_url(base, &endpoint.path)?;
     if url.password().is_some() {
         return Err(BuildError::PasswordInUrl);
     }
