@@ -5,8 +5,9 @@
 //! `cargo nextest run` drive them like any other test.
 //!
 //! The selected cases run ahead of their trials on the async runtime,
-//! `--test-threads` of them at once (by default one per CPU), in trial order;
-//! each trial waits for its case's report and checks it, one after the other.
+//! `--test-threads` of them at once (by default one per CPU), in trial order,
+//! and are judged there (failure message, snapshot); each trial waits for its
+//! case's verdict and reports it, one after the other.
 //! A trial per thread blocking on its own request would instead hand every
 //! I/O wake-up between the runtime's threads and the trial's: on a small
 //! machine those hand-offs cost more than a loopback request.
@@ -65,7 +66,10 @@ pub fn main() -> ExitCode {
         let runner = Arc::clone(&suite);
         ahead.start(selected, in_flight, move |index| {
             let (suite, id) = (Arc::clone(&runner), ids[index]);
-            async move { suite.run(id).await }
+            async move {
+                let report = suite.run(id).await;
+                judge(&suite, id, &report)
+            }
         });
         // The cases run concurrently ahead of the trials; the trials only
         // wait for them, in order, on this thread.
@@ -189,7 +193,7 @@ impl<T: Send + 'static> RunAhead<T> {
 pub fn trials(
     suite: &Arc<Suite>,
     handle: &Handle,
-    ahead: &Arc<RunAhead<CaseReport>>,
+    ahead: &Arc<RunAhead<Result<Completion, Failed>>>,
 ) -> Vec<Trial> {
     let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for error in suite.load_errors() {
@@ -213,18 +217,10 @@ pub fn trials(
         let handle = handle.clone();
         let ahead = Arc::clone(ahead);
         let trial = Trial::ignorable_test(suite.case_name(id), move || {
-            let report = ahead.take(index, || handle.block_on(suite.run(id)));
-            let snapshot = (report.snapshot && !matches!(report.run.verdict, Verdict::Skipped(_)))
-                .then(|| {
-                    check_snapshot(&suite.config().snapshots_dir, &suite.spec_path(id), &report)
-                })
-                .and_then(|check| check.failure(&report.name));
-            match (&report.run.verdict, report.failure(), snapshot) {
-                (Verdict::Skipped(reason), _, _) => Ok(Completion::ignored_with(reason)),
-                (_, Some(failure), Some(snapshot)) => Err(format!("{failure}\n{snapshot}").into()),
-                (_, Some(failure), None) | (_, None, Some(failure)) => Err(failure.into()),
-                (_, None, None) => Ok(Completion::Completed),
-            }
+            ahead.take(index, || {
+                let report = handle.block_on(suite.run(id));
+                judge(&suite, id, &report)
+            })
         });
         trials.push(trial.with_ignored_flag(ignored));
     }
@@ -245,6 +241,21 @@ pub fn trials(
         }));
     }
     trials
+}
+
+/// What a case's trial reports of its run: ignored (skipped), failed with
+/// its failure message and snapshot difference, or passed. Judged where the
+/// case ran, so the trial only reports.
+fn judge(suite: &Suite, id: CaseId, report: &CaseReport) -> Result<Completion, Failed> {
+    let snapshot = (report.snapshot && !matches!(report.run.verdict, Verdict::Skipped(_)))
+        .then(|| check_snapshot(&suite.config().snapshots_dir, &suite.spec_path(id), report))
+        .and_then(|check| check.failure(&report.name));
+    match (&report.run.verdict, report.failure(), snapshot) {
+        (Verdict::Skipped(reason), _, _) => Ok(Completion::ignored_with(reason)),
+        (_, Some(failure), Some(snapshot)) => Err(format!("{failure}\n{snapshot}").into()),
+        (_, Some(failure), None) | (_, None, Some(failure)) => Err(failure.into()),
+        (_, None, None) => Ok(Completion::Completed),
+    }
 }
 
 /// The case trials of `trials`, in case order: they come after one trial per

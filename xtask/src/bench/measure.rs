@@ -23,7 +23,7 @@ const WARM_UP_SECONDS: &str = "1";
 /// comparison alternate within each round, and each result is the median
 /// of its rounds, so a burst of load from elsewhere on a shared machine
 /// does not decide a ratio.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 pub(super) const CLIENT_ID: &str = "bench-client";
 pub(super) const CLIENT_SECRET: &str = "bench-secret-0123456789";
