@@ -1309,23 +1309,45 @@ struct TokenView<'v> {
 }
 
 impl<'v> TokenView<'v> {
+    /// The view of `object`, its members found in one pass: a token object
+    /// has a handful of members, fewer than it takes to hash five names.
     fn of(object: &'v Map<String, Value>, envelope: Option<&'v str>) -> Self {
-        Self {
+        let mut view = Self {
             object,
             envelope,
-            access_token: object.get("access_token"),
-            token_type: object.get("token_type"),
-            expires_in: object.get("expires_in"),
-            refresh_token: object.get("refresh_token"),
-            scope: object.get("scope"),
+            access_token: None,
+            token_type: None,
+            expires_in: None,
+            refresh_token: None,
+            scope: None,
+        };
+        for (name, value) in object {
+            let slot = match name.as_str() {
+                "access_token" => &mut view.access_token,
+                "token_type" => &mut view.token_type,
+                "expires_in" => &mut view.expires_in,
+                "refresh_token" => &mut view.refresh_token,
+                "scope" => &mut view.scope,
+                _ => continue,
+            };
+            *slot = Some(value);
         }
+        view
+    }
+
+    /// Whether the object has a non-null member named as one of `names`.
+    fn has_any(&self, names: &[&str]) -> bool {
+        self.object
+            .iter()
+            .any(|(name, value)| !value.is_null() && names.contains(&name.as_str()))
     }
 }
 
 fn token_view(json: &Value) -> Option<TokenView<'_>> {
     let top = json.as_object()?;
-    if top.contains_key("access_token") {
-        return Some(TokenView::of(top, None));
+    let view = TokenView::of(top, None);
+    if view.access_token.is_some() {
+        return Some(view);
     }
     for (key, member) in top {
         if let Some(inner) = member.as_object() {
@@ -1334,7 +1356,7 @@ fn token_view(json: &Value) -> Option<TokenView<'_>> {
             }
         }
     }
-    Some(TokenView::of(top, None))
+    Some(view)
 }
 
 fn carries_error(json: Option<&Value>) -> bool {
@@ -2172,6 +2194,9 @@ fn expires_in_range(cx: &Ctx<'_>) -> Judged {
 
 fn relative_expiry(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
+    if !view.has_any(ABSOLUTE_EXPIRY_MEMBERS) {
+        return Judged::Pass("no absolute expiry member".into());
+    }
     let absolute: Vec<String> = ABSOLUTE_EXPIRY_MEMBERS
         .iter()
         .filter(|name| view.object.get(**name).is_some_and(|v| !v.is_null()))
@@ -2293,9 +2318,16 @@ fn token_strength(token: &str) -> Strength {
     if let Some(strength) = jwt_strength(token) {
         return strength;
     }
-    let length = token.chars().count();
+    let characters = |text: &str| {
+        if text.is_ascii() {
+            text.len()
+        } else {
+            text.chars().count()
+        }
+    };
+    let length = characters(token);
     let body = token.trim_end_matches('=');
-    let body_length = body.chars().count();
+    let body_length = characters(body);
     let alphabet = alphabet_size(body);
     let uuid = is_uuid(token);
     let bits = if uuid {
