@@ -84,10 +84,16 @@ pub fn main() -> ExitCode {
 /// trials come, a bounded number at once; a trial whose work was not
 /// selected to start ahead does it itself.
 pub struct RunAhead<T> {
-    slots: Mutex<Vec<Slot<T>>>,
-    /// Signalled whenever queued work starts.
-    started: Condvar,
+    slots: Mutex<Slots<T>>,
+    /// Signalled whenever queued work starts, or lent work comes back.
+    changed: Condvar,
     runtime: Handle,
+}
+
+struct Slots<T> {
+    slots: Vec<Slot<T>>,
+    /// The highest index started so far.
+    newest: usize,
 }
 
 enum Slot<T> {
@@ -97,6 +103,10 @@ enum Slot<T> {
     Queued,
     /// Started ahead, as a task of the runtime.
     Started(JoinHandle<T>),
+    /// Being waited for by the trial of an earlier index.
+    Lent,
+    /// Finished, waited for by the trial of an earlier index.
+    Finished(Result<T, tokio::task::JoinError>),
     /// Its trial has it, or is doing it.
     Claimed,
 }
@@ -105,13 +115,16 @@ impl<T: Send + 'static> RunAhead<T> {
     /// Room for `count` pieces of work, run on `runtime`.
     pub fn new(runtime: &Handle, count: usize) -> Arc<Self> {
         Arc::new(Self {
-            slots: Mutex::new((0..count).map(|_| Slot::NotSelected).collect()),
-            started: Condvar::new(),
+            slots: Mutex::new(Slots {
+                slots: (0..count).map(|_| Slot::NotSelected).collect(),
+                newest: 0,
+            }),
+            changed: Condvar::new(),
             runtime: runtime.clone(),
         })
     }
 
-    fn slots(&self) -> MutexGuard<'_, Vec<Slot<T>>> {
+    fn slots(&self) -> MutexGuard<'_, Slots<T>> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -129,7 +142,7 @@ impl<T: Send + 'static> RunAhead<T> {
         {
             let mut slots = self.slots();
             for &index in &indices {
-                if let Some(slot @ Slot::NotSelected) = slots.get_mut(index) {
+                if let Some(slot @ Slot::NotSelected) = slots.slots.get_mut(index) {
                     *slot = Slot::Queued;
                 }
             }
@@ -142,14 +155,15 @@ impl<T: Send + 'static> RunAhead<T> {
                     return;
                 };
                 let mut slots = this.slots();
-                if let Some(slot @ Slot::Queued) = slots.get_mut(index) {
+                if let Some(slot @ Slot::Queued) = slots.slots.get_mut(index) {
                     let future = work(index);
                     *slot = Slot::Started(tokio::spawn(async move {
                         let output = future.await;
                         drop(permit);
                         output
                     }));
-                    this.started.notify_all();
+                    slots.newest = slots.newest.max(index);
+                    this.changed.notify_all();
                 }
             }
         });
@@ -158,27 +172,67 @@ impl<T: Send + 'static> RunAhead<T> {
     /// The output of work `index`: waited for if it was started ahead, else
     /// what `run_here` returns. A panic in work started ahead is resumed
     /// here, so the trial reports it.
+    ///
+    /// While its work is unfinished, the trial waits for the newest work
+    /// started instead, which usually finishes after this and every piece
+    /// between: one wake-up of the trial's thread then serves several trials,
+    /// where waiting for each would cost a wake-up (and, on a small machine,
+    /// context switches) per trial.
     pub fn take(&self, index: usize, run_here: impl FnOnce() -> T) -> T {
         let mut slots = self.slots();
-        while matches!(slots.get(index), Some(Slot::Queued)) {
-            slots = self
-                .started
-                .wait(slots)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        let slot = slots
-            .get_mut(index)
-            .map(|slot| std::mem::replace(slot, Slot::Claimed));
-        drop(slots);
-        match slot {
-            Some(Slot::Started(task)) => match self.runtime.block_on(task) {
+        loop {
+            while matches!(slots.slots.get(index), Some(Slot::Queued | Slot::Lent)) {
+                slots = self
+                    .changed
+                    .wait(slots)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            let waited = match slots.slots.get(index) {
+                Some(Slot::Started(task)) if !task.is_finished() => {
+                    // The newest started work at or after this one, lent out
+                    // while this thread waits for it.
+                    let newest = (index..=slots.newest.max(index))
+                        .rev()
+                        .find(|&at| matches!(slots.slots.get(at), Some(Slot::Started(_))));
+                    newest.and_then(|at| {
+                        match std::mem::replace(&mut slots.slots[at], Slot::Lent) {
+                            Slot::Started(task) => Some((at, task)),
+                            other => {
+                                slots.slots[at] = other;
+                                None
+                            }
+                        }
+                    })
+                }
+                _ => None,
+            };
+            if let Some((at, task)) = waited {
+                drop(slots);
+                let finished = self.runtime.block_on(task);
+                slots = self.slots();
+                slots.slots[at] = Slot::Finished(finished);
+                self.changed.notify_all();
+                continue;
+            }
+            let slot = slots
+                .slots
+                .get_mut(index)
+                .map(|slot| std::mem::replace(slot, Slot::Claimed));
+            drop(slots);
+            let finished = match slot {
+                Some(Slot::Started(task)) => self.runtime.block_on(task),
+                Some(Slot::Finished(finished)) => finished,
+                Some(Slot::NotSelected | Slot::Queued | Slot::Lent | Slot::Claimed) | None => {
+                    return run_here();
+                }
+            };
+            return match finished {
                 Ok(output) => output,
                 Err(error) => match error.try_into_panic() {
                     Ok(payload) => std::panic::resume_unwind(payload),
                     Err(error) => panic!("the work started ahead did not finish: {error}"),
                 },
-            },
-            Some(Slot::NotSelected | Slot::Queued | Slot::Claimed) | None => run_here(),
+            };
         }
     }
 }
@@ -383,6 +437,24 @@ mod tests {
         assert_eq!(outputs, (0..count).collect::<Vec<_>>());
         let peak = most.load(Ordering::SeqCst);
         assert!(peak <= 3, "{peak} ran at once with a bound of 3");
+    }
+
+    #[test]
+    fn a_trial_waiting_on_newer_work_leaves_its_outcome_to_that_trial() {
+        let runtime = runtime();
+        let ahead = RunAhead::new(runtime.handle(), 3);
+        ahead.start(vec![0, 1, 2], 3, |index| async move {
+            // The first finishes last, so its trial waits on newer work.
+            tokio::time::sleep(Duration::from_millis(if index == 0 { 30 } else { 1 })).await;
+            assert!(index != 2, "work 2 blew up");
+            index
+        });
+        assert_eq!(ahead.take(0, || 99), 0);
+        assert_eq!(ahead.take(1, || 99), 1);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ahead.take(2, || 99);
+        }));
+        assert!(caught.is_err(), "work 2's panic reaches trial 2");
     }
 
     #[test]
