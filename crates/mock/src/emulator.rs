@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use axum::body::Bytes;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderName, Method, Uri};
 use base64::Engine as _;
 use grantspec_spec::{GrantKind, MockClient, MockSeed, RefreshPolicy, ResponseScope, Spec};
 use grantspec_token::{
@@ -27,27 +30,28 @@ const LIST_PARAMS: &[&str] = &["scope", "audience", "resource"];
 /// step, so parallel cases each keep their own timeline on one server.
 pub const CLOCK_OFFSET_HEADER: &str = "x-grantspec-clock-offset";
 
+const CLOCK_OFFSET: HeaderName = HeaderName::from_static(CLOCK_OFFSET_HEADER);
+
 /// An HTTP request as the emulator sees it.
 #[derive(Debug, Clone, Default)]
 pub struct MockRequest {
     /// Method.
-    pub method: String,
-    /// Path below the provider's prefix (`/api/oauth/token`).
-    pub path: String,
-    /// Decoded query pairs.
-    pub query: Vec<(String, String)>,
-    /// Headers, names in lower case.
-    pub headers: Vec<(String, String)>,
+    pub method: Method,
+    /// Path and query. [`Mock::handle`](crate::Mock::handle) routes on the
+    /// path's first segment, the provider id.
+    pub uri: Uri,
+    /// Headers.
+    pub headers: HeaderMap,
     /// The body (already capped by the server).
-    pub body: Vec<u8>,
+    pub body: Bytes,
 }
 
 impl MockRequest {
-    fn header(&self, name: &str) -> Option<&str> {
+    /// The first value of a header, as text (invalid UTF-8 replaced).
+    fn header(&self, name: &HeaderName) -> Option<Cow<'_, str>> {
         self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .get(name)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()))
     }
 }
 
@@ -144,11 +148,12 @@ impl Emulator {
         &self.profile.token_endpoint.path
     }
 
-    /// Answers a request to any path of this provider.
-    pub fn handle(&self, request: &MockRequest) -> MockResponse {
-        if request.path == self.profile.token_endpoint.path {
+    /// Answers a request to `path`, any path below this provider's prefix
+    /// (`/api/oauth/token`).
+    pub fn handle(&self, path: &str, request: &MockRequest) -> MockResponse {
+        if path == self.profile.token_endpoint.path {
             self.token_endpoint(request)
-        } else if request.path == "/ping" {
+        } else if path == "/ping" {
             self.protected_resource(request)
         } else {
             MockResponse::json(404, "application/json", &json!({ "error": "not_found" }))
@@ -161,7 +166,7 @@ impl Emulator {
     }
 
     fn token_endpoint(&self, request: &MockRequest) -> MockResponse {
-        let basic_used = request.header("authorization").is_some_and(|value| {
+        let basic_used = request.header(&AUTHORIZATION).is_some_and(|value| {
             value
                 .get(..6)
                 .is_some_and(|p| p.eq_ignore_ascii_case("basic "))
@@ -174,11 +179,9 @@ impl Emulator {
 
     fn token_flow(&self, request: &MockRequest) -> Result<MockResponse, OAuthError> {
         let expected_method = self.profile.token_endpoint.method.as_str();
-        if !request.method.eq_ignore_ascii_case(expected_method) {
-            return Err(OAuthError::method_not_allowed(
-                &request.method,
-                expected_method,
-            ));
+        let method = request.method.as_str();
+        if !method.eq_ignore_ascii_case(expected_method) {
+            return Err(OAuthError::method_not_allowed(method, expected_method));
         }
         let mut params = self.read_params(request)?;
 
@@ -202,16 +205,16 @@ impl Emulator {
             return Err(OAuthError::unauthorized_client(&client.id, grant).league(4));
         }
 
-        let scope_name = self.profile.token_endpoint.wire_name("scope").to_owned();
-        let requested_scope = params.take_list(&scope_name);
+        let scope_name = self.profile.token_endpoint.wire_name("scope");
+        let requested_scope = params.take_list(scope_name);
         if let Some(denied) = requested_scope
             .iter()
             .find(|scope| !client.scopes.is_empty() && !client.scopes.contains(scope))
         {
             return Err(OAuthError::invalid_scope(denied).league(5));
         }
-        let audience_name = self.profile.token_endpoint.wire_name("audience").to_owned();
-        let audience = params.take_list(&audience_name);
+        let audience_name = self.profile.token_endpoint.wire_name("audience");
+        let audience = params.take_list(audience_name);
         if self.seed.require_audience && audience.is_empty() {
             return Err(OAuthError::invalid_request(
                 "The request must name at least one `audience`.",
@@ -265,7 +268,7 @@ impl Emulator {
                         OAuthError::invalid_grant("The user credentials were incorrect.").league(6),
                     );
                 }
-                let grantee = fresh(Some(username));
+                let grantee = fresh(Some(username.into_owned()));
                 let refresh = store.issue_refresh(&grantee);
                 (grantee, Some(refresh))
             }
@@ -314,7 +317,7 @@ impl Emulator {
                 let refresh = if rotate {
                     store.issue_refresh(&grantee)
                 } else {
-                    presented
+                    presented.into_owned()
                 };
                 (grantee, Some(refresh))
             }
@@ -329,7 +332,7 @@ impl Emulator {
     /// one server; the offset gives each its own timeline.
     fn now(&self, request: &MockRequest) -> SystemTime {
         let offset = request
-            .header(CLOCK_OFFSET_HEADER)
+            .header(&CLOCK_OFFSET)
             .and_then(|v| v.trim().parse::<u64>().ok())
             .unwrap_or(0);
         self.clock.now() + Duration::from_secs(offset)
@@ -387,32 +390,28 @@ impl Emulator {
         with_cache_headers(response, &self.seed)
     }
 
-    fn read_params(&self, request: &MockRequest) -> Result<Params, OAuthError> {
+    fn read_params<'r>(&self, request: &'r MockRequest) -> Result<Params<'r>, OAuthError> {
         let repeat_lists = self.profile.token_endpoint.lists == ListStyle::Repeat;
         if self.profile.token_endpoint.method == HttpMethod::Get {
-            return Params::from_pairs(request.query.clone(), repeat_lists);
+            let query = request.uri.query().unwrap_or_default();
+            return Params::from_pairs(form_urlencoded::parse(query.as_bytes()), repeat_lists);
         }
-        let content_type = request.header("content-type").unwrap_or_default();
-        let media_type = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        let encoding = match media_type.as_str() {
-            "application/x-www-form-urlencoded" => BodyEncoding::Form,
-            "application/json" => BodyEncoding::Json,
-            _ => {
-                return Err(OAuthError::invalid_request(format!(
-                    "Unsupported content type `{content_type}`; expected {}.",
-                    self.accepts
-                        .iter()
-                        .map(|e| e.content_type())
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                ))
-                .league(3));
-            }
+        let content_type = request.header(&CONTENT_TYPE).unwrap_or_default();
+        let media_type = content_type.split(';').next().unwrap_or_default().trim();
+        let encoding = if media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            BodyEncoding::Form
+        } else if media_type.eq_ignore_ascii_case("application/json") {
+            BodyEncoding::Json
+        } else {
+            return Err(OAuthError::invalid_request(format!(
+                "Unsupported content type `{content_type}`; expected {}.",
+                self.accepts
+                    .iter()
+                    .map(|e| e.content_type())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))
+            .league(3));
         };
         if !self.accepts.contains(&encoding) {
             return Err(OAuthError::invalid_request(format!(
@@ -426,10 +425,9 @@ impl Emulator {
             .league(3));
         }
         match encoding {
-            BodyEncoding::Form => Params::from_pairs(
-                form_urlencoded::parse(&request.body).into_owned().collect(),
-                repeat_lists,
-            ),
+            BodyEncoding::Form => {
+                Params::from_pairs(form_urlencoded::parse(&request.body), repeat_lists)
+            }
             BodyEncoding::Json => {
                 let json: Value = serde_json::from_slice(&request.body).map_err(|_| {
                     OAuthError::invalid_request("The request body is not valid JSON.").league(3)
@@ -442,9 +440,9 @@ impl Emulator {
                 let mut pairs = Vec::new();
                 for (name, value) in object {
                     match value {
-                        Value::String(s) => pairs.push((name, s)),
-                        Value::Number(n) => pairs.push((name, n.to_string())),
-                        Value::Bool(b) => pairs.push((name, b.to_string())),
+                        Value::String(s) => pairs.push((name.into(), s.into())),
+                        Value::Number(n) => pairs.push((name.into(), n.to_string().into())),
+                        Value::Bool(b) => pairs.push((name.into(), b.to_string().into())),
                         Value::Array(items) if LIST_PARAMS.contains(&name.as_str()) => {
                             for item in items {
                                 let Value::String(s) = item else {
@@ -453,7 +451,7 @@ impl Emulator {
                                     ))
                                     .league(3));
                                 };
-                                pairs.push((name.clone(), s));
+                                pairs.push((name.clone().into(), s.into()));
                             }
                         }
                         Value::Null => {}
@@ -473,10 +471,10 @@ impl Emulator {
     fn authenticate(
         &self,
         request: &MockRequest,
-        params: &mut Params,
+        params: &mut Params<'_>,
         grant: GrantKind,
     ) -> Result<&MockClient, OAuthError> {
-        let basic = match request.header("authorization") {
+        let credentials = match request.header(&AUTHORIZATION) {
             Some(value)
                 if value
                     .get(..6)
@@ -493,6 +491,7 @@ impl Emulator {
             }
             _ => None,
         };
+        let basic = credentials.as_deref().map(split_basic);
         let body_id = params.take_one("client_id");
         let body_secret = params.take_one("client_secret");
 
@@ -556,8 +555,9 @@ impl Emulator {
             Some(error) => format!("Bearer realm=\"{realm}\", error=\"{error}\""),
             None => format!("Bearer realm=\"{realm}\""),
         };
-        let token = request
-            .header("authorization")
+        let authorization = request.header(&AUTHORIZATION);
+        let token = authorization
+            .as_deref()
             .filter(|value| {
                 value
                     .get(..7)
@@ -583,7 +583,7 @@ impl Emulator {
             )
             .with_header("www-authenticate", challenge(Some("invalid_token")));
         };
-        if grantee.read_only && !request.method.eq_ignore_ascii_case("GET") {
+        if grantee.read_only && !request.method.as_str().eq_ignore_ascii_case("GET") {
             return MockResponse::json(
                 403,
                 "application/json",
@@ -604,58 +604,81 @@ impl Emulator {
     }
 }
 
-/// Request parameters by name, with list parameters split.
-struct Params(BTreeMap<String, Vec<String>>);
+/// Request parameters by name, with list parameters split; values borrow
+/// from the request where they needed no decoding.
+struct Params<'a>(BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>);
 
-impl Params {
-    fn from_pairs(pairs: Vec<(String, String)>, repeat_lists: bool) -> Result<Self, OAuthError> {
-        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+impl<'a> Params<'a> {
+    fn from_pairs(
+        pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+        repeat_lists: bool,
+    ) -> Result<Self, OAuthError> {
+        let mut map: BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>> = BTreeMap::new();
         for (name, value) in pairs {
             if value.is_empty() {
                 continue;
             }
-            let values = map.entry(name.clone()).or_default();
-            let is_list = LIST_PARAMS.contains(&name.as_str());
+            let is_list = LIST_PARAMS.contains(&&*name);
             let may_repeat = is_list && repeat_lists;
-            if !values.is_empty() && !may_repeat {
+            if !may_repeat && map.get(&name).is_some_and(|values| !values.is_empty()) {
                 return Err(OAuthError::invalid_request(format!(
                     "Parameter `{name}` is included more than once."
                 ))
                 .league(3));
             }
-            if is_list {
-                values.extend(value.split_whitespace().map(str::to_owned));
-            } else {
-                values.push(value);
+            let values = map.entry(name).or_default();
+            match value {
+                Cow::Borrowed(value) if is_list => {
+                    values.extend(value.split_whitespace().map(Cow::Borrowed));
+                }
+                Cow::Owned(value) if is_list => {
+                    values.extend(value.split_whitespace().map(|v| Cow::Owned(v.to_owned())));
+                }
+                value => values.push(value),
             }
         }
         Ok(Self(map))
     }
 
-    fn take_one(&mut self, name: &str) -> Option<String> {
+    fn take_one(&mut self, name: &str) -> Option<Cow<'a, str>> {
         self.0.remove(name).and_then(|mut values| values.pop())
     }
 
     fn take_list(&mut self, name: &str) -> Vec<String> {
-        self.0.remove(name).unwrap_or_default()
+        self.0
+            .remove(name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Cow::into_owned)
+            .collect()
     }
 }
 
-fn decode_basic(encoded: &str) -> Option<(String, String)> {
+/// The text of Basic credentials (`id:secret`), if it is valid base64 and
+/// UTF-8 and holds a colon.
+fn decode_basic(encoded: &str) -> Option<String> {
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| -> String {
+    String::from_utf8(decoded)
+        .ok()
+        .filter(|decoded| decoded.contains(':'))
+}
+
+/// The client id and secret of decoded Basic credentials, each form-decoded.
+fn split_basic(decoded: &str) -> (Cow<'_, str>, Cow<'_, str>) {
+    fn unescape(s: &str) -> Cow<'_, str> {
         if !s.contains(['+', '%']) {
-            return s.to_owned();
+            return Cow::Borrowed(s);
         }
-        percent_encoding::percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    Some((unescape(id), unescape(secret)))
+        Cow::Owned(
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
+    }
+    let (id, secret) = decoded.split_once(':').unwrap_or((decoded, ""));
+    (unescape(id), unescape(secret))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
