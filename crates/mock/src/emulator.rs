@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderName, Method, Uri};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
 use grantspec_spec::{GrantKind, MockClient, MockSeed, RefreshPolicy, ResponseScope, Spec};
 use grantspec_token::{
@@ -60,8 +60,8 @@ impl MockRequest {
 pub struct MockResponse {
     /// Status code.
     pub status: u16,
-    /// Headers.
-    pub headers: Vec<(String, String)>,
+    /// Headers, in the order they are sent.
+    pub headers: HeaderMap,
     /// Body.
     pub body: Vec<u8>,
 }
@@ -70,14 +70,22 @@ impl MockResponse {
     pub(crate) fn json(status: u16, content_type: &str, body: &Value) -> Self {
         Self {
             status,
-            headers: vec![("content-type".to_owned(), content_type.to_owned())],
+            headers: HeaderMap::new(),
             // The compact form `to_string` gives, without the formatter.
             body: serde_json::to_vec(body).unwrap_or_else(|_| body.to_string().into_bytes()),
         }
+        .with_header(CONTENT_TYPE, content_type)
     }
 
-    pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
+    /// Adds a header; a value that is not a valid header value is left out.
+    pub(crate) fn with_header<V: TryInto<HeaderValue>>(
+        mut self,
+        name: HeaderName,
+        value: V,
+    ) -> Self {
+        if let Ok(value) = value.try_into() {
+            self.headers.append(name, value);
+        }
         self
     }
 }
@@ -100,6 +108,8 @@ pub struct Emulator {
     auth_methods: Vec<ClientAuth>,
     /// The grants some seeded client may use, sorted.
     enabled_grants: Vec<GrantKind>,
+    /// The seed's content type as a header value, unless it is no valid one.
+    content_type: Option<HeaderValue>,
     clock: Arc<dyn Clock>,
     store: Mutex<TokenStore>,
 }
@@ -127,6 +137,7 @@ impl Emulator {
         enabled_grants.sort();
         enabled_grants.dedup();
         Self {
+            content_type: HeaderValue::from_str(&seed.content_type).ok(),
             id: spec.provider.id.clone(),
             profile,
             seed,
@@ -382,9 +393,13 @@ impl Emulator {
             let value = template.replace("{grant_type}", grant.as_str());
             token.set(name, Member::Text(value.into()));
         }
+        let mut headers = HeaderMap::with_capacity(3);
+        if let Some(content_type) = &self.content_type {
+            headers.append(CONTENT_TYPE, content_type.clone());
+        }
         let response = MockResponse {
             status: self.seed.success_status,
-            headers: vec![("content-type".to_owned(), self.seed.content_type.clone())],
+            headers,
             body: token.to_json(shape.envelope.as_deref()),
         };
         with_cache_headers(response, &self.seed)
@@ -572,7 +587,7 @@ impl Emulator {
                 "application/json",
                 &json!({ "error": "unauthorized" }),
             )
-            .with_header("www-authenticate", challenge(None));
+            .with_header(WWW_AUTHENTICATE, challenge(None));
         };
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(grantee) = store.check_access(token, self.now(request)) else {
@@ -581,7 +596,7 @@ impl Emulator {
                 "application/json",
                 &json!({ "error": "invalid_token" }),
             )
-            .with_header("www-authenticate", challenge(Some("invalid_token")));
+            .with_header(WWW_AUTHENTICATE, challenge(Some("invalid_token")));
         };
         if grantee.read_only && !request.method.as_str().eq_ignore_ascii_case("GET") {
             return MockResponse::json(
@@ -589,7 +604,7 @@ impl Emulator {
                 "application/json",
                 &json!({ "error": "insufficient_scope", "error_description": "This token is read-only." }),
             )
-            .with_header("www-authenticate", challenge(Some("insufficient_scope")));
+            .with_header(WWW_AUTHENTICATE, challenge(Some("insufficient_scope")));
         }
         MockResponse::json(
             200,
@@ -687,12 +702,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Adds the cache headers the provider sends with token and error responses.
 pub(crate) fn with_cache_headers(response: MockResponse, seed: &MockSeed) -> MockResponse {
+    let no_store = || HeaderValue::from_static("no-store");
     match (seed.cache_headers, seed.pragma) {
         (false, _) => response,
-        (true, false) => response.with_header("cache-control", "no-store"),
+        (true, false) => response.with_header(CACHE_CONTROL, no_store()),
         (true, true) => response
-            .with_header("cache-control", "no-store")
-            .with_header("pragma", "no-cache"),
+            .with_header(CACHE_CONTROL, no_store())
+            .with_header(PRAGMA, HeaderValue::from_static("no-cache")),
     }
 }
 

@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use grantspec_spec::Spec;
 use grantspec_token::Clock;
@@ -87,9 +88,10 @@ impl Mock {
 fn no_such_provider() -> MockResponse {
     MockResponse {
         status: 404,
-        headers: vec![("content-type".into(), "application/json".into())],
+        headers: HeaderMap::new(),
         body: br#"{"error":"not_found","error_description":"no such provider"}"#.to_vec(),
     }
+    .with_header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
 }
 
 /// A running mock server on loopback. Stops when dropped.
@@ -181,10 +183,6 @@ fn into_response(answer: MockResponse) -> Response {
     let mut response = Response::new(Body::from(answer.body));
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in answer.headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            response.headers_mut().append(name, value);
-        }
-    }
+    *response.headers_mut() = answer.headers;
     response
 }
