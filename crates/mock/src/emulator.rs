@@ -484,24 +484,24 @@ impl Emulator {
         params: &mut Params<'_>,
         grant: GrantKind,
     ) -> Result<&MockClient, OAuthError> {
+        let invalid = || {
+            OAuthError::invalid_client("The Authorization header is not valid Basic credentials.")
+                .league(4)
+        };
         let credentials = match request.header(&AUTHORIZATION) {
             Some(value)
                 if value
                     .get(..6)
                     .is_some_and(|p| p.eq_ignore_ascii_case("basic ")) =>
             {
-                Some(
-                    decode_basic(value.get(6..).unwrap_or_default()).ok_or_else(|| {
-                        OAuthError::invalid_client(
-                            "The Authorization header is not valid Basic credentials.",
-                        )
-                        .league(4)
-                    })?,
-                )
+                Some(decode_basic(value.get(6..).unwrap_or_default()).ok_or_else(invalid)?)
             }
             _ => None,
         };
-        let basic = credentials.as_deref().map(split_basic);
+        let basic = credentials
+            .as_deref()
+            .map(|decoded| split_basic(decoded).ok_or_else(invalid))
+            .transpose()?;
         let body_id = params.take_one("client_id");
         let body_secret = params.take_one("client_secret");
 
@@ -705,7 +705,7 @@ fn decode_form_part(part: &[u8]) -> Cow<'_, str> {
 }
 
 /// The text of Basic credentials (`id:secret`), if it is valid base64 and
-/// UTF-8 and holds a colon.
+/// UTF-8.
 fn decode_basic(encoded: &str) -> Option<String> {
     // `decode_vec` into a new vector allocates without zeroing first,
     // which `decode` does through the slower `calloc`.
@@ -713,15 +713,14 @@ fn decode_basic(encoded: &str) -> Option<String> {
     base64::engine::general_purpose::STANDARD
         .decode_vec(encoded.trim(), &mut decoded)
         .ok()?;
-    String::from_utf8(decoded)
-        .ok()
-        .filter(|decoded| decoded.contains(':'))
+    String::from_utf8(decoded).ok()
 }
 
-/// The client id and secret of decoded Basic credentials, each form-decoded.
-fn split_basic(decoded: &str) -> (Cow<'_, str>, Cow<'_, str>) {
+/// The client id and secret of decoded Basic credentials, each form-decoded;
+/// `None` without a colon.
+fn split_basic(decoded: &str) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
     fn unescape(s: &str) -> Cow<'_, str> {
-        if !s.contains(['+', '%']) {
+        if !s.bytes().any(|byte| byte == b'+' || byte == b'%') {
             return Cow::Borrowed(s);
         }
         Cow::Owned(
@@ -730,8 +729,8 @@ fn split_basic(decoded: &str) -> (Cow<'_, str>, Cow<'_, str>) {
                 .into_owned(),
         )
     }
-    let (id, secret) = decoded.split_once(':').unwrap_or((decoded, ""));
-    (unescape(id), unescape(secret))
+    let (id, secret) = decoded.split_once(':')?;
+    Some((unescape(id), unescape(secret)))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
