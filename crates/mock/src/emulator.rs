@@ -106,8 +106,9 @@ pub struct Emulator {
     auth_methods: Vec<ClientAuth>,
     /// The grants some seeded client may use, sorted.
     enabled_grants: Vec<GrantKind>,
-    /// The seed's content type as a header value, unless it is no valid one.
-    content_type: Option<HeaderValue>,
+    /// The headers of a token response: the seed's content type (unless it
+    /// is no valid header value) and the cache headers.
+    token_headers: HeaderMap,
     clock: Arc<dyn Clock>,
     store: Mutex<TokenStore>,
 }
@@ -134,8 +135,13 @@ impl Emulator {
             .collect();
         enabled_grants.sort();
         enabled_grants.dedup();
+        let mut token_headers = HeaderMap::new();
+        if let Ok(content_type) = HeaderValue::from_str(&seed.content_type) {
+            token_headers.append(CONTENT_TYPE, content_type);
+        }
+        token_headers.extend(cache_headers(&seed));
         Self {
-            content_type: HeaderValue::from_str(&seed.content_type).ok(),
+            token_headers,
             id: spec.provider.id.clone(),
             profile,
             seed,
@@ -390,16 +396,11 @@ impl Emulator {
             let value = template.replace("{grant_type}", grant.as_str());
             token.set(name, Member::Text(value.into()));
         }
-        let mut headers = HeaderMap::with_capacity(3);
-        if let Some(content_type) = &self.content_type {
-            headers.append(CONTENT_TYPE, content_type.clone());
-        }
-        let response = MockResponse {
+        MockResponse {
             status: self.seed.success_status,
-            headers,
+            headers: self.token_headers.clone(),
             body: token.to_json(shape.envelope.as_deref()),
-        };
-        with_cache_headers(response, &self.seed)
+        }
     }
 
     fn read_params<'r>(&self, request: &'r MockRequest) -> Result<Params<'r>, OAuthError> {
@@ -738,15 +739,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Adds the cache headers the provider sends with token and error responses.
-pub(crate) fn with_cache_headers(response: MockResponse, seed: &MockSeed) -> MockResponse {
-    let no_store = || HeaderValue::from_static("no-store");
-    match (seed.cache_headers, seed.pragma) {
-        (false, _) => response,
-        (true, false) => response.with_header(CACHE_CONTROL, no_store()),
-        (true, true) => response
-            .with_header(CACHE_CONTROL, no_store())
-            .with_header(PRAGMA, HeaderValue::from_static("no-cache")),
-    }
+pub(crate) fn with_cache_headers(mut response: MockResponse, seed: &MockSeed) -> MockResponse {
+    response.headers.extend(cache_headers(seed));
+    response
+}
+
+/// The cache headers the provider sends with token and error responses.
+fn cache_headers(seed: &MockSeed) -> impl Iterator<Item = (HeaderName, HeaderValue)> {
+    let cache_control = seed
+        .cache_headers
+        .then(|| (CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    let pragma =
+        (seed.cache_headers && seed.pragma).then(|| (PRAGMA, HeaderValue::from_static("no-cache")));
+    cache_control.into_iter().chain(pragma)
 }
 
 /// The members of a token response, in order. A member set twice keeps its
