@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use grantspec_spec::Spec;
 use grantspec_token::Clock;
@@ -57,12 +58,9 @@ impl Mock {
     }
 
     /// Answers a request whose path starts with a provider id.
-    pub fn handle(&self, mut request: MockRequest) -> MockResponse {
-        match self.route(&request.path) {
-            Some((emulator, rest)) => {
-                request.path = rest;
-                emulator.handle(&request)
-            }
+    pub fn handle(&self, request: &MockRequest) -> MockResponse {
+        match self.route(request.uri.path()) {
+            Some((emulator, rest)) => emulator.handle(rest, request),
             None => no_such_provider(),
         }
     }
@@ -75,19 +73,25 @@ impl Mock {
         }
     }
 
-    fn route(&self, path: &str) -> Option<(&Emulator, String)> {
+    /// The emulator a path's first segment names, and the rest of the path
+    /// from its slash (`/` when there is none).
+    fn route<'p>(&self, path: &'p str) -> Option<(&Emulator, &'p str)> {
         let path = path.trim_start_matches('/');
-        let (id, rest) = path.split_once('/').unwrap_or((path, ""));
-        Some((self.providers.get(id)?, format!("/{rest}")))
+        let (id, rest) = match path.find('/') {
+            Some(slash) => path.split_at(slash),
+            None => (path, "/"),
+        };
+        Some((self.providers.get(id)?, rest))
     }
 }
 
 fn no_such_provider() -> MockResponse {
     MockResponse {
         status: 404,
-        headers: vec![("content-type".into(), "application/json".into())],
+        headers: HeaderMap::new(),
         body: br#"{"error":"not_found","error_description":"no such provider"}"#.to_vec(),
     }
+    .with_header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
 }
 
 /// A running mock server on loopback. Stops when dropped.
@@ -164,43 +168,21 @@ impl Drop for MockServer {
 async fn serve(State(mock): State<Arc<Mock>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
-        Ok(body) => body.to_vec(),
+        Ok(body) => body,
         Err(_) => return into_response(mock.reject_oversized(parts.uri.path())),
     };
-    let query = parts
-        .uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    let headers = parts
-        .headers
-        .iter()
-        .map(|(name, value)| {
-            let value = match value.to_str() {
-                Ok(visible_ascii) => visible_ascii.to_owned(),
-                Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            };
-            (name.as_str().to_owned(), value)
-        })
-        .collect();
-    let answer = mock.handle(MockRequest {
-        method: parts.method.as_str().to_owned(),
-        path: parts.uri.path().to_owned(),
-        query,
-        headers,
+    into_response(mock.handle(&MockRequest {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
         body,
-    });
-    into_response(answer)
+    }))
 }
 
 fn into_response(answer: MockResponse) -> Response {
     let mut response = Response::new(Body::from(answer.body));
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in answer.headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            response.headers_mut().append(name, value);
-        }
-    }
+    *response.headers_mut() = answer.headers;
     response
 }

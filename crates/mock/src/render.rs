@@ -1,5 +1,6 @@
 //! Errors with an RFC 6749 §5.2 meaning, rendered in each provider's format.
 
+use axum::http::header::{ALLOW, WWW_AUTHENTICATE};
 use grantspec_spec::{GrantKind, MockSeed};
 use grantspec_token::{ErrorFormat, ProviderProfile};
 use serde_json::{Value, json};
@@ -149,11 +150,11 @@ pub fn render_error(
         ),
     };
     if let Some(allow) = error.allow {
-        response = response.with_header("allow", allow);
+        response = response.with_header(ALLOW, allow);
     }
     if error.code == "invalid_client" && basic_used {
         response = response.with_header(
-            "www-authenticate",
+            WWW_AUTHENTICATE,
             format!("Basic realm=\"{provider_id}\", charset=\"UTF-8\""),
         );
     }

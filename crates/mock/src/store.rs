@@ -58,7 +58,7 @@ impl TokenStore {
         now: SystemTime,
     ) -> String {
         let token = match format {
-            TokenFormat::Opaque => random_hex(20),
+            TokenFormat::Opaque => random_hex::<20>(),
             TokenFormat::Jwt => jwt(grantee, now, expires_at),
         };
         self.access.insert(
@@ -73,7 +73,7 @@ impl TokenStore {
 
     /// Mints and records a refresh token.
     pub fn issue_refresh(&mut self, grantee: &Grantee) -> String {
-        let token = format!("def50200{}", random_hex(32));
+        let token = format!("def50200{}", random_hex::<32>());
         self.refresh.insert(
             token.clone(),
             RefreshRecord {
@@ -137,13 +137,13 @@ impl TokenStore {
     }
 }
 
-/// `bytes` random bytes in lower-case hex.
-fn random_hex(bytes: usize) -> String {
+/// `BYTES` random bytes in lower-case hex.
+fn random_hex<const BYTES: usize>() -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut rng = rand::rng();
-    let mut out = String::with_capacity(bytes * 2);
-    for _ in 0..bytes {
-        let byte = rng.random::<u8>();
+    let mut bytes = [0u8; BYTES];
+    rand::rng().fill(&mut bytes);
+    let mut out = String::with_capacity(BYTES * 2);
+    for byte in bytes {
         out.push(char::from(DIGITS[usize::from(byte >> 4)]));
         out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
@@ -162,7 +162,7 @@ fn jwt(grantee: &Grantee, now: SystemTime, expires_at: SystemTime) -> String {
     let header = encode(json!({ "alg": "RS256", "typ": "JWT" }));
     let claims = encode(json!({
         "aud": grantee.client_id,
-        "jti": random_hex(16),
+        "jti": random_hex::<16>(),
         "iat": seconds(now),
         "nbf": seconds(now),
         "exp": seconds(expires_at),
