@@ -113,11 +113,11 @@ impl MockServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let app = axum::Router::new()
-            .fallback(serve)
-            .with_state(Arc::clone(&mock));
+        // One handler answers every path (the mock routes by provider id
+        // itself), so it is served without a router.
+        let app = axum::handler::Handler::with_state(serve, Arc::clone(&mock));
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
+            let _ = axum::serve(listener, app.into_make_service())
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })
