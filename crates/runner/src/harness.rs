@@ -94,6 +94,17 @@ struct Slots<T> {
     slots: Vec<Slot<T>>,
     /// The highest index started so far.
     newest: usize,
+    /// Trials waiting on [`RunAhead::changed`]: it is signalled only when
+    /// there are some, since signalling costs a system call.
+    waiting: usize,
+}
+
+impl<T> Slots<T> {
+    fn signal(&self, changed: &Condvar) {
+        if self.waiting > 0 {
+            changed.notify_all();
+        }
+    }
 }
 
 enum Slot<T> {
@@ -118,6 +129,7 @@ impl<T: Send + 'static> RunAhead<T> {
             slots: Mutex::new(Slots {
                 slots: (0..count).map(|_| Slot::NotSelected).collect(),
                 newest: 0,
+                waiting: 0,
             }),
             changed: Condvar::new(),
             runtime: runtime.clone(),
@@ -154,17 +166,22 @@ impl<T: Send + 'static> RunAhead<T> {
                 let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
                     return;
                 };
-                let mut slots = this.slots();
-                if let Some(slot @ Slot::Queued) = slots.slots.get_mut(index) {
-                    let future = work(index);
-                    *slot = Slot::Started(tokio::spawn(async move {
-                        let output = future.await;
-                        drop(permit);
-                        output
-                    }));
-                    slots.newest = slots.newest.max(index);
-                    this.changed.notify_all();
+                // A queued slot stays queued until its work is stored: no
+                // trial claims it meanwhile, so the lock need not be held
+                // while the work is spawned.
+                if !matches!(this.slots().slots.get(index), Some(Slot::Queued)) {
+                    continue;
                 }
+                let future = work(index);
+                let task = tokio::spawn(async move {
+                    let output = future.await;
+                    drop(permit);
+                    output
+                });
+                let mut slots = this.slots();
+                slots.slots[index] = Slot::Started(task);
+                slots.newest = slots.newest.max(index);
+                slots.signal(&this.changed);
             }
         });
     }
@@ -182,10 +199,12 @@ impl<T: Send + 'static> RunAhead<T> {
         let mut slots = self.slots();
         loop {
             while matches!(slots.slots.get(index), Some(Slot::Queued | Slot::Lent)) {
+                slots.waiting += 1;
                 slots = self
                     .changed
                     .wait(slots)
                     .unwrap_or_else(PoisonError::into_inner);
+                slots.waiting -= 1;
             }
             let waited = match slots.slots.get(index) {
                 Some(Slot::Started(task)) if !task.is_finished() => {
@@ -211,7 +230,7 @@ impl<T: Send + 'static> RunAhead<T> {
                 let finished = self.runtime.block_on(task);
                 slots = self.slots();
                 slots.slots[at] = Slot::Finished(finished);
-                self.changed.notify_all();
+                slots.signal(&self.changed);
                 continue;
             }
             let slot = slots
