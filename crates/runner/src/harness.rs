@@ -13,12 +13,14 @@
 //! machine those hand-offs cost more than a loopback request.
 
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use tokio::runtime::Handle;
-use tokio::task::JoinHandle;
 
 use crate::{CaseId, CaseReport, Suite, SuiteConfig, Verdict, check_snapshot};
 
@@ -80,12 +82,16 @@ pub fn main() -> ExitCode {
     conclusion.exit_code()
 }
 
-/// Work started ahead of the trials that wait for it, in the order the
-/// trials come, a bounded number at once; a trial whose work was not
-/// selected to start ahead does it itself.
+/// Work run ahead of the trials that wait for it, in the order the trials
+/// come, a bounded number at once; a trial whose work was not selected to run
+/// ahead does it itself.
+///
+/// The work runs on `in_flight` long-lived tasks of the runtime, each taking
+/// the next index when it is done with one: spawning a task per piece, with
+/// a semaphore to bound them, costs more scheduling than a loopback request.
 pub struct RunAhead<T> {
     slots: Mutex<Slots<T>>,
-    /// Signalled whenever queued work starts, or lent work comes back.
+    /// Signalled when the work a waiting trial asked about finishes.
     changed: Condvar,
     runtime: Handle,
 }
@@ -94,30 +100,19 @@ struct Slots<T> {
     slots: Vec<Slot<T>>,
     /// The highest index started so far.
     newest: usize,
-    /// Trials waiting on [`RunAhead::changed`]: it is signalled only when
-    /// there are some, since signalling costs a system call.
-    waiting: usize,
-}
-
-impl<T> Slots<T> {
-    fn signal(&self, changed: &Condvar) {
-        if self.waiting > 0 {
-            changed.notify_all();
-        }
-    }
+    /// The index whose finishing wakes the waiting trial, if one waits.
+    wake_on: Option<usize>,
 }
 
 enum Slot<T> {
     /// Not selected to run ahead.
     NotSelected,
-    /// Selected, waiting for room to start.
+    /// Selected, waiting for a task to take it.
     Queued,
-    /// Started ahead, as a task of the runtime.
-    Started(JoinHandle<T>),
-    /// Being waited for by the trial of an earlier index.
-    Lent,
-    /// Finished, waited for by the trial of an earlier index.
-    Finished(Result<T, tokio::task::JoinError>),
+    /// Being worked on by a task.
+    Running,
+    /// Done; a panic is kept to be resumed in the trial.
+    Finished(std::thread::Result<T>),
     /// Its trial has it, or is doing it.
     Claimed,
 }
@@ -129,7 +124,7 @@ impl<T: Send + 'static> RunAhead<T> {
             slots: Mutex::new(Slots {
                 slots: (0..count).map(|_| Slot::NotSelected).collect(),
                 newest: 0,
-                waiting: 0,
+                wake_on: None,
             }),
             changed: Condvar::new(),
             runtime: runtime.clone(),
@@ -140,14 +135,13 @@ impl<T: Send + 'static> RunAhead<T> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Starts `work(index)` for each of `indices` in order, with at most
-    /// `in_flight` unfinished at once. Work a trial has already claimed is
-    /// left to it.
+    /// Runs `work(index)` for each of `indices` in order, at most `in_flight`
+    /// at once. Work a trial has already claimed is left to it.
     pub fn start<F>(
         self: &Arc<Self>,
         indices: Vec<usize>,
         in_flight: usize,
-        work: impl Fn(usize) -> F + Send + 'static,
+        work: impl Fn(usize) -> F + Send + Sync + 'static,
     ) where
         F: Future<Output = T> + Send + 'static,
     {
@@ -159,99 +153,87 @@ impl<T: Send + 'static> RunAhead<T> {
                 }
             }
         }
-        let this = Arc::clone(self);
-        self.runtime.spawn(async move {
-            let permits = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
-            for index in indices {
-                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-                    return;
-                };
-                // A queued slot stays queued until its work is stored: no
-                // trial claims it meanwhile, so the lock need not be held
-                // while the work is spawned.
-                if !matches!(this.slots().slots.get(index), Some(Slot::Queued)) {
-                    continue;
+        let queue: Arc<[usize]> = indices.into();
+        let next = Arc::new(AtomicUsize::new(0));
+        let work = Arc::new(work);
+        for _ in 0..in_flight.max(1) {
+            let (this, queue, next, work) = (
+                Arc::clone(self),
+                Arc::clone(&queue),
+                Arc::clone(&next),
+                Arc::clone(&work),
+            );
+            self.runtime.spawn(async move {
+                while let Some(&index) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    {
+                        let mut slots = this.slots();
+                        match slots.slots.get_mut(index) {
+                            Some(slot @ Slot::Queued) => *slot = Slot::Running,
+                            _ => continue,
+                        }
+                        slots.newest = slots.newest.max(index);
+                    }
+                    let output = CatchUnwind(Box::pin(work(index))).await;
+                    let mut slots = this.slots();
+                    slots.slots[index] = Slot::Finished(output);
+                    if slots.wake_on == Some(index) {
+                        slots.wake_on = None;
+                        this.changed.notify_all();
+                    }
                 }
-                let future = work(index);
-                let task = tokio::spawn(async move {
-                    let output = future.await;
-                    drop(permit);
-                    output
-                });
-                let mut slots = this.slots();
-                slots.slots[index] = Slot::Started(task);
-                slots.newest = slots.newest.max(index);
-                slots.signal(&this.changed);
-            }
-        });
+            });
+        }
     }
 
-    /// The output of work `index`: waited for if it was started ahead, else
-    /// what `run_here` returns. A panic in work started ahead is resumed
-    /// here, so the trial reports it.
+    /// The output of work `index`: waited for if it was selected to run
+    /// ahead, else what `run_here` returns. A panic in work run ahead is
+    /// resumed here, so the trial reports it.
     ///
-    /// While its work is unfinished, the trial waits for the newest work
-    /// started instead, which usually finishes after this and every piece
-    /// between: one wake-up of the trial's thread then serves several trials,
-    /// where waiting for each would cost a wake-up (and, on a small machine,
-    /// context switches) per trial.
+    /// While its work is unfinished, the trial asks to be woken when the
+    /// newest work started finishes, which is usually after this one and
+    /// every piece between: one wake-up of the trials' thread then serves
+    /// several trials, where waking it for each would cost a wake-up (and on
+    /// a small machine context switches) per trial.
     pub fn take(&self, index: usize, run_here: impl FnOnce() -> T) -> T {
         let mut slots = self.slots();
-        loop {
-            while matches!(slots.slots.get(index), Some(Slot::Queued | Slot::Lent)) {
-                slots.waiting += 1;
-                slots = self
-                    .changed
-                    .wait(slots)
-                    .unwrap_or_else(PoisonError::into_inner);
-                slots.waiting -= 1;
-            }
-            let waited = match slots.slots.get(index) {
-                Some(Slot::Started(task)) if !task.is_finished() => {
-                    // The newest started work at or after this one, lent out
-                    // while this thread waits for it.
-                    let newest = (index..=slots.newest.max(index))
-                        .rev()
-                        .find(|&at| matches!(slots.slots.get(at), Some(Slot::Started(_))));
-                    newest.and_then(|at| {
-                        match std::mem::replace(&mut slots.slots[at], Slot::Lent) {
-                            Slot::Started(task) => Some((at, task)),
-                            other => {
-                                slots.slots[at] = other;
-                                None
-                            }
-                        }
-                    })
-                }
-                _ => None,
-            };
-            if let Some((at, task)) = waited {
-                drop(slots);
-                let finished = self.runtime.block_on(task);
-                slots = self.slots();
-                slots.slots[at] = Slot::Finished(finished);
-                slots.signal(&self.changed);
-                continue;
-            }
-            let slot = slots
-                .slots
-                .get_mut(index)
-                .map(|slot| std::mem::replace(slot, Slot::Claimed));
-            drop(slots);
-            let finished = match slot {
-                Some(Slot::Started(task)) => self.runtime.block_on(task),
-                Some(Slot::Finished(finished)) => finished,
-                Some(Slot::NotSelected | Slot::Queued | Slot::Lent | Slot::Claimed) | None => {
-                    return run_here();
-                }
-            };
-            return match finished {
-                Ok(output) => output,
-                Err(error) => match error.try_into_panic() {
-                    Ok(payload) => std::panic::resume_unwind(payload),
-                    Err(error) => panic!("the work started ahead did not finish: {error}"),
-                },
-            };
+        while let Some(Slot::Queued | Slot::Running) = slots.slots.get(index) {
+            // Wake on the newest running work at or after this one, or on
+            // this one, which runs later if it is still queued.
+            let running = |at: &usize| matches!(slots.slots.get(*at), Some(Slot::Running));
+            slots.wake_on = (index..=slots.newest.max(index))
+                .rev()
+                .find(running)
+                .or(Some(index));
+            slots = self
+                .changed
+                .wait(slots)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        let slot = slots
+            .slots
+            .get_mut(index)
+            .map(|slot| std::mem::replace(slot, Slot::Claimed));
+        drop(slots);
+        match slot {
+            Some(Slot::Finished(Ok(output))) => output,
+            Some(Slot::Finished(Err(payload))) => std::panic::resume_unwind(payload),
+            _ => run_here(),
+        }
+    }
+}
+
+/// A future that turns a panic while polling into an `Err` with its payload.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(payload) => Poll::Ready(Err(payload)),
         }
     }
 }
