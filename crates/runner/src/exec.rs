@@ -25,7 +25,7 @@ use crate::config::Env;
 #[derive(Debug, Clone)]
 pub struct Exchange {
     /// `step 2 of 3 (refresh_token)`.
-    pub label: String,
+    pub label: StepLabel,
     /// The request as sent (secrets stay marked).
     pub request: HttpRequest,
     /// The endpoint path relative to the provider's base URL, the same for
@@ -57,6 +57,24 @@ impl Exchange {
             request_is_profile_shaped: self.profile_shaped,
             kind: self.kind,
         })
+    }
+}
+
+/// Which step of a case an exchange is, shown as `step 2 of 3
+/// (refresh_token)`; formatted only when shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepLabel {
+    /// 1-based position among the case's steps.
+    pub step: usize,
+    /// How many steps the case has.
+    pub of: usize,
+    /// The grant type, or `resource`.
+    pub action: &'static str,
+}
+
+impl std::fmt::Display for StepLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "step {} of {} ({})", self.step, self.of, self.action)
     }
 }
 
@@ -130,14 +148,12 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     // Only exchanges the profile shaped describe the provider's dialect: a
     // probe (an overridden request) shows what the provider does with a
     // request it was not documented to take, which is no deviation of its own.
-    let (labels, facts): (Vec<&str>, Vec<ExchangeFacts<'_>>) = run
+    let (labels, facts): (Vec<StepLabel>, Vec<ExchangeFacts<'_>>) = run
         .exchanges
         .iter()
         .zip(&bodies)
         .filter(|(exchange, _)| exchange.profile_shaped)
-        .filter_map(|(exchange, json)| {
-            Some((exchange.label.as_str(), exchange.facts(json.as_ref())?))
-        })
+        .filter_map(|(exchange, json)| Some((exchange.label, exchange.facts(json.as_ref())?)))
         .unzip();
     let (each, sequence) = rfc::check_case(&facts, rfc::Details::Deviations);
     // Each finding, and (by its place in the list) the exchange it is about.
@@ -160,8 +176,8 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
         let labelled = labels
             .iter()
             .zip(&counts)
-            .flat_map(|(label, count)| std::iter::repeat_n(*label, *count))
-            .chain(std::iter::repeat("the case's steps"));
+            .flat_map(|(label, count)| std::iter::repeat_n(label.to_string(), *count))
+            .chain(std::iter::repeat_with(|| "the case's steps".to_owned()));
         let details = labelled
             .zip(&findings)
             .filter(|(_, f)| {
@@ -286,8 +302,8 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             return (run, bodies);
         };
         let what = match kind {
-            StepKind::Grant(grant) => grant.to_string(),
-            StepKind::Resource => "resource".to_owned(),
+            StepKind::Grant(grant) => grant.as_str(),
+            StepKind::Resource => "resource",
             StepKind::Advance(seconds) => {
                 if cx.target == TargetKind::Live {
                     run.verdict = Verdict::Skipped(
@@ -300,7 +316,11 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                 continue;
             }
         };
-        let label = format!("step {} of {} ({what})", index + 1, steps.len());
+        let label = StepLabel {
+            step: index + 1,
+            of: steps.len(),
+            action: what,
+        };
         let built = match kind {
             StepKind::Resource => {
                 build_resource_call(cx, &resolver, step, &captures, &mut run.secrets)

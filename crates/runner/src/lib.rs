@@ -28,7 +28,7 @@ use grantspec_token::{ManualClock, ProviderProfile, Transport};
 use url::Url;
 
 pub use config::{Env, SuiteConfig, workspace_root};
-pub use exec::{CaseRun, Exchange, PathMismatch, Verdict, check};
+pub use exec::{CaseRun, Exchange, PathMismatch, StepLabel, Verdict, check};
 pub use snapshot::{SnapshotCheck, check_snapshot, snapshot_body, snapshot_file};
 
 /// Why a suite could not start.
