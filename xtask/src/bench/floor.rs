@@ -10,7 +10,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use grantspec_mock::MockServer;
 use grantspec_runner::harness::RunAhead;
@@ -19,7 +18,7 @@ use grantspec_token::ExposeSecret as _;
 use grantspec_token::{ManualClock, basic_authorization};
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use super::measure::{CLIENT_ID, CLIENT_SECRET, IN_FLIGHT};
+use super::measure::{CLIENT_ID, CLIENT_SECRET, IN_FLIGHT, Timed};
 
 /// One bare request: what a generated case does, and nothing more.
 #[derive(Clone)]
@@ -90,9 +89,9 @@ async fn start(specs: &Path) -> anyhow::Result<(Spec, MockServer, BareRequest)> 
 
 /// The floor of the engine: `cases` bare requests with one reqwest client,
 /// `IN_FLIGHT` at a time, in this process.
-pub async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Duration> {
+pub async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Timed> {
     let (_spec, _server, request) = start(specs).await?;
-    let started = Instant::now();
+    let started = Timed::start();
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..IN_FLIGHT {
         let request = request.clone();
@@ -107,7 +106,7 @@ pub async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Duration> {
     while let Some(result) = tasks.join_next().await {
         result??;
     }
-    Ok(started.elapsed())
+    Ok(Timed::since(started))
 }
 
 /// `xtask bench-trials SPECS_DIR [LIBTEST ARGUMENTS…]`: the floor of the
