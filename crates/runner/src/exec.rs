@@ -276,19 +276,19 @@ impl<'c> StepRef<'c> {
 /// Runs the steps; returns the run and, for each of its exchanges, the
 /// response body as JSON, read once for every check.
 async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Value>>) {
+    let no_expectations = Expect::default();
+    let steps = StepRef::all(case, &no_expectations);
     let mut run = CaseRun {
         verdict: Verdict::Passed,
-        exchanges: Vec::new(),
+        exchanges: Vec::with_capacity(steps.len()),
         error: None,
         secrets: Vec::new(),
         findings: Vec::new(),
         probe_findings: Vec::new(),
     };
-    let mut bodies: Vec<Option<Value>> = Vec::new();
+    let mut bodies: Vec<Option<Value>> = Vec::with_capacity(steps.len());
     let env_lookup = |name: &str| cx.env.get(name);
     let resolver = Resolver::new(cx.spec, cx.target, &env_lookup);
-    let no_expectations = Expect::default();
-    let steps = StepRef::all(case, &no_expectations);
     let mut captures: HashMap<String, Value> = HashMap::new();
     let mut clock_offset: u64 = 0;
 
