@@ -403,6 +403,16 @@ impl Emulator {
         }
     }
 
+    /// The content types of the body encodings this provider accepts:
+    /// `application/json or application/x-www-form-urlencoded`.
+    fn accepted_content_types(&self) -> String {
+        self.accepts
+            .iter()
+            .map(|e| e.content_type())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+
     fn read_params<'r>(&self, request: &'r MockRequest) -> Result<Params<'r>, OAuthError> {
         let repeat_lists = self.profile.token_endpoint.lists == ListStyle::Repeat;
         if self.profile.token_endpoint.method == HttpMethod::Get {
@@ -418,22 +428,14 @@ impl Emulator {
         } else {
             return Err(OAuthError::invalid_request(format!(
                 "Unsupported content type `{content_type}`; expected {}.",
-                self.accepts
-                    .iter()
-                    .map(|e| e.content_type())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
+                self.accepted_content_types()
             ))
             .league(3));
         };
         if !self.accepts.contains(&encoding) {
             return Err(OAuthError::invalid_request(format!(
                 "Request bodies must be {}.",
-                self.accepts
-                    .iter()
-                    .map(|e| e.content_type())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
+                self.accepted_content_types()
             ))
             .league(3));
         }

@@ -4262,16 +4262,22 @@ mod tests {
         ]
     }
 
-    fn run(fixture: &Fixture) -> Vec<Finding> {
-        let bodies: Vec<Option<Value>> = fixture
+    /// The response bodies of a fixture's exchanges, as JSON.
+    fn bodies(fixture: &Fixture) -> Vec<Option<Value>> {
+        fixture
             .exchanges
             .iter()
             .map(|fx| fx.response.json())
-            .collect();
-        let facts: Vec<ExchangeFacts<'_>> = fixture
+            .collect()
+    }
+
+    /// A fixture's exchanges as the checks see them; `bodies` is
+    /// [`bodies`] of the fixture.
+    fn facts<'f>(fixture: &'f Fixture, bodies: &'f [Option<Value>]) -> Vec<ExchangeFacts<'f>> {
+        fixture
             .exchanges
             .iter()
-            .zip(&bodies)
+            .zip(bodies)
             .map(|(fx, json)| ExchangeFacts {
                 request: &fx.request,
                 response: &fx.response,
@@ -4280,7 +4286,12 @@ mod tests {
                 request_is_profile_shaped: fx.shaped,
                 kind: fx.kind,
             })
-            .collect();
+            .collect()
+    }
+
+    fn run(fixture: &Fixture) -> Vec<Finding> {
+        let bodies = bodies(fixture);
+        let facts = facts(fixture, &bodies);
         let mut findings: Vec<Finding> = facts.iter().flat_map(check_exchange).collect();
         findings.extend(check_sequence(&facts));
         // The case-level entry point reads each exchange once and must say
@@ -4449,26 +4460,10 @@ mod tests {
         // `sequence_findings` skips reading the steps of such a case: every
         // rule must come out the same on them as on no steps at all.
         for fixture in fixtures() {
-            let bodies: Vec<Option<Value>> = fixture
-                .exchanges
-                .iter()
-                .map(|fx| fx.response.json())
-                .collect();
-            let contexts: Vec<Ctx<'_>> = fixture
-                .exchanges
-                .iter()
-                .zip(&bodies)
-                .map(|(fx, json)| {
-                    let facts = ExchangeFacts {
-                        request: &fx.request,
-                        response: &fx.response,
-                        json: json.as_ref(),
-                        grant_type: fx.grant,
-                        request_is_profile_shaped: fx.shaped,
-                        kind: fx.kind,
-                    };
-                    Ctx::new(facts, Details::All)
-                })
+            let bodies = bodies(&fixture);
+            let contexts: Vec<Ctx<'_>> = facts(&fixture, &bodies)
+                .into_iter()
+                .map(|facts| Ctx::new(facts, Details::All))
                 .collect();
             if contexts.iter().any(Ctx::sequence_relevant) {
                 continue;
