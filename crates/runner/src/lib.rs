@@ -18,7 +18,7 @@ mod snapshot;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use grantspec_mock::MockServer;
@@ -347,27 +347,49 @@ impl Suite {
     }
 
     /// [`Suite::run_all`], calling `on_done(done, total, report)` as each
-    /// case ends (in the order they end), for progress display. A case that
-    /// panicked resumes its panic here rather than vanishing from the run.
+    /// case ends (in the order they end), for progress display. One case per
+    /// CPU runs at a time, as the test harness runs them by default, so a
+    /// live provider never sees the whole suite at once. A case that panicked
+    /// resumes its panic here, once the others are done, rather than
+    /// vanishing from the run.
     pub async fn run_all_with(
         self: &Arc<Self>,
         mut on_done: impl FnMut(usize, usize, &CaseReport),
     ) -> Vec<CaseReport> {
-        let ids = self.cases();
+        let ids: Arc<[CaseId]> = self.cases().into();
         let total = ids.len();
-        let mut tasks = tokio::task::JoinSet::new();
-        for (index, id) in ids.into_iter().enumerate() {
-            let suite = Arc::clone(self);
-            tasks.spawn(async move { (index, suite.run_unless_ignored(id).await) });
+        let in_flight = std::thread::available_parallelism().map_or(1, usize::from);
+        let next = Arc::new(AtomicUsize::new(0));
+        let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..in_flight.min(total) {
+            let (suite, ids, next, done) = (
+                Arc::clone(self),
+                Arc::clone(&ids),
+                Arc::clone(&next),
+                done.clone(),
+            );
+            workers.spawn(async move {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&id) = ids.get(index) else {
+                        break;
+                    };
+                    let report = suite.run_unless_ignored(id).await;
+                    let _ = done.send((index, report));
+                }
+            });
         }
+        drop(done);
         let mut reports = Vec::with_capacity(total);
-        while let Some(joined) = tasks.join_next().await {
-            let (index, report) = match joined {
-                Ok(done) => done,
-                Err(error) => std::panic::resume_unwind(error.into_panic()),
-            };
+        while let Some((index, report)) = finished.recv().await {
             on_done(reports.len() + 1, total, &report);
             reports.push((index, report));
+        }
+        while let Some(joined) = workers.join_next().await {
+            if let Err(error) = joined {
+                std::panic::resume_unwind(error.into_panic());
+            }
         }
         reports.sort_by_key(|(index, _)| *index);
         reports.into_iter().map(|(_, report)| report).collect()

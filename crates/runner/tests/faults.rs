@@ -54,6 +54,9 @@ struct Recorder {
 struct Faulty {
     redirect_target: SocketAddr,
     dripped: AtomicUsize,
+    /// Requests to `/slow` being answered now, and the most at once.
+    slow_now: AtomicUsize,
+    slow_most: AtomicUsize,
 }
 
 struct Request {
@@ -182,6 +185,14 @@ async fn serve_faulty(mut stream: TcpStream, state: Arc<Faulty>) {
         .to_owned();
     match fault.as_str() {
         "ok" => {
+            let _ = stream.write_all(&healthy(&request)).await;
+        }
+        "slow" => {
+            // A healthy answer after a while, counting how many wait at once.
+            let now = state.slow_now.fetch_add(1, Ordering::SeqCst) + 1;
+            state.slow_most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            state.slow_now.fetch_sub(1, Ordering::SeqCst);
             let _ = stream.write_all(&healthy(&request)).await;
         }
         "hang" => {
@@ -401,6 +412,8 @@ fn run_against(fault: &str) -> Outcome {
         let state = Arc::new(Faulty {
             redirect_target,
             dripped: AtomicUsize::new(0),
+            slow_now: AtomicUsize::new(0),
+            slow_most: AtomicUsize::new(0),
         });
         let addr = start_faulty(Arc::clone(&state)).await;
 
@@ -642,4 +655,62 @@ fn slow_drip_times_out_naming_the_limit() {
         outcome.dripped,
         TOKEN_BODY.len()
     );
+}
+
+/// `run_all` (what `cargo xtask report` runs) sends a live provider at most
+/// one request per CPU at a time, however many cases there are.
+#[test]
+fn run_all_sends_a_live_provider_one_request_per_cpu_at_a_time() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let (most, reports) = runtime.block_on(async {
+        let state = Arc::new(Faulty {
+            redirect_target: "127.0.0.1:9".parse().unwrap(),
+            dripped: AtomicUsize::new(0),
+            slow_now: AtomicUsize::new(0),
+            slow_most: AtomicUsize::new(0),
+        });
+        let addr = start_faulty(Arc::clone(&state)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let specs = dir.path().join("specs");
+        std::fs::create_dir(&specs).unwrap();
+        let cases: String = (0..cpus * 3)
+            .map(|i| FAULTY_CASES.replacen("name: token", &format!("name: token_{i}"), 1))
+            .collect();
+        std::fs::write(
+            specs.join("slow.yaml"),
+            spec("slow", "SLOW_BASE_URL", &cases),
+        )
+        .unwrap();
+        let config = SuiteConfig {
+            specs_dir: specs,
+            snapshots_dir: dir.path().join("snapshots"),
+            target: TargetKind::Live,
+            env: Env::from_pairs([
+                ("SLOW_BASE_URL", format!("http://{addr}/slow")),
+                ("FAULT_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+            ]),
+            transport: TransportConfig::default(),
+        };
+        let suite = Arc::new(Suite::start(config).await.unwrap());
+        let reports = tokio::time::timeout(hang_bound(), suite.run_all())
+            .await
+            .expect("the run ends");
+        (state.slow_most.load(Ordering::SeqCst), reports)
+    });
+    assert_eq!(reports.len(), cpus * 3);
+    for report in &reports {
+        assert_eq!(
+            report.run.verdict,
+            Verdict::Passed,
+            "{:?}",
+            report.failure()
+        );
+    }
+    assert!(most <= cpus, "{most} requests at once on {cpus} CPUs");
+    assert!(most >= 1);
 }
