@@ -70,7 +70,12 @@ pub fn main() -> ExitCode {
             let (suite, id) = (Arc::clone(&runner), ids[index]);
             async move {
                 let report = suite.run(id).await;
-                judge(&suite, id, &report)
+                if report.snapshot {
+                    // Reads the stored snapshot, and may write a pending one.
+                    tokio::task::block_in_place(|| judge(&suite, id, &report))
+                } else {
+                    judge(&suite, id, &report)
+                }
             }
         });
         // The cases run concurrently ahead of the trials; the trials only
