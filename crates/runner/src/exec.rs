@@ -113,7 +113,10 @@ pub struct CaseRun {
     /// Secret values seen while running, to scrub from anything shown.
     pub secrets: Vec<SecretString>,
     /// What the RFC checks found in this case's profile-shaped exchanges:
-    /// the provider's dialect, compared with its declared deviations.
+    /// the provider's dialect, compared with its declared deviations. Only
+    /// deviations (warnings and failures) carry a detail
+    /// ([`rfc::Details::Deviations`]); [`rfc::check_exchange`] explains every
+    /// outcome.
     pub findings: Vec<Finding>,
     /// What the RFC checks found in probes (requests a case deliberately bent
     /// with `request:` overrides or a non-Bearer resource call); reported, but
