@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -158,35 +157,46 @@ impl<T: Send + 'static> RunAhead<T> {
                 }
             }
         }
-        let queue: Arc<[usize]> = indices.into();
-        let next = Arc::new(AtomicUsize::new(0));
-        let work = Arc::new(work);
-        for _ in 0..in_flight.max(1) {
-            let (this, queue, next, work) = (
-                Arc::clone(self),
-                Arc::clone(&queue),
-                Arc::clone(&next),
-                Arc::clone(&work),
-            );
-            self.runtime.spawn(async move {
-                while let Some(&index) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    {
-                        let mut slots = this.slots();
-                        match slots.slots.get_mut(index) {
-                            Some(slot @ Slot::Queued) => *slot = Slot::Running,
-                            _ => continue,
-                        }
-                        slots.newest = slots.newest.max(index);
-                    }
-                    let output = CatchUnwind(Box::pin(work(index))).await;
-                    let mut slots = this.slots();
-                    slots.slots[index] = Slot::Finished(output);
-                    if slots.wake_on == Some(index) {
-                        slots.wake_on = None;
-                        this.changed.notify_all();
+        let this = Arc::clone(self);
+        // The tasks run on by themselves; their handles are not needed, as
+        // a panic in the work is caught and kept for its trial.
+        drop(crate::run_in_turn(
+            &self.runtime,
+            indices,
+            in_flight,
+            move |index| {
+                let started = this
+                    .start_running(index)
+                    .then(|| (work(index), Arc::clone(&this)));
+                async move {
+                    if let Some((work, this)) = started {
+                        let output = CatchUnwind(Box::pin(work)).await;
+                        this.finish(index, output);
                     }
                 }
-            });
+            },
+        ));
+    }
+
+    /// Marks queued work `index` running; `false` if it is not queued (its
+    /// trial claimed it first).
+    fn start_running(&self, index: usize) -> bool {
+        let mut slots = self.slots();
+        match slots.slots.get_mut(index) {
+            Some(slot @ Slot::Queued) => *slot = Slot::Running,
+            _ => return false,
+        }
+        slots.newest = slots.newest.max(index);
+        true
+    }
+
+    /// Keeps the output of work `index`, and wakes the trial waiting for it.
+    fn finish(&self, index: usize, output: std::thread::Result<T>) {
+        let mut slots = self.slots();
+        slots.slots[index] = Slot::Finished(output);
+        if slots.wake_on == Some(index) {
+            slots.wake_on = None;
+            self.changed.notify_all();
         }
     }
 

@@ -132,6 +132,37 @@ impl Shown {
     }
 }
 
+/// Runs `work(item)` for each of `items`, in order, on `in_flight` tasks of
+/// `runtime`, each taking the next item when it is done with one: how the
+/// runner bounds how many cases run at once. (A task spawned per item, with
+/// a semaphore to bound them, costs more scheduling than a loopback
+/// request.) A panic ends the task it happens in, whose handle then says so;
+/// the other tasks take the items left.
+pub(crate) fn run_in_turn<I, F>(
+    runtime: &tokio::runtime::Handle,
+    items: Vec<I>,
+    in_flight: usize,
+    work: impl Fn(I) -> F + Send + Sync + 'static,
+) -> Vec<tokio::task::JoinHandle<()>>
+where
+    I: Copy + Send + Sync + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let items: Arc<[I]> = items.into();
+    let next = Arc::new(AtomicUsize::new(0));
+    let work = Arc::new(work);
+    (0..in_flight.clamp(1, items.len().max(1)))
+        .map(|_| {
+            let (items, next, work) = (Arc::clone(&items), Arc::clone(&next), Arc::clone(&work));
+            runtime.spawn(async move {
+                while let Some(&item) = items.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    work(item).await;
+                }
+            })
+        })
+        .collect()
+}
+
 /// Loaded specs, a target, and what is needed to run their cases.
 pub struct Suite {
     config: SuiteConfig,
@@ -356,38 +387,31 @@ impl Suite {
         self: &Arc<Self>,
         mut on_done: impl FnMut(usize, usize, &CaseReport),
     ) -> Vec<CaseReport> {
-        let ids: Arc<[CaseId]> = self.cases().into();
-        let total = ids.len();
+        let cases: Vec<(usize, CaseId)> = self.cases().into_iter().enumerate().collect();
+        let total = cases.len();
         let in_flight = std::thread::available_parallelism().map_or(1, usize::from);
-        let next = Arc::new(AtomicUsize::new(0));
         let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
-        let mut workers = tokio::task::JoinSet::new();
-        for _ in 0..in_flight.min(total) {
-            let (suite, ids, next, done) = (
-                Arc::clone(self),
-                Arc::clone(&ids),
-                Arc::clone(&next),
-                done.clone(),
-            );
-            workers.spawn(async move {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&id) = ids.get(index) else {
-                        break;
-                    };
+        let suite = Arc::clone(self);
+        // The channel closes when the last task, and its sender, is gone.
+        let workers = run_in_turn(
+            &tokio::runtime::Handle::current(),
+            cases,
+            in_flight,
+            move |(index, id)| {
+                let (suite, done) = (Arc::clone(&suite), done.clone());
+                async move {
                     let report = suite.run_unless_ignored(id).await;
                     let _ = done.send((index, report));
                 }
-            });
-        }
-        drop(done);
+            },
+        );
         let mut reports = Vec::with_capacity(total);
         while let Some((index, report)) = finished.recv().await {
             on_done(reports.len() + 1, total, &report);
             reports.push((index, report));
         }
-        while let Some(joined) = workers.join_next().await {
-            if let Err(error) = joined {
+        for worker in workers {
+            if let Err(error) = worker.await {
                 std::panic::resume_unwind(error.into_panic());
             }
         }
