@@ -59,6 +59,27 @@ struct Faulty {
     slow_most: AtomicUsize,
 }
 
+impl Faulty {
+    /// A server whose redirects point at `redirect_target`.
+    fn new(redirect_target: SocketAddr) -> Arc<Self> {
+        Arc::new(Self {
+            redirect_target,
+            dripped: AtomicUsize::new(0),
+            slow_now: AtomicUsize::new(0),
+            slow_most: AtomicUsize::new(0),
+        })
+    }
+}
+
+/// The runtime each test runs its suite on.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 struct Request {
     path: String,
     headers: Vec<(String, String)>,
@@ -402,19 +423,10 @@ async fn probe(recorder: &Recorder, addr: SocketAddr) -> bool {
 }
 
 fn run_against(fault: &str) -> Outcome {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let outcome = runtime.block_on(async {
         let (redirect_target, recorder) = start_recorder().await;
-        let state = Arc::new(Faulty {
-            redirect_target,
-            dripped: AtomicUsize::new(0),
-            slow_now: AtomicUsize::new(0),
-            slow_most: AtomicUsize::new(0),
-        });
+        let state = Faulty::new(redirect_target);
         let addr = start_faulty(Arc::clone(&state)).await;
 
         let dir = tempfile::tempdir().unwrap();
@@ -661,19 +673,11 @@ fn slow_drip_times_out_naming_the_limit() {
 /// one request per CPU at a time, however many cases there are.
 #[test]
 fn run_all_sends_a_live_provider_one_request_per_cpu_at_a_time() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let (most, reports) = runtime.block_on(async {
-        let state = Arc::new(Faulty {
-            redirect_target: "127.0.0.1:9".parse().unwrap(),
-            dripped: AtomicUsize::new(0),
-            slow_now: AtomicUsize::new(0),
-            slow_most: AtomicUsize::new(0),
-        });
+        let (redirect_target, _recorder) = start_recorder().await;
+        let state = Faulty::new(redirect_target);
         let addr = start_faulty(Arc::clone(&state)).await;
         let dir = tempfile::tempdir().unwrap();
         let specs = dir.path().join("specs");
