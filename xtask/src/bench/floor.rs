@@ -18,7 +18,7 @@ use grantspec_token::ExposeSecret as _;
 use grantspec_token::{ManualClock, basic_authorization};
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use super::measure::{CLIENT_ID, CLIENT_SECRET, IN_FLIGHT, Timed};
+use super::measure::{CLIENT_ID, CLIENT_SECRET, IN_FLIGHT, Stopwatch, Timed};
 
 /// One bare request: what a generated case does, and nothing more.
 #[derive(Clone)]
@@ -91,7 +91,7 @@ async fn start(specs: &Path) -> anyhow::Result<(Spec, MockServer, BareRequest)> 
 /// `IN_FLIGHT` at a time, in this process.
 pub async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Timed> {
     let (_spec, _server, request) = start(specs).await?;
-    let started = Timed::start();
+    let started = Stopwatch::start();
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..IN_FLIGHT {
         let request = request.clone();
@@ -106,7 +106,7 @@ pub async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Timed> {
     while let Some(result) = tasks.join_next().await {
         result??;
     }
-    Ok(Timed::since(started))
+    Ok(started.stop())
 }
 
 /// `xtask bench-trials SPECS_DIR [LIBTEST ARGUMENTS…]`: the floor of the

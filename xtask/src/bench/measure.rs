@@ -429,17 +429,26 @@ pub(super) struct Timed {
     pub(super) cpu: Option<Duration>,
 }
 
-impl Timed {
-    /// Starts timing.
-    pub(super) fn start() -> (Instant, Option<Duration>) {
-        (Instant::now(), process_cpu())
+/// When a side started, by both clocks.
+pub(super) struct Stopwatch {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Stopwatch {
+    pub(super) fn start() -> Self {
+        Self {
+            wall: Instant::now(),
+            cpu: process_cpu(),
+        }
     }
 
-    /// The time since `start`.
-    pub(super) fn since((started, cpu): (Instant, Option<Duration>)) -> Self {
-        Self {
-            wall: started.elapsed(),
-            cpu: cpu
+    /// The time since the start.
+    pub(super) fn stop(self) -> Timed {
+        Timed {
+            wall: self.wall.elapsed(),
+            cpu: self
+                .cpu
                 .zip(process_cpu())
                 .map(|(before, after)| after.saturating_sub(before)),
         }
@@ -472,7 +481,7 @@ async fn run_engine(specs: &Path) -> anyhow::Result<Timed> {
     };
     let suite = Arc::new(Suite::start(config).await?);
     let ids = suite.cases();
-    let started = Timed::start();
+    let started = Stopwatch::start();
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..IN_FLIGHT {
         let suite = Arc::clone(&suite);
@@ -499,7 +508,7 @@ async fn run_engine(specs: &Path) -> anyhow::Result<Timed> {
     while let Some(result) = tasks.join_next().await {
         result??;
     }
-    Ok(Timed::since(started))
+    Ok(started.stop())
 }
 
 /// The raw bytes of a client_credentials request to `path`, kept alive.
