@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use grantspec_runner::render::snapshot_text;
-use grantspec_runner::{Env, Suite, SuiteConfig, Verdict, snapshot_file};
+use grantspec_runner::{Env, FailureKind, Judgement, Suite, SuiteConfig, TrialId, snapshot_file};
 use grantspec_spec::template::{self, Piece, TargetKind};
 use grantspec_spec::{Spec, Var, did_you_mean};
 use grantspec_token::{ExposeSecret, SecretString};
@@ -144,6 +144,8 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         config.snapshots_dir = PathBuf::from(dir);
     }
     config.target = TargetKind::Live;
+    // Record writes the snapshots itself, never pending ones.
+    config.write_pending_snapshots = false;
     let snapshots_dir = config.snapshots_dir.clone();
     let env = config.env.clone();
 
@@ -177,59 +179,82 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
 
     let (mut recorded, mut failed, mut skipped, mut refused) = (0, 0, 0, 0);
     for id in suite.cases().into_iter().filter(|id| id.spec == index) {
-        // One case at a time: a live provider may rate-limit.
-        let report = runtime.block_on(suite.run(id));
-        match &report.run.verdict {
-            Verdict::Skipped(reason) => {
+        // One case at a time: a live provider may rate-limit. Judged as
+        // `cargo test` judges it, snapshots included; a case whose only
+        // fault is its snapshot is what record is for.
+        let report = runtime.block_on(suite.run_unless_ignored(id));
+        let verdict = match &report.judgement {
+            Judgement::Ignored(reason) => {
                 skipped += 1;
-                println!("skipped  {}: {reason}", report.name);
+                println!("ignored  {}: {reason}", report.name);
+                continue;
             }
-            Verdict::Failed => {
+            Judgement::Failed(failure) if failure.kind == FailureKind::Case => {
                 failed += 1;
                 println!(
                     "failed   {}: not recorded\n\n{}\n",
-                    report.name,
-                    report.failure().unwrap_or_default()
+                    report.name, failure.message
                 );
+                continue;
             }
-            Verdict::Passed if !report.snapshot => {
+            Judgement::Passed if !report.snapshot => {
                 println!("passed   {} (keeps no snapshot)", report.name);
+                continue;
             }
-            Verdict::Passed => {
-                let text = snapshot_text(&report.run);
-                if let Some(leak) = find_leak(&text, &configured, &report.run.secrets) {
-                    refused += 1;
-                    eprintln!(
-                        "refused  {}: its snapshot would contain {leak}; nothing was written. \
-                         The provider echoes a secret back: keep this case out of snapshots (`snapshot: false`) or report it.",
-                        report.name
-                    );
-                    continue;
-                }
-                let file = snapshot_file(&snapshots_dir, &report.provider, &report.case);
-                if let Some(parent) = file.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
-                }
-                std::fs::write(
-                    &file,
-                    snapshot_document(&report.name, &suite.spec_path(id), &text),
-                )
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
-                let _ = std::fs::remove_file(file.with_extension("snap.new"));
-                recorded += 1;
-                println!("recorded {} -> {}", report.name, file.display());
+            Judgement::Passed => "passed, snapshot unchanged",
+            Judgement::Failed(failure) if failure.kind == FailureKind::SnapshotPending => {
+                "passed, no snapshot yet"
             }
+            Judgement::Failed(_) => "passed, snapshot changed",
+        };
+        let text = snapshot_text(&report.run);
+        if let Some(leak) = find_leak(&text, &configured, &report.run.secrets) {
+            refused += 1;
+            eprintln!(
+                "refused  {}: its snapshot would contain {leak}; nothing was written. \
+                 The provider echoes a secret back: keep this case out of snapshots (`snapshot: false`) or report it.",
+                report.name
+            );
+            continue;
         }
+        let file = snapshot_file(&snapshots_dir, &report.provider, &report.case);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(
+            &file,
+            snapshot_document(&report.name, &suite.spec_path(id), &text),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+        let _ = std::fs::remove_file(file.with_extension("snap.new"));
+        recorded += 1;
+        println!("recorded {} ({verdict}) -> {}", report.name, file.display());
+    }
+    let deviations = TrialId::DeclaredDeviations(index);
+    let deviations_verdict = runtime.block_on(suite.judge_provider_trial(deviations));
+    let deviations_failed = deviations_verdict.is_failure();
+    match &deviations_verdict {
+        Judgement::Failed(failure) => println!(
+            "failed   {}\n\n{}\n",
+            suite.trial_name(deviations),
+            failure.message
+        ),
+        other => println!("{:<8} {}", other.as_str(), suite.trial_name(deviations)),
     }
     println!(
-        "\n{provider}: {recorded} recorded, {failed} failed, {skipped} skipped, {refused} refused"
+        "\n{provider}: {recorded} recorded, {failed} failed, {skipped} ignored, {refused} refused{}",
+        if deviations_failed {
+            "; its declared deviations disagree with the run"
+        } else {
+            ""
+        }
     );
     if recorded == 0 && failed == 0 && refused == 0 {
-        eprintln!("nothing was recorded: every case was skipped (see the reasons above)");
+        eprintln!("nothing was recorded: every case was ignored (see the reasons above)");
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if failed == 0 && refused == 0 {
+    Ok(if failed == 0 && refused == 0 && !deviations_failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

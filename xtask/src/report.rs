@@ -3,13 +3,12 @@
 //! (`compatibility.json`, `.md`, `.html` and `junit.xml`) into `--out`
 //! (default `target/grantspec-report/`).
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use grantspec_runner::{CaseReport, Suite, SuiteConfig, Verdict};
+use grantspec_runner::{CaseReport, Judgement, Suite, SuiteConfig};
 use grantspec_spec::template::TargetKind;
 
 /// `$CARGO_TARGET_DIR/grantspec-report`, else `target/grantspec-report` in
@@ -44,57 +43,41 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         eprintln!("{error}\n");
     }
     let reports = runtime.block_on(run_with_progress(&suite));
+    let compatibility = grantspec_runner::compat::build(&suite, &reports);
 
-    #[derive(Default)]
-    struct Tally {
-        cases: usize,
-        passed: usize,
-        failed: usize,
-        skipped: usize,
-    }
-    let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
-    for report in &reports {
-        let tally = tallies.entry(&report.provider).or_default();
-        tally.cases += 1;
-        match report.run.verdict {
-            Verdict::Passed => tally.passed += 1,
-            Verdict::Failed => tally.failed += 1,
-            Verdict::Skipped(_) => tally.skipped += 1,
-        }
-    }
-
-    let target = if suite.config().target == TargetKind::Live {
-        "live"
-    } else {
-        "mock"
-    };
+    let target = compatibility.target.as_str();
     println!("grantspec compatibility summary ({target} target)\n");
-    println!("| provider | cases | passed | failed | skipped |");
+    println!("| provider | trials | passed | failed | ignored |");
     println!("|---|---:|---:|---:|---:|");
-    for (provider, t) in &tallies {
+    for provider in &compatibility.providers {
+        let t = &provider.outcome;
         println!(
-            "| {provider} | {} | {} | {} | {} |",
-            t.cases, t.passed, t.failed, t.skipped
+            "| {} | {} | {} | {} | {} |",
+            provider.id, t.cases, t.passed, t.failed, t.skipped
         );
     }
-    let failed: Vec<_> = reports.iter().filter_map(|r| r.failure()).collect();
-    for failure in &failed {
-        println!("\n{failure}");
+    for error in &compatibility.spec_errors {
+        println!("\n{} failed: the spec file did not load", error.trial);
     }
-    let mut skipped = reports
-        .iter()
-        .filter_map(|report| match &report.run.verdict {
-            Verdict::Skipped(reason) => Some((&report.name, reason)),
-            _ => None,
-        });
-    if let Some(first) = skipped.next() {
-        println!();
-        for (name, reason) in std::iter::once(first).chain(skipped) {
-            println!("skipped {name}: {reason}");
+    for provider in &compatibility.providers {
+        for case in provider.cases.iter().filter(|c| c.outcome.is_failure()) {
+            if let Some(message) = &case.message {
+                println!("\n{}::{} failed:\n{message}", provider.id, case.name);
+            }
+        }
+    }
+    let mut first_ignored = true;
+    for provider in &compatibility.providers {
+        for case in &provider.cases {
+            if let Some(reason) = &case.skip_reason {
+                if std::mem::take(&mut first_ignored) {
+                    println!();
+                }
+                println!("ignored {}::{}: {reason}", provider.id, case.name);
+            }
         }
     }
 
-    let compatibility = grantspec_runner::compat::build(&suite, &reports);
     let paths = grantspec_report::write_all(&compatibility, &out_dir)
         .map_err(|e| anyhow::anyhow!("cannot write the report into {}: {e}", out_dir.display()))?;
     println!("\nreport written:");
@@ -102,21 +85,20 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         println!("  {}", path.display());
     }
 
-    let broken = suite.load_errors().len();
+    // The same totals as libtest's `test result:` line for these trials.
+    let s = &compatibility.summary;
+    let pending = match s.pending {
+        0 => String::new(),
+        n => format!(" ({n} of them pending snapshot review)"),
+    };
     println!(
-        "\n{} case(s): {} passed, {} failed, {} skipped; {broken} spec error(s)",
-        reports.len(),
-        reports
-            .iter()
-            .filter(|r| r.run.verdict == Verdict::Passed)
-            .count(),
-        failed.len(),
-        reports
-            .iter()
-            .filter(|r| matches!(r.run.verdict, Verdict::Skipped(_)))
-            .count(),
+        "\nreport result: {}. {} passed; {} failed{pending}; {} ignored",
+        if s.failed == 0 { "ok" } else { "FAILED" },
+        s.passed,
+        s.failed,
+        s.skipped
     );
-    Ok(if failed.is_empty() && broken == 0 {
+    Ok(if s.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -140,10 +122,10 @@ async fn run_with_progress(suite: &Arc<Suite>) -> Vec<CaseReport> {
                 line.truncate(end);
                 let _ = write!(stderr, "\r\x1b[2K{line}");
             } else {
-                let outcome = match report.run.verdict {
-                    Verdict::Passed => "passed",
-                    Verdict::Failed => "FAILED",
-                    Verdict::Skipped(_) => "skipped",
+                let outcome = match report.judgement {
+                    Judgement::Passed => "passed",
+                    Judgement::Failed(_) => "FAILED",
+                    Judgement::Ignored(_) => "ignored",
                 };
                 let _ = writeln!(stderr, "[{done}/{total}] {} {outcome}", report.name);
             }

@@ -289,11 +289,11 @@ fn record_refuses_a_snapshot_that_would_contain_a_secret() {
         "{all}"
     );
     assert!(
-        all.contains("skipped  leaky::mock_only: tagged mock-only"),
+        all.contains("ignored  leaky::mock_only: tagged mock-only"),
         "{all}"
     );
     assert!(
-        all.contains("leaky: 1 recorded, 0 failed, 1 skipped, 1 refused"),
+        all.contains("leaky: 1 recorded, 0 failed, 1 ignored, 1 refused"),
         "{all}"
     );
 
@@ -344,7 +344,7 @@ fn record_writes_live_snapshots_that_match_the_mock_ones() {
     .unwrap();
     let all = text(&output);
     assert!(output.status.success(), "{all}");
-    assert!(all.contains("0 failed, 1 skipped, 0 refused"), "{all}");
+    assert!(all.contains("0 failed, 1 ignored, 0 refused"), "{all}");
     assert!(!all.contains("mock-integration-secret"), "{all}");
 
     // Written directly, with insta's header, and the same as the committed

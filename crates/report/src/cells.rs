@@ -157,6 +157,7 @@ pub fn outcome(outcome: CaseOutcome) -> &'static str {
     match outcome {
         CaseOutcome::Passed => "✔ passed",
         CaseOutcome::Failed => "✘ failed",
+        CaseOutcome::Pending => "✘ pending snapshot",
         CaseOutcome::Skipped => "– skipped",
     }
 }

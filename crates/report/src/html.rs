@@ -244,16 +244,20 @@ fn header(out: &mut String, report: &Compatibility) {
     );
     let _ = write!(
         out,
-        "<span>{} providers, {} cases</span>",
+        "<span>{} providers, {} trials</span>",
         report.providers.len(),
         s.cases
     );
     let _ = write!(
         out,
-        "<span class=\"pill ok\">{} passed</span><span class=\"pill{}\">{} failed</span><span class=\"pill{}\">{} skipped</span>",
+        "<span class=\"pill ok\">{} passed</span><span class=\"pill{}\">{} failed{}</span><span class=\"pill{}\">{} ignored</span>",
         s.passed,
         if s.failed > 0 { " no" } else { "" },
         s.failed,
+        match s.pending {
+            0 => String::new(),
+            n => format!(" ({n} pending)"),
+        },
         if s.skipped > 0 { " skip" } else { "" },
         s.skipped
     );
@@ -701,7 +705,7 @@ fn section(out: &mut String, p: &ProviderReport) {
             html_inline(c.description.as_deref().unwrap_or(""))
         );
         match c.outcome {
-            CaseOutcome::Failed => {
+            CaseOutcome::Failed | CaseOutcome::Pending => {
                 let message = c.message.as_deref().unwrap_or("(no message)");
                 let first = message.lines().next().unwrap_or("failed");
                 let _ = write!(

@@ -1,8 +1,9 @@
-//! `junit.xml`: one `<testsuite>` per provider and one `<testcase>` per spec
-//! case (`classname` the provider, `name` the case), in the shape CI systems
-//! read (Jenkins, GitLab, GitHub test reporters). A spec file that did not
-//! load is a failing `<testcase name="spec">`, as it is a failing trial in
-//! `cargo test`.
+//! `junit.xml`: one `<testsuite>` per provider and one `<testcase>` per
+//! trial (`classname` the provider, `name` the case or
+//! `declared_deviations`), in the shape CI systems read (Jenkins, GitLab,
+//! GitHub test reporters). A spec file that did not load is a failing
+//! `<testcase classname="<stem>" name="spec">`, as it is a failing trial
+//! `<stem>::spec` in `cargo test`; the totals are libtest's.
 
 use std::fmt::Write as _;
 
@@ -11,15 +12,14 @@ use crate::model::{CaseOutcome, Compatibility};
 
 /// Renders the report as JUnit XML.
 pub fn render(report: &Compatibility) -> String {
-    let spec_errors = report.spec_errors.len();
     let s = &report.summary;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"grantspec ({})\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">",
         report.target.as_str(),
-        s.cases + spec_errors,
-        s.failed + spec_errors,
+        s.cases,
+        s.failed,
         s.skipped
     );
     for p in &report.providers {
@@ -48,13 +48,14 @@ pub fn render(report: &Compatibility) -> String {
                 CaseOutcome::Passed => {
                     let _ = writeln!(out, "{open}/>");
                 }
-                CaseOutcome::Failed => {
+                CaseOutcome::Failed | CaseOutcome::Pending => {
                     let message = c.message.as_deref().unwrap_or("failed");
                     let first = message.lines().next().unwrap_or("failed");
                     let _ = writeln!(
                         out,
-                        "{open}>\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>",
+                        "{open}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
                         xml_attr(first),
+                        xml_attr(c.failure_kind.as_deref().unwrap_or("case")),
                         xml_cdata(message)
                     );
                 }
@@ -70,17 +71,23 @@ pub fn render(report: &Compatibility) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
+    let spec_errors = report.spec_errors.len();
     if spec_errors > 0 {
         let _ = writeln!(
             out,
             "  <testsuite name=\"spec files\" tests=\"{spec_errors}\" failures=\"{spec_errors}\" errors=\"0\" skipped=\"0\">"
         );
         for error in &report.spec_errors {
+            let (classname, name) = error
+                .trial
+                .rsplit_once("::")
+                .unwrap_or((error.file.as_str(), "spec"));
             let first = error.message.lines().next().unwrap_or("spec error");
             let _ = writeln!(
                 out,
-                "    <testcase classname=\"spec files\" name=\"{}\">\n      <failure message=\"{}\" type=\"spec\">{}</failure>\n    </testcase>",
-                xml_attr(&error.file),
+                "    <testcase classname=\"{}\" name=\"{}\">\n      <failure message=\"{}\" type=\"spec\">{}</failure>\n    </testcase>",
+                xml_attr(classname),
+                xml_attr(name),
                 xml_attr(first),
                 xml_cdata(&error.message)
             );

@@ -9,6 +9,14 @@ use crate::model::{
     BODY_ENCODINGS, CLIENT_AUTH, CaseOutcome, Compatibility, GRANTS, ProviderReport,
 };
 
+/// ` (N pending snapshots)` when there are some.
+fn pending_note(pending: usize) -> String {
+    match pending {
+        0 => String::new(),
+        n => format!(" ({n} pending snapshot(s))"),
+    }
+}
+
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Compatibility) -> String {
     let mut out = String::new();
@@ -16,11 +24,12 @@ pub fn render(report: &Compatibility) -> String {
     let s = &report.summary;
     let _ = write!(
         out,
-        "Target: **{}** · {} case(s): {} passed, {} failed, {} skipped · {} provider(s)",
+        "Target: **{}** · {} trial(s): {} passed; {} failed{}; {} ignored · {} provider(s)",
         report.target.as_str(),
         s.cases,
         s.passed,
         s.failed,
+        pending_note(s.pending),
         s.skipped,
         report.providers.len()
     );
@@ -339,7 +348,7 @@ fn section(out: &mut String, p: &ProviderReport) {
         );
     }
     out.push('\n');
-    for c in p.cases.iter().filter(|c| c.outcome == CaseOutcome::Failed) {
+    for c in p.cases.iter().filter(|c| c.outcome.is_failure()) {
         let _ = writeln!(out, "#### `{}` failed\n", c.name.replace('`', ""));
         out.push_str(&md_fence(
             c.message.as_deref().unwrap_or("(no message)"),

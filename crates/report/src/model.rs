@@ -42,7 +42,9 @@ pub struct Compatibility {
     pub generated_at: Option<String>,
     /// The target the cases ran against.
     pub target: Target,
-    /// Counts over every provider.
+    /// Counts over every trial, as libtest's `test result:` line counts
+    /// them: every case, every provider's declared-deviations trial, and
+    /// every spec file that did not load (failed).
     pub summary: Tally,
     /// Problems of spec files that did not load; their cases did not run.
     #[serde(default)]
@@ -66,10 +68,14 @@ impl Compatibility {
     }
 }
 
-/// A problem of a spec file that did not load.
+/// A problem of a spec file that did not load: a failing trial.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecFileError {
-    /// The file, as the runner was given it.
+    /// The trial's name, `<file stem>::spec`, as libtest lists it.
+    #[serde(default)]
+    pub trial: String,
+    /// The file, as the runner was given it (several, comma-separated, when
+    /// files share a stem).
     pub file: String,
     /// The located message: file, line, column, the source line, a suggestion.
     pub message: String,
@@ -95,26 +101,34 @@ impl Target {
     }
 }
 
-/// How many cases ran and how they ended.
+/// How many trials ran and how they ended, counted as libtest counts them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
-    /// Every case.
+    /// Every trial.
     pub cases: usize,
-    /// Cases whose every expectation held.
+    /// Trials that passed.
     pub passed: usize,
-    /// Cases that failed.
+    /// Trials that failed, pending snapshots included.
     pub failed: usize,
-    /// Cases that could not run on this target.
+    /// Of the failed trials, those whose only fault is a snapshot not yet
+    /// reviewed.
+    #[serde(default)]
+    pub pending: usize,
+    /// Trials that did not run on this target (libtest's "ignored").
     pub skipped: usize,
 }
 
 impl Tally {
-    /// Counts one case with this outcome.
+    /// Counts one trial with this outcome.
     pub fn count(&mut self, outcome: CaseOutcome) {
         self.cases += 1;
         match outcome {
             CaseOutcome::Passed => self.passed += 1,
             CaseOutcome::Failed => self.failed += 1,
+            CaseOutcome::Pending => {
+                self.failed += 1;
+                self.pending += 1;
+            }
             CaseOutcome::Skipped => self.skipped += 1,
         }
     }
@@ -124,6 +138,7 @@ impl Tally {
         self.cases += other.cases;
         self.passed += other.passed;
         self.failed += other.failed;
+        self.pending += other.pending;
         self.skipped += other.skipped;
     }
 }
@@ -166,9 +181,11 @@ pub struct ProviderReport {
     pub notes: Vec<String>,
     /// Where this run observed something other than what the spec declares.
     pub differences: Vec<String>,
-    /// How this provider's cases ended.
+    /// How this provider's trials ended: its cases and its
+    /// declared-deviations trial.
     pub outcome: Tally,
-    /// Every case, in spec order.
+    /// Every case, in spec order, then the provider's declared-deviations
+    /// trial (named `declared_deviations`), as libtest lists them.
     pub cases: Vec<CaseResult>,
 }
 
@@ -473,16 +490,23 @@ impl CheckOutcome {
     }
 }
 
-/// One case and how it ended.
+/// One trial (a case, or the provider's declared-deviations trial) and how
+/// it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseResult {
-    /// Case name, unique within the provider.
+    /// Case name, unique within the provider; the trial is
+    /// `<provider>::<name>`.
     pub name: String,
     /// What the case shows.
     #[serde(default)]
     pub description: Option<String>,
     /// How it ended.
     pub outcome: CaseOutcome,
+    /// For a failure, what failed: `case` (an expectation, a request or an
+    /// undeclared deviation), `snapshot-changed`, `snapshot-pending`,
+    /// `deviations` or `spec`.
+    #[serde(default)]
+    pub failure_kind: Option<String>,
     /// For a failure: the redacted failure message, with a unified diff.
     #[serde(default)]
     pub message: Option<String>,
@@ -497,20 +521,29 @@ pub struct CaseResult {
 pub enum CaseOutcome {
     /// Every expectation held.
     Passed,
-    /// An expectation did not hold.
+    /// Something did not hold.
     Failed,
+    /// The case held but its snapshot is new and not yet reviewed: a
+    /// failure, as in `cargo test`.
+    Pending,
     /// The case could not run on this target.
     Skipped,
 }
 
 impl CaseOutcome {
-    /// `passed`, `failed` or `skipped`.
+    /// `passed`, `failed`, `pending` or `skipped`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Passed => "passed",
             Self::Failed => "failed",
+            Self::Pending => "pending",
             Self::Skipped => "skipped",
         }
+    }
+
+    /// Whether the trial failed (a pending snapshot fails).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::Failed | Self::Pending)
     }
 }
 

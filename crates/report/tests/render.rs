@@ -85,6 +85,7 @@ fn sample() -> Compatibility {
             name: name.into(),
             description: Some(format!("{name} works")),
             outcome: CaseOutcome::Passed,
+            failure_kind: None,
             message: None,
             skip_reason: None,
         });
@@ -96,6 +97,7 @@ fn sample() -> Compatibility {
         name: "client_credentials".into(),
         description: Some(NASTY.into()),
         outcome: CaseOutcome::Failed,
+        failure_kind: Some("case".into()),
         message: Some(format!(
             "case zeta-shop::client_credentials failed at step 1 of 1 (client_credentials)\n\nmismatches:\n  /note: expected <absent>, got \"a&b\"\n\n--- expected\n+++ actual\n@@ -1,3 +1,3 @@\n status: 200\n-  \"note\": \"<absent>\"\n+  \"note\": \"{NASTY}\"\n"
         )),
@@ -105,6 +107,7 @@ fn sample() -> Compatibility {
         name: "live_only".into(),
         description: None,
         outcome: CaseOutcome::Skipped,
+        failure_kind: None,
         message: None,
         skip_reason: Some("needs environment variable ZETA_<ID> & \"more\"".into()),
     });
@@ -112,6 +115,7 @@ fn sample() -> Compatibility {
         name: "wrong_secret_rejected".into(),
         description: None,
         outcome: CaseOutcome::Passed,
+        failure_kind: None,
         message: None,
         skip_reason: None,
     });
@@ -138,7 +142,9 @@ fn sample() -> Compatibility {
         report.summary.add(p.outcome);
     }
     report.providers = vec![good, bad];
+    report.summary.count(CaseOutcome::Failed);
     report.spec_errors.push(SpecFileError {
+        trial: "broken::spec".into(),
         file: "specs/broken.yaml".into(),
         message: "specs/broken.yaml:3:5: unknown field `<x>`".into(),
     });
@@ -320,7 +326,9 @@ fn junit_is_read_by_a_junit_parser_with_counts_failures_and_skips() {
     assert!(zeta.cases[2].status.is_success());
 
     let specs = &parsed.suites[2];
-    assert_eq!(specs.cases[0].original_name, "specs/broken.yaml");
+    // Named as libtest names the trial: `broken::spec`.
+    assert_eq!(specs.cases[0].classname.as_deref(), Some("broken"));
+    assert_eq!(specs.cases[0].original_name, "spec");
     assert!(specs.cases[0].status.is_failure());
 }
 

@@ -34,7 +34,7 @@ use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
 use serde_json::Value;
 
 use crate::exec::Exchange;
-use crate::{CaseReport, Suite, Verdict, rfc};
+use crate::{CaseReport, FailureKind, Judgement, Suite, TrialId, rfc};
 
 /// The compatibility report of a run: every loaded spec, with the reports
 /// of its cases (in any order; cases without a report count as not run).
@@ -46,21 +46,19 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
     let mut report = Compatibility::new(format!("grantspec {}", env!("CARGO_PKG_VERSION")), target);
     report.generated_at = Some(rfc3339(SystemTime::now()));
 
-    let mut by_file: Vec<SpecFileError> = Vec::new();
-    for error in suite.load_errors() {
-        let file = error.file.display().to_string();
-        match by_file.iter_mut().find(|e| e.file == file) {
-            Some(entry) => {
-                entry.message.push_str("\n\n");
-                entry.message.push_str(&error.to_string());
-            }
-            None => by_file.push(SpecFileError {
-                file,
-                message: error.to_string(),
-            }),
-        }
+    for (index, errors) in suite.spec_file_errors().iter().enumerate() {
+        report.summary.count(CaseOutcome::Failed);
+        report.spec_errors.push(SpecFileError {
+            trial: suite.trial_name(TrialId::SpecFile(index)),
+            file: errors
+                .files
+                .iter()
+                .map(|file| file.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            message: errors.message.clone(),
+        });
     }
-    report.spec_errors = by_file;
 
     for (index, loaded) in suite.specs().enumerate() {
         let spec = &loaded.spec;
@@ -69,7 +67,15 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
             .filter(|r| r.provider == spec.provider.id)
             .collect();
         let drift = suite.deviations(index, cases.iter().copied());
-        let provider = provider_report(spec, target, &cases, &drift);
+        let mut provider = provider_report(spec, target, &cases, &drift);
+        let deviations = Judgement::of_deviations(&drift);
+        let result = case_result(
+            "declared_deviations",
+            Some("The provider's declared deviations agree with what its cases showed.".into()),
+            &deviations,
+        );
+        provider.outcome.count(result.outcome);
+        provider.cases.push(result);
         report.summary.add(provider.outcome);
         report.providers.push(provider);
     }
@@ -107,6 +113,26 @@ fn rfc_results(drift: &rfc::DeviationReport, cases: &[&CaseReport]) -> RfcReport
     results.evaluated = true;
     results.drift = drift.messages();
     results
+}
+
+/// A trial's row in the report, from its verdict.
+fn case_result(name: &str, description: Option<String>, judgement: &Judgement) -> CaseResult {
+    let failure = judgement.failure();
+    CaseResult {
+        name: name.to_owned(),
+        description,
+        outcome: match judgement {
+            Judgement::Passed => CaseOutcome::Passed,
+            Judgement::Failed(failure) if failure.kind == FailureKind::SnapshotPending => {
+                CaseOutcome::Pending
+            }
+            Judgement::Failed(_) => CaseOutcome::Failed,
+            Judgement::Ignored(_) => CaseOutcome::Skipped,
+        },
+        failure_kind: failure.map(|f| f.kind.as_str().to_owned()),
+        message: failure.map(|f| f.message.clone()),
+        skip_reason: judgement.ignored_reason().map(str::to_owned),
+    }
 }
 
 fn snake<T: serde::Serialize>(value: T) -> String {
@@ -304,22 +330,13 @@ fn provider_report(
     });
     for report in &ordered {
         let case = spec.cases.iter().find(|c| c.name == report.case);
-        let outcome = match &report.run.verdict {
-            Verdict::Passed => CaseOutcome::Passed,
-            Verdict::Failed => CaseOutcome::Failed,
-            Verdict::Skipped(_) => CaseOutcome::Skipped,
-        };
-        tally.count(outcome);
-        results.push(CaseResult {
-            name: report.case.clone(),
-            description: case.and_then(|c| c.description.clone()),
-            outcome,
-            message: report.failure(),
-            skip_reason: match &report.run.verdict {
-                Verdict::Skipped(reason) => Some(reason.clone()),
-                _ => None,
-            },
-        });
+        let result = case_result(
+            &report.case,
+            case.and_then(|c| c.description.clone()),
+            &report.judgement,
+        );
+        tally.count(result.outcome);
+        results.push(result);
         let Some(case) = case else { continue };
 
         let steps: Vec<Step> = case

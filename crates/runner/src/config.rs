@@ -33,6 +33,10 @@ pub struct SuiteConfig {
     pub env: Env,
     /// Timeouts, body cap and cleartext policy of the HTTP client.
     pub transport: TransportConfig,
+    /// Whether a case whose snapshot differs (or is missing) leaves a pending
+    /// `.snap.new` file for review (insta still writes none in CI). `record`
+    /// turns it off: it writes the snapshots themselves.
+    pub write_pending_snapshots: bool,
 }
 
 impl SuiteConfig {
@@ -73,6 +77,7 @@ impl SuiteConfig {
                 .map_or_else(|| root.join("snapshots"), PathBuf::from),
             target,
             env,
+            write_pending_snapshots: true,
         })
     }
 }

@@ -12,7 +12,6 @@
 //! I/O wake-up between the runtime's threads and the trial's: on a small
 //! machine those hand-offs cost more than a loopback request.
 
-use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -21,7 +20,7 @@ use std::task::{Context, Poll};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use tokio::runtime::Handle;
 
-use crate::{CaseId, CaseReport, Suite, SuiteConfig, Verdict, check_snapshot};
+use crate::{CaseId, Suite, SuiteConfig, TrialId};
 
 /// Runs every case of the configured spec folder as a trial.
 pub fn main() -> ExitCode {
@@ -67,15 +66,7 @@ pub fn main() -> ExitCode {
         let runner = Arc::clone(&suite);
         ahead.start(selected, in_flight, move |index| {
             let (suite, id) = (Arc::clone(&runner), ids[index]);
-            async move {
-                let report = suite.run(id).await;
-                if report.snapshot {
-                    // Reads the stored snapshot, and may write a pending one.
-                    tokio::task::block_in_place(|| judge(&suite, id, &report))
-                } else {
-                    judge(&suite, id, &report)
-                }
-            }
+            async move { suite.run(id).await.judgement.to_libtest() }
         });
         // The cases run concurrently ahead of the trials; the trials only
         // wait for them, in order, on this thread.
@@ -253,88 +244,55 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
-/// The trials of a suite: one failing trial per spec file that did not load,
-/// so a broken spec can never pass silently; one per case; then one per
+/// The trials of a suite, as [`Suite::trials`] lists them: one failing
+/// trial per spec file that did not load, one per case, then one per
 /// provider comparing its declared deviations with what its cases showed.
-///
-/// The declared-deviations trials come last so that, in a run of the whole
-/// suite, they find the cases already run by their own trials and only read
-/// what those runs showed; run alone, they run the cases themselves.
+/// Each is judged by the suite ([`crate::Judgement`]), as every other entry
+/// point judges it.
 pub fn trials(
     suite: &Arc<Suite>,
     handle: &Handle,
     ahead: &Arc<RunAhead<Result<Completion, Failed>>>,
 ) -> Vec<Trial> {
-    let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for error in suite.load_errors() {
-        let stem = error.file.file_stem().map_or_else(
-            || error.file.display().to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        );
-        by_file.entry(stem).or_default().push(error.to_string());
-    }
-    let mut trials: Vec<Trial> = by_file
+    let mut case_index = 0;
+    suite
+        .trials()
         .into_iter()
-        .map(|(stem, errors)| {
-            let message = errors.join("\n\n");
-            Trial::test(format!("{stem}::spec"), move || Err(Failed::from(message)))
-        })
-        .collect();
-
-    for (index, id) in suite.cases().into_iter().enumerate() {
-        let ignored = ignore_reason(suite, id).is_some();
-        let suite = Arc::clone(suite);
-        let handle = handle.clone();
-        let ahead = Arc::clone(ahead);
-        let trial = Trial::ignorable_test(suite.case_name(id), move || {
-            ahead.take(index, || {
-                let report = handle.block_on(suite.run(id));
-                judge(&suite, id, &report)
-            })
-        });
-        trials.push(trial.with_ignored_flag(ignored));
-    }
-    for (spec, loaded) in suite.specs().enumerate() {
-        let suite = Arc::clone(suite);
-        let handle = handle.clone();
-        let name = format!("{}::declared_deviations", loaded.spec.provider.id);
-        trials.push(Trial::test(name, move || {
-            let report = {
-                let suite = Arc::clone(&suite);
-                on_runtime(&handle, async move { suite.check_deviations(spec).await })
-            };
-            if report.is_clean() {
-                Ok(())
-            } else {
-                Err(report.messages().join("\n").into())
+        .map(|trial| {
+            let name = suite.trial_name(trial);
+            let (suite, handle) = (Arc::clone(suite), handle.clone());
+            match trial {
+                TrialId::Case(id) => {
+                    let index = case_index;
+                    case_index += 1;
+                    let ignored = ignore_reason(&suite, id).is_some();
+                    let ahead = Arc::clone(ahead);
+                    Trial::ignorable_test(name, move || {
+                        ahead.take(index, || {
+                            handle.block_on(suite.run(id)).judgement.to_libtest()
+                        })
+                    })
+                    .with_ignored_flag(ignored)
+                }
+                other => Trial::ignorable_test(name, move || {
+                    let suite = Arc::clone(&suite);
+                    on_runtime(
+                        &handle,
+                        async move { suite.judge_provider_trial(other).await },
+                    )
+                    .to_libtest()
+                }),
             }
-        }));
-    }
-    trials
-}
-
-/// What a case's trial reports of its run: ignored (skipped), failed with
-/// its failure message and snapshot difference, or passed. Judged where the
-/// case ran, so the trial only reports.
-fn judge(suite: &Suite, id: CaseId, report: &CaseReport) -> Result<Completion, Failed> {
-    let snapshot = (report.snapshot && !matches!(report.run.verdict, Verdict::Skipped(_)))
-        .then(|| check_snapshot(&suite.config().snapshots_dir, &suite.spec_path(id), report))
-        .and_then(|check| check.failure(&report.name));
-    match (&report.run.verdict, report.failure(), snapshot) {
-        (Verdict::Skipped(reason), _, _) => Ok(Completion::ignored_with(reason)),
-        (_, Some(failure), Some(snapshot)) => Err(format!("{failure}\n{snapshot}").into()),
-        (_, Some(failure), None) | (_, None, Some(failure)) => Err(failure.into()),
-        (_, None, None) => Ok(Completion::Completed),
-    }
+        })
+        .collect()
 }
 
 /// The case trials of `trials`, in case order: they come after one trial per
 /// spec file that did not load, and before one declared-deviations trial per
 /// loaded spec.
 fn case_trials<'t>(suite: &Suite, trials: &'t [Trial]) -> &'t [Trial] {
-    let deviation_trials = suite.specs().count();
-    let before = &trials[..trials.len().saturating_sub(deviation_trials)];
-    &before[before.len().saturating_sub(suite.cases().len())..]
+    let first = suite.spec_file_errors().len();
+    &trials[first..first + suite.cases().len()]
 }
 
 /// Runs `future` as a task of the runtime, next to the mock server and the

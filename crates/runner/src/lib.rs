@@ -15,6 +15,7 @@ pub mod harness;
 pub mod render;
 pub mod rfc;
 mod snapshot;
+mod verdict;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ use url::Url;
 pub use config::{Env, SuiteConfig, workspace_root};
 pub use exec::{CaseRun, Exchange, PathMismatch, StepLabel, Verdict, check};
 pub use snapshot::{SnapshotCheck, check_snapshot, snapshot_body, snapshot_file};
+pub use verdict::{Failure, FailureKind, Judgement, Totals};
 
 /// Why a suite could not start.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +53,7 @@ pub struct CaseId {
     pub case: usize,
 }
 
-/// The outcome of one case, ready to show or snapshot.
+/// The outcome of one case, judged, ready to show or snapshot.
 #[derive(Debug, Clone)]
 pub struct CaseReport {
     /// `<provider>::<case>`.
@@ -64,14 +66,40 @@ pub struct CaseReport {
     pub run: CaseRun,
     /// Whether the case keeps a snapshot.
     pub snapshot: bool,
+    /// The verdict every entry point gives: the run's own, then its snapshot.
+    pub judgement: Judgement,
 }
 
 impl CaseReport {
-    /// The failure message, if the case failed.
+    /// The failure message, if the case failed (its run or its snapshot).
     pub fn failure(&self) -> Option<String> {
-        (self.run.verdict == Verdict::Failed)
-            .then(|| render::failure_message(&self.name, &self.run))
+        self.judgement.failure().map(|f| f.message.clone())
     }
+}
+
+/// One trial of a suite, as libtest lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrialId {
+    /// A spec file (by file stem) that did not load: `<stem>::spec`, an
+    /// index into [`Suite::spec_file_errors`].
+    SpecFile(usize),
+    /// A case: `<provider>::<case>`.
+    Case(CaseId),
+    /// A provider's declared deviations against what its cases showed:
+    /// `<provider>::declared_deviations`, by spec index.
+    DeclaredDeviations(usize),
+}
+
+/// The problems of the spec files that share one file stem: one failing
+/// `<stem>::spec` trial, so a broken spec can never pass silently.
+#[derive(Debug, Clone)]
+pub struct SpecFileErrors {
+    /// The file stem, the trial's provider part.
+    pub stem: String,
+    /// The files, as given.
+    pub files: Vec<PathBuf>,
+    /// Every located error of those files.
+    pub message: String,
 }
 
 struct LoadedProvider {
@@ -168,6 +196,7 @@ pub struct Suite {
     config: SuiteConfig,
     providers: Vec<LoadedProvider>,
     load_errors: Vec<SpecError>,
+    spec_file_errors: Vec<SpecFileErrors>,
     transport: Transport,
     mock: Option<MockServer>,
     clock: ManualClock,
@@ -229,10 +258,12 @@ impl Suite {
                 }
             })
             .collect();
+        let spec_file_errors = group_by_stem(&load_errors);
         Ok(Self {
             config,
             providers,
             load_errors,
+            spec_file_errors,
             transport,
             mock,
             clock,
@@ -372,6 +403,55 @@ impl Suite {
         self.compare_shown(spec, shown)
     }
 
+    /// The spec files that did not load, one entry per file stem (one
+    /// `<stem>::spec` trial each).
+    pub fn spec_file_errors(&self) -> &[SpecFileErrors] {
+        &self.spec_file_errors
+    }
+
+    /// Every trial, in the order libtest lists them: one per spec file that
+    /// did not load, one per case, then one declared-deviations trial per
+    /// provider. The declared-deviations trials come last so that, in a run
+    /// of the whole suite, they find the cases already run and only read
+    /// what those runs showed; run alone, they run the cases themselves.
+    pub fn trials(&self) -> Vec<TrialId> {
+        (0..self.spec_file_errors.len())
+            .map(TrialId::SpecFile)
+            .chain(self.cases().into_iter().map(TrialId::Case))
+            .chain((0..self.providers.len()).map(TrialId::DeclaredDeviations))
+            .collect()
+    }
+
+    /// A trial's name: `<stem>::spec`, `<provider>::<case>` or
+    /// `<provider>::declared_deviations`.
+    pub fn trial_name(&self, trial: TrialId) -> String {
+        match trial {
+            TrialId::SpecFile(index) => format!("{}::spec", self.spec_file_errors[index].stem),
+            TrialId::Case(id) => self.case_name(id),
+            TrialId::DeclaredDeviations(spec) => format!(
+                "{}::declared_deviations",
+                self.providers[spec].loaded.spec.provider.id
+            ),
+        }
+    }
+
+    /// Judges a trial that is not a case: a spec file that did not load
+    /// fails with its located errors; a provider's declared deviations are
+    /// compared with what its cases showed, running those that have not run
+    /// yet. A case is judged by [`Suite::run`].
+    pub async fn judge_provider_trial(&self, trial: TrialId) -> Judgement {
+        match trial {
+            TrialId::SpecFile(index) => Judgement::failed(
+                FailureKind::Spec,
+                self.spec_file_errors[index].message.clone(),
+            ),
+            TrialId::Case(id) => self.run_unless_ignored(id).await.judgement,
+            TrialId::DeclaredDeviations(spec) => {
+                Judgement::of_deviations(&self.check_deviations(spec).await)
+            }
+        }
+    }
+
     /// Runs every case concurrently; reports come back in case order.
     pub async fn run_all(self: &Arc<Self>) -> Vec<CaseReport> {
         self.run_all_with(|_, _, _| {}).await
@@ -419,59 +499,61 @@ impl Suite {
         reports.into_iter().map(|(_, report)| report).collect()
     }
 
-    /// Runs one case unless the spec marks it `ignore:` (then it is skipped
-    /// with that reason): what a full run such as the report does, where no
-    /// `--include-ignored` asks for more.
+    /// Runs one case unless the spec marks it `ignore:` (then it is ignored
+    /// with that reason, as libtest ignores its trial): what a full run such
+    /// as the report does, where no `--include-ignored` asks for more.
     pub async fn run_unless_ignored(&self, id: CaseId) -> CaseReport {
         match &self.case(id).ignore {
-            Some(reason) => CaseReport {
-                name: self.case_name(id),
-                provider: self.providers[id.spec].loaded.spec.provider.id.clone(),
-                case: self.case(id).name.clone(),
-                run: CaseRun {
-                    verdict: Verdict::Skipped(format!("ignored: {reason}")),
-                    exchanges: Vec::new(),
-                    error: None,
-                    secrets: Vec::new(),
-                    findings: Vec::new(),
-                    probe_findings: Vec::new(),
-                },
-                snapshot: self.case(id).snapshot,
-            },
+            Some(reason) => self.not_run(id, reason.clone()),
             None => self.run(id).await,
         }
     }
 
-    /// Runs one case.
+    /// The report of a case that did not run, for this reason.
+    fn not_run(&self, id: CaseId, reason: String) -> CaseReport {
+        CaseReport {
+            name: self.case_name(id),
+            provider: self.providers[id.spec].loaded.spec.provider.id.clone(),
+            case: self.case(id).name.clone(),
+            run: CaseRun {
+                verdict: Verdict::Skipped(reason.clone()),
+                exchanges: Vec::new(),
+                error: None,
+                secrets: Vec::new(),
+                findings: Vec::new(),
+                probe_findings: Vec::new(),
+            },
+            snapshot: self.case(id).snapshot,
+            judgement: Judgement::Ignored(reason),
+        }
+    }
+
+    /// Runs one case and judges it: its expectations, the RFC checks of its
+    /// exchanges, then (when it keeps one and did not fail) its snapshot.
     pub async fn run(&self, id: CaseId) -> CaseReport {
         let provider = &self.providers[id.spec];
         let spec = &provider.loaded.spec;
         let case = &spec.cases[id.case];
-        let skipped = |reason: String| CaseRun {
-            verdict: Verdict::Skipped(reason),
-            exchanges: Vec::new(),
-            error: None,
-            secrets: Vec::new(),
-            findings: Vec::new(),
-            probe_findings: Vec::new(),
-        };
-        let run = if let Some(reason) = self.skip_reason(id) {
-            skipped(reason)
-        } else {
-            match (&provider.base_url, &provider.base_url_problem) {
-                (Some(base_url), _) => {
-                    let cx = exec::CaseContext {
-                        spec,
-                        profile: &provider.profile,
-                        base_url,
-                        token_url: provider.token_url.as_ref(),
-                        target: self.config.target,
-                        env: &self.config.env,
-                        transport: &self.transport,
-                    };
-                    exec::run_case(&cx, case).await
-                }
-                (None, problem) => skipped(problem.clone().unwrap_or_default()),
+        if let Some(reason) = self.skip_reason(id) {
+            provider.ran[id.case].store(true, Ordering::Release);
+            return self.not_run(id, reason);
+        }
+        let run = match (&provider.base_url, &provider.base_url_problem) {
+            (Some(base_url), _) => {
+                let cx = exec::CaseContext {
+                    spec,
+                    profile: &provider.profile,
+                    base_url,
+                    token_url: provider.token_url.as_ref(),
+                    target: self.config.target,
+                    env: &self.config.env,
+                    transport: &self.transport,
+                };
+                exec::run_case(&cx, case).await
+            }
+            (None, problem) => {
+                provider.ran[id.case].store(true, Ordering::Release);
+                return self.not_run(id, problem.clone().unwrap_or_default());
             }
         };
         let shown = Shown::of(&run.findings);
@@ -481,12 +563,71 @@ impl Suite {
             .unwrap_or_else(PoisonError::into_inner)
             .add(shown);
         provider.ran[id.case].store(true, Ordering::Release);
+        let name = self.case_name(id);
+        let judgement = match &run.verdict {
+            Verdict::Skipped(reason) => Judgement::Ignored(reason.clone()),
+            verdict => {
+                let failure =
+                    (*verdict == Verdict::Failed).then(|| render::failure_message(&name, &run));
+                let snapshot = case.snapshot.then(|| {
+                    let spec_path = &provider.loaded.path;
+                    let (provider_id, case_name) = (&spec.provider.id, &case.name);
+                    let check = || {
+                        check_snapshot(
+                            &self.config.snapshots_dir,
+                            spec_path,
+                            &name,
+                            provider_id,
+                            case_name,
+                            &run,
+                            self.config.write_pending_snapshots,
+                        )
+                    };
+                    // Reads the stored snapshot, and may write a pending one.
+                    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                            tokio::task::block_in_place(check)
+                        }
+                        _ => check(),
+                    }
+                });
+                Judgement::of_case(&name, failure, snapshot.as_ref())
+            }
+        };
         CaseReport {
-            name: self.case_name(id),
+            name,
             provider: spec.provider.id.clone(),
             case: case.name.clone(),
             run,
             snapshot: case.snapshot,
+            judgement,
         }
     }
+}
+
+/// The load errors grouped by file stem, in stem order: one trial each.
+fn group_by_stem(errors: &[SpecError]) -> Vec<SpecFileErrors> {
+    let mut groups: Vec<SpecFileErrors> = Vec::new();
+    for error in errors {
+        let stem = error.file.file_stem().map_or_else(
+            || error.file.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        match groups.iter_mut().find(|g| g.stem == stem) {
+            Some(group) => {
+                group.message.push_str("\n\n");
+                group.message.push_str(&error.to_string());
+                if !group.files.contains(&error.file) {
+                    group.files.push(error.file.clone());
+                }
+            }
+            None => groups.push(SpecFileErrors {
+                stem,
+                files: vec![error.file.clone()],
+                message: error.to_string(),
+            }),
+        }
+    }
+    groups.sort_by(|a, b| a.stem.cmp(&b.stem));
+    groups
 }

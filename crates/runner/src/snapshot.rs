@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::CaseReport;
+use crate::CaseRun;
 use crate::render::{snapshot_text, unified_diff};
 
 /// How a case's snapshot compared.
@@ -31,12 +31,14 @@ pub enum SnapshotCheck {
 impl SnapshotCheck {
     /// A message for a case whose snapshot did not match, or `None`.
     pub fn failure(&self, case_name: &str) -> Option<String> {
-        let pending_note = |pending: &Option<PathBuf>| match pending {
+        let pending_note = |pending: &Option<PathBuf>| {
+            match pending {
             Some(path) => format!(
                 "pending snapshot written to {}; review it with `cargo xtask review` and accept it with `cargo xtask accept`",
                 path.display()
             ),
-            None => "no pending snapshot was written (CI is set, or INSTA_UPDATE=no)".to_owned(),
+            None => "no pending snapshot was written (CI is set, INSTA_UPDATE=no, or the run only reads snapshots)".to_owned(),
+        }
         };
         match self {
             Self::Matched => None,
@@ -71,15 +73,20 @@ fn file_safe(name: &str) -> String {
         .collect()
 }
 
-/// Compares a case's redacted snapshot with the stored one and lets insta
-/// record a pending snapshot when it differs.
+/// Compares a case's redacted snapshot with the stored one and, when it
+/// differs and `write_pending` allows, lets insta record a pending snapshot
+/// (which insta itself never does in CI). `name` is `<provider>::<case>`.
 pub fn check_snapshot(
     snapshots_dir: &Path,
     spec_path: &Path,
-    report: &CaseReport,
+    name: &str,
+    provider: &str,
+    case: &str,
+    run: &CaseRun,
+    write_pending: bool,
 ) -> SnapshotCheck {
-    let actual = snapshot_text(&report.run);
-    let file = snapshot_file(snapshots_dir, &report.provider, &report.case);
+    let actual = snapshot_text(run);
+    let file = snapshot_file(snapshots_dir, provider, case);
     let stored = std::fs::read_to_string(&file)
         .ok()
         .map(|text| snapshot_body(&text));
@@ -89,14 +96,16 @@ pub fn check_snapshot(
 
     let pending = file.with_extension("snap.new");
     let _ = std::fs::remove_file(&pending);
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(file.parent().unwrap_or(snapshots_dir));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.set_input_file(spec_path);
-    settings.set_description(report.name.clone());
-    let name = file_safe(&report.case);
-    settings.bind(|| insta::assert_snapshot!(name.as_str(), actual));
+    if write_pending {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(file.parent().unwrap_or(snapshots_dir));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_input_file(spec_path);
+        settings.set_description(name.to_owned());
+        let snapshot_name = file_safe(case);
+        settings.bind(|| insta::assert_snapshot!(snapshot_name.as_str(), actual));
+    }
     let pending = pending.exists().then_some(pending);
 
     match stored {

@@ -457,6 +457,7 @@ fn run_against(fault: &str) -> Outcome {
                 max_body: MAX_BODY,
                 ..TransportConfig::default()
             },
+            write_pending_snapshots: true,
         };
 
         let started = Instant::now();
@@ -699,6 +700,7 @@ fn run_all_sends_a_live_provider_one_request_per_cpu_at_a_time() {
                 ("FAULT_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
             ]),
             transport: TransportConfig::default(),
+            write_pending_snapshots: true,
         };
         let suite = Arc::new(Suite::start(config).await.unwrap());
         let reports = tokio::time::timeout(hang_bound(), suite.run_all())

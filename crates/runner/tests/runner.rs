@@ -521,7 +521,7 @@ fn a_case_marked_ignore_runs_only_when_asked() {
         text(&output)
     );
 
-    // A full run (what `cargo xtask report` does) skips it with its reason.
+    // A full run (what `cargo xtask report` does) ignores it with its reason.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = grantspec_runner::SuiteConfig {
         specs_dir: specs.clone(),
@@ -529,6 +529,7 @@ fn a_case_marked_ignore_runs_only_when_asked() {
         target: grantspec_spec::template::TargetKind::Mock,
         env: grantspec_runner::Env::default(),
         transport: grantspec_token::TransportConfig::default(),
+        write_pending_snapshots: true,
     };
     let suite = std::sync::Arc::new(
         runtime
@@ -541,7 +542,7 @@ fn a_case_marked_ignore_runs_only_when_asked() {
         .find(|r| r.case == "client_credentials")
         .unwrap();
     assert_eq!(
-        report.run.verdict,
-        grantspec_runner::Verdict::Skipped("ignored: the integration is being rotated".into())
+        report.judgement,
+        grantspec_runner::Judgement::Ignored("the integration is being rotated".into())
     );
 }

@@ -6,7 +6,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use grantspec_runner::{Env, Suite, SuiteConfig, Verdict};
+use grantspec_runner::{Env, Judgement, Suite, SuiteConfig};
 use grantspec_spec::template::TargetKind;
 use grantspec_token::ExposeSecret as _;
 use grantspec_token::{TransportConfig, basic_authorization};
@@ -478,6 +478,7 @@ async fn run_engine(specs: &Path) -> anyhow::Result<Timed> {
         target: TargetKind::Mock,
         env: Env::default(),
         transport: TransportConfig::default(),
+        write_pending_snapshots: true,
     };
     let suite = Arc::new(Suite::start(config).await?);
     let ids = suite.cases();
@@ -494,7 +495,7 @@ async fn run_engine(specs: &Path) -> anyhow::Result<Timed> {
         tasks.spawn(async move {
             for id in mine {
                 let report = suite.run(id).await;
-                if report.run.verdict != Verdict::Passed {
+                if report.judgement != Judgement::Passed {
                     return Err(anyhow::anyhow!(
                         "{} did not pass: {:?}",
                         report.name,

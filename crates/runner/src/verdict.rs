@@ -1,0 +1,246 @@
+//! The one verdict: how a trial ended, judged once, in this crate, for every
+//! way of running it (`cargo test`, `cargo nextest run`, `cargo xtask
+//! report` and its junit.xml, `cargo xtask record`).
+//!
+//! A run has three kinds of trial, named as libtest lists them:
+//! `<file stem>::spec` for a spec file that did not load, `<provider>::<case>`
+//! for each case, and `<provider>::declared_deviations` for each provider.
+//! [`Suite::trials`](crate::Suite::trials) lists them in that order, and
+//! every entry point judges each one into a [`Judgement`], so their verdicts
+//! and totals cannot disagree.
+
+use libtest_mimic::{Completion, Failed};
+
+use crate::snapshot::SnapshotCheck;
+
+/// How a trial ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// Everything held: expectations, RFC checks, snapshot, declarations.
+    Passed,
+    /// Something did not hold; the failure says what.
+    Failed(Failure),
+    /// The trial did not run here, for this reason (the spec marks the case
+    /// `ignore:`, its tags exclude the target, or a live variable is missing).
+    /// libtest counts it as ignored.
+    Ignored(String),
+}
+
+/// Why a trial failed, and the message that says it (redacted, with a diff
+/// where there is one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What failed.
+    pub kind: FailureKind,
+    /// The whole message, as `cargo test` prints it.
+    pub message: String,
+}
+
+/// What made a trial fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// An expectation did not hold, a request failed, or an exchange showed
+    /// a deviation the spec does not declare (whatever the snapshot says).
+    Case,
+    /// The case held, but its response differs from the stored snapshot.
+    SnapshotChanged,
+    /// The case held, but it has no stored snapshot yet: a pending snapshot
+    /// awaits review. It fails, as a new insta snapshot does, so that an
+    /// unreviewed answer never passes.
+    SnapshotPending,
+    /// The provider's declared deviations disagree with what its cases
+    /// showed.
+    Deviations,
+    /// The spec file did not load.
+    Spec,
+}
+
+impl FailureKind {
+    /// A short name: `case`, `snapshot-changed`, `snapshot-pending`,
+    /// `deviations` or `spec`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Case => "case",
+            Self::SnapshotChanged => "snapshot-changed",
+            Self::SnapshotPending => "snapshot-pending",
+            Self::Deviations => "deviations",
+            Self::Spec => "spec",
+        }
+    }
+}
+
+impl Judgement {
+    /// A failure of this kind with this message.
+    pub fn failed(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self::Failed(Failure {
+            kind,
+            message: message.into(),
+        })
+    }
+
+    /// A case's verdict from its own run (`case_failure`: the message when an
+    /// expectation, a request or a declaration failed) and, when it keeps
+    /// one, how its snapshot compared. A case that failed is a
+    /// [`FailureKind::Case`] failure whatever its snapshot says, and the
+    /// message then shows both.
+    pub fn of_case(
+        case_name: &str,
+        case_failure: Option<String>,
+        snapshot: Option<&SnapshotCheck>,
+    ) -> Self {
+        let snapshot_failure = snapshot.and_then(|check| {
+            let kind = match check {
+                SnapshotCheck::Matched => return None,
+                SnapshotCheck::New { .. } => FailureKind::SnapshotPending,
+                SnapshotCheck::Changed { .. } => FailureKind::SnapshotChanged,
+            };
+            Some((kind, check.failure(case_name)?))
+        });
+        match (case_failure, snapshot_failure) {
+            (None, None) => Self::Passed,
+            (Some(failure), Some((_, snapshot))) => {
+                Self::failed(FailureKind::Case, format!("{failure}\n{snapshot}"))
+            }
+            (Some(failure), None) => Self::failed(FailureKind::Case, failure),
+            (None, Some((kind, snapshot))) => Self::failed(kind, snapshot),
+        }
+    }
+
+    /// A provider's declared-deviations trial: passes when its declarations
+    /// and what its cases showed agree.
+    pub fn of_deviations(report: &crate::rfc::DeviationReport) -> Self {
+        if report.is_clean() {
+            Self::Passed
+        } else {
+            Self::failed(FailureKind::Deviations, report.messages().join("\n"))
+        }
+    }
+
+    /// Whether the trial failed.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Self::Failed(_))
+    }
+
+    /// The failure, if the trial failed.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Self::Failed(failure) => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// The reason the trial was ignored, if it was.
+    pub fn ignored_reason(&self) -> Option<&str> {
+        match self {
+            Self::Ignored(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// `passed`, `failed` or `ignored`, as libtest says it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed(_) => "failed",
+            Self::Ignored(_) => "ignored",
+        }
+    }
+
+    /// What a libtest-mimic trial returns for this verdict.
+    pub fn to_libtest(&self) -> Result<Completion, Failed> {
+        match self {
+            Self::Passed => Ok(Completion::Completed),
+            Self::Failed(failure) => Err(Failed::from(failure.message.as_str())),
+            Self::Ignored(reason) => Ok(Completion::ignored_with(reason)),
+        }
+    }
+}
+
+/// Trials counted by verdict, as libtest's `test result:` line counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Trials that passed.
+    pub passed: usize,
+    /// Trials that failed (pending snapshots included).
+    pub failed: usize,
+    /// Trials that did not run here.
+    pub ignored: usize,
+}
+
+impl Totals {
+    /// Counts `judgements`.
+    pub fn of<'j>(judgements: impl IntoIterator<Item = &'j Judgement>) -> Self {
+        let mut totals = Self::default();
+        for judgement in judgements {
+            match judgement {
+                Judgement::Passed => totals.passed += 1,
+                Judgement::Failed(_) => totals.failed += 1,
+                Judgement::Ignored(_) => totals.ignored += 1,
+            }
+        }
+        totals
+    }
+}
+
+impl std::fmt::Display for Totals {
+    /// `3 passed; 1 failed; 2 ignored`, as libtest words it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed; {} failed; {} ignored",
+            self.passed, self.failed, self.ignored
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_that_held_is_judged_by_its_snapshot() {
+        let matched = Judgement::of_case("p::c", None, Some(&SnapshotCheck::Matched));
+        assert_eq!(matched, Judgement::Passed);
+        let pending = Judgement::of_case("p::c", None, Some(&SnapshotCheck::New { pending: None }));
+        assert_eq!(
+            pending.failure().map(|f| f.kind),
+            Some(FailureKind::SnapshotPending)
+        );
+        let changed = Judgement::of_case(
+            "p::c",
+            None,
+            Some(&SnapshotCheck::Changed {
+                diff: "-a\n+b".into(),
+                pending: None,
+            }),
+        );
+        let failure = changed.failure().expect("a changed snapshot fails");
+        assert_eq!(failure.kind, FailureKind::SnapshotChanged);
+        assert!(failure.message.contains("-a\n+b"), "{}", failure.message);
+    }
+
+    #[test]
+    fn a_failed_case_is_a_case_failure_and_shows_its_snapshot_too() {
+        let judged = Judgement::of_case(
+            "p::c",
+            Some("expected 601, got 600".into()),
+            Some(&SnapshotCheck::New { pending: None }),
+        );
+        let failure = judged.failure().expect("fails");
+        assert_eq!(failure.kind, FailureKind::Case);
+        assert!(failure.message.contains("expected 601, got 600"));
+        assert!(failure.message.contains("has no stored snapshot"));
+    }
+
+    #[test]
+    fn totals_count_as_libtest_does() {
+        let judgements = [
+            Judgement::Passed,
+            Judgement::failed(FailureKind::Spec, "x"),
+            Judgement::failed(FailureKind::SnapshotPending, "y"),
+            Judgement::Ignored("tagged live-only".into()),
+        ];
+        let totals = Totals::of(&judgements);
+        assert_eq!(totals.to_string(), "1 passed; 2 failed; 1 ignored");
+    }
+}
