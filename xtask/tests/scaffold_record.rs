@@ -2,29 +2,15 @@
 //! them, on folders made for each test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+
+use support::{outcomes, specs_binary, temp_dir, text, workspace};
 
 use grantspec_runner::snapshot_body;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn temp_dir(label: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "grantspec-xtask-{}-{}-{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn xtask(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
@@ -35,45 +21,6 @@ fn xtask(args: &[&str]) -> Command {
         .env_remove("GRANTSPEC_SPECS")
         .env_remove("GRANTSPEC_SNAPSHOTS");
     command
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// The runner's `specs` test binary, built by the same cargo.
-fn specs_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let output = Command::new(env!("CARGO"))
-            .args([
-                "test",
-                "-p",
-                "grantspec-runner",
-                "--test",
-                "specs",
-                "--no-run",
-                "--message-format=json",
-            ])
-            .current_dir(workspace())
-            .output()
-            .expect("cargo runs");
-        assert!(output.status.success(), "{}", text(&output));
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter(|line| line.contains("\"executable\""))
-            .filter(|line| line.contains("\"name\":\"specs\""))
-            .find_map(|line| {
-                let start = line.find("\"executable\":\"")? + "\"executable\":\"".len();
-                let end = start + line[start..].find('"')?;
-                Some(PathBuf::from(&line[start..end]))
-            })
-            .expect("cargo reports the specs test executable")
-    })
 }
 
 /// `GRANTSPEC_SPECS=specs GRANTSPEC_SNAPSHOTS=snapshots cargo test -p grantspec-runner --test specs`.
@@ -87,16 +34,6 @@ fn run_specs(specs: &Path, snapshots: &Path) -> Output {
         .env_remove("INSTA_UPDATE")
         .output()
         .expect("the specs binary runs")
-}
-
-/// `test <name> ... <outcome>` lines, by test name.
-fn outcomes(output: &Output) -> BTreeMap<String, String> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.strip_prefix("test "))
-        .filter_map(|line| line.split_once(" ... "))
-        .map(|(name, outcome)| (name.trim().to_owned(), outcome.trim().to_owned()))
-        .collect()
 }
 
 #[test]
