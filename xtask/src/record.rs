@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use grantspec_runner::redact::{Redactor, encodings};
 use grantspec_runner::render::snapshot_text;
 use grantspec_runner::{Env, FailureKind, Judgement, Suite, SuiteConfig, TrialId, snapshot_file};
 use grantspec_spec::template::{self, Piece, TargetKind};
@@ -58,50 +59,34 @@ pub fn configured_secrets(spec: &Spec, env: &Env) -> Vec<(String, SecretString)>
         .collect()
 }
 
-fn json_escaped(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn appears(text: &str, value: &str) -> bool {
-    !value.is_empty() && (text.contains(value) || text.contains(&json_escaped(value)))
-}
-
 /// What secret `text` would leak, named (never shown), if any: a configured
 /// `${secret:NAME}` value of any length, or a secret the run used (those of
 /// four characters or more, as the runner's scrubbing does; shorter ones are
-/// literal values of negative cases).
+/// literal values of negative cases), in any encoding the harness sends
+/// ([`grantspec_runner::redact::encodings`]: raw, form- and
+/// percent-encoded, JSON-escaped, inside base64).
 pub fn find_leak(
     text: &str,
     configured: &[(String, SecretString)],
     run_secrets: &[SecretString],
 ) -> Option<String> {
-    if let Some((name, _)) = configured
-        .iter()
-        .find(|(_, value)| appears(text, value.expose_secret()))
-    {
+    if let Some((name, _)) = configured.iter().find(|(_, value)| {
+        let value = value.expose_secret();
+        !value.is_empty()
+            && (text.contains(value)
+                || encodings(value)
+                    .iter()
+                    .any(|needle| text.contains(needle.as_str())))
+    }) {
         return Some(format!("the value of secret variable {name}"));
     }
-    run_secrets
-        .iter()
-        .map(ExposeSecret::expose_secret)
-        .find(|value| value.len() >= 4 && appears(text, value))
-        .map(|_| "a secret value the case sent".to_owned())
+    Redactor::of_secrets(run_secrets)
+        .leaks(text)
+        .then(|| "a secret value the case sent".to_owned())
 }
 
 fn quoted(text: &str) -> String {
-    format!("\"{}\"", json_escaped(text))
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 /// An insta snapshot file: its metadata header, then the body.
@@ -281,6 +266,17 @@ mod tests {
 
         let escaped = "{\n  \"echo\": \"canary-4b1d\\\"q\"\n}\n";
         assert!(find_leak(escaped, &configured, &[]).is_some());
+
+        // Echoed as the server received it: form-encoded, or inside the
+        // Basic header's base64 of `id:secret`.
+        let form = "error_description: got client_secret=canary-4b1d%22q\n";
+        assert!(find_leak(form, &configured, &[]).is_some());
+        let basic = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "client-id:canary-4b1d%22q",
+        );
+        let echoed = format!("www-authenticate: Basic realm=\"x\", got=\"{basic}\"\n");
+        assert!(find_leak(&echoed, &configured, &[]).is_some(), "{echoed}");
 
         let used = [SecretString::from("sent-secret"), SecretString::from("ab")];
         assert_eq!(

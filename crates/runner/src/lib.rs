@@ -12,6 +12,7 @@ pub mod compat;
 mod config;
 mod exec;
 pub mod harness;
+pub mod redact;
 pub mod render;
 pub mod rfc;
 mod snapshot;

@@ -5,10 +5,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use base64::Engine as _;
-use grantspec_token::{ExposeSecret, HttpResponse, SecretString, TOKEN_MEMBERS};
+use grantspec_token::{HttpResponse, TOKEN_MEMBERS};
 use serde_json::Value;
 
 use crate::exec::CaseRun;
+use crate::redact::{Audience, Redactor, escape_controls};
+
+/// How much of a body that is not JSON a message shows.
+const SHOWN_BODY_BYTES: usize = 2048;
 
 /// Members holding absolute times, replaced by `[timestamp]`.
 const TIMESTAMP_MEMBERS: &[&str] = &["expires", "expires_at", "iat", "exp", "nbf", "auth_time"];
@@ -22,16 +26,24 @@ const SNAPSHOT_HEADERS: &[&str] = &[
     "allow",
 ];
 
-/// Replaces every occurrence of a secret in `text` by `[secret]`.
-pub fn scrub(text: &str, secrets: &[SecretString]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets {
-        let value = secret.expose_secret();
-        if value.len() >= 4 {
-            out = out.replace(value, "[secret]");
-        }
+/// What text from a run may show: secrets and issued tokens hidden in
+/// every encoding ([`Redactor`]), for a snapshot or a message.
+#[derive(Clone, Copy)]
+pub struct Shown<'r> {
+    redactor: &'r Redactor,
+    audience: Audience,
+}
+
+impl<'r> Shown<'r> {
+    /// Text for `audience`, hidden by `redactor`.
+    pub fn new(redactor: &'r Redactor, audience: Audience) -> Self {
+        Self { redactor, audience }
     }
-    out
+
+    /// `text` with secrets and tokens replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        self.redactor.scrub(text, self.audience).into_owned()
+    }
 }
 
 /// A placeholder that keeps a token's shape: opaque, or a JWT with its header
@@ -71,7 +83,7 @@ pub fn token_placeholder(token: &str) -> String {
 }
 
 /// The JSON with tokens, timestamps and secrets replaced and keys sorted.
-pub fn redact_json(value: &Value, secrets: &[SecretString]) -> Value {
+pub fn redact_json(value: &Value, shown: Shown<'_>) -> Value {
     match value {
         Value::Object(map) => {
             let sorted: BTreeMap<&String, Value> = map
@@ -86,30 +98,48 @@ pub fn redact_json(value: &Value, secrets: &[SecretString]) -> Value {
                         {
                             Value::from("[timestamp]")
                         }
-                        other => redact_json(other, secrets),
+                        other => redact_json(other, shown),
                     };
                     (key, redacted)
                 })
                 .collect();
             Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
         }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| redact_json(item, secrets))
-                .collect(),
-        ),
-        Value::String(text) => Value::from(scrub(text, secrets)),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|item| redact_json(item, shown)).collect())
+        }
+        Value::String(text) => Value::from(shown.scrub(text)),
         other => other.clone(),
     }
 }
 
-/// A response body as shown: redacted pretty JSON, or scrubbed text.
-pub fn redacted_body(response: &HttpResponse, secrets: &[SecretString]) -> String {
-    match response.json() {
-        Some(json) => pretty(&redact_json(&json, secrets)),
-        None => scrub(&response.redacted_body(), secrets),
+/// A response body as shown: redacted pretty JSON, or scrubbed text of at
+/// most [`SHOWN_BODY_BYTES`], naming its `Content-Encoding` when it has one.
+pub fn redacted_body(response: &HttpResponse, shown: Shown<'_>) -> String {
+    if let Some(json) = response.json() {
+        return pretty(&redact_json(&json, shown));
     }
+    let mut text = shown.scrub(&response.redacted_body());
+    let mut notes = Vec::new();
+    if let Some(encoding) = response.header("content-encoding") {
+        notes.push(format!("Content-Encoding: {encoding}"));
+    }
+    if text.len() > SHOWN_BODY_BYTES {
+        let mut end = SHOWN_BODY_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        notes.push(format!(
+            "{} of {} bytes shown",
+            end,
+            response.body.len().max(text.len())
+        ));
+        text.truncate(end);
+    }
+    if !notes.is_empty() {
+        text.push_str(&format!("\n[{}]", notes.join("; ")));
+    }
+    text
 }
 
 fn pretty(value: &Value) -> String {
@@ -120,6 +150,8 @@ fn pretty(value: &Value) -> String {
 /// stable headers and the redacted body. Identical across runs, and between
 /// mock and live where the provider behaves the same.
 pub fn snapshot_text(run: &CaseRun) -> String {
+    let redactor = Redactor::for_run(run);
+    let shown = Shown::new(&redactor, Audience::Snapshot);
     let mut out = String::new();
     for exchange in &run.exchanges {
         let _ = writeln!(out, "# {}", exchange.label);
@@ -135,22 +167,30 @@ pub fn snapshot_text(run: &CaseRun) -> String {
                     .collect();
                 headers.sort();
                 for (name, value) in headers {
-                    let _ = writeln!(out, "{name}: {}", scrub(value, &run.secrets));
+                    let _ = writeln!(out, "{name}: {}", shown.scrub(value));
                 }
-                let _ = writeln!(out, "\n{}\n", redacted_body(response, &run.secrets));
+                let _ = writeln!(out, "\n{}\n", redacted_body(response, shown));
             }
             (None, Some(error)) => {
-                let _ = writeln!(out, "error: {}\n", scrub(error, &run.secrets));
+                let _ = writeln!(out, "error: {}\n", shown.scrub(error));
             }
             (None, None) => {}
         }
     }
-    out.trim_end().to_owned() + "\n"
+    escape_controls(out.trim_end()).into_owned() + "\n"
 }
 
 /// A failure message: what was sent, each mismatch by path, and a unified
-/// diff of the expected against the actual (redacted) response.
+/// diff of the expected against the actual (redacted) response. Secrets and
+/// issued tokens are hidden in every encoding, and control characters from
+/// the server are escaped.
 pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
+    let redactor = Redactor::for_run(run);
+    let shown = Shown::new(&redactor, Audience::Message);
+    escape_controls(&message(case_name, run, shown)).into_owned()
+}
+
+fn message(case_name: &str, run: &CaseRun, shown: Shown<'_>) -> String {
     let mut out = format!("case {case_name} failed");
     // The exchange that did not meet its expectations, if one did not.
     let failed = run
@@ -164,18 +204,18 @@ pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
         None => out.push('\n'),
     }
     if let Some(error) = &run.error {
-        let _ = writeln!(out, "{}", scrub(error, &run.secrets));
+        let _ = writeln!(out, "{}", shown.scrub(error));
     }
     let Some(exchange) = failed else {
         return out;
     };
     out.push('\n');
     let _ = writeln!(out, "request (redacted):");
-    for line in scrub(&exchange.request.redacted(), &run.secrets).lines() {
+    for line in shown.scrub(&exchange.request.redacted()).lines() {
         let _ = writeln!(out, "{}", format!("  {line}").trim_end());
     }
     if let Some(error) = &exchange.transport_error {
-        let _ = writeln!(out, "\nerror: {}", scrub(error, &run.secrets));
+        let _ = writeln!(out, "\nerror: {}", shown.scrub(error));
         return out;
     }
     if !exchange.mismatches.is_empty() {
@@ -185,14 +225,14 @@ pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
                 out,
                 "  {}: expected {}, got {}",
                 m.path,
-                scrub(&m.mismatch.expected, &run.secrets),
-                scrub(&m.mismatch.actual, &run.secrets)
+                shown.scrub(&m.mismatch.expected),
+                shown.scrub(&m.mismatch.actual)
             );
         }
     }
     if let Some(response) = &exchange.response {
-        let actual = document(response, &run.secrets, &exchange.mismatches, false);
-        let expected = document(response, &run.secrets, &exchange.mismatches, true);
+        let actual = document(response, shown, &exchange.mismatches, false);
+        let expected = document(response, shown, &exchange.mismatches, true);
         let _ = writeln!(out, "\nresponse (redacted), expected vs actual:");
         out.push_str(&unified_diff(&expected, &actual, "expected", "actual"));
     }
@@ -204,7 +244,7 @@ pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
 /// expected values in at each mismatching place.
 fn document(
     response: &HttpResponse,
-    secrets: &[SecretString],
+    shown: Shown<'_>,
     mismatches: &[crate::exec::PathMismatch],
     expected: bool,
 ) -> String {
@@ -225,14 +265,14 @@ fn document(
             } else {
                 response
                     .header(name)
-                    .map_or_else(|| "<absent>".to_owned(), |v| scrub(v, secrets))
+                    .map_or_else(|| "<absent>".to_owned(), |v| shown.scrub(v))
             };
             let _ = writeln!(out, "{name}: {shown}");
         }
     }
     if !expected && (300..400).contains(&response.status) {
         if let Some(location) = response.header("location") {
-            let _ = writeln!(out, "location: {} (not followed)", scrub(location, secrets));
+            let _ = writeln!(out, "location: {} (not followed)", shown.scrub(location));
         }
     }
     let Some(json) = response.json() else {
@@ -240,12 +280,12 @@ fn document(
         let shown = if expected && mismatches.iter().any(|m| m.path == "body") {
             "<a JSON body>".to_owned()
         } else {
-            scrub(&response.redacted_body(), secrets)
+            redacted_body(response, shown)
         };
         let _ = writeln!(out, "{shown}");
         return out;
     };
-    let mut body = redact_json(&json, secrets);
+    let mut body = redact_json(&json, shown);
     if expected {
         for m in mismatches.iter().filter(|m| m.path.starts_with('/')) {
             let shown = match &m.expected_value {
@@ -308,10 +348,10 @@ mod tests {
 
     #[test]
     fn redaction_hides_tokens_timestamps_and_secrets() {
-        let secrets = vec![SecretString::from("canary-7f3a")];
+        let redactor = Redactor::new(&["canary-7f3a".to_owned()], &[]);
         let redacted = redact_json(
             &json!({"data": {"access_token": "x", "expires": 17, "note": "has canary-7f3a inside"}}),
-            &secrets,
+            Shown::new(&redactor, Audience::Snapshot),
         );
         assert_eq!(
             redacted,
