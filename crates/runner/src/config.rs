@@ -90,9 +90,14 @@ fn parse_ms(name: &str, value: &str) -> Result<u64, String> {
 }
 
 /// Environment variables: the process's, over those of a `.env` file.
+///
+/// A variable whose name or value is not valid UTF-8 is left out, and is
+/// never shown: a case that needs it says it is not valid UTF-8.
 #[derive(Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+    /// Names (valid UTF-8) of variables whose values are not.
+    not_unicode: Vec<String>,
 }
 
 impl std::fmt::Debug for Env {
@@ -114,8 +119,30 @@ impl Env {
         {
             vars.extend(parse_dotenv(&text));
         }
-        vars.extend(std::env::vars());
-        Self { vars }
+        let mut not_unicode = Vec::new();
+        for (name, value) in std::env::vars_os() {
+            match (name.into_string(), value.into_string()) {
+                (Ok(name), Ok(value)) => {
+                    vars.insert(name, value);
+                }
+                (Ok(name), Err(_)) => {
+                    vars.remove(&name);
+                    not_unicode.push(name);
+                }
+                (Err(_), _) => {}
+            }
+        }
+        Self { vars, not_unicode }
+    }
+
+    /// Why a variable that [`Env::get`] does not give is missing: `not set`,
+    /// or `not valid UTF-8`.
+    pub fn why_missing(&self, name: &str) -> &'static str {
+        if self.not_unicode.iter().any(|n| n == name) {
+            "set, but not valid UTF-8"
+        } else {
+            "not set"
+        }
     }
 
     /// An environment with exactly these variables.
@@ -130,6 +157,7 @@ impl Env {
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
+            not_unicode: Vec::new(),
         }
     }
 

@@ -345,14 +345,26 @@ impl Suite {
                 [] => {}
                 [name] => {
                     return Some(format!(
-                        "needs environment variable {name}, which is not set"
+                        "needs environment variable {name}, which is {}",
+                        self.config.env.why_missing(name)
                     ));
                 }
-                names => {
+                names
+                    if names
+                        .iter()
+                        .all(|name| self.config.env.why_missing(name) == "not set") =>
+                {
                     return Some(format!(
                         "needs environment variables {}, which are not set",
                         names.join(", ")
                     ));
+                }
+                names => {
+                    let each: Vec<String> = names
+                        .iter()
+                        .map(|name| format!("{name} ({})", self.config.env.why_missing(name)))
+                        .collect();
+                    return Some(format!("needs environment variables {}", each.join(", ")));
                 }
             }
         }

@@ -223,6 +223,34 @@ fn live_case_without_its_variables_is_ignored_naming_them() {
         all.contains("ignored (needs environment variables SHOPWARE_CLIENT_ID, SHOPWARE_CLIENT_SECRET, which are not set)"),
         "{all}"
     );
+
+    // A value that is not UTF-8 neither panics the harness nor is shown.
+    use std::os::unix::ffi::OsStrExt;
+    let not_unicode = std::ffi::OsStr::from_bytes(b"canary\xff\xfeid");
+    let output = Command::new(specs_binary())
+        .args([
+            "--exact",
+            "shopware::client_credentials",
+            "--include-ignored",
+        ])
+        .current_dir(&specs)
+        .env("GRANTSPEC_SPECS", &specs)
+        .env("GRANTSPEC_SNAPSHOTS", &snapshots)
+        .env("GRANTSPEC_TARGET", "live")
+        .env("SHOPWARE_BASE_URL", &base_url)
+        .env("SHOPWARE_CLIENT_ID", not_unicode)
+        .env_remove("SHOPWARE_CLIENT_SECRET")
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(!all.contains("panicked"), "{all}");
+    assert!(
+        all.contains(
+            "SHOPWARE_CLIENT_ID (set, but not valid UTF-8), SHOPWARE_CLIENT_SECRET (not set)"
+        ),
+        "{all}"
+    );
+    assert!(!all.contains("canary"), "the value was shown: {all}");
     drop(server);
 }
 
