@@ -285,7 +285,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
         verdict: Verdict::Passed,
         exchanges: Vec::with_capacity(steps.len()),
         error: None,
-        secrets: Vec::new(),
+        secrets: seeded_secrets(cx),
         findings: Vec::new(),
         probe_findings: Vec::new(),
     };
@@ -395,6 +395,22 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
         }
     }
     (run, bodies)
+}
+
+/// On the mock target, the client secrets and passwords its seed declares:
+/// a case may send them as literals (in a header, say), and they are shown
+/// no more than a live secret.
+fn seeded_secrets(cx: &CaseContext<'_>) -> Vec<SecretString> {
+    if cx.target != TargetKind::Mock {
+        return Vec::new();
+    }
+    let seed = &cx.spec.mock;
+    seed.clients
+        .iter()
+        .filter_map(|client| client.secret.clone())
+        .chain(seed.users.iter().map(|user| user.password.clone()))
+        .map(SecretString::from)
+        .collect()
 }
 
 /// A `grant_type` the step's `with` sets over its grant's own.

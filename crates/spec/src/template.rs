@@ -230,12 +230,19 @@ impl<'a> Resolver<'a> {
             .vars
             .get(name)
             .ok_or_else(|| Unresolved::UnknownVar(name.to_owned()))?;
-        let raw = match (var, self.target) {
-            (Var::Same(value), _) => value,
-            (Var::PerTarget { mock, .. }, TargetKind::Mock) => mock,
-            (Var::PerTarget { live, .. }, TargetKind::Live) => live,
+        let (raw, other) = match (var, self.target) {
+            (Var::Same(value), _) => (value, None),
+            (Var::PerTarget { mock, live }, TargetKind::Mock) => (mock, Some(live)),
+            (Var::PerTarget { mock, live }, TargetKind::Live) => (live, Some(mock)),
         };
-        self.resolve_depth(raw, captures, depth + 1)
+        let value = self.resolve_depth(raw, captures, depth + 1)?;
+        // A variable that is a secret on one target is one on both: the
+        // mock's stand-in for a live secret is shown no more than the secret.
+        let secret_elsewhere = other.is_some_and(|other| other.contains("${secret:"));
+        Ok(match value {
+            Text::Plain(text) if secret_elsewhere => Text::secret(text),
+            value => value,
+        })
     }
 }
 
@@ -294,6 +301,28 @@ mod tests {
             let pass = resolver.resolve("${pass}", &captures).expect("resolves");
             assert!(pass.is_secret(), "a secret stays one through a variable");
         }
+    }
+
+    #[test]
+    fn a_mock_stand_in_for_a_live_secret_is_a_secret_too() {
+        let source = "provider: { id: p, name: P, token_endpoint: { path: /token } }\n\
+                      vars:\n  client_secret: { mock: mock-secret, live: \"${secret:S}\" }\n  \
+                      client_id: { mock: mock-id, live: \"${env:ID}\" }\n\
+                      cases:\n  - { name: c, grant: client_credentials }\n";
+        let spec = crate::load_str(std::path::Path::new("p.yaml"), source)
+            .expect("the spec loads")
+            .spec;
+        let env = |_: &str| None;
+        let resolver = Resolver::new(&spec, TargetKind::Mock, &env);
+        let captures = HashMap::new();
+        let secret = resolver.resolve("${client_secret}", &captures).unwrap();
+        assert!(secret.is_secret());
+        let header = resolver
+            .resolve("Basic ${client_secret}", &captures)
+            .unwrap();
+        assert!(header.is_secret(), "and so is a header built from it");
+        let id = resolver.resolve("${client_id}", &captures).unwrap();
+        assert!(!id.is_secret(), "an env variable is no secret");
     }
 
     #[test]
