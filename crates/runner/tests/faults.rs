@@ -54,6 +54,8 @@ struct Recorder {
 struct Faulty {
     redirect_target: SocketAddr,
     dripped: AtomicUsize,
+    /// Interim responses sent by the early-hints flood.
+    hints: AtomicUsize,
     /// Requests to `/slow` being answered now, and the most at once.
     slow_now: AtomicUsize,
     slow_most: AtomicUsize,
@@ -65,6 +67,7 @@ impl Faulty {
         Arc::new(Self {
             redirect_target,
             dripped: AtomicUsize::new(0),
+            hints: AtomicUsize::new(0),
             slow_now: AtomicUsize::new(0),
             slow_most: AtomicUsize::new(0),
         })
@@ -294,6 +297,46 @@ async fn serve_faulty(mut stream: TcpStream, state: Arc<Faulty>) {
                 tokio::time::sleep(DRIP_EVERY).await;
             }
         }
+        "early-hints" => {
+            // Interim responses without end, for no longer than the hang
+            // guard, until the client goes away.
+            let hint = b"HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n";
+            let until = Instant::now() + hang_bound();
+            while Instant::now() < until {
+                if stream.write_all(hint).await.is_err() {
+                    return;
+                }
+                state.hints.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        "control" => {
+            // Terminal escapes, a carriage return, and a forged libtest line.
+            // (A JSON string is re-escaped when shown; text is not.)
+            let text = "\u{1b}]0;pwned\u{7}\u{1b}[2J\r\ntest result: ok. 99 passed; 0 failed\r\n";
+            let page = response(
+                "401 Unauthorized",
+                &[("content-type", "text/plain")],
+                text.as_bytes(),
+            );
+            let _ = stream.write_all(&page).await;
+        }
+        "gzip" => {
+            // A compressed body the client never asked for: binary noise.
+            let noise: Vec<u8> = (0..256 * 1024_u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect();
+            let mut body = vec![0x1f, 0x8b, 0x08, 0x00];
+            body.extend_from_slice(&noise);
+            let page = response(
+                "200 OK",
+                &[
+                    ("content-type", "application/octet-stream"),
+                    ("content-encoding", "gzip"),
+                ],
+                &body,
+            );
+            let _ = stream.write_all(&page).await;
+        }
         _ => {
             let _ = stream
                 .write_all(&response("404 Not Found", &[], b"no such fault"))
@@ -406,6 +449,8 @@ struct Outcome {
     recorder_works: bool,
     /// Body bytes the slow drip had sent.
     dripped: usize,
+    /// Interim responses the early-hints flood had sent when the run ended.
+    hints: usize,
 }
 
 /// Connects to the recorder directly and checks that it saw the probe.
@@ -498,6 +543,7 @@ fn run_against(fault: &str) -> Outcome {
             redirect_received,
             recorder_works,
             dripped: state.dripped.load(Ordering::SeqCst),
+            hints: state.hints.load(Ordering::SeqCst),
         }
     });
     println!("{}", outcome.message);
@@ -538,6 +584,61 @@ fn run_against(fault: &str) -> Outcome {
         outcome.message
     );
     outcome
+}
+
+#[test]
+fn an_endless_stream_of_early_hints_times_out_within_the_limit() {
+    let outcome = run_against("early-hints");
+    assert!(outcome.hints > 0, "the flood ran");
+    assert!(
+        outcome
+            .message
+            .contains(&format!("timed out after {:?}", TIMEOUT)),
+        "{}",
+        outcome.message
+    );
+    // A hang guard, not a performance claim: the deadline covers interim
+    // responses too (reqwest's own timeout let this run to 3.7 times it).
+    assert!(
+        outcome.elapsed < TIMEOUT * 2,
+        "the run took {:?} with a {TIMEOUT:?} timeout",
+        outcome.elapsed
+    );
+}
+
+#[test]
+fn control_characters_from_the_server_are_escaped() {
+    let outcome = run_against("control");
+    let message = &outcome.message;
+    assert!(
+        !message.contains('\u{1b}'),
+        "ESC reached the message: {message:?}"
+    );
+    assert!(
+        !message.contains('\u{7}') && !message.contains('\r'),
+        "{message:?}"
+    );
+    assert!(
+        message.contains("\\u{1b}]0;pwned"),
+        "shown escaped: {message}"
+    );
+    assert!(
+        !message.lines().any(|line| line.starts_with("test result:")),
+        "a forged libtest line: {message}"
+    );
+}
+
+#[test]
+fn a_compressed_body_is_capped_and_named() {
+    let outcome = run_against("gzip");
+    let message = &outcome.message;
+    assert!(message.contains("Content-Encoding: gzip"), "{message}");
+    assert!(
+        message.len() < 16 * 1024,
+        "{} bytes of message",
+        message.len()
+    );
+    assert!(message.contains("bytes shown"), "{message}");
 }
 
 #[test]

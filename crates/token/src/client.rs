@@ -99,7 +99,6 @@ impl Transport {
     pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .https_only(false)
             .user_agent(concat!("grantspec/", env!("CARGO_PKG_VERSION")));
@@ -124,6 +123,20 @@ impl Transport {
 
     /// Sends `request` and reads the whole (capped) response.
     pub async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        // reqwest's own timeout does not bound everything: an endless
+        // stream of `103 Early Hints` keeps it reading interim responses. One
+        // deadline over the whole exchange does, and dropping the exchange
+        // at it closes the connection.
+        match tokio::time::timeout(self.config.timeout, self.exchange(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(failure(
+                request,
+                TransportErrorKind::Timeout(self.config.timeout),
+            )),
+        }
+    }
+
+    async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.check_cleartext(request)?;
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| failure(request, TransportErrorKind::InvalidMethod))?;
