@@ -419,7 +419,7 @@ const ERROR_STATUS: Check = Check {
     clause: "RFC6749-5.2",
     severity: Severity::Failure,
     title: "An error response is HTTP 400, or 401 for invalid_client",
-    looks_at: "token error responses: the status; 405 to a method other than POST, 413 and 429 pass as HTTP semantics, 5xx is a server failure (not applicable), a 2xx carrying an error fails",
+    looks_at: "token error responses: the status; 404 or 405 to a method other than POST, 413 and 429 pass as HTTP semantics, 5xx is a server failure (not applicable), a 2xx carrying an error fails",
     deviation: "error-status",
 };
 
@@ -862,6 +862,16 @@ pub fn check_case(
     (each, sequence_findings(&contexts, details))
 }
 
+/// Every exchange judged alone, as [`check_exchange`] does, with the
+/// `details` asked for: one list per exchange. What a case's bent requests
+/// get, which are judged apart from the provider's dialect.
+pub fn check_exchanges(exchanges: &[ExchangeFacts<'_>], details: Details) -> Vec<Vec<Finding>> {
+    exchanges
+        .iter()
+        .map(|facts| exchange_findings(&Ctx::new(*facts, details)))
+        .collect()
+}
+
 /// Where a list of rules' checks stand in [`CHECKS`], worked out once.
 struct Catalogue {
     /// The order in which the rules report: the order of their checks in
@@ -954,12 +964,21 @@ impl DeviationReport {
 
     /// One message per disagreement, saying what to do.
     pub fn messages(&self) -> Vec<String> {
+        self.messages_seen_in(None)
+    }
+
+    /// [`DeviationReport::messages`], saying where the undeclared deviations
+    /// were seen when that is not the provider's own dialect (`a bent
+    /// request's response`).
+    pub fn messages_seen_in(&self, seen_in: Option<&str>) -> Vec<String> {
         let mut out = Vec::new();
+        let seen_in = seen_in.map(|what| format!(", shown by {what}"));
         for id in &self.undeclared {
             let checks: Vec<&str> = checks_for_deviation(id).map(|c| c.id).collect();
             out.push(format!(
-                "undeclared deviation `{id}` ({}): the provider now deviates from the RFC; declare it under provider.deviations if that is known and accepted",
-                checks.join(", ")
+                "undeclared deviation `{id}` ({}){}: the provider now deviates from the RFC; declare it under provider.deviations if that is known and accepted",
+                checks.join(", "),
+                seen_in.as_deref().unwrap_or_default()
             ));
         }
         for id in &self.unobserved {
@@ -1151,6 +1170,30 @@ fn request_headers<'r>(request: &'r HttpRequest, name: &'r str) -> impl Iterator
         .map(|(_, value)| value.expose())
 }
 
+/// Whether the request's Accept header leaves out application/json: no media
+/// range of it (`application/json`, `application/*`, `*/*`) has a weight
+/// above zero. No Accept header accepts anything.
+fn refuses_json(request: &HttpRequest) -> bool {
+    let mut headers = request_headers(request, "accept").peekable();
+    if headers.peek().is_none() {
+        return false;
+    }
+    !headers.flat_map(|value| value.split(',')).any(|range| {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim();
+        let zero = parts.any(|param| {
+            param.split_once('=').is_some_and(|(name, value)| {
+                name.trim().eq_ignore_ascii_case("q")
+                    && value.trim().parse::<f64>().is_ok_and(|q| q <= 0.0)
+            })
+        });
+        !zero
+            && ["application/json", "application/*", "*/*"]
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(media))
+    })
+}
+
 /// Splits `Scheme rest`; the scheme is whatever comes before the first space.
 fn split_scheme(value: &str) -> (&str, &str) {
     let value = value.trim();
@@ -1288,7 +1331,8 @@ enum Class {
     /// An OAuth error: 4xx (other than HTTP-semantics statuses), 1xx/3xx, or
     /// a 2xx carrying `error` or `errors`.
     Error,
-    /// 405 to a method other than POST, 413 or 429: HTTP speaking, not OAuth.
+    /// 404 or 405 to a method other than POST (the endpoint is not routed
+    /// for it), 413 or 429: HTTP speaking, not OAuth.
     HttpSemantics,
     /// 5xx: a server failure, not a §5.2 error response.
     ServerError,
@@ -1583,6 +1627,10 @@ struct Ctx<'a> {
     /// The request's `Authorization: Basic` credentials, decoded once.
     basic: Option<Result<BasicCredentials, &'static str>>,
     class: Class,
+    /// Whether the request's Accept header leaves out application/json: then
+    /// a response in another media type is content negotiation (RFC 9110
+    /// §12.5.1), the tester's choice, and the JSON format rules do not apply.
+    json_refused: bool,
     /// The token object of a success, found once.
     token: Option<TokenView<'a>>,
     details: Details,
@@ -1605,7 +1653,7 @@ impl<'a> Ctx<'a> {
         let class = match status {
             200..=299 if carries_error(json) => Class::Error,
             200..=299 => Class::Success,
-            405 if !facts.request.method.eq_ignore_ascii_case("POST") => Class::HttpSemantics,
+            404 | 405 if !facts.request.method.eq_ignore_ascii_case("POST") => Class::HttpSemantics,
             413 | 429 => Class::HttpSemantics,
             500..=599 => Class::ServerError,
             _ => Class::Error,
@@ -1617,6 +1665,7 @@ impl<'a> Ctx<'a> {
             json,
             basic: basic_credentials(facts.request),
             class,
+            json_refused: refuses_json(facts.request),
             token: (class == Class::Success)
                 .then(|| json.and_then(token_view))
                 .flatten(),
@@ -1628,6 +1677,17 @@ impl<'a> Ctx<'a> {
 
     fn status(&self) -> u16 {
         self.facts.response.status
+    }
+
+    /// Why a JSON format rule does not apply to a response that is not JSON,
+    /// when the request's Accept header asked for something else.
+    fn negotiated_away(&self) -> Option<Judged> {
+        let media = media_type(self.facts.response.header("content-type"));
+        (self.json_refused && !is_json_media_type(&media)).then(|| {
+            Judged::NotApplicable(
+                "the request's Accept header leaves out application/json, so a response in another media type is content negotiation".into(),
+            )
+        })
     }
 
     /// A detail that has to be formatted, for an outcome that is not a
@@ -2057,6 +2117,9 @@ fn status_200(cx: &Ctx<'_>) -> Judged {
 fn success_content_type(cx: &Ctx<'_>) -> Judged {
     if cx.class != Class::Success {
         return cx.not_success();
+    }
+    if let Some(judged) = cx.negotiated_away() {
+        return judged;
     }
     content_type_is_json(cx)
 }
@@ -2531,7 +2594,7 @@ fn error_status(cx: &Ctx<'_>) -> Judged {
             format!(
                 "HTTP {status}: HTTP semantics ({}), not an OAuth error",
                 match status {
-                    405 => "a method other than POST",
+                    404 | 405 => "a method other than POST",
                     413 => "content too large",
                     _ => "too many requests",
                 }
@@ -2560,6 +2623,9 @@ fn error_content_type(cx: &Ctx<'_>) -> Judged {
     if cx.is_problem() {
         return Judged::NotApplicable("problem details (their own check)".into());
     }
+    if let Some(judged) = cx.negotiated_away() {
+        return judged;
+    }
     content_type_is_json(cx)
 }
 
@@ -2570,6 +2636,9 @@ fn error_member(cx: &Ctx<'_>) -> Judged {
     }
     if cx.is_problem() {
         return Judged::NotApplicable("problem details (their own check)".into());
+    }
+    if let Some(judged) = cx.negotiated_away() {
+        return judged;
     }
     match json {
         None => Judged::Violated("the body is not JSON".into()),
@@ -3948,6 +4017,45 @@ mod tests {
                 ],
             ),
             fx(
+                "404 to a GET is HTTP speaking",
+                vec![overridden(token(
+                    request("GET", ENDPOINT, Vec::new(), None),
+                    response(404, &[("content-type", "text/plain; charset=utf-8")], "Not Found"),
+                    "client_credentials",
+                ))],
+                &[
+                    ("RFC6749-5.2-status", Pass),
+                    ("RFC6749-5.2-content-type", NA),
+                    ("RFC6749-5.2-error-member", NA),
+                ],
+            ),
+            fx(
+                "404 to a POST is an error status",
+                vec![cc(response(404, &[("content-type", "text/plain")], "Not Found"))],
+                &[
+                    ("RFC6749-5.2-status", Fail),
+                    ("RFC6749-5.2-content-type", Fail),
+                ],
+            ),
+            fx(
+                "an HTML error to a request that asked for HTML",
+                vec![overridden(token(
+                    {
+                        let mut asks_html = post(form(&[("grant_type", "password")]));
+                        asks_html.headers =
+                            vec![("accept".to_owned(), Text::from("text/html, application/json;q=0"))];
+                        asks_html
+                    },
+                    response(400, &[("content-type", "text/html; charset=utf-8")], "<h1>invalid_request</h1>"),
+                    "password",
+                ))],
+                &[
+                    ("RFC6749-5.2-status", Pass),
+                    ("RFC6749-5.2-content-type", NA),
+                    ("RFC6749-5.2-error-member", NA),
+                ],
+            ),
+            fx(
                 "500 is a server failure",
                 vec![cc(response(500, &[("content-type", "text/html")], "<h1>oops</h1>"))],
                 &[
@@ -4299,6 +4407,12 @@ mod tests {
         let (each, sequence) = check_case(&facts, Details::All);
         let together: Vec<Finding> = each.into_iter().flatten().chain(sequence).collect();
         assert_eq!(together, findings, "{}", fixture.name);
+        // So does the entry point for bent requests, judged one by one.
+        let alone: Vec<Finding> = check_exchanges(&facts, Details::All)
+            .into_iter()
+            .flatten()
+            .collect();
+        assert_eq!(alone, findings[..alone.len()], "{}", fixture.name);
         // A case run keeps the same outcomes, and only deviations' details.
         let (each, sequence) = check_case(&facts, Details::Deviations);
         let kept: Vec<Finding> = each.into_iter().flatten().chain(sequence).collect();
