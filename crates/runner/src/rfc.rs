@@ -311,7 +311,7 @@ const ACCESS_TOKEN: Check = Check {
     clause: "RFC6749-5.1",
     severity: Severity::Failure,
     title: "`access_token` is a non-empty string",
-    looks_at: "successful token responses: the access_token member (at the top level, or in the envelope when there is one)",
+    looks_at: "successful token responses: the access_token member (at the top level, or in the envelope when there is one); a body that is not a JSON object (empty, an array, a string, not JSON) fails",
     deviation: "missing-access-token",
 };
 
@@ -320,7 +320,7 @@ const TOKEN_TYPE: Check = Check {
     clause: "RFC6749-5.1",
     severity: Severity::Failure,
     title: "`token_type` is present (its value is case-insensitive)",
-    looks_at: "successful token responses: the token_type member; any spelling of a type passes and the detail names the spelling",
+    looks_at: "successful token responses: the token_type member; any spelling of a type passes and the detail names the spelling; a body that is not a JSON object fails",
     deviation: "missing-token-type",
 };
 
@@ -1744,6 +1744,31 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The token object of a success, for a rule on a REQUIRED member
+    /// (`access_token`, `token_type`): a body that is no JSON object has no
+    /// members, so it breaks the rule rather than escaping it (unless the
+    /// request's Accept header asked for something else).
+    fn required_member_token(&self, member: &str) -> Result<TokenView<'a>, Judged> {
+        if self.class != Class::Success {
+            return Err(self.not_success());
+        }
+        if let Some(view) = self.token {
+            return Ok(view);
+        }
+        if let Some(judged) = self.negotiated_away() {
+            return Err(judged);
+        }
+        let body = &self.facts.response.body;
+        let what = match self.json {
+            _ if body.iter().all(u8::is_ascii_whitespace) => "empty",
+            None => "not JSON",
+            Some(value) => json_kind(value),
+        };
+        Err(Judged::Violated(
+            format!("the body is {what}, not a JSON object, so it has no `{member}`").into(),
+        ))
+    }
+
     fn error_json(&self) -> Result<Option<&Value>, Judged> {
         if self.class != Class::Error {
             return Err(self.not_error());
@@ -2148,7 +2173,10 @@ fn no_envelope(cx: &Ctx<'_>) -> Judged {
 }
 
 fn access_token(cx: &Ctx<'_>) -> Judged {
-    let view = success_token!(cx);
+    let view = match cx.required_member_token("access_token") {
+        Ok(view) => view,
+        Err(judged) => return judged,
+    };
     match view.access_token {
         Some(Value::String(token)) if !token.is_empty() => {
             Judged::Pass("a non-empty string (value not shown)".into())
@@ -2171,7 +2199,10 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 fn token_type(cx: &Ctx<'_>) -> Judged {
-    let view = success_token!(cx);
+    let view = match cx.required_member_token("token_type") {
+        Ok(view) => view,
+        Err(judged) => return judged,
+    };
     match view.token_type {
         Some(Value::String(kind)) if !kind.trim().is_empty() => {
             Judged::Pass(cx.say(|| {
@@ -3841,6 +3872,53 @@ mod tests {
                 "no access token",
                 vec![cc(ok(json!({ "token_type": "Bearer", "expires_in": 60 })))],
                 &[("RFC6749-5.1-access-token", Fail)],
+            ),
+            fx(
+                "a success whose body is an empty array",
+                vec![cc(response(200, JSON_NO_STORE, "[]"))],
+                &[
+                    ("RFC6749-5.1-access-token", Fail),
+                    ("RFC6749-5.1-token-type", Fail),
+                    ("RFC6749-5.1-content-type", Pass),
+                    ("RFC6749-5.1-expires-in-present", NA),
+                ],
+            ),
+            fx(
+                "a success with an empty body",
+                vec![cc(response(200, JSON_NO_STORE, ""))],
+                &[
+                    ("RFC6749-5.1-access-token", Fail),
+                    ("RFC6749-5.1-token-type", Fail),
+                ],
+            ),
+            fx(
+                "a success whose body is a JSON string",
+                vec![cc(response(200, JSON_NO_STORE, &json!(strong(15)).to_string()))],
+                &[
+                    ("RFC6749-5.1-access-token", Fail),
+                    ("RFC6749-5.1-token-type", Fail),
+                ],
+            ),
+            fx(
+                "a success whose body is not JSON",
+                vec![cc(response(
+                    200,
+                    &[("content-type", "application/x-www-form-urlencoded")],
+                    &format!("access_token={}&token_type=bearer", strong(16)),
+                ))],
+                &[
+                    ("RFC6749-5.1-access-token", Fail),
+                    ("RFC6749-5.1-token-type", Fail),
+                    ("RFC6749-5.1-content-type", Fail),
+                ],
+            ),
+            fx(
+                "an empty JSON object",
+                vec![cc(ok(json!({})))],
+                &[
+                    ("RFC6749-5.1-access-token", Fail),
+                    ("RFC6749-5.1-token-type", Fail),
+                ],
             ),
             fx(
                 "missing token_type",
