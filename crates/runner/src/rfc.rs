@@ -405,6 +405,15 @@ const B64TOKEN: Check = Check {
     deviation: "access-token-syntax",
 };
 
+const REFRESH_TOKEN_SYNTAX: Check = Check {
+    id: "RFC6749-A.17-refresh-token-syntax",
+    clause: "RFC6749-A.17",
+    severity: Severity::Failure,
+    title: "`refresh_token` is a non-empty string of visible ASCII (refresh-token = 1*VSCHAR)",
+    looks_at: "successful token responses with a refresh_token member: a JSON string of at least one %x20-7E character; another JSON type, an empty string, control or non-ASCII characters fail",
+    deviation: "refresh-token-syntax",
+};
+
 const TOKEN_ENTROPY: Check = Check {
     id: "RFC6749-10.10-token-entropy",
     clause: "RFC6749-10.10",
@@ -606,6 +615,7 @@ pub const CHECKS: &[Check] = &[
     TOKEN_ENTROPY,
     AUTHORIZATION_HEADER,
     B64TOKEN,
+    REFRESH_TOKEN_SYNTAX,
     BEARER_ACCEPTED,
     BEARER_CHALLENGE,
     INVALID_TOKEN_ERROR,
@@ -733,6 +743,7 @@ const EXCHANGE_RULES: &[Rule] = &[
     ),
     rule(&TOKEN_ENTROPY, Token, Response, token_entropy),
     rule(&B64TOKEN, Token, Response, b64token),
+    rule(&REFRESH_TOKEN_SYNTAX, Token, Response, refresh_token_syntax),
     rule(
         &AUTHORIZATION_HEADER,
         Resource,
@@ -2397,6 +2408,38 @@ fn b64token(cx: &Ctx<'_>) -> Judged {
     }
 }
 
+/// VSCHAR (RFC 6749 Appendix A): %x20-7E.
+fn is_vschar(c: char) -> bool {
+    matches!(c, '\x20'..='\x7E')
+}
+
+fn refresh_token_syntax(cx: &Ctx<'_>) -> Judged {
+    let view = success_token!(cx);
+    match view.refresh_token {
+        None | Some(Value::Null) => Judged::NotApplicable("no refresh_token".into()),
+        Some(Value::String(token)) if token.is_empty() => {
+            Judged::Violated("`refresh_token` is empty; refresh-token = 1*VSCHAR".into())
+        }
+        Some(Value::String(token)) => match token.chars().find(|c| !is_vschar(*c)) {
+            None => Judged::Pass("`refresh_token` is 1*VSCHAR (value not shown)".into()),
+            Some(c) => Judged::Violated(
+                format!(
+                    "`refresh_token` contains {}, outside VSCHAR (%x20-7E)",
+                    if c.is_ascii() {
+                        "a control character"
+                    } else {
+                        "a non-ASCII character"
+                    }
+                )
+                .into(),
+            ),
+        },
+        Some(other) => Judged::Violated(
+            format!("`refresh_token` is {}, not a string", json_kind(other)).into(),
+        ),
+    }
+}
+
 /// How guessable a token looks; never holds the token itself.
 struct Strength {
     length: usize,
@@ -4014,6 +4057,37 @@ mod tests {
                 &[("RFC6749-10.10-token-entropy", Warn)],
             ),
             fx(
+                "refresh token of visible ASCII",
+                vec![password_login("read", &format!("{}~!{}", strong(17), strong(18)))],
+                &[("RFC6749-A.17-refresh-token-syntax", Pass)],
+            ),
+            fx(
+                "refresh token with a non-ASCII character",
+                vec![password_login("read", &format!("{}é{}", strong(17), strong(18)))],
+                &[
+                    ("RFC6749-A.17-refresh-token-syntax", Fail),
+                    ("RFC6749-10.10-token-entropy", Pass),
+                ],
+            ),
+            fx(
+                "refresh token with a control character",
+                vec![password_login("read", &format!("{}\n{}", strong(17), strong(18)))],
+                &[("RFC6749-A.17-refresh-token-syntax", Fail)],
+            ),
+            fx(
+                "empty and numeric refresh tokens",
+                vec![
+                    cc(ok(token_with(json!({ "refresh_token": "" })))),
+                    cc(ok(token_with(json!({ "refresh_token": 12345 })))),
+                ],
+                &[("RFC6749-A.17-refresh-token-syntax", Fail)],
+            ),
+            fx(
+                "weak refresh token beside a strong access token",
+                vec![password_login("read", "TKN-refresh-1")],
+                &[("RFC6749-10.10-token-entropy", Warn)],
+            ),
+            fx(
                 "UUID access token",
                 vec![cc(ok(token_with(
                     json!({ "access_token": "3f2b8c1e-9d4a-4e7b-8a6c-5d1e2f3a4b5c" }),
@@ -4801,6 +4875,7 @@ mod tests {
             "absolute-expires",
             "missing-cache-headers",
             "expires-in-as-string",
+            "refresh-token-syntax",
         ] {
             assert!(known_deviation(id), "{id}");
         }
