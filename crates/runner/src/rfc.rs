@@ -567,6 +567,15 @@ const BEARER_ACCEPTED: Check = Check {
     deviation: "bearer-header-rejected",
 };
 
+const DISTINCT_ACCESS_TOKENS: Check = Check {
+    id: "RFC6749-10.10-distinct-access-tokens",
+    clause: "RFC6749-10.10",
+    severity: Severity::Warning,
+    title: "Two requests never get the same access token",
+    looks_at: "case steps: the access_token of every successful token response (profile-shaped exchanges); the same value answered to two requests warns, a heuristic: a token issued twice was not freshly generated",
+    deviation: "repeated-access-token",
+};
+
 const REFRESH_ROTATION: Check = Check {
     id: "RFC9700-2.2.2-refresh-rotation",
     clause: "RFC9700-2.2.2",
@@ -613,6 +622,7 @@ pub const CHECKS: &[Check] = &[
     ROTATION_KEEPS_SCOPE,
     TOKEN_TYPE_REGISTERED,
     TOKEN_ENTROPY,
+    DISTINCT_ACCESS_TOKENS,
     AUTHORIZATION_HEADER,
     B64TOKEN,
     REFRESH_TOKEN_SYNTAX,
@@ -788,6 +798,10 @@ const SEQUENCE_RULES: &[SequenceRule] = &[
         check: &REFRESH_ROTATION,
         eval: refresh_rotation,
     },
+    SequenceRule {
+        check: &DISTINCT_ACCESS_TOKENS,
+        eval: distinct_access_tokens,
+    },
 ];
 
 /// Judges one exchange: one [`Finding`] for every per-exchange check, in
@@ -836,14 +850,25 @@ pub fn check_sequence(exchanges: &[ExchangeFacts<'_>]) -> Vec<Finding> {
     sequence_findings(&contexts, Details::All)
 }
 
+/// Whether a sequence rule can judge anything in a case: a refresh, a
+/// resource call, or two successful token responses.
+fn sequence_relevant(contexts: &[Ctx<'_>]) -> bool {
+    contexts.iter().any(Ctx::sequence_relevant)
+        || contexts
+            .iter()
+            .filter(|cx| cx.facts.kind == Token && cx.token.is_some())
+            .nth(1)
+            .is_some()
+}
+
 /// [`check_sequence`] of contexts: every sequence rule, in catalogue order.
 fn sequence_findings(contexts: &[Ctx<'_>], details: Details) -> Vec<Finding> {
     static ORDER: OnceLock<Catalogue> = OnceLock::new();
     let catalogue = ORDER.get_or_init(|| Catalogue::of(SEQUENCE_RULES.iter().map(|r| r.check)));
-    // Every sequence rule judges a refresh or a resource call; a case with
-    // neither (most cases: one grant) gives them nothing to judge, and its
-    // steps are not worth reading.
-    let steps = if contexts.iter().any(Ctx::sequence_relevant) {
+    // Every sequence rule judges a refresh, a resource call or a second
+    // token; a case with none of them (most cases: one grant) gives them
+    // nothing to judge, and its steps are not worth reading.
+    let steps = if sequence_relevant(contexts) {
         analyse(contexts)
     } else {
         Vec::new()
@@ -3378,6 +3403,33 @@ fn refresh_rotation(steps: &[Step<'_>]) -> Tally {
     tally
 }
 
+fn distinct_access_tokens(steps: &[Step<'_>]) -> Tally {
+    let mut tally = Tally {
+        not_applicable: Some("fewer than two successful token responses with an access token"),
+        ..Tally::default()
+    };
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for step in steps {
+        let (Token, true, Some(access)) = (step.kind, step.success, step.issued_access) else {
+            continue;
+        };
+        match seen.iter().find(|(token, _)| *token == access) {
+            Some((_, first)) => tally.violations.push(format!(
+                "exchanges #{first} and #{} were answered the same access token",
+                step.number
+            )),
+            None => seen.push((access, step.number)),
+        }
+    }
+    if tally.violations.is_empty() && seen.len() > 1 {
+        tally.passes.push(format!(
+            "{} successful token responses, each with its own access token",
+            seen.len()
+        ));
+    }
+    tally
+}
+
 #[cfg(test)]
 mod tests {
     //! Every check has a fixture exchange on which it breaks and one on
@@ -4490,6 +4542,31 @@ mod tests {
                 &[("RFC9700-2.2.2-refresh-rotation", Warn)],
             ),
             fx(
+                "two grants answered the same access token",
+                vec![
+                    cc(ok(token_with(json!({ "access_token": a1 })))),
+                    cc(ok(token_with(json!({ "access_token": a1 })))),
+                ],
+                &[("RFC6749-10.10-distinct-access-tokens", Warn)],
+            ),
+            fx(
+                "a refresh answered the access token it replaces",
+                vec![
+                    password_login("read", &r1),
+                    refresh(&r1, None, refreshed(&strong(1), Some(&r2), None)),
+                ],
+                &[("RFC6749-10.10-distinct-access-tokens", Warn)],
+            ),
+            fx(
+                "two grants get two access tokens",
+                vec![
+                    cc(ok(token_with(json!({ "access_token": a1 })))),
+                    cc(ok(token_with(json!({ "access_token": a2 })))),
+                    cc(error(400, json!({ "error": "invalid_request" }))),
+                ],
+                &[("RFC6749-10.10-distinct-access-tokens", Pass)],
+            ),
+            fx(
                 "issued token works as Bearer",
                 vec![
                     cc(ok(token_with(json!({ "access_token": a1 })))),
@@ -4731,7 +4808,7 @@ mod tests {
                 .into_iter()
                 .map(|facts| Ctx::new(facts, Details::All))
                 .collect();
-            if contexts.iter().any(Ctx::sequence_relevant) {
+            if sequence_relevant(&contexts) {
                 continue;
             }
             let steps = analyse(&contexts);
