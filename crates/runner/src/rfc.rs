@@ -270,13 +270,13 @@ const PASSWORD_GRANT: Check = Check {
     deviation: "password-grant",
 };
 
-const IMPLICIT_GRANT: Check = Check {
-    id: "RFC9700-2.1.2-implicit-grant",
-    clause: "RFC9700-2.1.2",
-    severity: Severity::Warning,
-    title: "No implicit grant (and it is no token-endpoint grant at all)",
-    looks_at: "token exchanges with grant_type=implicit: whether the provider issued a token",
-    deviation: "implicit-grant-at-token-endpoint",
+const EXTENSION_GRANT_URI: Check = Check {
+    id: "RFC6749-4.5-extension-grant-uri",
+    clause: "RFC6749-4.5",
+    severity: Severity::Failure,
+    title: "A grant type other than RFC 6749's own is an absolute URI",
+    looks_at: "token requests as the profile builds them whose grant_type is not authorization_code, password, client_credentials or refresh_token: an absolute URI passes; another value (such as `implicit`) fails when the provider issued a token for it, and passes when it refused it",
+    deviation: "non-uri-grant-type",
 };
 
 const STATUS_200: Check = Check {
@@ -630,7 +630,7 @@ pub const CHECKS: &[Check] = &[
     BEARER_CHALLENGE,
     INVALID_TOKEN_ERROR,
     INSUFFICIENT_SCOPE,
-    IMPLICIT_GRANT,
+    EXTENSION_GRANT_URI,
     REFRESH_ROTATION,
     PASSWORD_GRANT,
 ];
@@ -768,7 +768,7 @@ const EXCHANGE_RULES: &[Rule] = &[
         invalid_token_error,
     ),
     rule(&INSUFFICIENT_SCOPE, Resource, Response, insufficient_scope),
-    rule(&IMPLICIT_GRANT, Token, Response, implicit_grant),
+    rule(&EXTENSION_GRANT_URI, Token, Request, extension_grant_uri),
     rule(&PASSWORD_GRANT, Token, Response, password_grant),
 ];
 
@@ -2138,8 +2138,52 @@ fn password_grant(cx: &Ctx<'_>) -> Judged {
     discouraged_grant(cx, "password", "not a password grant")
 }
 
-fn implicit_grant(cx: &Ctx<'_>) -> Judged {
-    discouraged_grant(cx, "implicit", "not a implicit grant")
+/// The grant types RFC 6749 defines for the token endpoint (§4.1.3,
+/// §4.3.2, §4.4.2, §6); any other is an extension grant (§4.5).
+const RFC6749_GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "password",
+    "client_credentials",
+    "refresh_token",
+];
+
+fn extension_grant_uri(cx: &Ctx<'_>) -> Judged {
+    let Some(grant) = cx.grant_type.as_deref() else {
+        return Judged::NotApplicable("no grant_type".into());
+    };
+    if RFC6749_GRANT_TYPES.contains(&grant) {
+        return Judged::NotApplicable(cx.say(|| format!("`{grant}` is an RFC 6749 grant type")));
+    }
+    if url::Url::parse(grant).is_ok() {
+        return Judged::Pass(cx.say(|| {
+            format!(
+                "the extension grant `{}` is an absolute URI",
+                grant.escape_debug()
+            )
+        }));
+    }
+    let issued = cx.token.is_some_and(|view| {
+        view.object
+            .get("access_token")
+            .is_some_and(Value::is_string)
+    });
+    if issued {
+        Judged::Violated(
+            format!(
+                "the provider issued a token for grant_type `{}`, which is neither an RFC 6749 grant type nor an absolute URI",
+                grant.escape_debug()
+            )
+            .into(),
+        )
+    } else {
+        Judged::Pass(cx.say(|| {
+            format!(
+                "the provider refused grant_type `{}`, which is not an absolute URI (HTTP {})",
+                grant.escape_debug(),
+                cx.status()
+            )
+        }))
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -4450,6 +4494,7 @@ mod tests {
                 )],
                 &[("RFC9700-2.4-password-grant", Pass)],
             ),
+            // RFC 6749 §4.5: extension grants.
             fx(
                 "implicit grant at the token endpoint",
                 vec![token(
@@ -4457,7 +4502,7 @@ mod tests {
                     ok(token_with(json!({}))),
                     "implicit",
                 )],
-                &[("RFC9700-2.1.2-implicit-grant", Warn)],
+                &[("RFC6749-4.5-extension-grant-uri", Fail)],
             ),
             fx(
                 "implicit grant refused",
@@ -4466,7 +4511,31 @@ mod tests {
                     error(400, json!({ "error": "unsupported_grant_type" })),
                     "implicit",
                 )],
-                &[("RFC9700-2.1.2-implicit-grant", Pass)],
+                &[("RFC6749-4.5-extension-grant-uri", Pass)],
+            ),
+            fx(
+                "an extension grant named by a URI",
+                vec![token(
+                    post(form(&[
+                        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                        ("assertion", "SECRET-assertion"),
+                    ])),
+                    ok(token_with(json!({}))),
+                    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                )],
+                &[
+                    ("RFC6749-4.5-extension-grant-uri", Pass),
+                    ("RFC9700-2.4-password-grant", NA),
+                ],
+            ),
+            fx(
+                "a bent request's grant type is the tester's choice",
+                vec![overridden(token(
+                    post(form(&[("grant_type", "implicit"), ("client_id", "c")])),
+                    ok(token_with(json!({}))),
+                    "implicit",
+                ))],
+                &[("RFC6749-4.5-extension-grant-uri", NA)],
             ),
             // §6 and RFC 9700 §2.2.2: sequences.
             fx(
@@ -4948,7 +5017,7 @@ mod tests {
             "password-grant",
             "response-envelope",
             "errors-array",
-            "implicit-grant-at-token-endpoint",
+            "non-uri-grant-type",
             "absolute-expires",
             "missing-cache-headers",
             "expires-in-as-string",
