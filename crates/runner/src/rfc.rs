@@ -1,10 +1,11 @@
 //! The conformance engine: every exchange of a case is checked against the
-//! token-endpoint rules of RFC 6749 (§2.3, §3.2, §3.3, §4.4.3, §5.1, §5.2,
-//! §6, §7.1, §10.10), RFC 6750 (§2.1, §3) and the OAuth 2.0 Security BCP
-//! (RFC 9700), beside the case's own expectations.
+//! token-endpoint rules of RFC 6749 (§2.3, §3.2, §3.3, §4, §4.4.3, §4.5, §5.1,
+//! §5.2, §6, §7.1, §10.10, Appendix A), RFC 6750 (§2.1, §3) and the OAuth 2.0
+//! Security BCP (RFC 9700), beside the case's own expectations.
 //!
 //! Every rule is a [`Check`] in [`CHECKS`]: a stable id, the clause it comes
-//! from, a [`Severity`] (failure for a MUST, warning for SHOULD-level advice)
+//! from, a [`Severity`] (failure for a MUST, warning for a SHOULD or a
+//! heuristic)
 //! and the deviation id a provider spec declares when it knowingly breaks the
 //! rule. [`check_exchange`] judges one request and its response,
 //! [`check_sequence`] the steps of one case together (refresh scope, bearer
@@ -32,13 +33,15 @@ use grantspec_mock::CLOCK_OFFSET_HEADER;
 use grantspec_token::{Body, HttpRequest, HttpResponse, JsonField, SECRET_PARAMS};
 use serde_json::{Map, Value};
 
-/// How much a broken rule matters.
+/// How much a broken rule matters: it follows the RFC's word for the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
-    /// A MUST or MUST NOT of the RFC: breaking it fails the check.
+    /// A MUST, MUST NOT or REQUIRED of the RFC, or a normative definition
+    /// that leaves no choice (ABNF, media type, parameter names): breaking
+    /// it fails the check.
     Failure,
-    /// A SHOULD, RECOMMENDED or best-current-practice advice, or a heuristic:
-    /// breaking it warns.
+    /// A SHOULD, SHOULD NOT or RECOMMENDED, other advice, or a heuristic
+    /// (even one approximating a MUST): breaking it warns.
     Warning,
 }
 
@@ -59,7 +62,7 @@ pub struct Check {
     pub id: &'static str,
     /// The clause the rule comes from, such as `RFC6749-5.1`.
     pub clause: &'static str,
-    /// Failure for a MUST, warning for a SHOULD.
+    /// Failure for a MUST, warning for a SHOULD or a heuristic.
     pub severity: Severity,
     /// The rule, in one line.
     pub title: &'static str,
@@ -264,7 +267,7 @@ const PARAMETER_NAMES: Check = Check {
 const PASSWORD_GRANT: Check = Check {
     id: "RFC9700-2.4-password-grant",
     clause: "RFC9700-2.4",
-    severity: Severity::Warning,
+    severity: Severity::Failure,
     title: "The resource owner password credentials grant is not offered",
     looks_at: "token exchanges with grant_type=password: whether the provider issued a token",
     deviation: "password-grant",
@@ -328,8 +331,8 @@ const TOKEN_TYPE_REGISTERED: Check = Check {
     id: "RFC6749-7.1-token-type-registered",
     clause: "RFC6749-7.1",
     severity: Severity::Warning,
-    title: "`token_type` is a registered access token type",
-    looks_at: "successful token responses with a token_type: whether it is Bearer, DPoP, N_A or PoP, compared case-insensitively",
+    title: "`token_type` is a registered access token type, or an absolute URI (§8.1)",
+    looks_at: "successful token responses with a token_type: whether it is Bearer, DPoP, N_A or PoP, compared case-insensitively, or an absolute URI (a vendor-specific type, §8.1)",
     deviation: "unregistered-token-type",
 };
 
@@ -346,17 +349,17 @@ const EXPIRES_IN_NUMBER: Check = Check {
     id: "RFC6749-5.1-expires-in-number",
     clause: "RFC6749-5.1",
     severity: Severity::Failure,
-    title: "`expires_in` is a JSON number",
-    looks_at: "successful token responses with expires_in: its JSON type (a string such as \"600\" fails)",
+    title: "`expires_in` is a JSON number of whole seconds (expires-in = 1*DIGIT)",
+    looks_at: "successful token responses with expires_in: a JSON number (a string such as \"600\" fails), whole and not negative (Appendix A.14: 1*DIGIT)",
     deviation: "expires-in-as-string",
 };
 
 const EXPIRES_IN_RANGE: Check = Check {
     id: "RFC6749-5.1-expires-in-range",
     clause: "RFC6749-5.1",
-    severity: Severity::Failure,
-    title: "`expires_in` is a plausible number of seconds",
-    looks_at: "successful token responses with a numeric expires_in (number or numeric string): a positive integer, at most a year (31536000), and not milliseconds (above a day and a multiple of 60000)",
+    severity: Severity::Warning,
+    title: "`expires_in` is a plausible lifetime in seconds (a heuristic)",
+    looks_at: "successful token responses with a whole, non-negative expires_in (number or numeric string): not 0, at most a year (31536000), and not milliseconds (above a day, a multiple of 60000 and not a whole number of days)",
     deviation: "expires-in-out-of-range",
 };
 
@@ -482,7 +485,7 @@ const ERROR_TEXT_SYNTAX: Check = Check {
     clause: "RFC6749-5.2",
     severity: Severity::Failure,
     title: "`error`, `error_description` and `error_uri` keep to their character sets",
-    looks_at: "token error responses with a string error: error and error_description use %x20-21 / %x23-5B / %x5D-7E; error_uri is an absolute URI of %x21 / %x23-5B / %x5D-7E",
+    looks_at: "token error responses with a string error: error and error_description use %x20-21 / %x23-5B / %x5D-7E; error_uri is a URI-reference (relative ones included) of %x21 / %x23-5B / %x5D-7E",
     deviation: "error-member-syntax",
 };
 
@@ -500,7 +503,7 @@ const AUTHORIZATION_HEADER: Check = Check {
     clause: "RFC6750-2.1",
     severity: Severity::Failure,
     title: "The token is presented as `Authorization: Bearer <b64token>`",
-    looks_at: "protected-resource calls: the Authorization header scheme and syntax, and access_token in the URL query",
+    looks_at: "protected-resource calls: Bearer credentials that are not b64token fail; another scheme (clients SHOULD use Bearer, RFC 6750 §2.1) and access_token in the URL query (SHOULD NOT, §2.3) warn",
     deviation: "non-bearer-authorization",
 };
 
@@ -508,8 +511,8 @@ const BEARER_CHALLENGE: Check = Check {
     id: "RFC6750-3-bearer-challenge",
     clause: "RFC6750-3",
     severity: Severity::Failure,
-    title: "A 401 from the resource carries a `WWW-Authenticate: Bearer` challenge",
-    looks_at: "protected-resource responses with status 401: the WWW-Authenticate challenges",
+    title: "A 401 from the resource, or a 403 to a Bearer token, carries a `WWW-Authenticate: Bearer` challenge",
+    looks_at: "protected-resource responses with status 401, or 403 to a request with a Bearer token (a token that does not enable access): the WWW-Authenticate challenges",
     deviation: "missing-bearer-challenge",
 };
 
@@ -2310,6 +2313,8 @@ fn token_type_registered(cx: &Ctx<'_>) -> Judged {
                 .any(|t| t.eq_ignore_ascii_case(kind.trim()))
             {
                 Judged::Pass(cx.say(|| format!("`{kind}` is registered")))
+            } else if kind.contains(':') && url::Url::parse(kind.trim()).is_ok() {
+                Judged::Pass(cx.say(|| format!("`{kind}` is an absolute URI (§8.1)")))
             } else {
                 Judged::Violated(format!(
                     "`{kind}` is not a registered access token type (clients MUST NOT use a type they do not understand)"
@@ -2332,7 +2337,18 @@ fn expires_in_number(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
     match view.expires_in {
         None | Some(Value::Null) => Judged::NotApplicable("no `expires_in`".into()),
-        Some(Value::Number(n)) => Judged::Pass(cx.say(|| format!("the number {n}"))),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(seconds) if seconds < 0.0 => Judged::Violated(
+                format!("{n} is negative; expires-in = 1*DIGIT (Appendix A.14)").into(),
+            ),
+            Some(seconds) if seconds.fract() != 0.0 => Judged::Violated(
+                format!(
+                    "{n} is not a whole number of seconds; expires-in = 1*DIGIT (Appendix A.14)"
+                )
+                .into(),
+            ),
+            _ => Judged::Pass(cx.say(|| format!("the number {n}"))),
+        },
         Some(Value::String(s)) => {
             Judged::Violated(format!("the string {s:?}, not a JSON number").into())
         }
@@ -2350,13 +2366,15 @@ fn expires_in_range(cx: &Ctx<'_>) -> Judged {
     let Some(seconds) = seconds else {
         return Judged::NotApplicable("no numeric `expires_in`".into());
     };
-    if seconds.fract() != 0.0 {
-        Judged::Violated(format!("{seconds} is not a whole number of seconds").into())
-    } else if seconds <= 0.0 {
-        Judged::Violated(format!("{seconds} is not a positive lifetime").into())
+    if seconds.fract() != 0.0 || seconds < 0.0 {
+        Judged::NotApplicable(
+            "not whole seconds (RFC6749-5.1-expires-in-number judges the syntax)".into(),
+        )
+    } else if seconds == 0.0 {
+        Judged::Violated("a lifetime of 0 seconds: the token is expired when issued".into())
     } else if seconds > ONE_YEAR {
         Judged::Violated(format!("{seconds} seconds is more than a year; milliseconds?").into())
-    } else if seconds > ONE_DAY && seconds % 60_000.0 == 0.0 {
+    } else if seconds > ONE_DAY && seconds % 60_000.0 == 0.0 && seconds % ONE_DAY != 0.0 {
         Judged::Violated(format!(
             "{seconds} looks like milliseconds: as seconds it is over a day, as milliseconds exactly {} minutes",
             seconds / 60_000.0
@@ -2871,8 +2889,8 @@ fn error_text_syntax(cx: &Ctx<'_>) -> Judged {
         Some(Value::String(uri)) => {
             if let Some(bad) = first_outside(uri, is_nqchar) {
                 problems.push(format!("`error_uri` contains {bad}"));
-            } else if url::Url::parse(uri).is_err() {
-                problems.push("`error_uri` is not an absolute URI".to_owned());
+            } else if !is_uri_reference(uri) {
+                problems.push("`error_uri` is not a URI-reference".to_owned());
             }
         }
         Some(other) => problems.push(format!("`error_uri` is {}", json_kind(other))),
@@ -2888,6 +2906,17 @@ fn error_text_syntax(cx: &Ctx<'_>) -> Judged {
             .into(),
         )
     }
+}
+
+/// Whether `text` is a URI-reference (RFC 3986 §4.1): an absolute URI, or a
+/// relative reference that resolves against a base.
+fn is_uri_reference(text: &str) -> bool {
+    static BASE: OnceLock<Option<url::Url>> = OnceLock::new();
+    url::Url::parse(text).is_ok()
+        || BASE
+            .get_or_init(|| url::Url::parse("https://base.invalid/").ok())
+            .as_ref()
+            .is_some_and(|base| base.join(text).is_ok())
 }
 
 fn basic_challenge(cx: &Ctx<'_>) -> Judged {
@@ -2929,17 +2958,20 @@ fn basic_challenge(cx: &Ctx<'_>) -> Judged {
 // Resource rules.
 
 fn authorization_header(cx: &Ctx<'_>) -> Judged {
-    let mut problems = Vec::new();
+    // Malformed Bearer credentials break the header's syntax; another scheme
+    // or a token in the query goes against a SHOULD.
+    let mut broken = Vec::new();
+    let mut discouraged = Vec::new();
     let mut fine = false;
     for value in request_headers(cx.facts.request, "authorization") {
         let (scheme, rest) = split_scheme(value);
         if !scheme.eq_ignore_ascii_case("bearer") {
-            problems.push(format!(
+            discouraged.push(format!(
                 "the Authorization header has {}, not `Bearer`",
                 shown_scheme(scheme)
             ));
         } else if !is_b64token(rest) {
-            problems.push(format!("the Bearer credentials {}", b64token_problem(rest)));
+            broken.push(format!("the Bearer credentials {}", b64token_problem(rest)));
         } else {
             fine = true;
         }
@@ -2949,34 +2981,47 @@ fn authorization_header(cx: &Ctx<'_>) -> Judged {
         .iter()
         .any(|p| p.place == Place::Query && p.name == "access_token")
     {
-        problems.push("the token is in the URL query (`access_token`)".into());
+        discouraged.push("the token is in the URL query (`access_token`)".into());
     }
     let in_body = cx
         .params
         .iter()
         .any(|p| p.place == Place::Body && p.name == "access_token");
-    match (problems.is_empty(), fine || in_body) {
-        (false, _) => Judged::Violated(problems.join("; ").into()),
-        (true, true) if fine => Judged::Pass("`Authorization: Bearer` with a b64token".into()),
-        (true, true) => Judged::Pass("the token is a form body parameter (RFC 6750 §2.2)".into()),
-        (true, false) => Judged::NotApplicable("no token presented".into()),
+    if !broken.is_empty() {
+        broken.extend(discouraged);
+        return Judged::Violated(broken.join("; ").into());
+    }
+    if !discouraged.is_empty() {
+        return Judged::Warned(discouraged.join("; ").into());
+    }
+    match (fine, in_body) {
+        (true, _) => Judged::Pass("`Authorization: Bearer` with a b64token".into()),
+        (false, true) => Judged::Pass("the token is a form body parameter (RFC 6750 §2.2)".into()),
+        (false, false) => Judged::NotApplicable("no token presented".into()),
     }
 }
 
 fn bearer_challenge(cx: &Ctx<'_>) -> Judged {
-    if cx.status() != 401 {
-        return Judged::NotApplicable(cx.say(|| format!("HTTP {}", cx.status())));
+    let status = cx.status();
+    if status != 401 && !(status == 403 && cx.bearer_presented()) {
+        return Judged::NotApplicable(cx.say(|| format!("HTTP {status}")));
     }
     let challenges = challenges(cx.facts.response);
     if challenges
         .iter()
         .any(|c| c.scheme.eq_ignore_ascii_case("bearer"))
     {
-        Judged::Pass("HTTP 401 with a Bearer challenge".into())
+        Judged::Pass(cx.say(|| format!("HTTP {status} with a Bearer challenge")))
     } else if challenges.is_empty() {
-        Judged::Violated("HTTP 401 without WWW-Authenticate".into())
+        Judged::Violated(format!("HTTP {status} without WWW-Authenticate").into())
     } else {
-        Judged::Violated(format!("WWW-Authenticate offers {}", schemes(&challenges)).into())
+        Judged::Violated(
+            format!(
+                "HTTP {status}: WWW-Authenticate offers {}",
+                schemes(&challenges)
+            )
+            .into(),
+        )
     }
 }
 
@@ -3040,7 +3085,7 @@ fn insufficient_scope(cx: &Ctx<'_>) -> Judged {
             )
             .into(),
         ),
-        None => Judged::Violated("HTTP 403 without a Bearer challenge".into()),
+        None => Judged::NotApplicable("no Bearer challenge (RFC6750-3-bearer-challenge)".into()),
     }
 }
 
@@ -3862,7 +3907,7 @@ mod tests {
                 &[
                     ("RFC6749-3.2-form-encoded-body", Fail),
                     ("RFC6749-3.3-scope-parameter-name", Fail),
-                    ("RFC9700-2.4-password-grant", Warn),
+                    ("RFC9700-2.4-password-grant", Fail),
                 ],
             ),
             fx(
@@ -4081,6 +4126,13 @@ mod tests {
                 &[("RFC6749-7.1-token-type-registered", Warn)],
             ),
             fx(
+                "token type named by an absolute URI",
+                vec![cc(ok(token_with(
+                    json!({ "token_type": "https://provider.test/token-types/signed" }),
+                )))],
+                &[("RFC6749-7.1-token-type-registered", Pass)],
+            ),
+            fx(
                 "no expires_in",
                 vec![cc(ok(token_with(json!({ "expires_in": null }))))],
                 &[
@@ -4099,17 +4151,41 @@ mod tests {
             fx(
                 "expires_in in milliseconds",
                 vec![cc(ok(token_with(json!({ "expires_in": 3_600_000 }))))],
-                &[("RFC6749-5.1-expires-in-range", Fail)],
+                &[
+                    ("RFC6749-5.1-expires-in-range", Warn),
+                    ("RFC6749-5.1-expires-in-number", Pass),
+                ],
             ),
             fx(
                 "expires_in over a year",
                 vec![cc(ok(token_with(json!({ "expires_in": 63_072_000 }))))],
-                &[("RFC6749-5.1-expires-in-range", Fail)],
+                &[("RFC6749-5.1-expires-in-range", Warn)],
             ),
             fx(
                 "expires_in zero",
                 vec![cc(ok(token_with(json!({ "expires_in": 0 }))))],
-                &[("RFC6749-5.1-expires-in-range", Fail)],
+                &[
+                    ("RFC6749-5.1-expires-in-range", Warn),
+                    ("RFC6749-5.1-expires-in-number", Pass),
+                ],
+            ),
+            fx(
+                "expires_in of twenty-five days is seconds, not milliseconds",
+                vec![cc(ok(token_with(json!({ "expires_in": 2_160_000 }))))],
+                &[("RFC6749-5.1-expires-in-range", Pass)],
+            ),
+            fx(
+                "expires_in negative",
+                vec![cc(ok(token_with(json!({ "expires_in": -60 }))))],
+                &[
+                    ("RFC6749-5.1-expires-in-number", Fail),
+                    ("RFC6749-5.1-expires-in-range", NA),
+                ],
+            ),
+            fx(
+                "expires_in fractional",
+                vec![cc(ok(token_with(json!({ "expires_in": 59.5 }))))],
+                &[("RFC6749-5.1-expires-in-number", Fail)],
             ),
             fx(
                 "expires_in of thirty days",
@@ -4367,6 +4443,14 @@ mod tests {
                 &[("RFC6749-5.2-error-text-syntax", Fail)],
             ),
             fx(
+                "relative error_uri",
+                vec![cc(error(
+                    400,
+                    json!({ "error": "invalid_request", "error_uri": "/docs/errors#invalid_request" }),
+                ))],
+                &[("RFC6749-5.2-error-text-syntax", Pass)],
+            ),
+            fx(
                 "failed Basic gets a Basic challenge",
                 vec![token(
                     request("POST", ENDPOINT, vec![basic("client-1", "SECRET-wrong")], Some(form(&[("grant_type", "client_credentials")]))),
@@ -4414,10 +4498,18 @@ mod tests {
                     response(401, &[("www-authenticate", "Bearer realm=\"p\"")], ""),
                 )],
                 &[
-                    ("RFC6750-2.1-authorization-header", Fail),
+                    ("RFC6750-2.1-authorization-header", Warn),
                     ("RFC6750-3-bearer-challenge", Pass),
                     ("RFC6750-3.1-invalid-token-error", Pass),
                 ],
+            ),
+            fx(
+                "Bearer credentials that are not a b64token",
+                vec![resource(
+                    vec![("authorization", Text::secret(format!("Bearer {} {}", strong(8), strong(9))))],
+                    ok(json!({ "ok": true })),
+                )],
+                &[("RFC6750-2.1-authorization-header", Fail)],
             ),
             fx(
                 "token in the query",
@@ -4426,7 +4518,7 @@ mod tests {
                     Vec::new(),
                     ok(json!({ "ok": true })),
                 )],
-                &[("RFC6750-2.1-authorization-header", Fail)],
+                &[("RFC6750-2.1-authorization-header", Warn)],
             ),
             fx(
                 "rejected token with invalid_token",
@@ -4480,9 +4572,28 @@ mod tests {
                 &[("RFC6750-3.1-insufficient-scope", Pass)],
             ),
             fx(
-                "403 without insufficient_scope",
+                "403 without a challenge",
                 vec![resource(vec![bearer(&strong(14))], response(403, JSON, "{}"))],
-                &[("RFC6750-3.1-insufficient-scope", Warn)],
+                &[
+                    ("RFC6750-3-bearer-challenge", Fail),
+                    ("RFC6750-3.1-insufficient-scope", NA),
+                ],
+            ),
+            fx(
+                "403 without insufficient_scope",
+                vec![resource(
+                    vec![bearer(&strong(14))],
+                    response(403, &[("www-authenticate", "Bearer realm=\"p\"")], ""),
+                )],
+                &[
+                    ("RFC6750-3.1-insufficient-scope", Warn),
+                    ("RFC6750-3-bearer-challenge", Pass),
+                ],
+            ),
+            fx(
+                "403 to a request without a Bearer token",
+                vec![resource(Vec::new(), response(403, JSON, "{}"))],
+                &[("RFC6750-3-bearer-challenge", NA)],
             ),
             // RFC 9700: discouraged grants.
             fx(
