@@ -347,6 +347,42 @@ impl RfcReport {
         case: &str,
         detail: &str,
     ) {
+        self.record_from(
+            check_id, clause, severity, title, outcome, case, detail, false,
+        );
+    }
+
+    /// [`RfcReport::record`] for a finding on a bent request (a request the
+    /// case bent on purpose): it counts toward the check's `outcome` and its
+    /// `bent_outcome`, and its detail is prefixed `<case> (bent request): `.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_bent(
+        &mut self,
+        check_id: &str,
+        clause: &str,
+        severity: Severity,
+        title: &str,
+        outcome: CheckOutcome,
+        case: &str,
+        detail: &str,
+    ) {
+        self.record_from(
+            check_id, clause, severity, title, outcome, case, detail, true,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_from(
+        &mut self,
+        check_id: &str,
+        clause: &str,
+        severity: Severity,
+        title: &str,
+        outcome: CheckOutcome,
+        case: &str,
+        detail: &str,
+        bent: bool,
+    ) {
         self.evaluated = true;
         let key = (clause, check_id);
         let index = match self
@@ -363,6 +399,7 @@ impl RfcReport {
                         severity,
                         title: title.to_owned(),
                         outcome,
+                        bent_outcome: CheckOutcome::NotApplicable,
                         details: Vec::new(),
                     },
                 );
@@ -371,8 +408,12 @@ impl RfcReport {
         };
         let result = &mut self.checks[index];
         result.outcome = result.outcome.worst(outcome);
+        if bent {
+            result.bent_outcome = result.bent_outcome.worst(outcome);
+        }
         if matches!(outcome, CheckOutcome::Warn | CheckOutcome::Fail) && !detail.is_empty() {
-            let line = format!("{case}: {detail}");
+            let marked = if bent { " (bent request)" } else { "" };
+            let line = format!("{case}{marked}: {detail}");
             if !result.details.contains(&line) {
                 result.details.push(line);
             }
@@ -418,11 +459,24 @@ pub struct CheckResult {
     pub severity: Severity,
     /// The rule, in one line.
     pub title: String,
-    /// The worst outcome over every case.
+    /// The worst outcome over every case, bent requests included.
     pub outcome: CheckOutcome,
-    /// What was seen where the rule was broken, one line per case.
+    /// The worst outcome over bent requests only: requests a case bent on
+    /// purpose (`request:` overrides, a resource call with another scheme
+    /// than Bearer), on which only response-side checks apply. `n/a` when
+    /// no bent request was judged by this check; absent in reports written
+    /// before it existed.
+    #[serde(default = "not_applicable")]
+    pub bent_outcome: CheckOutcome,
+    /// What was seen where the rule was broken, one line per case:
+    /// `<case>: <detail>`, or `<case> (bent request): <detail>` when a bent
+    /// request broke it.
     #[serde(default)]
     pub details: Vec<String>,
+}
+
+fn not_applicable() -> CheckOutcome {
+    CheckOutcome::NotApplicable
 }
 
 /// How much a broken rule matters.
@@ -611,11 +665,25 @@ mod tests {
             "p::b",
             "bad",
         );
+        rfc.record_bent(
+            "RFC6749-5.1-b",
+            "RFC6749-5.1",
+            s,
+            "B",
+            CheckOutcome::Warn,
+            "p::d",
+            "odd",
+        );
         assert!(rfc.evaluated);
         let ids: Vec<&str> = rfc.checks.iter().map(|c| c.check_id.as_str()).collect();
         assert_eq!(ids, ["RFC6749-3.2-a", "RFC6749-5.1-b"]);
         assert_eq!(rfc.checks[1].outcome, CheckOutcome::Fail);
-        assert_eq!(rfc.checks[1].details, ["p::b: bad"]);
+        assert_eq!(
+            rfc.checks[1].details,
+            ["p::b: bad", "p::d (bent request): odd"]
+        );
+        assert_eq!(rfc.checks[1].bent_outcome, CheckOutcome::Warn);
+        assert_eq!(rfc.checks[0].bent_outcome, CheckOutcome::NotApplicable);
         assert_eq!(rfc.checks[0].outcome, CheckOutcome::NotApplicable);
         let counts = rfc.counts();
         assert_eq!((counts.fail, counts.not_applicable, counts.pass), (1, 1, 0));

@@ -85,13 +85,23 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
 /// The provider's RFC check results aggregated over its cases (worst outcome
 /// per check; details of warnings and failures, prefixed with the case name),
 /// and its deviation drift both ways as [`Suite::deviations`] computes it.
-/// Probes (cases' deliberately bent requests) are not the provider's dialect
-/// and are left out, as they are from drift.
+/// Bent requests (probes: requests a case bent on purpose) get their
+/// response-side findings recorded too, marked as such (`bent_outcome`, and
+/// `(bent request)` after the case name in a detail); they are not the
+/// provider's dialect, so the drift leaves them out.
 fn rfc_results(drift: &rfc::DeviationReport, cases: &[&CaseReport]) -> RfcReport {
     let mut results = RfcReport::default();
     for report in cases {
-        for finding in &report.run.findings {
-            results.record(
+        let shaped = report.run.findings.iter().map(|f| (f, false));
+        let bent = report.run.probe_findings.iter().map(|f| (f, true));
+        for (finding, bent) in shaped.chain(bent) {
+            let record = if bent {
+                RfcReport::record_bent
+            } else {
+                RfcReport::record
+            };
+            record(
+                &mut results,
                 finding.check.id,
                 finding.check.clause,
                 match finding.check.severity {

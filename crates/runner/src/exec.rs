@@ -118,9 +118,14 @@ pub struct CaseRun {
     /// ([`rfc::Details::Deviations`]); [`rfc::check_exchange`] explains every
     /// outcome.
     pub findings: Vec<Finding>,
-    /// What the RFC checks found in probes (requests a case deliberately bent
-    /// with `request:` overrides or a non-Bearer resource call); reported, but
-    /// not counted as the provider's deviations.
+    /// What the RFC checks found in bent requests (probes: requests a case
+    /// bent on purpose with `request:` overrides, or a resource call with a
+    /// scheme other than `Bearer`), one list per exchange flattened in order:
+    /// the response-side checks, the request-side ones being not applicable.
+    /// An undeclared deviation among them fails the case as drift does, and
+    /// the report shows them marked as coming from a bent request, but they
+    /// are not the provider's dialect: they never count among the deviations
+    /// it shows ([`CaseRun::findings`]). Only deviations carry a detail.
     pub probe_findings: Vec<Finding>,
 }
 
@@ -145,44 +150,107 @@ pub struct CaseContext<'a> {
 }
 
 /// Runs `case`, checks every exchange against the RFCs, and fails it on an
-/// observed deviation the spec does not declare (drift).
+/// observed deviation the spec does not declare (drift), whether a
+/// profile-shaped exchange or a bent request's response shows it.
 pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     let (mut run, bodies) = run_steps(cx, case).await;
     // Only exchanges the profile shaped describe the provider's dialect: a
-    // probe (an overridden request) shows what the provider does with a
-    // request it was not documented to take, which is no deviation of its own.
-    let (labels, facts): (Vec<StepLabel>, Vec<ExchangeFacts<'_>>) = run
-        .exchanges
-        .iter()
-        .zip(&bodies)
-        .filter(|(exchange, _)| exchange.profile_shaped)
-        .filter_map(|(exchange, json)| Some((exchange.label, exchange.facts(json.as_ref())?)))
-        .unzip();
-    let (each, sequence) = rfc::check_case(&facts, rfc::Details::Deviations);
-    // Each finding, and (by its place in the list) the exchange it is about.
-    let counts: Vec<usize> = each.iter().map(Vec::len).collect();
-    let mut findings: Vec<Finding> =
-        Vec::with_capacity(counts.iter().sum::<usize>() + sequence.len());
-    for found in each {
-        findings.extend(found);
+    // bent request (a probe) shows what the provider does with a request it
+    // was not documented to take. Its request side is the tester's choice
+    // (those checks are not applicable), but its response is the provider's
+    // own, and is judged like any other.
+    let (mut shaped, mut bent) = (Judged::default(), Judged::default());
+    for (exchange, json) in run.exchanges.iter().zip(&bodies) {
+        let Some(facts) = exchange.facts(json.as_ref()) else {
+            continue;
+        };
+        let side = if exchange.profile_shaped {
+            &mut shaped
+        } else {
+            &mut bent
+        };
+        side.labels.push(exchange.label);
+        side.facts.push(facts);
     }
-    findings.extend(sequence);
-    let drift = rfc::compare_deviations(
-        &cx.spec.provider.deviations,
-        &rfc::observed_deviations(&findings),
-    );
-    let drift_message = (!drift.undeclared.is_empty()).then(|| {
+    let (each, sequence) = rfc::check_case(&shaped.facts, rfc::Details::Deviations);
+    let findings = shaped.flatten(each, sequence);
+    let each = rfc::check_exchanges(&bent.facts, rfc::Details::Deviations);
+    let probe_findings = bent.flatten(each, Vec::new());
+    let declared = &cx.spec.provider.deviations;
+    let messages: Vec<String> = [
+        shaped.drift_message(declared, &findings, None),
+        bent.drift_message(declared, &probe_findings, Some("a bent request's response")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !messages.is_empty() && !matches!(run.verdict, Verdict::Skipped(_)) {
+        let message = messages.join("\n");
+        run.error = Some(match run.error.take() {
+            Some(error) => format!("{error}\n{message}"),
+            None => message,
+        });
+        run.verdict = Verdict::Failed;
+    }
+    run.findings = findings;
+    run.probe_findings = probe_findings;
+    run
+}
+
+/// Exchanges of a case to judge together, with the step each one is.
+#[derive(Default)]
+struct Judged<'e> {
+    labels: Vec<StepLabel>,
+    facts: Vec<ExchangeFacts<'e>>,
+    /// How many findings each exchange has, once judged.
+    counts: Vec<usize>,
+}
+
+impl Judged<'_> {
+    /// The findings of each exchange (in order) and of the exchanges
+    /// together, as one list; remembers how many each exchange has.
+    fn flatten(&mut self, each: Vec<Vec<Finding>>, together: Vec<Finding>) -> Vec<Finding> {
+        self.counts = each.iter().map(Vec::len).collect();
+        let mut findings = Vec::with_capacity(self.counts.iter().sum::<usize>() + together.len());
+        for found in each {
+            findings.extend(found);
+        }
+        findings.extend(together);
+        findings
+    }
+
+    /// What fails the case: the deviations `findings` (from
+    /// [`Judged::flatten`]) show that the spec does not declare, each with
+    /// the findings that show it, labelled with their step; `None` when
+    /// there are none. `seen_in` says where, when not the provider's own
+    /// dialect.
+    fn drift_message(
+        &self,
+        declared: &[String],
+        findings: &[Finding],
+        seen_in: Option<&str>,
+    ) -> Option<String> {
+        let drift = rfc::compare_deviations(declared, &rfc::observed_deviations(findings));
+        if drift.undeclared.is_empty() {
+            return None;
+        }
         let report = rfc::DeviationReport {
             undeclared: drift.undeclared,
             unobserved: Vec::new(),
         };
-        let labelled = labels
+        let suffix = if seen_in.is_some() {
+            ", bent request"
+        } else {
+            ""
+        };
+        let labelled = self
+            .labels
             .iter()
-            .zip(&counts)
-            .flat_map(|(label, count)| std::iter::repeat_n(label.to_string(), *count))
+            .zip(&self.counts)
+            .flat_map(|(label, count)| std::iter::repeat_n(format!("{label}{suffix}"), *count))
             .chain(std::iter::repeat_with(|| "the case's steps".to_owned()));
         let details = labelled
-            .zip(&findings)
+            .zip(findings)
             .filter(|(_, f)| {
                 f.outcome.is_deviation() && report.undeclared.contains(&f.check.deviation)
             })
@@ -194,32 +262,13 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
                     f.detail
                 )
             });
-        std::iter::once(report.messages().join("\n"))
-            .chain(details)
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
-    // Probes are still checked, for the report, apart from the dialect.
-    let probe_findings: Vec<Finding> = run
-        .exchanges
-        .iter()
-        .zip(&bodies)
-        .filter(|(exchange, _)| !exchange.profile_shaped)
-        .filter_map(|(exchange, json)| exchange.facts(json.as_ref()))
-        .flat_map(|fact| rfc::check_exchange(&fact))
-        .collect();
-    drop(facts);
-    drop(labels);
-    run.probe_findings = probe_findings;
-    if let (Some(message), false) = (drift_message, matches!(run.verdict, Verdict::Skipped(_))) {
-        run.error = Some(match run.error.take() {
-            Some(error) => format!("{error}\n{message}"),
-            None => message,
-        });
-        run.verdict = Verdict::Failed;
+        Some(
+            std::iter::once(report.messages_seen_in(seen_in).join("\n"))
+                .chain(details)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
     }
-    run.findings = findings;
-    run
 }
 
 /// One step of a case, borrowed: a step of `steps`, or the case itself

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use grantspec_report::{CaseOutcome, Compatibility, Observed, ProviderReport, Target};
+use grantspec_report::{
+    CaseOutcome, CheckOutcome, Compatibility, Observed, ProviderReport, Target,
+};
 use grantspec_runner::{Suite, SuiteConfig, compat};
 use grantspec_spec::template::TargetKind;
 
@@ -91,6 +93,30 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
     );
     assert_eq!(elastic.expiry.envelope.as_deref(), Some("/data"));
     assert_eq!(elastic.expiry.observed_members, ["expires_in", "expires"]);
+    // Bent requests get the response-side checks, marked as such; their
+    // request-side checks are not applicable.
+    let check = |id: &str| {
+        elastic
+            .rfc
+            .checks
+            .iter()
+            .find(|c| c.check_id == id)
+            .unwrap()
+    };
+    let errors_array = check("RFC6749-5.2-no-errors-array");
+    assert_eq!(errors_array.bent_outcome, CheckOutcome::Fail);
+    assert!(
+        errors_array
+            .details
+            .iter()
+            .any(|d| d.starts_with("elastic-path::json_body_rejected (bent request): ")),
+        "{:?}",
+        errors_array.details
+    );
+    assert_eq!(
+        check("RFC6749-3.2-form-encoded-body").bent_outcome,
+        CheckOutcome::NotApplicable
+    );
 
     let json_api = by_id("json-token-api");
     assert!(json_api.token_type.declared.is_none());

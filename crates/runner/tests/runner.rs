@@ -512,6 +512,45 @@ fn declared_deviations_are_checked_both_ways() {
 }
 
 #[test]
+fn a_bent_requests_undeclared_deviation_fails_its_case_as_drift_does() {
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/elastic-path"),
+        &snapshots.join("elastic-path"),
+    );
+    let specs = temp_dir("specs");
+    let source = std::fs::read_to_string(workspace().join("specs/elastic-path.yaml")).unwrap();
+    std::fs::write(
+        specs.join("elastic-path.yaml"),
+        source.replacen(", errors-array", "", 1),
+    )
+    .unwrap();
+    let output = run_specs(
+        &specs,
+        &snapshots,
+        &[],
+        &["--exact", "elastic-path::json_body_rejected"],
+    );
+    let all = text(&output);
+    assert_eq!(
+        outcomes(&output)["elastic-path::json_body_rejected"],
+        "FAILED",
+        "{all}"
+    );
+    assert!(
+        all.contains("undeclared deviation `errors-array` (RFC6749-5.2-no-errors-array), shown by a bent request's response"),
+        "{all}"
+    );
+    assert!(
+        all.contains("step 1 of 1 (client_credentials), bent request: RFC6749-5.2-no-errors-array (fail): an `errors` array"),
+        "{all}"
+    );
+    // The request side of a bent request is the tester's choice: the JSON
+    // body it sends is no deviation of the provider.
+    assert!(!all.contains("json-request-body"), "{all}");
+}
+
+#[test]
 fn a_case_marked_ignore_runs_only_when_asked() {
     let specs = shopware_specs(|s| {
         s.replacen(
