@@ -12,6 +12,7 @@
 //! | `pending` | no stored snapshot | failed (pending review) |
 //! | `failing` | an expectation that does not hold | failed |
 //! | `undeclared` | a deviation the spec does not declare | failed, and its declared_deviations |
+//! | `bent` | a request bent on purpose (Basic, not the profile's post) whose response breaks a rule | failed; its declared_deviations pass (probes are no dialect) |
 //! | `broken` | a spec error | `broken::spec` failed |
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -30,6 +31,8 @@ type Verdicts = BTreeMap<String, &'static str>;
 /// What each fixture must come to.
 fn expected() -> Verdicts {
     [
+        ("bent::basic_probe", "failed"),
+        ("bent::declared_deviations", "passed"),
         ("broken::spec", "failed"),
         ("failing::client_credentials", "failed"),
         ("failing::declared_deviations", "passed"),
@@ -291,6 +294,10 @@ fn every_entry_point_gives_every_trial_the_same_verdict() {
             .contains("missing-cache-headers"),
         "the drift is named"
     );
+    let bent = case("bent", "basic_probe");
+    let message = bent.message.unwrap();
+    assert!(message.contains("bent request"), "{message}");
+    assert!(message.contains("missing-cache-headers"), "{message}");
     let nothing_pending = walk(&dir.join("snapshots"))
         .into_iter()
         .filter(|p| p.ends_with(".snap.new"))
