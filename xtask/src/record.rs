@@ -15,49 +15,10 @@ use std::sync::Arc;
 
 use grantspec_runner::redact::{Redactor, encodings};
 use grantspec_runner::render::snapshot_text;
-use grantspec_runner::{Env, FailureKind, Judgement, Suite, SuiteConfig, TrialId, snapshot_file};
-use grantspec_spec::template::{self, Piece, TargetKind};
-use grantspec_spec::{Spec, Var, did_you_mean};
+use grantspec_runner::{FailureKind, Judgement, Suite, SuiteConfig, TrialId, snapshot_file};
+use grantspec_spec::did_you_mean;
+use grantspec_spec::template::TargetKind;
 use grantspec_token::{ExposeSecret, SecretString};
-
-/// The names of every `${secret:NAME}` the spec uses anywhere: variables,
-/// the live base URL, and every step of every case.
-pub fn secret_names(spec: &Spec) -> Vec<String> {
-    let mut texts: Vec<&str> = Vec::new();
-    for var in spec.vars.values() {
-        match var {
-            Var::Same(value) => texts.push(value),
-            Var::PerTarget { mock, live } => texts.extend([mock.as_str(), live.as_str()]),
-        }
-    }
-    if let Some(live) = &spec.live {
-        texts.push(&live.base_url);
-    }
-    let steps: Vec<_> = spec.cases.iter().flat_map(|case| case.steps()).collect();
-    texts.extend(steps.iter().flat_map(|step| step.templates()));
-    let mut names = Vec::new();
-    for text in texts {
-        for piece in template::parse(text).unwrap_or_default() {
-            if let Piece::Secret(name) = piece {
-                if !names.contains(&name) {
-                    names.push(name);
-                }
-            }
-        }
-    }
-    names
-}
-
-/// The configured values of the spec's secret variables, by name.
-pub fn configured_secrets(spec: &Spec, env: &Env) -> Vec<(String, SecretString)> {
-    secret_names(spec)
-        .into_iter()
-        .filter_map(|name| {
-            env.get(&name)
-                .map(|value| (name, SecretString::from(value)))
-        })
-        .collect()
-}
 
 /// What secret `text` would leak, named (never shown), if any: a configured
 /// `${secret:NAME}` value of any length, or a secret the run used (those of
@@ -160,7 +121,7 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         .nth(index)
         .ok_or_else(|| anyhow::anyhow!("provider `{provider}` vanished"))?
         .spec;
-    let configured = configured_secrets(spec, &env);
+    let configured = grantspec_runner::redact::configured_secrets(spec, &env);
 
     let (mut recorded, mut failed, mut skipped, mut refused) = (0, 0, 0, 0);
     for id in suite.cases().into_iter().filter(|id| id.spec == index) {
@@ -288,33 +249,6 @@ mod tests {
             None,
             "short literals are not secrets"
         );
-    }
-
-    #[test]
-    fn secret_names_come_from_vars_base_url_and_steps() {
-        let spec = grantspec_spec::load_str(
-            "p.yaml".as_ref(),
-            r#"
-provider: { id: p, name: P, token_endpoint: { path: /token } }
-live: { base_url: "https://${secret:P_HOST}" }
-vars:
-  secret: { mock: s, live: "${secret:P_SECRET}" }
-  plain: "${env:P_ID}"
-cases:
-  - name: a
-    steps:
-      - grant: client_credentials
-        with: { client_id: x, client_secret: "${secret}" }
-        request: { headers: { x-key: "${secret:P_HEADER}" } }
-"#,
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-        .spec;
-        assert_eq!(secret_names(&spec), ["P_SECRET", "P_HOST", "P_HEADER"]);
-        let env = Env::from_pairs([("P_SECRET", "v1"), ("P_ID", "id")]);
-        let configured = configured_secrets(&spec, &env);
-        assert_eq!(configured.len(), 1);
-        assert_eq!(configured[0].0, "P_SECRET");
     }
 
     #[test]

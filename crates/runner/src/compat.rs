@@ -34,7 +34,9 @@ use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
 use serde_json::Value;
 
 use crate::exec::Exchange;
+use crate::redact::{Redactor, configured_secrets, scrub_strings};
 use crate::{CaseReport, FailureKind, Judgement, Suite, TrialId, rfc};
+use grantspec_token::ExposeSecret;
 
 /// The compatibility report of a run: every loaded spec, with the reports
 /// of its cases (in any order; cases without a report count as not run).
@@ -79,7 +81,37 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
         report.summary.add(provider.outcome);
         report.providers.push(provider);
     }
-    report
+    scrubbed(report, &report_redactor(suite))
+}
+
+/// What a report must not show: the configured values of every spec's
+/// `${secret:…}` variables and, on the mock target, the seed's client
+/// secrets and passwords. The spec's own texts (a description, a note) may
+/// hold one, and servers echo them.
+fn report_redactor(suite: &Suite) -> Redactor {
+    let mut secrets: Vec<String> = Vec::new();
+    for loaded in suite.specs() {
+        let spec = &loaded.spec;
+        secrets.extend(
+            configured_secrets(spec, &suite.config().env)
+                .into_iter()
+                .map(|(_, value)| value.expose_secret().to_owned()),
+        );
+        if suite.config().target == TargetKind::Mock {
+            secrets.extend(spec.mock.clients.iter().filter_map(|c| c.secret.clone()));
+            secrets.extend(spec.mock.users.iter().map(|u| u.password.clone()));
+        }
+    }
+    Redactor::new(&secrets, &[])
+}
+
+/// `report` with every string scrubbed and control characters escaped.
+fn scrubbed(report: Compatibility, redactor: &Redactor) -> Compatibility {
+    let Ok(mut value) = serde_json::to_value(&report) else {
+        return report;
+    };
+    scrub_strings(&mut value, redactor);
+    serde_json::from_value(value).unwrap_or(report)
 }
 
 /// The provider's RFC check results aggregated over its cases (worst outcome

@@ -20,7 +20,9 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use grantspec_token::{ExposeSecret, HttpRequest, HttpResponse, SecretString};
 use serde_json::Value;
 
+use crate::config::Env;
 use crate::exec::CaseRun;
+use grantspec_spec::Spec;
 
 /// Secrets shorter than this are literal values of negative cases (`ab`)
 /// and are not looked for: replacing them would mangle ordinary text.
@@ -124,6 +126,34 @@ impl Redactor {
             .iter()
             .flat_map(|h| &h.needles)
             .any(|needle| text.contains(needle.as_str()))
+    }
+}
+
+/// The configured values of the spec's secret variables, by name.
+pub fn configured_secrets(spec: &Spec, env: &Env) -> Vec<(String, SecretString)> {
+    grantspec_spec::template::secret_names(spec)
+        .into_iter()
+        .filter_map(|name| {
+            env.get(&name)
+                .map(|value| (name, SecretString::from(value)))
+        })
+        .collect()
+}
+
+/// Hides secrets and tokens in every string of `value`, and escapes control
+/// characters in them: the last pass over a report before it is written.
+pub fn scrub_strings(value: &mut Value, redactor: &Redactor) {
+    match value {
+        Value::String(text) => {
+            let scrubbed = redactor.scrub(text, Audience::Message);
+            let escaped = escape_controls(&scrubbed);
+            if escaped != text.as_str() {
+                *text = escaped.into_owned();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub_strings(v, redactor)),
+        Value::Object(map) => map.values_mut().for_each(|v| scrub_strings(v, redactor)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
@@ -398,6 +428,43 @@ mod tests {
             tokens,
             ["arr-tok-1", "camel-tok-1", "dash-tok-1", "loc-tok-123"]
         );
+    }
+
+    #[test]
+    fn configured_secrets_are_the_set_values_of_the_spec_secret_variables() {
+        let spec = grantspec_spec::load_str(
+            "p.yaml".as_ref(),
+            r#"
+provider: { id: p, name: P, token_endpoint: { path: /token } }
+vars:
+  secret: { mock: s, live: "${secret:P_SECRET}" }
+  other: { mock: o, live: "${secret:P_UNSET}" }
+  plain: "${env:P_ID}"
+cases:
+  - { name: a, grant: client_credentials, with: { client_secret: "${secret}" } }
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .spec;
+        let env = Env::from_pairs([("P_SECRET", "v1"), ("P_ID", "id")]);
+        let configured = configured_secrets(&spec, &env);
+        assert_eq!(configured.len(), 1);
+        assert_eq!(configured[0].0, "P_SECRET");
+    }
+
+    #[test]
+    fn every_string_of_a_report_is_scrubbed_and_escaped() {
+        let redactor = Redactor::new(&["hunter2-canary".to_owned()], &[]);
+        let mut report = serde_json::json!({
+            "notes": ["the secret is hunter2-canary", "bell\u{7}"],
+            "nested": {"description": "hunter2%2Dcanary? no: hunter2-canary"},
+            "count": 3
+        });
+        scrub_strings(&mut report, &redactor);
+        let text = report.to_string();
+        assert!(!redactor.leaks(&text), "{text}");
+        assert!(text.contains("[secret]"), "{text}");
+        assert!(!text.contains('\u{7}'), "{text}");
     }
 
     #[test]

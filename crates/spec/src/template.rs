@@ -246,6 +246,34 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// The names of every `${secret:NAME}` the spec uses anywhere: variables,
+/// the live base URL, and every step of every case.
+pub fn secret_names(spec: &Spec) -> Vec<String> {
+    let mut texts: Vec<&str> = Vec::new();
+    for var in spec.vars.values() {
+        match var {
+            Var::Same(value) => texts.push(value),
+            Var::PerTarget { mock, live } => texts.extend([mock.as_str(), live.as_str()]),
+        }
+    }
+    if let Some(live) = &spec.live {
+        texts.push(&live.base_url);
+    }
+    let steps: Vec<_> = spec.cases.iter().flat_map(|case| case.steps()).collect();
+    texts.extend(steps.iter().flat_map(|step| step.templates()));
+    let mut names = Vec::new();
+    for text in texts {
+        for piece in parse(text).unwrap_or_default() {
+            if let Piece::Secret(name) = piece {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +351,29 @@ mod tests {
         assert!(header.is_secret(), "and so is a header built from it");
         let id = resolver.resolve("${client_id}", &captures).unwrap();
         assert!(!id.is_secret(), "an env variable is no secret");
+    }
+
+    #[test]
+    fn secret_names_come_from_vars_base_url_and_steps() {
+        let spec = crate::load_str(
+            "p.yaml".as_ref(),
+            r#"
+provider: { id: p, name: P, token_endpoint: { path: /token } }
+live: { base_url: "https://${secret:P_HOST}" }
+vars:
+  secret: { mock: s, live: "${secret:P_SECRET}" }
+  plain: "${env:P_ID}"
+cases:
+  - name: a
+    steps:
+      - grant: client_credentials
+        with: { client_id: x, client_secret: "${secret}" }
+        request: { headers: { x-key: "${secret:P_HEADER}" } }
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .spec;
+        assert_eq!(secret_names(&spec), ["P_SECRET", "P_HOST", "P_HEADER"]);
     }
 
     #[test]
