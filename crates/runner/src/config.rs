@@ -47,7 +47,8 @@ impl SuiteConfig {
     /// workspace root.
     pub fn from_env() -> Result<Self, String> {
         let root = workspace_root();
-        let env = Env::from_process_and_dotenv(&[Path::new(".env"), &root.join(".env")]);
+        let env = Env::from_process_and_dotenv(&[Path::new(".env"), &root.join(".env")])
+            .map_err(|e| e.to_string())?;
         let target = match env.get("GRANTSPEC_TARGET").as_deref() {
             None | Some("" | "mock") => TargetKind::Mock,
             Some("live") => TargetKind::Live,
@@ -111,13 +112,14 @@ impl std::fmt::Debug for Env {
 impl Env {
     /// The process environment, over the first `.env` file of `dotenv_paths`
     /// that exists.
-    pub fn from_process_and_dotenv(dotenv_paths: &[&Path]) -> Self {
+    ///
+    /// The file is read as dotenv files are ([`dotenvy`]: `export`, quotes
+    /// and their escapes, `# comments` after a value); a line that is not
+    /// `NAME=value` is an error naming the file and line, never showing it.
+    pub fn from_process_and_dotenv(dotenv_paths: &[&Path]) -> Result<Self, DotenvError> {
         let mut vars = HashMap::new();
-        if let Some(text) = dotenv_paths
-            .iter()
-            .find_map(|path| std::fs::read_to_string(path).ok())
-        {
-            vars.extend(parse_dotenv(&text));
+        if let Some(path) = dotenv_paths.iter().find(|path| path.is_file()) {
+            vars.extend(read_dotenv(path)?);
         }
         let mut not_unicode = Vec::new();
         for (name, value) in std::env::vars_os() {
@@ -132,7 +134,7 @@ impl Env {
                 (Err(_), _) => {}
             }
         }
-        Self { vars, not_unicode }
+        Ok(Self { vars, not_unicode })
     }
 
     /// Why a variable that [`Env::get`] does not give is missing: `not set`,
@@ -167,39 +169,103 @@ impl Env {
     }
 }
 
-/// Parses `NAME=value` lines; `#` comments, `export ` prefixes and matching
-/// quotes are handled.
-fn parse_dotenv(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .filter_map(|line| {
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            let (name, value) = line.split_once('=')?;
-            let value = value.trim();
-            let unquoted = ['"', '\'']
-                .iter()
-                .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
-                .unwrap_or(value);
-            Some((name.trim().to_owned(), unquoted.to_owned()))
-        })
-        .collect()
+/// A `.env` file that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DotenvError {
+    /// A line that is not `NAME=value`; the line is not shown, as it may
+    /// hold a secret.
+    #[error(
+        "{}:{line}: not a `NAME=value` line (not shown here: it may hold a secret)",
+        file.display()
+    )]
+    Line {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line number.
+        line: usize,
+    },
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", file.display())]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The variables of a `.env` file, in order.
+fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, DotenvError> {
+    let read_error = |source| DotenvError::Read {
+        file: path.to_path_buf(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(read_error)?;
+    let mut vars = Vec::new();
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        match item {
+            Ok(pair) => vars.push(pair),
+            Err(dotenvy::Error::LineParse(bad, _)) => {
+                // dotenvy names the line by its text; find its number.
+                let first = bad.lines().next().unwrap_or_default().trim();
+                let line = text
+                    .lines()
+                    .position(|l| l.trim() == first)
+                    .map_or(0, |at| at + 1);
+                return Err(DotenvError::Line {
+                    file: path.to_path_buf(),
+                    line,
+                });
+            }
+            Err(dotenvy::Error::Io(source)) => return Err(read_error(source)),
+            Err(other) => {
+                return Err(read_error(std::io::Error::other(other.to_string())));
+            }
+        }
+    }
+    Ok(vars)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn dotenv(text: &str) -> Result<Vec<(String, String)>, DotenvError> {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join(".env");
+        std::fs::write(&path, text).expect("written");
+        read_dotenv(&path)
+    }
+
     #[test]
-    fn dotenv_lines() {
-        let parsed = parse_dotenv("# c\nexport A=1\nB = \"two words\"\nC='x=y'\nnot a pair\n");
+    fn dotenv_lines_are_read_as_dotenv_files_are() {
+        let parsed = dotenv(
+            "# a comment\nexport A=1\nB=\"two words\"\nC='x=y'\nD=value # a note\nE=\"say \\\"hi\\\"\"\n",
+        )
+        .expect("parses");
         assert_eq!(
             parsed,
             vec![
                 ("A".into(), "1".into()),
                 ("B".into(), "two words".into()),
-                ("C".into(), "x=y".into())
+                ("C".into(), "x=y".into()),
+                ("D".into(), "value".into()),
+                ("E".into(), "say \"hi\"".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_bad_dotenv_line_is_an_error_naming_its_line_not_its_text() {
+        let error = dotenv("A=1\n\nnot a pair hunter2\n").expect_err("refused");
+        let message = error.to_string();
+        assert!(
+            message.ends_with(
+                ".env:3: not a `NAME=value` line (not shown here: it may hold a secret)"
+            ),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
     }
 }
