@@ -25,11 +25,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use grantspec_report::{
     BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, CheckOutcome, Compatibility,
-    Endpoint, ErrorFormatReport, ExpiryReport, Observed, ProviderReport, RefreshReport, RfcReport,
-    SpecFileError, Target, TokenTypeReport,
+    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, Observed, Provenance,
+    ProviderReport, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
+    TokenTypeReport, WayOutcome, WayReport,
 };
 use grantspec_spec::template::TargetKind;
-use grantspec_spec::{GrantKind, RefreshPolicy, Spec, Step, StepKind};
+use grantspec_spec::{GrantKind, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat};
 use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
 use serde_json::Value;
 
@@ -69,7 +70,7 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
             .filter(|r| r.provider == spec.provider.id)
             .collect();
         let drift = suite.deviations(index, cases.iter().copied());
-        let provider = provider_report(spec, target, &cases, &drift);
+        let provider = provider_report(spec, target, &cases, &drift, report.generated_at.clone());
         report.summary.add(provider.outcome);
         report.providers.push(provider);
     }
@@ -218,11 +219,375 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
     }
 }
 
+/// What the successful token responses of a run showed beyond the
+/// capabilities, `token_type`, expiry and refresh, each as the distinct
+/// values seen.
+#[derive(Default)]
+struct Seen {
+    cache_headers: Vec<String>,
+    content_types: Vec<String>,
+    statuses: Vec<String>,
+    response_scope: Vec<String>,
+    token_formats: Vec<String>,
+    extra_members: Vec<String>,
+    in_envelope: bool,
+}
+
+/// Members of a token response that RFC 6749 (and OpenID Connect's
+/// `id_token`) define, and the expiry members the profile knows.
+const KNOWN_MEMBERS: [&str; 9] = [
+    "access_token",
+    "token_type",
+    "expires_in",
+    "refresh_token",
+    "scope",
+    "id_token",
+    "expires",
+    "expires_at",
+    "error",
+];
+
+/// Whether a token looks like a JWT: three dot-separated base64url parts.
+fn jwt_shaped(token: &str) -> bool {
+    let parts: Vec<&str> = token.split('.').collect();
+    parts.len() == 3
+        && parts.iter().take(2).all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+impl Seen {
+    fn record(&mut self, response: &grantspec_token::HttpResponse, object: &Value) {
+        let no_store = response
+            .header("cache-control")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("no-store"));
+        let no_cache = response
+            .header("pragma")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"));
+        push_unique(
+            &mut self.cache_headers,
+            cache_words(no_store, no_cache).to_owned(),
+        );
+        push_unique(
+            &mut self.content_types,
+            response
+                .header("content-type")
+                .unwrap_or("(none)")
+                .to_owned(),
+        );
+        push_unique(&mut self.statuses, response.status.to_string());
+        push_unique(
+            &mut self.response_scope,
+            match object.get("scope") {
+                None => "omit",
+                Some(Value::String(_)) => "always",
+                Some(Value::Array(_)) => "array",
+                Some(_) => "other",
+            }
+            .to_owned(),
+        );
+        if let Some(token) = object.get("access_token").and_then(Value::as_str) {
+            let format = if jwt_shaped(token) { "jwt" } else { "opaque" };
+            push_unique(&mut self.token_formats, format.to_owned());
+        }
+        if let Value::Object(map) = object {
+            let extra: Vec<&str> = map
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !KNOWN_MEMBERS.contains(k))
+                .collect();
+            push_unique(&mut self.extra_members, list_or_none(&extra));
+        }
+    }
+}
+
+fn cache_words(no_store: bool, no_cache: bool) -> &'static str {
+    match (no_store, no_cache) {
+        (true, true) => "no-store, no-cache",
+        (true, false) => "no-store",
+        (false, true) => "no-cache",
+        (false, false) => "none",
+    }
+}
+
+fn list_or_none(items: &[&str]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Distinct values seen, as one value; `None` when nothing was seen.
+fn joined(values: &[String]) -> Option<String> {
+    (!values.is_empty()).then(|| values.join(" | "))
+}
+
+/// Where the spec says a fact comes from; no entry is an assumption.
+fn provenance(spec: &Spec, key: &str) -> Provenance {
+    match spec.provider.sources.get(key) {
+        Some(grantspec_spec::Source::Documented(citation)) => Provenance::Documented {
+            citation: citation.clone(),
+            docs: spec.provider.docs.clone(),
+        },
+        Some(grantspec_spec::Source::Assumed(reason)) => Provenance::Assumed {
+            reason: reason.clone(),
+        },
+        None => Provenance::Assumed {
+            reason: "the spec names no source".to_owned(),
+        },
+    }
+}
+
+fn about(key: &str) -> String {
+    grantspec_spec::facts::FACTS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or_else(String::new, |(_, about)| (*about).to_owned())
+}
+
+/// Every provider fact the report shows, with its provenance and what the
+/// run's target did.
+#[allow(clippy::too_many_arguments)]
+fn facts(
+    spec: &Spec,
+    capabilities: [(&str, &[Capability]); 3],
+    token_type: &TokenTypeReport,
+    expiry: &ExpiryReport,
+    refresh: &RefreshReport,
+    errors: &ErrorFormatReport,
+    seen: &Seen,
+) -> Vec<(Fact, Vec<String>)> {
+    let profile = spec.profile();
+    let endpoint = &profile.token_endpoint;
+    let seed = &spec.mock;
+    let mut facts = Vec::new();
+    let mut add = |key: String, spec_says: String, run: Option<String>, evidence: Vec<String>| {
+        let run_differs = run.as_ref().is_some_and(|r| *r != spec_says);
+        facts.push((
+            Fact {
+                about: about(&key),
+                source: provenance(spec, &key),
+                key,
+                spec: spec_says,
+                run,
+                run_differs,
+                live: None,
+            },
+            evidence,
+        ));
+    };
+    add(
+        "endpoint".into(),
+        format!("{} {}", endpoint.method.as_str(), endpoint.path),
+        None,
+        Vec::new(),
+    );
+    add("lists".into(), snake(endpoint.lists), None, Vec::new());
+    let renamed: Vec<String> = endpoint
+        .rename
+        .iter()
+        .map(|(rfc, wire)| format!("{rfc} → {wire}"))
+        .collect();
+    add(
+        "rename".into(),
+        list_or_none(&renamed.iter().map(String::as_str).collect::<Vec<_>>()),
+        None,
+        Vec::new(),
+    );
+    for (kind, list) in capabilities {
+        for c in list {
+            let run = match c.observed {
+                Observed::Accepted => Some("accepted".to_owned()),
+                Observed::Rejected => Some("refused".to_owned()),
+                Observed::NotExercised => None,
+            };
+            let says = if c.declared { "accepted" } else { "refused" };
+            add(
+                format!("{kind}.{}", c.name),
+                says.to_owned(),
+                run,
+                c.evidence.clone(),
+            );
+        }
+    }
+    let mut type_seen = token_type.observed.clone();
+    if token_type.observed_missing {
+        type_seen.push("(absent)".to_owned());
+    }
+    add(
+        "token_type".into(),
+        token_type
+            .declared
+            .clone()
+            .unwrap_or_else(|| "(absent)".to_owned()),
+        joined(&type_seen),
+        Vec::new(),
+    );
+    let in_envelope = |style: &str, inside: bool| match (&expiry.envelope, inside) {
+        (Some(envelope), true) => format!("{style} in {envelope}"),
+        _ => style.to_owned(),
+    };
+    let has = |m: &str| expiry.observed_members.iter().any(|x| x == m);
+    let style_seen = match (has("expires_in"), has("expires")) {
+        (true, true) => "both",
+        (true, false) => "expires_in",
+        (false, true) => "expires",
+        (false, false) => "none",
+    };
+    let any_token = !token_type.observed.is_empty() || token_type.observed_missing;
+    add(
+        "expiry".into(),
+        in_envelope(&expiry.style, true),
+        any_token.then(|| in_envelope(style_seen, seen.in_envelope)),
+        Vec::new(),
+    );
+    let lifetimes: Vec<String> = expiry
+        .observed_lifetimes
+        .iter()
+        .map(|s| format!("{s} s"))
+        .collect();
+    add(
+        "token_lifetime".into(),
+        format!("{} s", expiry.declared_lifetime),
+        joined(&lifetimes),
+        Vec::new(),
+    );
+    add(
+        "refresh".into(),
+        refresh
+            .declared
+            .clone()
+            .unwrap_or_else(|| "no refresh tokens".to_owned()),
+        refresh.observed.clone(),
+        refresh.evidence.clone(),
+    );
+    let formats: Vec<String> = errors
+        .observed
+        .iter()
+        .filter(|f| *f != "other")
+        .cloned()
+        .collect();
+    add(
+        "errors".into(),
+        errors.format.clone(),
+        joined(&formats),
+        Vec::new(),
+    );
+    add(
+        "cache_headers".into(),
+        cache_words(seed.cache_headers, seed.cache_headers && seed.pragma).to_owned(),
+        joined(&seen.cache_headers),
+        Vec::new(),
+    );
+    add(
+        "response_scope".into(),
+        match seed.response_scope {
+            ResponseScope::Omit => "omit",
+            ResponseScope::Always => "always",
+            ResponseScope::Array => "array",
+        }
+        .to_owned(),
+        joined(&seen.response_scope),
+        Vec::new(),
+    );
+    add(
+        "audience".into(),
+        if seed.require_audience {
+            "required"
+        } else {
+            "optional"
+        }
+        .to_owned(),
+        None,
+        Vec::new(),
+    );
+    add(
+        "token_format".into(),
+        match seed.token_format {
+            TokenFormat::Opaque => "opaque",
+            TokenFormat::Jwt => "jwt",
+        }
+        .to_owned(),
+        joined(&seen.token_formats),
+        Vec::new(),
+    );
+    add(
+        "content_type".into(),
+        seed.content_type.clone(),
+        joined(&seen.content_types),
+        Vec::new(),
+    );
+    add(
+        "success_status".into(),
+        seed.success_status.to_string(),
+        joined(&seen.statuses),
+        Vec::new(),
+    );
+    let extra: Vec<&str> = seed.extra_members.keys().map(String::as_str).collect();
+    add(
+        "extra_members".into(),
+        list_or_none(&extra),
+        joined(&seen.extra_members),
+        Vec::new(),
+    );
+    facts
+}
+
+/// What the target did with a case's last request that got an answer.
+fn way_outcome(report: Option<&&CaseReport>) -> WayOutcome {
+    let Some(report) = report else {
+        return WayOutcome::NotExercised;
+    };
+    if matches!(report.run.verdict, Verdict::Skipped(_)) {
+        return WayOutcome::NotExercised;
+    }
+    match report
+        .run
+        .exchanges
+        .iter()
+        .rev()
+        .find_map(|e| e.response.as_ref())
+    {
+        Some(r) if (200..300).contains(&r.status) => WayOutcome::Accepted,
+        Some(r) if r.status >= 400 => WayOutcome::Refused,
+        _ => WayOutcome::NotExercised,
+    }
+}
+
+/// The spec's contradictions, with what the run's target did with each way.
+fn contradictions(spec: &Spec, cases: &[&CaseReport]) -> Vec<ContradictionReport> {
+    spec.provider
+        .contradictions
+        .iter()
+        .map(|c| ContradictionReport {
+            id: c.id.clone(),
+            about: c.about.clone(),
+            ways: c
+                .ways
+                .iter()
+                .map(|w| WayReport {
+                    says: w.says.clone(),
+                    quote: w.quote.clone(),
+                    location: w.location.as_str().to_owned(),
+                    case: w.case.clone(),
+                    run: way_outcome(cases.iter().find(|r| r.case == w.case)),
+                    live: None,
+                })
+                .collect(),
+            live_at: None,
+        })
+        .collect()
+}
+
 fn provider_report(
     spec: &Spec,
     target: Target,
     cases: &[&CaseReport],
     drift: &rfc::DeviationReport,
+    generated_at: Option<String>,
 ) -> ProviderReport {
     let profile = spec.profile();
     let endpoint = &profile.token_endpoint;
@@ -291,6 +656,7 @@ fn provider_report(
         format: snake(profile.errors),
         observed: Vec::new(),
     };
+    let mut seen = Seen::default();
     let mut tally = grantspec_report::Tally::default();
     let mut results = Vec::new();
 
@@ -379,6 +745,10 @@ fn provider_report(
                 if object.get("access_token").is_none() {
                     continue;
                 }
+                seen.record(response, object);
+                if !std::ptr::eq(object, &body) {
+                    seen.in_envelope = true;
+                }
                 match object.get("token_type") {
                     Some(Value::String(spelling)) => {
                         push_unique(&mut token_type.observed, spelling.clone());
@@ -437,95 +807,56 @@ fn provider_report(
     }
     expiry.observed_lifetimes.sort_unstable();
 
-    let mut differences = Vec::new();
-    for (kind, list) in [
-        ("grant", &grants),
-        ("body encoding", &body_encodings),
-        ("client authentication", &client_auth),
-    ] {
-        for c in list {
-            let cases = c.evidence.join(", ");
-            match (c.declared, c.observed) {
-                (true, Observed::Rejected) => differences.push(format!(
-                    "{kind} `{}`: the spec declares it accepted, but it was refused ({cases})",
-                    c.name
-                )),
-                (false, Observed::Accepted) => differences.push(format!(
-                    "{kind} `{}`: the spec does not declare it, but it was accepted ({cases})",
-                    c.name
-                )),
-                _ => {}
-            }
-        }
-    }
-    match &token_type.declared {
-        Some(declared) => {
-            for seen in token_type.observed.iter().filter(|s| *s != declared) {
-                differences.push(format!(
-                    "`token_type`: the spec declares `{declared}`, this run saw `{seen}`"
-                ));
-            }
-            if token_type.observed_missing {
-                differences.push(format!(
-                    "`token_type`: the spec declares `{declared}`, this run saw a token response without it"
-                ));
-            }
-        }
-        None => {
-            for seen in &token_type.observed {
-                differences.push(format!(
-                    "`token_type`: the spec declares none, this run saw `{seen}`"
-                ));
-            }
-        }
-    }
-    if !token_type.observed.is_empty() || token_type.observed_missing {
-        let has = |m: &str| expiry.observed_members.iter().any(|x| x == m);
-        let (want_in, want_abs) = match expiry.style.as_str() {
-            "expires_in" => (true, false),
-            "expires" => (false, true),
-            "both" => (true, true),
-            _ => (false, false),
-        };
-        if want_in && !has("expires_in") {
-            differences.push(format!(
-                "expiry: the profile says `{}`, but no token response had `expires_in`",
-                expiry.style
-            ));
-        }
-        if want_abs && !has("expires") {
-            differences.push(format!(
-                "expiry: the profile says `{}`, but no token response had `expires`",
-                expiry.style
-            ));
-        }
-        for lifetime in &expiry.observed_lifetimes {
-            if *lifetime != expiry.declared_lifetime {
-                differences.push(format!(
-                    "expiry: the spec declares a {} s lifetime, this run saw `expires_in` {lifetime}",
-                    expiry.declared_lifetime
-                ));
-            }
-        }
-    }
-    if let (Some(declared), Some(seen)) = (&refresh.declared, &refresh.observed) {
-        if declared != seen {
-            differences.push(format!(
-                "refresh: the spec declares `{declared}`, this run saw `{seen}` ({})",
-                refresh.evidence.join(", ")
-            ));
-        }
-    }
-    for seen in errors
-        .observed
+    let facts = facts(
+        spec,
+        [
+            ("grant", &grants),
+            ("body", &body_encodings),
+            ("client_auth", &client_auth),
+        ],
+        &token_type,
+        &expiry,
+        &refresh,
+        &errors,
+        &seen,
+    );
+    let differences = facts
         .iter()
-        .filter(|f| **f != errors.format && *f != "other")
-    {
-        differences.push(format!(
-            "errors: the profile says `{}`, this run saw `{seen}` errors",
-            errors.format
-        ));
-    }
+        .filter(|(fact, _)| fact.run_differs)
+        .map(|(fact, evidence)| {
+            let run = fact.run.as_deref().unwrap_or_default();
+            let cases = if evidence.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", evidence.join(", "))
+            };
+            match target {
+                Target::Mock => format!(
+                    "`{}`: the spec says `{}` ({}), but the mock emulated `{run}`{cases}: a bug in the mock",
+                    fact.key,
+                    fact.spec,
+                    fact.source.label()
+                ),
+                Target::Live => format!(
+                    "`{}`: the spec says `{}` ({}), the live provider answered `{run}`{cases}: drift",
+                    fact.key,
+                    fact.spec,
+                    fact.source.label()
+                ),
+            }
+        })
+        .collect();
+    let facts = facts.into_iter().map(|(fact, _)| fact).collect();
+    let run = match target {
+        Target::Mock => RunSource {
+            kind: RunKind::Emulated,
+            at: None,
+        },
+        Target::Live => RunSource {
+            kind: RunKind::ObservedLive,
+            at: generated_at,
+        },
+    };
 
     ProviderReport {
         id: spec.provider.id.clone(),
@@ -548,7 +879,11 @@ fn provider_report(
         rfc: rfc_results(drift, cases),
         deviations: spec.provider.deviations.clone(),
         notes: spec.provider.notes.clone(),
+        run,
+        facts,
+        contradictions: contradictions(spec, cases),
         differences,
+        live_differences: Vec::new(),
         outcome: tally,
         cases: results,
     }
