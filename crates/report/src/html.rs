@@ -123,7 +123,7 @@ const STYLE: &str = r#":root {
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--fg); background: var(--bg); }
-header, main { max-width: 1500px; margin: 0 auto; padding: 0 20px; }
+header, main { max-width: 1800px; margin: 0 auto; padding: 0 20px; }
 header { padding-top: 18px; }
 h1 { font-size: 22px; margin: 0 0 6px; }
 h2 { font-size: 18px; margin: 0 0 8px; }
@@ -172,7 +172,7 @@ abbr.src.documented { color: var(--ok); border: 1px solid var(--ok); }
 abbr.src.assumed { color: var(--warn); border: 1px dashed var(--warn); }
 .live { display: block; font-size: 11.5px; color: var(--muted); }
 .live.differs { color: var(--no); font-weight: 700; background: var(--no-bg); border-radius: 3px; }
-td.contradictions { font-size: 12px; }
+td.contradictions { font-size: 12px; min-width: 200px; }
 .flag { color: var(--warn); font-weight: 700; }
 table.facts td.differs, li.differs { color: var(--no); font-weight: 600; }
 .contradiction { margin: 8px 0 4px; }
@@ -184,7 +184,9 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 14px; margi
 dt { color: var(--muted); }
 dd { margin: 0; }
 .cols { display: grid; grid-template-columns: minmax(300px, 2fr) 3fr; gap: 6px 28px; }
+.cols > div { min-width: 0; }
 @media (max-width: 900px) { .cols { grid-template-columns: 1fr; } }
+table.plain td { overflow-wrap: break-word; }
 table.plain th { text-align: left; background: var(--panel); font-size: 12.5px; }
 table.plain td.c { text-align: center; }
 .outcome { font-weight: 600; white-space: nowrap; }
@@ -198,7 +200,7 @@ pre.diff .add { color: var(--ok); background: var(--ok-bg); display: inline-bloc
 pre.diff .del { color: var(--no); background: var(--no-bg); display: inline-block; min-width: 100%; }
 pre.diff .hunk, pre.diff .meta { color: var(--muted); }
 ul { margin: 4px 0; padding-left: 20px; }
-footer { max-width: 1500px; margin: 0 auto; padding: 12px 20px 28px; color: var(--muted); font-size: 12.5px; }
+footer { max-width: 1800px; margin: 0 auto; padding: 12px 20px 28px; color: var(--muted); font-size: 12.5px; }
 "#;
 
 /// Renders the report as one self-contained HTML page.
@@ -561,7 +563,7 @@ fn matrix(out: &mut String, report: &Compatibility) {
     for (symbol, meaning) in cells::legend(report) {
         let _ = write!(
             out,
-            "<span><b>{symbol}</b> {meaning}</span>",
+            "<span><b>{symbol}</b> {meaning}</span> ",
             meaning = html(&meaning)
         );
     }
