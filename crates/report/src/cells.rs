@@ -2,7 +2,7 @@
 //! two always agree.
 
 use crate::model::{
-    Capability, CaseOutcome, Compatibility, ContradictionReport, Fact, Observed, Provenance,
+    Acceptance, Capability, CaseOutcome, Compatibility, ContradictionReport, Fact, Provenance,
     ProviderReport, Target, WayOutcome,
 };
 
@@ -207,32 +207,31 @@ pub fn mark(capability: &Capability, target: Target) -> Mark {
         Target::Mock => "by the mock (emulated)",
         Target::Live => "by the live provider (observed live)",
     };
-    let (symbol, class, meaning, sort, conflict) = match (capability.observed, capability.declared)
-    {
-        (Observed::Accepted, true) => ("✔", "ok", format!("accepted {who}"), 3, false),
-        (Observed::Accepted, false) => (
+    let (symbol, class, meaning, sort, conflict) = match (capability.run, capability.declared) {
+        (Acceptance::Accepted, true) => ("✔", "ok", format!("accepted {who}"), 3, false),
+        (Acceptance::Accepted, false) => (
             "✔",
             "ok",
             format!("accepted {who}, though the spec does not say so"),
             3,
             true,
         ),
-        (Observed::Rejected, true) => (
+        (Acceptance::Rejected, true) => (
             "✘",
             "no",
             format!("refused {who}, though the spec says accepted"),
             1,
             true,
         ),
-        (Observed::Rejected, false) => ("✘", "no", format!("refused {who}"), 1, false),
-        (Observed::NotExercised, true) => (
+        (Acceptance::Rejected, false) => ("✘", "no", format!("refused {who}"), 1, false),
+        (Acceptance::NotExercised, true) => (
             "○",
             "declared",
             "the spec says accepted; not tried in this run".to_owned(),
             2,
             false,
         ),
-        (Observed::NotExercised, false) => (
+        (Acceptance::NotExercised, false) => (
             "–",
             "none",
             "the spec does not say accepted; not tried in this run".to_owned(),
@@ -268,8 +267,8 @@ pub fn mark_text(capability: &Capability) -> String {
 /// The `token_type` cell: the spellings seen, else the declared one.
 pub fn token_type(provider: &ProviderReport) -> String {
     let t = &provider.token_type;
-    let mut seen: Vec<String> = t.observed.clone();
-    if t.observed_missing {
+    let mut seen: Vec<String> = t.run.clone();
+    if t.run_missing {
         seen.push("(absent)".to_owned());
     }
     if seen.is_empty() {
@@ -286,8 +285,8 @@ pub fn token_type(provider: &ProviderReport) -> String {
 pub fn token_type_conflict(provider: &ProviderReport) -> bool {
     let t = &provider.token_type;
     match &t.declared {
-        Some(spelling) => t.observed_missing || t.observed.iter().any(|seen| seen != spelling),
-        None => !t.observed.is_empty(),
+        Some(spelling) => t.run_missing || t.run.iter().any(|seen| seen != spelling),
+        None => !t.run.is_empty(),
     }
 }
 
@@ -303,7 +302,7 @@ pub fn expiry(provider: &ProviderReport) -> String {
 /// The refresh cell and whether the run contradicts the spec.
 pub fn refresh(provider: &ProviderReport) -> (String, bool) {
     let r = &provider.refresh;
-    match (&r.declared, &r.observed) {
+    match (&r.declared, &r.run) {
         (None, None) => ("–".to_owned(), false),
         (Some(declared), None) => (declared.clone(), false),
         (Some(declared), Some(seen)) if declared == seen => (format!("{declared} (seen)"), false),
@@ -367,7 +366,7 @@ pub fn local(provider: &str, names: &[String]) -> Vec<String> {
 pub fn refresh_words(provider: &ProviderReport) -> String {
     let r = &provider.refresh;
     let cases = local(&provider.id, &r.evidence).join(", ");
-    match (&r.declared, &r.observed) {
+    match (&r.declared, &r.run) {
         (None, None) => "the spec says no refresh tokens; none in this run".to_owned(),
         (Some(declared), None) => format!("the spec says {declared}; not tried in this run"),
         (declared, Some(seen)) => format!(

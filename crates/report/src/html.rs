@@ -683,8 +683,8 @@ fn section(out: &mut String, p: &ProviderReport) {
         let _ = write!(out, "<dt>renamed</dt><dd>{}</dd>", renamed.join(", "));
     }
     let t = &p.token_type;
-    let mut seen = t.observed.clone();
-    if t.observed_missing {
+    let mut seen = t.run.clone();
+    if t.run_missing {
         seen.push("(absent)".to_owned());
     }
     let _ = write!(
@@ -702,11 +702,7 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     );
     let x = &p.expiry;
-    let lifetimes: Vec<String> = x
-        .observed_lifetimes
-        .iter()
-        .map(|s| format!("{s} s"))
-        .collect();
+    let lifetimes: Vec<String> = x.run_lifetimes.iter().map(|s| format!("{s} s")).collect();
     let _ = write!(
         out,
         "<dt>expiry</dt><dd><code>{}</code>{}; the spec says a {} s lifetime; {run}: {}{}</dd>",
@@ -716,7 +712,7 @@ fn section(out: &mut String, p: &ProviderReport) {
             .map(|e| format!(" inside the <code>{}</code> envelope", html(e)))
             .unwrap_or_default(),
         x.declared_lifetime,
-        codes(&x.observed_members),
+        codes(&x.run_members),
         if lifetimes.is_empty() {
             String::new()
         } else {
@@ -732,7 +728,7 @@ fn section(out: &mut String, p: &ProviderReport) {
         out,
         "<dt>errors</dt><dd><code>{}</code>; {run}: {}</dd>",
         html(&p.errors.format),
-        codes(&p.errors.observed)
+        codes(&p.errors.run)
     );
     out.push_str("</dl>\n</div>\n<div>\n<h3>Capabilities</h3>\n");
     let _ = write!(
@@ -745,9 +741,10 @@ fn section(out: &mut String, p: &ProviderReport) {
         ("body", &p.body_encodings),
         ("client auth", &p.client_auth),
     ] {
-        for c in caps.iter().filter(|c| {
-            c.declared || c.profile || c.observed != crate::model::Observed::NotExercised
-        }) {
+        for c in caps
+            .iter()
+            .filter(|c| c.declared || c.profile || c.run != crate::model::Acceptance::NotExercised)
+        {
             let mark = cells::mark(c, p.target);
             let _ = write!(
                 out,

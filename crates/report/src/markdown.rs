@@ -266,8 +266,8 @@ fn section(out: &mut String, p: &ProviderReport) {
 
     let _ = writeln!(out, "### Responses\n");
     let t = &p.token_type;
-    let mut seen = t.observed.clone();
-    if t.observed_missing {
+    let mut seen = t.run.clone();
+    if t.run_missing {
         seen.push("(absent)".to_owned());
     }
     let _ = writeln!(
@@ -289,11 +289,7 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     );
     let x = &p.expiry;
-    let lifetimes: Vec<String> = x
-        .observed_lifetimes
-        .iter()
-        .map(|s| format!("{s} s"))
-        .collect();
+    let lifetimes: Vec<String> = x.run_lifetimes.iter().map(|s| format!("{s} s")).collect();
     let _ = writeln!(
         out,
         "- expiry: `{}`{}; the spec says a {} s lifetime; {run}: members {}{}",
@@ -303,7 +299,7 @@ fn section(out: &mut String, p: &ProviderReport) {
             .map(|e| format!(" inside the `{}` envelope", e.replace('`', "")))
             .unwrap_or_default(),
         x.declared_lifetime,
-        code_list(&x.observed_members),
+        code_list(&x.run_members),
         if lifetimes.is_empty() {
             String::new()
         } else {
@@ -315,7 +311,7 @@ fn section(out: &mut String, p: &ProviderReport) {
         out,
         "- errors: `{}`; {run}: {}\n",
         p.errors.format.replace('`', ""),
-        code_list(&p.errors.observed)
+        code_list(&p.errors.run)
     );
 
     let _ = writeln!(out, "### RFC 6749 conformance\n");

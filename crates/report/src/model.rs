@@ -142,7 +142,8 @@ impl Tally {
     }
 }
 
-/// One provider: what its spec declares, what this run observed, and how
+/// One provider: what its spec declares and where that comes from, what
+/// this run's target did (emulated by the mock, or observed live), and how
 /// its cases ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderReport {
@@ -416,7 +417,9 @@ pub struct Endpoint {
 }
 
 /// Whether a provider accepts one grant, body encoding or client
-/// authentication method: what the spec declares, and what this run saw.
+/// authentication method: what the spec declares, and what this run's
+/// target did (the mock's emulation on the mock target, never an
+/// observation of the provider; observed live on a live run).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capability {
     /// `client_credentials`, `form`, `basic`, …
@@ -427,30 +430,31 @@ pub struct Capability {
     /// The spec declares the provider accepts it (the profile's choice, the
     /// mock seed's `accepts` or `client_auth`, or a seeded client's grants).
     pub declared: bool,
-    /// What this run saw.
-    pub observed: Observed,
-    /// The cases (`provider::case`) that showed what was observed.
+    /// What this run's target did with it.
+    pub run: Acceptance,
+    /// The cases (`provider::case`) that showed it.
     #[serde(default)]
     pub evidence: Vec<String>,
 }
 
 impl Capability {
-    /// A capability not yet observed.
+    /// A capability no request has tried yet.
     pub fn new(name: impl Into<String>, profile: bool, declared: bool) -> Self {
         Self {
             name: name.into(),
             profile,
             declared,
-            observed: Observed::NotExercised,
+            run: Acceptance::NotExercised,
             evidence: Vec::new(),
         }
     }
 }
 
-/// What a run saw of a capability.
+/// What a run's target did with a capability (emulated on the mock
+/// target, observed live on a live run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Observed {
+pub enum Acceptance {
     /// A request using it succeeded.
     Accepted,
     /// A request using it was refused, and none succeeded.
@@ -467,12 +471,12 @@ pub struct TokenTypeReport {
     pub declared: Option<String>,
     /// Whether the profile assumes `Bearer` when the member is missing.
     pub assume_bearer_when_missing: bool,
-    /// Spellings seen in successful token responses of this run.
+    /// Spellings in successful token responses of this run.
     #[serde(default)]
-    pub observed: Vec<String>,
+    pub run: Vec<String>,
     /// Whether a successful token response of this run had no `token_type`.
     #[serde(default)]
-    pub observed_missing: bool,
+    pub run_missing: bool,
 }
 
 /// How a token response expresses its expiry.
@@ -486,12 +490,13 @@ pub struct ExpiryReport {
     pub envelope: Option<String>,
     /// Lifetime of access tokens the spec declares (the mock seed), in seconds.
     pub declared_lifetime: u64,
-    /// Expiry members seen in successful token responses (`expires_in`, `expires`).
+    /// Expiry members in successful token responses of this run
+    /// (`expires_in`, `expires`).
     #[serde(default)]
-    pub observed_members: Vec<String>,
-    /// Distinct `expires_in` values seen, in seconds.
+    pub run_members: Vec<String>,
+    /// Distinct `expires_in` values of this run, in seconds.
     #[serde(default)]
-    pub observed_lifetimes: Vec<u64>,
+    pub run_lifetimes: Vec<u64>,
 }
 
 /// What a refresh does to the refresh token it used.
@@ -501,10 +506,10 @@ pub struct RefreshReport {
     /// `reuse`), when a seeded client may use the refresh_token grant.
     #[serde(default)]
     pub declared: Option<String>,
-    /// What this run saw: `rotate` when a refresh answered a new refresh
+    /// What this run's target did: `rotate` when a refresh answered a new refresh
     /// token, `reuse` when it answered the same one or none.
     #[serde(default)]
-    pub observed: Option<String>,
+    pub run: Option<String>,
     /// The cases that showed it.
     #[serde(default)]
     pub evidence: Vec<String>,
@@ -515,9 +520,9 @@ pub struct RefreshReport {
 pub struct ErrorFormatReport {
     /// The profile's `errors`: `rfc6749`, `errors_array` or `problem`.
     pub format: String,
-    /// Formats of the token endpoint's error responses seen in this run.
+    /// Formats of the token endpoint's error responses in this run.
     #[serde(default)]
-    pub observed: Vec<String>,
+    pub run: Vec<String>,
 }
 
 /// RFC 6749 / RFC 6750 conformance of one provider.

@@ -14,7 +14,7 @@ fn caps(names: &[&str], profile: &str, declared: &[&str], accepted: &[&str]) -> 
         .map(|name| {
             let mut c = Capability::new(*name, *name == profile, declared.contains(name));
             if accepted.contains(name) {
-                c.observed = Observed::Accepted;
+                c.run = Acceptance::Accepted;
                 c.evidence.push(format!("p::{name}_case"));
             }
             c
@@ -57,24 +57,24 @@ fn provider(id: &str, name: &str) -> ProviderReport {
         token_type: TokenTypeReport {
             declared: Some("Bearer".into()),
             assume_bearer_when_missing: false,
-            observed: vec!["Bearer".into()],
-            observed_missing: false,
+            run: vec!["Bearer".into()],
+            run_missing: false,
         },
         expiry: ExpiryReport {
             style: "expires_in".into(),
             envelope: None,
             declared_lifetime: 600,
-            observed_members: vec!["expires_in".into()],
-            observed_lifetimes: vec![600],
+            run_members: vec!["expires_in".into()],
+            run_lifetimes: vec![600],
         },
         refresh: RefreshReport {
             declared: Some("rotate".into()),
-            observed: Some("rotate".into()),
+            run: Some("rotate".into()),
             evidence: vec![format!("{id}::refresh")],
         },
         errors: ErrorFormatReport {
             format: "rfc6749".into(),
-            observed: vec!["rfc6749".into()],
+            run: vec!["rfc6749".into()],
         },
         rfc: RfcReport::default(),
         deviations: vec!["json-request-body".into()],
@@ -194,7 +194,7 @@ fn sample() -> Compatibility {
     bad.rfc
         .drift
         .push("undeclared deviation `missing-token-type` & more".into());
-    bad.client_auth[0].observed = Observed::Rejected;
+    bad.client_auth[0].run = Acceptance::Rejected;
     bad.facts[1].run = Some("refused".into());
     bad.facts[1].run_differs = true;
     bad.differences

@@ -1,8 +1,11 @@
 //! The provider compatibility report: fills [`grantspec_report`]'s model
 //! from a suite's specs and the reports of its cases.
 //!
-//! What the spec *declares* comes from the profile and the mock seed; what
-//! the run *observed* comes from the exchanges themselves:
+//! What the spec *declares* comes from the profile and the mock seed, each
+//! fact with its provenance (`provider.sources`: documented or assumed; no
+//! entry is an assumption); what the run's target *did* comes from the
+//! exchanges themselves, and is the mock's emulation on the mock target
+//! (never an observation of the provider) or observed live on a live run:
 //!
 //! - a grant, body encoding or client authentication method is **accepted**
 //!   when a token request using it got a 2xx answer;
@@ -24,10 +27,10 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use grantspec_report::{
-    BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, CheckOutcome, Compatibility,
-    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, Observed, Provenance,
-    ProviderReport, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
-    TokenTypeReport, WayOutcome, WayReport,
+    Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, CheckOutcome,
+    Compatibility, ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact,
+    Provenance, ProviderReport, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError,
+    Target, TokenTypeReport, WayOutcome, WayReport,
 };
 use grantspec_spec::template::TargetKind;
 use grantspec_spec::{GrantKind, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat};
@@ -195,14 +198,14 @@ fn says_unsupported_grant(body: &[u8]) -> bool {
 
 /// Accepted wins over refused; refused over nothing seen.
 fn observe(capability: &mut Capability, accepted: bool, case: &str) {
-    match (capability.observed, accepted) {
-        (Observed::Accepted, false) => return,
-        (Observed::Accepted, true) | (Observed::Rejected, false) => {}
+    match (capability.run, accepted) {
+        (Acceptance::Accepted, false) => return,
+        (Acceptance::Accepted, true) | (Acceptance::Rejected, false) => {}
         (_, true) => {
-            capability.observed = Observed::Accepted;
+            capability.run = Acceptance::Accepted;
             capability.evidence.clear();
         }
-        (Observed::NotExercised, false) => capability.observed = Observed::Rejected,
+        (Acceptance::NotExercised, false) => capability.run = Acceptance::Rejected,
     }
     if !capability.evidence.iter().any(|e| e == case) {
         capability.evidence.push(case.to_owned());
@@ -399,10 +402,10 @@ fn facts(
     );
     for (kind, list) in capabilities {
         for c in list {
-            let run = match c.observed {
-                Observed::Accepted => Some("accepted".to_owned()),
-                Observed::Rejected => Some("refused".to_owned()),
-                Observed::NotExercised => None,
+            let run = match c.run {
+                Acceptance::Accepted => Some("accepted".to_owned()),
+                Acceptance::Rejected => Some("refused".to_owned()),
+                Acceptance::NotExercised => None,
             };
             let says = if c.declared { "accepted" } else { "refused" };
             add(
@@ -413,8 +416,8 @@ fn facts(
             );
         }
     }
-    let mut type_seen = token_type.observed.clone();
-    if token_type.observed_missing {
+    let mut type_seen = token_type.run.clone();
+    if token_type.run_missing {
         type_seen.push("(absent)".to_owned());
     }
     add(
@@ -430,14 +433,14 @@ fn facts(
         (Some(envelope), true) => format!("{style} in {envelope}"),
         _ => style.to_owned(),
     };
-    let has = |m: &str| expiry.observed_members.iter().any(|x| x == m);
+    let has = |m: &str| expiry.run_members.iter().any(|x| x == m);
     let style_seen = match (has("expires_in"), has("expires")) {
         (true, true) => "both",
         (true, false) => "expires_in",
         (false, true) => "expires",
         (false, false) => "none",
     };
-    let any_token = !token_type.observed.is_empty() || token_type.observed_missing;
+    let any_token = !token_type.run.is_empty() || token_type.run_missing;
     add(
         "expiry".into(),
         in_envelope(&expiry.style, true),
@@ -445,7 +448,7 @@ fn facts(
         Vec::new(),
     );
     let lifetimes: Vec<String> = expiry
-        .observed_lifetimes
+        .run_lifetimes
         .iter()
         .map(|s| format!("{s} s"))
         .collect();
@@ -461,11 +464,11 @@ fn facts(
             .declared
             .clone()
             .unwrap_or_else(|| "no refresh tokens".to_owned()),
-        refresh.observed.clone(),
+        refresh.run.clone(),
         refresh.evidence.clone(),
     );
     let formats: Vec<String> = errors
-        .observed
+        .run
         .iter()
         .filter(|f| *f != "other")
         .cloned()
@@ -627,15 +630,15 @@ fn provider_report(
         declared: (!seed.token_type.is_empty()).then(|| seed.token_type.clone()),
         assume_bearer_when_missing: profile.response.missing_token_type
             == MissingTokenType::AssumeBearer,
-        observed: Vec::new(),
-        observed_missing: false,
+        run: Vec::new(),
+        run_missing: false,
     };
     let mut expiry = ExpiryReport {
         style: snake(profile.response.expiry),
         envelope: profile.response.envelope.clone(),
         declared_lifetime: seed.token_lifetime,
-        observed_members: Vec::new(),
-        observed_lifetimes: Vec::new(),
+        run_members: Vec::new(),
+        run_lifetimes: Vec::new(),
     };
     let refresh_issued = seed
         .clients
@@ -649,12 +652,12 @@ fn provider_report(
             }
             .to_owned()
         }),
-        observed: None,
+        run: None,
         evidence: Vec::new(),
     };
     let mut errors = ErrorFormatReport {
         format: snake(profile.errors),
-        observed: Vec::new(),
+        run: Vec::new(),
     };
     let mut seen = Seen::default();
     let mut tally = grantspec_report::Tally::default();
@@ -751,14 +754,14 @@ fn provider_report(
                 }
                 match object.get("token_type") {
                     Some(Value::String(spelling)) => {
-                        push_unique(&mut token_type.observed, spelling.clone());
+                        push_unique(&mut token_type.run, spelling.clone());
                     }
-                    Some(other) => push_unique(&mut token_type.observed, other.to_string()),
-                    None => token_type.observed_missing = true,
+                    Some(other) => push_unique(&mut token_type.run, other.to_string()),
+                    None => token_type.run_missing = true,
                 }
                 for member in ["expires_in", "expires", "expires_at"] {
                     if object.get(member).is_some() {
-                        push_unique(&mut expiry.observed_members, member.to_owned());
+                        push_unique(&mut expiry.run_members, member.to_owned());
                     }
                 }
                 let lifetime = match object.get("expires_in") {
@@ -767,7 +770,7 @@ fn provider_report(
                     _ => None,
                 };
                 if let Some(lifetime) = lifetime {
-                    push_unique(&mut expiry.observed_lifetimes, lifetime);
+                    push_unique(&mut expiry.run_lifetimes, lifetime);
                 }
                 if used.grant == Some(GrantKind::RefreshToken) {
                     let sent = param(exchange, endpoint.wire_name("refresh_token"))
@@ -777,7 +780,7 @@ fn provider_report(
                         (Some(sent), Some(answered)) if sent != answered => "rotate",
                         (_, Some(_)) | (_, None) => "reuse",
                     };
-                    refresh.observed = Some(match refresh.observed.as_deref() {
+                    refresh.run = Some(match refresh.run.as_deref() {
                         None => seen.to_owned(),
                         Some(before) if before == seen => before.to_owned(),
                         Some(_) => "mixed".to_owned(),
@@ -801,11 +804,11 @@ fn provider_report(
                     }
                     _ => "other",
                 };
-                push_unique(&mut errors.observed, format.to_owned());
+                push_unique(&mut errors.run, format.to_owned());
             }
         }
     }
-    expiry.observed_lifetimes.sort_unstable();
+    expiry.run_lifetimes.sort_unstable();
 
     let facts = facts(
         spec,

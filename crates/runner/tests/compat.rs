@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use grantspec_report::{
-    CaseOutcome, Compatibility, Observed, Provenance, ProviderReport, RunKind, Target, WayOutcome,
+    Acceptance, CaseOutcome, Compatibility, Provenance, ProviderReport, RunKind, Target, WayOutcome,
 };
 use grantspec_runner::{Suite, SuiteConfig, compat};
 use grantspec_spec::template::TargetKind;
@@ -20,8 +20,8 @@ fn mock_run() -> Compatibility {
     compat::build(&suite, &reports)
 }
 
-fn observed(list: &[grantspec_report::Capability], name: &str) -> Observed {
-    ProviderReport::capability(list, name).unwrap().observed
+fn answered(list: &[grantspec_report::Capability], name: &str) -> Acceptance {
+    ProviderReport::capability(list, name).unwrap().run
 }
 
 #[test]
@@ -67,51 +67,57 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
     let by_id = |id: &str| report.providers.iter().find(|p| p.id == id).unwrap();
 
     let shopware = by_id("shopware");
-    assert_eq!(observed(&shopware.grants, "password"), Observed::Accepted);
+    assert_eq!(answered(&shopware.grants, "password"), Acceptance::Accepted);
     assert_eq!(
-        observed(&shopware.body_encodings, "form"),
-        Observed::Accepted
+        answered(&shopware.body_encodings, "form"),
+        Acceptance::Accepted
     );
-    assert_eq!(observed(&shopware.client_auth, "basic"), Observed::Accepted);
+    assert_eq!(
+        answered(&shopware.client_auth, "basic"),
+        Acceptance::Accepted
+    );
     let json = ProviderReport::capability(&shopware.body_encodings, "json").unwrap();
     assert!(json.profile && json.declared);
     assert_eq!(shopware.refresh.declared.as_deref(), Some("rotate"));
-    assert_eq!(shopware.refresh.observed.as_deref(), Some("rotate"));
-    assert_eq!(shopware.token_type.observed, ["Bearer"]);
-    assert_eq!(shopware.expiry.observed_lifetimes, [600]);
-    assert_eq!(shopware.errors.observed, ["errors_array"]);
+    assert_eq!(shopware.refresh.run.as_deref(), Some("rotate"));
+    assert_eq!(shopware.token_type.run, ["Bearer"]);
+    assert_eq!(shopware.expiry.run_lifetimes, [600]);
+    assert_eq!(shopware.errors.run, ["errors_array"]);
     assert_eq!(shopware.endpoint.renamed["scope"], "scopes");
     assert_eq!(shopware.cases[0].name, "client_credentials");
     assert!(shopware.cases[0].description.is_some());
 
     let elastic = by_id("elastic-path");
-    assert_eq!(observed(&elastic.grants, "implicit"), Observed::Accepted);
-    assert_eq!(observed(&elastic.grants, "password"), Observed::Rejected);
+    assert_eq!(answered(&elastic.grants, "implicit"), Acceptance::Accepted);
+    assert_eq!(answered(&elastic.grants, "password"), Acceptance::Rejected);
     assert_eq!(
-        observed(&elastic.body_encodings, "json"),
-        Observed::Rejected
+        answered(&elastic.body_encodings, "json"),
+        Acceptance::Rejected
     );
     assert_eq!(elastic.expiry.envelope.as_deref(), Some("/data"));
-    assert_eq!(elastic.expiry.observed_members, ["expires_in", "expires"]);
+    assert_eq!(elastic.expiry.run_members, ["expires_in", "expires"]);
 
     let json_api = by_id("json-token-api");
     assert!(json_api.token_type.declared.is_none());
-    assert!(json_api.token_type.observed_missing && json_api.token_type.assume_bearer_when_missing);
+    assert!(json_api.token_type.run_missing && json_api.token_type.assume_bearer_when_missing);
     assert_eq!(
-        observed(&json_api.grants, "refresh_token"),
-        Observed::Rejected
+        answered(&json_api.grants, "refresh_token"),
+        Acceptance::Rejected
     );
     assert_eq!(
-        observed(&json_api.body_encodings, "form"),
-        Observed::Rejected
+        answered(&json_api.body_encodings, "form"),
+        Acceptance::Rejected
     );
 
     let advanced = by_id("advanced-store");
-    assert_eq!(advanced.token_type.observed, ["bearer"]);
-    assert_eq!(observed(&advanced.client_auth, "basic"), Observed::Accepted);
+    assert_eq!(advanced.token_type.run, ["bearer"]);
     assert_eq!(
-        observed(&advanced.grants, "authorization_code"),
-        Observed::NotExercised
+        answered(&advanced.client_auth, "basic"),
+        Acceptance::Accepted
+    );
+    assert_eq!(
+        answered(&advanced.grants, "authorization_code"),
+        Acceptance::NotExercised
     );
 }
 
@@ -251,6 +257,10 @@ fn a_mock_report_labels_every_fact_with_its_source_and_observes_nothing_live() {
         assert!(text.contains("emulated by the mock"));
     }
     assert!(!json.contains("observed_live"));
+    assert!(
+        !json.contains("\"observed"),
+        "no member of a mock report calls the mock's behaviour observed"
+    );
     assert!(
         md.contains("| `client_auth.basic` | `accepted` | A assumed: the page shows only client\\_id and client\\_secret in the body;"),
         "{md}"
