@@ -399,6 +399,12 @@ fn section(out: &mut String, p: &ProviderReport) {
     }
 }
 
+/// A value for a code span in a table cell: backticks become quotes, and
+/// pipes are escaped (GitHub reads `\|` as a pipe even inside a code span).
+fn table_code(value: &str) -> String {
+    value.replace('`', "'").replace('|', "\\|")
+}
+
 /// Every fact with where it comes from, what this run's target did, and
 /// what a folded-in live run observed.
 fn provenance(out: &mut String, p: &ProviderReport) {
@@ -421,7 +427,7 @@ fn provenance(out: &mut String, p: &ProviderReport) {
         let run = match &f.run {
             Some(value) => format!(
                 "`{}`{}",
-                value.replace(['`', '|'], "'"),
+                table_code(value),
                 if f.run_differs { " !" } else { "" }
             ),
             None => "not tried".to_owned(),
@@ -430,7 +436,7 @@ fn provenance(out: &mut String, p: &ProviderReport) {
             out,
             "| `{}` | `{}` | {} {} | {run} |",
             f.key.replace(['`', '|'], ""),
-            f.spec.replace(['`', '|'], "'"),
+            table_code(&f.spec),
             cells::source_tag(&f.source),
             md_cell(&cells::source_words(&f.source)),
         );
@@ -439,7 +445,7 @@ fn provenance(out: &mut String, p: &ProviderReport) {
                 Some(live) => match &live.value {
                     Some(value) => format!(
                         "`{}`{}",
-                        value.replace(['`', '|'], "'"),
+                        table_code(value),
                         if live.differs { " ! drift" } else { "" }
                     ),
                     None => "not seen".to_owned(),

@@ -433,7 +433,10 @@ fn live_sample() -> Compatibility {
 
 #[test]
 fn provenance_and_contradictions_are_rendered_in_every_format() {
-    let report = sample();
+    let mut report = sample();
+    // Two values in one run, joined: the pipe stays inside its code span.
+    report.providers[0].facts[2].run = Some("Bearer | (absent)".into());
+    report.providers[0].facts[2].run_differs = true;
     let md = to_markdown(&report);
     assert!(md.contains("### Where each fact comes from"), "{md}");
     assert!(
@@ -450,6 +453,7 @@ fn provenance_and_contradictions_are_rendered_in_every_format() {
         "{md}"
     );
     assert!(md.contains("bugs in the mock"), "{md}");
+    assert!(md.contains("| `Bearer \\| (absent)` ! |"), "{md}");
     assert!(!md.contains("observed nothing"), "{md}");
     let page = to_html(&report);
     assert!(page.contains("<abbr class=\"src documented\" title=\"documented: &quot;grant_type=client_credentials&quot; (example); &lt;script&gt;"), "{page}");
