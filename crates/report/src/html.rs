@@ -443,9 +443,15 @@ fn matrix(out: &mut String, report: &Compatibility) {
     for p in &report.providers {
         let _ = write!(
             out,
-            "<tr data-provider=\"{id}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"#provider-{id}\">{name}</a><br><code>{id}</code></th>",
+            "<tr data-provider=\"{id}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"#provider-{id}\">{name}</a><br><code>{id}</code>{drift}</th>",
             id = html(&p.id),
-            name = html(&p.name)
+            name = html(&p.name),
+            drift = match p.live_differences.len() {
+                0 => String::new(),
+                n => format!(
+                    "<span class=\"live differs\" title=\"the folded-in live report disagrees with the spec: see the provider's section\">L! {n} live disagreement(s)</span>"
+                ),
+            }
         );
         for (kind, list) in [
             ("grant", &p.grants),

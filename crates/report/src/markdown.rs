@@ -49,12 +49,17 @@ pub fn render(report: &Compatibility) -> String {
 }
 
 fn provider_link(provider: &ProviderReport) -> String {
-    format!(
+    let mut link = format!(
         "[{}](#provider-{}) `{}`",
         md_cell(&provider.name),
         html(&provider.id),
         provider.id.replace(['`', '|'], "")
-    )
+    );
+    let drift = provider.live_differences.len();
+    if drift > 0 {
+        let _ = write!(link, " · L! {drift} live disagreement(s)");
+    }
+    link
 }
 
 fn matrix(out: &mut String, report: &Compatibility) {

@@ -510,6 +510,10 @@ fn a_folded_live_report_stands_beside_the_spec_and_its_drift_is_highlighted() {
     );
     assert!(md.contains("observed live 2026-02-03T04:05:06Z |"), "{md}");
     assert!(md.contains("`refused` ! drift"), "{md}");
+    assert!(
+        md.contains("[Alpha API](#provider-alpha) `alpha` · L! 1 live disagreement(s) |"),
+        "{md}"
+    );
     let page = to_html(&report);
     assert!(page.contains("<span class=\"live differs\" title=\"observed live 2026-02-03T04:05:06Z: refused; the spec says otherwise\">L✘!</span>"), "{page}");
     let json = to_json(&report);
