@@ -912,8 +912,9 @@ fn provenance(out: &mut String, p: &ProviderReport) {
     for f in &p.facts {
         let _ = write!(
             out,
-            "<tr data-fact=\"{key}\" data-source=\"{label}\"><td><code>{key}</code></td><td><code>{spec}</code></td><td>{tag} {words}</td>",
+            "<tr data-fact=\"{key}\" data-source=\"{label}\"><td><code title=\"{about}\">{key}</code></td><td><code>{spec}</code></td><td>{tag} {words}</td>",
             key = html(&f.key),
+            about = html(&f.about),
             label = f.source.label(),
             spec = html(&f.spec),
             tag = source_tag(Some(f)),
