@@ -22,6 +22,11 @@ tasks:
   report [--live] [--out DIR]     run every case, print a summary per provider, and write the
                                   compatibility report (json, md, html, junit.xml) into DIR
                                   (default: target/grantspec-report/)
+  report --with-live FILE [--out DIR]
+                                  the same on the mock, with the compatibility.json of an earlier
+                                  `report --live` folded in: per provider, what the spec says
+                                  (documented or assumed), what the mock emulated and what the live
+                                  run observed (dated by its generated_at), disagreements marked
   validate [PATH...]              check spec files (default: the spec folder); non-zero on any error
   record PROVIDER --live [--snapshots DIR]
                                   run one provider's cases live and write their snapshots,

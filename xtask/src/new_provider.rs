@@ -71,6 +71,12 @@ provider:
   errors: rfc6749                 # rfc6749 | errors_array | problem
   deviations: []                  # known deviations from RFC 6749
   notes: []                       # where the documentation and the behaviour part ways
+  # Where each fact comes from; a fact with no entry is reported as assumed.
+  # Keys and format: docs/spec-format.md, "Sources".
+  sources: {}
+  #   token_type: { documented: '"token_type": "Bearer" (Response example)' }
+  #   client_auth.basic: { assumed: "the page shows only body parameters" }
+  contradictions: []              # where the documentation says one thing two ways
 
 mock:
   token_lifetime: 3600

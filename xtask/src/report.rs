@@ -1,7 +1,8 @@
-//! `cargo xtask report [--live] [--specs DIR] [--out DIR]`: run every case,
-//! print a summary per provider, and write the compatibility report
-//! (`compatibility.json`, `.md`, `.html` and `junit.xml`) into `--out`
-//! (default `target/grantspec-report/`).
+//! `cargo xtask report [--live] [--with-live FILE] [--specs DIR] [--out DIR]`:
+//! run every case, print a summary per provider, and write the compatibility
+//! report (`compatibility.json`, `.md`, `.html` and `junit.xml`) into `--out`
+//! (default `target/grantspec-report/`). `--with-live FILE` folds in the
+//! `compatibility.json` of an earlier live run (see [`live_report`]).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -28,7 +29,9 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     let out_dir =
         crate::take_value(&mut args, "--out")?.map_or_else(default_out_dir, PathBuf::from);
     let live = crate::take_flag(&mut args, "--live");
+    let with_live = crate::take_value(&mut args, "--with-live")?;
     crate::no_more(&args)?;
+    let earlier_live = live_report(with_live.as_deref(), live)?;
 
     let mut config = SuiteConfig::from_env().map_err(anyhow::Error::msg)?;
     config.specs_dir = crate::specs_dir(specs);
@@ -43,7 +46,10 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         eprintln!("{error}\n");
     }
     let reports = runtime.block_on(run_with_progress(&suite));
-    let compatibility = grantspec_runner::compat::build(&suite, &reports);
+    let mut compatibility = grantspec_runner::compat::build(&suite, &reports);
+    if let Some(earlier) = &earlier_live {
+        compatibility.fold_live(earlier)?;
+    }
 
     let target = compatibility.target.as_str();
     println!("grantspec compatibility summary ({target} target)\n");
@@ -103,6 +109,32 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The earlier live report of `--with-live FILE`, read and checked before
+/// anything runs: it must be the `compatibility.json` of a live run
+/// (`cargo xtask report --live`), dated, and of this format version. Its
+/// observations are folded into this run's report beside what the spec says
+/// (documented or assumed) and what the mock emulated, dated by the live
+/// report's `generated_at`. Folding a live report into a live run is
+/// refused.
+fn live_report(
+    path: Option<&str>,
+    live_run: bool,
+) -> anyhow::Result<Option<grantspec_report::Compatibility>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    if live_run {
+        anyhow::bail!(
+            "--with-live folds a live report into a mock run's report; drop --live, or drop --with-live to write a live report"
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read the live report {path}: {e}"))?;
+    let report = grantspec_report::read_live_report(&text)
+        .map_err(|e| anyhow::anyhow!("{path} cannot be folded in: {e}"))?;
+    Ok(Some(report))
 }
 
 /// Runs every case concurrently, showing progress on stderr as cases end: one

@@ -165,6 +165,33 @@ fn html_report_shows_every_provider_in_chromium_without_console_errors() {
     for id in shipped_providers() {
         assert!(dom.contains(&format!("<section class=\"provider\" id=\"provider-{id}\"")));
     }
+    // Every fact says where it comes from, and the documentation's
+    // contradictions are marked, in the matrix and in each section.
+    assert!(dom.contains("<abbr class=\"src documented\" title=\"documented: "));
+    assert!(dom.contains("<abbr class=\"src assumed\" title=\"assumed: "));
+    for (id, line) in [
+        (
+            "audience-separator",
+            "⚑ audience-separator: mock follows text + example",
+        ),
+        ("resource-scheme", "⚑ resource-scheme: mock follows example"),
+        ("method", "⚑ method: mock follows example"),
+    ] {
+        assert!(
+            dom.contains(&format!("<span class=\"flag\">{line}</span>")),
+            "{line}"
+        );
+        assert!(
+            dom.contains(&format!("data-contradiction=\"{id}\"")),
+            "{id}"
+        );
+    }
+    assert!(dom.contains("<tr data-fact=\"cache_headers\" data-source=\"assumed\">"));
+    assert!(dom.contains("emulated by the mock"));
+    assert!(
+        !dom.contains("observed live") && !dom.contains("observed nothing"),
+        "a mock report observes nothing"
+    );
     // The script ran: it filled in the filter status.
     assert!(
         dom.contains(&format!(
@@ -177,7 +204,7 @@ fn html_report_shows_every_provider_in_chromium_without_console_errors() {
     let screenshot = mock_report().join("report.png");
     let output = chromium(&[
         format!("--screenshot={}", screenshot.display()),
-        "--window-size=1400,900".to_owned(),
+        "--window-size=1720,960".to_owned(),
         page_url(""),
     ]);
     let png = std::fs::read(&screenshot)
@@ -185,7 +212,7 @@ fn html_report_shows_every_provider_in_chromium_without_console_errors() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
-    assert_eq!((width, height), (1400, 900));
+    assert_eq!((width, height), (1720, 960));
     println!("screenshot: {}", screenshot.display());
     // `GRANTSPEC_UPDATE_SCREENSHOT=1 cargo test -p xtask --test report`
     // refreshes the one README shows.
@@ -284,4 +311,108 @@ fn markdown_report_has_the_matrix_and_a_section_per_provider() {
             "{id}"
         );
     }
+}
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .current_dir(workspace())
+        .env_remove("GRANTSPEC_TARGET")
+        .env_remove("GRANTSPEC_SPECS")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn report_with_live_refuses_anything_but_a_dated_live_report() {
+    let mock_json = mock_report().join("compatibility.json");
+    let mock_json = mock_json.to_str().unwrap();
+    let output = xtask(&["report", "--with-live", mock_json]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("cannot be folded in: the report is of a mock run"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("[1/"), "refused before running: {stderr}");
+
+    let output = xtask(&["report", "--live", "--with-live", mock_json]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("drop --live"));
+
+    let dir = temp_dir("old-live");
+    let old = dir.join("compatibility.json");
+    std::fs::write(
+        &old,
+        std::fs::read_to_string(mock_json)
+            .unwrap()
+            .replacen("\"target\": \"mock\"", "\"target\": \"live\"", 1)
+            .replacen(
+                &format!("\"format_version\": {}", grantspec_report::FORMAT_VERSION),
+                "\"format_version\": 1",
+                1,
+            ),
+    )
+    .unwrap();
+    let output = xtask(&["report", "--with-live", old.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("has format_version 1"), "{stderr}");
+
+    let output = xtask(&["report", "--with-live", "/no/such/compatibility.json"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the live report"));
+}
+
+#[test]
+fn report_with_live_folds_a_live_run_into_the_mock_report() {
+    // A live run with no provider's credentials: every case is skipped, so
+    // it observes nothing, but it is a dated live report.
+    let live = temp_dir("live");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["report", "--live", "--out"])
+        .arg(&live)
+        .current_dir(workspace())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let live_json = live.join("compatibility.json");
+    let earlier =
+        grantspec_report::read_live_report(&std::fs::read_to_string(&live_json).unwrap()).unwrap();
+    let at = earlier.generated_at.clone().unwrap();
+
+    let out = temp_dir("folded");
+    let output = xtask(&[
+        "report",
+        "--with-live",
+        live_json.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let folded = grantspec_report::from_json(
+        &std::fs::read_to_string(out.join("compatibility.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(folded.target, grantspec_report::Target::Mock);
+    assert_eq!(folded.live_report.unwrap().generated_at, at);
+    for p in &folded.providers {
+        for f in &p.facts {
+            let seen = f.live.as_ref().unwrap();
+            assert_eq!(seen.at, at);
+            assert!(seen.value.is_none(), "{}: nothing ran live", f.key);
+        }
+    }
+    let md = std::fs::read_to_string(out.join("compatibility.md")).unwrap();
+    assert!(md.contains(&format!("L observed live on {at}")), "{md}");
+    assert!(md.contains(&format!("| observed live {at} |")), "{md}");
 }

@@ -1,7 +1,10 @@
 //! What a matrix cell says, shared by the Markdown and HTML renderers so the
 //! two always agree.
 
-use crate::model::{Capability, CaseOutcome, Observed, ProviderReport};
+use crate::model::{
+    Acceptance, Capability, CaseOutcome, Compatibility, ContradictionReport, Fact, Provenance,
+    ProviderReport, Target, WayOutcome,
+};
 
 /// How a capability is shown in the matrix.
 pub struct Mark {
@@ -17,46 +20,226 @@ pub struct Mark {
     pub conflict: bool,
 }
 
-/// The legend under the matrix.
-pub const LEGEND: &[(&str, &str)] = &[
-    ("✔", "accepted in this run"),
-    ("✘", "refused in this run"),
-    ("○", "declared by the spec, not exercised in this run"),
-    ("–", "neither declared nor seen"),
-    ("★", "what the profile sends by default"),
-    ("!", "this run contradicts the spec"),
-];
+/// The legend under the matrix: what each symbol means for this report.
+pub fn legend(report: &Compatibility) -> Vec<(&'static str, String)> {
+    let (accepted, refused, differs) = match report.target {
+        Target::Mock => (
+            "accepted by the mock (emulated: not evidence about the provider)".to_owned(),
+            "refused by the mock (emulated)".to_owned(),
+            "the mock did not emulate what the spec says: a bug in the mock".to_owned(),
+        ),
+        Target::Live => {
+            let at = report.generated_at.as_deref().unwrap_or("this run");
+            (
+                format!("accepted by the live provider (observed live {at})"),
+                format!("refused by the live provider (observed live {at})"),
+                "the live provider differs from the spec: drift".to_owned(),
+            )
+        }
+    };
+    let mut legend = vec![
+        ("✔", accepted),
+        ("✘", refused),
+        (
+            "○",
+            "the spec says accepted; no request of this run tried it".to_owned(),
+        ),
+        (
+            "–",
+            "the spec does not say accepted; no request of this run tried it".to_owned(),
+        ),
+        ("★", "what the profile sends by default".to_owned()),
+        (
+            "D",
+            "documented: the provider's documentation says so (see the provider's sources)"
+                .to_owned(),
+        ),
+        (
+            "A",
+            "assumed: the spec's author assumed it; no document says so".to_owned(),
+        ),
+    ];
+    if let Some(live) = &report.live_report {
+        legend.push((
+            "L",
+            format!(
+                "observed live on {} (the folded-in live report)",
+                live.generated_at
+            ),
+        ));
+    }
+    legend.push(("!", differs));
+    if report.live_report.is_some() {
+        legend.push(("L…!", "the live run contradicts the spec: drift".to_owned()));
+    }
+    legend.push((
+        "⚑",
+        "the documentation says it two ways; which ways the run accepted".to_owned(),
+    ));
+    legend
+}
 
-/// The mark of one capability.
-pub fn mark(capability: &Capability) -> Mark {
-    let (symbol, class, meaning, sort, conflict) = match (capability.observed, capability.declared)
-    {
-        (Observed::Accepted, true) => ("✔", "ok", "accepted in this run", 3, false),
-        (Observed::Accepted, false) => (
+/// `D` for documented, `A` for assumed.
+pub fn source_tag(source: &Provenance) -> &'static str {
+    match source {
+        Provenance::Documented { .. } => "D",
+        Provenance::Assumed { .. } => "A",
+    }
+}
+
+/// `documented: “…”` or `assumed: …`.
+pub fn source_words(source: &Provenance) -> String {
+    match source {
+        Provenance::Documented { citation, .. } => format!("documented: {citation}"),
+        Provenance::Assumed { reason } => format!("assumed: {reason}"),
+    }
+}
+
+/// The fact behind a capability cell: `grant.password`, `body.json`, …
+pub fn capability_fact<'a>(
+    provider: &'a ProviderReport,
+    kind: &str,
+    capability: &Capability,
+) -> Option<&'a Fact> {
+    provider.fact(&format!("{kind}.{}", capability.name))
+}
+
+/// The symbol of a capability value (`accepted`, `refused`, not seen).
+pub fn value_symbol(value: Option<&str>) -> &'static str {
+    match value {
+        Some("accepted") => "✔",
+        Some("refused") => "✘",
+        Some(_) => "?",
+        None => "–",
+    }
+}
+
+/// The live part of a capability cell: `L✘!`, when a live report was
+/// folded in.
+pub fn live_capability(fact: Option<&Fact>) -> Option<String> {
+    let live = fact?.live.as_ref()?;
+    Some(format!(
+        "L{}{}",
+        value_symbol(live.value.as_deref()),
+        if live.differs { "!" } else { "" }
+    ))
+}
+
+/// The live part of a value cell: `L: bearer!`, when a live report was
+/// folded in.
+pub fn live_value(fact: Option<&Fact>) -> Option<String> {
+    let live = fact?.live.as_ref()?;
+    Some(format!(
+        "L: {}{}",
+        live.value.as_deref().unwrap_or("not seen"),
+        if live.differs { "!" } else { "" }
+    ))
+}
+
+/// What this run's target did, in a heading: `emulated by the mock` or
+/// `observed live 2026-…`.
+pub fn run_label(provider: &ProviderReport) -> String {
+    match (provider.target, &provider.run.at) {
+        (Target::Mock, _) => "emulated by the mock".to_owned(),
+        (Target::Live, Some(at)) => format!("observed live {at}"),
+        (Target::Live, None) => "observed live".to_owned(),
+    }
+}
+
+/// `mock follows` or `live confirmed`, for this run's target.
+pub fn follows_label(provider: &ProviderReport) -> &'static str {
+    match provider.target {
+        Target::Mock => "mock follows",
+        Target::Live => "live confirmed",
+    }
+}
+
+/// The ways of a contradiction accepted, by where the documentation says
+/// them: `example`, `text + example`, `neither`.
+pub fn accepted_ways(
+    contradiction: &ContradictionReport,
+    pick: impl Fn(&crate::model::WayReport) -> Option<WayOutcome>,
+) -> String {
+    let ways: Vec<String> = contradiction
+        .ways
+        .iter()
+        .filter(|w| pick(w) == Some(WayOutcome::Accepted))
+        .map(|w| w.location.clone())
+        .collect();
+    if ways.is_empty() {
+        let tried = contradiction
+            .ways
+            .iter()
+            .any(|w| matches!(pick(w), Some(WayOutcome::Refused)));
+        if tried { "neither" } else { "not exercised" }.to_owned()
+    } else {
+        ways.join(" + ")
+    }
+}
+
+/// One line per contradiction for the matrix: `⚑ method: mock follows
+/// example; live confirmed example (2026-…)`.
+pub fn contradictions(provider: &ProviderReport) -> Vec<String> {
+    provider
+        .contradictions
+        .iter()
+        .map(|c| {
+            let mut line = format!(
+                "⚑ {}: {} {}",
+                c.id,
+                follows_label(provider),
+                accepted_ways(c, |w| Some(w.run))
+            );
+            if let Some(at) = &c.live_at {
+                line.push_str(&format!(
+                    "; live confirmed {} ({at})",
+                    accepted_ways(c, |w| w.live)
+                ));
+            }
+            line
+        })
+        .collect()
+}
+
+/// The mark of one capability, in the words of the run's target.
+pub fn mark(capability: &Capability, target: Target) -> Mark {
+    let who = match target {
+        Target::Mock => "by the mock (emulated)",
+        Target::Live => "by the live provider (observed live)",
+    };
+    let (symbol, class, meaning, sort, conflict) = match (capability.run, capability.declared) {
+        (Acceptance::Accepted, true) => ("✔", "ok", format!("accepted {who}"), 3, false),
+        (Acceptance::Accepted, false) => (
             "✔",
             "ok",
-            "accepted in this run, though the spec does not declare it",
+            format!("accepted {who}, though the spec does not say so"),
             3,
             true,
         ),
-        (Observed::Rejected, true) => (
+        (Acceptance::Rejected, true) => (
             "✘",
             "no",
-            "refused in this run, though the spec declares it",
+            format!("refused {who}, though the spec says accepted"),
             1,
             true,
         ),
-        (Observed::Rejected, false) => ("✘", "no", "refused in this run", 1, false),
-        (Observed::NotExercised, true) => (
+        (Acceptance::Rejected, false) => ("✘", "no", format!("refused {who}"), 1, false),
+        (Acceptance::NotExercised, true) => (
             "○",
             "declared",
-            "declared by the spec, not exercised in this run",
+            "the spec says accepted; not tried in this run".to_owned(),
             2,
             false,
         ),
-        (Observed::NotExercised, false) => ("–", "none", "neither declared nor seen", 0, false),
+        (Acceptance::NotExercised, false) => (
+            "–",
+            "none",
+            "the spec does not say accepted; not tried in this run".to_owned(),
+            0,
+            false,
+        ),
     };
-    let mut meaning = meaning.to_owned();
+    let mut meaning = meaning;
     if capability.profile {
         meaning.push_str("; the profile's default");
     }
@@ -72,7 +255,7 @@ pub fn mark(capability: &Capability) -> Mark {
 /// The mark as plain text: symbol, `★` for the profile's default, `!` for a
 /// contradiction.
 pub fn mark_text(capability: &Capability) -> String {
-    let mark = mark(capability);
+    let mark = mark(capability, Target::Mock);
     format!(
         "{}{}{}",
         mark.symbol,
@@ -84,8 +267,8 @@ pub fn mark_text(capability: &Capability) -> String {
 /// The `token_type` cell: the spellings seen, else the declared one.
 pub fn token_type(provider: &ProviderReport) -> String {
     let t = &provider.token_type;
-    let mut seen: Vec<String> = t.observed.clone();
-    if t.observed_missing {
+    let mut seen: Vec<String> = t.run.clone();
+    if t.run_missing {
         seen.push("(absent)".to_owned());
     }
     if seen.is_empty() {
@@ -102,8 +285,8 @@ pub fn token_type(provider: &ProviderReport) -> String {
 pub fn token_type_conflict(provider: &ProviderReport) -> bool {
     let t = &provider.token_type;
     match &t.declared {
-        Some(spelling) => t.observed_missing || t.observed.iter().any(|seen| seen != spelling),
-        None => !t.observed.is_empty(),
+        Some(spelling) => t.run_missing || t.run.iter().any(|seen| seen != spelling),
+        None => !t.run.is_empty(),
     }
 }
 
@@ -119,7 +302,7 @@ pub fn expiry(provider: &ProviderReport) -> String {
 /// The refresh cell and whether the run contradicts the spec.
 pub fn refresh(provider: &ProviderReport) -> (String, bool) {
     let r = &provider.refresh;
-    match (&r.declared, &r.observed) {
+    match (&r.declared, &r.run) {
         (None, None) => ("–".to_owned(), false),
         (Some(declared), None) => (declared.clone(), false),
         (Some(declared), Some(seen)) if declared == seen => (format!("{declared} (seen)"), false),
@@ -184,12 +367,13 @@ pub fn local(provider: &str, names: &[String]) -> Vec<String> {
 pub fn refresh_words(provider: &ProviderReport) -> String {
     let r = &provider.refresh;
     let cases = local(&provider.id, &r.evidence).join(", ");
-    match (&r.declared, &r.observed) {
-        (None, None) => "no refresh tokens declared or seen".to_owned(),
-        (Some(declared), None) => format!("declared {declared}; not exercised in this run"),
+    match (&r.declared, &r.run) {
+        (None, None) => "the spec says no refresh tokens; none in this run".to_owned(),
+        (Some(declared), None) => format!("the spec says {declared}; not tried in this run"),
         (declared, Some(seen)) => format!(
-            "declared {}; seen {seen} ({cases})",
-            declared.as_deref().unwrap_or("nothing")
+            "the spec says {}; {}: {seen} ({cases})",
+            declared.as_deref().unwrap_or("nothing"),
+            run_label(provider)
         ),
     }
 }

@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use crate::cells;
 use crate::escape::{html, html_inline};
 use crate::model::{
-    BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CheckOutcome, Compatibility, GRANTS,
-    ProviderReport,
+    BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CheckOutcome, Compatibility, Fact,
+    GRANTS, Provenance, ProviderReport, Target, WayOutcome,
 };
 
 /// Installed before anything else runs: counts uncaught errors, unhandled
@@ -123,7 +123,7 @@ const STYLE: &str = r#":root {
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--fg); background: var(--bg); }
-header, main { max-width: 1500px; margin: 0 auto; padding: 0 20px; }
+header, main { max-width: 1800px; margin: 0 auto; padding: 0 20px; }
 header { padding-top: 18px; }
 h1 { font-size: 22px; margin: 0 0 6px; }
 h2 { font-size: 18px; margin: 0 0 8px; }
@@ -149,8 +149,8 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align:
 #matrix td.num { text-align: right; font-variant-numeric: tabular-nums; }
 #matrix tbody th { text-align: left; font-weight: 600; min-width: 170px; max-width: 250px; }
 #matrix tbody th code { font-weight: 400; color: var(--muted); }
-#matrix tbody tr > :is(:nth-child(2), :nth-child(7), :nth-child(9), :nth-child(12), :nth-child(16), :nth-child(18)),
-#matrix thead tr:last-child > :is(:nth-child(2), :nth-child(7), :nth-child(9), :nth-child(12), :nth-child(16), :nth-child(18)),
+#matrix tbody tr > :is(:nth-child(2), :nth-child(7), :nth-child(9), :nth-child(12), :nth-child(17), :nth-child(18), :nth-child(20)),
+#matrix thead tr:last-child > :is(:nth-child(2), :nth-child(7), :nth-child(9), :nth-child(12), :nth-child(17), :nth-child(18), :nth-child(20)),
 #matrix thead tr.groups > th + th { border-left: 1px solid var(--line); }
 thead th { background: var(--panel); font-size: 12px; text-align: center; vertical-align: bottom; }
 thead tr.groups th { color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line); padding: 4px 6px; }
@@ -167,6 +167,15 @@ tbody tr:hover { background: color-mix(in srgb, var(--accent) 8%, transparent); 
 .mark.declared, .mark.none { color: var(--muted); font-weight: 400; }
 .star { color: var(--warn); font-size: 11px; vertical-align: super; }
 .conflict { color: var(--no); font-weight: 700; }
+abbr.src { text-decoration: none; font-size: 10.5px; font-weight: 700; padding: 0 3px; margin-left: 3px; border-radius: 3px; vertical-align: 1px; }
+abbr.src.documented { color: var(--ok); border: 1px solid var(--ok); }
+abbr.src.assumed { color: var(--warn); border: 1px dashed var(--warn); }
+.live { display: block; font-size: 11.5px; color: var(--muted); }
+.live.differs { color: var(--no); font-weight: 700; background: var(--no-bg); border-radius: 3px; }
+td.contradictions { font-size: 12px; min-width: 200px; }
+.flag { color: var(--warn); font-weight: 700; }
+table.facts td.differs, li.differs { color: var(--no); font-weight: 600; }
+.contradiction { margin: 8px 0 4px; }
 .bad { color: var(--no); font-weight: 600; }
 .muted { color: var(--muted); }
 section.provider { margin: 22px 0; padding: 16px 18px; border: 1px solid var(--line); border-radius: 8px; }
@@ -175,7 +184,9 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 14px; margi
 dt { color: var(--muted); }
 dd { margin: 0; }
 .cols { display: grid; grid-template-columns: minmax(300px, 2fr) 3fr; gap: 6px 28px; }
+.cols > div { min-width: 0; }
 @media (max-width: 900px) { .cols { grid-template-columns: 1fr; } }
+table.plain td { overflow-wrap: break-word; }
 table.plain th { text-align: left; background: var(--panel); font-size: 12.5px; }
 table.plain td.c { text-align: center; }
 .outcome { font-weight: 600; white-space: nowrap; }
@@ -189,7 +200,7 @@ pre.diff .add { color: var(--ok); background: var(--ok-bg); display: inline-bloc
 pre.diff .del { color: var(--no); background: var(--no-bg); display: inline-block; min-width: 100%; }
 pre.diff .hunk, pre.diff .meta { color: var(--muted); }
 ul { margin: 4px 0; padding-left: 20px; }
-footer { max-width: 1500px; margin: 0 auto; padding: 12px 20px 28px; color: var(--muted); font-size: 12.5px; }
+footer { max-width: 1800px; margin: 0 auto; padding: 12px 20px 28px; color: var(--muted); font-size: 12.5px; }
 "#;
 
 /// Renders the report as one self-contained HTML page.
@@ -284,10 +295,53 @@ fn sortable(key: &str, label: &str, title: &str) -> String {
     )
 }
 
-fn capability_cell(c: &Capability) -> String {
-    let mark = cells::mark(c);
+/// The provenance tag of a fact: `D` (documented) or `A` (assumed), with
+/// the citation or reason as its title.
+fn source_tag(fact: Option<&Fact>) -> String {
+    let Some(fact) = fact else {
+        return String::new();
+    };
+    let docs = match &fact.source {
+        Provenance::Documented {
+            docs: Some(docs), ..
+        } => format!(" ({docs})"),
+        _ => String::new(),
+    };
     format!(
-        "<td data-sort=\"{}\" title=\"{}: {}\"><span class=\"mark {}\">{}</span>{}{}</td>",
+        "<abbr class=\"src {}\" title=\"{}{}\">{}</abbr>",
+        fact.source.label(),
+        html(&cells::source_words(&fact.source)),
+        html(&docs),
+        cells::source_tag(&fact.source)
+    )
+}
+
+/// The live part of a cell, when a live report was folded in.
+fn live_part(fact: Option<&Fact>, text: Option<String>) -> String {
+    let (Some(fact), Some(text)) = (fact, text) else {
+        return String::new();
+    };
+    let Some(live) = &fact.live else {
+        return String::new();
+    };
+    format!(
+        "<span class=\"live{}\" title=\"observed live {}: {}{}\">{}</span>",
+        if live.differs { " differs" } else { "" },
+        html(&live.at),
+        html(live.value.as_deref().unwrap_or("not seen")),
+        if live.differs {
+            "; the spec says otherwise"
+        } else {
+            ""
+        },
+        html(&text)
+    )
+}
+
+fn capability_cell(c: &Capability, fact: Option<&Fact>, target: Target) -> String {
+    let mark = cells::mark(c, target);
+    format!(
+        "<td data-sort=\"{}\" title=\"{}: {}\"><span class=\"mark {}\">{}</span>{}{}{}{}</td>",
         mark.sort,
         html(&c.name),
         html(&mark.meaning),
@@ -302,7 +356,9 @@ fn capability_cell(c: &Capability) -> String {
             "<span class=\"conflict\">!</span>"
         } else {
             ""
-        }
+        },
+        source_tag(fact),
+        live_part(fact, cells::live_capability(fact))
     )
 }
 
@@ -313,7 +369,7 @@ fn matrix(out: &mut String, report: &Compatibility) {
     );
     let _ = write!(
         out,
-        "<th colspan=\"{}\">grants</th><th colspan=\"{}\">request body</th><th colspan=\"{}\">client authentication</th><th colspan=\"4\">response</th><th colspan=\"2\">conformance</th><th colspan=\"3\">cases</th></tr>\n<tr>",
+        "<th colspan=\"{}\">grants</th><th colspan=\"{}\">request body</th><th colspan=\"{}\">client authentication</th><th colspan=\"5\">response</th><th>documentation</th><th colspan=\"2\">conformance</th><th colspan=\"3\">cases</th></tr>\n<tr>",
         GRANTS.len(),
         BODY_ENCODINGS.len(),
         CLIENT_AUTH.len()
@@ -364,6 +420,16 @@ fn matrix(out: &mut String, report: &Compatibility) {
     ));
     out.push_str(&sortable("errors", "errors", "error format"));
     out.push_str(&sortable(
+        "cache_headers",
+        "cache headers",
+        "Cache-Control and Pragma on token responses",
+    ));
+    out.push_str(&sortable(
+        "contradictions",
+        "contradictions",
+        "what the documentation says two ways, and which ways the run accepted",
+    ));
+    out.push_str(&sortable(
         "rfc",
         "RFC checks",
         "RFC 6749 / 6750 checks by outcome",
@@ -381,13 +447,27 @@ fn matrix(out: &mut String, report: &Compatibility) {
     for p in &report.providers {
         let _ = write!(
             out,
-            "<tr data-provider=\"{id}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"#provider-{id}\">{name}</a><br><code>{id}</code></th>",
+            "<tr data-provider=\"{id}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"#provider-{id}\">{name}</a><br><code>{id}</code>{drift}</th>",
             id = html(&p.id),
-            name = html(&p.name)
+            name = html(&p.name),
+            drift = match p.live_differences.len() {
+                0 => String::new(),
+                n => format!(
+                    "<span class=\"live differs\" title=\"the folded-in live report disagrees with the spec: see the provider's section\">L! {n} live disagreement(s)</span>"
+                ),
+            }
         );
-        for list in [&p.grants, &p.body_encodings, &p.client_auth] {
+        for (kind, list) in [
+            ("grant", &p.grants),
+            ("body", &p.body_encodings),
+            ("client_auth", &p.client_auth),
+        ] {
             for c in list {
-                out.push_str(&capability_cell(c));
+                out.push_str(&capability_cell(
+                    c,
+                    cells::capability_fact(p, kind, c),
+                    p.target,
+                ));
             }
         }
         let conflict = |c: bool| {
@@ -397,21 +477,68 @@ fn matrix(out: &mut String, report: &Compatibility) {
                 ""
             }
         };
-        let _ = write!(
-            out,
-            "<td class=\"text\"><code>{}</code>{}</td>",
-            html(&cells::token_type(p)),
-            conflict(cells::token_type_conflict(p))
-        );
-        let _ = write!(out, "<td class=\"text\">{}</td>", html(&cells::expiry(p)));
+        let text_cell = |text: String, conflicted: bool, key: &str, code: bool| {
+            let fact = p.fact(key);
+            let text = if code {
+                format!("<code>{}</code>", html(&text))
+            } else {
+                html(&text)
+            };
+            format!(
+                "<td class=\"text\">{text}{}{}{}</td>",
+                conflict(conflicted),
+                source_tag(fact),
+                live_part(fact, cells::live_value(fact))
+            )
+        };
+        let differs = |key: &str| p.fact(key).is_some_and(|f| f.run_differs);
+        out.push_str(&text_cell(
+            cells::token_type(p),
+            cells::token_type_conflict(p),
+            "token_type",
+            true,
+        ));
+        out.push_str(&text_cell(
+            cells::expiry(p),
+            differs("expiry") || differs("token_lifetime"),
+            "expiry",
+            false,
+        ));
         let (refresh, refresh_conflict) = cells::refresh(p);
-        let _ = write!(
-            out,
-            "<td class=\"text\">{}{}</td>",
-            html(&refresh),
-            conflict(refresh_conflict)
-        );
-        let _ = write!(out, "<td class=\"text\">{}</td>", html(&p.errors.format));
+        out.push_str(&text_cell(refresh, refresh_conflict, "refresh", false));
+        out.push_str(&text_cell(
+            p.errors.format.clone(),
+            differs("errors"),
+            "errors",
+            false,
+        ));
+        let cache = p
+            .fact("cache_headers")
+            .map(|f| f.run.clone().unwrap_or_else(|| f.spec.clone()))
+            .unwrap_or_default();
+        out.push_str(&text_cell(
+            cache,
+            differs("cache_headers"),
+            "cache_headers",
+            false,
+        ));
+        let lines = cells::contradictions(p);
+        if lines.is_empty() {
+            out.push_str(
+                "<td class=\"text contradictions muted\" data-sort=\"0\">none recorded</td>",
+            );
+        } else {
+            let _ = write!(
+                out,
+                "<td class=\"text contradictions\" data-sort=\"{}\">{}</td>",
+                lines.len(),
+                lines
+                    .iter()
+                    .map(|l| format!("<span class=\"flag\">{}</span>", html(l)))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            );
+        }
         let (rfc, rfc_sort) = cells::rfc(p);
         let rfc_class = if !p.rfc.evaluated {
             "text muted"
@@ -443,11 +570,11 @@ fn matrix(out: &mut String, report: &Compatibility) {
         );
     }
     out.push_str("</tbody>\n</table>\n</div>\n<p class=\"legend\">");
-    for (symbol, meaning) in cells::LEGEND {
+    for (symbol, meaning) in cells::legend(report) {
         let _ = write!(
             out,
-            "<span><b>{symbol}</b> {meaning}</span>",
-            meaning = html(meaning)
+            "<span><b>{symbol}</b> {meaning}</span> ",
+            meaning = html(&meaning)
         );
     }
     out.push_str("</p>\n");
@@ -524,6 +651,7 @@ fn diff_block(text: &str) -> String {
 }
 
 fn section(out: &mut String, p: &ProviderReport) {
+    let run = html(&cells::run_label(p));
     let _ = writeln!(
         out,
         "<section class=\"provider\" id=\"provider-{id}\" data-provider=\"{id}\">",
@@ -565,13 +693,13 @@ fn section(out: &mut String, p: &ProviderReport) {
         let _ = write!(out, "<dt>renamed</dt><dd>{}</dd>", renamed.join(", "));
     }
     let t = &p.token_type;
-    let mut seen = t.observed.clone();
-    if t.observed_missing {
+    let mut seen = t.run.clone();
+    if t.run_missing {
         seen.push("(absent)".to_owned());
     }
     let _ = write!(
         out,
-        "<dt>token_type</dt><dd>declared {}; seen {}{}</dd>",
+        "<dt>token_type</dt><dd>the spec says {}; {run}: {}{}</dd>",
         t.declared.as_deref().map_or_else(
             || "absent".to_owned(),
             |s| format!("<code>{}</code>", html(s))
@@ -584,25 +712,21 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     );
     let x = &p.expiry;
-    let lifetimes: Vec<String> = x
-        .observed_lifetimes
-        .iter()
-        .map(|s| format!("{s} s"))
-        .collect();
+    let lifetimes: Vec<String> = x.run_lifetimes.iter().map(|s| format!("{s} s")).collect();
     let _ = write!(
         out,
-        "<dt>expiry</dt><dd><code>{}</code>{}; declared lifetime {} s; seen {}{}</dd>",
+        "<dt>expiry</dt><dd><code>{}</code>{}; the spec says a {} s lifetime; {run}: {}{}</dd>",
         html(&x.style),
         x.envelope
             .as_deref()
             .map(|e| format!(" inside the <code>{}</code> envelope", html(e)))
             .unwrap_or_default(),
         x.declared_lifetime,
-        codes(&x.observed_members),
+        codes(&x.run_members),
         if lifetimes.is_empty() {
             String::new()
         } else {
-            format!("; seen lifetimes {}", html(&lifetimes.join(", ")))
+            format!(", lifetimes {}", html(&lifetimes.join(", ")))
         }
     );
     let _ = write!(
@@ -612,21 +736,26 @@ fn section(out: &mut String, p: &ProviderReport) {
     );
     let _ = write!(
         out,
-        "<dt>errors</dt><dd><code>{}</code>; seen {}</dd>",
+        "<dt>errors</dt><dd><code>{}</code>; {run}: {}</dd>",
         html(&p.errors.format),
-        codes(&p.errors.observed)
+        codes(&p.errors.run)
     );
     out.push_str("</dl>\n</div>\n<div>\n<h3>Capabilities</h3>\n");
-    out.push_str("<table class=\"plain\"><thead><tr><th>capability</th><th></th><th>observed</th><th>cases</th></tr></thead><tbody>");
+    let _ = write!(
+        out,
+        "<table class=\"plain\"><thead><tr><th>capability</th><th></th><th>{}</th><th>cases</th></tr></thead><tbody>",
+        html(&cells::run_label(p))
+    );
     for (kind, caps) in [
         ("grant", &p.grants),
         ("body", &p.body_encodings),
         ("client auth", &p.client_auth),
     ] {
-        for c in caps.iter().filter(|c| {
-            c.declared || c.profile || c.observed != crate::model::Observed::NotExercised
-        }) {
-            let mark = cells::mark(c);
+        for c in caps
+            .iter()
+            .filter(|c| c.declared || c.profile || c.run != crate::model::Acceptance::NotExercised)
+        {
+            let mark = cells::mark(c, p.target);
             let _ = write!(
                 out,
                 "<tr><td>{} <code>{}</code></td><td class=\"c\"><span class=\"mark {}\">{}</span></td><td>{}</td><td>{}</td></tr>",
@@ -679,18 +808,58 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     }
 
-    out.push_str("<h3>Documented versus observed</h3>\n");
+    provenance(out, p);
+    contradictions(out, p);
+
+    out.push_str("<h3>Notes and differences</h3>\n");
     if !p.notes.is_empty() {
-        out.push_str("<p class=\"muted\">What the documentation says, per the spec's notes:</p>\n");
+        out.push_str("<p class=\"muted\">The spec's notes on the documentation:</p>\n");
     }
     list(out, &p.notes, "The spec records no documentation notes.");
-    if p.differences.is_empty() {
-        out.push_str(
-            "<p class=\"muted\">This run observed nothing the spec does not declare.</p>\n",
-        );
-    } else {
-        out.push_str("<p class=\"bad\">Where this run differs from the spec:</p>\n");
+    match (p.target, p.differences.is_empty()) {
+        (Target::Mock, true) => out.push_str(
+            "<p class=\"muted\">The mock emulated every fact as the spec says. That is the mock agreeing with its seed, not evidence about the provider: each fact is only as good as its source above.</p>\n",
+        ),
+        (Target::Mock, false) => out.push_str(
+            "<p class=\"bad\">Where the mock did not emulate what the spec says (bugs in the mock):</p>\n",
+        ),
+        (Target::Live, true) => {
+            let _ = writeln!(
+                out,
+                "<p class=\"muted\">The live provider ({}) showed nothing the spec does not say.</p>",
+                html(&cells::run_label(p))
+            );
+        }
+        (Target::Live, false) => {
+            let _ = writeln!(
+                out,
+                "<p class=\"bad\">Drift: where the live provider ({}) differs from the spec:</p>",
+                html(&cells::run_label(p))
+            );
+        }
+    }
+    if !p.differences.is_empty() {
         list(out, &p.differences, "");
+    }
+    if let Some(at) = p
+        .facts
+        .iter()
+        .find_map(|f| f.live.as_ref().map(|l| l.at.as_str()))
+    {
+        if p.live_differences.is_empty() {
+            let _ = writeln!(
+                out,
+                "<p class=\"muted\">The live report of {} observed nothing the spec does not say.</p>",
+                html(at)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "<p class=\"bad\">Drift: where the live report of {} differs from the spec:</p>",
+                html(at)
+            );
+            list(out, &p.live_differences, "");
+        }
     }
 
     out.push_str("<h3>Cases</h3>\n<table class=\"plain cases\"><thead><tr><th>outcome</th><th>case</th><th>description</th></tr></thead><tbody>\n");
@@ -725,4 +894,141 @@ fn section(out: &mut String, p: &ProviderReport) {
         out.push_str("</td></tr>\n");
     }
     out.push_str("</tbody></table>\n</section>\n");
+}
+
+/// Every fact with where it comes from, what this run's target did, and
+/// what a folded-in live run observed.
+fn provenance(out: &mut String, p: &ProviderReport) {
+    out.push_str("<h3>Where each fact comes from</h3>\n");
+    let live_at = p
+        .facts
+        .iter()
+        .find_map(|f| f.live.as_ref().map(|l| l.at.clone()));
+    let _ = write!(
+        out,
+        "<table class=\"plain facts\"><thead><tr><th scope=\"col\">fact</th><th scope=\"col\">the spec says</th><th scope=\"col\">source</th><th scope=\"col\">{}</th>",
+        html(&cells::run_label(p))
+    );
+    if let Some(at) = &live_at {
+        let _ = write!(out, "<th scope=\"col\">observed live {}</th>", html(at));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for f in &p.facts {
+        let _ = write!(
+            out,
+            "<tr data-fact=\"{key}\" data-source=\"{label}\"><td><code title=\"{about}\">{key}</code></td><td><code>{spec}</code></td><td>{tag} {words}</td>",
+            key = html(&f.key),
+            about = html(&f.about),
+            label = f.source.label(),
+            spec = html(&f.spec),
+            tag = source_tag(Some(f)),
+            words = html(&cells::source_words(&f.source)),
+        );
+        match &f.run {
+            Some(value) if f.run_differs => {
+                let _ = write!(
+                    out,
+                    "<td class=\"differs\"><code>{}</code> !</td>",
+                    html(value)
+                );
+            }
+            Some(value) => {
+                let _ = write!(out, "<td><code>{}</code></td>", html(value));
+            }
+            None => out.push_str("<td class=\"muted\">not tried</td>"),
+        }
+        if live_at.is_some() {
+            match f.live.as_ref() {
+                Some(live) => match &live.value {
+                    Some(value) if live.differs => {
+                        let _ = write!(
+                            out,
+                            "<td class=\"differs\"><code>{}</code> ! drift</td>",
+                            html(value)
+                        );
+                    }
+                    Some(value) => {
+                        let _ = write!(out, "<td><code>{}</code></td>", html(value));
+                    }
+                    None => out.push_str("<td class=\"muted\">not seen</td>"),
+                },
+                None => out.push_str("<td class=\"muted\">not seen</td>"),
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n");
+    if let Some(docs) = &p.docs {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">Documented facts cite the documentation at {}.</p>",
+            link(docs)
+        );
+    }
+}
+
+/// The documentation's contradictions, each way with what the run did.
+fn contradictions(out: &mut String, p: &ProviderReport) {
+    if p.contradictions.is_empty() {
+        return;
+    }
+    out.push_str("<h3>Contradictions in the documentation</h3>\n");
+    for c in &p.contradictions {
+        let _ = write!(
+            out,
+            "<p class=\"contradiction\" data-contradiction=\"{}\"><span class=\"flag\">⚑</span> <b>{}</b> <code>{}</code>: {} {}",
+            html(&c.id),
+            html(&c.about),
+            html(&c.id),
+            cells::follows_label(p),
+            html(&cells::accepted_ways(c, |w| Some(w.run)))
+        );
+        if let Some(at) = &c.live_at {
+            let _ = write!(
+                out,
+                "; live confirmed {} ({})",
+                html(&cells::accepted_ways(c, |w| w.live)),
+                html(at)
+            );
+        }
+        out.push_str("</p>\n");
+        let _ = write!(
+            out,
+            "<table class=\"plain\"><thead><tr><th scope=\"col\">the documentation says</th><th scope=\"col\">where</th><th scope=\"col\">quote</th><th scope=\"col\">case</th><th scope=\"col\">{}</th>",
+            cells::follows_label(p)
+        );
+        if c.live_at.is_some() {
+            out.push_str("<th scope=\"col\">live confirmed</th>");
+        }
+        out.push_str("</tr></thead><tbody>");
+        for w in &c.ways {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td><q>{}</q></td><td><code>{}</code></td>{}",
+                html(&w.says),
+                html(&w.location),
+                html(&w.quote),
+                html(&w.case),
+                way_cell(w.run)
+            );
+            if c.live_at.is_some() {
+                out.push_str(&way_cell(w.live.unwrap_or(WayOutcome::NotExercised)));
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</tbody></table>\n");
+    }
+}
+
+fn way_cell(outcome: WayOutcome) -> String {
+    let class = match outcome {
+        WayOutcome::Accepted => "ok",
+        WayOutcome::Refused => "no",
+        WayOutcome::NotExercised => "none",
+    };
+    format!(
+        "<td><span class=\"mark {class}\">{}</span> {}</td>",
+        outcome.symbol(),
+        outcome.as_str()
+    )
 }

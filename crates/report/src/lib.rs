@@ -26,11 +26,13 @@ mod cells;
 mod escape;
 mod html;
 mod junit;
+mod live;
 mod markdown;
 mod model;
 
 use std::path::{Path, PathBuf};
 
+pub use live::{LiveReportError, read_live_report};
 pub use model::*;
 
 /// The report as pretty-printed JSON.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::cells;
 use crate::escape::{html, md_cell, md_fence, md_inline};
 use crate::model::{
-    BODY_ENCODINGS, CLIENT_AUTH, CaseOutcome, Compatibility, GRANTS, ProviderReport,
+    BODY_ENCODINGS, CLIENT_AUTH, CaseOutcome, Compatibility, GRANTS, ProviderReport, Target,
 };
 
 /// ` (N pending snapshots)` when there are some.
@@ -58,21 +58,34 @@ pub fn render(report: &Compatibility) -> String {
 }
 
 fn provider_link(provider: &ProviderReport) -> String {
-    format!(
+    let mut link = format!(
         "[{}](#provider-{}) `{}`",
         md_cell(&provider.name),
         html(&provider.id),
         provider.id.replace(['`', '|'], "")
-    )
+    );
+    let drift = provider.live_differences.len();
+    if drift > 0 {
+        let _ = write!(link, " · L! {drift} live disagreement(s)");
+    }
+    link
 }
 
 fn matrix(out: &mut String, report: &Compatibility) {
     let _ = writeln!(out, "## Matrix\n");
-    let legend: Vec<String> = cells::LEGEND
+    let legend: Vec<String> = cells::legend(report)
         .iter()
-        .map(|(symbol, meaning)| format!("{symbol} {meaning}"))
+        .map(|(symbol, meaning)| format!("{symbol} {}", md_cell(meaning)))
         .collect();
     let _ = writeln!(out, "{}\n", legend.join(" · "));
+    if let Some(live) = &report.live_report {
+        let _ = writeln!(
+            out,
+            "Folded in: the live report of {} by {}. Each cell shows what the spec says and its source, what this run's target did, then `L` what the live run observed.\n",
+            md_inline(&live.generated_at),
+            md_inline(&live.generator)
+        );
+    }
 
     let _ = writeln!(out, "### Grants and requests\n");
     let mut header = vec!["provider".to_owned()];
@@ -87,12 +100,24 @@ fn matrix(out: &mut String, report: &Compatibility) {
     );
     for provider in &report.providers {
         let mut row = vec![provider_link(provider)];
-        for list in [
-            &provider.grants,
-            &provider.body_encodings,
-            &provider.client_auth,
+        for (kind, list) in [
+            ("grant", &provider.grants),
+            ("body", &provider.body_encodings),
+            ("client_auth", &provider.client_auth),
         ] {
-            row.extend(list.iter().map(cells::mark_text));
+            row.extend(list.iter().map(|c| {
+                let fact = cells::capability_fact(provider, kind, c);
+                let mut cell = cells::mark_text(c);
+                if let Some(fact) = fact {
+                    cell.push(' ');
+                    cell.push_str(cells::source_tag(&fact.source));
+                }
+                if let Some(live) = cells::live_capability(fact) {
+                    cell.push_str(" · ");
+                    cell.push_str(&live);
+                }
+                cell
+            }));
         }
         let _ = writeln!(out, "| {} |", row.join(" | "));
     }
@@ -100,23 +125,62 @@ fn matrix(out: &mut String, report: &Compatibility) {
     let _ = writeln!(out, "\n### Responses and results\n");
     let _ = writeln!(
         out,
-        "| provider | `token_type` | expiry | refresh | errors | RFC checks | deviations | passed | failed | skipped |"
+        "| provider | `token_type` | expiry | refresh | errors | cache headers | contradictions in the documentation | RFC checks | deviations | passed | failed | skipped |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|--:|--:|--:|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|--:|--:|--:|");
     for provider in &report.providers {
         let conflict = |c: bool| if c { " !" } else { "" };
+        // The cell's text, the source tag of its fact, and the live part.
+        let fact_cell = |text: String, conflicted: bool, key: &str| {
+            let fact = provider.fact(key);
+            let mut cell = format!("{}{}", md_cell(&text), conflict(conflicted));
+            if let Some(fact) = fact {
+                cell.push(' ');
+                cell.push_str(cells::source_tag(&fact.source));
+            }
+            if let Some(live) = cells::live_value(fact) {
+                cell.push_str(" · ");
+                cell.push_str(&md_cell(&live));
+            }
+            cell
+        };
         let (refresh, refresh_conflict) = cells::refresh(provider);
+        let cache = provider
+            .fact("cache_headers")
+            .map(|f| f.run.clone().unwrap_or_else(|| f.spec.clone()))
+            .unwrap_or_default();
+        let cache_conflict = provider
+            .fact("cache_headers")
+            .is_some_and(|f| f.run_differs);
+        let errors_conflict = provider.fact("errors").is_some_and(|f| f.run_differs);
+        let expiry_conflict = provider
+            .facts
+            .iter()
+            .any(|f| (f.key == "expiry" || f.key == "token_lifetime") && f.run_differs);
+        let contradictions = cells::contradictions(provider)
+            .iter()
+            .map(|line| md_cell(line))
+            .collect::<Vec<_>>()
+            .join("<br>");
         let o = &provider.outcome;
         let _ = writeln!(
             out,
-            "| {} | {}{} | {} | {}{} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             provider_link(provider),
-            md_cell(&cells::token_type(provider)),
-            conflict(cells::token_type_conflict(provider)),
-            md_cell(&cells::expiry(provider)),
-            md_cell(&refresh),
-            conflict(refresh_conflict),
-            md_cell(&provider.errors.format),
+            fact_cell(
+                cells::token_type(provider),
+                cells::token_type_conflict(provider),
+                "token_type"
+            ),
+            fact_cell(cells::expiry(provider), expiry_conflict, "expiry"),
+            fact_cell(refresh, refresh_conflict, "refresh"),
+            fact_cell(provider.errors.format.clone(), errors_conflict, "errors"),
+            fact_cell(cache, cache_conflict, "cache_headers"),
+            if contradictions.is_empty() {
+                "none recorded".to_owned()
+            } else {
+                contradictions
+            },
             cells::rfc(provider).0,
             cells::deviations(provider).0,
             o.passed,
@@ -139,6 +203,7 @@ fn code_list(items: &[String]) -> String {
 }
 
 fn section(out: &mut String, p: &ProviderReport) {
+    let run = cells::run_label(p);
     let _ = writeln!(out, "<a id=\"provider-{}\"></a>\n", html(&p.id));
     let _ = writeln!(
         out,
@@ -178,7 +243,8 @@ fn section(out: &mut String, p: &ProviderReport) {
     let _ = writeln!(out, "### Capabilities\n");
     let _ = writeln!(
         out,
-        "| capability | | profile default | declared | observed | cases |"
+        "| capability | | profile default | the spec says | {} | cases |",
+        cells::run_label(p)
     );
     let _ = writeln!(out, "|---|:-:|:-:|:-:|---|---|");
     for (kind, list) in [
@@ -187,7 +253,7 @@ fn section(out: &mut String, p: &ProviderReport) {
         ("client auth", &p.client_auth),
     ] {
         for c in list {
-            let mark = cells::mark(c);
+            let mark = cells::mark(c, p.target);
             let evidence: Vec<String> = cells::some_of(&cells::local(&p.id, &c.evidence), 3)
                 .iter()
                 .map(|e| {
@@ -214,13 +280,13 @@ fn section(out: &mut String, p: &ProviderReport) {
 
     let _ = writeln!(out, "### Responses\n");
     let t = &p.token_type;
-    let mut seen = t.observed.clone();
-    if t.observed_missing {
+    let mut seen = t.run.clone();
+    if t.run_missing {
         seen.push("(absent)".to_owned());
     }
     let _ = writeln!(
         out,
-        "- `token_type`: declared {}; seen {}{}",
+        "- `token_type`: the spec says {}; {run}: {}{}",
         t.declared.as_deref().map_or_else(
             || "absent".to_owned(),
             |s| format!("`{}`", s.replace('`', ""))
@@ -237,33 +303,29 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     );
     let x = &p.expiry;
-    let lifetimes: Vec<String> = x
-        .observed_lifetimes
-        .iter()
-        .map(|s| format!("{s} s"))
-        .collect();
+    let lifetimes: Vec<String> = x.run_lifetimes.iter().map(|s| format!("{s} s")).collect();
     let _ = writeln!(
         out,
-        "- expiry: `{}`{}; declared lifetime {} s; seen members {}{}",
+        "- expiry: `{}`{}; the spec says a {} s lifetime; {run}: members {}{}",
         x.style.replace('`', ""),
         x.envelope
             .as_deref()
             .map(|e| format!(" inside the `{}` envelope", e.replace('`', "")))
             .unwrap_or_default(),
         x.declared_lifetime,
-        code_list(&x.observed_members),
+        code_list(&x.run_members),
         if lifetimes.is_empty() {
             String::new()
         } else {
-            format!("; seen lifetimes {}", lifetimes.join(", "))
+            format!(", lifetimes {}", lifetimes.join(", "))
         }
     );
     let _ = writeln!(out, "- refresh: {}", md_inline(&cells::refresh_words(p)));
     let _ = writeln!(
         out,
-        "- errors: `{}`; seen {}\n",
+        "- errors: `{}`; {run}: {}\n",
         p.errors.format.replace('`', ""),
-        code_list(&p.errors.observed)
+        code_list(&p.errors.run)
     );
 
     let _ = writeln!(out, "### RFC 6749 conformance\n");
@@ -308,28 +370,21 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     }
 
-    let _ = writeln!(out, "### Documented versus observed\n");
+    provenance(out, p);
+    contradictions(out, p);
+
+    let _ = writeln!(out, "### Notes and differences\n");
     if p.notes.is_empty() {
         let _ = writeln!(out, "The spec records no documentation notes.\n");
     } else {
-        let _ = writeln!(out, "What the documentation says, per the spec's notes:\n");
+        let _ = writeln!(out, "The spec's notes on the documentation:\n");
         for note in &p.notes {
             let _ = writeln!(out, "- {}", md_inline(note));
         }
         out.push('\n');
     }
-    if p.differences.is_empty() {
-        let _ = writeln!(
-            out,
-            "This run observed nothing the spec does not declare.\n"
-        );
-    } else {
-        let _ = writeln!(out, "Where this run differs from the spec:\n");
-        for line in &p.differences {
-            let _ = writeln!(out, "- {}", md_inline(line));
-        }
-        out.push('\n');
-    }
+    differences(out, p);
+    live_differences(out, p);
 
     let _ = writeln!(out, "### Cases\n");
     let _ = writeln!(out, "| case | outcome | description |");
@@ -354,6 +409,195 @@ fn section(out: &mut String, p: &ProviderReport) {
             c.message.as_deref().unwrap_or("(no message)"),
             "diff",
         ));
+        out.push('\n');
+    }
+}
+
+/// A value for a code span in a table cell: backticks become quotes, and
+/// pipes are escaped (GitHub reads `\|` as a pipe even inside a code span).
+fn table_code(value: &str) -> String {
+    value.replace('`', "'").replace('|', "\\|")
+}
+
+/// Every fact with where it comes from, what this run's target did, and
+/// what a folded-in live run observed.
+fn provenance(out: &mut String, p: &ProviderReport) {
+    let _ = writeln!(out, "### Where each fact comes from\n");
+    let live_at = p
+        .facts
+        .iter()
+        .find_map(|f| f.live.as_ref().map(|l| l.at.clone()));
+    let mut header = format!(
+        "| fact | the spec says | source | {} |",
+        cells::run_label(p)
+    );
+    let mut rule = "|---|---|---|---|".to_owned();
+    if let Some(at) = &live_at {
+        let _ = write!(header, " observed live {} |", md_cell(at));
+        rule.push_str("---|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    for f in &p.facts {
+        let run = match &f.run {
+            Some(value) => format!(
+                "`{}`{}",
+                table_code(value),
+                if f.run_differs { " !" } else { "" }
+            ),
+            None => "not tried".to_owned(),
+        };
+        let _ = write!(
+            out,
+            "| `{}` | `{}` | {} {} | {run} |",
+            f.key.replace(['`', '|'], ""),
+            table_code(&f.spec),
+            cells::source_tag(&f.source),
+            md_cell(&cells::source_words(&f.source)),
+        );
+        if live_at.is_some() {
+            let live = match f.live.as_ref() {
+                Some(live) => match &live.value {
+                    Some(value) => format!(
+                        "`{}`{}",
+                        table_code(value),
+                        if live.differs { " ! drift" } else { "" }
+                    ),
+                    None => "not seen".to_owned(),
+                },
+                None => "not seen".to_owned(),
+            };
+            let _ = write!(out, " {live} |");
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    if let Some(docs) = &p.docs {
+        let _ = writeln!(
+            out,
+            "Documented facts cite the documentation at {}.\n",
+            md_inline(docs)
+        );
+    }
+}
+
+/// The documentation's contradictions, each way with what the run did.
+fn contradictions(out: &mut String, p: &ProviderReport) {
+    if p.contradictions.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### Contradictions in the documentation\n");
+    for c in &p.contradictions {
+        let _ = writeln!(
+            out,
+            "⚑ **{}** (`{}`): {} {}{}\n",
+            md_inline(&c.about),
+            c.id.replace('`', ""),
+            cells::follows_label(p),
+            md_inline(&cells::accepted_ways(c, |w| Some(w.run))),
+            c.live_at
+                .as_ref()
+                .map(|at| format!(
+                    "; live confirmed {} ({})",
+                    md_inline(&cells::accepted_ways(c, |w| w.live)),
+                    md_inline(at)
+                ))
+                .unwrap_or_default()
+        );
+        let live = c.live_at.is_some();
+        let _ = writeln!(
+            out,
+            "| the documentation says | where | quote | case | {} |{}",
+            cells::follows_label(p),
+            if live { " live confirmed |" } else { "" }
+        );
+        let _ = writeln!(
+            out,
+            "|---|---|---|---|---|{}",
+            if live { "---|" } else { "" }
+        );
+        for w in &c.ways {
+            let _ = write!(
+                out,
+                "| {} | {} | {} | `{}` | {} {} |",
+                md_cell(&w.says),
+                md_cell(&w.location),
+                md_cell(&w.quote),
+                w.case.replace(['`', '|'], ""),
+                w.run.symbol(),
+                w.run.as_str()
+            );
+            if live {
+                let outcome = w.live.unwrap_or(crate::model::WayOutcome::NotExercised);
+                let _ = write!(out, " {} {} |", outcome.symbol(), outcome.as_str());
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+}
+
+/// Where this run's target did something other than the spec says.
+fn differences(out: &mut String, p: &ProviderReport) {
+    match (p.target, p.differences.is_empty()) {
+        (Target::Mock, true) => {
+            let _ = writeln!(
+                out,
+                "The mock emulated every fact as the spec says. That is the mock agreeing with its seed, not evidence about the provider: each fact is only as good as its source above.\n"
+            );
+        }
+        (Target::Mock, false) => {
+            let _ = writeln!(
+                out,
+                "Where the mock did not emulate what the spec says (bugs in the mock):\n"
+            );
+        }
+        (Target::Live, true) => {
+            let _ = writeln!(
+                out,
+                "The live provider ({}) showed nothing the spec does not say.\n",
+                md_inline(&cells::run_label(p))
+            );
+        }
+        (Target::Live, false) => {
+            let _ = writeln!(
+                out,
+                "Drift: where the live provider ({}) differs from the spec:\n",
+                md_inline(&cells::run_label(p))
+            );
+        }
+    }
+    if !p.differences.is_empty() {
+        for line in &p.differences {
+            let _ = writeln!(out, "- {}", md_inline(line));
+        }
+        out.push('\n');
+    }
+}
+
+/// Drift in a folded-in live report.
+fn live_differences(out: &mut String, p: &ProviderReport) {
+    let Some(at) = p
+        .facts
+        .iter()
+        .find_map(|f| f.live.as_ref().map(|l| l.at.as_str()))
+    else {
+        return;
+    };
+    if p.live_differences.is_empty() {
+        let _ = writeln!(
+            out,
+            "The live report of {} observed nothing the spec does not say.\n",
+            md_inline(at)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Drift: where the live report of {} differs from the spec:\n",
+            md_inline(at)
+        );
+        for line in &p.live_differences {
+            let _ = writeln!(out, "- {}", md_inline(line));
+        }
         out.push('\n');
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// The version of this model's JSON form. Bump it on any change a reader of
 /// `compatibility.json` would notice (a renamed, removed or retyped field).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The grants a provider is reported on, in column order.
 pub const GRANTS: [&str; 5] = [
@@ -51,6 +51,19 @@ pub struct Compatibility {
     pub spec_errors: Vec<SpecFileError>,
     /// One entry per provider spec, in spec order.
     pub providers: Vec<ProviderReport>,
+    /// The earlier live report folded into this one
+    /// ([`Compatibility::fold_live`]), if any.
+    #[serde(default)]
+    pub live_report: Option<LiveReportRef>,
+}
+
+/// The live report folded into a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveReportRef {
+    /// When the live run ended: the date of everything observed live.
+    pub generated_at: String,
+    /// What wrote it.
+    pub generator: String,
 }
 
 impl Compatibility {
@@ -64,6 +77,7 @@ impl Compatibility {
             summary: Tally::default(),
             spec_errors: Vec::new(),
             providers: Vec::new(),
+            live_report: None,
         }
     }
 }
@@ -143,7 +157,8 @@ impl Tally {
     }
 }
 
-/// One provider: what its spec declares, what this run observed, and how
+/// One provider: what its spec declares and where that comes from, what
+/// this run's target did (emulated by the mock, or observed live), and how
 /// its cases ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderReport {
@@ -179,8 +194,23 @@ pub struct ProviderReport {
     /// The documented side: the spec's `provider.notes`, where the
     /// documentation and the provider's behaviour part ways.
     pub notes: Vec<String>,
-    /// Where this run observed something other than what the spec declares.
+    /// What the run's answers are: emulated by the mock, or observed live.
+    pub run: RunSource,
+    /// Every provider fact the report shows, with where it comes from: what
+    /// the spec says (documented or assumed), what this run's target did,
+    /// and, when a live report was folded in, what the live run observed.
+    pub facts: Vec<Fact>,
+    /// What the provider's documentation says in two or more ways, and which
+    /// ways the run's target accepted.
+    #[serde(default)]
+    pub contradictions: Vec<ContradictionReport>,
+    /// Where this run's target did something other than the spec says: on
+    /// the mock target, a bug in the mock; on a live run, drift.
     pub differences: Vec<String>,
+    /// Where the folded-in live report observed something other than the
+    /// spec says: drift.
+    #[serde(default)]
+    pub live_differences: Vec<String>,
     /// How this provider's trials ended: its cases and its
     /// declared-deviations trial.
     pub outcome: Tally,
@@ -193,6 +223,198 @@ impl ProviderReport {
     /// The capability named `name` among `list`, if reported.
     pub fn capability<'a>(list: &'a [Capability], name: &str) -> Option<&'a Capability> {
         list.iter().find(|c| c.name == name)
+    }
+
+    /// The fact with this key (`client_auth.basic`, `token_type`), if shown.
+    pub fn fact(&self, key: &str) -> Option<&Fact> {
+        self.facts.iter().find(|f| f.key == key)
+    }
+}
+
+/// How a run knows what its target did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSource {
+    /// `emulated` on the mock target, `observed_live` on a live run.
+    pub kind: RunKind,
+    /// For a live run, when it ended (RFC 3339).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// Whether a run's answers came from the mock or the live provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    /// The mock answered as the spec's seed tells it: not evidence about
+    /// the provider.
+    Emulated,
+    /// The live provider answered.
+    ObservedLive,
+}
+
+impl RunKind {
+    /// `emulated` or `observed live`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Emulated => "emulated",
+            Self::ObservedLive => "observed live",
+        }
+    }
+}
+
+/// Where what a spec says about a provider comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Provenance {
+    /// The provider's documentation says so.
+    Documented {
+        /// A short quote and where it is (`public source: …` for facts known
+        /// from the provider's open code).
+        citation: String,
+        /// The spec's documentation link.
+        #[serde(default)]
+        docs: Option<String>,
+    },
+    /// An assumption of the spec's author (the mock seed where no document
+    /// says so).
+    Assumed {
+        /// Why; "the spec names no source" when the spec gives none.
+        reason: String,
+    },
+}
+
+impl Provenance {
+    /// `documented` or `assumed`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Documented { .. } => "documented",
+            Self::Assumed { .. } => "assumed",
+        }
+    }
+
+    /// The citation or the reason.
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Documented { citation, .. } => citation,
+            Self::Assumed { reason } => reason,
+        }
+    }
+}
+
+/// One provider fact: what the spec says and where that comes from, what
+/// this run's target did, and what a folded-in live run observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fact {
+    /// The fact key, as in the spec's `provider.sources`: `grant.password`,
+    /// `client_auth.basic`, `token_type`, `cache_headers`, …
+    pub key: String,
+    /// What the fact is about, in words.
+    pub about: String,
+    /// What the spec says (the profile or the mock seed), as a short value:
+    /// `accepted`, `refused`, `bearer`, `3600 s`, `rotate`, …
+    pub spec: String,
+    /// Where what the spec says comes from.
+    pub source: Provenance,
+    /// What this run's target did, in the same words as `spec`; `None` when
+    /// no request of the run told. Emulated on the mock target, observed
+    /// live on a live run (see [`ProviderReport::run`]).
+    #[serde(default)]
+    pub run: Option<String>,
+    /// `run` differs from `spec`.
+    #[serde(default)]
+    pub run_differs: bool,
+    /// What the folded-in live report observed.
+    #[serde(default)]
+    pub live: Option<LiveFact>,
+}
+
+/// A fact as an earlier live run observed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveFact {
+    /// What the live run observed; `None` when no request of it told.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// When the live run ended.
+    pub at: String,
+    /// `value` differs from what the spec says.
+    pub differs: bool,
+}
+
+/// Something the provider's documentation says in two or more ways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContradictionReport {
+    /// The spec's id for it.
+    pub id: String,
+    /// What the ways disagree about.
+    pub about: String,
+    /// The ways, in spec order.
+    pub ways: Vec<WayReport>,
+    /// When the folded-in live run that confirmed ways ended, if one was
+    /// folded in.
+    #[serde(default)]
+    pub live_at: Option<String>,
+}
+
+impl ContradictionReport {
+    /// The `says` of the ways accepted in `pick` (this run, or live).
+    pub fn accepted(&self, pick: impl Fn(&WayReport) -> Option<WayOutcome>) -> Vec<&str> {
+        self.ways
+            .iter()
+            .filter(|w| pick(w) == Some(WayOutcome::Accepted))
+            .map(|w| w.says.as_str())
+            .collect()
+    }
+}
+
+/// One way the documentation says it, and what the targets did with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WayReport {
+    /// The way, in a few words.
+    pub says: String,
+    /// The documentation's words.
+    pub quote: String,
+    /// `text`, `example` or `schema`.
+    #[serde(rename = "where")]
+    pub location: String,
+    /// The case that tries it.
+    pub case: String,
+    /// What this run's target did with it (emulated on the mock target:
+    /// what the mock follows).
+    pub run: WayOutcome,
+    /// What the folded-in live run did with it (what live confirmed).
+    #[serde(default)]
+    pub live: Option<WayOutcome>,
+}
+
+/// What a target did with one way of a contradiction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WayOutcome {
+    /// The case's last request was answered 2xx.
+    Accepted,
+    /// The case's last request was answered 4xx or 5xx.
+    Refused,
+    /// The case did not run on that target, or got no answer.
+    NotExercised,
+}
+
+impl WayOutcome {
+    /// `accepted`, `refused` or `not exercised`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Refused => "refused",
+            Self::NotExercised => "not exercised",
+        }
+    }
+
+    /// `✔`, `✘` or `–`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::Accepted => "✔",
+            Self::Refused => "✘",
+            Self::NotExercised => "–",
+        }
     }
 }
 
@@ -212,7 +434,9 @@ pub struct Endpoint {
 }
 
 /// Whether a provider accepts one grant, body encoding or client
-/// authentication method: what the spec declares, and what this run saw.
+/// authentication method: what the spec declares, and what this run's
+/// target did (the mock's emulation on the mock target, never an
+/// observation of the provider; observed live on a live run).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capability {
     /// `client_credentials`, `form`, `basic`, …
@@ -223,30 +447,31 @@ pub struct Capability {
     /// The spec declares the provider accepts it (the profile's choice, the
     /// mock seed's `accepts` or `client_auth`, or a seeded client's grants).
     pub declared: bool,
-    /// What this run saw.
-    pub observed: Observed,
-    /// The cases (`provider::case`) that showed what was observed.
+    /// What this run's target did with it.
+    pub run: Acceptance,
+    /// The cases (`provider::case`) that showed it.
     #[serde(default)]
     pub evidence: Vec<String>,
 }
 
 impl Capability {
-    /// A capability not yet observed.
+    /// A capability no request has tried yet.
     pub fn new(name: impl Into<String>, profile: bool, declared: bool) -> Self {
         Self {
             name: name.into(),
             profile,
             declared,
-            observed: Observed::NotExercised,
+            run: Acceptance::NotExercised,
             evidence: Vec::new(),
         }
     }
 }
 
-/// What a run saw of a capability.
+/// What a run's target did with a capability (emulated on the mock
+/// target, observed live on a live run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Observed {
+pub enum Acceptance {
     /// A request using it succeeded.
     Accepted,
     /// A request using it was refused, and none succeeded.
@@ -263,12 +488,12 @@ pub struct TokenTypeReport {
     pub declared: Option<String>,
     /// Whether the profile assumes `Bearer` when the member is missing.
     pub assume_bearer_when_missing: bool,
-    /// Spellings seen in successful token responses of this run.
+    /// Spellings in successful token responses of this run.
     #[serde(default)]
-    pub observed: Vec<String>,
+    pub run: Vec<String>,
     /// Whether a successful token response of this run had no `token_type`.
     #[serde(default)]
-    pub observed_missing: bool,
+    pub run_missing: bool,
 }
 
 /// How a token response expresses its expiry.
@@ -282,12 +507,13 @@ pub struct ExpiryReport {
     pub envelope: Option<String>,
     /// Lifetime of access tokens the spec declares (the mock seed), in seconds.
     pub declared_lifetime: u64,
-    /// Expiry members seen in successful token responses (`expires_in`, `expires`).
+    /// Expiry members in successful token responses of this run
+    /// (`expires_in`, `expires`).
     #[serde(default)]
-    pub observed_members: Vec<String>,
-    /// Distinct `expires_in` values seen, in seconds.
+    pub run_members: Vec<String>,
+    /// Distinct `expires_in` values of this run, in seconds.
     #[serde(default)]
-    pub observed_lifetimes: Vec<u64>,
+    pub run_lifetimes: Vec<u64>,
 }
 
 /// What a refresh does to the refresh token it used.
@@ -297,10 +523,10 @@ pub struct RefreshReport {
     /// `reuse`), when a seeded client may use the refresh_token grant.
     #[serde(default)]
     pub declared: Option<String>,
-    /// What this run saw: `rotate` when a refresh answered a new refresh
+    /// What this run's target did: `rotate` when a refresh answered a new refresh
     /// token, `reuse` when it answered the same one or none.
     #[serde(default)]
-    pub observed: Option<String>,
+    pub run: Option<String>,
     /// The cases that showed it.
     #[serde(default)]
     pub evidence: Vec<String>,
@@ -311,9 +537,9 @@ pub struct RefreshReport {
 pub struct ErrorFormatReport {
     /// The profile's `errors`: `rfc6749`, `errors_array` or `problem`.
     pub format: String,
-    /// Formats of the token endpoint's error responses seen in this run.
+    /// Formats of the token endpoint's error responses in this run.
     #[serde(default)]
-    pub observed: Vec<String>,
+    pub run: Vec<String>,
 }
 
 /// RFC 6749 / RFC 6750 conformance of one provider.

@@ -14,12 +14,24 @@ fn caps(names: &[&str], profile: &str, declared: &[&str], accepted: &[&str]) -> 
         .map(|name| {
             let mut c = Capability::new(*name, *name == profile, declared.contains(name));
             if accepted.contains(name) {
-                c.observed = Observed::Accepted;
+                c.run = Acceptance::Accepted;
                 c.evidence.push(format!("p::{name}_case"));
             }
             c
         })
         .collect()
+}
+
+fn fact(key: &str, spec: &str, source: Provenance, run: Option<&str>) -> Fact {
+    Fact {
+        key: key.into(),
+        about: format!("about {key}"),
+        spec: spec.into(),
+        source,
+        run: run.map(Into::into),
+        run_differs: run.is_some_and(|r| r != spec),
+        live: None,
+    }
 }
 
 fn provider(id: &str, name: &str) -> ProviderReport {
@@ -45,29 +57,84 @@ fn provider(id: &str, name: &str) -> ProviderReport {
         token_type: TokenTypeReport {
             declared: Some("Bearer".into()),
             assume_bearer_when_missing: false,
-            observed: vec!["Bearer".into()],
-            observed_missing: false,
+            run: vec!["Bearer".into()],
+            run_missing: false,
         },
         expiry: ExpiryReport {
             style: "expires_in".into(),
             envelope: None,
             declared_lifetime: 600,
-            observed_members: vec!["expires_in".into()],
-            observed_lifetimes: vec![600],
+            run_members: vec!["expires_in".into()],
+            run_lifetimes: vec![600],
         },
         refresh: RefreshReport {
             declared: Some("rotate".into()),
-            observed: Some("rotate".into()),
+            run: Some("rotate".into()),
             evidence: vec![format!("{id}::refresh")],
         },
         errors: ErrorFormatReport {
             format: "rfc6749".into(),
-            observed: vec!["rfc6749".into()],
+            run: vec!["rfc6749".into()],
         },
         rfc: RfcReport::default(),
         deviations: vec!["json-request-body".into()],
         notes: vec![format!("The docs say `GET <<base>>/token`; {NASTY}")],
+        run: RunSource {
+            kind: RunKind::Emulated,
+            at: None,
+        },
+        facts: vec![
+            fact(
+                "grant.client_credentials",
+                "accepted",
+                Provenance::Documented {
+                    citation: format!("\"grant_type=client_credentials\" (example); {NASTY}"),
+                    docs: Some("https://example.com/docs?a=1&b=2".into()),
+                },
+                Some("accepted"),
+            ),
+            fact(
+                "client_auth.basic",
+                "accepted",
+                Provenance::Assumed {
+                    reason: format!("the page shows only post; {NASTY}"),
+                },
+                None,
+            ),
+            fact(
+                "token_type",
+                "Bearer",
+                Provenance::Assumed {
+                    reason: "the spec names no source".into(),
+                },
+                Some("Bearer"),
+            ),
+        ],
+        contradictions: vec![ContradictionReport {
+            id: "method".into(),
+            about: format!("the method; {NASTY}"),
+            ways: vec![
+                WayReport {
+                    says: "GET".into(),
+                    quote: format!("GET <<base>>/token {NASTY}"),
+                    location: "text".into(),
+                    case: "get_rejected".into(),
+                    run: WayOutcome::Refused,
+                    live: None,
+                },
+                WayReport {
+                    says: "POST".into(),
+                    quote: "--request POST".into(),
+                    location: "example".into(),
+                    case: "client_credentials".into(),
+                    run: WayOutcome::Accepted,
+                    live: None,
+                },
+            ],
+            live_at: None,
+        }],
         differences: Vec::new(),
+        live_differences: Vec::new(),
         outcome: Tally::default(),
         cases: Vec::new(),
     }
@@ -131,7 +198,9 @@ fn sample() -> Compatibility {
     bad.rfc
         .drift
         .push("undeclared deviation `missing-token-type` & more".into());
-    bad.client_auth[0].observed = Observed::Rejected;
+    bad.client_auth[0].run = Acceptance::Rejected;
+    bad.facts[1].run = Some("refused".into());
+    bad.facts[1].run_differs = true;
     bad.differences
         .push("client auth `basic`: declared, but <refused> in this run".into());
 
@@ -155,7 +224,7 @@ fn sample() -> Compatibility {
 fn json_round_trips_with_its_format_version() {
     let report = sample();
     let json = to_json(&report);
-    assert!(json.contains("\"format_version\": 1"), "{json}");
+    assert!(json.contains("\"format_version\": 2"), "{json}");
     assert_eq!(from_json(&json).unwrap(), report);
 }
 
@@ -210,8 +279,8 @@ fn html_has_sort_filter_and_expandable_failures() {
             "sortable column {key}"
         );
     }
-    assert_eq!(page.matches("<th scope=\"col\" data-key=").count(), 20);
-    assert_eq!(page.matches("<button type=\"button\">").count(), 20);
+    assert_eq!(page.matches("<th scope=\"col\" data-key=").count(), 22);
+    assert_eq!(page.matches("<button type=\"button\">").count(), 22);
     assert!(page.contains("<tr data-provider=\"alpha\">"));
     assert!(page.contains("<tr data-provider=\"zeta-shop\">"));
     assert!(page.contains("id=\"provider-zeta-shop\""));
@@ -243,13 +312,13 @@ fn markdown_matrix_has_a_row_per_provider_and_escapes_cells() {
     );
     assert!(
         md.contains(
-            "| [Alpha API](#provider-alpha) `alpha` | ✔ | – | – | – | – | – | ✔★ | ○ | ✔★ | – |"
+            "| [Alpha API](#provider-alpha) `alpha` | ✔ D | – | – | – | – | – | ✔★ | ○ A | ✔★ | – |"
         ),
         "{md}"
     );
     // Refused though declared: ✘ with the contradiction mark.
     assert!(
-        md.contains("`zeta-shop` | ✔ | – | – | – | – | – | ✔★ | ✘! | ✔★ | – |"),
+        md.contains("`zeta-shop` | ✔ D | – | – | – | – | – | ✔★ | ✘! A | ✔★ | – |"),
         "{md}"
     );
     // The hostile name: no raw HTML, pipes escaped, code spans kept.
@@ -350,4 +419,139 @@ fn write_all_writes_the_four_files() {
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The sample as a live run dated 2026-02-03 would report it: Basic refused
+/// and the documented GET accepted.
+fn live_sample() -> Compatibility {
+    let mut live = sample();
+    live.target = Target::Live;
+    live.generated_at = Some("2026-02-03T04:05:06Z".into());
+    for p in &mut live.providers {
+        p.target = Target::Live;
+        p.run = RunSource {
+            kind: RunKind::ObservedLive,
+            at: live.generated_at.clone(),
+        };
+        p.facts[1].run = Some("refused".into());
+        p.contradictions[0].ways[0].run = WayOutcome::Accepted;
+    }
+    live
+}
+
+#[test]
+fn provenance_and_contradictions_are_rendered_in_every_format() {
+    let mut report = sample();
+    // Two values in one run, joined: the pipe stays inside its code span.
+    report.providers[0].facts[2].run = Some("Bearer | (absent)".into());
+    report.providers[0].facts[2].run_differs = true;
+    let md = to_markdown(&report);
+    assert!(md.contains("### Where each fact comes from"), "{md}");
+    assert!(
+        md.contains("| fact | the spec says | source | emulated by the mock |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `client_auth.basic` | `accepted` | A assumed: the page shows only post;"),
+        "{md}"
+    );
+    assert!(md.contains("⚑ method: mock follows example"), "{md}");
+    assert!(
+        md.contains("| GET | text | GET &lt;&lt;base&gt;&gt;/token"),
+        "{md}"
+    );
+    assert!(md.contains("bugs in the mock"), "{md}");
+    assert!(md.contains("| `Bearer \\| (absent)` ! |"), "{md}");
+    assert!(!md.contains("observed nothing"), "{md}");
+    let page = to_html(&report);
+    assert!(page.contains("<abbr class=\"src documented\" title=\"documented: &quot;grant_type=client_credentials&quot; (example); &lt;script&gt;"), "{page}");
+    assert!(page.contains("<abbr class=\"src assumed\""));
+    assert!(page.contains("data-contradiction=\"method\""));
+    assert!(page.contains("<tr data-fact=\"token_type\" data-source=\"assumed\">"));
+    assert!(
+        !page.contains("observed live"),
+        "a mock report observes nothing live"
+    );
+    let json = to_json(&report);
+    assert!(json.contains("\"kind\": \"emulated\""), "{json}");
+    assert!(json.contains("\"kind\": \"assumed\""), "{json}");
+}
+
+#[test]
+fn a_folded_live_report_stands_beside_the_spec_and_its_drift_is_highlighted() {
+    let live_json = to_json(&live_sample());
+    let live = read_live_report(&live_json).unwrap();
+    let mut report = sample();
+    report.fold_live(&live).unwrap();
+    let alpha = &report.providers[0];
+    let basic = alpha.fact("client_auth.basic").unwrap();
+    let seen = basic.live.as_ref().unwrap();
+    assert_eq!(seen.value.as_deref(), Some("refused"));
+    assert_eq!(seen.at, "2026-02-03T04:05:06Z");
+    assert!(seen.differs);
+    assert!(
+        !alpha
+            .fact("token_type")
+            .unwrap()
+            .live
+            .as_ref()
+            .unwrap()
+            .differs
+    );
+    assert_eq!(
+        alpha.live_differences.len(),
+        1,
+        "{:?}",
+        alpha.live_differences
+    );
+    assert_eq!(
+        alpha.contradictions[0].ways[0].live,
+        Some(WayOutcome::Accepted)
+    );
+
+    let md = to_markdown(&report);
+    assert!(md.contains("| ✔ D · L✔ | – |"), "{md}");
+    assert!(md.contains("○ A · L✘!"), "{md}");
+    assert!(
+        md.contains("live confirmed text + example (2026-02-03T04:05:06Z)"),
+        "{md}"
+    );
+    assert!(md.contains("observed live 2026-02-03T04:05:06Z |"), "{md}");
+    assert!(md.contains("`refused` ! drift"), "{md}");
+    assert!(
+        md.contains("[Alpha API](#provider-alpha) `alpha` · L! 1 live disagreement(s) |"),
+        "{md}"
+    );
+    let page = to_html(&report);
+    assert!(page.contains("<span class=\"live differs\" title=\"observed live 2026-02-03T04:05:06Z: refused; the spec says otherwise\">L✘!</span>"), "{page}");
+    let json = to_json(&report);
+    assert!(json.contains("\"live_report\": {"), "{json}");
+    assert!(json.contains("\"differs\": true"), "{json}");
+    assert_eq!(from_json(&json).unwrap(), report);
+}
+
+#[test]
+fn only_a_dated_live_report_of_this_format_is_folded_in() {
+    let mock = to_json(&sample());
+    assert_eq!(read_live_report(&mock), Err(LiveReportError::NotLive));
+    let old = to_json(&live_sample()).replacen("\"format_version\": 2", "\"format_version\": 1", 1);
+    assert_eq!(
+        read_live_report(&old),
+        Err(LiveReportError::FormatVersion { found: 1 })
+    );
+    let mut undated = live_sample();
+    undated.generated_at = None;
+    assert_eq!(
+        read_live_report(&to_json(&undated)),
+        Err(LiveReportError::Undated)
+    );
+    assert!(matches!(
+        read_live_report("{\"hello\": 1}"),
+        Err(LiveReportError::NotAReport(_))
+    ));
+    let mut live = live_sample();
+    assert_eq!(
+        live.fold_live(&live_sample()),
+        Err(LiveReportError::IntoLive)
+    );
 }

@@ -1,8 +1,11 @@
 //! The provider compatibility report: fills [`grantspec_report`]'s model
 //! from a suite's specs and the reports of its cases.
 //!
-//! What the spec *declares* comes from the profile and the mock seed; what
-//! the run *observed* comes from the exchanges themselves:
+//! What the spec *declares* comes from the profile and the mock seed, each
+//! fact with its provenance (`provider.sources`: documented or assumed; no
+//! entry is an assumption); what the run's target *did* comes from the
+//! exchanges themselves, and is the mock's emulation on the mock target
+//! (never an observation of the provider) or observed live on a live run:
 //!
 //! - a grant, body encoding or client authentication method is **accepted**
 //!   when a token request using it got a 2xx answer;
@@ -24,12 +27,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use grantspec_report::{
-    BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, CheckOutcome, Compatibility,
-    Endpoint, ErrorFormatReport, ExpiryReport, Observed, ProviderReport, RefreshReport, RfcReport,
-    SpecFileError, Target, TokenTypeReport,
+    Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, CheckOutcome,
+    Compatibility, ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact,
+    Provenance, ProviderReport, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError,
+    Target, TokenTypeReport, WayOutcome, WayReport,
 };
 use grantspec_spec::template::TargetKind;
-use grantspec_spec::{GrantKind, RefreshPolicy, Spec, Step, StepKind};
+use grantspec_spec::{GrantKind, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat};
 use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
 use serde_json::Value;
 
@@ -69,7 +73,8 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
             .filter(|r| r.provider == spec.provider.id)
             .collect();
         let drift = suite.deviations(index, cases.iter().copied());
-        let mut provider = provider_report(spec, target, &cases, &drift);
+        let mut provider =
+            provider_report(spec, target, &cases, &drift, report.generated_at.clone());
         let deviations = Judgement::of_deviations(&drift);
         let result = case_result(
             "declared_deviations",
@@ -262,14 +267,14 @@ fn says_unsupported_grant(body: &[u8]) -> bool {
 
 /// Accepted wins over refused; refused over nothing seen.
 fn observe(capability: &mut Capability, accepted: bool, case: &str) {
-    match (capability.observed, accepted) {
-        (Observed::Accepted, false) => return,
-        (Observed::Accepted, true) | (Observed::Rejected, false) => {}
+    match (capability.run, accepted) {
+        (Acceptance::Accepted, false) => return,
+        (Acceptance::Accepted, true) | (Acceptance::Rejected, false) => {}
         (_, true) => {
-            capability.observed = Observed::Accepted;
+            capability.run = Acceptance::Accepted;
             capability.evidence.clear();
         }
-        (Observed::NotExercised, false) => capability.observed = Observed::Rejected,
+        (Acceptance::NotExercised, false) => capability.run = Acceptance::Rejected,
     }
     if !capability.evidence.iter().any(|e| e == case) {
         capability.evidence.push(case.to_owned());
@@ -286,11 +291,375 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
     }
 }
 
+/// What the successful token responses of a run showed beyond the
+/// capabilities, `token_type`, expiry and refresh, each as the distinct
+/// values seen.
+#[derive(Default)]
+struct Seen {
+    cache_headers: Vec<String>,
+    content_types: Vec<String>,
+    statuses: Vec<String>,
+    response_scope: Vec<String>,
+    token_formats: Vec<String>,
+    extra_members: Vec<String>,
+    in_envelope: bool,
+}
+
+/// Members of a token response that RFC 6749 (and OpenID Connect's
+/// `id_token`) define, and the expiry members the profile knows.
+const KNOWN_MEMBERS: [&str; 9] = [
+    "access_token",
+    "token_type",
+    "expires_in",
+    "refresh_token",
+    "scope",
+    "id_token",
+    "expires",
+    "expires_at",
+    "error",
+];
+
+/// Whether a token looks like a JWT: three dot-separated base64url parts.
+fn jwt_shaped(token: &str) -> bool {
+    let parts: Vec<&str> = token.split('.').collect();
+    parts.len() == 3
+        && parts.iter().take(2).all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+impl Seen {
+    fn record(&mut self, response: &grantspec_token::HttpResponse, object: &Value) {
+        let no_store = response
+            .header("cache-control")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("no-store"));
+        let no_cache = response
+            .header("pragma")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"));
+        push_unique(
+            &mut self.cache_headers,
+            cache_words(no_store, no_cache).to_owned(),
+        );
+        push_unique(
+            &mut self.content_types,
+            response
+                .header("content-type")
+                .unwrap_or("(none)")
+                .to_owned(),
+        );
+        push_unique(&mut self.statuses, response.status.to_string());
+        push_unique(
+            &mut self.response_scope,
+            match object.get("scope") {
+                None => "omit",
+                Some(Value::String(_)) => "always",
+                Some(Value::Array(_)) => "array",
+                Some(_) => "other",
+            }
+            .to_owned(),
+        );
+        if let Some(token) = object.get("access_token").and_then(Value::as_str) {
+            let format = if jwt_shaped(token) { "jwt" } else { "opaque" };
+            push_unique(&mut self.token_formats, format.to_owned());
+        }
+        if let Value::Object(map) = object {
+            let extra: Vec<&str> = map
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !KNOWN_MEMBERS.contains(k))
+                .collect();
+            push_unique(&mut self.extra_members, list_or_none(&extra));
+        }
+    }
+}
+
+fn cache_words(no_store: bool, no_cache: bool) -> &'static str {
+    match (no_store, no_cache) {
+        (true, true) => "no-store, no-cache",
+        (true, false) => "no-store",
+        (false, true) => "no-cache",
+        (false, false) => "none",
+    }
+}
+
+fn list_or_none(items: &[&str]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Distinct values seen, as one value; `None` when nothing was seen.
+fn joined(values: &[String]) -> Option<String> {
+    (!values.is_empty()).then(|| values.join(" | "))
+}
+
+/// Where the spec says a fact comes from; no entry is an assumption.
+fn provenance(spec: &Spec, key: &str) -> Provenance {
+    match spec.provider.sources.get(key) {
+        Some(grantspec_spec::Source::Documented(citation)) => Provenance::Documented {
+            citation: citation.clone(),
+            docs: spec.provider.docs.clone(),
+        },
+        Some(grantspec_spec::Source::Assumed(reason)) => Provenance::Assumed {
+            reason: reason.clone(),
+        },
+        None => Provenance::Assumed {
+            reason: "the spec names no source".to_owned(),
+        },
+    }
+}
+
+fn about(key: &str) -> String {
+    grantspec_spec::facts::FACTS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or_else(String::new, |(_, about)| (*about).to_owned())
+}
+
+/// Every provider fact the report shows, with its provenance and what the
+/// run's target did.
+#[allow(clippy::too_many_arguments)]
+fn facts(
+    spec: &Spec,
+    capabilities: [(&str, &[Capability]); 3],
+    token_type: &TokenTypeReport,
+    expiry: &ExpiryReport,
+    refresh: &RefreshReport,
+    errors: &ErrorFormatReport,
+    seen: &Seen,
+) -> Vec<(Fact, Vec<String>)> {
+    let profile = spec.profile();
+    let endpoint = &profile.token_endpoint;
+    let seed = &spec.mock;
+    let mut facts = Vec::new();
+    let mut add = |key: String, spec_says: String, run: Option<String>, evidence: Vec<String>| {
+        let run_differs = run.as_ref().is_some_and(|r| *r != spec_says);
+        facts.push((
+            Fact {
+                about: about(&key),
+                source: provenance(spec, &key),
+                key,
+                spec: spec_says,
+                run,
+                run_differs,
+                live: None,
+            },
+            evidence,
+        ));
+    };
+    add(
+        "endpoint".into(),
+        format!("{} {}", endpoint.method.as_str(), endpoint.path),
+        None,
+        Vec::new(),
+    );
+    add("lists".into(), snake(endpoint.lists), None, Vec::new());
+    let renamed: Vec<String> = endpoint
+        .rename
+        .iter()
+        .map(|(rfc, wire)| format!("{rfc} → {wire}"))
+        .collect();
+    add(
+        "rename".into(),
+        list_or_none(&renamed.iter().map(String::as_str).collect::<Vec<_>>()),
+        None,
+        Vec::new(),
+    );
+    for (kind, list) in capabilities {
+        for c in list {
+            let run = match c.run {
+                Acceptance::Accepted => Some("accepted".to_owned()),
+                Acceptance::Rejected => Some("refused".to_owned()),
+                Acceptance::NotExercised => None,
+            };
+            let says = if c.declared { "accepted" } else { "refused" };
+            add(
+                format!("{kind}.{}", c.name),
+                says.to_owned(),
+                run,
+                c.evidence.clone(),
+            );
+        }
+    }
+    let mut type_seen = token_type.run.clone();
+    if token_type.run_missing {
+        type_seen.push("(absent)".to_owned());
+    }
+    add(
+        "token_type".into(),
+        token_type
+            .declared
+            .clone()
+            .unwrap_or_else(|| "(absent)".to_owned()),
+        joined(&type_seen),
+        Vec::new(),
+    );
+    let in_envelope = |style: &str, inside: bool| match (&expiry.envelope, inside) {
+        (Some(envelope), true) => format!("{style} in {envelope}"),
+        _ => style.to_owned(),
+    };
+    let has = |m: &str| expiry.run_members.iter().any(|x| x == m);
+    let style_seen = match (has("expires_in"), has("expires")) {
+        (true, true) => "both",
+        (true, false) => "expires_in",
+        (false, true) => "expires",
+        (false, false) => "none",
+    };
+    let any_token = !token_type.run.is_empty() || token_type.run_missing;
+    add(
+        "expiry".into(),
+        in_envelope(&expiry.style, true),
+        any_token.then(|| in_envelope(style_seen, seen.in_envelope)),
+        Vec::new(),
+    );
+    let lifetimes: Vec<String> = expiry
+        .run_lifetimes
+        .iter()
+        .map(|s| format!("{s} s"))
+        .collect();
+    add(
+        "token_lifetime".into(),
+        format!("{} s", expiry.declared_lifetime),
+        joined(&lifetimes),
+        Vec::new(),
+    );
+    add(
+        "refresh".into(),
+        refresh
+            .declared
+            .clone()
+            .unwrap_or_else(|| "no refresh tokens".to_owned()),
+        refresh.run.clone(),
+        refresh.evidence.clone(),
+    );
+    let formats: Vec<String> = errors
+        .run
+        .iter()
+        .filter(|f| *f != "other")
+        .cloned()
+        .collect();
+    add(
+        "errors".into(),
+        errors.format.clone(),
+        joined(&formats),
+        Vec::new(),
+    );
+    add(
+        "cache_headers".into(),
+        cache_words(seed.cache_headers, seed.cache_headers && seed.pragma).to_owned(),
+        joined(&seen.cache_headers),
+        Vec::new(),
+    );
+    add(
+        "response_scope".into(),
+        match seed.response_scope {
+            ResponseScope::Omit => "omit",
+            ResponseScope::Always => "always",
+            ResponseScope::Array => "array",
+        }
+        .to_owned(),
+        joined(&seen.response_scope),
+        Vec::new(),
+    );
+    add(
+        "audience".into(),
+        if seed.require_audience {
+            "required"
+        } else {
+            "optional"
+        }
+        .to_owned(),
+        None,
+        Vec::new(),
+    );
+    add(
+        "token_format".into(),
+        match seed.token_format {
+            TokenFormat::Opaque => "opaque",
+            TokenFormat::Jwt => "jwt",
+        }
+        .to_owned(),
+        joined(&seen.token_formats),
+        Vec::new(),
+    );
+    add(
+        "content_type".into(),
+        seed.content_type.clone(),
+        joined(&seen.content_types),
+        Vec::new(),
+    );
+    add(
+        "success_status".into(),
+        seed.success_status.to_string(),
+        joined(&seen.statuses),
+        Vec::new(),
+    );
+    let extra: Vec<&str> = seed.extra_members.keys().map(String::as_str).collect();
+    add(
+        "extra_members".into(),
+        list_or_none(&extra),
+        joined(&seen.extra_members),
+        Vec::new(),
+    );
+    facts
+}
+
+/// What the target did with a case's last request that got an answer.
+fn way_outcome(report: Option<&&CaseReport>) -> WayOutcome {
+    let Some(report) = report else {
+        return WayOutcome::NotExercised;
+    };
+    if matches!(report.judgement, Judgement::Ignored(_)) {
+        return WayOutcome::NotExercised;
+    }
+    match report
+        .run
+        .exchanges
+        .iter()
+        .rev()
+        .find_map(|e| e.response.as_ref())
+    {
+        Some(r) if (200..300).contains(&r.status) => WayOutcome::Accepted,
+        Some(r) if r.status >= 400 => WayOutcome::Refused,
+        _ => WayOutcome::NotExercised,
+    }
+}
+
+/// The spec's contradictions, with what the run's target did with each way.
+fn contradictions(spec: &Spec, cases: &[&CaseReport]) -> Vec<ContradictionReport> {
+    spec.provider
+        .contradictions
+        .iter()
+        .map(|c| ContradictionReport {
+            id: c.id.clone(),
+            about: c.about.clone(),
+            ways: c
+                .ways
+                .iter()
+                .map(|w| WayReport {
+                    says: w.says.clone(),
+                    quote: w.quote.clone(),
+                    location: w.location.as_str().to_owned(),
+                    case: w.case.clone(),
+                    run: way_outcome(cases.iter().find(|r| r.case == w.case)),
+                    live: None,
+                })
+                .collect(),
+            live_at: None,
+        })
+        .collect()
+}
+
 fn provider_report(
     spec: &Spec,
     target: Target,
     cases: &[&CaseReport],
     drift: &rfc::DeviationReport,
+    generated_at: Option<String>,
 ) -> ProviderReport {
     let profile = spec.profile();
     let endpoint = &profile.token_endpoint;
@@ -330,15 +699,15 @@ fn provider_report(
         declared: (!seed.token_type.is_empty()).then(|| seed.token_type.clone()),
         assume_bearer_when_missing: profile.response.missing_token_type
             == MissingTokenType::AssumeBearer,
-        observed: Vec::new(),
-        observed_missing: false,
+        run: Vec::new(),
+        run_missing: false,
     };
     let mut expiry = ExpiryReport {
         style: snake(profile.response.expiry),
         envelope: profile.response.envelope.clone(),
         declared_lifetime: seed.token_lifetime,
-        observed_members: Vec::new(),
-        observed_lifetimes: Vec::new(),
+        run_members: Vec::new(),
+        run_lifetimes: Vec::new(),
     };
     let refresh_issued = seed
         .clients
@@ -352,13 +721,14 @@ fn provider_report(
             }
             .to_owned()
         }),
-        observed: None,
+        run: None,
         evidence: Vec::new(),
     };
     let mut errors = ErrorFormatReport {
         format: snake(profile.errors),
-        observed: Vec::new(),
+        run: Vec::new(),
     };
+    let mut seen = Seen::default();
     let mut tally = grantspec_report::Tally::default();
     let mut results = Vec::new();
 
@@ -438,16 +808,20 @@ fn provider_report(
                 if object.get("access_token").is_none() {
                     continue;
                 }
+                seen.record(response, object);
+                if !std::ptr::eq(object, &body) {
+                    seen.in_envelope = true;
+                }
                 match object.get("token_type") {
                     Some(Value::String(spelling)) => {
-                        push_unique(&mut token_type.observed, spelling.clone());
+                        push_unique(&mut token_type.run, spelling.clone());
                     }
-                    Some(other) => push_unique(&mut token_type.observed, other.to_string()),
-                    None => token_type.observed_missing = true,
+                    Some(other) => push_unique(&mut token_type.run, other.to_string()),
+                    None => token_type.run_missing = true,
                 }
                 for member in ["expires_in", "expires", "expires_at"] {
                     if object.get(member).is_some() {
-                        push_unique(&mut expiry.observed_members, member.to_owned());
+                        push_unique(&mut expiry.run_members, member.to_owned());
                     }
                 }
                 let lifetime = match object.get("expires_in") {
@@ -456,7 +830,7 @@ fn provider_report(
                     _ => None,
                 };
                 if let Some(lifetime) = lifetime {
-                    push_unique(&mut expiry.observed_lifetimes, lifetime);
+                    push_unique(&mut expiry.run_lifetimes, lifetime);
                 }
                 if used.grant == Some(GrantKind::RefreshToken) {
                     let sent = param(exchange, endpoint.wire_name("refresh_token"))
@@ -466,7 +840,7 @@ fn provider_report(
                         (Some(sent), Some(answered)) if sent != answered => "rotate",
                         (_, Some(_)) | (_, None) => "reuse",
                     };
-                    refresh.observed = Some(match refresh.observed.as_deref() {
+                    refresh.run = Some(match refresh.run.as_deref() {
                         None => seen.to_owned(),
                         Some(before) if before == seen => before.to_owned(),
                         Some(_) => "mixed".to_owned(),
@@ -490,101 +864,62 @@ fn provider_report(
                     }
                     _ => "other",
                 };
-                push_unique(&mut errors.observed, format.to_owned());
+                push_unique(&mut errors.run, format.to_owned());
             }
         }
     }
-    expiry.observed_lifetimes.sort_unstable();
+    expiry.run_lifetimes.sort_unstable();
 
-    let mut differences = Vec::new();
-    for (kind, list) in [
-        ("grant", &grants),
-        ("body encoding", &body_encodings),
-        ("client authentication", &client_auth),
-    ] {
-        for c in list {
-            let cases = c.evidence.join(", ");
-            match (c.declared, c.observed) {
-                (true, Observed::Rejected) => differences.push(format!(
-                    "{kind} `{}`: the spec declares it accepted, but it was refused ({cases})",
-                    c.name
-                )),
-                (false, Observed::Accepted) => differences.push(format!(
-                    "{kind} `{}`: the spec does not declare it, but it was accepted ({cases})",
-                    c.name
-                )),
-                _ => {}
-            }
-        }
-    }
-    match &token_type.declared {
-        Some(declared) => {
-            for seen in token_type.observed.iter().filter(|s| *s != declared) {
-                differences.push(format!(
-                    "`token_type`: the spec declares `{declared}`, this run saw `{seen}`"
-                ));
-            }
-            if token_type.observed_missing {
-                differences.push(format!(
-                    "`token_type`: the spec declares `{declared}`, this run saw a token response without it"
-                ));
-            }
-        }
-        None => {
-            for seen in &token_type.observed {
-                differences.push(format!(
-                    "`token_type`: the spec declares none, this run saw `{seen}`"
-                ));
-            }
-        }
-    }
-    if !token_type.observed.is_empty() || token_type.observed_missing {
-        let has = |m: &str| expiry.observed_members.iter().any(|x| x == m);
-        let (want_in, want_abs) = match expiry.style.as_str() {
-            "expires_in" => (true, false),
-            "expires" => (false, true),
-            "both" => (true, true),
-            _ => (false, false),
-        };
-        if want_in && !has("expires_in") {
-            differences.push(format!(
-                "expiry: the profile says `{}`, but no token response had `expires_in`",
-                expiry.style
-            ));
-        }
-        if want_abs && !has("expires") {
-            differences.push(format!(
-                "expiry: the profile says `{}`, but no token response had `expires`",
-                expiry.style
-            ));
-        }
-        for lifetime in &expiry.observed_lifetimes {
-            if *lifetime != expiry.declared_lifetime {
-                differences.push(format!(
-                    "expiry: the spec declares a {} s lifetime, this run saw `expires_in` {lifetime}",
-                    expiry.declared_lifetime
-                ));
-            }
-        }
-    }
-    if let (Some(declared), Some(seen)) = (&refresh.declared, &refresh.observed) {
-        if declared != seen {
-            differences.push(format!(
-                "refresh: the spec declares `{declared}`, this run saw `{seen}` ({})",
-                refresh.evidence.join(", ")
-            ));
-        }
-    }
-    for seen in errors
-        .observed
+    let facts = facts(
+        spec,
+        [
+            ("grant", &grants),
+            ("body", &body_encodings),
+            ("client_auth", &client_auth),
+        ],
+        &token_type,
+        &expiry,
+        &refresh,
+        &errors,
+        &seen,
+    );
+    let differences = facts
         .iter()
-        .filter(|f| **f != errors.format && *f != "other")
-    {
-        differences.push(format!(
-            "errors: the profile says `{}`, this run saw `{seen}` errors",
-            errors.format
-        ));
-    }
+        .filter(|(fact, _)| fact.run_differs)
+        .map(|(fact, evidence)| {
+            let run = fact.run.as_deref().unwrap_or_default();
+            let cases = if evidence.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", evidence.join(", "))
+            };
+            match target {
+                Target::Mock => format!(
+                    "`{}`: the spec says `{}` ({}), but the mock emulated `{run}`{cases}: a bug in the mock",
+                    fact.key,
+                    fact.spec,
+                    fact.source.label()
+                ),
+                Target::Live => format!(
+                    "`{}`: the spec says `{}` ({}), the live provider answered `{run}`{cases}: drift",
+                    fact.key,
+                    fact.spec,
+                    fact.source.label()
+                ),
+            }
+        })
+        .collect();
+    let facts = facts.into_iter().map(|(fact, _)| fact).collect();
+    let run = match target {
+        Target::Mock => RunSource {
+            kind: RunKind::Emulated,
+            at: None,
+        },
+        Target::Live => RunSource {
+            kind: RunKind::ObservedLive,
+            at: generated_at,
+        },
+    };
 
     ProviderReport {
         id: spec.provider.id.clone(),
@@ -607,7 +942,11 @@ fn provider_report(
         rfc: rfc_results(drift, cases),
         deviations: spec.provider.deviations.clone(),
         notes: spec.provider.notes.clone(),
+        run,
+        facts,
+        contradictions: contradictions(spec, cases),
         differences,
+        live_differences: Vec::new(),
         outcome: tally,
         cases: results,
     }

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use grantspec_report::{
-    CaseOutcome, CheckOutcome, Compatibility, Observed, ProviderReport, Target,
+    Acceptance, CaseOutcome, CheckOutcome, Compatibility, Provenance, ProviderReport, RunKind,
+    Target, WayOutcome,
 };
 use grantspec_runner::{Suite, SuiteConfig, compat};
 use grantspec_spec::template::TargetKind;
@@ -20,8 +21,8 @@ fn mock_run() -> Compatibility {
     compat::build(&suite, &reports)
 }
 
-fn observed(list: &[grantspec_report::Capability], name: &str) -> Observed {
-    ProviderReport::capability(list, name).unwrap().observed
+fn answered(list: &[grantspec_report::Capability], name: &str) -> Acceptance {
+    ProviderReport::capability(list, name).unwrap().run
 }
 
 #[test]
@@ -67,32 +68,35 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
     let by_id = |id: &str| report.providers.iter().find(|p| p.id == id).unwrap();
 
     let shopware = by_id("shopware");
-    assert_eq!(observed(&shopware.grants, "password"), Observed::Accepted);
+    assert_eq!(answered(&shopware.grants, "password"), Acceptance::Accepted);
     assert_eq!(
-        observed(&shopware.body_encodings, "form"),
-        Observed::Accepted
+        answered(&shopware.body_encodings, "form"),
+        Acceptance::Accepted
     );
-    assert_eq!(observed(&shopware.client_auth, "basic"), Observed::Accepted);
+    assert_eq!(
+        answered(&shopware.client_auth, "basic"),
+        Acceptance::Accepted
+    );
     let json = ProviderReport::capability(&shopware.body_encodings, "json").unwrap();
     assert!(json.profile && json.declared);
     assert_eq!(shopware.refresh.declared.as_deref(), Some("rotate"));
-    assert_eq!(shopware.refresh.observed.as_deref(), Some("rotate"));
-    assert_eq!(shopware.token_type.observed, ["Bearer"]);
-    assert_eq!(shopware.expiry.observed_lifetimes, [600]);
-    assert_eq!(shopware.errors.observed, ["errors_array"]);
+    assert_eq!(shopware.refresh.run.as_deref(), Some("rotate"));
+    assert_eq!(shopware.token_type.run, ["Bearer"]);
+    assert_eq!(shopware.expiry.run_lifetimes, [600]);
+    assert_eq!(shopware.errors.run, ["errors_array"]);
     assert_eq!(shopware.endpoint.renamed["scope"], "scopes");
     assert_eq!(shopware.cases[0].name, "client_credentials");
     assert!(shopware.cases[0].description.is_some());
 
     let elastic = by_id("elastic-path");
-    assert_eq!(observed(&elastic.grants, "implicit"), Observed::Accepted);
-    assert_eq!(observed(&elastic.grants, "password"), Observed::Rejected);
+    assert_eq!(answered(&elastic.grants, "implicit"), Acceptance::Accepted);
+    assert_eq!(answered(&elastic.grants, "password"), Acceptance::Rejected);
     assert_eq!(
-        observed(&elastic.body_encodings, "json"),
-        Observed::Rejected
+        answered(&elastic.body_encodings, "json"),
+        Acceptance::Rejected
     );
     assert_eq!(elastic.expiry.envelope.as_deref(), Some("/data"));
-    assert_eq!(elastic.expiry.observed_members, ["expires_in", "expires"]);
+    assert_eq!(elastic.expiry.run_members, ["expires_in", "expires"]);
     // Bent requests get the response-side checks, marked as such; their
     // request-side checks are not applicable.
     let check = |id: &str| {
@@ -120,31 +124,26 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
 
     let json_api = by_id("json-token-api");
     assert!(json_api.token_type.declared.is_none());
-    assert!(json_api.token_type.observed_missing && json_api.token_type.assume_bearer_when_missing);
+    assert!(json_api.token_type.run_missing && json_api.token_type.assume_bearer_when_missing);
     assert_eq!(
-        observed(&json_api.grants, "refresh_token"),
-        Observed::Rejected
+        answered(&json_api.grants, "refresh_token"),
+        Acceptance::Rejected
     );
     assert_eq!(
-        observed(&json_api.body_encodings, "form"),
-        Observed::Rejected
+        answered(&json_api.body_encodings, "form"),
+        Acceptance::Rejected
     );
 
     let advanced = by_id("advanced-store");
-    assert_eq!(advanced.token_type.observed, ["bearer"]);
-    assert_eq!(observed(&advanced.client_auth, "basic"), Observed::Accepted);
+    assert_eq!(advanced.token_type.run, ["bearer"]);
     assert_eq!(
-        observed(&advanced.grants, "authorization_code"),
-        Observed::NotExercised
+        answered(&advanced.client_auth, "basic"),
+        Acceptance::Accepted
     );
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
+    assert_eq!(
+        answered(&advanced.grants, "authorization_code"),
+        Acceptance::NotExercised
+    );
 }
 
 #[test]
@@ -212,4 +211,317 @@ fn failures_carry_the_redacted_message_and_skips_their_reason() {
     let json = grantspec_report::to_json(&mock);
     assert!(!json.contains("mock-integration-secret"), "a secret leaked");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The seed providers: the four specs written from provider documents.
+const SEEDS: [&str; 4] = [
+    "advanced-store",
+    "elastic-path",
+    "json-token-api",
+    "shopware",
+];
+
+#[test]
+fn a_mock_report_labels_every_fact_with_its_source_and_observes_nothing_live() {
+    let report = mock_run();
+    let keys: Vec<&str> = grantspec_spec::facts::FACTS
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    for p in &report.providers {
+        assert_eq!(p.run.kind, RunKind::Emulated, "{}", p.id);
+        assert_eq!(p.run.at, None);
+        let shown: Vec<&str> = p.facts.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(shown, keys, "{}: every fact is shown, once", p.id);
+        for f in &p.facts {
+            assert!(f.live.is_none(), "{}: {} has a live value", p.id, f.key);
+            assert!(!f.source.text().is_empty(), "{}: {}", p.id, f.key);
+            if SEEDS.contains(&p.id.as_str()) || p.id == "oidc-provider" {
+                // The reviewed specs give every fact a source of its own.
+                assert_ne!(
+                    f.source.text(),
+                    "the spec names no source",
+                    "{}: {} has no source",
+                    p.id,
+                    f.key
+                );
+            }
+            if let Provenance::Documented { docs, .. } = &f.source {
+                assert_eq!(docs, &p.docs, "{}: {}", p.id, f.key);
+            }
+        }
+        // Every matrix cell has the fact it shows.
+        for (kind, list) in [
+            ("grant", &p.grants),
+            ("body", &p.body_encodings),
+            ("client_auth", &p.client_auth),
+        ] {
+            for c in list {
+                assert!(p.fact(&format!("{kind}.{}", c.name)).is_some());
+            }
+        }
+    }
+    // Elastic Path's cache headers rest on no document: an assumption.
+    let elastic = report
+        .providers
+        .iter()
+        .find(|p| p.id == "elastic-path")
+        .unwrap();
+    let cache = elastic.fact("cache_headers").unwrap();
+    assert_eq!(cache.source.label(), "assumed");
+    assert_eq!(cache.run.as_deref(), Some("no-store, no-cache"));
+    let advanced = report
+        .providers
+        .iter()
+        .find(|p| p.id == "advanced-store")
+        .unwrap();
+    assert_eq!(
+        advanced.fact("client_auth.basic").unwrap().source.label(),
+        "assumed"
+    );
+    assert_eq!(
+        advanced.fact("token_type").unwrap().source.label(),
+        "documented"
+    );
+
+    let md = grantspec_report::to_markdown(&report);
+    let html = grantspec_report::to_html(&report);
+    let json = grantspec_report::to_json(&report);
+    for text in [&md, &html] {
+        assert!(!text.contains("observed live"), "the mock observes nothing");
+        assert!(!text.contains("observed nothing"));
+        assert!(text.contains("emulated by the mock"));
+    }
+    assert!(!json.contains("observed_live"));
+    assert!(
+        !json.contains("\"observed"),
+        "no member of a mock report calls the mock's behaviour observed"
+    );
+    assert!(
+        md.contains("| `client_auth.basic` | `accepted` | A assumed: the page shows only client\\_id and client\\_secret in the body;"),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_documentations_contradictions_are_in_the_matrix() {
+    let report = mock_run();
+    let md = grantspec_report::to_markdown(&report);
+    let matrix = &md[md.find("## Matrix").unwrap()..md.find("<a id=\"provider-").unwrap()];
+    for line in [
+        "⚑ audience-separator: mock follows text + example",
+        "⚑ resource-scheme: mock follows example",
+        "⚑ method: mock follows example",
+    ] {
+        assert!(matrix.contains(line), "{line}\n{matrix}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&grantspec_report::to_json(&report)).unwrap();
+    let contradictions = |id: &str| {
+        json["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()["contradictions"]
+            .clone()
+    };
+    let method = &contradictions("json-token-api")[0];
+    assert_eq!(method["id"], "method");
+    assert_eq!(method["ways"][0]["where"], "text");
+    assert_eq!(method["ways"][0]["run"], "refused");
+    assert_eq!(method["ways"][1]["where"], "example");
+    assert_eq!(method["ways"][1]["run"], "accepted");
+    let advanced = contradictions("advanced-store");
+    assert_eq!(advanced[0]["ways"][0]["run"], "accepted");
+    assert_eq!(advanced[0]["ways"][1]["run"], "accepted");
+    assert_eq!(advanced[1]["id"], "resource-scheme");
+    assert_eq!(advanced[1]["ways"][0]["run"], "refused");
+    assert_eq!(advanced[1]["ways"][1]["run"], "accepted");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// The shipped specs run with the live target against stand-ins for the
+/// live providers: the mock, served on loopback from the shipped specs,
+/// except that the stand-in for Advanced Store refuses HTTP Basic (as a
+/// fosite server holds a client registered for client_secret_post to that
+/// method), which its spec only assumes it accepts.
+fn live_run_against_stand_ins() -> Compatibility {
+    let root = grantspec_runner::workspace_root();
+    let dir = std::env::temp_dir().join(format!("grantspec-live-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&root.join("snapshots"), &dir.join("snapshots"));
+    let load = |id: &str, edit: &dyn Fn(String) -> String| {
+        let path = root.join(format!("specs/{id}.yaml"));
+        let text = edit(std::fs::read_to_string(&path).unwrap());
+        grantspec_spec::load_str(&path, &text).unwrap().spec
+    };
+    let same = |text: String| text;
+    let stand_ins = [
+        load("advanced-store", &|text: String| {
+            text.replacen(
+                "  client_auth: [post, basic]\n",
+                "  client_auth: [post]\n",
+                1,
+            )
+        }),
+        load("elastic-path", &same),
+        load("json-token-api", &same),
+        load("shopware", &same),
+    ];
+    assert!(stand_ins[0].mock.client_auth.len() == 1, "the edit applied");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let clock = Arc::new(grantspec_token::SystemClock);
+    let server = runtime
+        .block_on(grantspec_mock::MockServer::start(&stand_ins, clock, 0))
+        .unwrap();
+    let url = |id: &str| server.base_url(id).to_string();
+    let env = grantspec_runner::Env::from_pairs([
+        ("ADVANCED_STORE_BASE_URL", url("advanced-store")),
+        ("ADVANCED_STORE_CLIENT_ID", "adv-client-1".to_owned()),
+        ("ADVANCED_STORE_CLIENT_SECRET", "mock-adv-secret".to_owned()),
+        ("ELASTIC_PATH_BASE_URL", url("elastic-path")),
+        ("ELASTIC_PATH_CLIENT_ID", "ep-client-1".to_owned()),
+        ("ELASTIC_PATH_CLIENT_SECRET", "mock-ep-secret".to_owned()),
+        ("JSON_TOKEN_API_BASE_URL", url("json-token-api")),
+        ("JSON_TOKEN_API_CLIENT_ID", "json-client-1".to_owned()),
+        (
+            "JSON_TOKEN_API_CLIENT_SECRET",
+            "mock-json-secret".to_owned(),
+        ),
+        ("SHOPWARE_BASE_URL", url("shopware")),
+        ("SHOPWARE_CLIENT_ID", "SWIAINTEGRATION01".to_owned()),
+        (
+            "SHOPWARE_CLIENT_SECRET",
+            "mock-integration-secret".to_owned(),
+        ),
+        ("SHOPWARE_ADMIN_USER", "admin".to_owned()),
+        ("SHOPWARE_ADMIN_PASSWORD", "mock-admin-password".to_owned()),
+    ]);
+    let mut config = SuiteConfig::from_env().unwrap();
+    config.target = TargetKind::Live;
+    config.specs_dir = root.join("specs");
+    config.snapshots_dir = dir.join("snapshots");
+    config.env = env;
+    let suite = Arc::new(runtime.block_on(Suite::start(config)).unwrap());
+    let reports = runtime.block_on(suite.run_all());
+    let live = compat::build(&suite, &reports);
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+    live
+}
+
+#[test]
+fn a_live_report_folds_in_beside_the_spec_and_its_drift_is_highlighted() {
+    let live = live_run_against_stand_ins();
+    assert_eq!(live.target, Target::Live);
+    let at = live.generated_at.clone().unwrap();
+    let by_id = |report: &Compatibility, id: &str| {
+        report
+            .providers
+            .iter()
+            .find(|p| p.id == id)
+            .unwrap()
+            .clone()
+    };
+    let advanced = by_id(&live, "advanced-store");
+    assert_eq!(advanced.run.kind, RunKind::ObservedLive);
+    assert_eq!(advanced.run.at.as_deref(), Some(at.as_str()));
+    let basic = advanced.fact("client_auth.basic").unwrap();
+    assert_eq!(basic.spec, "accepted");
+    assert_eq!(basic.run.as_deref(), Some("refused"));
+    assert!(basic.run_differs);
+    assert!(
+        advanced
+            .differences
+            .iter()
+            .any(|d| d.contains("`client_auth.basic`") && d.ends_with("drift")),
+        "{:?}",
+        advanced.differences
+    );
+    // The other stand-ins behave as their specs say.
+    for id in ["elastic-path", "json-token-api", "shopware"] {
+        assert!(by_id(&live, id).differences.is_empty(), "{id}");
+    }
+
+    // Through compatibility.json, as `cargo xtask report --with-live` reads it.
+    let earlier = grantspec_report::read_live_report(&grantspec_report::to_json(&live)).unwrap();
+    let mut report = mock_run();
+    report.fold_live(&earlier).unwrap();
+    assert_eq!(report.live_report.as_ref().unwrap().generated_at, at);
+    let advanced = by_id(&report, "advanced-store");
+    let basic = advanced.fact("client_auth.basic").unwrap();
+    assert_eq!(
+        basic.run.as_deref(),
+        Some("accepted"),
+        "what the mock emulated"
+    );
+    let seen = basic.live.as_ref().unwrap();
+    assert_eq!(
+        (seen.value.as_deref(), seen.differs),
+        (Some("refused"), true)
+    );
+    assert_eq!(seen.at, at);
+    assert_eq!(
+        advanced.live_differences.len(),
+        1,
+        "{:?}",
+        advanced.live_differences
+    );
+    let token_type = advanced.fact("token_type").unwrap();
+    assert_eq!(
+        token_type.live.as_ref().unwrap().value.as_deref(),
+        Some("bearer")
+    );
+    // Both audience forms were tried live; the resource cases are mock-only.
+    let audience = &advanced.contradictions[0];
+    assert_eq!(audience.live_at.as_deref(), Some(at.as_str()));
+    assert!(
+        audience
+            .ways
+            .iter()
+            .all(|w| w.live == Some(WayOutcome::Accepted))
+    );
+    assert!(
+        advanced.contradictions[1]
+            .ways
+            .iter()
+            .all(|w| w.live == Some(WayOutcome::NotExercised))
+    );
+    let oidc = by_id(&report, "oidc-provider");
+    assert!(
+        oidc.facts
+            .iter()
+            .all(|f| f.live.as_ref().unwrap().value.is_none()),
+        "the live report ran no oidc-provider case with credentials"
+    );
+
+    let md = grantspec_report::to_markdown(&report);
+    assert!(md.contains(&format!("L observed live on {at}")), "{md}");
+    assert!(md.contains("| ✔ A · L✘! | ✔★ D · L✔ |"), "{md}");
+    assert!(
+        md.contains(&format!("; live confirmed text + example ({at})")),
+        "{md}"
+    );
+    assert!(md.contains("`refused` ! drift"), "{md}");
+    let html = grantspec_report::to_html(&report);
+    assert!(html.contains(&format!(
+        "<span class=\"live differs\" title=\"observed live {at}: refused; the spec says otherwise\">L✘!</span>"
+    )));
+    let json = grantspec_report::to_json(&report);
+    assert!(json.contains("\"differs\": true"));
+    assert!(!json.contains("mock-adv-secret"), "a secret leaked");
 }

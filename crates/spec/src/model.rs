@@ -65,10 +65,129 @@ pub struct Provider {
     /// Free-form notes: documentation versus observed behaviour.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Where each provider fact comes from, by fact key
+    /// ([`crate::facts::FACTS`]: `client_auth.basic`, `token_type`, …): the
+    /// documentation (a short quote and where it is) or an assumption of
+    /// the spec's author (and why). A fact with no entry is an assumption.
+    #[serde(default)]
+    pub sources: BTreeMap<String, Source>,
+    /// Places where the provider's documentation says one thing in two (or
+    /// more) ways; the run tells which ways the target accepts.
+    #[serde(default)]
+    pub contradictions: Vec<Contradiction>,
     /// A protected resource that accepts the provider's access tokens, for
     /// `resource` steps. The mock serves one at `/ping`.
     #[serde(default)]
     pub resource: Option<ResourceEndpoint>,
+}
+
+/// Where a provider fact comes from: `{ documented: "…" }` or
+/// `{ assumed: "…" }`.
+#[derive(Debug, Clone, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Source {
+    /// The provider's documentation says so: a short quote and where it is
+    /// (a section, the text or an example). Facts known from the provider's
+    /// open code or other public sources start `public source:`.
+    Documented(String),
+    /// An assumption of the spec's author, with the reason.
+    Assumed(String),
+}
+
+// By hand: serde_yaml reads an externally tagged enum from a YAML tag
+// (`!documented`), and a mapping with one key is what people write.
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Either {
+            #[serde(default)]
+            documented: Option<String>,
+            #[serde(default)]
+            assumed: Option<String>,
+        }
+        match Either::deserialize(deserializer)? {
+            Either {
+                documented: Some(quote),
+                assumed: None,
+            } => Ok(Self::Documented(quote)),
+            Either {
+                documented: None,
+                assumed: Some(reason),
+            } => Ok(Self::Assumed(reason)),
+            _ => Err(serde::de::Error::custom(
+                "a source is either `documented: \"quote (where)\"` or `assumed: \"why\"`",
+            )),
+        }
+    }
+}
+
+impl Source {
+    /// `documented` or `assumed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Documented(_) => "documented",
+            Self::Assumed(_) => "assumed",
+        }
+    }
+
+    /// The citation or the reason.
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Documented(text) | Self::Assumed(text) => text,
+        }
+    }
+}
+
+/// One thing the documentation says in two (or more) ways.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contradiction {
+    /// Short kebab-case identifier, unique within the spec.
+    pub id: String,
+    /// What the ways disagree about.
+    pub about: String,
+    /// The ways the documentation says it, each with the case that tries it.
+    pub ways: Vec<Way>,
+}
+
+/// One way the documentation says something.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Way {
+    /// What this way says, in a few words.
+    pub says: String,
+    /// The documentation's own words.
+    pub quote: String,
+    /// Where the documentation says it.
+    #[serde(rename = "where")]
+    pub location: DocPlace,
+    /// The case that tries this way: the way is accepted when the case's
+    /// last request is answered 2xx, refused when it is answered 4xx or 5xx.
+    pub case: String,
+}
+
+/// Where in the documentation something is said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocPlace {
+    /// The prose.
+    Text,
+    /// An example request or response.
+    Example,
+    /// A schema (field list, type table).
+    Schema,
+}
+
+impl DocPlace {
+    /// `text`, `example` or `schema`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Example => "example",
+            Self::Schema => "schema",
+        }
+    }
 }
 
 /// A protected resource of the provider.

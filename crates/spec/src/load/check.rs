@@ -53,6 +53,8 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>) -> Vec<SpecError> {
     };
     if let Some(provider) = parts.provider {
         checker.provider(provider);
+        checker.sources(provider);
+        checker.contradictions(provider, &parts.names);
     }
     if let Some(vars) = parts.vars {
         checker.vars(vars);
@@ -138,6 +140,102 @@ impl Checker<'_, '_> {
                         provider.id
                     )),
             );
+        }
+    }
+
+    /// Every key of `provider.sources` names a fact.
+    fn sources(&mut self, provider: &Provider) {
+        let path = [Seg::Key("provider"), Seg::Key("sources")];
+        for key in provider.sources.keys() {
+            if crate::facts::is_fact(key) {
+                continue;
+            }
+            let node = self.doc.key(&path, key).or_else(|| self.doc.closest(&path));
+            let help = match did_you_mean(key, crate::facts::FACTS.iter().map(|(k, _)| *k)) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!(
+                    "a source is for one fact: {}",
+                    crate::facts::FACTS
+                        .iter()
+                        .map(|(k, _)| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            self.push(
+                self.doc
+                    .at_node(node, format!("unknown fact `{key}` in `provider.sources`"))
+                    .with_help(help),
+            );
+        }
+    }
+
+    /// Contradictions have unique ids, two ways or more, and name cases of
+    /// the spec.
+    fn contradictions(&mut self, provider: &Provider, names: &[(usize, &str)]) {
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        for (index, contradiction) in provider.contradictions.iter().enumerate() {
+            let path = [
+                Seg::Key("provider"),
+                Seg::Key("contradictions"),
+                Seg::Index(index),
+            ];
+            let id = contradiction.id.as_str();
+            if ids.insert(id, index).is_some() {
+                let node = self
+                    .doc
+                    .closest(&[path[0], path[1], path[2], Seg::Key("id")]);
+                self.push(
+                    self.doc
+                        .at_node(node, format!("duplicate contradiction id `{id}`"))
+                        .with_help(
+                            "the report names a contradiction by its id, so ids must be unique",
+                        ),
+                );
+            }
+            if contradiction.ways.len() < 2 {
+                let node = self
+                    .doc
+                    .closest(&[path[0], path[1], path[2], Seg::Key("ways")]);
+                self.push(
+                    self.doc
+                        .at_node(
+                            node,
+                            match contradiction.ways.len() {
+                                0 => format!("contradiction `{id}` lists no ways"),
+                                _ => format!("contradiction `{id}` lists only one way"),
+                            },
+                        )
+                        .with_help(
+                            "a contradiction lists at least two ways the documentation says it",
+                        ),
+                );
+            }
+            for (way_index, way) in contradiction.ways.iter().enumerate() {
+                if names.iter().any(|(_, name)| *name == way.case) {
+                    continue;
+                }
+                let node = self.doc.closest(&[
+                    path[0],
+                    path[1],
+                    path[2],
+                    Seg::Key("ways"),
+                    Seg::Index(way_index),
+                    Seg::Key("case"),
+                ]);
+                let help = match did_you_mean(&way.case, names.iter().map(|(_, n)| *n)) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "each way names the case of this spec that tries it".to_owned(),
+                };
+                self.push(
+                    self.doc
+                        .at_node(
+                            node,
+                            format!("contradiction `{id}` names case `{}`, which this spec does not have", way.case),
+                        )
+                        .with_help(help),
+                );
+            }
         }
     }
 
