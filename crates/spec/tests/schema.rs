@@ -88,3 +88,75 @@ fn schema_describes_the_format() {
         "{body}"
     );
 }
+
+/// The instances a real JSON Schema validator (Python's `jsonschema`, which
+/// `.ci/run` installs) accepts and rejects: every shipped spec, read from its
+/// YAML, must pass, and a spec with a misspelt key and a mistyped value must
+/// fail, each error named by the validator.
+#[test]
+fn a_real_json_schema_validator_accepts_the_shipped_specs_and_rejects_a_wrong_one() {
+    let dir = std::env::temp_dir().join(format!("grantspec-schema-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut instances = Vec::new();
+    for entry in std::fs::read_dir(workspace().join("specs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let yaml: serde_json::Value =
+                serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let json = dir.join(path.with_extension("json").file_name().unwrap());
+            std::fs::write(&json, yaml.to_string()).unwrap();
+            instances.push(json);
+        }
+    }
+    assert!(instances.len() >= 5, "{instances:?}");
+    let wrong = dir.join("wrong.json");
+    std::fs::write(
+        &wrong,
+        serde_json::json!({
+            "provider": { "id": "w", "name": "W", "token_endpoint": { "path": "/t", "methd": "POST" } },
+            "mock": { "token_lifetime": "an hour" },
+            "cases": []
+        })
+        .to_string(),
+    )
+    .unwrap();
+
+    const VALIDATE: &str = r#"
+import json, sys
+from jsonschema import Draft7Validator
+schema = json.load(open(sys.argv[1]))
+Draft7Validator.check_schema(schema)
+validator = Draft7Validator(schema)
+for path in sys.argv[2:]:
+    errors = sorted(validator.iter_errors(json.load(open(path))), key=lambda e: list(e.path))
+    print(json.dumps({"file": path, "errors": [e.message for e in errors]}))
+"#;
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(VALIDATE)
+        .arg(workspace().join(grantspec_spec::SPEC_SCHEMA_PATH))
+        .args(&instances)
+        .arg(&wrong)
+        .output()
+        .expect(
+            "python3 runs: this test validates with Python's jsonschema (`python3 -m pip install jsonschema`, as .ci/run does)",
+        );
+    assert!(
+        output.status.success(),
+        "the validator failed (is Python's jsonschema installed? `python3 -m pip install jsonschema`):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(results.len(), instances.len() + 1);
+    for result in &results[..instances.len()] {
+        assert_eq!(result["errors"], serde_json::json!([]), "{result}");
+    }
+    let errors = results[instances.len()]["errors"].to_string();
+    assert!(errors.contains("methd"), "{errors}");
+    assert!(errors.contains("an hour"), "{errors}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
