@@ -14,8 +14,6 @@
 //! token: nothing may be found.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -25,7 +23,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
-use support::{specs_binary, temp_dir, text};
+use grantspec_test_support::{specs_binary, temp_dir, text};
 
 const CLIENT_ID: &str = "echo client+1";
 const CLIENT_SECRET: &str = "s3cr+t/ x=&y:%z-canary";
@@ -310,5 +308,4 @@ fn no_secret_or_issued_token_leaves_in_any_encoding() {
     );
     // A hang guard, not a performance claim.
     assert!(started.elapsed() < Duration::from_secs(120));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,15 +2,13 @@
 //! opened in headless Chromium, and `junit.xml` read by a JUnit parser.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use support::{temp_dir, workspace};
+use grantspec_test_support::{temp_dir, workspace};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -31,7 +29,10 @@ fn shipped_providers() -> Vec<String> {
 fn mock_report() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let out = temp_dir("out");
+        // Shared by every test here, so kept under cargo's own temp folder
+        // for test targets rather than the system's.
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mock-report");
+        let _ = std::fs::remove_dir_all(&out);
         let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args(["report", "--out"])
             .arg(&out)
@@ -103,13 +104,11 @@ fn chromium(args: &[String]) -> Output {
         std::thread::sleep(Duration::from_millis(50));
     }
     let status = child.wait().unwrap();
-    let output = Output {
+    Output {
         status,
         stdout: std::fs::read(profile.join("stdout")).unwrap(),
         stderr: std::fs::read(profile.join("stderr")).unwrap(),
-    };
-    let _ = std::fs::remove_dir_all(&profile);
-    output
+    }
 }
 
 fn page_url(fragment: &str) -> String {

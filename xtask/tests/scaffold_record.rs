@@ -2,13 +2,11 @@
 //! them, on folders made for each test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use support::{outcomes, specs_binary, temp_dir, text, workspace};
+use grantspec_test_support::{outcomes, specs_binary, temp_dir, text, workspace};
 
 use grantspec_runner::snapshot_body;
 

@@ -16,14 +16,12 @@
 //! | `broken` | a spec error | `broken::spec` failed |
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::{copy_dir, outcomes, specs_binary, temp_dir, text, workspace};
+use grantspec_test_support::{copy_dir, outcomes, specs_binary, temp_dir, text, workspace};
 
 /// Trial name to `passed`, `failed` or `ignored`.
 type Verdicts = BTreeMap<String, &'static str>;
@@ -306,7 +304,6 @@ fn every_entry_point_gives_every_trial_the_same_verdict() {
         nothing_pending.is_empty(),
         "CI writes nothing: {nothing_pending:?}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Every file under `dir`, as text paths.

@@ -9,9 +9,7 @@
 //! expectations changed so that every case fails and prints its request dump,
 //! and checks that no canary appears in stdout, stderr or any written file.
 
-mod support;
-
-use support::specs_binary;
+use grantspec_test_support::specs_binary;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

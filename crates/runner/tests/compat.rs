@@ -10,6 +10,7 @@ use grantspec_report::{
 };
 use grantspec_runner::{Suite, SuiteConfig, compat};
 use grantspec_spec::template::TargetKind;
+use grantspec_test_support::{copy_dir, temp_dir};
 
 fn mock_run() -> Compatibility {
     let mut config = SuiteConfig::from_env().unwrap();
@@ -148,9 +149,7 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
 
 #[test]
 fn failures_carry_the_redacted_message_and_skips_their_reason() {
-    let dir = std::env::temp_dir().join(format!("grantspec-compat-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("compat");
     let source =
         std::fs::read_to_string(grantspec_runner::workspace_root().join("specs/shopware.yaml"))
             .unwrap();
@@ -163,7 +162,7 @@ fn failures_carry_the_redacted_message_and_skips_their_reason() {
 
     let mut config = SuiteConfig::from_env().unwrap();
     config.target = TargetKind::Live;
-    config.specs_dir = dir.clone();
+    config.specs_dir = dir.to_path_buf();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let suite = Arc::new(runtime.block_on(Suite::start(config)).unwrap());
     let reports = runtime.block_on(suite.run_all());
@@ -188,7 +187,7 @@ fn failures_carry_the_redacted_message_and_skips_their_reason() {
 
     let mut config = SuiteConfig::from_env().unwrap();
     config.target = TargetKind::Mock;
-    config.specs_dir = dir.clone();
+    config.specs_dir = dir.to_path_buf();
     // The failing case's pending snapshot goes to a copy, not the repository.
     config.snapshots_dir = dir.join("snapshots");
     copy_dir(
@@ -210,7 +209,6 @@ fn failures_carry_the_redacted_message_and_skips_their_reason() {
     assert!(message.contains("+  \"expires_in\": 600,"), "{message}");
     let json = grantspec_report::to_json(&mock);
     assert!(!json.contains("mock-integration-secret"), "a secret leaked");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The seed providers: the four specs written from provider documents.
@@ -340,19 +338,6 @@ fn the_documentations_contradictions_are_in_the_matrix() {
     assert_eq!(advanced[1]["ways"][1]["run"], "accepted");
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 /// The shipped specs run with the live target against stand-ins for the
 /// live providers: the mock, served on loopback from the shipped specs,
 /// except that the stand-in for Advanced Store refuses HTTP Basic (as a
@@ -360,8 +345,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 /// method), which its spec only assumes it accepts.
 fn live_run_against_stand_ins() -> Compatibility {
     let root = grantspec_runner::workspace_root();
-    let dir = std::env::temp_dir().join(format!("grantspec-live-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = temp_dir("live");
     copy_dir(&root.join("snapshots"), &dir.join("snapshots"));
     let load = |id: &str, edit: &dyn Fn(String) -> String| {
         let path = root.join(format!("specs/{id}.yaml"));
@@ -420,7 +404,6 @@ fn live_run_against_stand_ins() -> Compatibility {
     let reports = runtime.block_on(suite.run_all());
     let live = compat::build(&suite, &reports);
     drop(server);
-    std::fs::remove_dir_all(&dir).unwrap();
     live
 }
 

@@ -2,49 +2,17 @@
 //! on spec and snapshot folders made for each test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
-use support::specs_binary;
-
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use grantspec_runner::snapshot_body;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A fresh, empty folder under the system temp dir.
-fn temp_dir(label: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "grantspec-runner-test-{}-{}-{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+use grantspec_test_support::{
+    TestDir, copy_dir, outcomes, specs_binary, temp_dir, text, workspace,
+};
 
 /// A spec folder holding only the Shopware spec, optionally edited.
-fn shopware_specs(edit: impl FnOnce(String) -> String) -> PathBuf {
+fn shopware_specs(edit: impl FnOnce(String) -> String) -> TestDir {
     let dir = temp_dir("specs");
     let source = std::fs::read_to_string(workspace().join("specs/shopware.yaml")).unwrap();
     std::fs::write(dir.join("shopware.yaml"), edit(source)).unwrap();
@@ -65,24 +33,6 @@ fn run_specs(specs: &Path, snapshots: &Path, env: &[(&str, &str)], args: &[&str]
         command.env(name, value);
     }
     command.output().expect("the specs binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// `test <name> ... <outcome>` lines, by test name.
-fn outcomes(output: &Output) -> BTreeMap<String, String> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.strip_prefix("test "))
-        .filter_map(|line| line.split_once(" ... "))
-        .map(|(name, outcome)| (name.trim().to_owned(), outcome.trim().to_owned()))
-        .collect()
 }
 
 #[test]
@@ -591,8 +541,8 @@ fn a_case_marked_ignore_runs_only_when_asked() {
     // A full run (what `cargo xtask report` does) ignores it with its reason.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = grantspec_runner::SuiteConfig {
-        specs_dir: specs.clone(),
-        snapshots_dir: snapshots.clone(),
+        specs_dir: specs.to_path_buf(),
+        snapshots_dir: snapshots.to_path_buf(),
         target: grantspec_spec::template::TargetKind::Mock,
         env: grantspec_runner::Env::default(),
         transport: grantspec_token::TransportConfig::default(),

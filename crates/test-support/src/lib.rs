@@ -1,0 +1,137 @@
+//! Helpers shared by grantspec's integration tests (a dev-dependency only):
+//! temporary folders that are removed when dropped, copying folders, the
+//! runner's `specs` test binary as cargo built it, and reading libtest's
+//! output.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh, empty folder under the system temp dir, removed (with all it
+/// holds) when dropped. It derefs to its [`Path`].
+#[derive(Debug)]
+pub struct TestDir(tempfile::TempDir);
+
+impl std::ops::Deref for TestDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for TestDir {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<OsStr> for TestDir {
+    fn as_ref(&self) -> &OsStr {
+        self.0.path().as_os_str()
+    }
+}
+
+/// A [`TestDir`] named `grantspec-<label>-…`.
+///
+/// # Panics
+///
+/// When the system temp dir cannot hold a new folder.
+pub fn temp_dir(label: &str) -> TestDir {
+    match tempfile::Builder::new()
+        .prefix(&format!("grantspec-{label}-"))
+        .tempdir()
+    {
+        Ok(dir) => TestDir(dir),
+        Err(error) => panic!("cannot make a temp dir: {error}"),
+    }
+}
+
+/// Copies the files and folders of `from` into `to`.
+///
+/// # Panics
+///
+/// When a file cannot be read or written.
+pub fn copy_dir(from: &Path, to: &Path) {
+    let fail = |what: &str, path: &Path, error: std::io::Error| -> ! {
+        panic!("cannot {what} {}: {error}", path.display())
+    };
+    std::fs::create_dir_all(to).unwrap_or_else(|e| fail("create", to, e));
+    let entries = std::fs::read_dir(from).unwrap_or_else(|e| fail("read", from, e));
+    for entry in entries {
+        let path = entry.unwrap_or_else(|e| fail("read", from, e)).path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap_or_else(|e| fail("copy", &path, e));
+        }
+    }
+}
+
+/// stdout then stderr, as text.
+pub fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `test <name> ... <outcome>` lines of libtest's output, by test name.
+pub fn outcomes(output: &Output) -> BTreeMap<String, String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("test "))
+        .filter_map(|line| line.split_once(" ... "))
+        .map(|(name, outcome)| (name.trim().to_owned(), outcome.trim().to_owned()))
+        .collect()
+}
+
+/// The runner's `specs` test binary, built by the same cargo that runs the
+/// calling test, as cargo itself reports it (built once per test binary).
+///
+/// # Panics
+///
+/// When cargo cannot build it.
+pub fn specs_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = Command::new(cargo)
+            .args([
+                "test",
+                "--no-run",
+                "--message-format=json-render-diagnostics",
+                "-p",
+                "grantspec-runner",
+                "--test",
+                "specs",
+                "--manifest-path",
+            ])
+            .arg(workspace().join("Cargo.toml"))
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap_or_else(|e| panic!("cargo does not run: {e}"));
+        assert!(
+            output.status.success(),
+            "building the specs test binary failed ({})",
+            output.status
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|message| message["reason"] == "compiler-artifact")
+            .filter(|message| message["target"]["name"] == "specs")
+            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+            .unwrap_or_else(|| panic!("cargo reported no executable for the `specs` test target"))
+    })
+}
