@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 use crate::render::{OAuthError, render_error};
 use crate::store::{Grantee, TokenStore};
 
+pub use crate::store::DEFAULT_MAX_TOKENS;
+
 /// Largest request body the emulator reads, in bytes.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
@@ -114,8 +116,18 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// An emulator for the provider `spec` describes.
+    /// An emulator for the provider `spec` describes, keeping at most
+    /// [`DEFAULT_MAX_TOKENS`] tokens.
     pub fn new(spec: &Spec, clock: Arc<dyn Clock>) -> Self {
+        Self::with_max_tokens(spec, clock, DEFAULT_MAX_TOKENS)
+    }
+
+    /// An emulator for the provider `spec` describes that keeps at most
+    /// `max_tokens` issued tokens (access and refresh together, at least
+    /// one) and forgets the oldest first: a forgotten token is answered as
+    /// an unknown one (`invalid_grant` for a refresh token, `invalid_token`
+    /// at the protected resource).
+    pub fn with_max_tokens(spec: &Spec, clock: Arc<dyn Clock>, max_tokens: usize) -> Self {
         let profile = spec.profile();
         let seed = spec.mock.clone();
         let accepts = if seed.accepts.is_empty() {
@@ -149,7 +161,7 @@ impl Emulator {
             auth_methods,
             enabled_grants,
             clock,
-            store: Mutex::new(TokenStore::default()),
+            store: Mutex::new(TokenStore::with_max_tokens(max_tokens)),
         }
     }
 
@@ -246,7 +258,7 @@ impl Emulator {
         let now = self.now(request);
         let lifetime = Duration::from_secs(self.seed.token_lifetime);
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        store.evict_expired(now);
+        store.evict_expired(since_epoch(now));
         let fresh = |user: Option<String>| Grantee {
             client_id: client.id.clone(),
             user,
@@ -336,7 +348,12 @@ impl Emulator {
                 (grantee, Some(refresh))
             }
         };
-        let access = store.issue_access(&grantee, now + lifetime, self.seed.token_format, now);
+        let access = store.issue_access(
+            &grantee,
+            since_epoch(now + lifetime),
+            self.seed.token_format,
+            since_epoch(now),
+        );
         drop(store);
         Ok(self.success(&access, refresh_token, &grantee, grant, now, lifetime))
     }
@@ -588,7 +605,7 @@ impl Emulator {
             .with_header(WWW_AUTHENTICATE, challenge(None));
         };
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(grantee) = store.check_access(token, self.now(request)) else {
+        let Some(grantee) = store.check_access(token, since_epoch(self.now(request))) else {
             return MockResponse::json(
                 401,
                 "application/json",
@@ -615,6 +632,12 @@ impl Emulator {
             }),
         )
     }
+}
+
+/// A time as the store keeps it: since the Unix epoch (zero before it).
+fn since_epoch(time: SystemTime) -> Duration {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// Request parameters by name, with list parameters split; values borrow

@@ -28,7 +28,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::Url;
 
-pub use emulator::{CLOCK_OFFSET_HEADER, Emulator, MAX_REQUEST_BODY, MockRequest, MockResponse};
+pub use emulator::{
+    CLOCK_OFFSET_HEADER, DEFAULT_MAX_TOKENS, Emulator, MAX_REQUEST_BODY, MockRequest, MockResponse,
+};
 pub use render::OAuthError;
 
 /// Every provider's emulator, by id.
@@ -37,15 +39,42 @@ pub struct Mock {
     providers: HashMap<String, Emulator>,
 }
 
+/// What a mock keeps and how long it waits, so that one left running under
+/// any load holds bounded memory and connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockLimits {
+    /// Tokens each provider keeps, access and refresh together (at least
+    /// one). Once more have been issued the oldest is forgotten, and is then
+    /// answered as an unknown token. Default [`DEFAULT_MAX_TOKENS`].
+    pub max_tokens: usize,
+}
+
+impl Default for MockLimits {
+    fn default() -> Self {
+        Self {
+            max_tokens: DEFAULT_MAX_TOKENS,
+        }
+    }
+}
+
 impl Mock {
-    /// Emulators for `specs`, all on `clock`.
+    /// Emulators for `specs`, all on `clock`, with the default limits.
     pub fn new<'a>(specs: impl IntoIterator<Item = &'a Spec>, clock: Arc<dyn Clock>) -> Self {
+        Self::with_limits(specs, clock, &MockLimits::default())
+    }
+
+    /// Emulators for `specs`, all on `clock`, within `limits`.
+    pub fn with_limits<'a>(
+        specs: impl IntoIterator<Item = &'a Spec>,
+        clock: Arc<dyn Clock>,
+        limits: &MockLimits,
+    ) -> Self {
         let providers = specs
             .into_iter()
             .map(|spec| {
                 (
                     spec.provider.id.clone(),
-                    Emulator::new(spec, Arc::clone(&clock)),
+                    Emulator::with_max_tokens(spec, Arc::clone(&clock), limits.max_tokens),
                 )
             })
             .collect();
@@ -103,13 +132,25 @@ pub struct MockServer {
 }
 
 impl MockServer {
-    /// Starts a server for `specs` on `127.0.0.1:port` (0 picks a free port).
+    /// Starts a server for `specs` on `127.0.0.1:port` (0 picks a free
+    /// port), with the default limits.
     pub async fn start<'a>(
         specs: impl IntoIterator<Item = &'a Spec>,
         clock: Arc<dyn Clock>,
         port: u16,
     ) -> std::io::Result<Self> {
-        let mock = Arc::new(Mock::new(specs, clock));
+        Self::start_with(specs, clock, port, &MockLimits::default()).await
+    }
+
+    /// Starts a server for `specs` on `127.0.0.1:port` (0 picks a free
+    /// port), within `limits`.
+    pub async fn start_with<'a>(
+        specs: impl IntoIterator<Item = &'a Spec>,
+        clock: Arc<dyn Clock>,
+        port: u16,
+        limits: &MockLimits,
+    ) -> std::io::Result<Self> {
+        let mock = Arc::new(Mock::with_limits(specs, clock, limits));
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
