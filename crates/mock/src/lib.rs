@@ -14,18 +14,21 @@ mod render;
 mod store;
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{CONNECTION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use grantspec_spec::Spec;
 use grantspec_token::Clock;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot, watch};
 use url::Url;
 
 pub use emulator::{
@@ -39,6 +42,13 @@ pub struct Mock {
     providers: HashMap<String, Emulator>,
 }
 
+/// How long a client may take to send a request's headers, and then its
+/// body, by default.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many connections a mock server serves at once by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
 /// What a mock keeps and how long it waits, so that one left running under
 /// any load holds bounded memory and connections.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,12 +57,23 @@ pub struct MockLimits {
     /// one). Once more have been issued the oldest is forgotten, and is then
     /// answered as an unknown token. Default [`DEFAULT_MAX_TOKENS`].
     pub max_tokens: usize,
+    /// How long a connection may take to send a request's headers; the
+    /// connection is closed when they are not all there by then. A
+    /// connection kept alive is closed once it has waited this long for its
+    /// next request. The body then has as long again; a body still
+    /// incomplete is answered `408`. Default [`DEFAULT_READ_TIMEOUT`].
+    pub read_timeout: Duration,
+    /// Connections served at once (at least one); further ones wait in the
+    /// listen backlog until one closes. Default [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
 }
 
 impl Default for MockLimits {
     fn default() -> Self {
         Self {
             max_tokens: DEFAULT_MAX_TOKENS,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -98,6 +119,14 @@ impl Mock {
     pub fn reject_oversized(&self, path: &str) -> MockResponse {
         match self.route(path) {
             Some((emulator, _)) => emulator.reject(&OAuthError::too_large(MAX_REQUEST_BODY)),
+            None => no_such_provider(),
+        }
+    }
+
+    /// Answers a request whose body did not arrive within the read timeout.
+    pub fn reject_slow_body(&self, path: &str) -> MockResponse {
+        match self.route(path) {
+            Some((emulator, _)) => emulator.reject(&OAuthError::request_timeout()),
             None => no_such_provider(),
         }
     }
@@ -154,16 +183,12 @@ impl MockServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
-        // One handler answers every path (the mock routes by provider id
-        // itself), so it is served without a router.
-        let app = axum::handler::Handler::with_state(serve, Arc::clone(&mock));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app.into_make_service())
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&mock),
+            limits.clone(),
+            stopped,
+        ));
         Ok(Self {
             addr,
             mock,
@@ -206,11 +231,80 @@ impl Drop for MockServer {
     }
 }
 
-async fn serve(State(mock): State<Arc<Mock>>, request: Request) -> Response {
+/// Accepts connections until `stopped`, at most `limits.max_connections` at
+/// once, and serves each with hyper's HTTP/1.1 server and a header read
+/// timeout. One handler answers every path (the mock routes by provider id
+/// itself), so there is no router. When stopped, every open connection
+/// finishes the request it is serving and closes.
+async fn accept_loop(
+    listener: TcpListener,
+    mock: Arc<Mock>,
+    limits: MockLimits,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let (stop_all, stop) = watch::channel(());
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.read_timeout);
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot,
+            _ = &mut stopped => break,
+        };
+        // The semaphore is never closed.
+        let Ok(slot) = slot else { break };
+        let stream = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stopped => break,
+        };
+        let stream = match stream {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of file descriptors, or a connection reset before it
+                // was accepted: wait a little rather than spin.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let mock = Arc::clone(&mock);
+        let read_timeout = limits.read_timeout;
+        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+            let mock = Arc::clone(&mock);
+            async move { Ok::<_, Infallible>(serve(&mock, request, read_timeout).await) }
+        });
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stop.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = stop_all.send(());
+}
+
+async fn serve(mock: &Mock, request: Request<Incoming>, read_timeout: Duration) -> Response {
     let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
-        Ok(body) => body,
-        Err(_) => return into_response(mock.reject_oversized(parts.uri.path())),
+    let read = axum::body::to_bytes(Body::new(body), MAX_REQUEST_BODY);
+    let body = match tokio::time::timeout(read_timeout, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return into_response(mock.reject_oversized(parts.uri.path())),
+        Err(_) => {
+            let mut response = into_response(mock.reject_slow_body(parts.uri.path()));
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
     };
     into_response(mock.handle(&MockRequest {
         method: parts.method,

@@ -59,6 +59,7 @@ fn memory_stays_flat_under_sustained_load() {
         let spec = load_str(Path::new("soak.yaml"), SPEC).unwrap().spec;
         let limits = MockLimits {
             max_tokens: MAX_TOKENS,
+            ..MockLimits::default()
         };
         let server = MockServer::start_with([&spec], Arc::new(ManualClock::default()), 0, &limits)
             .await
