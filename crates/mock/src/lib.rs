@@ -123,6 +123,15 @@ impl Mock {
         }
     }
 
+    /// Answers a request whose body could not be read: a malformed chunk,
+    /// or a connection closed before the body was complete.
+    pub fn reject_unreadable(&self, path: &str) -> MockResponse {
+        match self.route(path) {
+            Some((emulator, _)) => emulator.reject(&OAuthError::unreadable_body()),
+            None => no_such_provider(),
+        }
+    }
+
     /// Answers a request whose body did not arrive within the read timeout.
     pub fn reject_slow_body(&self, path: &str) -> MockResponse {
         match self.route(path) {
@@ -297,7 +306,17 @@ async fn serve(mock: &Mock, request: Request<Incoming>, read_timeout: Duration) 
     let read = axum::body::to_bytes(Body::new(body), MAX_REQUEST_BODY);
     let body = match tokio::time::timeout(read_timeout, read).await {
         Ok(Ok(body)) => body,
-        Ok(Err(_)) => return into_response(mock.reject_oversized(parts.uri.path())),
+        Ok(Err(error)) => {
+            let oversized = error
+                .into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            return into_response(if oversized {
+                mock.reject_oversized(parts.uri.path())
+            } else {
+                mock.reject_unreadable(parts.uri.path())
+            });
+        }
         Err(_) => {
             let mut response = into_response(mock.reject_slow_body(parts.uri.path()));
             response

@@ -91,6 +91,16 @@ impl OAuthError {
         )
     }
 
+    /// A request body that could not be read (malformed chunked encoding).
+    pub fn unreadable_body() -> Self {
+        Self::new(
+            "invalid_request",
+            400,
+            "The request body could not be read: its chunked encoding is malformed or it is incomplete.",
+        )
+        .league(3)
+    }
+
     /// A request body that did not arrive in time.
     pub fn request_timeout() -> Self {
         Self::new(

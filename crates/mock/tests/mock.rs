@@ -580,3 +580,26 @@ async fn a_body_that_does_not_arrive_in_time_is_answered_408_and_closed() {
     assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
     assert!(answer.contains("invalid_request"), "{answer}");
 }
+
+#[tokio::test]
+async fn a_malformed_chunked_body_is_a_bad_request_not_too_large() {
+    let (server, _) = start(&[spec(RFC_SPEC, "rfc")]).await;
+    for body in [
+        &b"zz\r\ngrant_type=client_credentials\r\n0\r\n\r\n"[..],
+        b"5\r\ngrant_type\r\n0\r\n\r\n",
+        b"ffffffffffffffffff\r\nx\r\n0\r\n\r\n",
+    ] {
+        let mut request = b"POST /rfc/oauth/token HTTP/1.1\r\nhost: 127.0.0.1\r\n\
+            content-type: application/x-www-form-urlencoded\r\n\
+            transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+            .to_vec();
+        request.extend_from_slice(body);
+        let answer = raw_exchange(&server, &request).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 400 "),
+            "{}: {answer}",
+            String::from_utf8_lossy(body)
+        );
+        assert!(answer.contains("invalid_request"), "{answer}");
+    }
+}
