@@ -34,6 +34,10 @@ pub const CLOCK_OFFSET_HEADER: &str = "x-grantspec-clock-offset";
 
 const CLOCK_OFFSET: HeaderName = HeaderName::from_static(CLOCK_OFFSET_HEADER);
 
+/// The largest [`CLOCK_OFFSET_HEADER`] the emulator accepts: 100 years of
+/// 365.25 days, in seconds. A larger or unparsable offset is a `400`.
+pub const MAX_CLOCK_OFFSET: u64 = 3_155_760_000;
+
 /// An HTTP request as the emulator sees it.
 #[derive(Debug, Clone, Default)]
 pub struct MockRequest {
@@ -209,6 +213,7 @@ impl Emulator {
         if !method.eq_ignore_ascii_case(expected_method) {
             return Err(OAuthError::method_not_allowed(method, expected_method));
         }
+        let now = self.now(request)?;
         let mut params = self.read_params(request)?;
 
         let grant_type = params.take_one("grant_type").ok_or_else(|| {
@@ -255,10 +260,9 @@ impl Emulator {
             )));
         }
 
-        let now = self.now(request);
         let lifetime = Duration::from_secs(self.seed.token_lifetime);
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        store.evict_expired(since_epoch(now));
+        store.evict_expired(now);
         let fresh = |user: Option<String>| Grantee {
             client_id: client.id.clone(),
             user,
@@ -350,23 +354,37 @@ impl Emulator {
         };
         let access = store.issue_access(
             &grantee,
-            since_epoch(now + lifetime),
+            now.saturating_add(lifetime),
             self.seed.token_format,
-            since_epoch(now),
+            now,
         );
         drop(store);
         Ok(self.success(&access, refresh_token, &grantee, grant, now, lifetime))
     }
 
-    /// The emulator's time for this request: the clock, moved forward by the
-    /// request's `x-grantspec-clock-offset` seconds. Cases run in parallel on
-    /// one server; the offset gives each its own timeline.
-    fn now(&self, request: &MockRequest) -> SystemTime {
-        let offset = request
-            .header(&CLOCK_OFFSET)
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        self.clock.now() + Duration::from_secs(offset)
+    /// The emulator's time for this request, since the Unix epoch: the
+    /// clock, moved forward by the request's `x-grantspec-clock-offset`
+    /// seconds. Cases run in parallel on one server; the offset gives each
+    /// its own timeline. An offset that is no whole number of seconds, or
+    /// more than [`MAX_CLOCK_OFFSET`], is an `invalid_request`.
+    fn now(&self, request: &MockRequest) -> Result<Duration, OAuthError> {
+        let offset = match request.header(&CLOCK_OFFSET) {
+            None => 0,
+            Some(value) => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|offset| *offset <= MAX_CLOCK_OFFSET)
+                .ok_or_else(|| {
+                    let shown: String = value.chars().take(40).collect();
+                    OAuthError::invalid_request(format!(
+                        "`{CLOCK_OFFSET_HEADER}` must be a whole number of seconds from 0 to \
+                         {MAX_CLOCK_OFFSET} (100 years); got `{shown}`."
+                    ))
+                    .league(3)
+                })?,
+        };
+        Ok(since_epoch(self.clock.now()).saturating_add(Duration::from_secs(offset)))
     }
 
     fn success(
@@ -375,7 +393,7 @@ impl Emulator {
         refresh_token: Option<String>,
         grantee: &Grantee,
         grant: GrantKind,
-        now: SystemTime,
+        now: Duration,
         lifetime: Duration,
     ) -> MockResponse {
         let mut token = Members::default();
@@ -391,10 +409,7 @@ impl Emulator {
             token.set("expires_in", Member::Number(lifetime.as_secs()));
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
-            let epoch = now
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default()
-                + lifetime;
+            let epoch = now.saturating_add(lifetime);
             token.set("expires", Member::Number(epoch.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
@@ -604,8 +619,19 @@ impl Emulator {
             )
             .with_header(WWW_AUTHENTICATE, challenge(None));
         };
+        let now = match self.now(request) {
+            Ok(now) => now,
+            Err(error) => {
+                return MockResponse::json(
+                    400,
+                    "application/json",
+                    &json!({ "error": error.code, "error_description": error.description }),
+                )
+                .with_header(WWW_AUTHENTICATE, challenge(Some("invalid_request")));
+            }
+        };
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(grantee) = store.check_access(token, since_epoch(self.now(request))) else {
+        let Some(grantee) = store.check_access(token, now) else {
             return MockResponse::json(
                 401,
                 "application/json",
@@ -876,7 +902,7 @@ mod tests {
         refresh_token: Option<String>,
         grantee: &Grantee,
         grant: GrantKind,
-        now: SystemTime,
+        now: Duration,
         lifetime: Duration,
     ) -> Vec<u8> {
         let mut token = Map::new();
@@ -892,10 +918,7 @@ mod tests {
             token.insert("expires_in".into(), Value::from(lifetime.as_secs()));
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
-            let epoch = now
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default()
-                + lifetime;
+            let epoch = now + lifetime;
             token.insert("expires".into(), Value::from(epoch.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
@@ -959,7 +982,7 @@ mod tests {
                 }
             }
         }
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let now = Duration::from_secs(1_700_000_000);
         for spec in &variants {
             let emulator = Emulator::new(spec, Arc::new(ManualClock::default()));
             for scope in [vec![], vec!["read".to_owned(), "write \"all\"".to_owned()]] {

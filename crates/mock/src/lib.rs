@@ -32,7 +32,8 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use url::Url;
 
 pub use emulator::{
-    CLOCK_OFFSET_HEADER, DEFAULT_MAX_TOKENS, Emulator, MAX_REQUEST_BODY, MockRequest, MockResponse,
+    CLOCK_OFFSET_HEADER, DEFAULT_MAX_TOKENS, Emulator, MAX_CLOCK_OFFSET, MAX_REQUEST_BODY,
+    MockRequest, MockResponse,
 };
 pub use render::OAuthError;
 

@@ -603,3 +603,86 @@ async fn a_malformed_chunked_body_is_a_bad_request_not_too_large() {
         assert!(answer.contains("invalid_request"), "{answer}");
     }
 }
+
+/// A spec whose tokens live for `u64::MAX` seconds.
+const FOREVER_SPEC: &str = r#"
+provider:
+  id: forever
+  name: Tokens that never expire
+  token_endpoint: { path: /oauth/token }
+  response: { expiry: both }
+mock:
+  client_auth: [basic, post]
+  token_lifetime: 18446744073709551615
+  clients:
+    - { id: c, secret: s, grants: [client_credentials] }
+cases: []
+"#;
+
+#[tokio::test]
+async fn absurd_lifetimes_and_clock_offsets_never_panic() {
+    let (server, _) = start(&[spec(FOREVER_SPEC, "forever"), spec(RFC_SPEC, "rfc")]).await;
+    let client = reqwest::Client::new();
+    let token = |provider: &str, offset: Option<&str>| {
+        let (id, secret) = match provider {
+            "rfc" => ("sp client", "p@ss:w/rd+%"),
+            _ => ("c", "s"),
+        };
+        let mut request = client
+            .post(server.token_url(provider).unwrap())
+            .basic_auth(id, Some(secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials");
+        if let Some(offset) = offset {
+            request = request.header("x-grantspec-clock-offset", offset);
+        }
+        request.send()
+    };
+    // A lifetime of u64::MAX seconds, at offsets up to the largest accepted.
+    let max = grantspec_mock::MAX_CLOCK_OFFSET.to_string();
+    let beyond = (grantspec_mock::MAX_CLOCK_OFFSET + 1).to_string();
+    for offset in [None, Some("0"), Some(max.as_str())] {
+        let response = token("forever", offset).await.unwrap();
+        assert_eq!(response.status(), 200, "offset {offset:?}");
+        let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        assert_eq!(body["expires_in"], u64::MAX, "{body}");
+        assert!(body["expires"].as_u64().is_some(), "{body}");
+        let access = body["access_token"].as_str().unwrap();
+        let mut ping = client
+            .get(format!("{}/ping", server.base_url("forever")))
+            .bearer_auth(access);
+        if let Some(offset) = offset {
+            ping = ping.header("x-grantspec-clock-offset", offset);
+        }
+        assert_eq!(
+            ping.send().await.unwrap().status(),
+            200,
+            "offset {offset:?}"
+        );
+    }
+    // Offsets no clock can reach, or that are no number of seconds.
+    for provider in ["forever", "rfc"] {
+        for offset in [
+            "18446744073709551615",
+            "18446744073709551616",
+            &beyond,
+            "-1",
+            "1.5",
+            "ten",
+            "",
+        ] {
+            let response = token(provider, Some(offset)).await.unwrap();
+            assert_eq!(response.status(), 400, "{provider} offset {offset:?}");
+            let text = response.text().await.unwrap();
+            assert!(text.contains("x-grantspec-clock-offset"), "{text}");
+            let ping = client
+                .get(format!("{}/ping", server.base_url(provider)))
+                .bearer_auth("whatever")
+                .header("x-grantspec-clock-offset", offset)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(ping.status(), 400, "{provider} ping offset {offset:?}");
+        }
+    }
+}
