@@ -47,6 +47,9 @@ pub struct Mock {
 /// body, by default.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The longest read timeout a mock server uses; a longer one is cut to it.
+pub const MAX_READ_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// How many connections a mock server serves at once by default.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
@@ -62,7 +65,8 @@ pub struct MockLimits {
     /// connection is closed when they are not all there by then. A
     /// connection kept alive is closed once it has waited this long for its
     /// next request. The body then has as long again; a body still
-    /// incomplete is answered `408`. Default [`DEFAULT_READ_TIMEOUT`].
+    /// incomplete is answered `408`. Default [`DEFAULT_READ_TIMEOUT`], at
+    /// most [`MAX_READ_TIMEOUT`].
     pub read_timeout: Duration,
     /// Connections served at once (at least one); further ones wait in the
     /// listen backlog until one closes. Default [`DEFAULT_MAX_CONNECTIONS`].
@@ -252,11 +256,15 @@ async fn accept_loop(
     limits: MockLimits,
     mut stopped: oneshot::Receiver<()>,
 ) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(
+        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
+    // hyper adds the timeout to an Instant, which must not overflow.
+    let read_timeout = limits.read_timeout.min(MAX_READ_TIMEOUT);
     let (stop_all, stop) = watch::channel(());
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.read_timeout);
+        .header_read_timeout(read_timeout);
     loop {
         let slot = tokio::select! {
             slot = Arc::clone(&slots).acquire_owned() => slot,
@@ -279,7 +287,6 @@ async fn accept_loop(
         };
         let _ = stream.set_nodelay(true);
         let mock = Arc::clone(&mock);
-        let read_timeout = limits.read_timeout;
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let mock = Arc::clone(&mock);
             async move { Ok::<_, Infallible>(serve(&mock, request, read_timeout).await) }

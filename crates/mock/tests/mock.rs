@@ -686,3 +686,23 @@ async fn absurd_lifetimes_and_clock_offsets_never_panic() {
         }
     }
 }
+
+#[tokio::test]
+async fn absurd_limits_are_clamped_and_the_server_still_serves() {
+    let limits = MockLimits {
+        max_tokens: usize::MAX,
+        read_timeout: Duration::MAX,
+        max_connections: usize::MAX,
+    };
+    let server = MockServer::start_with(
+        &[spec(RFC_SPEC, "rfc")],
+        Arc::new(ManualClock::default()),
+        0,
+        &limits,
+    )
+    .await
+    .unwrap();
+    let url = server.token_url("rfc").unwrap().to_string();
+    let (status, _, body) = post_form(&url, Some(BASIC), "grant_type=client_credentials").await;
+    assert_eq!(status, 200, "{body}");
+}
