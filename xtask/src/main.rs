@@ -32,7 +32,8 @@ tasks:
                                   run one provider's cases live and write their snapshots,
                                   refusing any snapshot that would contain a secret
   new-provider ID                 scaffold specs/ID.yaml with cases that pass against the mock
-  mock [PROVIDER...] [--port N]   serve the mock for these providers (default: all) until Ctrl-C
+  mock [PROVIDER...] [--port N] [--max-tokens N]
+                                  serve the mock for these providers (default: all) until Ctrl-C
   bench [--cases N] [--skip-test-suite]
                                   build in release mode and measure the harness against its floor
   schema [--check]                write schema/spec.schema.json from the Rust types (--check: fail if stale)

@@ -1,10 +1,10 @@
-//! `cargo xtask mock [PROVIDER…] [--port N] [--specs DIR]`: serve the mock
-//! standalone, for developing against a provider offline.
+//! `cargo xtask mock [PROVIDER…] [--port N] [--max-tokens N] [--specs DIR]`:
+//! serve the mock standalone, for developing against a provider offline.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use grantspec_mock::MockServer;
+use grantspec_mock::{MockLimits, MockServer};
 use grantspec_spec::{did_you_mean, load_dir};
 use grantspec_token::SystemClock;
 
@@ -16,6 +16,13 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
             .map_err(|_| anyhow::anyhow!("--port {port:?} is not a port number"))?,
         None => 0,
     };
+    let mut limits = MockLimits::default();
+    if let Some(max) = crate::take_value(&mut args, "--max-tokens")? {
+        limits.max_tokens = match max.parse() {
+            Ok(max) if max > 0 => max,
+            _ => anyhow::bail!("--max-tokens {max:?} is not a positive number of tokens"),
+        };
+    }
     if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
         anyhow::bail!("unknown option `{flag}`");
     }
@@ -49,8 +56,13 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let server =
-            MockServer::start(selected.iter().copied(), Arc::new(SystemClock), port).await?;
+        let server = MockServer::start_with(
+            selected.iter().copied(),
+            Arc::new(SystemClock),
+            port,
+            &limits,
+        )
+        .await?;
         for spec in &selected {
             let id = &spec.provider.id;
             if let Some(url) = server.token_url(id) {
@@ -60,7 +72,11 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        println!("mock listening on {}; press Ctrl-C to stop", server.addr());
+        println!(
+            "mock listening on {}; each provider keeps its newest {} tokens; press Ctrl-C to stop",
+            server.addr(),
+            limits.max_tokens
+        );
         tokio::signal::ctrl_c().await?;
         println!("stopped");
         anyhow::Ok(())

@@ -60,6 +60,59 @@ fn mock_serves_the_chosen_providers_and_prints_their_token_urls() {
 }
 
 #[test]
+fn mock_keeps_at_most_max_tokens_and_forgets_the_oldest() {
+    let output = xtask()
+        .args(["mock", "shopware", "--max-tokens", "0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--max-tokens \"0\""), "{stderr}");
+
+    let child = xtask()
+        .args(["mock", "shopware", "--max-tokens", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let mut token_url = String::new();
+    for line in lines {
+        let line = line.unwrap();
+        if line.starts_with("mock listening on 127.0.0.1:") {
+            assert!(line.contains("newest 1 tokens"), "{line}");
+            break;
+        }
+        token_url = line.split_whitespace().nth(3).unwrap().to_owned();
+    }
+    let ping = token_url.replace("/api/oauth/token", "/ping");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (first, second) = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        let mut tokens = Vec::new();
+        for _ in 0..2 {
+            let response = client
+                .post(&token_url)
+                .header("content-type", "application/json")
+                .body(r#"{"grant_type":"client_credentials","client_id":"SWIAINTEGRATION01","client_secret":"mock-integration-secret"}"#)
+                .send()
+                .await
+                .unwrap();
+            let body: serde_json::Value =
+                serde_json::from_str(&response.text().await.unwrap()).unwrap();
+            tokens.push(body["access_token"].as_str().unwrap().to_owned());
+        }
+        for token in &tokens {
+            let response = client.get(&ping).bearer_auth(token).send().await.unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        (statuses[0], statuses[1])
+    });
+    assert_eq!((first, second), (401, 200), "the older token is forgotten");
+}
+
+#[test]
 fn mock_names_the_closest_provider_when_one_is_unknown() {
     let output = xtask().args(["mock", "shopwar"]).output().unwrap();
     assert!(!output.status.success());

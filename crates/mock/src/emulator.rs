@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 use crate::render::{OAuthError, render_error};
 use crate::store::{Grantee, TokenStore};
 
+pub use crate::store::DEFAULT_MAX_TOKENS;
+
 /// Largest request body the emulator reads, in bytes.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
@@ -31,6 +33,10 @@ const LIST_PARAMS: &[&str] = &["scope", "audience", "resource"];
 pub const CLOCK_OFFSET_HEADER: &str = "x-grantspec-clock-offset";
 
 const CLOCK_OFFSET: HeaderName = HeaderName::from_static(CLOCK_OFFSET_HEADER);
+
+/// The largest [`CLOCK_OFFSET_HEADER`] the emulator accepts: 100 years of
+/// 365.25 days, in seconds. A larger or unparsable offset is a `400`.
+pub const MAX_CLOCK_OFFSET: u64 = 3_155_760_000;
 
 /// An HTTP request as the emulator sees it.
 #[derive(Debug, Clone, Default)]
@@ -114,8 +120,18 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// An emulator for the provider `spec` describes.
+    /// An emulator for the provider `spec` describes, keeping at most
+    /// [`DEFAULT_MAX_TOKENS`] tokens.
     pub fn new(spec: &Spec, clock: Arc<dyn Clock>) -> Self {
+        Self::with_max_tokens(spec, clock, DEFAULT_MAX_TOKENS)
+    }
+
+    /// An emulator for the provider `spec` describes that keeps at most
+    /// `max_tokens` issued tokens (access and refresh together, at least
+    /// one) and forgets the oldest first: a forgotten token is answered as
+    /// an unknown one (`invalid_grant` for a refresh token, `invalid_token`
+    /// at the protected resource).
+    pub fn with_max_tokens(spec: &Spec, clock: Arc<dyn Clock>, max_tokens: usize) -> Self {
         let profile = spec.profile();
         let seed = spec.mock.clone();
         let accepts = if seed.accepts.is_empty() {
@@ -149,7 +165,7 @@ impl Emulator {
             auth_methods,
             enabled_grants,
             clock,
-            store: Mutex::new(TokenStore::default()),
+            store: Mutex::new(TokenStore::with_max_tokens(max_tokens)),
         }
     }
 
@@ -197,6 +213,7 @@ impl Emulator {
         if !method.eq_ignore_ascii_case(expected_method) {
             return Err(OAuthError::method_not_allowed(method, expected_method));
         }
+        let now = self.now(request)?;
         let mut params = self.read_params(request)?;
 
         let grant_type = params.take_one("grant_type").ok_or_else(|| {
@@ -243,7 +260,6 @@ impl Emulator {
             )));
         }
 
-        let now = self.now(request);
         let lifetime = Duration::from_secs(self.seed.token_lifetime);
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         store.evict_expired(now);
@@ -336,20 +352,39 @@ impl Emulator {
                 (grantee, Some(refresh))
             }
         };
-        let access = store.issue_access(&grantee, now + lifetime, self.seed.token_format, now);
+        let access = store.issue_access(
+            &grantee,
+            now.saturating_add(lifetime),
+            self.seed.token_format,
+            now,
+        );
         drop(store);
         Ok(self.success(&access, refresh_token, &grantee, grant, now, lifetime))
     }
 
-    /// The emulator's time for this request: the clock, moved forward by the
-    /// request's `x-grantspec-clock-offset` seconds. Cases run in parallel on
-    /// one server; the offset gives each its own timeline.
-    fn now(&self, request: &MockRequest) -> SystemTime {
-        let offset = request
-            .header(&CLOCK_OFFSET)
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        self.clock.now() + Duration::from_secs(offset)
+    /// The emulator's time for this request, since the Unix epoch: the
+    /// clock, moved forward by the request's `x-grantspec-clock-offset`
+    /// seconds. Cases run in parallel on one server; the offset gives each
+    /// its own timeline. An offset that is no whole number of seconds, or
+    /// more than [`MAX_CLOCK_OFFSET`], is an `invalid_request`.
+    fn now(&self, request: &MockRequest) -> Result<Duration, OAuthError> {
+        let offset = match request.header(&CLOCK_OFFSET) {
+            None => 0,
+            Some(value) => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|offset| *offset <= MAX_CLOCK_OFFSET)
+                .ok_or_else(|| {
+                    let shown: String = value.chars().take(40).collect();
+                    OAuthError::invalid_request(format!(
+                        "`{CLOCK_OFFSET_HEADER}` must be a whole number of seconds from 0 to \
+                         {MAX_CLOCK_OFFSET} (100 years); got `{shown}`."
+                    ))
+                    .league(3)
+                })?,
+        };
+        Ok(since_epoch(self.clock.now()).saturating_add(Duration::from_secs(offset)))
     }
 
     fn success(
@@ -358,7 +393,7 @@ impl Emulator {
         refresh_token: Option<String>,
         grantee: &Grantee,
         grant: GrantKind,
-        now: SystemTime,
+        now: Duration,
         lifetime: Duration,
     ) -> MockResponse {
         let mut token = Members::default();
@@ -374,10 +409,7 @@ impl Emulator {
             token.set("expires_in", Member::Number(lifetime.as_secs()));
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
-            let epoch = now
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default()
-                + lifetime;
+            let epoch = now.saturating_add(lifetime);
             token.set("expires", Member::Number(epoch.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
@@ -587,8 +619,19 @@ impl Emulator {
             )
             .with_header(WWW_AUTHENTICATE, challenge(None));
         };
+        let now = match self.now(request) {
+            Ok(now) => now,
+            Err(error) => {
+                return MockResponse::json(
+                    400,
+                    "application/json",
+                    &json!({ "error": error.code, "error_description": error.description }),
+                )
+                .with_header(WWW_AUTHENTICATE, challenge(Some("invalid_request")));
+            }
+        };
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(grantee) = store.check_access(token, self.now(request)) else {
+        let Some(grantee) = store.check_access(token, now) else {
             return MockResponse::json(
                 401,
                 "application/json",
@@ -615,6 +658,12 @@ impl Emulator {
             }),
         )
     }
+}
+
+/// A time as the store keeps it: since the Unix epoch (zero before it).
+fn since_epoch(time: SystemTime) -> Duration {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// Request parameters by name, with list parameters split; values borrow
@@ -853,7 +902,7 @@ mod tests {
         refresh_token: Option<String>,
         grantee: &Grantee,
         grant: GrantKind,
-        now: SystemTime,
+        now: Duration,
         lifetime: Duration,
     ) -> Vec<u8> {
         let mut token = Map::new();
@@ -869,10 +918,7 @@ mod tests {
             token.insert("expires_in".into(), Value::from(lifetime.as_secs()));
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
-            let epoch = now
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default()
-                + lifetime;
+            let epoch = now + lifetime;
             token.insert("expires".into(), Value::from(epoch.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
@@ -936,7 +982,7 @@ mod tests {
                 }
             }
         }
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let now = Duration::from_secs(1_700_000_000);
         for spec in &variants {
             let emulator = Emulator::new(spec, Arc::new(ManualClock::default()));
             for scope in [vec![], vec!["read".to_owned(), "write \"all\"".to_owned()]] {

@@ -14,21 +14,27 @@ mod render;
 mod store;
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{CONNECTION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use grantspec_spec::Spec;
 use grantspec_token::Clock;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot, watch};
 use url::Url;
 
-pub use emulator::{CLOCK_OFFSET_HEADER, Emulator, MAX_REQUEST_BODY, MockRequest, MockResponse};
+pub use emulator::{
+    CLOCK_OFFSET_HEADER, DEFAULT_MAX_TOKENS, Emulator, MAX_CLOCK_OFFSET, MAX_REQUEST_BODY,
+    MockRequest, MockResponse,
+};
 pub use render::OAuthError;
 
 /// Every provider's emulator, by id.
@@ -37,15 +43,64 @@ pub struct Mock {
     providers: HashMap<String, Emulator>,
 }
 
+/// How long a client may take to send a request's headers, and then its
+/// body, by default.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest read timeout a mock server uses; a longer one is cut to it.
+pub const MAX_READ_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How many connections a mock server serves at once by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// What a mock keeps and how long it waits, so that one left running under
+/// any load holds bounded memory and connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockLimits {
+    /// Tokens each provider keeps, access and refresh together (at least
+    /// one). Once more have been issued the oldest is forgotten, and is then
+    /// answered as an unknown token. Default [`DEFAULT_MAX_TOKENS`].
+    pub max_tokens: usize,
+    /// How long a connection may take to send a request's headers; the
+    /// connection is closed when they are not all there by then. A
+    /// connection kept alive is closed once it has waited this long for its
+    /// next request. The body then has as long again; a body still
+    /// incomplete is answered `408`. Default [`DEFAULT_READ_TIMEOUT`], at
+    /// most [`MAX_READ_TIMEOUT`].
+    pub read_timeout: Duration,
+    /// Connections served at once (at least one); further ones wait in the
+    /// listen backlog until one closes. Default [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
+}
+
+impl Default for MockLimits {
+    fn default() -> Self {
+        Self {
+            max_tokens: DEFAULT_MAX_TOKENS,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
 impl Mock {
-    /// Emulators for `specs`, all on `clock`.
+    /// Emulators for `specs`, all on `clock`, with the default limits.
     pub fn new<'a>(specs: impl IntoIterator<Item = &'a Spec>, clock: Arc<dyn Clock>) -> Self {
+        Self::with_limits(specs, clock, &MockLimits::default())
+    }
+
+    /// Emulators for `specs`, all on `clock`, within `limits`.
+    pub fn with_limits<'a>(
+        specs: impl IntoIterator<Item = &'a Spec>,
+        clock: Arc<dyn Clock>,
+        limits: &MockLimits,
+    ) -> Self {
         let providers = specs
             .into_iter()
             .map(|spec| {
                 (
                     spec.provider.id.clone(),
-                    Emulator::new(spec, Arc::clone(&clock)),
+                    Emulator::with_max_tokens(spec, Arc::clone(&clock), limits.max_tokens),
                 )
             })
             .collect();
@@ -69,6 +124,23 @@ impl Mock {
     pub fn reject_oversized(&self, path: &str) -> MockResponse {
         match self.route(path) {
             Some((emulator, _)) => emulator.reject(&OAuthError::too_large(MAX_REQUEST_BODY)),
+            None => no_such_provider(),
+        }
+    }
+
+    /// Answers a request whose body could not be read: a malformed chunk,
+    /// or a connection closed before the body was complete.
+    pub fn reject_unreadable(&self, path: &str) -> MockResponse {
+        match self.route(path) {
+            Some((emulator, _)) => emulator.reject(&OAuthError::unreadable_body()),
+            None => no_such_provider(),
+        }
+    }
+
+    /// Answers a request whose body did not arrive within the read timeout.
+    pub fn reject_slow_body(&self, path: &str) -> MockResponse {
+        match self.route(path) {
+            Some((emulator, _)) => emulator.reject(&OAuthError::request_timeout()),
             None => no_such_provider(),
         }
     }
@@ -103,26 +175,34 @@ pub struct MockServer {
 }
 
 impl MockServer {
-    /// Starts a server for `specs` on `127.0.0.1:port` (0 picks a free port).
+    /// Starts a server for `specs` on `127.0.0.1:port` (0 picks a free
+    /// port), with the default limits.
     pub async fn start<'a>(
         specs: impl IntoIterator<Item = &'a Spec>,
         clock: Arc<dyn Clock>,
         port: u16,
     ) -> std::io::Result<Self> {
-        let mock = Arc::new(Mock::new(specs, clock));
+        Self::start_with(specs, clock, port, &MockLimits::default()).await
+    }
+
+    /// Starts a server for `specs` on `127.0.0.1:port` (0 picks a free
+    /// port), within `limits`.
+    pub async fn start_with<'a>(
+        specs: impl IntoIterator<Item = &'a Spec>,
+        clock: Arc<dyn Clock>,
+        port: u16,
+        limits: &MockLimits,
+    ) -> std::io::Result<Self> {
+        let mock = Arc::new(Mock::with_limits(specs, clock, limits));
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
-        // One handler answers every path (the mock routes by provider id
-        // itself), so it is served without a router.
-        let app = axum::handler::Handler::with_state(serve, Arc::clone(&mock));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app.into_make_service())
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&mock),
+            limits.clone(),
+            stopped,
+        ));
         Ok(Self {
             addr,
             mock,
@@ -165,11 +245,93 @@ impl Drop for MockServer {
     }
 }
 
-async fn serve(State(mock): State<Arc<Mock>>, request: Request) -> Response {
+/// Accepts connections until `stopped`, at most `limits.max_connections` at
+/// once, and serves each with hyper's HTTP/1.1 server and a header read
+/// timeout. One handler answers every path (the mock routes by provider id
+/// itself), so there is no router. When stopped, every open connection
+/// finishes the request it is serving and closes.
+async fn accept_loop(
+    listener: TcpListener,
+    mock: Arc<Mock>,
+    limits: MockLimits,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let slots = Arc::new(Semaphore::new(
+        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
+    // hyper adds the timeout to an Instant, which must not overflow.
+    let read_timeout = limits.read_timeout.min(MAX_READ_TIMEOUT);
+    let (stop_all, stop) = watch::channel(());
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(read_timeout);
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot,
+            _ = &mut stopped => break,
+        };
+        // The semaphore is never closed.
+        let Ok(slot) = slot else { break };
+        let stream = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stopped => break,
+        };
+        let stream = match stream {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of file descriptors, or a connection reset before it
+                // was accepted: wait a little rather than spin.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let mock = Arc::clone(&mock);
+        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+            let mock = Arc::clone(&mock);
+            async move { Ok::<_, Infallible>(serve(&mock, request, read_timeout).await) }
+        });
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stop.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = stop_all.send(());
+}
+
+async fn serve(mock: &Mock, request: Request<Incoming>, read_timeout: Duration) -> Response {
     let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
-        Ok(body) => body,
-        Err(_) => return into_response(mock.reject_oversized(parts.uri.path())),
+    let read = axum::body::to_bytes(Body::new(body), MAX_REQUEST_BODY);
+    let body = match tokio::time::timeout(read_timeout, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(error)) => {
+            let oversized = error
+                .into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            return into_response(if oversized {
+                mock.reject_oversized(parts.uri.path())
+            } else {
+                mock.reject_unreadable(parts.uri.path())
+            });
+        }
+        Err(_) => {
+            let mut response = into_response(mock.reject_slow_body(parts.uri.path()));
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
     };
     into_response(mock.handle(&MockRequest {
         method: parts.method,

@@ -91,6 +91,25 @@ impl OAuthError {
         )
     }
 
+    /// A request body that could not be read (malformed chunked encoding).
+    pub fn unreadable_body() -> Self {
+        Self::new(
+            "invalid_request",
+            400,
+            "The request body could not be read: its chunked encoding is malformed or it is incomplete.",
+        )
+        .league(3)
+    }
+
+    /// A request body that did not arrive in time.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            "invalid_request",
+            408,
+            "The request body did not arrive in time.",
+        )
+    }
+
     /// A request with the wrong HTTP method.
     pub fn method_not_allowed(method: &str, allowed: &'static str) -> Self {
         let mut error = Self::new(
@@ -166,6 +185,7 @@ fn reason_phrase(status: u16) -> &'static str {
         400 => "Bad Request",
         401 => "Unauthorized",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         413 => "Payload Too Large",
         _ => "Error",
     }

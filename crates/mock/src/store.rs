@@ -1,14 +1,25 @@
 //! Issued tokens: what each grants, when it expires, whether it was revoked.
+//!
+//! The store is bounded: it keeps at most `max_tokens` tokens (access and
+//! refresh together) and forgets the oldest first, so a mock left running
+//! under load holds a fixed amount of memory. A forgotten token is simply
+//! unknown, as a token the provider never issued is.
 
-use std::collections::{HashMap, HashSet};
-use std::time::{Duration, SystemTime};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use grantspec_spec::TokenFormat;
 use rand::Rng as _;
 use serde_json::json;
 
-/// Eviction first runs once this many tokens are held.
+/// How many tokens one provider's store keeps by default: a few MB (a JWT
+/// and its record take about 650 bytes), reached within seconds under load
+/// even in a debug build, so a loaded mock's memory is flat from then on.
+pub const DEFAULT_MAX_TOKENS: usize = 10_000;
+
+/// Expired access tokens are first swept once this many are held.
 const EVICT_ABOVE: usize = 4096;
 
 /// Who a token was issued to and for what.
@@ -29,75 +40,124 @@ pub struct Grantee {
 #[derive(Debug)]
 struct AccessRecord {
     grantee: Grantee,
-    expires_at: SystemTime,
+    /// Seconds since the Unix epoch (saturating: a token that outlives
+    /// every clock expires at `Duration::MAX`).
+    expires_at: Duration,
 }
 
-#[derive(Debug)]
-struct RefreshRecord {
-    grantee: Grantee,
-    revoked: bool,
+/// Which map a token in the issue order lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Access,
+    Refresh,
 }
 
 /// The tokens one provider has issued.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TokenStore {
-    access: HashMap<String, AccessRecord>,
-    refresh: HashMap<String, RefreshRecord>,
+    access: HashMap<Arc<str>, AccessRecord>,
+    /// Refresh tokens still redeemable; a rotated one is removed.
+    refresh: HashMap<Arc<str>, Grantee>,
+    /// Every token issued, oldest first, until it is evicted from the
+    /// front. Tokens dropped earlier (expired, rotated) stay here until
+    /// they reach the front, so its length bounds both maps.
+    order: VecDeque<(Kind, Arc<str>)>,
+    max_tokens: usize,
     used_codes: HashSet<(String, String)>,
-    /// Sizes at which the next sweep of each map runs.
-    next_sweep: (usize, usize),
+    /// Size of the access map at which the next sweep of expired tokens runs.
+    next_sweep: usize,
+}
+
+impl Default for TokenStore {
+    fn default() -> Self {
+        Self::with_max_tokens(DEFAULT_MAX_TOKENS)
+    }
 }
 
 impl TokenStore {
-    /// Mints and records an access token.
+    /// A store that keeps at most `max_tokens` tokens (at least one).
+    pub fn with_max_tokens(max_tokens: usize) -> Self {
+        Self {
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            order: VecDeque::new(),
+            max_tokens: max_tokens.max(1),
+            used_codes: HashSet::new(),
+            next_sweep: EVICT_ABOVE,
+        }
+    }
+
+    /// Mints and records an access token valid until `expires_at` (since
+    /// the Unix epoch); `now` is the time it is issued at.
     pub fn issue_access(
         &mut self,
         grantee: &Grantee,
-        expires_at: SystemTime,
+        expires_at: Duration,
         format: TokenFormat,
-        now: SystemTime,
+        now: Duration,
     ) -> String {
         let token = match format {
             TokenFormat::Opaque => random_hex::<20>(),
             TokenFormat::Jwt => jwt(grantee, now, expires_at),
         };
+        let key: Arc<str> = Arc::from(token.as_str());
         self.access.insert(
-            token.clone(),
+            Arc::clone(&key),
             AccessRecord {
                 grantee: grantee.clone(),
                 expires_at,
             },
         );
+        self.remember(Kind::Access, key);
         token
     }
 
     /// Mints and records a refresh token.
     pub fn issue_refresh(&mut self, grantee: &Grantee) -> String {
         let token = format!("def50200{}", random_hex::<32>());
-        self.refresh.insert(
-            token.clone(),
-            RefreshRecord {
-                grantee: grantee.clone(),
-                revoked: false,
-            },
-        );
+        let key: Arc<str> = Arc::from(token.as_str());
+        self.refresh.insert(Arc::clone(&key), grantee.clone());
+        self.remember(Kind::Refresh, key);
         token
     }
 
+    /// Appends a token to the issue order and forgets the oldest while more
+    /// than `max_tokens` are held: one eviction per issue at most, so O(1).
+    fn remember(&mut self, kind: Kind, key: Arc<str>) {
+        self.order.push_back((kind, key));
+        while self.order.len() > self.max_tokens {
+            let Some((kind, oldest)) = self.order.pop_front() else {
+                break;
+            };
+            match kind {
+                Kind::Access => {
+                    self.access.remove(&oldest);
+                }
+                Kind::Refresh => {
+                    self.refresh.remove(&oldest);
+                }
+            }
+        }
+    }
+
     /// Redeems a refresh token presented by `client_id`; with `rotate` it is
-    /// revoked. `None` when it is unknown, revoked or another client's.
+    /// revoked. `None` when it is unknown (never issued, revoked, or
+    /// evicted) or another client's.
     pub fn redeem_refresh(
         &mut self,
         token: &str,
         client_id: &str,
         rotate: bool,
     ) -> Option<Grantee> {
-        let record = self.refresh.get_mut(token)?;
-        if record.revoked || record.grantee.client_id != client_id {
+        let grantee = self.refresh.get(token)?;
+        if grantee.client_id != client_id {
             return None;
         }
-        record.revoked = rotate;
-        Some(record.grantee.clone())
+        if rotate {
+            self.refresh.remove(token)
+        } else {
+            Some(grantee.clone())
+        }
     }
 
     /// Marks an authorization code used; `false` if it already was.
@@ -106,27 +166,23 @@ impl TokenStore {
             .insert((client_id.to_owned(), code.to_owned()))
     }
 
-    /// Whom an access token was issued to, if it is known and unexpired.
-    pub fn check_access(&self, token: &str, now: SystemTime) -> Option<&Grantee> {
+    /// Whom an access token was issued to, if it is known and unexpired at
+    /// `now` (since the Unix epoch).
+    pub fn check_access(&self, token: &str, now: Duration) -> Option<&Grantee> {
         self.access
             .get(token)
             .filter(|record| record.expires_at > now)
             .map(|record| &record.grantee)
     }
 
-    /// Drops expired access tokens and revoked refresh tokens once there are
-    /// many, so memory stays bounded by the tokens still valid. A sweep runs
-    /// when a map has doubled since the last one, so its cost is amortised
-    /// over the tokens issued in between.
-    pub fn evict_expired(&mut self, now: SystemTime) {
-        let (access_at, refresh_at) = self.next_sweep;
-        if self.access.len() > access_at.max(EVICT_ABOVE) {
+    /// Drops expired access tokens once there are many, so memory stays
+    /// bounded by the tokens still valid when that is below the cap. A sweep
+    /// runs when the map has doubled since the last one, so its cost is
+    /// amortised over the tokens issued in between.
+    pub fn evict_expired(&mut self, now: Duration) {
+        if self.access.len() > self.next_sweep {
             self.access.retain(|_, record| record.expires_at > now);
-            self.next_sweep.0 = (self.access.len() * 2).max(EVICT_ABOVE);
-        }
-        if self.refresh.len() > refresh_at.max(EVICT_ABOVE) {
-            self.refresh.retain(|_, record| !record.revoked);
-            self.next_sweep.1 = (self.refresh.len() * 2).max(EVICT_ABOVE);
+            self.next_sweep = (self.access.len() * 2).max(EVICT_ABOVE);
         }
     }
 
@@ -150,12 +206,8 @@ fn random_hex<const BYTES: usize>() -> String {
     out
 }
 
-fn jwt(grantee: &Grantee, now: SystemTime, expires_at: SystemTime) -> String {
-    let seconds = |t: SystemTime| {
-        t.duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_secs()
-    };
+fn jwt(grantee: &Grantee, now: Duration, expires_at: Duration) -> String {
+    let seconds = |t: Duration| t.as_secs();
     let encode = |value: serde_json::Value| {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
     };
@@ -192,9 +244,9 @@ mod tests {
     }
 
     #[test]
-    fn expired_and_revoked_tokens_are_evicted_under_load() {
+    fn expired_tokens_are_swept_and_rotated_ones_dropped_under_load() {
         let mut store = TokenStore::default();
-        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let start = Duration::from_secs(1_000_000);
         let grantee = grantee();
         for _ in 0..EVICT_ABOVE + 10 {
             store.issue_access(
@@ -213,7 +265,7 @@ mod tests {
             start,
         );
         let kept_refresh = store.issue_refresh(&grantee);
-        assert_eq!(store.len(), (EVICT_ABOVE + 11, EVICT_ABOVE + 11));
+        assert_eq!(store.len(), (EVICT_ABOVE + 11, 1));
 
         store.evict_expired(start + Duration::from_secs(61));
         assert_eq!(store.len(), (1, 1));
@@ -223,6 +275,57 @@ mod tests {
                 .is_some()
         );
         assert!(store.redeem_refresh(&kept_refresh, "c", true).is_some());
+    }
+
+    #[test]
+    fn the_store_never_holds_more_than_its_cap_and_forgets_the_oldest_first() {
+        const CAP: usize = 100;
+        let mut store = TokenStore::with_max_tokens(CAP);
+        let now = Duration::from_secs(1_000);
+        let expires = Duration::MAX;
+        let grantee = grantee();
+        let mut issued = Vec::new();
+        for round in 0..10 * CAP {
+            let access = store.issue_access(&grantee, expires, TokenFormat::Opaque, now);
+            let refresh = store.issue_refresh(&grantee);
+            issued.push((access, refresh));
+            let (access_held, refresh_held) = store.len();
+            assert!(access_held + refresh_held <= CAP, "round {round}");
+        }
+        assert_eq!(store.len(), (CAP / 2, CAP / 2));
+        // The newest CAP tokens are the ones kept; every older one is
+        // unknown, as a token never issued is.
+        let (old, new) = issued.split_at(issued.len() - CAP / 2);
+        for (access, refresh) in old {
+            assert!(store.check_access(access, now).is_none());
+            assert!(store.redeem_refresh(refresh, "c", false).is_none());
+        }
+        for (access, refresh) in new {
+            assert!(store.check_access(access, now).is_some());
+            assert!(store.redeem_refresh(refresh, "c", false).is_some());
+        }
+        // Tokens dropped before their turn (rotated) do not let the store
+        // hold more than the cap either.
+        for _ in 0..10 * CAP {
+            let refresh = store.issue_refresh(&grantee);
+            store.redeem_refresh(&refresh, "c", true);
+            store.issue_access(&grantee, expires, TokenFormat::Opaque, now);
+            let (access_held, refresh_held) = store.len();
+            assert!(access_held + refresh_held <= CAP);
+            assert!(store.order.len() <= CAP);
+        }
+    }
+
+    #[test]
+    fn a_cap_of_zero_still_keeps_the_newest_token() {
+        let mut store = TokenStore::with_max_tokens(0);
+        let access = store.issue_access(
+            &grantee(),
+            Duration::MAX,
+            TokenFormat::Opaque,
+            Duration::ZERO,
+        );
+        assert!(store.check_access(&access, Duration::ZERO).is_some());
     }
 
     #[test]

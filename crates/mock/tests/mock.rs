@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use grantspec_mock::MockServer;
+use grantspec_mock::{MockLimits, MockServer};
 use grantspec_spec::{Spec, load_str};
 use grantspec_token::ManualClock;
 use oauth2::basic::BasicClient;
@@ -433,4 +433,276 @@ async fn startup_serves_every_provider_under_its_id() {
             "{url}"
         );
     }
+}
+
+/// How many slowloris connections a test opens: 500, or fewer when this
+/// process may open fewer than 2,000 files (each connection takes two, its
+/// client end and the server's).
+fn slow_connections() -> usize {
+    let soft_limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse::<usize>().ok()
+        })
+        .unwrap_or(1024);
+    (soft_limit / 4).min(500)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_connections_are_closed_and_valid_clients_still_served() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let slow_count = slow_connections();
+    let limits = MockLimits {
+        read_timeout: Duration::from_secs(1),
+        ..MockLimits::default()
+    };
+    let server = MockServer::start_with(
+        &[spec(RFC_SPEC, "rfc")],
+        Arc::new(ManualClock::default()),
+        0,
+        &limits,
+    )
+    .await
+    .unwrap();
+    let mut slow = Vec::with_capacity(slow_count);
+    for _ in 0..slow_count {
+        let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        stream
+            .write_all(b"POST /rfc/oauth/token HTTP/1.1\r\n")
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    // Every slow client drips one header byte every 100 ms, for at most 5 s
+    // (the server's read timeout is 1 s), and reports whether the server
+    // closed its connection by then.
+    let mut drips = tokio::task::JoinSet::new();
+    for mut stream in slow {
+        drips.spawn(async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            let mut byte = [0u8; 1];
+            while tokio::time::Instant::now() < deadline {
+                if stream.write_all(b"x").await.is_err() {
+                    return true;
+                }
+                let read =
+                    tokio::time::timeout(Duration::from_millis(100), stream.read(&mut byte)).await;
+                if let Ok(Ok(0) | Err(_)) = read {
+                    return true;
+                }
+            }
+            false
+        });
+    }
+    // Meanwhile a valid client gets its token (the guard only stops a hang).
+    let url = server.token_url("rfc").unwrap().to_string();
+    let served = tokio::time::timeout(
+        Duration::from_secs(5),
+        post_form(&url, Some(BASIC), "grant_type=client_credentials"),
+    )
+    .await
+    .expect("a valid client is served while slow ones are connected");
+    assert_eq!(served.0, 200, "{}", served.2);
+    let mut closed = 0;
+    while let Some(result) = drips.join_next().await {
+        closed += usize::from(result.unwrap());
+    }
+    assert_eq!(
+        closed, slow_count,
+        "every slow connection is closed after the timeout"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_wait_for_a_slot_and_are_then_served() {
+    let limits = MockLimits {
+        read_timeout: Duration::from_secs(1),
+        max_connections: 4,
+        ..MockLimits::default()
+    };
+    let server = MockServer::start_with(
+        &[spec(RFC_SPEC, "rfc")],
+        Arc::new(ManualClock::default()),
+        0,
+        &limits,
+    )
+    .await
+    .unwrap();
+    // Four idle connections fill every slot until the read timeout closes
+    // them; the fifth client waits for a slot instead of failing.
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(tokio::net::TcpStream::connect(server.addr()).await.unwrap());
+    }
+    let url = server.token_url("rfc").unwrap().to_string();
+    let served = tokio::time::timeout(
+        Duration::from_secs(10),
+        post_form(&url, Some(BASIC), "grant_type=client_credentials"),
+    )
+    .await
+    .expect("served once a slot is free");
+    assert_eq!(served.0, 200, "{}", served.2);
+}
+
+/// Sends `request` as raw bytes and reads the answer until the server closes
+/// the connection (or 5 s pass).
+async fn raw_exchange(server: &MockServer, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_answered_408_and_closed() {
+    let limits = MockLimits {
+        read_timeout: Duration::from_secs(1),
+        ..MockLimits::default()
+    };
+    let server = MockServer::start_with(
+        &[spec(RFC_SPEC, "rfc")],
+        Arc::new(ManualClock::default()),
+        0,
+        &limits,
+    )
+    .await
+    .unwrap();
+    let answer = raw_exchange(
+        &server,
+        b"POST /rfc/oauth/token HTTP/1.1\r\nhost: 127.0.0.1\r\n\
+        content-type: application/x-www-form-urlencoded\r\n\
+        content-length: 100\r\n\r\ngrant_type=",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(answer.contains("invalid_request"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_malformed_chunked_body_is_a_bad_request_not_too_large() {
+    let (server, _) = start(&[spec(RFC_SPEC, "rfc")]).await;
+    for body in [
+        &b"zz\r\ngrant_type=client_credentials\r\n0\r\n\r\n"[..],
+        b"5\r\ngrant_type\r\n0\r\n\r\n",
+        b"ffffffffffffffffff\r\nx\r\n0\r\n\r\n",
+    ] {
+        let mut request = b"POST /rfc/oauth/token HTTP/1.1\r\nhost: 127.0.0.1\r\n\
+            content-type: application/x-www-form-urlencoded\r\n\
+            transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+            .to_vec();
+        request.extend_from_slice(body);
+        let answer = raw_exchange(&server, &request).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 400 "),
+            "{}: {answer}",
+            String::from_utf8_lossy(body)
+        );
+        assert!(answer.contains("invalid_request"), "{answer}");
+    }
+}
+
+/// A spec whose tokens live for `u64::MAX` seconds.
+const FOREVER_SPEC: &str = r#"
+provider:
+  id: forever
+  name: Tokens that never expire
+  token_endpoint: { path: /oauth/token }
+  response: { expiry: both }
+mock:
+  client_auth: [basic, post]
+  token_lifetime: 18446744073709551615
+  clients:
+    - { id: c, secret: s, grants: [client_credentials] }
+cases: []
+"#;
+
+#[tokio::test]
+async fn absurd_lifetimes_and_clock_offsets_never_panic() {
+    let (server, _) = start(&[spec(FOREVER_SPEC, "forever"), spec(RFC_SPEC, "rfc")]).await;
+    let client = reqwest::Client::new();
+    let token = |provider: &str, offset: Option<&str>| {
+        let (id, secret) = match provider {
+            "rfc" => ("sp client", "p@ss:w/rd+%"),
+            _ => ("c", "s"),
+        };
+        let mut request = client
+            .post(server.token_url(provider).unwrap())
+            .basic_auth(id, Some(secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials");
+        if let Some(offset) = offset {
+            request = request.header("x-grantspec-clock-offset", offset);
+        }
+        request.send()
+    };
+    // A lifetime of u64::MAX seconds, at offsets up to the largest accepted.
+    let max = grantspec_mock::MAX_CLOCK_OFFSET.to_string();
+    let beyond = (grantspec_mock::MAX_CLOCK_OFFSET + 1).to_string();
+    for offset in [None, Some("0"), Some(max.as_str())] {
+        let response = token("forever", offset).await.unwrap();
+        assert_eq!(response.status(), 200, "offset {offset:?}");
+        let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        assert_eq!(body["expires_in"], u64::MAX, "{body}");
+        assert!(body["expires"].as_u64().is_some(), "{body}");
+        let access = body["access_token"].as_str().unwrap();
+        let mut ping = client
+            .get(format!("{}/ping", server.base_url("forever")))
+            .bearer_auth(access);
+        if let Some(offset) = offset {
+            ping = ping.header("x-grantspec-clock-offset", offset);
+        }
+        assert_eq!(
+            ping.send().await.unwrap().status(),
+            200,
+            "offset {offset:?}"
+        );
+    }
+    // Offsets no clock can reach, or that are no number of seconds.
+    for provider in ["forever", "rfc"] {
+        for offset in [
+            "18446744073709551615",
+            "18446744073709551616",
+            &beyond,
+            "-1",
+            "1.5",
+            "ten",
+            "",
+        ] {
+            let response = token(provider, Some(offset)).await.unwrap();
+            assert_eq!(response.status(), 400, "{provider} offset {offset:?}");
+            let text = response.text().await.unwrap();
+            assert!(text.contains("x-grantspec-clock-offset"), "{text}");
+            let ping = client
+                .get(format!("{}/ping", server.base_url(provider)))
+                .bearer_auth("whatever")
+                .header("x-grantspec-clock-offset", offset)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(ping.status(), 400, "{provider} ping offset {offset:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn absurd_limits_are_clamped_and_the_server_still_serves() {
+    let limits = MockLimits {
+        max_tokens: usize::MAX,
+        read_timeout: Duration::MAX,
+        max_connections: usize::MAX,
+    };
+    let server = MockServer::start_with(
+        &[spec(RFC_SPEC, "rfc")],
+        Arc::new(ManualClock::default()),
+        0,
+        &limits,
+    )
+    .await
+    .unwrap();
+    let url = server.token_url("rfc").unwrap().to_string();
+    let (status, _, body) = post_form(&url, Some(BASIC), "grant_type=client_credentials").await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use grantspec_mock::CLOCK_OFFSET_HEADER;
+use grantspec_mock::{CLOCK_OFFSET_HEADER, MAX_CLOCK_OFFSET};
 
 use crate::rfc::{self, ExchangeFacts, ExchangeKind, Finding};
 use grantspec_spec::matcher::lookup;
@@ -327,6 +327,21 @@ impl<'c> StepRef<'c> {
 
 /// Runs the steps; returns the run and, for each of its exchanges, the
 /// response body as JSON, read once for every check.
+/// The mock clock's offset after an `advance` of `seconds` from `offset`;
+/// an error when the case's advances add up to more than the mock accepts.
+fn advance_clock(offset: u64, seconds: u64) -> Result<u64, String> {
+    offset
+        .checked_add(seconds)
+        .filter(|total| *total <= MAX_CLOCK_OFFSET)
+        .ok_or_else(|| {
+            let total = u128::from(offset) + u128::from(seconds);
+            format!(
+                "the case's `advance` steps add up to {total} seconds, more than the \
+                 {MAX_CLOCK_OFFSET} (100 years) the mock's clock can be moved"
+            )
+        })
+}
+
 async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Value>>) {
     let no_expectations = Expect::default();
     let steps = StepRef::all(case, &no_expectations);
@@ -364,7 +379,14 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                     );
                     return (run, bodies);
                 }
-                clock_offset += seconds;
+                match advance_clock(clock_offset, seconds) {
+                    Ok(offset) => clock_offset = offset,
+                    Err(message) => {
+                        run.verdict = Verdict::Failed;
+                        run.error = Some(format!("step {} (advance): {message}", index + 1));
+                        return (run, bodies);
+                    }
+                }
                 continue;
             }
         };
@@ -812,4 +834,25 @@ fn check_parsed(
         }
     }
     mismatches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advances_add_up_to_the_mocks_bound_and_fail_beyond_it_without_overflow() {
+        assert_eq!(advance_clock(0, 60), Ok(60));
+        assert_eq!(advance_clock(MAX_CLOCK_OFFSET - 1, 1), Ok(MAX_CLOCK_OFFSET));
+        let beyond = advance_clock(MAX_CLOCK_OFFSET, 1).unwrap_err();
+        assert!(
+            beyond.contains(&format!("{}", MAX_CLOCK_OFFSET + 1)),
+            "{beyond}"
+        );
+        let overflow = advance_clock(u64::MAX, u64::MAX).unwrap_err();
+        assert!(
+            overflow.contains("36893488147419103230 seconds"),
+            "{overflow}"
+        );
+    }
 }
