@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use grantspec_spec::TokenFormat;
-use rand::Rng as _;
 use serde_json::json;
 
 /// How many tokens one provider's store keeps by default: a few MB (a JWT
@@ -193,11 +192,29 @@ impl TokenStore {
     }
 }
 
+/// `N` bytes from the operating system's random source. Should it ever
+/// fail, the bytes come from std's randomly keyed hasher over a counter:
+/// unique and unpredictable enough for a mock, and no panic mid-request.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    if getrandom::fill(&mut bytes).is_err() {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let keys = std::collections::hash_map::RandomState::new();
+        for chunk in bytes.chunks_mut(8) {
+            let mut hasher = keys.build_hasher();
+            hasher.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            let word = hasher.finish().to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+    }
+    bytes
+}
+
 /// `BYTES` random bytes in lower-case hex.
 fn random_hex<const BYTES: usize>() -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut bytes = [0u8; BYTES];
-    rand::rng().fill(&mut bytes);
+    let bytes = random_bytes::<BYTES>();
     let mut out = String::with_capacity(BYTES * 2);
     for byte in bytes {
         out.push(char::from(DIGITS[usize::from(byte >> 4)]));
@@ -221,8 +238,7 @@ fn jwt(grantee: &Grantee, now: Duration, expires_at: Duration) -> String {
         "sub": grantee.user.clone().unwrap_or_default(),
         "scopes": grantee.scope,
     }));
-    let mut signature = [0u8; 64];
-    rand::rng().fill(&mut signature);
+    let signature = random_bytes::<64>();
     format!(
         "{header}.{claims}.{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
