@@ -38,7 +38,7 @@ use crate::error::{SpecError, SpecErrors};
 use crate::model::{Case, Live, Provider, Spec, Var};
 
 use check::Parts;
-use tree::{Node, Pos, Seg};
+use tree::{Node, Pos, Refused, Seg};
 
 /// Largest spec file accepted, in bytes.
 pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
@@ -51,6 +51,13 @@ const MAX_EXPANSION_SLACK: u64 = 100_000;
 
 /// Most errors reported for one file.
 const MAX_ERRORS: usize = 100;
+
+/// Above this many `[` and `{`, the fast path checks the nesting first.
+/// serde_yaml's parser reads a whole file before its recursion limit is
+/// checked, in time that grows with the square of the flow nesting depth; a
+/// flow collection opens with one of these, so fewer of them bound the depth
+/// (and that time) without a second parse. Shipped specs have a few hundred.
+const PRESCAN_ABOVE_OPENERS: usize = 1024;
 
 /// A spec and the file it came from.
 #[derive(Debug, Clone)]
@@ -157,9 +164,12 @@ fn alias_bomb(parsed: &tree::Parsed) -> bool {
 /// sure nothing is.
 fn load_fast(path: &Path, source: &str) -> Option<Spec> {
     // Aliases must be counted before serde expands them, and tags are left
-    // to the full path; without a `*` or a `!` there are neither.
-    if source.contains(['*', '!']) {
-        let parsed = tree::parse(source)?;
+    // to the full path; without a `*` or a `!` there are neither. Deep
+    // nesting must be refused before serde reads it, and without enough
+    // brackets there is none.
+    let openers = source.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if source.contains(['*', '!']) || openers > PRESCAN_ABOVE_OPENERS {
+        let parsed = tree::parse(source).ok()?;
         if parsed.tagged || alias_bomb(&parsed) {
             return None;
         }
@@ -180,8 +190,18 @@ fn load_fast(path: &Path, source: &str) -> Option<Spec> {
 /// Every stage, each reporting everything it finds.
 fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
     // Stage 2: is it YAML, one document, a mapping? The tree comes first:
-    // it counts what aliases expand to without expanding them.
-    let parsed = tree::parse(source);
+    // it counts what aliases expand to without expanding them, and stops at
+    // the first level too deep, before serde reads the rest.
+    let located = Doc {
+        path,
+        source,
+        root: None,
+    };
+    let parsed = match tree::parse(source) {
+        Ok(parsed) => Some(parsed),
+        Err(Refused::Syntax) => None,
+        Err(refused) => return Err(SpecErrors(vec![located.refused(refused)])),
+    };
     if let Some(parsed) = &parsed {
         if alias_bomb(parsed) {
             return Err(SpecErrors(vec![
@@ -193,6 +213,13 @@ fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
                     ),
                 )
                 .with_help("a spec may use anchors and aliases, but not to multiply content"),
+            ]));
+        }
+        if let Some(second) = parsed.second_document {
+            return Err(SpecErrors(vec![
+                located
+                    .at(second, "the YAML holds more than one document: a second one starts here")
+                    .with_help("a spec file is one document: remove this `---` and what follows, or split the file"),
             ]));
         }
     }
@@ -419,6 +446,27 @@ impl Doc<'_> {
     /// The file name without extension.
     fn stem(&self) -> Option<&str> {
         self.path.file_stem().and_then(|s| s.to_str())
+    }
+
+    /// Why the tree refused the document, at the event where it stopped.
+    fn refused(&self, refused: Refused) -> SpecError {
+        let limit = tree::MAX_DEPTH;
+        let help = format!("a spec needs a few levels of nesting; more than {limit} are refused");
+        match refused {
+            Refused::Syntax => SpecError::file(self.path, "the file is not valid YAML"),
+            Refused::TooDeep(pos) => self
+                .at(pos, format!("the YAML nests too deeply: more than {limit} levels"))
+                .with_help(help),
+            Refused::AliasTooDeep(pos) => self
+                .at(
+                    pos,
+                    format!("the YAML nests too deeply: this alias puts its anchor's content below level {limit}"),
+                )
+                .with_help(help),
+            Refused::RecursiveAlias(pos) => self
+                .at(pos, "recursive alias: it refers to an anchor that contains it")
+                .with_help("an alias `*name` must refer to a node that is complete before it; a node cannot contain itself"),
+        }
     }
 
     fn not_a_mapping(&self, value: &serde_yaml::Value) -> SpecError {
