@@ -74,17 +74,86 @@ pub struct LoadedSpec {
 ///
 /// Every problem found, each located in the file: see [`load_str`].
 pub fn load_file(path: &Path) -> Result<LoadedSpec, SpecErrors> {
-    let error = |message: String| SpecErrors(vec![SpecError::file(path, message)]);
-    let metadata =
-        std::fs::metadata(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
-    if metadata.is_dir() {
-        return Err(error("this is a folder, not a spec file".to_owned()));
-    }
-    if metadata.len() > MAX_SPEC_BYTES {
-        return Err(error(too_large(metadata.len())));
-    }
-    let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
+    let bytes =
+        read_spec(path).map_err(|message| SpecErrors(vec![SpecError::file(path, message)]))?;
     load_bytes(path, &bytes)
+}
+
+/// The bytes of a spec file: only a regular file (a symbolic link is
+/// followed to one), refused from its size before it is read, and read with
+/// a cap even so (a file may grow, or be swapped, in between).
+fn read_spec(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+
+    let metadata = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
+    not_a_regular_file(&metadata)?;
+    if metadata.len() > MAX_SPEC_BYTES {
+        return Err(too_large(metadata.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    // What was opened, which may not be what was looked at.
+    let opened = file
+        .metadata()
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    not_a_regular_file(&opened)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SPEC_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(format!(
+            "the file grew past {MAX_SPEC_BYTES} bytes while it was read; specs larger than that are refused"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Why a path cannot be followed to a file: a symbolic link says where it
+/// leads.
+fn unreadable(path: &Path, error: &std::io::Error) -> String {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return format!("cannot read the file: {error}");
+    }
+    match (error.kind(), std::fs::read_link(path)) {
+        (std::io::ErrorKind::NotFound, Ok(target)) => format!(
+            "this is a symbolic link to `{}`, which does not exist",
+            target.display()
+        ),
+        _ => format!("this is a symbolic link that cannot be followed (a loop?): {error}"),
+    }
+}
+
+/// Refuses anything but a regular file: a folder, a FIFO (which would wait
+/// for a writer), a device (`/dev/zero` never ends), a socket.
+fn not_a_regular_file(metadata: &std::fs::Metadata) -> Result<(), String> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    if kind.is_dir() {
+        return Err("this is a folder, not a spec file".to_owned());
+    }
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() {
+            "a character device"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "not a file"
+        }
+    };
+    #[cfg(not(unix))]
+    let what = "not a file";
+    Err(format!(
+        "this is not a regular file ({what}); a spec must be one"
+    ))
 }
 
 /// Checks the contents of a spec file; `path` is used only in messages and
@@ -289,30 +358,78 @@ fn too_large(len: u64) -> String {
     format!("the file is {len} bytes; specs larger than {MAX_SPEC_BYTES} bytes are refused")
 }
 
-/// Loads every `*.yaml` and `*.yml` file of `dir`, in file-name order.
+/// Loads every `*.yaml` and `*.yml` entry of `dir`, in file-name order.
+///
+/// Returns the specs that loaded, and the errors of those that did not:
+/// an entry that is not a regular file (a folder, a link that leads
+/// nowhere, a FIFO) is an error, not skipped, and so is a folder without a
+/// spec, and a provider defined by two files (`x.yaml` and `x.yml`).
+pub fn load_dir(dir: &Path) -> (Vec<LoadedSpec>, Vec<SpecError>) {
+    match spec_files(dir) {
+        Ok(files) if files.is_empty() => (
+            Vec::new(),
+            vec![
+                SpecError::file(dir, format!("no spec files in {}", dir.display()))
+                    .with_help("a spec is a file named `<provider id>.yaml` (or `.yml`)"),
+            ],
+        ),
+        Ok(files) => load_files(&files),
+        Err(e) => (
+            Vec::new(),
+            vec![SpecError::file(
+                dir,
+                format!("cannot list spec folder: {e}"),
+            )],
+        ),
+    }
+}
+
+/// Loads each of `files`, and refuses a provider that one of them defines
+/// again: the later file gets the error, located at its provider id and
+/// naming the file that defined it first.
 ///
 /// Returns the specs that loaded, and the errors of those that did not.
-pub fn load_dir(dir: &Path) -> (Vec<LoadedSpec>, Vec<SpecError>) {
-    let mut specs = Vec::new();
+pub fn load_files(files: &[PathBuf]) -> (Vec<LoadedSpec>, Vec<SpecError>) {
+    let mut specs: Vec<LoadedSpec> = Vec::new();
     let mut errors = Vec::new();
-    match spec_files(dir) {
-        Ok(files) => {
-            for file in files {
-                match load_file(&file) {
-                    Ok(spec) => specs.push(spec),
-                    Err(SpecErrors(mut more)) => errors.append(&mut more),
+    for file in files {
+        match load_file(file) {
+            Ok(spec) => {
+                let id = &spec.spec.provider.id;
+                match specs.iter().find(|s| &s.spec.provider.id == id) {
+                    Some(first) => errors.push(defined_again(&spec.path, id, &first.path)),
+                    None => specs.push(spec),
                 }
             }
+            Err(SpecErrors(mut more)) => errors.append(&mut more),
         }
-        Err(e) => errors.push(SpecError::file(
-            dir,
-            format!("cannot list spec folder: {e}"),
-        )),
     }
     (specs, errors)
 }
 
-/// The spec files of `dir`, sorted.
+/// A provider `id` defined by `first` and again by `again`.
+fn defined_again(again: &Path, id: &str, first: &Path) -> SpecError {
+    let message = format!("provider `{id}` is already defined by {}", first.display());
+    let help = "each provider has one spec file: its tests, mock and snapshots are named by its id; remove or rename one";
+    // The file loaded a moment ago; point at its id.
+    let source = read_spec(again)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let located = source.as_deref().and_then(|source| {
+        let root = tree::parse(source).ok()?.root;
+        let (line, column) = root
+            .get(&[Seg::Key("provider"), Seg::Key("id")])?
+            .start
+            .line_col();
+        Some(SpecError::at(again, source, line, column, message.clone()))
+    });
+    located
+        .unwrap_or_else(|| SpecError::file(again, message))
+        .with_help(help)
+}
+
+/// The entries of `dir` named `*.yaml` or `*.yml`, sorted, whatever they
+/// are: [`load_file`] refuses those that are not regular files.
 ///
 /// # Errors
 ///
@@ -322,10 +439,8 @@ pub fn spec_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| {
-            path.is_file()
-                && path
-                    .extension()
-                    .is_some_and(|ext| ext == "yaml" || ext == "yml")
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
         })
         .collect();
     files.sort();

@@ -61,3 +61,139 @@ fn deep_nesting_is_refused_in_linear_time_and_located() {
     assert!(text.contains("nests too deeply"), "{text}");
     assert!(text.contains("--> deep.yaml:2:"), "{text}");
 }
+
+/// A minimal spec that loads, for provider `id`.
+fn spec(id: &str) -> String {
+    format!(
+        "provider:\n  id: {id}\n  name: X\n  token_endpoint: {{ path: /token }}\n\
+         cases:\n  - name: c\n    grant: client_credentials\n"
+    )
+}
+
+/// A fresh temporary folder.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("grantspec-hostile-{name}-"))
+        .tempdir()
+        .unwrap()
+}
+
+/// The errors of loading `dir`, within a second; the specs that loaded too.
+fn load_dir_within(dir: &Path) -> (Vec<String>, String) {
+    let dir = dir.to_owned();
+    let (specs, errors) = within(
+        &dir.display().to_string(),
+        Duration::from_secs(1),
+        move || grantspec_spec::load_dir(&dir),
+    );
+    let loaded = specs.iter().map(|s| s.spec.provider.id.clone()).collect();
+    (loaded, grantspec_spec::SpecErrors(errors).to_string())
+}
+
+/// The error text of loading the file at `path`, within a second.
+fn refused_file(path: &Path) -> String {
+    let path = path.to_owned();
+    within(
+        &path.display().to_string(),
+        Duration::from_secs(1),
+        move || match grantspec_spec::load_file(&path) {
+            Ok(_) => panic!("{} loaded", path.display()),
+            Err(errors) => errors.to_string(),
+        },
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_like_a_spec_is_refused_not_waited_on() {
+    let dir = temp_dir("fifo");
+    let fifo = dir.path().join("fifo.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let text = refused_file(&fifo);
+    assert!(text.contains("not a regular file (a FIFO)"), "{text}");
+    assert!(text.contains(&format!("--> {}", fifo.display())), "{text}");
+    let (_, text) = load_dir_within(dir.path());
+    assert!(text.contains("not a regular file (a FIFO)"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_device_is_refused_not_read() {
+    let dir = temp_dir("zero");
+    let zero = dir.path().join("zero.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let text = refused_file(&zero);
+    assert!(
+        text.contains("not a regular file (a character device)"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("--> {}", zero.display())), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn dangling_links_loops_and_folders_named_like_specs_are_errors_not_skipped() {
+    let dir = temp_dir("links");
+    std::fs::write(dir.path().join("good.yaml"), spec("good")).unwrap();
+    std::os::unix::fs::symlink("nowhere.yaml", dir.path().join("dangling.yaml")).unwrap();
+    std::os::unix::fs::symlink("loop.yaml", dir.path().join("loop.yaml")).unwrap();
+    std::fs::create_dir(dir.path().join("folder.yaml")).unwrap();
+    let (loaded, text) = load_dir_within(dir.path());
+    assert_eq!(loaded, ["good"]);
+    for (file, message) in [
+        (
+            "dangling.yaml",
+            "a symbolic link to `nowhere.yaml`, which does not exist",
+        ),
+        ("loop.yaml", "a symbolic link that cannot be followed"),
+        ("folder.yaml", "this is a folder, not a spec file"),
+    ] {
+        assert!(
+            text.contains(&format!("--> {}", dir.path().join(file).display())),
+            "{text}"
+        );
+        assert!(text.contains(message), "{message}: {text}");
+    }
+    assert!(text.ends_with("3 errors"), "{text}");
+}
+
+#[test]
+fn a_folder_without_specs_is_an_error() {
+    let dir = temp_dir("empty");
+    std::fs::write(dir.path().join("notes.txt"), "not a spec").unwrap();
+    let (loaded, text) = load_dir_within(dir.path());
+    assert!(loaded.is_empty());
+    assert!(
+        text.contains(&format!("error: no spec files in {}", dir.path().display())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--> {}", dir.path().display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn two_files_for_one_provider_are_one_located_error_naming_both() {
+    let dir = temp_dir("twice");
+    std::fs::write(dir.path().join("x.yaml"), spec("x")).unwrap();
+    std::fs::write(dir.path().join("x.yml"), spec("x")).unwrap();
+    let (loaded, text) = load_dir_within(dir.path());
+    assert_eq!(loaded, ["x"]);
+    let first = dir.path().join("x.yaml");
+    let second = dir.path().join("x.yml");
+    assert!(
+        text.contains("error: provider `x` is already defined"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--> {}:2:7", second.display())),
+        "{text}"
+    );
+    assert!(text.contains(&first.display().to_string()), "{text}");
+    assert!(text.ends_with("1 error"), "{text}");
+}
