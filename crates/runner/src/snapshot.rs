@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use grantspec_spec::limits::snapshot_stem;
+
 use crate::CaseRun;
 use crate::render::{snapshot_text, unified_diff};
 
@@ -54,23 +56,13 @@ impl SnapshotCheck {
     }
 }
 
-/// The file a case's snapshot lives in.
+/// The file a case's snapshot lives in. Its name is
+/// [`grantspec_spec::limits::snapshot_stem`], the mapping the loader checks
+/// case names against, so two cases of a loaded spec never share one.
 pub fn snapshot_file(snapshots_dir: &Path, provider: &str, case: &str) -> PathBuf {
     snapshots_dir
         .join(provider)
-        .join(format!("{}.snap", file_safe(case)))
-}
-
-fn file_safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+        .join(format!("{}.snap", snapshot_stem(case)))
 }
 
 /// Compares a case's redacted snapshot with the stored one and, when it
@@ -103,7 +95,7 @@ pub fn check_snapshot(
         settings.set_omit_expression(true);
         settings.set_input_file(spec_path);
         settings.set_description(name.to_owned());
-        let snapshot_name = file_safe(case);
+        let snapshot_name = snapshot_stem(case);
         settings.bind(|| insta::assert_snapshot!(snapshot_name.as_str(), actual));
     }
     let pending = pending.exists().then_some(pending);

@@ -9,6 +9,7 @@
 //! and a suggestion where one fits; see [`SpecError`].
 
 mod error;
+pub mod limits;
 mod load;
 pub mod matcher;
 mod model;

@@ -25,6 +25,7 @@
 //! tag, an alias it has not counted) the full path runs from the start and
 //! reports exactly what it always did.
 
+mod bounds;
 mod check;
 mod explain;
 mod recover;
@@ -35,7 +36,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{SpecError, SpecErrors};
-use crate::model::{Case, Live, Provider, Spec, Var};
+use crate::model::{Case, Live, MockSeed, Provider, Spec, Var};
 
 use check::Parts;
 use tree::{Node, Pos, Refused, Seg};
@@ -251,7 +252,7 @@ fn load_fast(path: &Path, source: &str) -> Option<Spec> {
         source,
         root: None,
     };
-    check::check(&doc, &Parts::of(&spec))
+    meaning(&doc, &Parts::of(&spec), Some(&spec.mock))
         .is_empty()
         .then_some(spec)
 }
@@ -320,7 +321,7 @@ fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
     // Stage 4: the meaning, of whatever parts could be read.
     let errors = match spec {
         Some(spec) => {
-            errors.extend(check::check(&doc, &Parts::of(&spec)));
+            errors.extend(meaning(&doc, &Parts::of(&spec), Some(&spec.mock)));
             if errors.is_empty() {
                 return Ok(LoadedSpec {
                     path: path.to_owned(),
@@ -331,11 +332,19 @@ fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
         }
         None => {
             let parts = PartsOwned::read(mapping);
-            errors.extend(check::check(&doc, &parts.borrow()));
+            errors.extend(meaning(&doc, &parts.borrow(), parts.mock.as_ref()));
             errors
         }
     };
     Err(SpecErrors(finish(errors)))
+}
+
+/// Stage 4: what serde cannot check ([`check`]), and names and values
+/// beyond the limits ([`bounds`]).
+fn meaning(doc: &Doc<'_>, parts: &Parts<'_>, mock: Option<&MockSeed>) -> Vec<SpecError> {
+    let mut errors = check::check(doc, parts);
+    errors.extend(bounds::check(doc, parts, mock));
+    errors
 }
 
 /// Sorts errors into file order, drops repeats, caps their number.
@@ -451,6 +460,7 @@ pub fn spec_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// not: their meaning is still checked.
 struct PartsOwned {
     provider: Option<Provider>,
+    mock: Option<MockSeed>,
     vars: Option<BTreeMap<String, Var>>,
     live: Option<Live>,
     cases: Vec<(usize, Case)>,
@@ -485,6 +495,7 @@ impl PartsOwned {
             .collect();
         Self {
             provider: part(mapping, "provider"),
+            mock: part(mapping, "mock"),
             vars: match mapping.get("vars") {
                 None => Some(BTreeMap::new()),
                 Some(_) => part(mapping, "vars"),

@@ -197,3 +197,96 @@ fn two_files_for_one_provider_are_one_located_error_naming_both() {
     assert!(text.contains(&first.display().to_string()), "{text}");
     assert!(text.ends_with("1 error"), "{text}");
 }
+
+/// Every spec of the malformed corpus (`tests/malformed`), and a few more
+/// kinds of hostile content: refused within a second, naming the file, and
+/// its line and column unless the problem is the whole file.
+#[test]
+fn every_hostile_content_is_refused_quickly_and_located() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed");
+    let mut files: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    // Nothing to point at: no document at all, and aliases that multiply
+    // the whole file.
+    let whole_file = ["empty.yaml", "alias_bomb.yaml"];
+    for file in files {
+        let text = refused_file(&file);
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let located = if whole_file.contains(&name.as_str()) {
+            format!("--> {}\n", file.display())
+        } else {
+            format!("--> {}:", file.display())
+        };
+        assert!(text.contains(&located), "{name} is not located:\n{text}");
+        assert!(text.starts_with("error: "), "{text}");
+    }
+
+    let base = spec("t");
+    let cases = [
+        (
+            "recursive alias",
+            base.replace(
+                "    grant: client_credentials\n",
+                "    grant: client_credentials\n    expect: { body: &b { a: [*b] } }\n",
+            ),
+            "recursive alias",
+        ),
+        (
+            "two documents",
+            format!("{base}---\n{base}"),
+            "more than one document",
+        ),
+        (
+            "missing cases",
+            base.split("cases:").next().unwrap().to_owned(),
+            "missing top-level key `cases`",
+        ),
+        (
+            "300-character case name",
+            base.replace("name: c\n", &format!("name: {}\n", "c".repeat(300))),
+            "is 300 characters long",
+        ),
+        (
+            "colliding case names",
+            base.replace("name: c\n", "name: a.b\n")
+                + "  - name: a_b\n    grant: client_credentials\n",
+            "would share the snapshot file `a_b.snap`",
+        ),
+        (
+            "absurd lifetime",
+            base.replace(
+                "cases:",
+                "mock: { token_lifetime: 18446744073709551615 }\ncases:",
+            ),
+            "`token_lifetime` is 18446744073709551615 seconds",
+        ),
+        (
+            "absurd advance",
+            base.replace(
+                "    grant: client_credentials\n",
+                "    steps: [ { advance: 18446744073709551615 } ]\n",
+            ),
+            "`advance` is 18446744073709551615 seconds",
+        ),
+        (
+            "absurd status",
+            base.replace(
+                "    grant: client_credentials\n",
+                "    grant: client_credentials\n    expect: { status: 1000 }\n",
+            ),
+            "`status` 1000 is not an HTTP status",
+        ),
+    ];
+    for (what, source, expected) in cases {
+        let text = refused_str("t.yaml", source);
+        assert!(text.contains(expected), "{what}: {expected} not in\n{text}");
+        assert!(
+            text.contains("--> t.yaml:"),
+            "{what} is not located:\n{text}"
+        );
+    }
+}
