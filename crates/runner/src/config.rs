@@ -67,19 +67,49 @@ impl SuiteConfig {
         }
         transport.allow_insecure_http =
             env.get("GRANTSPEC_ALLOW_INSECURE_HTTP").as_deref() == Some("1");
+        let snapshots_dir = match env.get("GRANTSPEC_SNAPSHOTS") {
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                if let Some(problem) = snapshot_folder_problem(&dir) {
+                    return Err(format!(
+                        "GRANTSPEC_SNAPSHOTS is {}: {problem}; it names the snapshot folder",
+                        dir.display()
+                    ));
+                }
+                dir
+            }
+            None => root.join("snapshots"),
+        };
         Ok(Self {
             transport,
             specs_dir: env
                 .get("GRANTSPEC_SPECS")
                 .map_or_else(|| root.join("specs"), PathBuf::from),
-            snapshots_dir: env
-                .get("GRANTSPEC_SNAPSHOTS")
-                .map_or_else(|| root.join("snapshots"), PathBuf::from),
+            snapshots_dir,
             target,
             env,
             write_pending_snapshots: true,
         })
     }
+}
+
+/// What keeps `dir` from being a snapshot folder: it, or the closest of its
+/// ancestors that exists, is not a folder (one that does not exist yet is
+/// created when a snapshot is written).
+pub(crate) fn snapshot_folder_problem(dir: &Path) -> Option<String> {
+    for ancestor in dir.ancestors() {
+        let probe = if ancestor.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            ancestor
+        };
+        match std::fs::metadata(probe) {
+            Ok(metadata) if metadata.is_dir() => return None,
+            Ok(_) => return Some(format!("{} is not a folder", probe.display())),
+            Err(_) => {}
+        }
+    }
+    None
 }
 
 fn parse_ms(name: &str, value: &str) -> Result<u64, String> {
