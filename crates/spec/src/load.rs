@@ -274,16 +274,21 @@ fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
     };
     if let Some(parsed) = &parsed {
         if alias_bomb(parsed) {
-            return Err(SpecErrors(vec![
-                SpecError::file(
-                    path,
-                    format!(
-                        "the YAML's aliases expand its {} nodes to {} (an alias bomb?)",
-                        parsed.nodes, parsed.expanded
-                    ),
-                )
-                .with_help("a spec may use anchors and aliases, but not to multiply content"),
-            ]));
+            let message = format!(
+                "the YAML's aliases expand its {} nodes to {} (an alias bomb?)",
+                parsed.nodes, parsed.expanded
+            );
+            // Shown at the alias that stands for the most.
+            let error = match parsed.largest_alias {
+                Some((pos, size)) => located.at(
+                    pos,
+                    format!("{message}; this alias alone stands for {size} nodes"),
+                ),
+                None => SpecError::file(path, message),
+            };
+            return Err(SpecErrors(vec![error.with_help(
+                "a spec may use anchors and aliases, but not to multiply content",
+            )]));
         }
         if let Some(second) = parsed.second_document {
             return Err(SpecErrors(vec![

@@ -214,6 +214,9 @@ pub(crate) struct Parsed {
     pub tagged: bool,
     /// Where a second document starts, when there is one.
     pub second_document: Option<Pos>,
+    /// The alias that stands for the most nodes, and how many: where an
+    /// alias bomb is shown.
+    pub largest_alias: Option<(Pos, u64)>,
 }
 
 /// Why there is no tree.
@@ -263,6 +266,7 @@ pub(crate) fn parse(source: &str) -> Result<Parsed, Refused> {
         expanded,
         tagged: builder.tagged,
         second_document,
+        largest_alias: builder.largest_alias,
     })
 }
 
@@ -275,6 +279,8 @@ struct Builder {
     anchors: HashMap<usize, (u64, usize)>,
     /// Whether a tag was seen.
     tagged: bool,
+    /// The first alias that stands for the most nodes, and how many.
+    largest_alias: Option<(Pos, u64)>,
 }
 
 struct Frame {
@@ -315,6 +321,9 @@ impl Builder {
                 let (size, depth) = self.anchors.get(&id).copied().unwrap_or((1, 0));
                 if self.stack.len() + depth > MAX_DEPTH {
                     return Err(Refused::AliasTooDeep(start));
+                }
+                if self.largest_alias.is_none_or(|(_, largest)| size > largest) {
+                    self.largest_alias = Some((start, size));
                 }
                 self.push(leaf(Kind::Alias), 0, size, depth);
             }
