@@ -15,6 +15,10 @@ pub const MAX_SECONDS: u64 = 100 * 365 * 24 * 60 * 60;
 /// Lowest and highest HTTP status a spec may give.
 pub const STATUS_RANGE: std::ops::RangeInclusive<u16> = 100..=599;
 
+/// Case names the runner gives trials of its own: `<provider>::spec` (a
+/// spec file that did not load) and `<provider>::declared_deviations`.
+pub const RESERVED_CASE_NAMES: [&str; 2] = ["spec", "declared_deviations"];
+
 /// The characters a case name or provider id may hold, in words.
 pub const NAME_CHARACTERS: &str = "ASCII letters, digits, `_`, `-` and `.`";
 

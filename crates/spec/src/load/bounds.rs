@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use crate::error::SpecError;
 use crate::limits::{
-    MAX_SECONDS, NAME_CHARACTERS, STATUS_RANGE, name_problem, shown, snapshot_stem,
+    MAX_SECONDS, NAME_CHARACTERS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown,
+    snapshot_stem,
 };
 use crate::model::{Case, MockSeed, Provider};
 
@@ -80,6 +81,19 @@ fn case_names(doc: &Doc<'_>, names: &[(usize, &str)]) -> Vec<SpecError> {
                         "a case name names a test and a snapshot file: use {NAME_CHARACTERS}, at most {} characters",
                         crate::limits::MAX_NAME_LEN
                     )),
+            );
+            continue;
+        }
+        if RESERVED_CASE_NAMES.contains(&name) {
+            errors.push(
+                doc.at_node(
+                    doc.closest(&path),
+                    format!("case name `{name}` is taken by the runner"),
+                )
+                .with_help(format!(
+                    "the runner has trials of its own named `<provider>::{}`: rename the case",
+                    RESERVED_CASE_NAMES.join("` and `<provider>::")
+                )),
             );
             continue;
         }
