@@ -409,9 +409,14 @@ pub fn load_files(files: &[PathBuf]) -> (Vec<LoadedSpec>, Vec<SpecError>) {
     for file in files {
         match load_file(file) {
             Ok(spec) => {
+                // Ids that differ only in case name one snapshot folder on a
+                // case-insensitive file system.
                 let id = &spec.spec.provider.id;
-                match specs.iter().find(|s| &s.spec.provider.id == id) {
-                    Some(first) => errors.push(defined_again(&spec.path, id, &first.path)),
+                match specs
+                    .iter()
+                    .find(|s| s.spec.provider.id.eq_ignore_ascii_case(id))
+                {
+                    Some(first) => errors.push(defined_again(&spec.path, id, first)),
                     None => specs.push(spec),
                 }
             }
@@ -422,8 +427,19 @@ pub fn load_files(files: &[PathBuf]) -> (Vec<LoadedSpec>, Vec<SpecError>) {
 }
 
 /// A provider `id` defined by `first` and again by `again`.
-fn defined_again(again: &Path, id: &str, first: &Path) -> SpecError {
-    let message = format!("provider `{id}` is already defined by {}", first.display());
+fn defined_again(again: &Path, id: &str, first: &LoadedSpec) -> SpecError {
+    let first_id = &first.spec.provider.id;
+    let message = if first_id == id {
+        format!(
+            "provider `{id}` is already defined by {}",
+            first.path.display()
+        )
+    } else {
+        format!(
+            "provider `{id}` differs only in case from `{first_id}`, defined by {}: on a case-insensitive file system they would share a snapshot folder",
+            first.path.display()
+        )
+    };
     let help = "each provider has one spec file: its tests, mock and snapshots are named by its id; remove or rename one";
     // The file loaded a moment ago; point at its id.
     let source = read_spec(again)

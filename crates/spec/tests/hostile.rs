@@ -198,6 +198,23 @@ fn two_files_for_one_provider_are_one_located_error_naming_both() {
     assert!(text.ends_with("1 error"), "{text}");
 }
 
+#[test]
+fn provider_ids_that_differ_only_in_case_are_refused() {
+    let dir = temp_dir("case");
+    std::fs::write(dir.path().join("X.yaml"), spec("X")).unwrap();
+    std::fs::write(dir.path().join("x.yaml"), spec("x")).unwrap();
+    let (loaded, text) = load_dir_within(dir.path());
+    assert_eq!(loaded, ["X"]);
+    assert!(
+        text.contains("error: provider `x` differs only in case from `X`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--> {}:2:7", dir.path().join("x.yaml").display())),
+        "{text}"
+    );
+}
+
 /// Every spec of the malformed corpus (`tests/malformed`), and a few more
 /// kinds of hostile content: refused within a second, naming the file, and
 /// its line and column unless the problem is the whole file.
