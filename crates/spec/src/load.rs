@@ -3,17 +3,24 @@
 //! This module is the only place that parses YAML. It runs in stages, each
 //! reporting everything it finds:
 //!
-//! 1. the bytes: size cap, UTF-8;
-//! 2. the YAML itself, parsed by serde into a plain value: syntax errors,
-//!    alias bombs (serde_yaml's repetition limit), nesting depth, several
-//!    documents, an empty file, a document that is not a mapping;
+//! 0. the folder ([`load_dir`], [`load_files`]): an entry named like a spec
+//!    that is not one, no spec at all, a provider defined by two files;
+//! 1. the bytes: a regular file only, size cap (from metadata, then a capped
+//!    read), UTF-8;
+//! 2. the YAML itself: first the tree ([`tree`]), which stops at the first
+//!    level too deep (linear time: serde_yaml checks its own limit only
+//!    after reading everything, in time quadratic in the flow depth), a
+//!    recursive alias, and counts aliases (alias bombs) and documents; then
+//!    serde into a plain value: syntax errors, an empty file, a document
+//!    that is not a mapping;
 //! 3. the spec's structure, deserialized into [`Spec`]: unknown keys, wrong
 //!    types, unknown grants and enum values, malformed matchers. serde stops
 //!    at the first error, so when there is one, [`recover`] looks for the
 //!    others in pruned copies of the document;
 //! 4. what serde cannot see ([`check`]): duplicate case names, references
 //!    to variables and steps, a case or step that does not say what it does,
-//!    a provider id that differs from the file name.
+//!    a provider id that differs from the file name; and names and values
+//!    beyond [`crate::limits`] ([`bounds`]).
 //!
 //! Positions come from a second parse with spans ([`tree`]).
 //!
@@ -23,7 +30,9 @@
 //! ([`watch`]), then the meaning checks without positions. The fast path
 //! only ever answers "loaded"; on anything else (an error, a doubtful key, a
 //! tag, an alias it has not counted) the full path runs from the start and
-//! reports exactly what it always did.
+//! reports exactly what it always did. With more than
+//! [`PRESCAN_ABOVE_OPENERS`] brackets, it builds the tree first, so that deep
+//! nesting is refused before serde reads it.
 
 mod bounds;
 mod check;
