@@ -79,9 +79,19 @@ pub fn check_snapshot(
 ) -> SnapshotCheck {
     let actual = snapshot_text(run);
     let file = snapshot_file(snapshots_dir, provider, case);
-    let stored = std::fs::read_to_string(&file)
-        .ok()
-        .map(|text| snapshot_body(&text));
+    let stored = match read_stored(&file) {
+        Ok(stored) => stored.map(|text| snapshot_body(&text)),
+        // Neither compared nor handed to insta, which would read it too.
+        Err(problem) => {
+            return SnapshotCheck::Changed {
+                diff: format!(
+                    "the stored snapshot {} cannot be used: {problem}",
+                    file.display()
+                ),
+                pending: None,
+            };
+        }
+    };
     if stored.as_deref().map(str::trim_end) == Some(actual.trim_end()) {
         return SnapshotCheck::Matched;
     }
@@ -107,6 +117,21 @@ pub fn check_snapshot(
             pending,
         },
     }
+}
+
+/// Largest stored snapshot read, in bytes.
+const MAX_SNAPSHOT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The stored snapshot, `None` when there is none; only a regular file is
+/// read (a FIFO would wait for a writer, `/dev/zero` never ends), capped.
+fn read_stored(file: &Path) -> Result<Option<String>, String> {
+    if std::fs::symlink_metadata(file).is_err() {
+        return Ok(None);
+    }
+    let bytes = grantspec_spec::read_regular_file(file, MAX_SNAPSHOT_BYTES, "snapshot")?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| "the file is not valid UTF-8".to_owned())
 }
 
 /// The content of a `.snap` file, without insta's metadata header.

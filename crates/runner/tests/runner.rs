@@ -686,3 +686,60 @@ fn snapshots_pointing_at_a_file_is_a_start_up_error_naming_it() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_stored_snapshot_that_is_not_a_regular_file_fails_its_case_and_hangs_nothing() {
+    let specs = shopware_specs(|s| s);
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware"),
+    );
+    let fifo = snapshots.join("shopware/client_credentials.snap");
+    std::fs::remove_file(&fifo).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let zero = snapshots.join("shopware/password_grant.snap");
+    std::fs::remove_file(&zero).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+
+    let mut child = Command::new(specs_binary())
+        .current_dir(&specs)
+        .env("GRANTSPEC_SPECS", &specs)
+        .env("GRANTSPEC_SNAPSHOTS", &snapshots)
+        .env_remove("GRANTSPEC_TARGET")
+        .env_remove("CI")
+        .env_remove("INSTA_UPDATE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the run hung on a snapshot that is not a regular file");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    let outcomes = outcomes(&output);
+    assert_eq!(outcomes["shopware::client_credentials"], "FAILED", "{all}");
+    assert_eq!(outcomes["shopware::password_grant"], "FAILED", "{all}");
+    assert_eq!(outcomes["shopware::refresh_rotates_token"], "ok", "{all}");
+    assert!(all.contains("not a regular file (a FIFO)"), "{all}");
+    assert!(
+        all.contains("not a regular file (a character device)"),
+        "{all}"
+    );
+    assert!(all.contains(&fifo.display().to_string()), "{all}");
+}

@@ -18,7 +18,8 @@ pub mod template;
 
 pub use error::{SpecError, SpecErrors, did_you_mean};
 pub use load::{
-    LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_files, load_str, spec_files,
+    LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_files, load_str,
+    read_regular_file, spec_files,
 };
 pub use matcher::{Matcher, Mismatch};
 pub use model::*;

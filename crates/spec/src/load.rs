@@ -89,30 +89,44 @@ pub fn load_file(path: &Path) -> Result<LoadedSpec, SpecErrors> {
     load_bytes(path, &bytes)
 }
 
-/// The bytes of a spec file: only a regular file (a symbolic link is
-/// followed to one), refused from its size before it is read, and read with
-/// a cap even so (a file may grow, or be swapped, in between).
+/// The bytes of a spec file; see [`read_regular_file`].
 fn read_spec(path: &Path) -> Result<Vec<u8>, String> {
+    read_regular_file(path, MAX_SPEC_BYTES, "spec")
+}
+
+/// The bytes of the file at `path`, for a `kind` of file named in messages
+/// (`spec`, `snapshot`): only a regular file (a symbolic link is followed
+/// to one; a FIFO would wait for a writer, `/dev/zero` never ends), refused
+/// from its size before it is read when larger than `max` bytes, and read
+/// with a cap even so (a file may grow, or be swapped, in between).
+///
+/// # Errors
+///
+/// What keeps the file from being read, in words, without the path.
+pub fn read_regular_file(path: &Path, max: u64, kind: &str) -> Result<Vec<u8>, String> {
     use std::io::Read as _;
 
     let metadata = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
-    not_a_regular_file(&metadata)?;
-    if metadata.len() > MAX_SPEC_BYTES {
-        return Err(too_large(metadata.len()));
+    not_a_regular_file(&metadata, kind)?;
+    if metadata.len() > max {
+        return Err(format!(
+            "the file is {} bytes; {kind}s larger than {max} bytes are refused",
+            metadata.len()
+        ));
     }
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
     // What was opened, which may not be what was looked at.
     let opened = file
         .metadata()
         .map_err(|e| format!("cannot read the file: {e}"))?;
-    not_a_regular_file(&opened)?;
+    not_a_regular_file(&opened, kind)?;
     let mut bytes = Vec::new();
-    file.take(MAX_SPEC_BYTES + 1)
+    file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read the file: {e}"))?;
-    if bytes.len() as u64 > MAX_SPEC_BYTES {
+    if bytes.len() as u64 > max {
         return Err(format!(
-            "the file grew past {MAX_SPEC_BYTES} bytes while it was read; specs larger than that are refused"
+            "the file grew past {max} bytes while it was read; {kind}s larger than that are refused"
         ));
     }
     Ok(bytes)
@@ -136,13 +150,13 @@ fn unreadable(path: &Path, error: &std::io::Error) -> String {
 
 /// Refuses anything but a regular file: a folder, a FIFO (which would wait
 /// for a writer), a device (`/dev/zero` never ends), a socket.
-fn not_a_regular_file(metadata: &std::fs::Metadata) -> Result<(), String> {
+fn not_a_regular_file(metadata: &std::fs::Metadata, name: &str) -> Result<(), String> {
     let kind = metadata.file_type();
     if kind.is_file() {
         return Ok(());
     }
     if kind.is_dir() {
-        return Err("this is a folder, not a spec file".to_owned());
+        return Err(format!("this is a folder, not a {name} file"));
     }
     #[cfg(unix)]
     let what = {
@@ -162,7 +176,7 @@ fn not_a_regular_file(metadata: &std::fs::Metadata) -> Result<(), String> {
     #[cfg(not(unix))]
     let what = "not a file";
     Err(format!(
-        "this is not a regular file ({what}); a spec must be one"
+        "this is not a regular file ({what}); a {name} must be one"
     ))
 }
 
