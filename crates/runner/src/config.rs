@@ -119,6 +119,9 @@ fn parse_ms(name: &str, value: &str) -> Result<u64, String> {
         .map_err(|_| format!("{name} is {value:?}; expected a whole number of milliseconds"))
 }
 
+/// Largest `.env` file read, in bytes.
+const MAX_DOTENV_BYTES: u64 = 1024 * 1024;
+
 /// Environment variables: the process's, over those of a `.env` file.
 ///
 /// A variable whose name or value is not valid UTF-8 is left out, and is
@@ -143,10 +146,13 @@ impl Env {
     /// that exists.
     pub fn from_process_and_dotenv(dotenv_paths: &[&Path]) -> Self {
         let mut vars = HashMap::new();
-        if let Some(text) = dotenv_paths
-            .iter()
-            .find_map(|path| std::fs::read_to_string(path).ok())
-        {
+        // Only a regular file, capped: a FIFO named `.env` would wait for a
+        // writer, a link to `/dev/zero` never end.
+        if let Some(text) = dotenv_paths.iter().find_map(|path| {
+            grantspec_spec::read_regular_file(path, MAX_DOTENV_BYTES, "`.env`")
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+        }) {
             vars.extend(parse_dotenv(&text));
         }
         let mut not_unicode = Vec::new();
@@ -219,6 +225,31 @@ fn parse_dotenv(text: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dotenv_that_is_not_a_regular_file_is_not_waited_on() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let fifo = dir.path().join("fifo.env");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let zero = dir.path().join("zero.env");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("a link");
+        let real = dir.path().join("real.env");
+        std::fs::write(&real, "GRANTSPEC_TEST_DOTENV_NAME=from-file\n").expect("written");
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let env = Env::from_process_and_dotenv(&[&fifo, &zero, &real]);
+            let _ = send.send(env.get("GRANTSPEC_TEST_DOTENV_NAME"));
+        });
+        let value = receive
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a FIFO or a device named like a .env file hung start-up");
+        assert_eq!(value.as_deref(), Some("from-file"));
+    }
 
     #[test]
     fn dotenv_lines() {
