@@ -144,8 +144,26 @@ fn unreadable(path: &Path, error: &std::io::Error) -> String {
             "this is a symbolic link to `{}`, which does not exist",
             target.display()
         ),
-        _ => format!("this is a symbolic link that cannot be followed (a loop?): {error}"),
+        _ if leads_round(path) => "this is a symbolic link that leads round in a loop".to_owned(),
+        _ => format!("this is a symbolic link that cannot be followed: {error}"),
     }
+}
+
+/// Whether following the symbolic link at `path` comes back to a link it
+/// has passed (or goes through more links than any system follows).
+fn leads_round(path: &Path) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    let mut at = path.to_owned();
+    for _ in 0..64 {
+        if !seen.insert(at.clone()) {
+            return true;
+        }
+        match std::fs::read_link(&at) {
+            Ok(target) => at = at.parent().unwrap_or(Path::new("")).join(target),
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 /// Refuses anything but a regular file: a folder, a FIFO (which would wait

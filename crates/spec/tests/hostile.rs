@@ -149,7 +149,7 @@ fn dangling_links_loops_and_folders_named_like_specs_are_errors_not_skipped() {
             "dangling.yaml",
             "a symbolic link to `nowhere.yaml`, which does not exist",
         ),
-        ("loop.yaml", "a symbolic link that cannot be followed"),
+        ("loop.yaml", "a symbolic link that leads round in a loop"),
         ("folder.yaml", "this is a folder, not a spec file"),
     ] {
         assert!(
