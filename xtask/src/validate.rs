@@ -1,42 +1,50 @@
 //! `cargo xtask validate [PATH…]`: every problem in every spec.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use grantspec_spec::{SpecError, load_file, spec_files};
+use grantspec_spec::{SpecError, load_dir, load_file, spec_files};
 
 pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     let specs = crate::take_value(&mut args, "--specs")?;
-    let mut files: Vec<PathBuf> = Vec::new();
     let paths: Vec<PathBuf> = if args.is_empty() {
         vec![crate::specs_dir(specs)]
     } else {
         args.iter().map(PathBuf::from).collect()
     };
-    for path in paths {
-        if path.is_dir() {
-            files
-                .extend(spec_files(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
-        } else {
-            files.push(path);
-        }
-    }
     let mut errors: Vec<SpecError> = Vec::new();
+    let mut files = 0;
     let mut cases = 0;
-    for file in &files {
-        match load_file(file) {
-            Ok(loaded) => cases += loaded.spec.cases.len(),
-            Err(mut more) => errors.append(&mut more.0),
+    for path in paths {
+        // A folder named like a spec is handed to the loader, which says
+        // what it is; any other folder is a folder of specs, and one without
+        // any is an error too.
+        if path.is_dir() && !named_like_a_spec(&path) {
+            files += spec_files(&path).map_or(0, |found| found.len());
+            let (loaded, mut more) = load_dir(&path);
+            cases += loaded.iter().map(|l| l.spec.cases.len()).sum::<usize>();
+            errors.append(&mut more);
+        } else {
+            files += 1;
+            match load_file(&path) {
+                Ok(loaded) => cases += loaded.spec.cases.len(),
+                Err(mut more) => errors.append(&mut more.0),
+            }
         }
     }
     for error in &errors {
         eprintln!("{error}\n");
     }
     if errors.is_empty() {
-        println!("{} spec file(s), {cases} case(s): ok", files.len());
+        println!("{files} spec file(s), {cases} case(s): ok");
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("{} error(s) in {} spec file(s)", errors.len(), files.len());
+        eprintln!("{} error(s) in {files} spec file(s)", errors.len());
         Ok(ExitCode::FAILURE)
     }
+}
+
+fn named_like_a_spec(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext == "yaml" || ext == "yml")
 }

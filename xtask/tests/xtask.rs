@@ -167,7 +167,7 @@ fn validate_fails_with_located_messages_on_every_malformed_spec() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{} validated", file.display());
         // Problems of the whole file (nothing to point at) name the file alone.
-        let whole_file = ["alias_bomb", "empty", "missing_cases", "two_documents"];
+        let whole_file = ["empty"];
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
         let located = if whole_file.contains(&stem.as_str()) {
             format!("--> {}\n", file.display())
@@ -181,4 +181,53 @@ fn validate_fails_with_located_messages_on_every_malformed_spec() {
         );
         assert!(stderr.contains("error: "), "{stderr}");
     }
+}
+
+#[test]
+fn validate_fails_on_a_folder_named_like_a_spec_an_empty_folder_and_a_provider_defined_twice() {
+    let dir = std::env::temp_dir().join(format!("grantspec-xtask-validate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let folder = dir.join("folder.yaml");
+    std::fs::create_dir_all(&folder).unwrap();
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let twice = dir.join("twice");
+    std::fs::create_dir_all(&twice).unwrap();
+    let spec = "provider:\n  id: x\n  name: X\n  token_endpoint: { path: /token }\n\
+                cases:\n  - name: c\n    grant: client_credentials\n";
+    std::fs::write(twice.join("x.yaml"), spec).unwrap();
+    std::fs::write(twice.join("x.yml"), spec).unwrap();
+    for (path, expected) in [
+        (
+            folder.clone(),
+            format!(
+                "this is a folder, not a spec file\n  --> {}",
+                folder.display()
+            ),
+        ),
+        (
+            empty.clone(),
+            format!("no spec files in {}", empty.display()),
+        ),
+        (
+            twice.clone(),
+            format!(
+                "provider `x` is already defined by {}\n  --> {}:2:7",
+                twice.join("x.yaml").display(),
+                twice.join("x.yml").display()
+            ),
+        ),
+    ] {
+        let output = xtask().arg("validate").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            !output.status.success(),
+            "{}: {stdout}{stderr}",
+            path.display()
+        );
+        assert!(stderr.contains(&expected), "{expected}\nnot in\n{stderr}");
+        assert!(!stdout.contains(": ok"), "{stdout}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -68,19 +68,49 @@ impl SuiteConfig {
         }
         transport.allow_insecure_http =
             env.get("GRANTSPEC_ALLOW_INSECURE_HTTP").as_deref() == Some("1");
+        let snapshots_dir = match env.get("GRANTSPEC_SNAPSHOTS") {
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                if let Some(problem) = snapshot_folder_problem(&dir) {
+                    return Err(format!(
+                        "GRANTSPEC_SNAPSHOTS is {}: {problem}; it names the snapshot folder",
+                        dir.display()
+                    ));
+                }
+                dir
+            }
+            None => root.join("snapshots"),
+        };
         Ok(Self {
             transport,
             specs_dir: env
                 .get("GRANTSPEC_SPECS")
                 .map_or_else(|| root.join("specs"), PathBuf::from),
-            snapshots_dir: env
-                .get("GRANTSPEC_SNAPSHOTS")
-                .map_or_else(|| root.join("snapshots"), PathBuf::from),
+            snapshots_dir,
             target,
             env,
             write_pending_snapshots: true,
         })
     }
+}
+
+/// What keeps `dir` from being a snapshot folder: it, or the closest of its
+/// ancestors that exists, is not a folder (one that does not exist yet is
+/// created when a snapshot is written).
+pub(crate) fn snapshot_folder_problem(dir: &Path) -> Option<String> {
+    for ancestor in dir.ancestors() {
+        let probe = if ancestor.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            ancestor
+        };
+        match std::fs::metadata(probe) {
+            Ok(metadata) if metadata.is_dir() => return None,
+            Ok(_) => return Some(format!("{} is not a folder", probe.display())),
+            Err(_) => {}
+        }
+    }
+    None
 }
 
 fn parse_ms(name: &str, value: &str) -> Result<u64, String> {
@@ -89,6 +119,9 @@ fn parse_ms(name: &str, value: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("{name} is {value:?}; expected a whole number of milliseconds"))
 }
+
+/// Largest `.env` file read, in bytes.
+const MAX_DOTENV_BYTES: u64 = 1024 * 1024;
 
 /// Environment variables: the process's, over those of a `.env` file.
 ///
@@ -118,8 +151,15 @@ impl Env {
     /// `NAME=value` is an error naming the file and line, never showing it.
     pub fn from_process_and_dotenv(dotenv_paths: &[&Path]) -> Result<Self, DotenvError> {
         let mut vars = HashMap::new();
-        if let Some(path) = dotenv_paths.iter().find(|path| path.is_file()) {
-            vars.extend(read_dotenv(path)?);
+        // Only a regular file, capped: a FIFO named `.env` would wait for a
+        // writer, a link to `/dev/zero` never end.
+        if let Some((path, text)) = dotenv_paths.iter().find_map(|path| {
+            grantspec_spec::read_regular_file(path, MAX_DOTENV_BYTES, "`.env`")
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .map(|text| (path, text))
+        }) {
+            vars.extend(parse_dotenv(path, &text)?);
         }
         let mut not_unicode = Vec::new();
         for (name, value) in std::env::vars_os() {
@@ -195,13 +235,13 @@ pub enum DotenvError {
     },
 }
 
-/// The variables of a `.env` file, in order.
-fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, DotenvError> {
+/// The variables of the `.env` file `path`, whose content is `text`, in
+/// order.
+fn parse_dotenv(path: &Path, text: &str) -> Result<Vec<(String, String)>, DotenvError> {
     let read_error = |source| DotenvError::Read {
         file: path.to_path_buf(),
         source,
     };
-    let text = std::fs::read_to_string(path).map_err(read_error)?;
     let mut vars = Vec::new();
     for item in dotenvy::from_read_iter(text.as_bytes()) {
         match item {
@@ -235,7 +275,35 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temp dir");
         let path = dir.path().join(".env");
         std::fs::write(&path, text).expect("written");
-        read_dotenv(&path)
+        parse_dotenv(&path, text)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dotenv_that_is_not_a_regular_file_is_not_waited_on() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let fifo = dir.path().join("fifo.env");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let zero = dir.path().join("zero.env");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("a link");
+        let real = dir.path().join("real.env");
+        std::fs::write(&real, "GRANTSPEC_TEST_DOTENV_NAME=from-file\n").expect("written");
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let env = Env::from_process_and_dotenv(&[&fifo, &zero, &real]);
+            let _ = send.send(
+                env.ok()
+                    .and_then(|env| env.get("GRANTSPEC_TEST_DOTENV_NAME")),
+            );
+        });
+        let value = receive
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a FIFO or a device named like a .env file hung start-up");
+        assert_eq!(value.as_deref(), Some("from-file"));
     }
 
     #[test]

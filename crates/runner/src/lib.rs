@@ -43,6 +43,14 @@ pub enum SuiteError {
     /// The HTTP client could not be built.
     #[error(transparent)]
     Transport(#[from] grantspec_token::TransportError),
+    /// The snapshot folder is a file, or lies below one.
+    #[error("snapshot folder {}: {problem}", .dir.display())]
+    Snapshots {
+        /// The configured folder.
+        dir: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// One case of a loaded spec.
@@ -207,6 +215,12 @@ impl Suite {
     /// Loads the specs of `config.specs_dir` and, for the mock target, starts
     /// the mock server. Must be called inside a tokio runtime.
     pub async fn start(config: SuiteConfig) -> Result<Self, SuiteError> {
+        if let Some(problem) = config::snapshot_folder_problem(&config.snapshots_dir) {
+            return Err(SuiteError::Snapshots {
+                dir: config.snapshots_dir,
+                problem,
+            });
+        }
         let (specs, load_errors) = load_dir(&config.specs_dir);
         let clock = ManualClock::default();
         let mock = match config.target {

@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use grantspec_spec::limits::snapshot_stem;
+
 use crate::CaseRun;
 use crate::render::{snapshot_text, unified_diff};
 
@@ -54,23 +56,13 @@ impl SnapshotCheck {
     }
 }
 
-/// The file a case's snapshot lives in.
+/// The file a case's snapshot lives in. Its name is
+/// [`grantspec_spec::limits::snapshot_stem`], the mapping the loader checks
+/// case names against, so two cases of a loaded spec never share one.
 pub fn snapshot_file(snapshots_dir: &Path, provider: &str, case: &str) -> PathBuf {
     snapshots_dir
         .join(provider)
-        .join(format!("{}.snap", file_safe(case)))
-}
-
-fn file_safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+        .join(format!("{}.snap", snapshot_stem(case)))
 }
 
 /// Compares a case's redacted snapshot with the stored one and, when it
@@ -87,9 +79,19 @@ pub fn check_snapshot(
 ) -> SnapshotCheck {
     let actual = snapshot_text(run);
     let file = snapshot_file(snapshots_dir, provider, case);
-    let stored = std::fs::read_to_string(&file)
-        .ok()
-        .map(|text| snapshot_body(&text));
+    let stored = match read_stored(&file) {
+        Ok(stored) => stored.map(|text| snapshot_body(&text)),
+        // Neither compared nor handed to insta, which would read it too.
+        Err(problem) => {
+            return SnapshotCheck::Changed {
+                diff: format!(
+                    "the stored snapshot {} cannot be used: {problem}",
+                    file.display()
+                ),
+                pending: None,
+            };
+        }
+    };
     if stored.as_deref().map(str::trim_end) == Some(actual.trim_end()) {
         return SnapshotCheck::Matched;
     }
@@ -103,7 +105,7 @@ pub fn check_snapshot(
         settings.set_omit_expression(true);
         settings.set_input_file(spec_path);
         settings.set_description(name.to_owned());
-        let snapshot_name = file_safe(case);
+        let snapshot_name = snapshot_stem(case);
         settings.bind(|| insta::assert_snapshot!(snapshot_name.as_str(), actual));
     }
     let pending = pending.exists().then_some(pending);
@@ -115,6 +117,21 @@ pub fn check_snapshot(
             pending,
         },
     }
+}
+
+/// Largest stored snapshot read, in bytes.
+const MAX_SNAPSHOT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The stored snapshot, `None` when there is none; only a regular file is
+/// read (a FIFO would wait for a writer, `/dev/zero` never ends), capped.
+fn read_stored(file: &Path) -> Result<Option<String>, String> {
+    if std::fs::symlink_metadata(file).is_err() {
+        return Ok(None);
+    }
+    let bytes = grantspec_spec::read_regular_file(file, MAX_SNAPSHOT_BYTES, "snapshot")?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| "the file is not valid UTF-8".to_owned())
 }
 
 /// The content of a `.snap` file, without insta's metadata header.

@@ -563,3 +563,134 @@ fn a_case_marked_ignore_runs_only_when_asked() {
         grantspec_runner::Judgement::Ignored("the integration is being rotated".into())
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn entries_named_like_specs_that_are_not_specs_fail_their_trials() {
+    let specs = shopware_specs(|s| s);
+    std::os::unix::fs::symlink("nowhere.yaml", specs.join("dangling.yaml")).unwrap();
+    std::fs::create_dir(specs.join("folder.yaml")).unwrap();
+    std::fs::write(specs.join("shopware.yml"), "provider: { id: shopware }\n").unwrap();
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware"),
+    );
+    let output = run_specs(&specs, &snapshots, &[], &["--list"]);
+    let listed = String::from_utf8_lossy(&output.stdout).into_owned();
+    for trial in [
+        "dangling::spec: test",
+        "folder::spec: test",
+        "shopware::spec: test",
+    ] {
+        assert!(listed.contains(trial), "{trial} not in\n{listed}");
+    }
+    let output = run_specs(&specs, &snapshots, &[], &["::spec"]);
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    let outcomes = outcomes(&output);
+    for trial in ["dangling::spec", "folder::spec", "shopware::spec"] {
+        assert_eq!(outcomes[trial], "FAILED", "{all}");
+    }
+    assert!(
+        all.contains("a symbolic link to `nowhere.yaml`, which does not exist"),
+        "{all}"
+    );
+    assert!(all.contains("this is a folder, not a spec file"), "{all}");
+}
+
+#[test]
+fn a_spec_folder_without_specs_fails_rather_than_passing_no_tests() {
+    let specs = temp_dir("nospecs");
+    let snapshots = temp_dir("snapshots");
+    let output = run_specs(&specs, &snapshots, &[], &[]);
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    assert!(
+        all.contains(&format!("no spec files in {}", specs.display())),
+        "{all}"
+    );
+    assert!(all.contains("::spec ... FAILED"), "{all}");
+}
+
+#[test]
+fn snapshots_pointing_at_a_file_is_a_start_up_error_naming_it() {
+    let specs = shopware_specs(|s| s);
+    let dir = temp_dir("snapshot-file");
+    let file = dir.join("snapshots.txt");
+    std::fs::write(&file, "not a folder").unwrap();
+    for snapshots in [file.clone(), file.join("below")] {
+        let output = run_specs(&specs, &snapshots, &[], &[]);
+        let all = text(&output);
+        assert!(!output.status.success(), "{all}");
+        assert!(!all.contains("panicked"), "{all}");
+        assert!(
+            all.contains(&format!(
+                "error: GRANTSPEC_SNAPSHOTS is {}",
+                snapshots.display()
+            )),
+            "{all}"
+        );
+        assert!(
+            all.contains(&format!("{} is not a folder", file.display())),
+            "{all}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_stored_snapshot_that_is_not_a_regular_file_fails_its_case_and_hangs_nothing() {
+    let specs = shopware_specs(|s| s);
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware"),
+    );
+    let fifo = snapshots.join("shopware/client_credentials.snap");
+    std::fs::remove_file(&fifo).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let zero = snapshots.join("shopware/password_grant.snap");
+    std::fs::remove_file(&zero).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+
+    let mut child = Command::new(specs_binary())
+        .current_dir(&specs)
+        .env("GRANTSPEC_SPECS", &specs)
+        .env("GRANTSPEC_SNAPSHOTS", &snapshots)
+        .env_remove("GRANTSPEC_TARGET")
+        .env_remove("CI")
+        .env_remove("INSTA_UPDATE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the run hung on a snapshot that is not a regular file");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    let outcomes = outcomes(&output);
+    assert_eq!(outcomes["shopware::client_credentials"], "FAILED", "{all}");
+    assert_eq!(outcomes["shopware::password_grant"], "FAILED", "{all}");
+    assert_eq!(outcomes["shopware::refresh_rotates_token"], "ok", "{all}");
+    assert!(all.contains("not a regular file (a FIFO)"), "{all}");
+    assert!(
+        all.contains("not a regular file (a character device)"),
+        "{all}"
+    );
+    assert!(all.contains(&fifo.display().to_string()), "{all}");
+}

@@ -10,6 +10,7 @@
 
 mod error;
 pub mod facts;
+pub mod limits;
 mod load;
 pub mod matcher;
 mod model;
@@ -17,7 +18,10 @@ mod schema;
 pub mod template;
 
 pub use error::{SpecError, SpecErrors, did_you_mean};
-pub use load::{LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_str, spec_files};
+pub use load::{
+    LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_files, load_str,
+    read_regular_file, spec_files,
+};
 pub use matcher::{Matcher, Mismatch};
 pub use model::*;
 pub use schema::{SPEC_SCHEMA_PATH, spec_schema, spec_schema_json};

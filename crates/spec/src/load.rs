@@ -3,17 +3,24 @@
 //! This module is the only place that parses YAML. It runs in stages, each
 //! reporting everything it finds:
 //!
-//! 1. the bytes: size cap, UTF-8;
-//! 2. the YAML itself, parsed by serde into a plain value: syntax errors,
-//!    alias bombs (serde_yaml's repetition limit), nesting depth, several
-//!    documents, an empty file, a document that is not a mapping;
+//! 0. the folder ([`load_dir`], [`load_files`]): an entry named like a spec
+//!    that is not one, no spec at all, a provider defined by two files;
+//! 1. the bytes: a regular file only, size cap (from metadata, then a capped
+//!    read), UTF-8;
+//! 2. the YAML itself: first the tree ([`tree`]), which stops at the first
+//!    level too deep (linear time: serde_yaml checks its own limit only
+//!    after reading everything, in time quadratic in the flow depth), a
+//!    recursive alias, and counts aliases (alias bombs) and documents; then
+//!    serde into a plain value: syntax errors, an empty file, a document
+//!    that is not a mapping;
 //! 3. the spec's structure, deserialized into [`Spec`]: unknown keys, wrong
 //!    types, unknown grants and enum values, malformed matchers. serde stops
 //!    at the first error, so when there is one, [`recover`] looks for the
 //!    others in pruned copies of the document;
 //! 4. what serde cannot see ([`check`]): duplicate case names, references
 //!    to variables and steps, a case or step that does not say what it does,
-//!    a provider id that differs from the file name.
+//!    a provider id that differs from the file name; and names and values
+//!    beyond [`crate::limits`] ([`bounds`]).
 //!
 //! Positions come from a second parse with spans ([`tree`]).
 //!
@@ -23,8 +30,11 @@
 //! ([`watch`]), then the meaning checks without positions. The fast path
 //! only ever answers "loaded"; on anything else (an error, a doubtful key, a
 //! tag, an alias it has not counted) the full path runs from the start and
-//! reports exactly what it always did.
+//! reports exactly what it always did. With more than
+//! [`PRESCAN_ABOVE_OPENERS`] brackets, it builds the tree first, so that deep
+//! nesting is refused before serde reads it.
 
+mod bounds;
 mod check;
 mod explain;
 mod recover;
@@ -35,10 +45,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{SpecError, SpecErrors};
-use crate::model::{Case, Live, Provider, Spec, Var};
+use crate::model::{Case, Live, MockSeed, Provider, Spec, Var};
 
 use check::Parts;
-use tree::{Node, Pos, Seg};
+use tree::{Node, Pos, Refused, Seg};
 
 /// Largest spec file accepted, in bytes.
 pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
@@ -51,6 +61,13 @@ const MAX_EXPANSION_SLACK: u64 = 100_000;
 
 /// Most errors reported for one file.
 const MAX_ERRORS: usize = 100;
+
+/// Above this many `[` and `{`, the fast path checks the nesting first.
+/// serde_yaml's parser reads a whole file before its recursion limit is
+/// checked, in time that grows with the square of the flow nesting depth; a
+/// flow collection opens with one of these, so fewer of them bound the depth
+/// (and that time) without a second parse. Shipped specs have a few hundred.
+const PRESCAN_ABOVE_OPENERS: usize = 1024;
 
 /// A spec and the file it came from.
 #[derive(Debug, Clone)]
@@ -67,17 +84,118 @@ pub struct LoadedSpec {
 ///
 /// Every problem found, each located in the file: see [`load_str`].
 pub fn load_file(path: &Path) -> Result<LoadedSpec, SpecErrors> {
-    let error = |message: String| SpecErrors(vec![SpecError::file(path, message)]);
-    let metadata =
-        std::fs::metadata(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
-    if metadata.is_dir() {
-        return Err(error("this is a folder, not a spec file".to_owned()));
-    }
-    if metadata.len() > MAX_SPEC_BYTES {
-        return Err(error(too_large(metadata.len())));
-    }
-    let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
+    let bytes =
+        read_spec(path).map_err(|message| SpecErrors(vec![SpecError::file(path, message)]))?;
     load_bytes(path, &bytes)
+}
+
+/// The bytes of a spec file; see [`read_regular_file`].
+fn read_spec(path: &Path) -> Result<Vec<u8>, String> {
+    read_regular_file(path, MAX_SPEC_BYTES, "spec")
+}
+
+/// The bytes of the file at `path`, for a `kind` of file named in messages
+/// (`spec`, `snapshot`): only a regular file (a symbolic link is followed
+/// to one; a FIFO would wait for a writer, `/dev/zero` never ends), refused
+/// from its size before it is read when larger than `max` bytes, and read
+/// with a cap even so (a file may grow, or be swapped, in between).
+///
+/// # Errors
+///
+/// What keeps the file from being read, in words, without the path.
+pub fn read_regular_file(path: &Path, max: u64, kind: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+
+    let metadata = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
+    not_a_regular_file(&metadata, kind)?;
+    if metadata.len() > max {
+        return Err(format!(
+            "the file is {} bytes; {kind}s larger than {max} bytes are refused",
+            metadata.len()
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    // What was opened, which may not be what was looked at.
+    let opened = file
+        .metadata()
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    not_a_regular_file(&opened, kind)?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "the file grew past {max} bytes while it was read; {kind}s larger than that are refused"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Why a path cannot be followed to a file: a symbolic link says where it
+/// leads.
+fn unreadable(path: &Path, error: &std::io::Error) -> String {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return format!("cannot read the file: {error}");
+    }
+    match (error.kind(), std::fs::read_link(path)) {
+        (std::io::ErrorKind::NotFound, Ok(target)) => format!(
+            "this is a symbolic link to `{}`, which does not exist",
+            target.display()
+        ),
+        _ if leads_round(path) => "this is a symbolic link that leads round in a loop".to_owned(),
+        _ => format!("this is a symbolic link that cannot be followed: {error}"),
+    }
+}
+
+/// Whether following the symbolic link at `path` comes back to a link it
+/// has passed (or goes through more links than any system follows).
+fn leads_round(path: &Path) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    let mut at = path.to_owned();
+    for _ in 0..64 {
+        if !seen.insert(at.clone()) {
+            return true;
+        }
+        match std::fs::read_link(&at) {
+            Ok(target) => at = at.parent().unwrap_or(Path::new("")).join(target),
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// Refuses anything but a regular file: a folder, a FIFO (which would wait
+/// for a writer), a device (`/dev/zero` never ends), a socket.
+fn not_a_regular_file(metadata: &std::fs::Metadata, name: &str) -> Result<(), String> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    if kind.is_dir() {
+        return Err(format!("this is a folder, not a {name} file"));
+    }
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() {
+            "a character device"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "not a file"
+        }
+    };
+    #[cfg(not(unix))]
+    let what = "not a file";
+    Err(format!(
+        "this is not a regular file ({what}); a {name} must be one"
+    ))
 }
 
 /// Checks the contents of a spec file; `path` is used only in messages and
@@ -157,9 +275,12 @@ fn alias_bomb(parsed: &tree::Parsed) -> bool {
 /// sure nothing is.
 fn load_fast(path: &Path, source: &str) -> Option<Spec> {
     // Aliases must be counted before serde expands them, and tags are left
-    // to the full path; without a `*` or a `!` there are neither.
-    if source.contains(['*', '!']) {
-        let parsed = tree::parse(source)?;
+    // to the full path; without a `*` or a `!` there are neither. Deep
+    // nesting must be refused before serde reads it, and without enough
+    // brackets there is none.
+    let openers = source.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if source.contains(['*', '!']) || openers > PRESCAN_ABOVE_OPENERS {
+        let parsed = tree::parse(source).ok()?;
         if parsed.tagged || alias_bomb(&parsed) {
             return None;
         }
@@ -172,7 +293,7 @@ fn load_fast(path: &Path, source: &str) -> Option<Spec> {
         source,
         root: None,
     };
-    check::check(&doc, &Parts::of(&spec))
+    meaning(&doc, &Parts::of(&spec), Some(&spec.mock))
         .is_empty()
         .then_some(spec)
 }
@@ -180,19 +301,41 @@ fn load_fast(path: &Path, source: &str) -> Option<Spec> {
 /// Every stage, each reporting everything it finds.
 fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
     // Stage 2: is it YAML, one document, a mapping? The tree comes first:
-    // it counts what aliases expand to without expanding them.
-    let parsed = tree::parse(source);
+    // it counts what aliases expand to without expanding them, and stops at
+    // the first level too deep, before serde reads the rest.
+    let located = Doc {
+        path,
+        source,
+        root: None,
+    };
+    let parsed = match tree::parse(source) {
+        Ok(parsed) => Some(parsed),
+        Err(Refused::Syntax) => None,
+        Err(refused) => return Err(SpecErrors(vec![located.refused(refused)])),
+    };
     if let Some(parsed) = &parsed {
         if alias_bomb(parsed) {
+            let message = format!(
+                "the YAML's aliases expand its {} nodes to {} (an alias bomb?)",
+                parsed.nodes, parsed.expanded
+            );
+            // Shown at the alias that stands for the most.
+            let error = match parsed.largest_alias {
+                Some((pos, size)) => located.at(
+                    pos,
+                    format!("{message}; this alias alone stands for {size} nodes"),
+                ),
+                None => SpecError::file(path, message),
+            };
+            return Err(SpecErrors(vec![error.with_help(
+                "a spec may use anchors and aliases, but not to multiply content",
+            )]));
+        }
+        if let Some(second) = parsed.second_document {
             return Err(SpecErrors(vec![
-                SpecError::file(
-                    path,
-                    format!(
-                        "the YAML's aliases expand its {} nodes to {} (an alias bomb?)",
-                        parsed.nodes, parsed.expanded
-                    ),
-                )
-                .with_help("a spec may use anchors and aliases, but not to multiply content"),
+                located
+                    .at(second, "the YAML holds more than one document: a second one starts here")
+                    .with_help("a spec file is one document: remove this `---` and what follows, or split the file"),
             ]));
         }
     }
@@ -224,7 +367,7 @@ fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
     // Stage 4: the meaning, of whatever parts could be read.
     let errors = match spec {
         Some(spec) => {
-            errors.extend(check::check(&doc, &Parts::of(&spec)));
+            errors.extend(meaning(&doc, &Parts::of(&spec), Some(&spec.mock)));
             if errors.is_empty() {
                 return Ok(LoadedSpec {
                     path: path.to_owned(),
@@ -235,11 +378,19 @@ fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
         }
         None => {
             let parts = PartsOwned::read(mapping);
-            errors.extend(check::check(&doc, &parts.borrow()));
+            errors.extend(meaning(&doc, &parts.borrow(), parts.mock.as_ref()));
             errors
         }
     };
     Err(SpecErrors(finish(errors)))
+}
+
+/// Stage 4: what serde cannot check ([`check`]), and names and values
+/// beyond the limits ([`bounds`]).
+fn meaning(doc: &Doc<'_>, parts: &Parts<'_>, mock: Option<&MockSeed>) -> Vec<SpecError> {
+    let mut errors = check::check(doc, parts);
+    errors.extend(bounds::check(doc, parts, mock));
+    errors
 }
 
 /// Sorts errors into file order, drops repeats, caps their number.
@@ -262,30 +413,94 @@ fn too_large(len: u64) -> String {
     format!("the file is {len} bytes; specs larger than {MAX_SPEC_BYTES} bytes are refused")
 }
 
-/// Loads every `*.yaml` and `*.yml` file of `dir`, in file-name order.
+/// Loads every `*.yaml` and `*.yml` entry of `dir`, in file-name order.
+///
+/// Returns the specs that loaded, and the errors of those that did not:
+/// an entry that is not a regular file (a folder, a link that leads
+/// nowhere, a FIFO) is an error, not skipped, and so is a folder without a
+/// spec, and a provider defined by two files (`x.yaml` and `x.yml`).
+pub fn load_dir(dir: &Path) -> (Vec<LoadedSpec>, Vec<SpecError>) {
+    match spec_files(dir) {
+        Ok(files) if files.is_empty() => (
+            Vec::new(),
+            vec![
+                SpecError::file(dir, format!("no spec files in {}", dir.display()))
+                    .with_help("a spec is a file named `<provider id>.yaml` (or `.yml`)"),
+            ],
+        ),
+        Ok(files) => load_files(&files),
+        Err(e) => (
+            Vec::new(),
+            vec![SpecError::file(
+                dir,
+                format!("cannot list spec folder: {e}"),
+            )],
+        ),
+    }
+}
+
+/// Loads each of `files`, and refuses a provider that one of them defines
+/// again: the later file gets the error, located at its provider id and
+/// naming the file that defined it first.
 ///
 /// Returns the specs that loaded, and the errors of those that did not.
-pub fn load_dir(dir: &Path) -> (Vec<LoadedSpec>, Vec<SpecError>) {
-    let mut specs = Vec::new();
+pub fn load_files(files: &[PathBuf]) -> (Vec<LoadedSpec>, Vec<SpecError>) {
+    let mut specs: Vec<LoadedSpec> = Vec::new();
     let mut errors = Vec::new();
-    match spec_files(dir) {
-        Ok(files) => {
-            for file in files {
-                match load_file(&file) {
-                    Ok(spec) => specs.push(spec),
-                    Err(SpecErrors(mut more)) => errors.append(&mut more),
+    for file in files {
+        match load_file(file) {
+            Ok(spec) => {
+                // Ids that differ only in case name one snapshot folder on a
+                // case-insensitive file system.
+                let id = &spec.spec.provider.id;
+                match specs
+                    .iter()
+                    .find(|s| s.spec.provider.id.eq_ignore_ascii_case(id))
+                {
+                    Some(first) => errors.push(defined_again(&spec.path, id, first)),
+                    None => specs.push(spec),
                 }
             }
+            Err(SpecErrors(mut more)) => errors.append(&mut more),
         }
-        Err(e) => errors.push(SpecError::file(
-            dir,
-            format!("cannot list spec folder: {e}"),
-        )),
     }
     (specs, errors)
 }
 
-/// The spec files of `dir`, sorted.
+/// A provider `id` defined by `first` and again by `again`.
+fn defined_again(again: &Path, id: &str, first: &LoadedSpec) -> SpecError {
+    let first_id = &first.spec.provider.id;
+    let message = if first_id == id {
+        format!(
+            "provider `{id}` is already defined by {}",
+            first.path.display()
+        )
+    } else {
+        format!(
+            "provider `{id}` differs only in case from `{first_id}`, defined by {}: on a case-insensitive file system they would share a snapshot folder",
+            first.path.display()
+        )
+    };
+    let help = "each provider has one spec file: its tests, mock and snapshots are named by its id; remove or rename one";
+    // The file loaded a moment ago; point at its id.
+    let source = read_spec(again)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let located = source.as_deref().and_then(|source| {
+        let root = tree::parse(source).ok()?.root;
+        let (line, column) = root
+            .get(&[Seg::Key("provider"), Seg::Key("id")])?
+            .start
+            .line_col();
+        Some(SpecError::at(again, source, line, column, message.clone()))
+    });
+    located
+        .unwrap_or_else(|| SpecError::file(again, message))
+        .with_help(help)
+}
+
+/// The entries of `dir` named `*.yaml` or `*.yml`, sorted, whatever they
+/// are: [`load_file`] refuses those that are not regular files.
 ///
 /// # Errors
 ///
@@ -295,10 +510,8 @@ pub fn spec_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| {
-            path.is_file()
-                && path
-                    .extension()
-                    .is_some_and(|ext| ext == "yaml" || ext == "yml")
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
         })
         .collect();
     files.sort();
@@ -309,6 +522,7 @@ pub fn spec_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// not: their meaning is still checked.
 struct PartsOwned {
     provider: Option<Provider>,
+    mock: Option<MockSeed>,
     vars: Option<BTreeMap<String, Var>>,
     live: Option<Live>,
     cases: Vec<(usize, Case)>,
@@ -343,6 +557,7 @@ impl PartsOwned {
             .collect();
         Self {
             provider: part(mapping, "provider"),
+            mock: part(mapping, "mock"),
             vars: match mapping.get("vars") {
                 None => Some(BTreeMap::new()),
                 Some(_) => part(mapping, "vars"),
@@ -419,6 +634,27 @@ impl Doc<'_> {
     /// The file name without extension.
     fn stem(&self) -> Option<&str> {
         self.path.file_stem().and_then(|s| s.to_str())
+    }
+
+    /// Why the tree refused the document, at the event where it stopped.
+    fn refused(&self, refused: Refused) -> SpecError {
+        let limit = tree::MAX_DEPTH;
+        let help = format!("a spec needs a few levels of nesting; more than {limit} are refused");
+        match refused {
+            Refused::Syntax => SpecError::file(self.path, "the file is not valid YAML"),
+            Refused::TooDeep(pos) => self
+                .at(pos, format!("the YAML nests too deeply: more than {limit} levels"))
+                .with_help(help),
+            Refused::AliasTooDeep(pos) => self
+                .at(
+                    pos,
+                    format!("the YAML nests too deeply: this alias puts its anchor's content below level {limit}"),
+                )
+                .with_help(help),
+            Refused::RecursiveAlias(pos) => self
+                .at(pos, "recursive alias: it refers to an anchor that contains it")
+                .with_help("an alias `*name` must refer to a node that is complete before it; a node cannot contain itself"),
+        }
     }
 
     fn not_a_mapping(&self, value: &serde_yaml::Value) -> SpecError {

@@ -87,8 +87,8 @@ impl Doc<'_> {
         let text = strip_path(&text);
         let location = error.location().map(|l| (l.line(), l.column()));
         let explained = self.explain(text, location);
-        let whole_file = explained.message.starts_with("missing top-level key")
-            || explained.message.starts_with("the YAML");
+        // A missing top-level key is located at the mapping that lacks it.
+        let whole_file = explained.message.starts_with("the YAML");
         let mut spec_error = match explained.at.or(location) {
             Some((line, column)) if !whole_file => {
                 SpecError::at(self.path, self.source, line, column, explained.message)
@@ -198,7 +198,7 @@ impl Doc<'_> {
         if text.starts_with("recursion limit exceeded") {
             return Explained::new(
                 "the YAML nests too deeply",
-                Some("a spec needs a few levels of nesting, not more than a hundred".to_owned()),
+                Some("a spec needs a few levels of nesting; more than 128 are refused".to_owned()),
             );
         }
         if text.contains("more than one document") {

@@ -193,10 +193,14 @@ fn reads_as_non_string(text: &str) -> bool {
         || text.parse::<f64>().is_ok() && !lower.contains("inf") && !lower.contains("nan")
 }
 
-/// Deepest nesting the tree follows. Deeper documents are left to serde,
-/// which refuses them; a tree that deep could not even be dropped without
-/// exhausting the stack.
-const MAX_DEPTH: usize = 256;
+/// Deepest nesting a spec may have, aliases expanded: serde_yaml's own
+/// recursion limit, so that what the loader's fast path accepts (serde
+/// alone reads it) the tree accepts too. Deeper documents are refused as
+/// soon as the parser reaches the limit, before anything else reads them:
+/// serde_yaml checks its limit only after its parser has read the whole
+/// file, in time that grows with the square of the flow nesting depth; and a
+/// tree that deep could not even be dropped safely.
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// A parsed document.
 pub(crate) struct Parsed {
@@ -208,25 +212,61 @@ pub(crate) struct Parsed {
     pub expanded: u64,
     /// Whether any node carries a tag (`!!str`, `!custom`).
     pub tagged: bool,
+    /// Where a second document starts, when there is one.
+    pub second_document: Option<Pos>,
+    /// The alias that stands for the most nodes, and how many: where an
+    /// alias bomb is shown.
+    pub largest_alias: Option<(Pos, u64)>,
 }
 
-/// Parses `source` into a tree, or `None` when the parser rejects it or it
-/// nests too deeply (the loader then reports serde's error). Aliases are not
-/// expanded, only counted.
-pub(crate) fn parse(source: &str) -> Option<Parsed> {
+/// Why there is no tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The parser rejects the text (serde_yaml says why).
+    Syntax,
+    /// A collection opens deeper than [`MAX_DEPTH`] here (or, for flow
+    /// collections, the scanner gave up on their depth here).
+    TooDeep(Pos),
+    /// An alias, here, that sits inside the node its anchor names.
+    RecursiveAlias(Pos),
+    /// An alias, here, puts its anchor's content deeper than [`MAX_DEPTH`].
+    AliasTooDeep(Pos),
+}
+
+/// Parses `source` into a tree. Aliases are not expanded, only counted.
+/// Stops at the first event that makes the document too deep, so that
+/// refusing a deep file takes time in proportion to the limit, not the file.
+pub(crate) fn parse(source: &str) -> Result<Parsed, Refused> {
     let mut builder = Builder::default();
-    for event in Parser::new_from_str(source) {
-        let (event, span) = event.ok()?;
+    let mut events = Parser::new_from_str(source);
+    for event in events.by_ref() {
+        // The scanner reads ahead of the events, and refuses a flow
+        // nesting deeper than it counts (255) before they reach the limit.
+        let (event, span) = event.map_err(|e| {
+            if e.info() == "recursion limit exceeded" {
+                Refused::TooDeep(Pos::from_marker(*e.marker()))
+            } else {
+                Refused::Syntax
+            }
+        })?;
         if builder.on_event(event, span)? {
             break;
         }
     }
-    let (root, expanded) = builder.root?;
-    Some(Parsed {
+    let (root, expanded) = builder.root.ok_or(Refused::Syntax)?;
+    // The event after the first document: the start of a second one, or
+    // the end of the stream.
+    let second_document = match events.next() {
+        Some(Ok((Event::DocumentStart(_), span))) => Some(Pos::from_marker(span.start)),
+        _ => None,
+    };
+    Ok(Parsed {
         root,
         nodes: builder.nodes,
         expanded,
         tagged: builder.tagged,
+        second_document,
+        largest_alias: builder.largest_alias,
     })
 }
 
@@ -235,10 +275,12 @@ struct Builder {
     stack: Vec<Frame>,
     root: Option<(Node, u64)>,
     nodes: u64,
-    /// Expanded size of each anchored node, by anchor id.
-    anchors: HashMap<usize, u64>,
+    /// Expanded size and depth of each anchored node, by anchor id.
+    anchors: HashMap<usize, (u64, usize)>,
     /// Whether a tag was seen.
     tagged: bool,
+    /// The first alias that stands for the most nodes, and how many.
+    largest_alias: Option<(Pos, u64)>,
 }
 
 struct Frame {
@@ -248,12 +290,13 @@ struct Frame {
     anchor: usize,
     items: Vec<Node>,
     expanded: u64,
+    /// Levels of nesting below this collection, aliases expanded.
+    depth: usize,
 }
 
 impl Builder {
-    /// Takes one event; `Some(true)` once the first document is complete,
-    /// `None` when it nests too deeply.
-    fn on_event(&mut self, event: Event<'_>, span: Span) -> Option<bool> {
+    /// Takes one event; `Ok(true)` once the first document is complete.
+    fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<bool, Refused> {
         let start = Pos::from_marker(span.start);
         let leaf = |kind| Node {
             start,
@@ -269,16 +312,25 @@ impl Builder {
                     text: text.into_owned(),
                     plain: style == ScalarStyle::Plain,
                 });
-                self.push(node, anchor, 1);
+                self.push(node, anchor, 1, 0);
             }
             Event::Alias(id) => {
-                let size = self.anchors.get(&id).copied().unwrap_or(1);
-                self.push(leaf(Kind::Alias), 0, size);
+                if self.stack.iter().any(|frame| frame.anchor == id) {
+                    return Err(Refused::RecursiveAlias(start));
+                }
+                let (size, depth) = self.anchors.get(&id).copied().unwrap_or((1, 0));
+                if self.stack.len() + depth > MAX_DEPTH {
+                    return Err(Refused::AliasTooDeep(start));
+                }
+                if self.largest_alias.is_none_or(|(_, largest)| size > largest) {
+                    self.largest_alias = Some((start, size));
+                }
+                self.push(leaf(Kind::Alias), 0, size, depth);
             }
             Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
                 self.tagged |= tag.is_some();
                 if self.stack.len() >= MAX_DEPTH {
-                    return None;
+                    return Err(Refused::TooDeep(start));
                 }
                 self.stack.push(Frame {
                     start,
@@ -287,10 +339,11 @@ impl Builder {
                     anchor,
                     items: Vec::new(),
                     expanded: 1,
+                    depth: 1,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let frame = self.stack.pop()?;
+                let frame = self.stack.pop().ok_or(Refused::Syntax)?;
                 // A flow collection ends with a bracket, a block one with an
                 // empty span.
                 let flow = span.end.index() > span.start.index();
@@ -314,23 +367,26 @@ impl Builder {
                     end: span.end.index(),
                     kind,
                 };
-                self.push(node, frame.anchor, frame.expanded);
+                self.push(node, frame.anchor, frame.expanded, frame.depth);
             }
-            Event::DocumentEnd => return Some(self.root.is_some()),
+            Event::DocumentEnd => return Ok(self.root.is_some()),
             _ => {}
         }
-        Some(false)
+        Ok(false)
     }
 
-    fn push(&mut self, node: Node, anchor: usize, expanded: u64) {
+    /// Adds a node of `depth` levels (0 for a scalar) that expands to
+    /// `expanded` nodes.
+    fn push(&mut self, node: Node, anchor: usize, expanded: u64, depth: usize) {
         self.nodes += 1;
         if anchor != 0 {
-            self.anchors.insert(anchor, expanded);
+            self.anchors.insert(anchor, (expanded, depth));
         }
         match self.stack.last_mut() {
             Some(frame) => {
                 frame.items.push(node);
                 frame.expanded = frame.expanded.saturating_add(expanded);
+                frame.depth = frame.depth.max(depth + 1);
             }
             None => self.root = Some((node, expanded)),
         }
@@ -366,6 +422,32 @@ mod tests {
         assert_eq!(parsed.expanded, 1 + 3 + 4 + 13 + 27);
         assert_eq!(parsed.nodes, 1 + 3 + 4 + 4 + 3);
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
-        assert!(parse(&deep).is_none());
+        assert!(matches!(parse(&deep), Err(Refused::TooDeep(pos)) if pos.index == MAX_DEPTH));
+        let just = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(&just).is_ok());
+    }
+
+    #[test]
+    fn refuses_recursive_and_deepening_aliases() {
+        assert!(matches!(
+            parse("a: &a [x, *a]\n"),
+            Err(Refused::RecursiveAlias(pos)) if pos.line_col() == (1, 11)
+        ));
+        let half = MAX_DEPTH / 2 + 1;
+        let deep = format!(
+            "a: &a {}{}\nb: {}*a{}\n",
+            "[".repeat(half),
+            "]".repeat(half),
+            "[".repeat(half),
+            "]".repeat(half)
+        );
+        assert!(matches!(parse(&deep), Err(Refused::AliasTooDeep(_))));
+    }
+
+    #[test]
+    fn finds_a_second_document() {
+        let parsed = parse("a: 1\n---\nb: 2\n").expect("parses");
+        assert_eq!(parsed.second_document.map(Pos::line_col), Some((2, 1)));
+        assert!(parse("a: 1\n").expect("parses").second_document.is_none());
     }
 }

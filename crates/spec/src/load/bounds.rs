@@ -1,0 +1,199 @@
+//! Names and values beyond [`crate::limits`]: a case name that cannot name a
+//! test and a snapshot file, two case names that would share one, a number
+//! of seconds or a status downstream code cannot use.
+
+use std::collections::HashMap;
+
+use crate::error::SpecError;
+use crate::limits::{
+    MAX_SECONDS, NAME_CHARACTERS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown,
+    snapshot_stem,
+};
+use crate::model::{Case, MockSeed, Provider};
+
+use super::Doc;
+use super::check::Parts;
+use super::tree::Seg;
+
+/// Checks names and values; returns every problem.
+pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>, mock: Option<&MockSeed>) -> Vec<SpecError> {
+    let mut errors = Vec::new();
+    if let Some(provider) = parts.provider {
+        errors.extend(provider_values(doc, provider));
+    }
+    if let Some(mock) = mock {
+        errors.extend(seconds(
+            doc,
+            &[Seg::Key("mock"), Seg::Key("token_lifetime")],
+            "`token_lifetime`",
+            mock.token_lifetime,
+        ));
+        errors.extend(status(
+            doc,
+            &[Seg::Key("mock"), Seg::Key("success_status")],
+            "`success_status`",
+            mock.success_status,
+        ));
+    }
+    errors.extend(case_names(doc, &parts.names));
+    for &(index, case) in &parts.cases {
+        errors.extend(case_values(doc, index, case));
+    }
+    errors
+}
+
+fn provider_values(doc: &Doc<'_>, provider: &Provider) -> Vec<SpecError> {
+    let mut errors = Vec::new();
+    if let Some(problem) = name_problem(&provider.id) {
+        let path = [Seg::Key("provider"), Seg::Key("id")];
+        errors.push(
+            doc.at_node(doc.closest(&path), format!("provider id `{}` {problem}", shown(&provider.id)))
+                .with_help(format!(
+                    "the id names the spec's tests, its mock and its snapshot folder: use {NAME_CHARACTERS}"
+                )),
+        );
+    }
+    errors.extend(seconds(
+        doc,
+        &[
+            Seg::Key("provider"),
+            Seg::Key("response"),
+            Seg::Key("default_lifetime"),
+        ],
+        "`default_lifetime`",
+        provider.response.default_lifetime,
+    ));
+    errors
+}
+
+/// Case names that cannot name a test and a snapshot file, and those whose
+/// snapshot files would be one (`a.b` and `a_b`; `A` and `a` on a
+/// case-insensitive file system). Exact repeats are left to `check`.
+fn case_names(doc: &Doc<'_>, names: &[(usize, &str)]) -> Vec<SpecError> {
+    let mut errors = Vec::new();
+    let mut files: HashMap<String, &str> = HashMap::new();
+    for &(index, name) in names {
+        let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
+        if let Some(problem) = name_problem(name) {
+            errors.push(
+                doc.at_node(doc.closest(&path), format!("case name `{}` {problem}", shown(name)))
+                    .with_help(format!(
+                        "a case name names a test and a snapshot file: use {NAME_CHARACTERS}, at most {} characters",
+                        crate::limits::MAX_NAME_LEN
+                    )),
+            );
+            continue;
+        }
+        if RESERVED_CASE_NAMES.contains(&name) {
+            errors.push(
+                doc.at_node(
+                    doc.closest(&path),
+                    format!("case name `{name}` is taken by the runner"),
+                )
+                .with_help(format!(
+                    "the runner has trials of its own named `<provider>::{}`: rename the case",
+                    RESERVED_CASE_NAMES.join("` and `<provider>::")
+                )),
+            );
+            continue;
+        }
+        let stem = snapshot_stem(name);
+        match files.get(&stem.to_ascii_lowercase()) {
+            Some(&first) if first != name => errors.push(
+                doc.at_node(
+                    doc.closest(&path),
+                    if snapshot_stem(first) == stem {
+                        format!("case names `{first}` and `{name}` would share the snapshot file `{stem}.snap`")
+                    } else {
+                        format!("case names `{first}` and `{name}` differ only in case: on a case-insensitive file system they would share a snapshot file")
+                    },
+                )
+                .with_help(
+                    "snapshot files keep ASCII letters, digits, `_` and `-` of a case name and make every other character `_`, and some file systems ignore case: rename one",
+                ),
+            ),
+            Some(_) => {}
+            None => {
+                files.insert(stem.to_ascii_lowercase(), name);
+            }
+        }
+    }
+    errors
+}
+
+fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
+    let mut errors = Vec::new();
+    let case_path = [Seg::Key("cases"), Seg::Index(index)];
+    if let Some(expect) = &case.expect {
+        if let Some(value) = expect.status {
+            let path = [
+                case_path.as_slice(),
+                &[Seg::Key("expect"), Seg::Key("status")],
+            ]
+            .concat();
+            errors.extend(status(doc, &path, "`status`", value));
+        }
+    }
+    let mut total: u64 = 0;
+    for (number, step) in case.steps.iter().enumerate() {
+        let step_path = [
+            case_path.as_slice(),
+            &[Seg::Key("steps"), Seg::Index(number)],
+        ]
+        .concat();
+        if let Some(value) = step.expect.status {
+            let path = [
+                step_path.as_slice(),
+                &[Seg::Key("expect"), Seg::Key("status")],
+            ]
+            .concat();
+            errors.extend(status(doc, &path, "`status`", value));
+        }
+        if let Some(advance) = step.advance {
+            let path = [step_path.as_slice(), &[Seg::Key("advance")]].concat();
+            let too_far = seconds(doc, &path, "`advance`", advance);
+            let was = total;
+            total = total.saturating_add(advance);
+            match too_far {
+                Some(error) => errors.push(error),
+                None if total > MAX_SECONDS && was <= MAX_SECONDS => errors.push(
+                    doc.at_node(
+                        doc.closest(&path),
+                        format!(
+                            "the steps of case `{}` move the clock {total} seconds in all; at most {MAX_SECONDS} (100 years)",
+                            shown(&case.name)
+                        ),
+                    )
+                    .with_help("the clock moves of one case add up; no token needs a century to expire"),
+                ),
+                None => {}
+            }
+        }
+    }
+    errors
+}
+
+/// A number of seconds above [`MAX_SECONDS`].
+fn seconds(doc: &Doc<'_>, path: &[Seg<'_>], what: &str, value: u64) -> Option<SpecError> {
+    (value > MAX_SECONDS).then(|| {
+        doc.at_node(
+            doc.closest(path),
+            format!("{what} is {value} seconds; at most {MAX_SECONDS} (100 years) are allowed"),
+        )
+        .with_help("seconds this large overflow the clock arithmetic that uses them; no token needs a century")
+    })
+}
+
+/// A status outside [`STATUS_RANGE`].
+fn status(doc: &Doc<'_>, path: &[Seg<'_>], what: &str, value: u16) -> Option<SpecError> {
+    (!STATUS_RANGE.contains(&value)).then(|| {
+        doc.at_node(
+            doc.closest(path),
+            format!(
+                "{what} {value} is not an HTTP status ({}–{})",
+                STATUS_RANGE.start(),
+                STATUS_RANGE.end()
+            ),
+        )
+    })
+}
