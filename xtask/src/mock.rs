@@ -8,24 +8,14 @@ use grantspec_mock::{MockLimits, MockServer};
 use grantspec_spec::{did_you_mean, load_dir};
 use grantspec_token::SystemClock;
 
-pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let specs_dir = crate::specs_dir(crate::take_value(&mut args, "--specs")?);
-    let port: u16 = match crate::take_value(&mut args, "--port")? {
-        Some(port) => port
-            .parse()
-            .map_err(|_| anyhow::anyhow!("--port {port:?} is not a port number"))?,
-        None => 0,
-    };
+pub fn run(flags: crate::flags::Mock) -> anyhow::Result<ExitCode> {
+    let specs_dir = crate::specs_dir(flags.specs.specs);
+    let port = flags.port;
     let mut limits = MockLimits::default();
-    if let Some(max) = crate::take_value(&mut args, "--max-tokens")? {
-        limits.max_tokens = match max.parse() {
-            Ok(max) if max > 0 => max,
-            _ => anyhow::bail!("--max-tokens {max:?} is not a positive number of tokens"),
-        };
+    if let Some(max) = flags.max_tokens {
+        limits.max_tokens = max;
     }
-    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
-        anyhow::bail!("unknown option `{flag}`");
-    }
+    let args = flags.providers;
     let (specs, errors) = load_dir(&specs_dir);
     for error in &errors {
         eprintln!("{error}\n");

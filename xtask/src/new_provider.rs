@@ -145,18 +145,10 @@ cases:
         expect: { status: 401 }
 "#;
 
-pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let specs = crate::take_value(&mut args, "--specs")?;
-    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
-        anyhow::bail!("unknown option `{flag}`");
-    }
-    let id = match args.as_slice() {
-        [id] => id.clone(),
-        [] => anyhow::bail!("usage: cargo xtask new-provider ID [--specs DIR]"),
-        [_, extra, ..] => anyhow::bail!("unexpected argument `{extra}`: give one provider id"),
-    };
+pub fn run(args: crate::flags::NewProvider) -> anyhow::Result<ExitCode> {
+    let id = args.id;
     check_id(&id).map_err(anyhow::Error::msg)?;
-    let dir: PathBuf = crate::specs_dir(specs);
+    let dir: PathBuf = crate::specs_dir(args.specs.specs);
     std::fs::create_dir_all(&dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join(format!("{id}.yaml"));

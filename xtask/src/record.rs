@@ -9,7 +9,7 @@
 //! run itself used is looked for in the snapshot text, as written and
 //! JSON-escaped, before anything is written.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -65,19 +65,9 @@ fn snapshot_document(name: &str, spec_path: &Path, body: &str) -> String {
     )
 }
 
-pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let specs = crate::take_value(&mut args, "--specs")?;
-    let snapshots = crate::take_value(&mut args, "--snapshots")?;
-    let live = crate::take_flag(&mut args, "--live");
-    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
-        anyhow::bail!("unknown option `{flag}`");
-    }
-    let provider = match args.as_slice() {
-        [provider] => provider.clone(),
-        [] => anyhow::bail!("usage: cargo xtask record PROVIDER --live"),
-        [_, extra, ..] => anyhow::bail!("unexpected argument `{extra}`: record one provider"),
-    };
-    if !live {
+pub fn run(args: crate::flags::Record) -> anyhow::Result<ExitCode> {
+    let provider = args.provider;
+    if !args.live {
         anyhow::bail!(
             "record writes snapshots from the live provider: run `cargo xtask record {provider} --live` with its variables set. \
              Snapshots of the mock come from `cargo test`, then `cargo xtask review` and `cargo xtask accept`."
@@ -85,9 +75,9 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     }
 
     let mut config = SuiteConfig::from_env().map_err(anyhow::Error::msg)?;
-    config.specs_dir = crate::specs_dir(specs);
-    if let Some(dir) = snapshots {
-        config.snapshots_dir = PathBuf::from(dir);
+    config.specs_dir = crate::specs_dir(args.specs.specs);
+    if let Some(dir) = args.snapshots {
+        config.snapshots_dir = dir;
     }
     config.target = TargetKind::Live;
     // Record writes the snapshots itself, never pending ones.

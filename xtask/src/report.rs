@@ -24,17 +24,13 @@ fn default_out_dir() -> PathBuf {
         .join("grantspec-report")
 }
 
-pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let specs = crate::take_value(&mut args, "--specs")?;
-    let out_dir =
-        crate::take_value(&mut args, "--out")?.map_or_else(default_out_dir, PathBuf::from);
-    let live = crate::take_flag(&mut args, "--live");
-    let with_live = crate::take_value(&mut args, "--with-live")?;
-    crate::no_more(&args)?;
-    let earlier_live = live_report(with_live.as_deref(), live)?;
+pub fn run(args: crate::flags::Report) -> anyhow::Result<ExitCode> {
+    let out_dir = args.out.unwrap_or_else(default_out_dir);
+    let live = args.live;
+    let earlier_live = live_report(args.with_live.as_deref(), live)?;
 
     let mut config = SuiteConfig::from_env().map_err(anyhow::Error::msg)?;
-    config.specs_dir = crate::specs_dir(specs);
+    config.specs_dir = crate::specs_dir(args.specs.specs);
     if live {
         config.target = TargetKind::Live;
     }
@@ -119,7 +115,7 @@ pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
 /// report's `generated_at`. Folding a live report into a live run is
 /// refused.
 fn live_report(
-    path: Option<&str>,
+    path: Option<&std::path::Path>,
     live_run: bool,
 ) -> anyhow::Result<Option<grantspec_report::Compatibility>> {
     let Some(path) = path else {
@@ -131,9 +127,9 @@ fn live_report(
         );
     }
     let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read the live report {path}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot read the live report {}: {e}", path.display()))?;
     let report = grantspec_report::read_live_report(&text)
-        .map_err(|e| anyhow::anyhow!("{path} cannot be folded in: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{} cannot be folded in: {e}", path.display()))?;
     Ok(Some(report))
 }
 

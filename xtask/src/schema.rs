@@ -10,9 +10,8 @@ use std::process::ExitCode;
 use grantspec_spec::{SPEC_SCHEMA_PATH, spec_schema_json};
 
 /// Runs the task.
-pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let check = crate::take_flag(&mut args, "--check");
-    crate::no_more(&args)?;
+pub fn run(args: &crate::flags::Schema) -> anyhow::Result<ExitCode> {
+    let check = args.check;
     let path = grantspec_runner::workspace_root().join(SPEC_SCHEMA_PATH);
     let fresh = spec_schema_json();
     let current = std::fs::read_to_string(&path).ok();

@@ -12,13 +12,8 @@ use std::process::ExitCode;
 use grantspec_runner::render::unified_diff;
 use grantspec_runner::snapshot_body;
 
-fn snapshots_dir(args: &mut Vec<String>) -> anyhow::Result<PathBuf> {
-    let explicit = crate::take_value(args, "--snapshots")?;
-    Ok(crate::workspace_folder(
-        explicit,
-        "GRANTSPEC_SNAPSHOTS",
-        "snapshots",
-    ))
+fn snapshots_dir(args: crate::flags::Snapshots) -> PathBuf {
+    crate::workspace_folder(args.snapshots, "GRANTSPEC_SNAPSHOTS", "snapshots")
 }
 
 /// Every `.snap.new` file under `dir`, sorted.
@@ -65,9 +60,8 @@ fn show(pending: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn accept(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let dir = snapshots_dir(&mut args)?;
-    crate::no_more(&args)?;
+pub fn accept(args: crate::flags::Snapshots) -> anyhow::Result<ExitCode> {
+    let dir = snapshots_dir(args);
     let pending = pending(&dir);
     for file in &pending {
         accept_one(file)?;
@@ -77,9 +71,8 @@ pub fn accept(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn review(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let dir = snapshots_dir(&mut args)?;
-    crate::no_more(&args)?;
+pub fn review(args: crate::flags::Snapshots) -> anyhow::Result<ExitCode> {
+    let dir = snapshots_dir(args);
     let pending = pending(&dir);
     if pending.is_empty() {
         println!("no pending snapshots under {}", dir.display());

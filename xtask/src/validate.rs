@@ -5,12 +5,11 @@ use std::process::ExitCode;
 
 use grantspec_spec::{SpecError, load_dir, load_file, spec_files};
 
-pub fn run(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let specs = crate::take_value(&mut args, "--specs")?;
-    let paths: Vec<PathBuf> = if args.is_empty() {
-        vec![crate::specs_dir(specs)]
+pub fn run(args: crate::flags::Validate) -> anyhow::Result<ExitCode> {
+    let paths: Vec<PathBuf> = if args.paths.is_empty() {
+        vec![crate::specs_dir(args.specs.specs)]
     } else {
-        args.iter().map(PathBuf::from).collect()
+        args.paths
     };
     let mut errors: Vec<SpecError> = Vec::new();
     let mut files = 0;

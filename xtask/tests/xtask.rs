@@ -67,7 +67,10 @@ fn mock_keeps_at_most_max_tokens_and_forgets_the_oldest() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--max-tokens \"0\""), "{stderr}");
+    assert!(
+        stderr.contains("\"0\" is not a positive whole number"),
+        "{stderr}"
+    );
 
     let child = xtask()
         .args(["mock", "shopware", "--max-tokens", "1"])
@@ -230,4 +233,37 @@ fn validate_fails_on_a_folder_named_like_a_spec_an_empty_folder_and_a_provider_d
         assert!(!stdout.contains(": ok"), "{stdout}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn each_task_has_its_own_help_typos_get_suggestions_and_unknown_flags_are_refused() {
+    let run = |args: &[&str]| xtask().args(args).output().unwrap();
+    let help = run(&["report", "--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success(), "{text}");
+    assert!(text.contains("Usage: cargo xtask report"), "{text}");
+    assert!(text.contains("--with-live"), "{text}");
+    assert!(!text.contains("--max-tokens"), "report's own help: {text}");
+
+    let typo = run(&["reprot"]);
+    let text = String::from_utf8_lossy(&typo.stderr);
+    assert!(!typo.status.success());
+    assert!(
+        text.contains("similar subcommand") && text.contains("'report'"),
+        "{text}"
+    );
+
+    let bogus = run(&["validate", "--bogus"]);
+    let text = String::from_utf8_lossy(&bogus.stderr);
+    assert!(!bogus.status.success());
+    assert!(text.contains("unexpected argument '--bogus'"), "{text}");
+
+    let specs = grantspec_runner::workspace_root().join("specs");
+    let equals = run(&["validate", &format!("--specs={}", specs.display())]);
+    let text = String::from_utf8_lossy(&equals.stdout);
+    assert!(equals.status.success(), "{text}");
+    assert!(
+        text.contains("spec file(s)") && text.ends_with(": ok\n"),
+        "{text}"
+    );
 }

@@ -34,7 +34,14 @@ pub use load::{load_generator, load_spec, serve};
 pub use measure::{engine, measure};
 
 /// Builds in release mode and runs the measurements.
-pub fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
+pub fn run(flags: &crate::flags::Bench) -> anyhow::Result<ExitCode> {
+    let mut args: Vec<String> = Vec::new();
+    if let Some(cases) = flags.cases {
+        args.extend(["--cases".to_owned(), cases.to_string()]);
+    }
+    if flags.skip_test_suite {
+        args.push("--skip-test-suite".to_owned());
+    }
     let root = grantspec_runner::workspace_root();
     eprintln!("building xtask and the specs test binary in release mode…");
     let status = Command::new(cargo())

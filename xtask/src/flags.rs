@@ -1,0 +1,241 @@
+//! The command line of `cargo xtask`, declared once: clap gives each task
+//! its own `--help`, refuses unknown flags, understands `--flag=value`, and
+//! suggests the nearest task or flag for a typo.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Maintainer tasks for grantspec.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about)]
+pub struct Xtask {
+    /// The task to run.
+    #[command(subcommand)]
+    pub task: Task,
+}
+
+/// One task.
+#[derive(Debug, Subcommand)]
+pub enum Task {
+    /// Run every trial as `cargo test` judges it, print a summary per provider, and write the
+    /// compatibility report (json, md, html, junit.xml)
+    Report(Report),
+    /// Check spec files; every problem is located (file, line, column); non-zero on any
+    Validate(Validate),
+    /// Run one provider's cases live and write their snapshots, refusing any that would
+    /// contain a secret
+    Record(Record),
+    /// Scaffold specs/ID.yaml with cases that pass against the mock
+    NewProvider(NewProvider),
+    /// Serve the mock for these providers (default: all) until Ctrl-C
+    Mock(Mock),
+    /// Build in release mode and measure the harness against its floor
+    Bench(Bench),
+    /// Write schema/spec.schema.json from the Rust types
+    Schema(Schema),
+    /// Show pending snapshot changes; on a terminal, accept or reject each
+    Review(Snapshots),
+    /// Accept every pending snapshot
+    Accept(Snapshots),
+    /// The measurements `bench` runs in release mode (internal).
+    #[command(hide = true)]
+    BenchMeasure(Raw),
+    /// The engine and its bare loop alone, for a profiler (internal).
+    #[command(hide = true)]
+    BenchEngine(Raw),
+    /// A load generator process (internal).
+    #[command(hide = true)]
+    BenchLoad(Raw),
+    /// The harness's libtest floor (internal).
+    #[command(hide = true)]
+    BenchTrials(Raw),
+    /// A mock server process (internal).
+    #[command(hide = true)]
+    BenchServe(Raw),
+    /// Loads a spec, for timing (internal).
+    #[command(hide = true)]
+    BenchLoadSpec(Raw),
+}
+
+/// The spec folder, for tasks that read specs.
+#[derive(Debug, Args)]
+pub struct SpecsDir {
+    /// Spec folder [default: $GRANTSPEC_SPECS, else specs/]
+    #[arg(long, value_name = "DIR")]
+    pub specs: Option<PathBuf>,
+}
+
+/// `cargo xtask report`.
+#[derive(Debug, Args)]
+pub struct Report {
+    /// Run against the live providers (their variables from the environment or .env)
+    #[arg(long)]
+    pub live: bool,
+    /// Fold in the compatibility.json of an earlier `report --live`
+    #[arg(long, value_name = "FILE")]
+    pub with_live: Option<PathBuf>,
+    /// Where the four report files go [default: target/grantspec-report/]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub specs: SpecsDir,
+}
+
+/// `cargo xtask validate`.
+#[derive(Debug, Args)]
+pub struct Validate {
+    /// Spec files or folders [default: the spec folder]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub specs: SpecsDir,
+}
+
+/// `cargo xtask record`.
+#[derive(Debug, Args)]
+pub struct Record {
+    /// The provider id
+    pub provider: String,
+    /// Required: record writes what the live provider answers
+    #[arg(long)]
+    pub live: bool,
+    /// Snapshot folder [default: $GRANTSPEC_SNAPSHOTS, else snapshots/]
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    #[command(flatten)]
+    pub specs: SpecsDir,
+}
+
+/// `cargo xtask new-provider`.
+#[derive(Debug, Args)]
+pub struct NewProvider {
+    /// The new provider's id (the spec's file name)
+    pub id: String,
+    #[command(flatten)]
+    pub specs: SpecsDir,
+}
+
+/// `cargo xtask mock`.
+#[derive(Debug, Args)]
+pub struct Mock {
+    /// Providers to serve [default: all]
+    #[arg(value_name = "PROVIDER")]
+    pub providers: Vec<String>,
+    /// Port on 127.0.0.1 [default: any free one]
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Issued tokens kept per provider, oldest forgotten first
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub max_tokens: Option<usize>,
+    #[command(flatten)]
+    pub specs: SpecsDir,
+}
+
+/// A whole number of at least 1.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text:?} is not a positive whole number")),
+    }
+}
+
+/// `cargo xtask bench`.
+#[derive(Debug, Args)]
+pub struct Bench {
+    /// Cases in the generated spec
+    #[arg(long, value_name = "N")]
+    pub cases: Option<usize>,
+    /// Leave out the whole test suite's timing
+    #[arg(long)]
+    pub skip_test_suite: bool,
+}
+
+/// `cargo xtask schema`.
+#[derive(Debug, Args)]
+pub struct Schema {
+    /// Write nothing; fail if the committed schema is stale
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `cargo xtask review` and `accept`.
+#[derive(Debug, Args)]
+pub struct Snapshots {
+    /// Snapshot folder [default: $GRANTSPEC_SNAPSHOTS, else snapshots/]
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+}
+
+/// The arguments of an internal task, passed on as they are.
+#[derive(Debug, Args)]
+pub struct Raw {
+    /// Arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+    use clap::error::ErrorKind;
+
+    fn parse(args: &[&str]) -> Result<Xtask, clap::Error> {
+        Xtask::try_parse_from(std::iter::once("cargo xtask").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_declaration_is_consistent() {
+        Xtask::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_take_a_value_after_an_equals_sign_or_a_space() {
+        for args in [
+            &["report", "--specs=some/dir"][..],
+            &["report", "--specs", "some/dir"],
+        ] {
+            let Task::Report(report) = parse(args).unwrap().task else {
+                panic!("not report");
+            };
+            assert_eq!(report.specs.specs, Some(PathBuf::from("some/dir")));
+        }
+    }
+
+    #[test]
+    fn an_unknown_flag_is_refused_not_read_as_a_file() {
+        let error = parse(&["validate", "--bogus"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn a_misspelt_task_or_flag_gets_a_suggestion() {
+        let error = parse(&["reprot"]).unwrap_err().to_string();
+        assert!(error.contains("report"), "{error}");
+        let error = parse(&["report", "--liv"]).unwrap_err().to_string();
+        assert!(error.contains("--live"), "{error}");
+        let error = parse(&["mock", "--prot", "8080"]).unwrap_err().to_string();
+        assert!(error.contains("--port"), "{error}");
+    }
+
+    #[test]
+    fn each_task_has_its_own_help() {
+        let error = parse(&["report", "--help"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::DisplayHelp);
+        let help = error.to_string();
+        assert!(help.contains("--with-live"), "{help}");
+        assert!(
+            !help.contains("--max-tokens"),
+            "only report's flags: {help}"
+        );
+    }
+
+    #[test]
+    fn mock_refuses_zero_tokens() {
+        let error = parse(&["mock", "--max-tokens", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not a positive whole number"), "{error}");
+    }
+}
