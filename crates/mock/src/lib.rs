@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::Url;
 
-pub use emulator::{CLOCK_OFFSET_HEADER, Emulator, MAX_REQUEST_BODY, MockRequest, MockResponse};
+pub use emulator::{Emulator, MAX_REQUEST_BODY, MockRequest, MockResponse};
 pub use render::OAuthError;
 
 /// Every provider's emulator, by id.

@@ -29,8 +29,9 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use base64::Engine as _;
-use grantspec_mock::CLOCK_OFFSET_HEADER;
-use grantspec_token::{Body, HttpRequest, HttpResponse, JsonField, SECRET_PARAMS};
+use grantspec_token::{
+    Body, CLOCK_OFFSET_HEADER, HttpRequest, HttpResponse, JsonField, SECRET_PARAMS,
+};
 use serde_json::{Map, Value};
 
 /// How much a broken rule matters: it follows the RFC's word for the rule.
