@@ -3,11 +3,11 @@
 //! accepted.
 
 use crate::ExchangeKind::{Resource, Token};
-use crate::challenge::*;
-use crate::ctx::*;
-use crate::params::*;
-use crate::steps::*;
-use crate::syntax::*;
+use crate::challenge::{Challenge, challenges, schemes};
+use crate::ctx::Ctx;
+use crate::params::{Place, request_headers, shown_scheme, split_scheme};
+use crate::steps::{Step, Tally};
+use crate::syntax::{b64token_problem, is_b64token};
 use crate::{Check, ExchangeKind, Judged, Rule, Severity, Side};
 
 pub(crate) const AUTHORIZATION_HEADER: Check = Check {

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::ctx::*;
-use crate::params::*;
+use crate::ctx::Ctx;
+use crate::params::{Place, is_credential_name, looks_form_encoded};
 use crate::{Check, ExchangeKind, Judged, Rule, Severity, Side};
 
 pub(crate) const NO_CREDENTIALS_IN_URL: Check = Check {

@@ -7,8 +7,11 @@ use std::cell::OnceCell;
 use serde_json::Value;
 
 use crate::ExchangeKind::Resource;
-use crate::params::*;
-use crate::token_view::*;
+use crate::params::{
+    BasicCredentials, Param, basic_credentials, is_json_media_type, media_type, refuses_json,
+    request_headers, request_params, split_scheme,
+};
+use crate::token_view::{Class, TokenView, carries_error, json_kind, token_view};
 use crate::{Detail, Details, ExchangeFacts, Judged};
 
 pub(crate) struct Ctx<'a> {

@@ -5,10 +5,10 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::challenge::*;
-use crate::ctx::*;
-use crate::syntax::*;
-use crate::token_view::*;
+use crate::challenge::{challenges, schemes};
+use crate::ctx::{Ctx, content_type_is_json, error_json};
+use crate::syntax::{first_outside, is_nqchar, is_nqschar};
+use crate::token_view::{Class, json_kind};
 use crate::{Check, ExchangeKind, Judged, Rule, Severity, Side};
 
 const REGISTERED_ERRORS: &[&str] = &[

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::ExchangeKind::Token;
-use crate::steps::*;
+use crate::steps::{Step, Tally};
 use crate::{Check, Rule, Severity};
 
 /// Where a refresh token came from: the scope of the original grant, and

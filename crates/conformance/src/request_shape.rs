@@ -7,8 +7,11 @@ use std::sync::OnceLock;
 use grantspec_token::Body;
 use serde_json::Value;
 
-use crate::ctx::*;
-use crate::params::*;
+use crate::ctx::Ctx;
+use crate::params::{
+    Param, TOKEN_EXCHANGE, is_json_media_type, media_type, names_scope, normalized_name,
+    normalizes_to,
+};
 use crate::{Check, ExchangeKind, Judged, Rule, Severity, Side};
 
 pub(crate) const POST_METHOD: Check = Check {

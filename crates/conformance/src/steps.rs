@@ -8,9 +8,9 @@ use grantspec_token::CLOCK_OFFSET_HEADER;
 use serde_json::Value;
 
 use crate::ExchangeKind::Token;
-use crate::ctx::*;
-use crate::params::*;
-use crate::token_view::*;
+use crate::ctx::Ctx;
+use crate::params::{Param, names_scope, request_headers, split_scheme};
+use crate::token_view::Class;
 use crate::{Check, Details, ExchangeKind, Finding, Judged, finding};
 
 /// What one exchange of a case contributes to sequence checks. Token values

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::ctx::*;
-use crate::syntax::*;
-use crate::token_view::*;
+use crate::ctx::{Ctx, success_token};
+use crate::syntax::{b64token_problem, is_b64token, is_vschar};
+use crate::token_view::json_kind;
 use crate::{Check, ExchangeKind, Judged, Rule, Severity, Side};
 
 pub(crate) const B64TOKEN: Check = Check {

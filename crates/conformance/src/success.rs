@@ -4,9 +4,9 @@
 use grantspec_token::HttpResponse;
 use serde_json::Value;
 
-use crate::ctx::*;
-use crate::syntax::*;
-use crate::token_view::*;
+use crate::ctx::{Ctx, content_type_is_json, success_token};
+use crate::syntax::{first_outside, is_nqchar};
+use crate::token_view::{Class, json_kind};
 use crate::{Check, ExchangeKind, Judged, Rule, Severity, Side};
 
 const REGISTERED_TOKEN_TYPES: &[&str] = &["bearer", "dpop", "n_a", "pop"];

@@ -1,7 +1,7 @@
 //! Character classes of the ABNF the checks enforce: RFC 6750 b64token, RFC
 //! 6749 Appendix A NQSCHAR, NQCHAR and VSCHAR.
 
-use crate::challenge::*;
+use crate::challenge::is_token68_char;
 
 /// Whether a string is b64token (RFC 6750 §2.1).
 pub(crate) fn is_b64token(token: &str) -> bool {
