@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
 use grantspec_spec::{GrantKind, MockClient, MockSeed, RefreshPolicy, ResponseScope, Spec};
 use grantspec_token::{
-    BodyEncoding, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle, ProviderProfile,
+    BodyEncoding, CLOCK_OFFSET_HEADER, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle,
+    ProviderProfile,
 };
 use serde_json::{Value, json};
 
@@ -26,11 +27,6 @@ pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 /// Parameters that carry lists and may be repeated or space-joined.
 const LIST_PARAMS: &[&str] = &["scope", "audience", "resource"];
-
-/// Request header that moves the emulator's clock forward by this many
-/// seconds for that request only. The runner sends it after an `advance`
-/// step, so parallel cases each keep their own timeline on one server.
-pub const CLOCK_OFFSET_HEADER: &str = "x-grantspec-clock-offset";
 
 const CLOCK_OFFSET: HeaderName = HeaderName::from_static(CLOCK_OFFSET_HEADER);
 

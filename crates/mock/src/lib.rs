@@ -32,8 +32,7 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use url::Url;
 
 pub use emulator::{
-    CLOCK_OFFSET_HEADER, DEFAULT_MAX_TOKENS, Emulator, MAX_CLOCK_OFFSET, MAX_REQUEST_BODY,
-    MockRequest, MockResponse,
+    DEFAULT_MAX_TOKENS, Emulator, MAX_CLOCK_OFFSET, MAX_REQUEST_BODY, MockRequest, MockResponse,
 };
 pub use render::OAuthError;
 

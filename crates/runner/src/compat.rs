@@ -22,10 +22,11 @@
 //! compared in memory (refresh rotation) and never copied into the model.
 //!
 //! RFC check results and deviation drift come from the runner's checks
-//! ([`crate::rfc`]), aggregated per provider by `rfc_results`.
+//! ([`grantspec_conformance`]), aggregated per provider by `rfc_results`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use grantspec_conformance as rfc;
 use grantspec_report::{
     Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, CheckOutcome,
     Compatibility, ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact,
@@ -39,7 +40,7 @@ use serde_json::Value;
 
 use crate::exec::Exchange;
 use crate::redact::{Redactor, configured_secrets, scrub_strings};
-use crate::{CaseReport, FailureKind, Judgement, Suite, TrialId, rfc};
+use crate::{CaseReport, FailureKind, Judgement, Suite, TrialId};
 use grantspec_token::ExposeSecret;
 
 /// The compatibility report of a run: every loaded spec, with the reports

@@ -3,9 +3,9 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use grantspec_mock::{CLOCK_OFFSET_HEADER, MAX_CLOCK_OFFSET};
+use grantspec_mock::MAX_CLOCK_OFFSET;
 
-use crate::rfc::{self, ExchangeFacts, ExchangeKind, Finding};
+use grantspec_conformance::{self as rfc, ExchangeFacts, ExchangeKind, Finding};
 use grantspec_spec::matcher::lookup;
 use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
 use grantspec_spec::{
@@ -13,8 +13,8 @@ use grantspec_spec::{
     Step, StepKind, Var,
 };
 use grantspec_token::{
-    Body, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue, ProviderProfile,
-    SecretString, Text, Transport, build_raw_at, endpoint_url,
+    Body, CLOCK_OFFSET_HEADER, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue,
+    ProviderProfile, SecretString, Text, Transport, build_raw_at, endpoint_url,
 };
 use serde_json::Value;
 use url::Url;

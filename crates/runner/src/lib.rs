@@ -14,7 +14,6 @@ mod exec;
 pub mod harness;
 pub mod redact;
 pub mod render;
-pub mod rfc;
 mod snapshot;
 mod verdict;
 
@@ -23,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use grantspec_conformance as rfc;
 use grantspec_mock::MockServer;
 use grantspec_spec::template::{Resolver, TargetKind};
 use grantspec_spec::{LoadedSpec, SpecError, load_dir};

@@ -108,7 +108,7 @@ impl Judgement {
 
     /// A provider's declared-deviations trial: passes when its declarations
     /// and what its cases showed agree.
-    pub fn of_deviations(report: &crate::rfc::DeviationReport) -> Self {
+    pub fn of_deviations(report: &grantspec_conformance::DeviationReport) -> Self {
         if report.is_clean() {
             Self::Passed
         } else {

@@ -4,6 +4,16 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
+/// Request header that moves an emulator's clock forward by this many
+/// seconds, for that request only.
+///
+/// grantspec's runner sends it on every request after an `advance` step,
+/// so that parallel cases each keep their own timeline on one mock server;
+/// the mock (`grantspec-mock`) honours it, a real provider ignores it, and
+/// the conformance checks read it to tell how much time a case has moved.
+/// It lives here, the lowest crate all three use.
+pub const CLOCK_OFFSET_HEADER: &str = "x-grantspec-clock-offset";
+
 /// A source of the current time.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.

@@ -140,7 +140,7 @@ pub use client::{
     DEFAULT_REFRESH_SKEW, TokenClient, TokenError, Transport, TransportConfig, TransportError,
     TransportErrorKind, is_loopback,
 };
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{CLOCK_OFFSET_HEADER, Clock, ManualClock, SystemClock};
 pub use profile::{
     BodyEncoding, ClientAuth, ErrorFormat, ExpiryStyle, HttpMethod, ListStyle, MissingTokenType,
     ProviderProfile, ResponseShape, TokenEndpoint,
