@@ -67,27 +67,7 @@ pub use deviations::{
 };
 pub use docs::markdown_table;
 
-/// How much a broken rule matters: it follows the RFC's word for the rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// A MUST, MUST NOT or REQUIRED of the RFC, or a normative definition
-    /// that leaves no choice (ABNF, media type, parameter names): breaking
-    /// it fails the check.
-    Failure,
-    /// A SHOULD, SHOULD NOT or RECOMMENDED, other advice, or a heuristic
-    /// (even one approximating a MUST): breaking it warns.
-    Warning,
-}
-
-impl Severity {
-    /// `failure` or `warning`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Failure => "failure",
-            Self::Warning => "warning",
-        }
-    }
-}
+pub use grantspec_outcome::Severity;
 
 /// One conformance rule, with how it is judged.
 ///
@@ -125,36 +105,9 @@ impl std::hash::Hash for Check {
     }
 }
 
-/// How a check came out on an exchange or a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Outcome {
-    /// The rule holds.
-    Pass,
-    /// The rule is broken and the check (or this way of breaking it) is a
-    /// warning.
-    Warn,
-    /// The rule is broken and the check is a failure.
-    Fail,
-    /// The rule has nothing to judge here.
-    NotApplicable,
-}
-
-impl Outcome {
-    /// `pass`, `warn`, `fail` or `n/a`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pass => "pass",
-            Self::Warn => "warn",
-            Self::Fail => "fail",
-            Self::NotApplicable => "n/a",
-        }
-    }
-
-    /// Whether the rule was broken (warned or failed).
-    pub fn is_deviation(self) -> bool {
-        matches!(self, Self::Warn | Self::Fail)
-    }
-}
+/// How a check came out on an exchange or a case (the one check outcome
+/// type, shared with the report).
+pub use grantspec_outcome::CheckOutcome as Outcome;
 
 /// A check's outcome, with what was seen. The detail never contains a secret
 /// or a token value.

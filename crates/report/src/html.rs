@@ -10,7 +10,7 @@ use crate::cells;
 use crate::escape::{html, html_inline};
 use crate::model::{
     BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CheckOutcome, Compatibility, Fact,
-    GRANTS, Provenance, ProviderReport, Target, WayOutcome,
+    Provenance, ProviderReport, Target, WayOutcome,
 };
 
 /// Installed before anything else runs: counts uncaught errors, unhandled
@@ -192,12 +192,12 @@ fn matrix(out: &mut String, report: &Compatibility) {
     let _ = write!(
         out,
         "<th colspan=\"{}\">grants</th><th colspan=\"{}\">request body</th><th colspan=\"{}\">client authentication</th><th colspan=\"5\">response</th><th>documentation</th><th colspan=\"2\">conformance</th><th colspan=\"3\">cases</th></tr>\n<tr>",
-        GRANTS.len(),
+        report.grants.len(),
         BODY_ENCODINGS.len(),
         CLIENT_AUTH.len()
     );
     out.push_str(&sortable("provider", "provider", "provider name and id"));
-    for grant in GRANTS {
+    for grant in report.grants.iter().map(String::as_str) {
         let label = match grant {
             "client_credentials" => "client cred.",
             "authorization_code" => "auth. code",

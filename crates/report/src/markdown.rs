@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::cells;
 use crate::escape::{html, md_cell, md_fence, md_inline};
 use crate::model::{
-    BODY_ENCODINGS, CLIENT_AUTH, CaseOutcome, Compatibility, GRANTS, ProviderReport, Target,
+    BODY_ENCODINGS, CLIENT_AUTH, CaseOutcome, Compatibility, ProviderReport, Target,
 };
 
 /// ` (N pending snapshots)` when there are some.
@@ -89,14 +89,14 @@ fn matrix(out: &mut String, report: &Compatibility) {
 
     let _ = writeln!(out, "### Grants and requests\n");
     let mut header = vec!["provider".to_owned()];
-    header.extend(GRANTS.iter().map(|g| format!("`{g}`")));
+    header.extend(report.grants.iter().map(|g| format!("`{g}`")));
     header.extend(BODY_ENCODINGS.iter().map(|b| format!("body `{b}`")));
     header.extend(CLIENT_AUTH.iter().map(|a| format!("auth `{a}`")));
     let _ = writeln!(out, "| {} |", header.join(" | "));
     let _ = writeln!(
         out,
         "|---|{}",
-        ":-:|".repeat(GRANTS.len() + BODY_ENCODINGS.len() + CLIENT_AUTH.len())
+        ":-:|".repeat(report.grants.len() + BODY_ENCODINGS.len() + CLIENT_AUTH.len())
     );
     for provider in &report.providers {
         let mut row = vec![provider_link(provider)];

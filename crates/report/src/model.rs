@@ -9,18 +9,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use grantspec_outcome::{CaseOutcome, CheckOutcome, Severity};
+
 /// The version of this model's JSON form. Bump it on any change a reader of
 /// `compatibility.json` would notice (a renamed, removed or retyped field).
 pub const FORMAT_VERSION: u32 = 2;
-
-/// The grants a provider is reported on, in column order.
-pub const GRANTS: [&str; 5] = [
-    "client_credentials",
-    "password",
-    "refresh_token",
-    "authorization_code",
-    "implicit",
-];
 
 /// The request body encodings a provider is reported on, in column order.
 pub const BODY_ENCODINGS: [&str; 2] = ["form", "json"];
@@ -49,6 +42,10 @@ pub struct Compatibility {
     /// Problems of spec files that did not load; their cases did not run.
     #[serde(default)]
     pub spec_errors: Vec<SpecFileError>,
+    /// The grants every provider is reported on, in column order: every
+    /// grant the spec format knows, as the runner lists them.
+    #[serde(default)]
+    pub grants: Vec<String>,
     /// One entry per provider spec, in spec order.
     pub providers: Vec<ProviderReport>,
     /// The earlier live report folded into this one
@@ -76,6 +73,7 @@ impl Compatibility {
             target,
             summary: Tally::default(),
             spec_errors: Vec::new(),
+            grants: Vec::new(),
             providers: Vec::new(),
             live_report: None,
         }
@@ -173,7 +171,7 @@ pub struct ProviderReport {
     pub target: Target,
     /// The token endpoint as the profile describes it.
     pub endpoint: Endpoint,
-    /// Every grant of [`GRANTS`], in that order.
+    /// Every grant of [`Compatibility::grants`], in that order.
     pub grants: Vec<Capability>,
     /// Every body encoding of [`BODY_ENCODINGS`], in that order.
     pub body_encodings: Vec<Capability>,
@@ -705,71 +703,6 @@ fn not_applicable() -> CheckOutcome {
     CheckOutcome::NotApplicable
 }
 
-/// How much a broken rule matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// A MUST: breaking it fails.
-    Failure,
-    /// A SHOULD: breaking it warns.
-    Warning,
-}
-
-impl Severity {
-    /// `failure` or `warning`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Failure => "failure",
-            Self::Warning => "warning",
-        }
-    }
-}
-
-/// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckOutcome {
-    /// The rule holds.
-    Pass,
-    /// A SHOULD is broken.
-    Warn,
-    /// A MUST is broken.
-    Fail,
-    /// Nothing to judge.
-    NotApplicable,
-}
-
-impl CheckOutcome {
-    /// `pass`, `warn`, `fail` or `n/a`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pass => "pass",
-            Self::Warn => "warn",
-            Self::Fail => "fail",
-            Self::NotApplicable => "n/a",
-        }
-    }
-
-    /// Higher is worse: fail > warn > pass > not applicable.
-    pub fn rank(self) -> u8 {
-        match self {
-            Self::NotApplicable => 0,
-            Self::Pass => 1,
-            Self::Warn => 2,
-            Self::Fail => 3,
-        }
-    }
-
-    /// The worse of two outcomes.
-    pub fn worst(self, other: Self) -> Self {
-        if other.rank() > self.rank() {
-            other
-        } else {
-            self
-        }
-    }
-}
-
 /// One trial (a case, or the provider's declared-deviations trial) and how
 /// it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -795,51 +728,9 @@ pub struct CaseResult {
     pub skip_reason: Option<String>,
 }
 
-/// How a case ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseOutcome {
-    /// Every expectation held.
-    Passed,
-    /// Something did not hold.
-    Failed,
-    /// The case held but its snapshot is new and not yet reviewed: a
-    /// failure, as in `cargo test`.
-    Pending,
-    /// The case could not run on this target.
-    Skipped,
-}
-
-impl CaseOutcome {
-    /// `passed`, `failed`, `pending` or `skipped`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Passed => "passed",
-            Self::Failed => "failed",
-            Self::Pending => "pending",
-            Self::Skipped => "skipped",
-        }
-    }
-
-    /// Whether the trial failed (a pending snapshot fails).
-    pub fn is_failure(self) -> bool {
-        matches!(self, Self::Failed | Self::Pending)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn worst_outcome_wins() {
-        use CheckOutcome::*;
-        assert_eq!(NotApplicable.worst(Pass), Pass);
-        assert_eq!(Pass.worst(NotApplicable), Pass);
-        assert_eq!(Pass.worst(Warn), Warn);
-        assert_eq!(Fail.worst(Warn), Fail);
-        assert_eq!(Warn.worst(Fail), Fail);
-    }
 
     #[test]
     fn record_aggregates_by_check_sorted_by_clause() {

@@ -28,10 +28,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use grantspec_conformance as rfc;
 use grantspec_report::{
-    Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, CheckOutcome,
-    Compatibility, ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact,
-    Provenance, ProviderReport, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError,
-    Target, TokenTypeReport, WayOutcome, WayReport,
+    Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, Compatibility,
+    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, Provenance,
+    ProviderReport, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
+    TokenTypeReport, WayOutcome, WayReport,
 };
 use grantspec_spec::template::TargetKind;
 use grantspec_spec::{GrantKind, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat};
@@ -40,7 +40,7 @@ use serde_json::Value;
 
 use crate::exec::Exchange;
 use crate::redact::{Redactor, configured_secrets, scrub_strings};
-use crate::{CaseReport, FailureKind, Judgement, Suite, TrialId};
+use crate::{CaseReport, Judgement, Suite, TrialId};
 use grantspec_token::ExposeSecret;
 
 /// The compatibility report of a run: every loaded spec, with the reports
@@ -51,6 +51,10 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
         TargetKind::Live => Target::Live,
     };
     let mut report = Compatibility::new(format!("grantspec {}", env!("CARGO_PKG_VERSION")), target);
+    report.grants = GrantKind::ALL
+        .iter()
+        .map(|grant| grant.as_str().to_owned())
+        .collect();
     report.generated_at = Some(rfc3339(SystemTime::now()));
 
     for (index, errors) in suite.spec_file_errors().iter().enumerate() {
@@ -142,17 +146,9 @@ fn rfc_results(drift: &rfc::DeviationReport, cases: &[&CaseReport]) -> RfcReport
                 &mut results,
                 finding.check.id,
                 finding.check.clause,
-                match finding.check.severity {
-                    rfc::Severity::Failure => grantspec_report::Severity::Failure,
-                    rfc::Severity::Warning => grantspec_report::Severity::Warning,
-                },
+                finding.check.severity,
                 finding.check.title,
-                match finding.outcome {
-                    rfc::Outcome::Pass => CheckOutcome::Pass,
-                    rfc::Outcome::Warn => CheckOutcome::Warn,
-                    rfc::Outcome::Fail => CheckOutcome::Fail,
-                    rfc::Outcome::NotApplicable => CheckOutcome::NotApplicable,
-                },
+                finding.outcome,
                 &report.name,
                 &finding.detail,
             );
@@ -169,14 +165,7 @@ fn case_result(name: &str, description: Option<String>, judgement: &Judgement) -
     CaseResult {
         name: name.to_owned(),
         description,
-        outcome: match judgement {
-            Judgement::Passed => CaseOutcome::Passed,
-            Judgement::Failed(failure) if failure.kind == FailureKind::SnapshotPending => {
-                CaseOutcome::Pending
-            }
-            Judgement::Failed(_) => CaseOutcome::Failed,
-            Judgement::Ignored(_) => CaseOutcome::Skipped,
-        },
+        outcome: judgement.outcome(),
         failure_kind: failure.map(|f| f.kind.as_str().to_owned()),
         message: failure.map(|f| f.message.clone()),
         skip_reason: judgement.ignored_reason().map(str::to_owned),

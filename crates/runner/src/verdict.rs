@@ -9,6 +9,7 @@
 //! every entry point judges each one into a [`Judgement`], so their verdicts
 //! and totals cannot disagree.
 
+use grantspec_report::CaseOutcome;
 use libtest_mimic::{Completion, Failed};
 
 use crate::snapshot::SnapshotCheck;
@@ -113,6 +114,19 @@ impl Judgement {
             Self::Passed
         } else {
             Self::failed(FailureKind::Deviations, report.messages().join("\n"))
+        }
+    }
+
+    /// The outcome a report shows: a missing snapshot is [`CaseOutcome::Pending`],
+    /// any other failure [`CaseOutcome::Failed`].
+    pub fn outcome(&self) -> CaseOutcome {
+        match self {
+            Self::Passed => CaseOutcome::Passed,
+            Self::Failed(failure) if failure.kind == FailureKind::SnapshotPending => {
+                CaseOutcome::Pending
+            }
+            Self::Failed(_) => CaseOutcome::Failed,
+            Self::Ignored(_) => CaseOutcome::Skipped,
         }
     }
 
