@@ -43,4 +43,4 @@ OIDC_PROVIDER_POST_CLIENT_ID=grantspec-post \
 OIDC_PROVIDER_POST_CLIENT_SECRET=post-secret-9b2e \
 OIDC_PROVIDER_RESERVED_CLIENT_ID='sp client' \
 OIDC_PROVIDER_RESERVED_CLIENT_SECRET='p@ss:w/rd+%' \
-  cargo test -p grantspec-runner --test specs -- oidc-provider:: "$@"
+  cargo test --test specs -- oidc-provider:: "$@"

@@ -172,7 +172,7 @@ pub fn run(args: crate::flags::NewProvider) -> anyhow::Result<ExitCode> {
         "\nnext:
   cargo xtask validate
       checks the spec.
-  cargo test -p grantspec-runner --test specs -- {id}::
+  cargo test --test specs -- {id}::
       runs its cases against the mock. The first run fails each case only because no
       snapshot is stored yet, and writes a pending one next to where it belongs.
   cargo xtask review
@@ -180,7 +180,7 @@ pub fn run(args: crate::flags::NewProvider) -> anyhow::Result<ExitCode> {
   cargo xtask accept
       keeps them. From then on the cases pass.
   GRANTSPEC_TARGET=live {env}_BASE_URL=… {env}_CLIENT_ID=… {env}_CLIENT_SECRET=… \\
-    cargo test -p grantspec-runner --test specs -- {id}::
+    cargo test --test specs -- {id}::
       runs the same cases against the live provider (or put the variables in .env)."
     );
     if dir != grantspec_runner::workspace_root().join("specs") {

@@ -21,7 +21,7 @@ fn xtask(args: &[&str]) -> Command {
     command
 }
 
-/// `GRANTSPEC_SPECS=specs GRANTSPEC_SNAPSHOTS=snapshots cargo test -p grantspec-runner --test specs`.
+/// `GRANTSPEC_SPECS=specs GRANTSPEC_SNAPSHOTS=snapshots cargo test --test specs`.
 fn run_specs(specs: &Path, snapshots: &Path) -> Output {
     Command::new(specs_binary())
         .current_dir(specs)

@@ -120,7 +120,7 @@ fn nextest(dir: &Path) -> (Verdicts, Totals, bool) {
         "nextest",
         "run",
         "-p",
-        "grantspec-runner",
+        "grantspec",
         "--test",
         "specs",
         "--no-fail-fast",

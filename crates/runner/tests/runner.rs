@@ -307,7 +307,7 @@ fn nextest_partitions_cover_every_case_exactly_once() {
                 "nextest",
                 "run",
                 "-p",
-                "grantspec-runner",
+                "grantspec",
                 "--test",
                 "specs",
                 "--partition",

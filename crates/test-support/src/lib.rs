@@ -111,7 +111,7 @@ pub fn specs_binary() -> &'static Path {
                 "--no-run",
                 "--message-format=json-render-diagnostics",
                 "-p",
-                "grantspec-runner",
+                "grantspec",
                 "--test",
                 "specs",
                 "--manifest-path",

@@ -293,7 +293,7 @@ fn specs_test_binary() -> anyhow::Result<PathBuf> {
             "test",
             "--release",
             "-p",
-            "grantspec-runner",
+            "grantspec",
             "--test",
             "specs",
             "--no-run",

@@ -1,5 +1,0 @@
-//! Every case of every spec, as a test: `cargo test -p grantspec-runner --test specs`.
-
-fn main() -> std::process::ExitCode {
-    grantspec_runner::harness::main()
-}
