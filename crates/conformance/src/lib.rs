@@ -451,32 +451,7 @@ mod tests {
 
     #[test]
     fn fixture_expectations_hold() {
-        let mut problems = Vec::new();
-        for fixture in fixtures() {
-            let findings = run(&fixture);
-            for (id, outcome) in &fixture.expect {
-                assert!(
-                    find_check(id).is_some(),
-                    "fixture {:?} names unknown check {id}",
-                    fixture.name
-                );
-                if !findings
-                    .iter()
-                    .any(|f| f.check.id == *id && f.outcome == *outcome)
-                {
-                    let seen: Vec<String> = findings
-                        .iter()
-                        .filter(|f| f.check.id == *id)
-                        .map(|f| format!("{:?}: {}", f.outcome, f.detail))
-                        .collect();
-                    problems.push(format!(
-                        "{:?}: expected {id} {outcome:?}, saw {seen:?}",
-                        fixture.name
-                    ));
-                }
-            }
-        }
-        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        assert_expectations(&fixtures());
     }
 
     #[test]
