@@ -38,6 +38,35 @@ impl Spec {
             errors: self.provider.errors,
         }
     }
+
+    /// What the mock may know of this provider: its id, profile and seed,
+    /// and nothing of its cases.
+    pub fn mock_provider(&self) -> MockProvider<'_> {
+        MockProvider {
+            id: &self.provider.id,
+            profile: self.profile(),
+            seed: &self.mock,
+        }
+    }
+}
+
+/// Everything the mock is built from for one provider: its id, its
+/// [`ProviderProfile`] and its [`MockSeed`].
+///
+/// This type holds the invariant "the mock never reads a case's
+/// expectations" by type: the emulator is built from a `MockProvider`,
+/// never from a whole [`Spec`], so it cannot see the cases (their
+/// expectations, requests or variables) and a mock test cannot become a
+/// tautology. Made by [`Spec::mock_provider`]; keep it free of anything a
+/// case says.
+#[derive(Debug, Clone)]
+pub struct MockProvider<'a> {
+    /// The provider id: the first path segment the mock serves it under.
+    pub id: &'a str,
+    /// How the provider's token endpoint behaves.
+    pub profile: ProviderProfile,
+    /// What the emulator is seeded with.
+    pub seed: &'a MockSeed,
 }
 
 /// The provider: identity, documentation and token endpoint dialect.
