@@ -47,7 +47,7 @@ pub fn run(flags: crate::flags::Mock) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async {
         let server = MockServer::start_with(
-            selected.iter().copied(),
+            selected.iter().map(|spec| spec.mock_provider()),
             Arc::new(SystemClock),
             port,
             &limits,

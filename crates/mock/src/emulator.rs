@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
-use grantspec_spec::{GrantKind, MockClient, MockSeed, RefreshPolicy, ResponseScope, Spec};
+use grantspec_spec::{GrantKind, MockClient, MockProvider, MockSeed, RefreshPolicy, ResponseScope};
 use grantspec_token::{
     BodyEncoding, CLOCK_OFFSET_HEADER, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle,
     ProviderProfile,
@@ -116,20 +116,24 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// An emulator for the provider `spec` describes, keeping at most
-    /// [`DEFAULT_MAX_TOKENS`] tokens.
-    pub fn new(spec: &Spec, clock: Arc<dyn Clock>) -> Self {
-        Self::with_max_tokens(spec, clock, DEFAULT_MAX_TOKENS)
+    /// An emulator for `provider` (its profile and mock seed; never a
+    /// case), keeping at most [`DEFAULT_MAX_TOKENS`] tokens.
+    pub fn new(provider: MockProvider<'_>, clock: Arc<dyn Clock>) -> Self {
+        Self::with_max_tokens(provider, clock, DEFAULT_MAX_TOKENS)
     }
 
-    /// An emulator for the provider `spec` describes that keeps at most
-    /// `max_tokens` issued tokens (access and refresh together, at least
-    /// one) and forgets the oldest first: a forgotten token is answered as
-    /// an unknown one (`invalid_grant` for a refresh token, `invalid_token`
-    /// at the protected resource).
-    pub fn with_max_tokens(spec: &Spec, clock: Arc<dyn Clock>, max_tokens: usize) -> Self {
-        let profile = spec.profile();
-        let seed = spec.mock.clone();
+    /// An emulator for `provider` (its profile and mock seed; never a
+    /// case) that keeps at most `max_tokens` issued tokens (access and
+    /// refresh together, at least one) and forgets the oldest first: a
+    /// forgotten token is answered as an unknown one (`invalid_grant` for a
+    /// refresh token, `invalid_token` at the protected resource).
+    pub fn with_max_tokens(
+        provider: MockProvider<'_>,
+        clock: Arc<dyn Clock>,
+        max_tokens: usize,
+    ) -> Self {
+        let MockProvider { id, profile, seed } = provider;
+        let seed = seed.clone();
         let accepts = if seed.accepts.is_empty() {
             vec![profile.token_endpoint.body]
         } else {
@@ -154,7 +158,7 @@ impl Emulator {
         token_headers.extend(cache_headers(&seed));
         Self {
             token_headers,
-            id: spec.provider.id.clone(),
+            id: id.to_owned(),
             profile,
             seed,
             accepts,
@@ -980,7 +984,7 @@ mod tests {
         }
         let now = Duration::from_secs(1_700_000_000);
         for spec in &variants {
-            let emulator = Emulator::new(spec, Arc::new(ManualClock::default()));
+            let emulator = Emulator::new(spec.mock_provider(), Arc::new(ManualClock::default()));
             for scope in [vec![], vec!["read".to_owned(), "write \"all\"".to_owned()]] {
                 let grantee = Grantee {
                     client_id: "c".into(),

@@ -7,7 +7,9 @@
 //! Behaviour comes from each spec's provider profile and `mock` seed (clients,
 //! users, lifetimes, refresh policy, accepted encodings), never from a case's
 //! expected response: a test against the mock is a test of the provider's
-//! described behaviour, not a tautology.
+//! described behaviour, not a tautology. This is held by type: the mock is
+//! built from [`MockProvider`]s ([`grantspec_spec::Spec::mock_provider`]),
+//! which carry the id, profile and seed and nothing of the cases.
 
 mod emulator;
 mod render;
@@ -23,7 +25,7 @@ use axum::body::Body;
 use axum::http::header::{CONNECTION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::Response;
-use grantspec_spec::Spec;
+use grantspec_spec::MockProvider;
 use grantspec_token::Clock;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -83,23 +85,32 @@ impl Default for MockLimits {
 }
 
 impl Mock {
-    /// Emulators for `specs`, all on `clock`, with the default limits.
-    pub fn new<'a>(specs: impl IntoIterator<Item = &'a Spec>, clock: Arc<dyn Clock>) -> Self {
-        Self::with_limits(specs, clock, &MockLimits::default())
+    /// Emulators for `providers` (see [`Spec::mock_provider`]), all on
+    /// `clock`, with the default limits.
+    ///
+    /// [`Spec::mock_provider`]: grantspec_spec::Spec::mock_provider
+    pub fn new<'a>(
+        providers: impl IntoIterator<Item = MockProvider<'a>>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self::with_limits(providers, clock, &MockLimits::default())
     }
 
-    /// Emulators for `specs`, all on `clock`, within `limits`.
+    /// Emulators for `providers` (see [`Spec::mock_provider`]), all on
+    /// `clock`, within `limits`.
+    ///
+    /// [`Spec::mock_provider`]: grantspec_spec::Spec::mock_provider
     pub fn with_limits<'a>(
-        specs: impl IntoIterator<Item = &'a Spec>,
+        providers: impl IntoIterator<Item = MockProvider<'a>>,
         clock: Arc<dyn Clock>,
         limits: &MockLimits,
     ) -> Self {
-        let providers = specs
+        let providers = providers
             .into_iter()
-            .map(|spec| {
+            .map(|provider| {
                 (
-                    spec.provider.id.clone(),
-                    Emulator::with_max_tokens(spec, Arc::clone(&clock), limits.max_tokens),
+                    provider.id.to_owned(),
+                    Emulator::with_max_tokens(provider, Arc::clone(&clock), limits.max_tokens),
                 )
             })
             .collect();
@@ -174,25 +185,29 @@ pub struct MockServer {
 }
 
 impl MockServer {
-    /// Starts a server for `specs` on `127.0.0.1:port` (0 picks a free
-    /// port), with the default limits.
+    /// Starts a server for `providers` (see [`Spec::mock_provider`]) on
+    /// `127.0.0.1:port` (0 picks a free port), with the default limits.
+    ///
+    /// [`Spec::mock_provider`]: grantspec_spec::Spec::mock_provider
     pub async fn start<'a>(
-        specs: impl IntoIterator<Item = &'a Spec>,
+        providers: impl IntoIterator<Item = MockProvider<'a>>,
         clock: Arc<dyn Clock>,
         port: u16,
     ) -> std::io::Result<Self> {
-        Self::start_with(specs, clock, port, &MockLimits::default()).await
+        Self::start_with(providers, clock, port, &MockLimits::default()).await
     }
 
-    /// Starts a server for `specs` on `127.0.0.1:port` (0 picks a free
-    /// port), within `limits`.
+    /// Starts a server for `providers` (see [`Spec::mock_provider`]) on
+    /// `127.0.0.1:port` (0 picks a free port), within `limits`.
+    ///
+    /// [`Spec::mock_provider`]: grantspec_spec::Spec::mock_provider
     pub async fn start_with<'a>(
-        specs: impl IntoIterator<Item = &'a Spec>,
+        providers: impl IntoIterator<Item = MockProvider<'a>>,
         clock: Arc<dyn Clock>,
         port: u16,
         limits: &MockLimits,
     ) -> std::io::Result<Self> {
-        let mock = Arc::new(Mock::with_limits(specs, clock, limits));
+        let mock = Arc::new(Mock::with_limits(providers, clock, limits));
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();

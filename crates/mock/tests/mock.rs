@@ -44,9 +44,13 @@ fn shipped(id: &str) -> Spec {
 
 async fn start(specs: &[Spec]) -> (MockServer, ManualClock) {
     let clock = ManualClock::default();
-    let server = MockServer::start(specs, Arc::new(clock.clone()), 0)
-        .await
-        .unwrap();
+    let server = MockServer::start(
+        specs.iter().map(Spec::mock_provider),
+        Arc::new(clock.clone()),
+        0,
+    )
+    .await
+    .unwrap();
     (server, clock)
 }
 
@@ -458,7 +462,7 @@ async fn slowloris_connections_are_closed_and_valid_clients_still_served() {
         ..MockLimits::default()
     };
     let server = MockServer::start_with(
-        &[spec(RFC_SPEC, "rfc")],
+        [spec(RFC_SPEC, "rfc").mock_provider()],
         Arc::new(ManualClock::default()),
         0,
         &limits,
@@ -522,7 +526,7 @@ async fn connections_beyond_the_cap_wait_for_a_slot_and_are_then_served() {
         ..MockLimits::default()
     };
     let server = MockServer::start_with(
-        &[spec(RFC_SPEC, "rfc")],
+        [spec(RFC_SPEC, "rfc").mock_provider()],
         Arc::new(ManualClock::default()),
         0,
         &limits,
@@ -563,7 +567,7 @@ async fn a_body_that_does_not_arrive_in_time_is_answered_408_and_closed() {
         ..MockLimits::default()
     };
     let server = MockServer::start_with(
-        &[spec(RFC_SPEC, "rfc")],
+        [spec(RFC_SPEC, "rfc").mock_provider()],
         Arc::new(ManualClock::default()),
         0,
         &limits,
@@ -702,7 +706,7 @@ async fn absurd_limits_are_clamped_and_the_server_still_serves() {
         max_connections: usize::MAX,
     };
     let server = MockServer::start_with(
-        &[spec(RFC_SPEC, "rfc")],
+        [spec(RFC_SPEC, "rfc").mock_provider()],
         Arc::new(ManualClock::default()),
         0,
         &limits,

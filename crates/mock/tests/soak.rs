@@ -61,9 +61,14 @@ fn memory_stays_flat_under_sustained_load() {
             max_tokens: MAX_TOKENS,
             ..MockLimits::default()
         };
-        let server = MockServer::start_with([&spec], Arc::new(ManualClock::default()), 0, &limits)
-            .await
-            .unwrap();
+        let server = MockServer::start_with(
+            [spec.mock_provider()],
+            Arc::new(ManualClock::default()),
+            0,
+            &limits,
+        )
+        .await
+        .unwrap();
         let url = server.token_url("soak").unwrap().to_string();
         // 64 scopes: every token the store keeps holds them, which makes
         // each kept token weigh a few KiB, so growth shows within seconds.

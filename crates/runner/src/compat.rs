@@ -741,9 +741,9 @@ fn provider_report(
         results.push(result);
         let Some(case) = case else { continue };
 
-        let steps: Vec<Step> = case
-            .steps()
-            .into_iter()
+        let steps: Vec<&Step> = case
+            .steps
+            .iter()
             .filter(|s| !matches!(s.kind(), Some(StepKind::Advance(_)) | None))
             .collect();
         for (step, exchange) in steps.iter().zip(&report.run.exchanges) {

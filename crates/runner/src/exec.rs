@@ -1,7 +1,7 @@
 //! Running one case: resolve, build, send, check, capture.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use grantspec_mock::MAX_CLOCK_OFFSET;
 
@@ -9,8 +9,7 @@ use grantspec_conformance::{self as rfc, ExchangeFacts, ExchangeKind, Finding};
 use grantspec_spec::matcher::lookup;
 use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
 use grantspec_spec::{
-    Case, Expect, GrantKind, Matcher, Mismatch, ParamSpec, RequestOverride, ResourceCall, Spec,
-    Step, StepKind, Var,
+    Case, Expect, Matcher, Mismatch, ParamSpec, RequestOverride, Spec, Step, StepKind, Var,
 };
 use grantspec_token::{
     Body, CLOCK_OFFSET_HEADER, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue,
@@ -271,60 +270,6 @@ impl Judged<'_> {
     }
 }
 
-/// One step of a case, borrowed: a step of `steps`, or the case itself
-/// when it is a single request (what [`Case::steps`] would build, without
-/// copying it).
-struct StepRef<'c> {
-    id: Option<&'c str>,
-    grant: Option<GrantKind>,
-    with: &'c BTreeMap<String, ParamSpec>,
-    request: Option<&'c RequestOverride>,
-    resource: Option<&'c ResourceCall>,
-    advance: Option<u64>,
-    expect: &'c Expect,
-}
-
-impl<'c> StepRef<'c> {
-    fn of(step: &'c Step) -> Self {
-        Self {
-            id: step.id.as_deref(),
-            grant: step.grant,
-            with: &step.with,
-            request: step.request.as_ref(),
-            resource: step.resource.as_ref(),
-            advance: step.advance,
-            expect: &step.expect,
-        }
-    }
-
-    /// The steps of `case`; `no_expectations` stands in for a single
-    /// request's missing `expect`.
-    fn all(case: &'c Case, no_expectations: &'c Expect) -> Vec<Self> {
-        if !case.steps.is_empty() {
-            return case.steps.iter().map(Self::of).collect();
-        }
-        vec![Self {
-            id: None,
-            grant: case.grant,
-            with: &case.with,
-            request: case.request.as_ref(),
-            resource: None,
-            advance: None,
-            expect: case.expect.as_ref().unwrap_or(no_expectations),
-        }]
-    }
-
-    /// What the step does, as [`Step::kind`] says.
-    fn kind(&self) -> Option<StepKind> {
-        match (self.grant, self.resource, self.advance) {
-            (Some(grant), None, None) => Some(StepKind::Grant(grant)),
-            (None, Some(_), None) => Some(StepKind::Resource),
-            (None, None, Some(seconds)) => Some(StepKind::Advance(seconds)),
-            _ => None,
-        }
-    }
-}
-
 /// Runs the steps; returns the run and, for each of its exchanges, the
 /// response body as JSON, read once for every check.
 /// The mock clock's offset after an `advance` of `seconds` from `offset`;
@@ -343,8 +288,7 @@ fn advance_clock(offset: u64, seconds: u64) -> Result<u64, String> {
 }
 
 async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Value>>) {
-    let no_expectations = Expect::default();
-    let steps = StepRef::all(case, &no_expectations);
+    let steps = &case.steps;
     let mut run = CaseRun {
         verdict: Verdict::Passed,
         exchanges: Vec::with_capacity(steps.len()),
@@ -426,10 +370,10 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
         let body = response.as_ref().and_then(HttpResponse::json);
         let mismatches = response
             .as_ref()
-            .map(|response| check_parsed(step.expect, response, body.as_ref()))
+            .map(|response| check_parsed(&step.expect, response, body.as_ref()))
             .unwrap_or_default();
         let failed = transport_error.is_some() || !mismatches.is_empty();
-        if let (Some(id), Some(body)) = (step.id, &body) {
+        if let (Some(id), Some(body)) = (step.id.as_deref(), &body) {
             let envelope = cx.profile.response.envelope.as_deref();
             let captured = envelope
                 .and_then(|pointer| body.pointer(pointer).cloned())
@@ -445,7 +389,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             _ => (
                 ExchangeKind::Resource,
                 None,
-                step.resource.is_some_and(|r| r.scheme == "Bearer"),
+                step.resource.as_ref().is_some_and(|r| r.scheme == "Bearer"),
             ),
         };
         run.exchanges.push(Exchange {
@@ -485,7 +429,7 @@ fn seeded_secrets(cx: &CaseContext<'_>) -> Vec<SecretString> {
 }
 
 /// A `grant_type` the step's `with` sets over its grant's own.
-fn effective_grant_type(step: &StepRef<'_>) -> Option<String> {
+fn effective_grant_type(step: &Step) -> Option<String> {
     match step.with.get("grant_type")? {
         ParamSpec::One(value) if !value.contains("${") => Some(value.clone()),
         _ => None,
@@ -539,12 +483,12 @@ fn resolve_param(
 fn build_token_request(
     cx: &CaseContext<'_>,
     resolver: &Resolver<'_>,
-    step: &StepRef<'_>,
+    step: &Step,
     captures: &HashMap<String, Value>,
     secrets: &mut Vec<SecretString>,
 ) -> Result<(HttpRequest, String), StepError> {
     let no_overrides = RequestOverride::default();
-    let overrides = step.request.unwrap_or(&no_overrides);
+    let overrides = step.request.as_ref().unwrap_or(&no_overrides);
     // The profile, copied only when the step bends it.
     let mut profile = Cow::Borrowed(cx.profile);
     if let Some(body) = overrides.body {
@@ -564,7 +508,7 @@ fn build_token_request(
     let mut client_id = None;
     let mut client_secret = None;
     let mut params = Vec::new();
-    for (name, value) in step.with {
+    for (name, value) in &step.with {
         let value = resolve_param(resolver, value, captures, secrets)?;
         match (name.as_str(), value) {
             ("grant_type", ParamValue::One(text)) => grant_type = text.expose().to_owned(),
@@ -693,12 +637,13 @@ fn build_token_request(
 fn build_resource_call(
     cx: &CaseContext<'_>,
     resolver: &Resolver<'_>,
-    step: &StepRef<'_>,
+    step: &Step,
     captures: &HashMap<String, Value>,
     secrets: &mut Vec<SecretString>,
 ) -> Result<(HttpRequest, String), StepError> {
     let call = step
         .resource
+        .as_ref()
         .ok_or_else(|| StepError::Other("not a resource step".into()))?;
     let path = match (&cx.spec.provider.resource, cx.target) {
         (Some(resource), _) => resource.path.clone(),
@@ -758,8 +703,7 @@ pub fn missing_env(spec: &Spec, case: &Case, env: &Env) -> Vec<String> {
             }
         }
     }
-    let steps = case.steps();
-    let texts = steps.iter().flat_map(Step::templates);
+    let texts = case.steps.iter().flat_map(Step::templates);
     let mut missing = Vec::new();
     for text in texts {
         visit(spec, text, env, 0, &mut missing);

@@ -225,9 +225,13 @@ impl Suite {
         let clock = ManualClock::default();
         let mock = match config.target {
             TargetKind::Mock => Some(
-                MockServer::start(specs.iter().map(|s| &s.spec), Arc::new(clock.clone()), 0)
-                    .await
-                    .map_err(SuiteError::Mock)?,
+                MockServer::start(
+                    specs.iter().map(|s| s.spec.mock_provider()),
+                    Arc::new(clock.clone()),
+                    0,
+                )
+                .await
+                .map_err(SuiteError::Mock)?,
             ),
             TargetKind::Live => None,
         };

@@ -370,7 +370,11 @@ fn live_run_against_stand_ins() -> Compatibility {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let clock = Arc::new(grantspec_token::SystemClock);
     let server = runtime
-        .block_on(grantspec_mock::MockServer::start(&stand_ins, clock, 0))
+        .block_on(grantspec_mock::MockServer::start(
+            stand_ins.iter().map(grantspec_spec::Spec::mock_provider),
+            clock,
+            0,
+        ))
         .unwrap();
     let url = |id: &str| server.base_url(id).to_string();
     let env = grantspec_runner::Env::from_pairs([

@@ -130,7 +130,11 @@ fn live_case_without_its_variables_is_ignored_naming_them() {
         .spec;
     let clock = std::sync::Arc::new(grantspec_token::SystemClock);
     let server = runtime
-        .block_on(grantspec_mock::MockServer::start([&spec], clock, 0))
+        .block_on(grantspec_mock::MockServer::start(
+            [spec.mock_provider()],
+            clock,
+            0,
+        ))
         .unwrap();
     let base_url = server.base_url("shopware").to_string();
     let env = [

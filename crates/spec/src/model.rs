@@ -38,6 +38,35 @@ impl Spec {
             errors: self.provider.errors,
         }
     }
+
+    /// What the mock may know of this provider: its id, profile and seed,
+    /// and nothing of its cases.
+    pub fn mock_provider(&self) -> MockProvider<'_> {
+        MockProvider {
+            id: &self.provider.id,
+            profile: self.profile(),
+            seed: &self.mock,
+        }
+    }
+}
+
+/// Everything the mock is built from for one provider: its id, its
+/// [`ProviderProfile`] and its [`MockSeed`].
+///
+/// This type holds the invariant "the mock never reads a case's
+/// expectations" by type: the emulator is built from a `MockProvider`,
+/// never from a whole [`Spec`], so it cannot see the cases (their
+/// expectations, requests or variables) and a mock test cannot become a
+/// tautology. Made by [`Spec::mock_provider`]; keep it free of anything a
+/// case says.
+#[derive(Debug, Clone)]
+pub struct MockProvider<'a> {
+    /// The provider id: the first path segment the mock serves it under.
+    pub id: &'a str,
+    /// How the provider's token endpoint behaves.
+    pub profile: ProviderProfile,
+    /// What the emulator is seeded with.
+    pub seed: &'a MockSeed,
 }
 
 /// The provider: identity, documentation and token endpoint dialect.
@@ -510,39 +539,150 @@ pub enum ParamSpec {
     List(Vec<String>),
 }
 
-/// A case: one request, or a chain of steps.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+/// A case: its steps, after loading always at least one.
+///
+/// A file may write a case as one request (`grant`, `with`, `request`,
+/// `expect` on the case itself) or as a list of `steps`; loading makes the
+/// one request the case's one step, so every reader sees one shape.
+/// [`Case::form`] says which way the file wrote it, which is where its
+/// fields are in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "CaseFile")]
 pub struct Case {
     /// Name, unique within the spec; the trial is `<provider>::<name>`.
     pub name: String,
     /// What the case shows.
-    #[serde(default)]
     pub description: Option<String>,
     /// Where the case runs.
-    #[serde(default)]
     pub tags: Vec<Tag>,
     /// Keep a redacted snapshot of the responses.
-    #[serde(default = "yes")]
     pub snapshot: bool,
     /// Mark the trial ignored (run it with `--ignored`), with the reason.
-    #[serde(default)]
     pub ignore: Option<String>,
+    /// The steps: the written ones, or a single-request case's request.
+    pub steps: Vec<Step>,
+    /// How the file wrote the case.
+    pub form: CaseForm,
+    /// A single request's fields written beside `steps`, which a spec that
+    /// loads never has: kept for the loader to report.
+    pub(crate) stray: Option<Box<SingleRequest>>,
+}
+
+/// How a spec file wrote a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseForm {
+    /// One request: `grant`, `with`, `request` and `expect` on the case,
+    /// which is its one step.
+    Single,
+    /// A list of `steps`.
+    Steps,
+}
+
+// A case as the file writes it: serde reads a `Case` through it, and its
+// schema (named `Case`, described by the doc comment) is the case's.
+/// A case: one request, or a chain of steps.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename = "Case", deny_unknown_fields)]
+struct CaseFile {
+    /// Name, unique within the spec; the trial is `<provider>::<name>`.
+    name: String,
+    /// What the case shows.
+    #[serde(default)]
+    description: Option<String>,
+    /// Where the case runs.
+    #[serde(default)]
+    tags: Vec<Tag>,
+    /// Keep a redacted snapshot of the responses.
+    #[serde(default = "yes")]
+    snapshot: bool,
+    /// Mark the trial ignored (run it with `--ignored`), with the reason.
+    #[serde(default)]
+    ignore: Option<String>,
     /// The grant of a single-request case.
     #[serde(default)]
-    pub grant: Option<GrantKind>,
+    grant: Option<GrantKind>,
     /// Parameters of a single-request case.
     #[serde(default)]
-    pub with: BTreeMap<String, ParamSpec>,
+    with: BTreeMap<String, ParamSpec>,
     /// How a single-request case departs from the profile.
     #[serde(default)]
-    pub request: Option<RequestOverride>,
+    request: Option<RequestOverride>,
     /// Expectations of a single-request case.
     #[serde(default)]
-    pub expect: Option<Expect>,
+    expect: Option<Expect>,
     /// The steps of a multi-request case.
     #[serde(default)]
-    pub steps: Vec<Step>,
+    steps: Vec<Step>,
+}
+
+/// The fields of a single-request case, as written.
+#[derive(Debug, Clone)]
+pub(crate) struct SingleRequest {
+    pub grant: Option<GrantKind>,
+    pub with: BTreeMap<String, ParamSpec>,
+    pub request: Option<RequestOverride>,
+    pub expect: Option<Expect>,
+}
+
+impl SingleRequest {
+    /// Whether the case wrote any of the fields.
+    fn written(&self) -> bool {
+        self.grant.is_some()
+            || !self.with.is_empty()
+            || self.request.is_some()
+            || self.expect.is_some()
+    }
+}
+
+impl From<CaseFile> for Case {
+    fn from(file: CaseFile) -> Self {
+        let single = SingleRequest {
+            grant: file.grant,
+            with: file.with,
+            request: file.request,
+            expect: file.expect,
+        };
+        let (form, steps, stray) = if file.steps.is_empty() {
+            let step = Step {
+                id: None,
+                grant: single.grant,
+                with: single.with,
+                request: single.request,
+                resource: None,
+                advance: None,
+                expect: single.expect.unwrap_or_default(),
+            };
+            (CaseForm::Single, vec![step], None)
+        } else {
+            let stray = single.written().then(|| Box::new(single));
+            (CaseForm::Steps, file.steps, stray)
+        };
+        Self {
+            name: file.name,
+            description: file.description,
+            tags: file.tags,
+            snapshot: file.snapshot,
+            ignore: file.ignore,
+            steps,
+            form,
+            stray,
+        }
+    }
+}
+
+// The schema of what the file writes.
+impl schemars::JsonSchema for Case {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        CaseFile::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        CaseFile::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        CaseFile::json_schema(generator)
+    }
 }
 
 fn yes() -> bool {
@@ -550,22 +690,6 @@ fn yes() -> bool {
 }
 
 impl Case {
-    /// The case as steps: a single-request case is one step.
-    pub fn steps(&self) -> Vec<Step> {
-        if !self.steps.is_empty() {
-            return self.steps.clone();
-        }
-        vec![Step {
-            id: None,
-            grant: self.grant,
-            with: self.with.clone(),
-            request: self.request.clone(),
-            resource: None,
-            advance: None,
-            expect: self.expect.clone().unwrap_or_default(),
-        }]
-    }
-
     /// Whether the case runs against the given target.
     pub fn runs_on(&self, live: bool) -> bool {
         let excluded = if live { Tag::MockOnly } else { Tag::LiveOnly };

@@ -259,8 +259,8 @@ pub fn secret_names(spec: &Spec) -> Vec<String> {
     if let Some(live) = &spec.live {
         texts.push(&live.base_url);
     }
-    let steps: Vec<_> = spec.cases.iter().flat_map(|case| case.steps()).collect();
-    texts.extend(steps.iter().flat_map(|step| step.templates()));
+    let steps = spec.cases.iter().flat_map(|case| &case.steps);
+    texts.extend(steps.flat_map(|step| step.templates()));
     let mut names = Vec::new();
     for text in texts {
         for piece in parse(text).unwrap_or_default() {

@@ -241,3 +241,56 @@ fn a_long_spec_with_a_few_errors_is_searched_quickly() {
         "took {elapsed:?}"
     );
 }
+
+const SHAPES_BASE: &str =
+    "provider:\n  id: t\n  name: T\n  token_endpoint: { path: /token }\ncases:\n";
+
+#[test]
+fn a_single_request_case_is_its_one_step_and_a_steps_case_keeps_its_steps() {
+    let source = format!(
+        "{SHAPES_BASE}  - name: one\n    grant: client_credentials\n    with: {{ client_id: a }}\n    expect: {{ status: 200 }}\n  - name: two\n    steps:\n      - {{ id: first, grant: client_credentials }}\n      - {{ advance: 5 }}\n"
+    );
+    let spec = grantspec_spec::load_str(Path::new("t.yaml"), &source)
+        .unwrap()
+        .spec;
+    let one = &spec.cases[0];
+    assert_eq!(one.form, grantspec_spec::CaseForm::Single);
+    assert_eq!(one.steps.len(), 1);
+    let step = &one.steps[0];
+    assert_eq!(step.id, None);
+    assert_eq!(
+        step.grant,
+        Some(grantspec_spec::GrantKind::ClientCredentials)
+    );
+    assert_eq!(
+        step.with.get("client_id"),
+        Some(&grantspec_spec::ParamSpec::One("a".into()))
+    );
+    assert_eq!(step.expect.status, Some(200));
+    let two = &spec.cases[1];
+    assert_eq!(two.form, grantspec_spec::CaseForm::Steps);
+    assert_eq!(two.steps.len(), 2);
+    assert_eq!(two.steps[0].id.as_deref(), Some("first"));
+    assert_eq!(two.steps[1].advance, Some(5));
+}
+
+#[test]
+fn a_single_request_case_is_located_at_its_own_fields() {
+    // Line 6 is the first case's `name`.
+    let source = format!(
+        "{SHAPES_BASE}  - name: one\n    grant: client_credentials\n    with: {{ client_id: \"${{nope}}\", scope: [\"${{x.y}}\"] }}\n    expect: {{ status: 42 }}\n  - name: both\n    expect: {{ status: 1000 }}\n    steps:\n      - {{ grant: client_credentials, expect: {{ status: 7 }} }}\n"
+    );
+    let text = grantspec_spec::load_str(Path::new("t.yaml"), &source)
+        .unwrap_err()
+        .to_string();
+    for expected in [
+        "undefined variable `nope`\n  --> t.yaml:8:25",
+        "captures from step `x`, but this case is a single request\n  --> t.yaml:8:44",
+        "`status` 42 is not an HTTP status (100–599)\n  --> t.yaml:9:23",
+        "case `both` has `steps`, so its `expect` would be ignored\n  --> t.yaml:11:5",
+        "`status` 1000 is not an HTTP status (100–599)\n  --> t.yaml:11:23",
+        "`status` 7 is not an HTTP status (100–599)\n  --> t.yaml:13:56",
+    ] {
+        assert!(text.contains(expected), "{expected}\n\nnot in:\n{text}");
+    }
+}

@@ -82,7 +82,8 @@ async fn start(specs: &Path) -> anyhow::Result<(Spec, MockServer, BareRequest)> 
     let spec = grantspec_spec::load_file(&specs.join("bench.yaml"))
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .spec;
-    let server = MockServer::start([&spec], Arc::new(ManualClock::default()), 0).await?;
+    let server =
+        MockServer::start([spec.mock_provider()], Arc::new(ManualClock::default()), 0).await?;
     let request = BareRequest::new(&server)?;
     Ok((spec, server, request))
 }

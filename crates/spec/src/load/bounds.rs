@@ -9,7 +9,7 @@ use crate::limits::{
     MAX_SECONDS, NAME_CHARACTERS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown,
     snapshot_stem,
 };
-use crate::model::{Case, MockSeed, Provider};
+use crate::model::{Case, CaseForm, MockSeed, Provider};
 
 use super::Doc;
 use super::check::Parts;
@@ -124,7 +124,16 @@ fn case_names(doc: &Doc<'_>, names: &[(usize, &str)]) -> Vec<SpecError> {
 fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
     let mut errors = Vec::new();
     let case_path = [Seg::Key("cases"), Seg::Index(index)];
-    if let Some(expect) = &case.expect {
+    // A single request's `expect` is on the case, whether it is the case's
+    // one step or stray beside its `steps`.
+    let (single, steps) = match case.form {
+        CaseForm::Single => (case.steps.first().map(|step| &step.expect), &[][..]),
+        CaseForm::Steps => (
+            case.stray.as_deref().and_then(|s| s.expect.as_ref()),
+            case.steps.as_slice(),
+        ),
+    };
+    if let Some(expect) = single {
         if let Some(value) = expect.status {
             let path = [
                 case_path.as_slice(),
@@ -135,7 +144,7 @@ fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
         }
     }
     let mut total: u64 = 0;
-    for (number, step) in case.steps.iter().enumerate() {
+    for (number, step) in steps.iter().enumerate() {
         let step_path = [
             case_path.as_slice(),
             &[Seg::Key("steps"), Seg::Index(number)],

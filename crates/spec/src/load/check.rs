@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{SpecError, did_you_mean};
 use crate::model::{
-    Case, Live, ParamSpec, Provider, RequestOverride, ResourceCall, Spec, Step, Tag, Var,
+    Case, CaseForm, Live, ParamSpec, Provider, RequestOverride, ResourceCall, Spec, Step, Tag, Var,
 };
 use crate::template::{self, Piece};
 
@@ -285,8 +285,18 @@ impl Checker<'_, '_> {
         let case_node = self.doc.closest(&case_path);
         let name = &case.name;
 
-        let has_steps = !case.steps.is_empty();
-        if case.grant.is_some() && has_steps {
+        // A single request is the case's one step, with its fields on the
+        // case; fields of a single request written beside `steps` are stray.
+        let single = match case.form {
+            CaseForm::Single => case.steps.first(),
+            CaseForm::Steps => None,
+        };
+        let stray = case.stray.as_deref();
+        let has_steps = case.form == CaseForm::Steps;
+        let grant = single
+            .and_then(|step| step.grant)
+            .or(stray.and_then(|s| s.grant));
+        if grant.is_some() && has_steps {
             self.push(
                 self.doc
                     .at_node(
@@ -297,7 +307,7 @@ impl Checker<'_, '_> {
                         "a case is one request (`grant`, `with`, `request`, `expect`) or a list of `steps`; move the request into a step",
                     ),
             );
-        } else if case.grant.is_none() && !has_steps {
+        } else if grant.is_none() && !has_steps {
             self.push(
                 self.doc
                     .at_node(case_node, format!("case `{name}` has neither `grant` nor `steps`"))
@@ -306,13 +316,13 @@ impl Checker<'_, '_> {
                     ),
             );
         }
-        if has_steps {
-            let stray = [
-                ("with", !case.with.is_empty()),
-                ("request", case.request.is_some()),
-                ("expect", case.expect.is_some()),
+        if let Some(stray) = stray {
+            let fields = [
+                ("with", !stray.with.is_empty()),
+                ("request", stray.request.is_some()),
+                ("expect", stray.expect.is_some()),
             ];
-            for (field, present) in stray {
+            for (field, present) in fields {
                 if present {
                     self.push(
                         self.doc
@@ -395,14 +405,14 @@ impl Checker<'_, '_> {
                     &scope,
                 );
             }
-        } else if case.grant.is_some() {
+        } else if let Some(step) = single.filter(|step| step.grant.is_some()) {
             let scope = Scope::Step {
                 earlier: &[],
                 own: None,
                 later: &[],
                 single: true,
             };
-            self.step_templates(&case.with, case.request.as_ref(), None, &case_path, &scope);
+            self.step_templates(&step.with, step.request.as_ref(), None, &case_path, &scope);
         }
     }
 

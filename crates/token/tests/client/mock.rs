@@ -24,7 +24,7 @@ fn shopware() -> grantspec_spec::Spec {
 async fn shopware_client_credentials_from_the_mock() {
     let spec = shopware();
     let clock = ManualClock::default();
-    let server = MockServer::start(std::iter::once(&spec), Arc::new(clock.clone()), 0)
+    let server = MockServer::start([spec.mock_provider()], Arc::new(clock.clone()), 0)
         .await
         .unwrap();
     let client = TokenClient::new(spec.profile(), server.base_url("shopware"))
@@ -60,9 +60,13 @@ async fn every_seed_provider_gives_a_token_through_its_profile() {
         spec("json-token-api"),
     ];
     let clock = ManualClock::default();
-    let server = MockServer::start(specs.iter(), Arc::new(clock.clone()), 0)
-        .await
-        .unwrap();
+    let server = MockServer::start(
+        specs.iter().map(grantspec_spec::Spec::mock_provider),
+        Arc::new(clock.clone()),
+        0,
+    )
+    .await
+    .unwrap();
     let confidential = |id: &str, secret: &str| {
         TokenRequest::new(Grant::ClientCredentials, ClientCredentials::new(id, secret))
     };
@@ -113,7 +117,7 @@ fn clock_now(clock: &ManualClock) -> std::time::SystemTime {
 async fn shopware_renewal_through_the_mock() {
     let spec = shopware();
     let clock = ManualClock::default();
-    let server = MockServer::start(std::iter::once(&spec), Arc::new(clock.clone()), 0)
+    let server = MockServer::start([spec.mock_provider()], Arc::new(clock.clone()), 0)
         .await
         .unwrap();
     let client = TokenClient::new(spec.profile(), server.base_url("shopware"))
