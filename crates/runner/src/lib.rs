@@ -29,7 +29,7 @@ use grantspec_spec::{LoadedSpec, SpecError, load_dir};
 use grantspec_token::{ManualClock, ProviderProfile, Transport};
 use url::Url;
 
-pub use config::{Env, SuiteConfig, workspace_root};
+pub use config::{ConfigError, DotenvError, Env, SuiteConfig, workspace_root};
 pub use exec::{CaseRun, Exchange, PathMismatch, StepLabel, Verdict, check};
 pub use snapshot::{SnapshotCheck, check_snapshot, snapshot_body, snapshot_file};
 pub use verdict::{Failure, FailureKind, Judgement, Totals};
