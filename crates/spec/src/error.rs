@@ -1,9 +1,16 @@
 //! Spec errors that say where, what, and how to fix it.
+//!
+//! A [`SpecError`] is a position and a [`SpecErrorKind`], which names what
+//! is wrong; the message and the hint are rendered from the kind, in one
+//! place. [`ReadError`] says why a file could not be read.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// A problem in a spec file, located at a line and column.
+/// A problem in a spec file, located at a line and column: where (`file`,
+/// `line`, `column`, `source_line`) and what ([`SpecErrorKind`]), rendered in
+/// one place, this type's `Display`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct SpecError {
     /// The file.
@@ -13,21 +20,22 @@ pub struct SpecError {
     /// 1-based column, 0 when the problem concerns the whole file.
     pub column: usize,
     /// What is wrong.
-    pub message: String,
+    pub kind: SpecErrorKind,
     /// The offending source line, when there is one.
     pub source_line: Option<String>,
-    /// How to fix it, when that can be guessed.
+    /// How to fix it, when the place calls for a hint other than the kind's
+    /// own ([`SpecErrorKind::help`]).
     pub help: Option<String>,
 }
 
 impl SpecError {
     /// An error about a whole file.
-    pub fn file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    pub fn file(file: impl Into<PathBuf>, kind: impl Into<SpecErrorKind>) -> Self {
         Self {
             file: file.into(),
             line: 0,
             column: 0,
-            message: message.into(),
+            kind: kind.into(),
             source_line: None,
             help: None,
         }
@@ -39,7 +47,7 @@ impl SpecError {
         source: &str,
         line: usize,
         column: usize,
-        message: impl Into<String>,
+        kind: impl Into<SpecErrorKind>,
     ) -> Self {
         // A tab is shown as `→`, one column wide like the tab itself, so the
         // caret stays under the right character and the tab is visible.
@@ -51,23 +59,33 @@ impl SpecError {
             file: file.into(),
             line,
             column,
-            message: message.into(),
+            kind: kind.into(),
             source_line,
             help: None,
         }
     }
 
-    /// Adds a hint.
+    /// Adds a hint, in place of the kind's own.
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
+
+    /// What is wrong, in words: the kind's message.
+    pub fn message(&self) -> String {
+        self.kind.to_string()
+    }
+
+    /// How to fix it: this error's hint, else its kind's.
+    pub fn hint(&self) -> Option<String> {
+        self.help.clone().or_else(|| self.kind.help())
+    }
 }
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
+        writeln!(f, "error: {}", self.kind)?;
         if self.line == 0 {
             write!(f, "  --> {}", self.file.display())?;
         } else {
@@ -88,7 +106,7 @@ impl fmt::Display for SpecError {
                 "\n{pad} |\n{number} | {source_line}\n{pad} | {caret_pad}^"
             )?;
         }
-        if let Some(help) = &self.help {
+        if let Some(help) = self.hint() {
             let pad = if self.source_line.is_some() {
                 " ".repeat(self.line.to_string().len())
             } else {
@@ -98,6 +116,436 @@ impl fmt::Display for SpecError {
         }
         Ok(())
     }
+}
+
+/// The hint of a spec that is not a mapping.
+const MAPPING_HELP: &str = "a spec is a mapping with `provider`, `cases` and optionally `mock`, `live` and `vars`; see docs/spec-format.md";
+
+/// What is wrong in a spec file. Its `Display` is the message; [`help`]
+/// (Self::help) the hint that goes with it, unless the error gives its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecErrorKind {
+    /// The file cannot be read.
+    #[error(transparent)]
+    File(#[from] ReadError),
+    /// The bytes are not UTF-8; `bytes` are the first invalid ones.
+    #[error("the file is not valid UTF-8 (invalid byte {})", hex(bytes))]
+    NotUtf8 {
+        /// Up to four invalid bytes.
+        bytes: Vec<u8>,
+    },
+    /// A spec folder without a spec.
+    #[error("no spec files in {}", dir.display())]
+    NoSpecFiles {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A spec folder that cannot be listed.
+    #[error("cannot list spec folder: {0}")]
+    CannotList(#[source] IoError),
+    /// A provider id that an earlier file defines (or one that differs from
+    /// it only in case).
+    #[error("{}", duplicate_provider(id, first_id, first_file))]
+    DuplicateProvider {
+        /// The id in this file.
+        id: String,
+        /// The id in the first file.
+        first_id: String,
+        /// The file that defined it first.
+        first_file: PathBuf,
+    },
+    /// More errors than are reported for one file.
+    #[error("stopped after {max} errors")]
+    TooManyErrors {
+        /// How many were reported.
+        max: usize,
+    },
+    /// Not YAML: serde_yaml's message (without its positions) when there is
+    /// one; also the fallback for any serde_yaml message the loader does not
+    /// recognise, which is carried here verbatim.
+    #[error("{}", match message { Some(message) => format!("invalid YAML: {message}"), None => "the file is not valid YAML".to_owned() })]
+    Syntax {
+        /// serde_yaml's message.
+        message: Option<String>,
+    },
+    /// Nesting deeper than `limit` levels.
+    #[error("{}", match cause {
+        Depth::Nesting => format!("the YAML nests too deeply: more than {limit} levels"),
+        Depth::Alias => format!("the YAML nests too deeply: this alias puts its anchor's content below level {limit}"),
+        Depth::Parser => "the YAML nests too deeply".to_owned(),
+    })]
+    TooDeep {
+        /// The most levels a spec may have.
+        limit: usize,
+        /// How the nesting was found.
+        cause: Depth,
+    },
+    /// An alias inside the node its anchor names.
+    #[error("recursive alias: it refers to an anchor that contains it")]
+    RecursiveAlias,
+    /// Aliases that expand the document far beyond its written size.
+    #[error("{}", alias_bomb(*counts, *largest_alias))]
+    AliasBomb {
+        /// The document's nodes and what its aliases expand them to, when
+        /// counted (serde_yaml's own limit does not say).
+        counts: Option<(u64, u64)>,
+        /// The nodes the largest alias stands for, when it is known.
+        largest_alias: Option<u64>,
+    },
+    /// An alias without an anchor.
+    #[error("unknown anchor")]
+    UnknownAnchor,
+    /// A second YAML document; `here` when the error points at its start.
+    #[error("{}", if *here { "the YAML holds more than one document: a second one starts here" } else { "the YAML holds more than one document" })]
+    SecondDocument {
+        /// Whether the error is located at the second document.
+        here: bool,
+    },
+    /// No YAML document at all.
+    #[error("the file is empty: it holds no YAML document")]
+    Empty,
+    /// A document that is not a mapping.
+    #[error("a spec must be a mapping, but this file holds {found}")]
+    NotAMapping {
+        /// What it is, in words (`a list`).
+        found: String,
+    },
+    /// A key the mapping does not take.
+    #[error("{}", match container {
+        Some(container) => format!("unknown key `{key}` in `{container}`"),
+        None => format!("unknown top-level key `{key}`"),
+    })]
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// The mapping it is in (`token_endpoint`, `cases[2]`); `None` at the
+        /// top level.
+        container: Option<String>,
+        /// The keys the mapping takes.
+        expected: Vec<String>,
+        /// The closest of them, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// A value that is not one of the names its key takes.
+    #[error("{}", match key.as_deref() {
+        Some("grant" | "grants") => format!("unknown grant `{value}`"),
+        Some(key) => format!("unknown value `{value}` for `{key}`"),
+        None => format!("unknown value `{value}`"),
+    })]
+    UnknownValue {
+        /// The value.
+        value: String,
+        /// The key it is under.
+        key: Option<String>,
+        /// The names the key takes.
+        expected: Vec<String>,
+        /// The closest of them, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// A required key that is not there.
+    #[error("{}", match (top_level, container) {
+        (true, _) => format!("missing top-level key `{key}`"),
+        (false, Some(container)) => format!("missing key `{key}` in `{container}`"),
+        (false, None) => format!("missing key `{key}`"),
+    })]
+    MissingKey {
+        /// The key.
+        key: String,
+        /// What lacks it (`provider`, `cases[0]`), when known.
+        container: Option<String>,
+        /// Whether the spec itself lacks it.
+        top_level: bool,
+    },
+    /// A key twice in one mapping; `quoted` when it is shown in backticks.
+    #[error("{}", if *quoted { format!("duplicate key `{key}`") } else { format!("duplicate key {key}") })]
+    DuplicateKey {
+        /// The key, as written.
+        key: String,
+        /// Whether it is a name (shown in backticks).
+        quoted: bool,
+    },
+    /// A value of the wrong type: `found`, where `expected` was.
+    #[error("wrong type{}: {found}{}", for_key(key.as_deref()), expected_text(expected.as_deref()))]
+    WrongType {
+        /// The key it is under.
+        key: Option<String>,
+        /// What was found, in words.
+        found: String,
+        /// What was expected, in words.
+        expected: Option<String>,
+    },
+    /// A value of the right type that is not one the key takes.
+    #[error("invalid value{}: {found}{}", for_key(key.as_deref()), expected_text(expected.as_deref()))]
+    InvalidValue {
+        /// The key it is under.
+        key: Option<String>,
+        /// What was found, in words.
+        found: String,
+        /// What was expected, in words.
+        expected: Option<String>,
+    },
+    /// A `regex` matcher that does not compile; the regex crate's message.
+    #[error("{message}")]
+    InvalidRegex {
+        /// The message, `invalid regex …`.
+        message: String,
+    },
+    /// A variable that is neither a string nor `{ mock, live }`.
+    #[error("{}", match name {
+        Some(name) => format!("variable `{name}` must be a string, or a mapping with `mock` and `live` strings"),
+        None => "a variable must be a string, or a mapping with `mock` and `live` strings".to_owned(),
+    })]
+    BadVariable {
+        /// The variable, when it could be found.
+        name: Option<String>,
+    },
+    /// A parameter value that is neither a string nor a list of strings.
+    #[error("{}", match name {
+        Some(name) => format!("parameter `{name}` must be a string or a list of strings"),
+        None => "a parameter value must be a string or a list of strings".to_owned(),
+    })]
+    BadParameter {
+        /// The parameter, when it could be found.
+        name: Option<String>,
+    },
+    /// What the meaning checks find (`load/check.rs`, `load/bounds.rs`:
+    /// references, duplicate names, what a case or step does, names and
+    /// values beyond the limits), in words; these have no kind of their own
+    /// yet.
+    #[error("{0}")]
+    Meaning(String),
+}
+
+impl SpecErrorKind {
+    /// The hint that goes with this kind, when it has one of its own.
+    pub fn help(&self) -> Option<String> {
+        let text = match self {
+            Self::NotUtf8 { .. } => "save the spec as UTF-8 (a Latin-1 `é` is the usual culprit)",
+            Self::NoSpecFiles { .. } => "a spec is a file named `<provider id>.yaml` (or `.yml`)",
+            Self::DuplicateProvider { .. } => {
+                "each provider has one spec file: its tests, mock and snapshots are named by its id; remove or rename one"
+            }
+            Self::TooDeep { limit, .. } => {
+                return Some(format!(
+                    "a spec needs a few levels of nesting; more than {limit} are refused"
+                ));
+            }
+            Self::RecursiveAlias => {
+                "an alias `*name` must refer to a node that is complete before it; a node cannot contain itself"
+            }
+            Self::AliasBomb { .. } => {
+                "a spec may use anchors and aliases, but not to multiply content"
+            }
+            Self::UnknownAnchor => "an alias `*name` needs an anchor `&name` earlier in the file",
+            Self::SecondDocument { here: true } => {
+                "a spec file is one document: remove this `---` and what follows, or split the file"
+            }
+            Self::SecondDocument { here: false } => {
+                "a spec file is one document: remove every `---` after the first"
+            }
+            Self::Empty | Self::NotAMapping { .. } => MAPPING_HELP,
+            Self::UnknownKey {
+                expected,
+                suggestion,
+                ..
+            } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None if expected.is_empty() => "this mapping takes no keys".to_owned(),
+                    None => format!("expected one of {}", quoted_list(expected)),
+                });
+            }
+            Self::UnknownValue {
+                expected,
+                suggestion,
+                ..
+            } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("expected one of {}", quoted_list(expected)),
+                });
+            }
+            Self::MissingKey {
+                top_level: true, ..
+            } => "a spec needs `provider` and `cases`; see docs/spec-format.md",
+            Self::DuplicateKey { .. } => "each key may appear once in a mapping",
+            Self::InvalidRegex { .. } => {
+                "`regex` takes a regular expression in the syntax of Rust's regex crate, unanchored"
+            }
+            Self::BadParameter { name: None } => "quote numbers and booleans: `\"600\"`",
+            Self::File(_)
+            | Self::CannotList(_)
+            | Self::TooManyErrors { .. }
+            | Self::Syntax { .. }
+            | Self::MissingKey { .. }
+            | Self::WrongType { .. }
+            | Self::InvalidValue { .. }
+            | Self::BadVariable { .. }
+            | Self::BadParameter { .. }
+            | Self::Meaning(_) => return None,
+        };
+        Some(text.to_owned())
+    }
+}
+
+impl From<String> for SpecErrorKind {
+    fn from(message: String) -> Self {
+        Self::Meaning(message)
+    }
+}
+
+impl From<&str> for SpecErrorKind {
+    fn from(message: &str) -> Self {
+        Self::Meaning(message.to_owned())
+    }
+}
+
+/// How too deep a nesting was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Collections nested in the text.
+    Nesting,
+    /// An alias whose anchor's content lands too deep.
+    Alias,
+    /// serde_yaml's own recursion limit.
+    Parser,
+}
+
+/// Why a file cannot be read ([`crate::read_regular_file`]), in words that
+/// do not repeat its path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// The file cannot be opened or read.
+    #[error("cannot read the file: {0}")]
+    Io(#[source] IoError),
+    /// A symbolic link to nothing.
+    #[error("this is a symbolic link to `{}`, which does not exist", target.display())]
+    DanglingLink {
+        /// Where it leads.
+        target: PathBuf,
+    },
+    /// A symbolic link that leads round in a loop.
+    #[error("this is a symbolic link that leads round in a loop")]
+    LinkLoop,
+    /// A symbolic link that cannot be followed for another reason.
+    #[error("this is a symbolic link that cannot be followed: {0}")]
+    BadLink(#[source] IoError),
+    /// A folder, a FIFO, a device, a socket.
+    #[error(transparent)]
+    NotARegularFile(#[from] NotARegularFile),
+    /// Larger than the files of its kind may be.
+    #[error("the file is {len} bytes; {kind}s larger than {max} bytes are refused")]
+    TooLarge {
+        /// Its size.
+        len: u64,
+        /// The most allowed.
+        max: u64,
+        /// The kind of file, for messages (`spec`, `snapshot`).
+        kind: String,
+    },
+    /// It grew past the cap while it was read.
+    #[error(
+        "the file grew past {max} bytes while it was read; {kind}s larger than that are refused"
+    )]
+    Grew {
+        /// The most allowed.
+        max: u64,
+        /// The kind of file, for messages.
+        kind: String,
+    },
+}
+
+/// Something that is not a regular file, where one was needed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotARegularFile {
+    /// A folder.
+    #[error("this is a folder, not a {kind} file")]
+    Folder {
+        /// The kind of file needed (`spec`).
+        kind: String,
+    },
+    /// A FIFO (which would wait for a writer), a device (`/dev/zero` never
+    /// ends), a socket.
+    #[error("this is not a regular file ({what}); a {kind} must be one")]
+    Other {
+        /// What it is (`a FIFO`).
+        what: &'static str,
+        /// The kind of file needed.
+        kind: String,
+    },
+}
+
+/// An I/O error that can be cloned and compared (by kind and message), so
+/// that the errors holding it can be.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct IoError(#[source] pub Arc<std::io::Error>);
+
+impl From<std::io::Error> for IoError {
+    fn from(error: std::io::Error) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl PartialEq for IoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoError {}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("0x{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn duplicate_provider(id: &str, first_id: &str, first_file: &Path) -> String {
+    if first_id == id {
+        format!(
+            "provider `{id}` is already defined by {}",
+            first_file.display()
+        )
+    } else {
+        format!(
+            "provider `{id}` differs only in case from `{first_id}`, defined by {}: on a case-insensitive file system they would share a snapshot folder",
+            first_file.display()
+        )
+    }
+}
+
+fn alias_bomb(counts: Option<(u64, u64)>, largest_alias: Option<u64>) -> String {
+    let Some((nodes, expanded)) = counts else {
+        return "the YAML expands aliases into too much data (an alias bomb?)".to_owned();
+    };
+    let message =
+        format!("the YAML's aliases expand its {nodes} nodes to {expanded} (an alias bomb?)");
+    match largest_alias {
+        Some(size) => format!("{message}; this alias alone stands for {size} nodes"),
+        None => message,
+    }
+}
+
+fn for_key(key: Option<&str>) -> String {
+    key.map(|key| format!(" for `{key}`")).unwrap_or_default()
+}
+
+fn expected_text(expected: Option<&str>) -> String {
+    expected
+        .map(|expected| format!(", expected {expected}"))
+        .unwrap_or_default()
+}
+
+/// `a`, `b` as "`a`, `b`".
+pub(crate) fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every problem found in one or more spec files.

@@ -17,7 +17,9 @@ mod model;
 mod schema;
 pub mod template;
 
-pub use error::{SpecError, SpecErrors, did_you_mean};
+pub use error::{
+    Depth, IoError, NotARegularFile, ReadError, SpecError, SpecErrorKind, SpecErrors, did_you_mean,
+};
 pub use load::{
     LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_files, load_str,
     read_regular_file, spec_files,

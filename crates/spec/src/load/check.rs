@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::error::{SpecError, did_you_mean};
+use crate::error::{SpecError, SpecErrorKind, did_you_mean};
 use crate::model::{
     Case, Live, ParamSpec, Provider, RequestOverride, ResourceCall, Spec, Step, Tag, Var,
 };
@@ -619,7 +619,7 @@ impl Checker<'_, '_> {
         node: Option<&Node>,
         path: &[Seg<'_>],
         needle: &str,
-        message: impl Into<String>,
+        message: impl Into<SpecErrorKind>,
     ) -> SpecError {
         let Some(node) = node else {
             return self.doc.at_node(self.doc.closest(path), message);
