@@ -8,6 +8,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::limits::{MAX_NAME_LEN, NAME_CHARACTERS, RESERVED_CASE_NAMES};
+
 /// A problem in a spec file, located at a line and column: where (`file`,
 /// `line`, `column`, `source_line`) and what ([`SpecErrorKind`]), rendered in
 /// one place, this type's `Display`.
@@ -308,10 +310,71 @@ pub enum SpecErrorKind {
         /// The parameter, when it could be found.
         name: Option<String>,
     },
-    /// What the meaning checks find (`load/check.rs`, `load/bounds.rs`:
-    /// references, duplicate names, what a case or step does, names and
-    /// values beyond the limits), in words; these have no kind of their own
-    /// yet.
+    /// A provider id or case name that cannot name a test, a mock or a
+    /// snapshot file ([`crate::limits::name_problem`]).
+    #[error("{} `{name}` {problem}", match of { Named::ProviderId => "provider id", Named::CaseName => "case name" })]
+    BadName {
+        /// What the name names.
+        of: Named,
+        /// The name, shortened when long.
+        name: String,
+        /// What is wrong with it (`is empty`).
+        problem: String,
+    },
+    /// A case name the runner uses for trials of its own.
+    #[error("case name `{name}` is taken by the runner")]
+    ReservedCaseName {
+        /// The name.
+        name: String,
+    },
+    /// Two case names whose snapshot files would be one: `stem` when they
+    /// share it outright, `None` when they differ only in case.
+    #[error("{}", match stem {
+        Some(stem) => format!("case names `{first}` and `{name}` would share the snapshot file `{stem}.snap`"),
+        None => format!("case names `{first}` and `{name}` differ only in case: on a case-insensitive file system they would share a snapshot file"),
+    })]
+    SnapshotClash {
+        /// The earlier name.
+        first: String,
+        /// This name.
+        name: String,
+        /// The snapshot file's stem they share exactly.
+        stem: Option<String>,
+    },
+    /// A number of seconds above the most allowed.
+    #[error("{what} is {value} seconds; at most {max} (100 years) are allowed")]
+    OutOfBounds {
+        /// The key, in backticks.
+        what: String,
+        /// The value.
+        value: u64,
+        /// The most allowed.
+        max: u64,
+    },
+    /// The `advance` steps of one case, together, above the most allowed.
+    #[error(
+        "the steps of case `{case}` move the clock {total} seconds in all; at most {max} (100 years)"
+    )]
+    ClockTooFar {
+        /// The case, shortened when long.
+        case: String,
+        /// The seconds they add up to.
+        total: u64,
+        /// The most allowed.
+        max: u64,
+    },
+    /// A status outside the HTTP range.
+    #[error("{what} {value} is not an HTTP status ({}–{})", crate::limits::STATUS_RANGE.start(), crate::limits::STATUS_RANGE.end())]
+    NotAStatus {
+        /// The key, in backticks.
+        what: String,
+        /// The value.
+        value: u16,
+    },
+    /// What the reference and structure checks find (`load/check.rs`:
+    /// references, duplicate case and step ids, what a case or step does,
+    /// the provider id and the file name), in words; these have no kind of
+    /// their own yet.
     #[error("{0}")]
     Meaning(String),
 }
@@ -372,6 +435,37 @@ impl SpecErrorKind {
             Self::InvalidRegex { .. } => {
                 "`regex` takes a regular expression in the syntax of Rust's regex crate, unanchored"
             }
+            Self::BadName {
+                of: Named::ProviderId,
+                ..
+            } => {
+                return Some(format!(
+                    "the id names the spec's tests, its mock and its snapshot folder: use {NAME_CHARACTERS}"
+                ));
+            }
+            Self::BadName {
+                of: Named::CaseName,
+                ..
+            } => {
+                return Some(format!(
+                    "a case name names a test and a snapshot file: use {NAME_CHARACTERS}, at most {MAX_NAME_LEN} characters"
+                ));
+            }
+            Self::ReservedCaseName { .. } => {
+                return Some(format!(
+                    "the runner has trials of its own named `<provider>::{}`: rename the case",
+                    RESERVED_CASE_NAMES.join("` and `<provider>::")
+                ));
+            }
+            Self::SnapshotClash { .. } => {
+                "snapshot files keep ASCII letters, digits, `_` and `-` of a case name and make every other character `_`, and some file systems ignore case: rename one"
+            }
+            Self::OutOfBounds { .. } => {
+                "seconds this large overflow the clock arithmetic that uses them; no token needs a century"
+            }
+            Self::ClockTooFar { .. } => {
+                "the clock moves of one case add up; no token needs a century to expire"
+            }
             Self::BadParameter { name: None } => "quote numbers and booleans: `\"600\"`",
             Self::File(_)
             | Self::CannotList(_)
@@ -382,6 +476,7 @@ impl SpecErrorKind {
             | Self::InvalidValue { .. }
             | Self::BadVariable { .. }
             | Self::BadParameter { .. }
+            | Self::NotAStatus { .. }
             | Self::Meaning(_) => return None,
         };
         Some(text.to_owned())
@@ -398,6 +493,15 @@ impl From<&str> for SpecErrorKind {
     fn from(message: &str) -> Self {
         Self::Meaning(message.to_owned())
     }
+}
+
+/// What a name names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// `provider.id`.
+    ProviderId,
+    /// A case's `name`.
+    CaseName,
 }
 
 /// How too deep a nesting was found.
