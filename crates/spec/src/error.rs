@@ -371,10 +371,126 @@ pub enum SpecErrorKind {
         /// The value.
         value: u16,
     },
-    /// What the reference and structure checks find (`load/check.rs`:
-    /// references, duplicate case and step ids, what a case or step does,
-    /// the provider id and the file name), in words; these have no kind of
-    /// their own yet.
+    /// A case name used before; `first_line` is where.
+    #[error("duplicate case name `{name}`")]
+    DuplicateCaseName {
+        /// The name.
+        name: String,
+        /// The line of the first case with it.
+        first_line: Option<usize>,
+    },
+    /// A provider id that is not its file's name.
+    #[error("provider id `{id}` differs from the file name `{stem}`")]
+    IdNotFileName {
+        /// The id.
+        id: String,
+        /// The file name without extension.
+        stem: String,
+    },
+    /// A key of `provider.sources` that names no fact.
+    #[error("unknown fact `{key}` in `provider.sources`")]
+    UnknownFact {
+        /// The key.
+        key: String,
+        /// The closest fact, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// A contradiction id used before.
+    #[error("duplicate contradiction id `{id}`")]
+    DuplicateContradiction {
+        /// The id.
+        id: String,
+    },
+    /// A contradiction with fewer than two ways.
+    #[error("{}", if *ways == 0 { format!("contradiction `{id}` lists no ways") } else { format!("contradiction `{id}` lists only one way") })]
+    TooFewWays {
+        /// The contradiction.
+        id: String,
+        /// How many ways it lists.
+        ways: usize,
+    },
+    /// A contradiction's way that names a case the spec does not have.
+    #[error("contradiction `{id}` names case `{case}`, which this spec does not have")]
+    UnknownWayCase {
+        /// The contradiction.
+        id: String,
+        /// The case named.
+        case: String,
+        /// The closest case name, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// Variables that refer to each other in a loop, from `cycle[0]` back to
+    /// it.
+    #[error("variable `{name}` refers to itself: {}", cycle.iter().map(|var| format!("`{var}`")).collect::<Vec<_>>().join(" -> "))]
+    VariableLoop {
+        /// The variable.
+        name: String,
+        /// The loop.
+        cycle: Vec<String>,
+    },
+    /// A case with both `grant` and `steps`.
+    #[error("case `{case}` has both `grant` and `steps`")]
+    GrantAndSteps {
+        /// The case.
+        case: String,
+    },
+    /// A case with neither `grant` nor `steps`.
+    #[error("case `{case}` has neither `grant` nor `steps`")]
+    NoGrantNorSteps {
+        /// The case.
+        case: String,
+    },
+    /// A case with `steps` and a `with`, `request` or `expect` of its own.
+    #[error("case `{case}` has `steps`, so its `{field}` would be ignored")]
+    IgnoredCaseField {
+        /// The case.
+        case: String,
+        /// The field.
+        field: String,
+    },
+    /// A case tagged to run nowhere.
+    #[error("case `{case}` is tagged both `mock-only` and `live-only`, so it never runs")]
+    NeverRuns {
+        /// The case.
+        case: String,
+    },
+    /// Two steps of a case with one id.
+    #[error("case `{case}` has two steps with id `{id}`")]
+    DuplicateStepId {
+        /// The case.
+        case: String,
+        /// The id.
+        id: String,
+    },
+    /// A `with` or `request` on a step that is not a token request.
+    #[error(
+        "step {step} of case `{case}` is not a token request, so its `{field}` would be ignored"
+    )]
+    IgnoredStepField {
+        /// The case.
+        case: String,
+        /// The step, 1-based.
+        step: usize,
+        /// The field.
+        field: String,
+    },
+    /// A step that names no action, or more than one: `actions` are those
+    /// it names.
+    #[error("{}", match actions.as_slice() {
+        [] => format!("step {step} of case `{case}` names no action"),
+        _ => format!("step {step} of case `{case}` names both {}", actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ")),
+    })]
+    StepActions {
+        /// The case.
+        case: String,
+        /// The step, 1-based.
+        step: usize,
+        /// The actions it names (`grant`, `resource`, `advance`).
+        actions: Vec<String>,
+    },
+    /// What the template reference checks find (`load/check.rs`: undefined
+    /// variables, malformed references, captures from steps that are not
+    /// earlier ones), in words; these have no kind of their own yet.
     #[error("{0}")]
     Meaning(String),
 }
@@ -465,6 +581,66 @@ impl SpecErrorKind {
             }
             Self::ClockTooFar { .. } => {
                 "the clock moves of one case add up; no token needs a century to expire"
+            }
+            Self::DuplicateCaseName { name, first_line } => {
+                return Some(match first_line {
+                    Some(line) => format!(
+                        "case names name the generated tests, so they must be unique; the first `{name}` is at line {line}"
+                    ),
+                    None => {
+                        "case names name the generated tests, so they must be unique".to_owned()
+                    }
+                });
+            }
+            Self::IdNotFileName { id, stem } => {
+                return Some(format!(
+                    "set `id: {stem}` or rename the file to `{id}.yaml`: the id names the spec's tests and its mock"
+                ));
+            }
+            Self::UnknownFact { suggestion, .. } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!(
+                        "a source is for one fact: {}",
+                        crate::facts::FACTS
+                            .iter()
+                            .map(|(k, _)| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+            Self::DuplicateContradiction { .. } => {
+                "the report names a contradiction by its id, so ids must be unique"
+            }
+            Self::TooFewWays { .. } => {
+                "a contradiction lists at least two ways the documentation says it"
+            }
+            Self::UnknownWayCase { suggestion, .. } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "each way names the case of this spec that tries it".to_owned(),
+                });
+            }
+            Self::VariableLoop { .. } => "a variable may use other variables, but not in a loop",
+            Self::GrantAndSteps { .. } => {
+                "a case is one request (`grant`, `with`, `request`, `expect`) or a list of `steps`; move the request into a step"
+            }
+            Self::NoGrantNorSteps { .. } => {
+                "give it `grant: <grant>` for one token request, or `steps:` for several requests, resource calls or clock moves"
+            }
+            Self::IgnoredCaseField { field, .. } => {
+                return Some(format!("move `{field}` into the step it belongs to"));
+            }
+            Self::NeverRuns { .. } => "keep one of the two tags, or neither to run everywhere",
+            Self::DuplicateStepId { .. } => {
+                "step ids must be unique within a case, so that captures are unambiguous"
+            }
+            Self::IgnoredStepField { .. } => {
+                "`with` and `request` shape a `grant` step's token request"
+            }
+            Self::StepActions { .. } => {
+                "a step does exactly one thing: `grant` (a token request), `resource` (a call to the protected resource) or `advance` (seconds to move the mock's clock)"
             }
             Self::BadParameter { name: None } => "quote numbers and booleans: `\"600\"`",
             Self::File(_)

@@ -70,16 +70,13 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>) -> Vec<SpecError> {
                 .node(&[Seg::Key("cases"), Seg::Index(*first)])
                 .map(|node| node.start.line);
             let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
-            let help = match first_line {
-                Some(line) => format!(
-                    "case names name the generated tests, so they must be unique; the first `{name}` is at line {line}"
-                ),
-                None => "case names name the generated tests, so they must be unique".to_owned(),
-            };
-            checker.push(
-                doc.at_node(doc.closest(&path), format!("duplicate case name `{name}`"))
-                    .with_help(help),
-            );
+            checker.push(doc.at_node(
+                doc.closest(&path),
+                SpecErrorKind::DuplicateCaseName {
+                    name: name.to_owned(),
+                    first_line,
+                },
+            ));
         } else {
             names.insert(name, index);
         }
@@ -126,20 +123,13 @@ impl Checker<'_, '_> {
         };
         if stem != provider.id {
             let node = self.doc.closest(&[Seg::Key("provider"), Seg::Key("id")]);
-            self.push(
-                self.doc
-                    .at_node(
-                        node,
-                        format!(
-                            "provider id `{}` differs from the file name `{stem}`",
-                            provider.id
-                        ),
-                    )
-                    .with_help(format!(
-                        "set `id: {stem}` or rename the file to `{}.yaml`: the id names the spec's tests and its mock",
-                        provider.id
-                    )),
-            );
+            self.push(self.doc.at_node(
+                node,
+                SpecErrorKind::IdNotFileName {
+                    id: provider.id.clone(),
+                    stem: stem.to_owned(),
+                },
+            ));
         }
     }
 
@@ -151,22 +141,15 @@ impl Checker<'_, '_> {
                 continue;
             }
             let node = self.doc.key(&path, key).or_else(|| self.doc.closest(&path));
-            let help = match did_you_mean(key, crate::facts::FACTS.iter().map(|(k, _)| *k)) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None => format!(
-                    "a source is for one fact: {}",
-                    crate::facts::FACTS
-                        .iter()
-                        .map(|(k, _)| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            self.push(
-                self.doc
-                    .at_node(node, format!("unknown fact `{key}` in `provider.sources`"))
-                    .with_help(help),
-            );
+            let suggestion =
+                did_you_mean(key, crate::facts::FACTS.iter().map(|(k, _)| *k)).map(str::to_owned);
+            self.push(self.doc.at_node(
+                node,
+                SpecErrorKind::UnknownFact {
+                    key: key.clone(),
+                    suggestion,
+                },
+            ));
         }
     }
 
@@ -185,31 +168,22 @@ impl Checker<'_, '_> {
                 let node = self
                     .doc
                     .closest(&[path[0], path[1], path[2], Seg::Key("id")]);
-                self.push(
-                    self.doc
-                        .at_node(node, format!("duplicate contradiction id `{id}`"))
-                        .with_help(
-                            "the report names a contradiction by its id, so ids must be unique",
-                        ),
-                );
+                self.push(self.doc.at_node(
+                    node,
+                    SpecErrorKind::DuplicateContradiction { id: id.to_owned() },
+                ));
             }
             if contradiction.ways.len() < 2 {
                 let node = self
                     .doc
                     .closest(&[path[0], path[1], path[2], Seg::Key("ways")]);
-                self.push(
-                    self.doc
-                        .at_node(
-                            node,
-                            match contradiction.ways.len() {
-                                0 => format!("contradiction `{id}` lists no ways"),
-                                _ => format!("contradiction `{id}` lists only one way"),
-                            },
-                        )
-                        .with_help(
-                            "a contradiction lists at least two ways the documentation says it",
-                        ),
-                );
+                self.push(self.doc.at_node(
+                    node,
+                    SpecErrorKind::TooFewWays {
+                        id: id.to_owned(),
+                        ways: contradiction.ways.len(),
+                    },
+                ));
             }
             for (way_index, way) in contradiction.ways.iter().enumerate() {
                 if names.iter().any(|(_, name)| *name == way.case) {
@@ -223,18 +197,16 @@ impl Checker<'_, '_> {
                     Seg::Index(way_index),
                     Seg::Key("case"),
                 ]);
-                let help = match did_you_mean(&way.case, names.iter().map(|(_, n)| *n)) {
-                    Some(best) => format!("did you mean `{best}`?"),
-                    None => "each way names the case of this spec that tries it".to_owned(),
-                };
-                self.push(
-                    self.doc
-                        .at_node(
-                            node,
-                            format!("contradiction `{id}` names case `{}`, which this spec does not have", way.case),
-                        )
-                        .with_help(help),
-                );
+                let suggestion =
+                    did_you_mean(&way.case, names.iter().map(|(_, n)| *n)).map(str::to_owned);
+                self.push(self.doc.at_node(
+                    node,
+                    SpecErrorKind::UnknownWayCase {
+                        id: id.to_owned(),
+                        case: way.case.clone(),
+                        suggestion,
+                    },
+                ));
             }
         }
     }
@@ -260,21 +232,13 @@ impl Checker<'_, '_> {
                 let path = [Seg::Key("vars"), Seg::Key(name)];
                 let key = self.doc.key(&[Seg::Key("vars")], name);
                 let node = key.or_else(|| self.doc.closest(&path));
-                self.push(
-                    self.doc
-                        .at_node(
-                            node,
-                            format!(
-                                "variable `{name}` refers to itself: {}",
-                                cycle
-                                    .iter()
-                                    .map(|var| format!("`{var}`"))
-                                    .collect::<Vec<_>>()
-                                    .join(" -> ")
-                            ),
-                        )
-                        .with_help("a variable may use other variables, but not in a loop"),
-                );
+                self.push(self.doc.at_node(
+                    node,
+                    SpecErrorKind::VariableLoop {
+                        name: name.clone(),
+                        cycle: cycle.iter().map(ToString::to_string).collect(),
+                    },
+                ));
             }
         }
     }
@@ -287,24 +251,15 @@ impl Checker<'_, '_> {
 
         let has_steps = !case.steps.is_empty();
         if case.grant.is_some() && has_steps {
-            self.push(
-                self.doc
-                    .at_node(
-                        key("grant").or(case_node),
-                        format!("case `{name}` has both `grant` and `steps`"),
-                    )
-                    .with_help(
-                        "a case is one request (`grant`, `with`, `request`, `expect`) or a list of `steps`; move the request into a step",
-                    ),
-            );
+            self.push(self.doc.at_node(
+                key("grant").or(case_node),
+                SpecErrorKind::GrantAndSteps { case: name.clone() },
+            ));
         } else if case.grant.is_none() && !has_steps {
-            self.push(
-                self.doc
-                    .at_node(case_node, format!("case `{name}` has neither `grant` nor `steps`"))
-                    .with_help(
-                        "give it `grant: <grant>` for one token request, or `steps:` for several requests, resource calls or clock moves",
-                    ),
-            );
+            self.push(self.doc.at_node(
+                case_node,
+                SpecErrorKind::NoGrantNorSteps { case: name.clone() },
+            ));
         }
         if has_steps {
             let stray = [
@@ -314,28 +269,21 @@ impl Checker<'_, '_> {
             ];
             for (field, present) in stray {
                 if present {
-                    self.push(
-                        self.doc
-                            .at_node(
-                                key(field).or(case_node),
-                                format!(
-                                    "case `{name}` has `steps`, so its `{field}` would be ignored"
-                                ),
-                            )
-                            .with_help(format!("move `{field}` into the step it belongs to")),
-                    );
+                    self.push(self.doc.at_node(
+                        key(field).or(case_node),
+                        SpecErrorKind::IgnoredCaseField {
+                            case: name.clone(),
+                            field: field.to_owned(),
+                        },
+                    ));
                 }
             }
         }
         if case.tags.contains(&Tag::MockOnly) && case.tags.contains(&Tag::LiveOnly) {
-            self.push(
-                self.doc
-                    .at_node(
-                        key("tags").or(case_node),
-                        format!("case `{name}` is tagged both `mock-only` and `live-only`, so it never runs"),
-                    )
-                    .with_help("keep one of the two tags, or neither to run everywhere"),
-            );
+            self.push(self.doc.at_node(
+                key("tags").or(case_node),
+                SpecErrorKind::NeverRuns { case: name.clone() },
+            ));
         }
 
         if has_steps {
@@ -361,14 +309,13 @@ impl Checker<'_, '_> {
                             Seg::Index(number),
                             Seg::Key("id"),
                         ]);
-                        self.push(
-                            self.doc
-                                .at_node(
-                                    node.or_else(|| self.doc.closest(&step_path)),
-                                    format!("case `{name}` has two steps with id `{id}`"),
-                                )
-                                .with_help("step ids must be unique within a case, so that captures are unambiguous"),
-                        );
+                        self.push(self.doc.at_node(
+                            node.or_else(|| self.doc.closest(&step_path)),
+                            SpecErrorKind::DuplicateStepId {
+                                case: name.clone(),
+                                id: id.to_owned(),
+                            },
+                        ));
                     }
                 }
                 let earlier: Vec<&str> = ids[..number]
@@ -416,17 +363,14 @@ impl Checker<'_, '_> {
                         _ => step.request.is_some(),
                     };
                     if present {
-                        self.push(
-                            self.doc
-                                .at_node(
-                                    self.doc.key(path, field).or_else(|| self.doc.closest(path)),
-                                    format!(
-                                        "step {} of case `{case}` is not a token request, so its `{field}` would be ignored",
-                                        number + 1
-                                    ),
-                                )
-                                .with_help("`with` and `request` shape a `grant` step's token request"),
-                        );
+                        self.push(self.doc.at_node(
+                            self.doc.key(path, field).or_else(|| self.doc.closest(path)),
+                            SpecErrorKind::IgnoredStepField {
+                                case: case.to_owned(),
+                                step: number + 1,
+                                field: field.to_owned(),
+                            },
+                        ));
                     }
                 }
             }
@@ -440,27 +384,21 @@ impl Checker<'_, '_> {
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))
         .collect();
-        let help = "a step does exactly one thing: `grant` (a token request), `resource` (a call to the protected resource) or `advance` (seconds to move the mock's clock)";
         let step_node = self.doc.closest(path);
+        let kind = SpecErrorKind::StepActions {
+            case: case.to_owned(),
+            step: number + 1,
+            actions: actions.iter().map(ToString::to_string).collect(),
+        };
         let error = match actions.as_slice() {
-            [] => self.doc.at_node(
-                step_node,
-                format!("step {} of case `{case}` names no action", number + 1),
-            ),
+            [] => self.doc.at_node(step_node, kind),
             [first, rest @ ..] => {
                 let second = rest.first().copied().unwrap_or(first);
-                let listed = actions
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ");
-                self.doc.at_node(
-                    self.doc.key(path, second).or(step_node),
-                    format!("step {} of case `{case}` names both {listed}", number + 1),
-                )
+                self.doc
+                    .at_node(self.doc.key(path, second).or(step_node), kind)
             }
         };
-        self.push(error.with_help(help));
+        self.push(error);
     }
 
     /// Every template of a step (or single-request case) at `path`: its
