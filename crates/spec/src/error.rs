@@ -488,11 +488,36 @@ pub enum SpecErrorKind {
         /// The actions it names (`grant`, `resource`, `advance`).
         actions: Vec<String>,
     },
-    /// What the template reference checks find (`load/check.rs`: undefined
-    /// variables, malformed references, captures from steps that are not
-    /// earlier ones), in words; these have no kind of their own yet.
+    /// A `${…}` that does not parse: the template parser's message.
+    #[error("{message}")]
+    BadReference {
+        /// What is wrong with it.
+        message: String,
+        /// Whether the reference is not closed.
+        unclosed: bool,
+    },
+    /// A `${name}` with no such variable.
+    #[error("undefined variable `{name}`")]
+    UndefinedVariable {
+        /// The variable.
+        name: String,
+        /// The closest variable, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// A capture `${step.member}` that cannot be taken.
+    #[error("{}", capture(step, members, problem))]
+    BadCapture {
+        /// The step it names.
+        step: String,
+        /// The members it takes.
+        members: Vec<String>,
+        /// Why it cannot be taken.
+        problem: CaptureProblem,
+    },
+    /// Any other problem, in words (for errors built with a plain message:
+    /// `SpecError::at(…, "text")`).
     #[error("{0}")]
-    Meaning(String),
+    Other(String),
 }
 
 impl SpecErrorKind {
@@ -642,6 +667,42 @@ impl SpecErrorKind {
             Self::StepActions { .. } => {
                 "a step does exactly one thing: `grant` (a token request), `resource` (a call to the protected resource) or `advance` (seconds to move the mock's clock)"
             }
+            Self::BadReference { unclosed: true, .. } => {
+                "close the reference with `}`, as in `${client_id}`"
+            }
+            Self::BadReference {
+                unclosed: false, ..
+            } => {
+                "a reference is ${name} (a variable), ${env:NAME}, ${secret:NAME} or ${step.member}"
+            }
+            Self::UndefinedVariable { name, suggestion } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `${{{best}}}`?"),
+                    None => format!(
+                        "define `{name}` under `vars`, or use `${{env:{name}}}` for an environment variable"
+                    ),
+                });
+            }
+            Self::BadCapture {
+                members, problem, ..
+            } => {
+                return Some(match problem {
+                    CaptureProblem::Outside { .. } => "captures take a member of an earlier step's response, inside a case's `steps`".to_owned(),
+                    CaptureProblem::SingleRequest => "captures take a member of an earlier step's response: turn the case into `steps` with ids".to_owned(),
+                    CaptureProblem::OwnStep => "a step can capture only from steps before it".to_owned(),
+                    CaptureProblem::LaterStep => "a step can capture only from steps before it; reorder the steps".to_owned(),
+                    CaptureProblem::NoSuchStep { suggestion: Some(best), .. } => {
+                        format!("did you mean `${{{best}.{}}}`?", members.join("."))
+                    }
+                    CaptureProblem::NoSuchStep { earlier, .. } if earlier.is_empty() => {
+                        "no earlier step of this case has an `id` to capture from".to_owned()
+                    }
+                    CaptureProblem::NoSuchStep { earlier, .. } => format!(
+                        "captures name the `id` of an earlier step of this case: {}",
+                        quoted_list(earlier)
+                    ),
+                });
+            }
             Self::BadParameter { name: None } => "quote numbers and booleans: `\"600\"`",
             Self::File(_)
             | Self::CannotList(_)
@@ -653,7 +714,7 @@ impl SpecErrorKind {
             | Self::BadVariable { .. }
             | Self::BadParameter { .. }
             | Self::NotAStatus { .. }
-            | Self::Meaning(_) => return None,
+            | Self::Other(_) => return None,
         };
         Some(text.to_owned())
     }
@@ -661,13 +722,55 @@ impl SpecErrorKind {
 
 impl From<String> for SpecErrorKind {
     fn from(message: String) -> Self {
-        Self::Meaning(message)
+        Self::Other(message)
     }
 }
 
 impl From<&str> for SpecErrorKind {
     fn from(message: &str) -> Self {
-        Self::Meaning(message.to_owned())
+        Self::Other(message.to_owned())
+    }
+}
+
+/// Why a capture `${step.member}` cannot be taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureProblem {
+    /// The template is not in a case (`place` names where it is).
+    Outside {
+        /// Where it is, for messages (`` `live.base_url` ``).
+        place: String,
+    },
+    /// The case is a single request, without steps.
+    SingleRequest,
+    /// The step names itself.
+    OwnStep,
+    /// The step runs later.
+    LaterStep,
+    /// No step of the case has that id.
+    NoSuchStep {
+        /// The closest earlier id, when it is a likely typo.
+        suggestion: Option<String>,
+        /// The ids of the earlier steps.
+        earlier: Vec<String>,
+    },
+}
+
+fn capture(step: &str, members: &[String], problem: &CaptureProblem) -> String {
+    let reference = format!("`${{{step}.{}}}`", members.join("."));
+    match problem {
+        CaptureProblem::Outside { place } => {
+            format!("{reference} captures from step `{step}`, but {place} is not part of a case")
+        }
+        CaptureProblem::SingleRequest => {
+            format!("{reference} captures from step `{step}`, but this case is a single request")
+        }
+        CaptureProblem::OwnStep => format!("{reference} captures from its own step `{step}`"),
+        CaptureProblem::LaterStep => {
+            format!("{reference} captures from step `{step}`, which runs later in this case")
+        }
+        CaptureProblem::NoSuchStep { .. } => {
+            format!("{reference} captures from step `{step}`, which this case does not have")
+        }
     }
 }
 
@@ -905,6 +1008,35 @@ mod tests {
         );
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("abc", "abc"), 0);
+    }
+
+    #[test]
+    fn renders_message_and_hint_from_the_kind() {
+        let kind = SpecErrorKind::UnknownKey {
+            key: "grnat".to_owned(),
+            container: Some("cases[0]".to_owned()),
+            expected: vec!["grant".to_owned(), "with".to_owned()],
+            suggestion: Some("grant".to_owned()),
+        };
+        let error = SpecError::at("specs/x.yaml", "cases:\n  - grnat: x\n", 2, 5, kind);
+        assert_eq!(
+            error.to_string(),
+            "error: unknown key `grnat` in `cases[0]`\n  --> specs/x.yaml:2:5\n  |\n2 |   - grnat: x\n  |     ^\n  = help: did you mean `grant`?"
+        );
+        // A hint given at the place replaces the kind's own.
+        let error = error.with_help("rename it");
+        assert_eq!(error.hint().as_deref(), Some("rename it"));
+        assert_eq!(error.message(), "unknown key `grnat` in `cases[0]`");
+        let file = SpecError::file(
+            "specs/x.yaml",
+            ReadError::from(NotARegularFile::Folder {
+                kind: "spec".to_owned(),
+            }),
+        );
+        assert_eq!(
+            file.to_string(),
+            "error: this is a folder, not a spec file\n  --> specs/x.yaml"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::error::{SpecError, SpecErrorKind, did_you_mean};
+use crate::error::{CaptureProblem, SpecError, SpecErrorKind, did_you_mean};
 use crate::model::{
     Case, Live, ParamSpec, Provider, RequestOverride, ResourceCall, Spec, Step, Tag, Var,
 };
@@ -465,12 +465,9 @@ impl Checker<'_, '_> {
             Ok(pieces) => pieces,
             Err(message) => {
                 let needle = template_fault(text);
-                let help = if message.starts_with("unclosed") {
-                    "close the reference with `}`, as in `${client_id}`"
-                } else {
-                    "a reference is ${name} (a variable), ${env:NAME}, ${secret:NAME} or ${step.member}"
-                };
-                self.push(self.at_in(node, path, needle, message).with_help(help));
+                let unclosed = message.starts_with("unclosed");
+                let kind = SpecErrorKind::BadReference { message, unclosed };
+                self.push(self.at_in(node, path, needle, kind));
                 return;
             }
         };
@@ -481,69 +478,51 @@ impl Checker<'_, '_> {
                     if vars.contains_key(&name) {
                         continue;
                     }
-                    let help = did_you_mean(&name, vars.keys().map(String::as_str))
-                        .map(|best| format!("did you mean `${{{best}}}`?"))
-                        .unwrap_or_else(|| {
-                            format!("define `{name}` under `vars`, or use `${{env:{name}}}` for an environment variable")
-                        });
-                    let error = self.at_in(
-                        node,
-                        path,
-                        &format!("${{{name}"),
-                        format!("undefined variable `{name}`"),
-                    );
-                    self.push(error.with_help(help));
+                    let suggestion =
+                        did_you_mean(&name, vars.keys().map(String::as_str)).map(str::to_owned);
+                    let needle = format!("${{{name}");
+                    let kind = SpecErrorKind::UndefinedVariable { name, suggestion };
+                    self.push(self.at_in(node, path, &needle, kind));
                 }
                 Piece::Capture {
                     step,
                     path: members,
                 } => {
-                    let reference = format!("`${{{step}.{}}}`", members.join("."));
-                    let (message, help) = match scope {
+                    let problem = match scope {
                         Scope::Var => continue,
-                        Scope::Outside(place) => (
-                            format!("{reference} captures from step `{step}`, but {place} is not part of a case"),
-                            "captures take a member of an earlier step's response, inside a case's `steps`".to_owned(),
-                        ),
-                        Scope::Step { single: true, .. } => (
-                            format!("{reference} captures from step `{step}`, but this case is a single request"),
-                            "captures take a member of an earlier step's response: turn the case into `steps` with ids".to_owned(),
-                        ),
+                        Scope::Outside(place) => CaptureProblem::Outside {
+                            place: (*place).to_owned(),
+                        },
+                        Scope::Step { single: true, .. } => CaptureProblem::SingleRequest,
                         Scope::Step {
-                            earlier, own, later, ..
+                            earlier,
+                            own,
+                            later,
+                            ..
                         } => {
                             if earlier.contains(&step.as_str()) {
                                 continue;
                             }
                             if *own == Some(step.as_str()) {
-                                (
-                                    format!("{reference} captures from its own step `{step}`"),
-                                    "a step can capture only from steps before it".to_owned(),
-                                )
+                                CaptureProblem::OwnStep
                             } else if later.contains(&step.as_str()) {
-                                (
-                                    format!("{reference} captures from step `{step}`, which runs later in this case"),
-                                    "a step can capture only from steps before it; reorder the steps".to_owned(),
-                                )
+                                CaptureProblem::LaterStep
                             } else {
-                                let help = did_you_mean(&step, earlier.iter().copied())
-                                    .map(|best| format!("did you mean `${{{best}.{}}}`?", members.join(".")))
-                                    .unwrap_or_else(|| match earlier.is_empty() {
-                                        true => "no earlier step of this case has an `id` to capture from".to_owned(),
-                                        false => format!(
-                                            "captures name the `id` of an earlier step of this case: {}",
-                                            earlier.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ")
-                                        ),
-                                    });
-                                (
-                                    format!("{reference} captures from step `{step}`, which this case does not have"),
-                                    help,
-                                )
+                                CaptureProblem::NoSuchStep {
+                                    suggestion: did_you_mean(&step, earlier.iter().copied())
+                                        .map(str::to_owned),
+                                    earlier: earlier.iter().map(ToString::to_string).collect(),
+                                }
                             }
                         }
                     };
-                    let error = self.at_in(node, path, &format!("${{{step}."), message);
-                    self.push(error.with_help(help));
+                    let needle = format!("${{{step}.");
+                    let kind = SpecErrorKind::BadCapture {
+                        step,
+                        members,
+                        problem,
+                    };
+                    self.push(self.at_in(node, path, &needle, kind));
                 }
                 Piece::Literal(_) | Piece::Env(_) | Piece::Secret(_) => {}
             }
