@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::limits::{MAX_NAME_LEN, NAME_CHARACTERS, RESERVED_CASE_NAMES};
+use crate::template::TemplateError;
 
 /// A problem in a spec file, located at a line and column: where (`file`,
 /// `line`, `column`, `source_line`) and what ([`SpecErrorKind`]), rendered in
@@ -488,14 +489,9 @@ pub enum SpecErrorKind {
         /// The actions it names (`grant`, `resource`, `advance`).
         actions: Vec<String>,
     },
-    /// A `${…}` that does not parse: the template parser's message.
-    #[error("{message}")]
-    BadReference {
-        /// What is wrong with it.
-        message: String,
-        /// Whether the reference is not closed.
-        unclosed: bool,
-    },
+    /// A `${…}` that does not parse.
+    #[error(transparent)]
+    BadReference(#[from] TemplateError),
     /// A `${name}` with no such variable.
     #[error("undefined variable `{name}`")]
     UndefinedVariable {
@@ -667,12 +663,10 @@ impl SpecErrorKind {
             Self::StepActions { .. } => {
                 "a step does exactly one thing: `grant` (a token request), `resource` (a call to the protected resource) or `advance` (seconds to move the mock's clock)"
             }
-            Self::BadReference { unclosed: true, .. } => {
+            Self::BadReference(TemplateError::Unclosed { .. }) => {
                 "close the reference with `}`, as in `${client_id}`"
             }
-            Self::BadReference {
-                unclosed: false, ..
-            } => {
+            Self::BadReference(TemplateError::InvalidReference { .. }) => {
                 "a reference is ${name} (a variable), ${env:NAME}, ${secret:NAME} or ${step.member}"
             }
             Self::UndefinedVariable { name, suggestion } => {

@@ -463,11 +463,9 @@ impl Checker<'_, '_> {
         let node = self.doc.node(path);
         let pieces = match template::parse(text) {
             Ok(pieces) => pieces,
-            Err(message) => {
+            Err(error) => {
                 let needle = template_fault(text);
-                let unclosed = message.starts_with("unclosed");
-                let kind = SpecErrorKind::BadReference { message, unclosed };
-                self.push(self.at_in(node, path, needle, kind));
+                self.push(self.at_in(node, path, needle, SpecErrorKind::from(error)));
                 return;
             }
         };
