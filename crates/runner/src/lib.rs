@@ -7,6 +7,9 @@
 //! ordinary tests; `cargo xtask report` runs the same cases for a summary.
 //!
 //! This is the only crate that knows libtest-mimic, insta and similar.
+//!
+//! [`SuiteConfig::from_env`] fails with a [`ConfigError`] (a [`DotenvError`]
+//! as its source when the `.env` file is at fault).
 
 pub mod compat;
 mod config;

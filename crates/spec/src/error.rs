@@ -124,8 +124,9 @@ impl fmt::Display for SpecError {
 /// The hint of a spec that is not a mapping.
 const MAPPING_HELP: &str = "a spec is a mapping with `provider`, `cases` and optionally `mock`, `live` and `vars`; see docs/spec-format.md";
 
-/// What is wrong in a spec file. Its `Display` is the message; [`help`]
-/// (Self::help) the hint that goes with it, unless the error gives its own.
+/// What is wrong in a spec file. Its `Display` is the message;
+/// [`help`](Self::help) the hint that goes with it, unless the error gives
+/// its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecErrorKind {
     /// The file cannot be read.

@@ -6,7 +6,10 @@
 //! reads spec files and never touches the network.
 //!
 //! Every problem is reported with its file, line and column, the source line,
-//! and a suggestion where one fits; see [`SpecError`].
+//! and a suggestion where one fits; see [`SpecError`]: a position and a
+//! [`SpecErrorKind`] naming what is wrong, from which the message and the
+//! hint are rendered. [`ReadError`] says why a file could not be read, and
+//! [`template::TemplateError`] why a `${…}` does not parse.
 
 mod error;
 pub mod facts;
