@@ -325,8 +325,6 @@ impl<'c> StepRef<'c> {
     }
 }
 
-/// Runs the steps; returns the run and, for each of its exchanges, the
-/// response body as JSON, read once for every check.
 /// The mock clock's offset after an `advance` of `seconds` from `offset`;
 /// an error when the case's advances add up to more than the mock accepts.
 fn advance_clock(offset: u64, seconds: u64) -> Result<u64, ClockTooFar> {
@@ -349,6 +347,8 @@ struct ClockTooFar {
     total: u128,
 }
 
+/// Runs the steps; returns the run and, for each of its exchanges, the
+/// response body as JSON, read once for every check.
 async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Value>>) {
     let no_expectations = Expect::default();
     let steps = StepRef::all(case, &no_expectations);
