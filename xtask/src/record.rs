@@ -74,7 +74,7 @@ pub fn run(args: crate::flags::Record) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let mut config = SuiteConfig::from_env().map_err(anyhow::Error::msg)?;
+    let mut config = SuiteConfig::from_env()?;
     config.specs_dir = crate::specs_dir(args.specs.specs);
     if let Some(dir) = args.snapshots {
         config.snapshots_dir = dir;

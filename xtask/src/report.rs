@@ -29,7 +29,7 @@ pub fn run(args: crate::flags::Report) -> anyhow::Result<ExitCode> {
     let live = args.live;
     let earlier_live = live_report(args.with_live.as_deref(), live)?;
 
-    let mut config = SuiteConfig::from_env().map_err(anyhow::Error::msg)?;
+    let mut config = SuiteConfig::from_env()?;
     config.specs_dir = crate::specs_dir(args.specs.specs);
     if live {
         config.target = TargetKind::Live;

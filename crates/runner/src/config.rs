@@ -45,18 +45,18 @@ impl SuiteConfig {
     /// (`mock` or `live`), `GRANTSPEC_TIMEOUT_MS`, `GRANTSPEC_CONNECT_TIMEOUT_MS`,
     /// `GRANTSPEC_ALLOW_INSECURE_HTTP=1`, and a `.env` file in the working directory or the
     /// workspace root.
-    pub fn from_env() -> Result<Self, String> {
+    ///
+    /// # Errors
+    ///
+    /// A `.env` file that cannot be read, or a variable with a value it
+    /// cannot take ([`ConfigError`]).
+    pub fn from_env() -> Result<Self, ConfigError> {
         let root = workspace_root();
-        let env = Env::from_process_and_dotenv(&[Path::new(".env"), &root.join(".env")])
-            .map_err(|e| e.to_string())?;
+        let env = Env::from_process_and_dotenv(&[Path::new(".env"), &root.join(".env")])?;
         let target = match env.get("GRANTSPEC_TARGET").as_deref() {
             None | Some("" | "mock") => TargetKind::Mock,
             Some("live") => TargetKind::Live,
-            Some(other) => {
-                return Err(format!(
-                    "GRANTSPEC_TARGET is {other:?}; expected `mock` (the default) or `live`"
-                ));
-            }
+            Some(other) => return Err(ConfigError::Target(other.to_owned())),
         };
         let mut transport = TransportConfig::default();
         if let Some(ms) = env.get("GRANTSPEC_TIMEOUT_MS") {
@@ -72,10 +72,7 @@ impl SuiteConfig {
             Some(dir) => {
                 let dir = PathBuf::from(dir);
                 if let Some(problem) = snapshot_folder_problem(&dir) {
-                    return Err(format!(
-                        "GRANTSPEC_SNAPSHOTS is {}: {problem}; it names the snapshot folder",
-                        dir.display()
-                    ));
+                    return Err(ConfigError::SnapshotsDir { dir, problem });
                 }
                 dir
             }
@@ -113,11 +110,48 @@ pub(crate) fn snapshot_folder_problem(dir: &Path) -> Option<String> {
     None
 }
 
-fn parse_ms(name: &str, value: &str) -> Result<u64, String> {
+/// Why [`SuiteConfig::from_env`] cannot configure a suite.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The `.env` file could not be read or has a malformed line.
+    #[error(transparent)]
+    Dotenv(#[from] DotenvError),
+    /// `GRANTSPEC_TARGET` is neither `mock` nor `live`.
+    #[error("GRANTSPEC_TARGET is {0:?}; expected `mock` (the default) or `live`")]
+    Target(String),
+    /// A `…_MS` variable is not a whole number of milliseconds.
+    #[error("{name} is {value:?}; expected a whole number of milliseconds")]
+    Milliseconds {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// Why it does not parse.
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    /// `GRANTSPEC_SNAPSHOTS` names something that cannot be a folder.
+    #[error(
+        "GRANTSPEC_SNAPSHOTS is {}: {problem}; it names the snapshot folder",
+        dir.display()
+    )]
+    SnapshotsDir {
+        /// The folder named.
+        dir: PathBuf,
+        /// What keeps it from being a snapshot folder.
+        problem: String,
+    },
+}
+
+fn parse_ms(name: &'static str, value: &str) -> Result<u64, ConfigError> {
     value
         .trim()
         .parse()
-        .map_err(|_| format!("{name} is {value:?}; expected a whole number of milliseconds"))
+        .map_err(|source| ConfigError::Milliseconds {
+            name,
+            value: value.to_owned(),
+            source,
+        })
 }
 
 /// Largest `.env` file read, in bytes.

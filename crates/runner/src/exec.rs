@@ -270,23 +270,30 @@ impl Judged<'_> {
     }
 }
 
-/// Runs the steps; returns the run and, for each of its exchanges, the
-/// response body as JSON, read once for every check.
 /// The mock clock's offset after an `advance` of `seconds` from `offset`;
 /// an error when the case's advances add up to more than the mock accepts.
-fn advance_clock(offset: u64, seconds: u64) -> Result<u64, String> {
+fn advance_clock(offset: u64, seconds: u64) -> Result<u64, ClockTooFar> {
     offset
         .checked_add(seconds)
         .filter(|total| *total <= MAX_CLOCK_OFFSET)
-        .ok_or_else(|| {
-            let total = u128::from(offset) + u128::from(seconds);
-            format!(
-                "the case's `advance` steps add up to {total} seconds, more than the \
-                 {MAX_CLOCK_OFFSET} (100 years) the mock's clock can be moved"
-            )
+        .ok_or(ClockTooFar {
+            total: u128::from(offset) + u128::from(seconds),
         })
 }
 
+/// A case's `advance` steps add up to more than the mock's clock can move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the case's `advance` steps add up to {total} seconds, more than the \
+     {MAX_CLOCK_OFFSET} (100 years) the mock's clock can be moved"
+)]
+struct ClockTooFar {
+    /// The seconds they add up to (beyond `u64` when they overflow it).
+    total: u128,
+}
+
+/// Runs the steps; returns the run and, for each of its exchanges, the
+/// response body as JSON, read once for every check.
 async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Value>>) {
     let steps = &case.steps;
     let mut run = CaseRun {
@@ -788,12 +795,12 @@ mod tests {
     fn advances_add_up_to_the_mocks_bound_and_fail_beyond_it_without_overflow() {
         assert_eq!(advance_clock(0, 60), Ok(60));
         assert_eq!(advance_clock(MAX_CLOCK_OFFSET - 1, 1), Ok(MAX_CLOCK_OFFSET));
-        let beyond = advance_clock(MAX_CLOCK_OFFSET, 1).unwrap_err();
+        let beyond = advance_clock(MAX_CLOCK_OFFSET, 1).unwrap_err().to_string();
         assert!(
             beyond.contains(&format!("{}", MAX_CLOCK_OFFSET + 1)),
             "{beyond}"
         );
-        let overflow = advance_clock(u64::MAX, u64::MAX).unwrap_err();
+        let overflow = advance_clock(u64::MAX, u64::MAX).unwrap_err().to_string();
         assert!(
             overflow.contains("36893488147419103230 seconds"),
             "{overflow}"

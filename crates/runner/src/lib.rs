@@ -7,6 +7,9 @@
 //! ordinary tests; `cargo xtask report` runs the same cases for a summary.
 //!
 //! This is the only crate that knows libtest-mimic, insta and similar.
+//!
+//! [`SuiteConfig::from_env`] fails with a [`ConfigError`] (a [`DotenvError`]
+//! as its source when the `.env` file is at fault).
 
 pub mod compat;
 mod config;
@@ -29,7 +32,7 @@ use grantspec_spec::{LoadedSpec, SpecError, load_dir};
 use grantspec_token::{ManualClock, ProviderProfile, Transport};
 use url::Url;
 
-pub use config::{Env, SuiteConfig, workspace_root};
+pub use config::{ConfigError, DotenvError, Env, SuiteConfig, workspace_root};
 pub use exec::{CaseRun, Exchange, PathMismatch, StepLabel, Verdict, check};
 pub use snapshot::{SnapshotCheck, check_snapshot, snapshot_body, snapshot_file};
 pub use verdict::{Failure, FailureKind, Judgement, Totals};

@@ -124,14 +124,23 @@ const MAX_SNAPSHOT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The stored snapshot, `None` when there is none; only a regular file is
 /// read (a FIFO would wait for a writer, `/dev/zero` never ends), capped.
-fn read_stored(file: &Path) -> Result<Option<String>, String> {
+fn read_stored(file: &Path) -> Result<Option<String>, StoredError> {
     if std::fs::symlink_metadata(file).is_err() {
         return Ok(None);
     }
     let bytes = grantspec_spec::read_regular_file(file, MAX_SNAPSHOT_BYTES, "snapshot")?;
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|_| "the file is not valid UTF-8".to_owned())
+    Ok(Some(String::from_utf8(bytes)?))
+}
+
+/// Why a stored snapshot cannot be used.
+#[derive(Debug, thiserror::Error)]
+enum StoredError {
+    /// It cannot be read.
+    #[error(transparent)]
+    Read(#[from] grantspec_spec::ReadError),
+    /// It is not UTF-8.
+    #[error("the file is not valid UTF-8")]
+    NotUtf8(#[from] std::string::FromUtf8Error),
 }
 
 /// The content of a `.snap` file, without insta's metadata header.

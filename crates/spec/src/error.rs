@@ -1,9 +1,19 @@
 //! Spec errors that say where, what, and how to fix it.
+//!
+//! A [`SpecError`] is a position and a [`SpecErrorKind`], which names what
+//! is wrong; the message and the hint are rendered from the kind, in one
+//! place. [`ReadError`] says why a file could not be read.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// A problem in a spec file, located at a line and column.
+use crate::limits::{MAX_NAME_LEN, NAME_CHARACTERS, RESERVED_CASE_NAMES};
+use crate::template::TemplateError;
+
+/// A problem in a spec file, located at a line and column: where (`file`,
+/// `line`, `column`, `source_line`) and what ([`SpecErrorKind`]), rendered in
+/// one place, this type's `Display`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct SpecError {
     /// The file.
@@ -13,21 +23,22 @@ pub struct SpecError {
     /// 1-based column, 0 when the problem concerns the whole file.
     pub column: usize,
     /// What is wrong.
-    pub message: String,
+    pub kind: SpecErrorKind,
     /// The offending source line, when there is one.
     pub source_line: Option<String>,
-    /// How to fix it, when that can be guessed.
+    /// How to fix it, when the place calls for a hint other than the kind's
+    /// own ([`SpecErrorKind::help`]).
     pub help: Option<String>,
 }
 
 impl SpecError {
     /// An error about a whole file.
-    pub fn file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    pub fn file(file: impl Into<PathBuf>, kind: impl Into<SpecErrorKind>) -> Self {
         Self {
             file: file.into(),
             line: 0,
             column: 0,
-            message: message.into(),
+            kind: kind.into(),
             source_line: None,
             help: None,
         }
@@ -39,7 +50,7 @@ impl SpecError {
         source: &str,
         line: usize,
         column: usize,
-        message: impl Into<String>,
+        kind: impl Into<SpecErrorKind>,
     ) -> Self {
         // A tab is shown as `→`, one column wide like the tab itself, so the
         // caret stays under the right character and the tab is visible.
@@ -51,23 +62,33 @@ impl SpecError {
             file: file.into(),
             line,
             column,
-            message: message.into(),
+            kind: kind.into(),
             source_line,
             help: None,
         }
     }
 
-    /// Adds a hint.
+    /// Adds a hint, in place of the kind's own.
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
+
+    /// What is wrong, in words: the kind's message.
+    pub fn message(&self) -> String {
+        self.kind.to_string()
+    }
+
+    /// How to fix it: this error's hint, else its kind's.
+    pub fn hint(&self) -> Option<String> {
+        self.help.clone().or_else(|| self.kind.help())
+    }
 }
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
+        writeln!(f, "error: {}", self.kind)?;
         if self.line == 0 {
             write!(f, "  --> {}", self.file.display())?;
         } else {
@@ -88,7 +109,7 @@ impl fmt::Display for SpecError {
                 "\n{pad} |\n{number} | {source_line}\n{pad} | {caret_pad}^"
             )?;
         }
-        if let Some(help) = &self.help {
+        if let Some(help) = self.hint() {
             let pad = if self.source_line.is_some() {
                 " ".repeat(self.line.to_string().len())
             } else {
@@ -98,6 +119,811 @@ impl fmt::Display for SpecError {
         }
         Ok(())
     }
+}
+
+/// The hint of a spec that is not a mapping.
+const MAPPING_HELP: &str = "a spec is a mapping with `provider`, `cases` and optionally `mock`, `live` and `vars`; see docs/spec-format.md";
+
+/// What is wrong in a spec file. Its `Display` is the message;
+/// [`help`](Self::help) the hint that goes with it, unless the error gives
+/// its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecErrorKind {
+    /// The file cannot be read.
+    #[error(transparent)]
+    File(#[from] ReadError),
+    /// The bytes are not UTF-8; `bytes` are the first invalid ones.
+    #[error("the file is not valid UTF-8 (invalid byte {})", hex(bytes))]
+    NotUtf8 {
+        /// Up to four invalid bytes.
+        bytes: Vec<u8>,
+    },
+    /// A spec folder without a spec.
+    #[error("no spec files in {}", dir.display())]
+    NoSpecFiles {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A spec folder that cannot be listed.
+    #[error("cannot list spec folder: {0}")]
+    CannotList(#[source] IoError),
+    /// A provider id that an earlier file defines (or one that differs from
+    /// it only in case).
+    #[error("{}", duplicate_provider(id, first_id, first_file))]
+    DuplicateProvider {
+        /// The id in this file.
+        id: String,
+        /// The id in the first file.
+        first_id: String,
+        /// The file that defined it first.
+        first_file: PathBuf,
+    },
+    /// More errors than are reported for one file.
+    #[error("stopped after {max} errors")]
+    TooManyErrors {
+        /// How many were reported.
+        max: usize,
+    },
+    /// Not YAML: serde_yaml's message (without its positions) when there is
+    /// one; also the fallback for any serde_yaml message the loader does not
+    /// recognise, which is carried here verbatim.
+    #[error("{}", match message { Some(message) => format!("invalid YAML: {message}"), None => "the file is not valid YAML".to_owned() })]
+    Syntax {
+        /// serde_yaml's message.
+        message: Option<String>,
+    },
+    /// Nesting deeper than `limit` levels.
+    #[error("{}", match cause {
+        Depth::Nesting => format!("the YAML nests too deeply: more than {limit} levels"),
+        Depth::Alias => format!("the YAML nests too deeply: this alias puts its anchor's content below level {limit}"),
+        Depth::Parser => "the YAML nests too deeply".to_owned(),
+    })]
+    TooDeep {
+        /// The most levels a spec may have.
+        limit: usize,
+        /// How the nesting was found.
+        cause: Depth,
+    },
+    /// An alias inside the node its anchor names.
+    #[error("recursive alias: it refers to an anchor that contains it")]
+    RecursiveAlias,
+    /// Aliases that expand the document far beyond its written size.
+    #[error("{}", alias_bomb(*counts, *largest_alias))]
+    AliasBomb {
+        /// The document's nodes and what its aliases expand them to, when
+        /// counted (serde_yaml's own limit does not say).
+        counts: Option<(u64, u64)>,
+        /// The nodes the largest alias stands for, when it is known.
+        largest_alias: Option<u64>,
+    },
+    /// An alias without an anchor.
+    #[error("unknown anchor")]
+    UnknownAnchor,
+    /// A second YAML document; `here` when the error points at its start.
+    #[error("{}", if *here { "the YAML holds more than one document: a second one starts here" } else { "the YAML holds more than one document" })]
+    SecondDocument {
+        /// Whether the error is located at the second document.
+        here: bool,
+    },
+    /// No YAML document at all.
+    #[error("the file is empty: it holds no YAML document")]
+    Empty,
+    /// A document that is not a mapping.
+    #[error("a spec must be a mapping, but this file holds {found}")]
+    NotAMapping {
+        /// What it is, in words (`a list`).
+        found: String,
+    },
+    /// A key the mapping does not take.
+    #[error("{}", match container {
+        Some(container) => format!("unknown key `{key}` in `{container}`"),
+        None => format!("unknown top-level key `{key}`"),
+    })]
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// The mapping it is in (`token_endpoint`, `cases[2]`); `None` at the
+        /// top level.
+        container: Option<String>,
+        /// The keys the mapping takes.
+        expected: Vec<String>,
+        /// The closest of them, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// A value that is not one of the names its key takes.
+    #[error("{}", match key.as_deref() {
+        Some("grant" | "grants") => format!("unknown grant `{value}`"),
+        Some(key) => format!("unknown value `{value}` for `{key}`"),
+        None => format!("unknown value `{value}`"),
+    })]
+    UnknownValue {
+        /// The value.
+        value: String,
+        /// The key it is under.
+        key: Option<String>,
+        /// The names the key takes.
+        expected: Vec<String>,
+        /// The closest of them, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// A required key that is not there.
+    #[error("{}", match (top_level, container) {
+        (true, _) => format!("missing top-level key `{key}`"),
+        (false, Some(container)) => format!("missing key `{key}` in `{container}`"),
+        (false, None) => format!("missing key `{key}`"),
+    })]
+    MissingKey {
+        /// The key.
+        key: String,
+        /// What lacks it (`provider`, `cases[0]`), when known.
+        container: Option<String>,
+        /// Whether the spec itself lacks it.
+        top_level: bool,
+    },
+    /// A key twice in one mapping; `quoted` when it is shown in backticks.
+    #[error("{}", if *quoted { format!("duplicate key `{key}`") } else { format!("duplicate key {key}") })]
+    DuplicateKey {
+        /// The key, as written.
+        key: String,
+        /// Whether it is a name (shown in backticks).
+        quoted: bool,
+    },
+    /// A value of the wrong type: `found`, where `expected` was.
+    #[error("wrong type{}: {found}{}", for_key(key.as_deref()), expected_text(expected.as_deref()))]
+    WrongType {
+        /// The key it is under.
+        key: Option<String>,
+        /// What was found, in words.
+        found: String,
+        /// What was expected, in words.
+        expected: Option<String>,
+    },
+    /// A value of the right type that is not one the key takes.
+    #[error("invalid value{}: {found}{}", for_key(key.as_deref()), expected_text(expected.as_deref()))]
+    InvalidValue {
+        /// The key it is under.
+        key: Option<String>,
+        /// What was found, in words.
+        found: String,
+        /// What was expected, in words.
+        expected: Option<String>,
+    },
+    /// A `regex` matcher that does not compile; the regex crate's message.
+    #[error("{message}")]
+    InvalidRegex {
+        /// The message, `invalid regex …`.
+        message: String,
+    },
+    /// A variable that is neither a string nor `{ mock, live }`.
+    #[error("{}", match name {
+        Some(name) => format!("variable `{name}` must be a string, or a mapping with `mock` and `live` strings"),
+        None => "a variable must be a string, or a mapping with `mock` and `live` strings".to_owned(),
+    })]
+    BadVariable {
+        /// The variable, when it could be found.
+        name: Option<String>,
+    },
+    /// A parameter value that is neither a string nor a list of strings.
+    #[error("{}", match name {
+        Some(name) => format!("parameter `{name}` must be a string or a list of strings"),
+        None => "a parameter value must be a string or a list of strings".to_owned(),
+    })]
+    BadParameter {
+        /// The parameter, when it could be found.
+        name: Option<String>,
+    },
+    /// A provider id or case name that cannot name a test, a mock or a
+    /// snapshot file ([`crate::limits::name_problem`]).
+    #[error("{} `{name}` {problem}", match of { Named::ProviderId => "provider id", Named::CaseName => "case name" })]
+    BadName {
+        /// What the name names.
+        of: Named,
+        /// The name, shortened when long.
+        name: String,
+        /// What is wrong with it (`is empty`).
+        problem: String,
+    },
+    /// A case name the runner uses for trials of its own.
+    #[error("case name `{name}` is taken by the runner")]
+    ReservedCaseName {
+        /// The name.
+        name: String,
+    },
+    /// Two case names whose snapshot files would be one: `stem` when they
+    /// share it outright, `None` when they differ only in case.
+    #[error("{}", match stem {
+        Some(stem) => format!("case names `{first}` and `{name}` would share the snapshot file `{stem}.snap`"),
+        None => format!("case names `{first}` and `{name}` differ only in case: on a case-insensitive file system they would share a snapshot file"),
+    })]
+    SnapshotClash {
+        /// The earlier name.
+        first: String,
+        /// This name.
+        name: String,
+        /// The snapshot file's stem they share exactly.
+        stem: Option<String>,
+    },
+    /// A number of seconds above the most allowed.
+    #[error("{what} is {value} seconds; at most {max} (100 years) are allowed")]
+    OutOfBounds {
+        /// The key, in backticks.
+        what: String,
+        /// The value.
+        value: u64,
+        /// The most allowed.
+        max: u64,
+    },
+    /// The `advance` steps of one case, together, above the most allowed.
+    #[error(
+        "the steps of case `{case}` move the clock {total} seconds in all; at most {max} (100 years)"
+    )]
+    ClockTooFar {
+        /// The case, shortened when long.
+        case: String,
+        /// The seconds they add up to.
+        total: u64,
+        /// The most allowed.
+        max: u64,
+    },
+    /// A status outside the HTTP range.
+    #[error("{what} {value} is not an HTTP status ({}–{})", crate::limits::STATUS_RANGE.start(), crate::limits::STATUS_RANGE.end())]
+    NotAStatus {
+        /// The key, in backticks.
+        what: String,
+        /// The value.
+        value: u16,
+    },
+    /// A case name used before; `first_line` is where.
+    #[error("duplicate case name `{name}`")]
+    DuplicateCaseName {
+        /// The name.
+        name: String,
+        /// The line of the first case with it.
+        first_line: Option<usize>,
+    },
+    /// A provider id that is not its file's name.
+    #[error("provider id `{id}` differs from the file name `{stem}`")]
+    IdNotFileName {
+        /// The id.
+        id: String,
+        /// The file name without extension.
+        stem: String,
+    },
+    /// A key of `provider.sources` that names no fact.
+    #[error("unknown fact `{key}` in `provider.sources`")]
+    UnknownFact {
+        /// The key.
+        key: String,
+        /// The closest fact, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// A contradiction id used before.
+    #[error("duplicate contradiction id `{id}`")]
+    DuplicateContradiction {
+        /// The id.
+        id: String,
+    },
+    /// A contradiction with fewer than two ways.
+    #[error("{}", if *ways == 0 { format!("contradiction `{id}` lists no ways") } else { format!("contradiction `{id}` lists only one way") })]
+    TooFewWays {
+        /// The contradiction.
+        id: String,
+        /// How many ways it lists.
+        ways: usize,
+    },
+    /// A contradiction's way that names a case the spec does not have.
+    #[error("contradiction `{id}` names case `{case}`, which this spec does not have")]
+    UnknownWayCase {
+        /// The contradiction.
+        id: String,
+        /// The case named.
+        case: String,
+        /// The closest case name, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// Variables that refer to each other in a loop, from `cycle[0]` back to
+    /// it.
+    #[error("variable `{name}` refers to itself: {}", cycle.iter().map(|var| format!("`{var}`")).collect::<Vec<_>>().join(" -> "))]
+    VariableLoop {
+        /// The variable.
+        name: String,
+        /// The loop.
+        cycle: Vec<String>,
+    },
+    /// A case with both `grant` and `steps`.
+    #[error("case `{case}` has both `grant` and `steps`")]
+    GrantAndSteps {
+        /// The case.
+        case: String,
+    },
+    /// A case with neither `grant` nor `steps`.
+    #[error("case `{case}` has neither `grant` nor `steps`")]
+    NoGrantNorSteps {
+        /// The case.
+        case: String,
+    },
+    /// A case with `steps` and a `with`, `request` or `expect` of its own.
+    #[error("case `{case}` has `steps`, so its `{field}` would be ignored")]
+    IgnoredCaseField {
+        /// The case.
+        case: String,
+        /// The field.
+        field: String,
+    },
+    /// A case tagged to run nowhere.
+    #[error("case `{case}` is tagged both `mock-only` and `live-only`, so it never runs")]
+    NeverRuns {
+        /// The case.
+        case: String,
+    },
+    /// Two steps of a case with one id.
+    #[error("case `{case}` has two steps with id `{id}`")]
+    DuplicateStepId {
+        /// The case.
+        case: String,
+        /// The id.
+        id: String,
+    },
+    /// A `with` or `request` on a step that is not a token request.
+    #[error(
+        "step {step} of case `{case}` is not a token request, so its `{field}` would be ignored"
+    )]
+    IgnoredStepField {
+        /// The case.
+        case: String,
+        /// The step, 1-based.
+        step: usize,
+        /// The field.
+        field: String,
+    },
+    /// A step that names no action, or more than one: `actions` are those
+    /// it names.
+    #[error("{}", match actions.as_slice() {
+        [] => format!("step {step} of case `{case}` names no action"),
+        _ => format!("step {step} of case `{case}` names both {}", actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ")),
+    })]
+    StepActions {
+        /// The case.
+        case: String,
+        /// The step, 1-based.
+        step: usize,
+        /// The actions it names (`grant`, `resource`, `advance`).
+        actions: Vec<String>,
+    },
+    /// A `${…}` that does not parse.
+    #[error(transparent)]
+    BadReference(#[from] TemplateError),
+    /// A `${name}` with no such variable.
+    #[error("undefined variable `{name}`")]
+    UndefinedVariable {
+        /// The variable.
+        name: String,
+        /// The closest variable, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// A capture `${step.member}` that cannot be taken.
+    #[error("{}", capture(step, members, problem))]
+    BadCapture {
+        /// The step it names.
+        step: String,
+        /// The members it takes.
+        members: Vec<String>,
+        /// Why it cannot be taken.
+        problem: CaptureProblem,
+    },
+    /// Any other problem, in words (for errors built with a plain message:
+    /// `SpecError::at(…, "text")`).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl SpecErrorKind {
+    /// The hint that goes with this kind, when it has one of its own.
+    pub fn help(&self) -> Option<String> {
+        let text = match self {
+            Self::NotUtf8 { .. } => "save the spec as UTF-8 (a Latin-1 `é` is the usual culprit)",
+            Self::NoSpecFiles { .. } => "a spec is a file named `<provider id>.yaml` (or `.yml`)",
+            Self::DuplicateProvider { .. } => {
+                "each provider has one spec file: its tests, mock and snapshots are named by its id; remove or rename one"
+            }
+            Self::TooDeep { limit, .. } => {
+                return Some(format!(
+                    "a spec needs a few levels of nesting; more than {limit} are refused"
+                ));
+            }
+            Self::RecursiveAlias => {
+                "an alias `*name` must refer to a node that is complete before it; a node cannot contain itself"
+            }
+            Self::AliasBomb { .. } => {
+                "a spec may use anchors and aliases, but not to multiply content"
+            }
+            Self::UnknownAnchor => "an alias `*name` needs an anchor `&name` earlier in the file",
+            Self::SecondDocument { here: true } => {
+                "a spec file is one document: remove this `---` and what follows, or split the file"
+            }
+            Self::SecondDocument { here: false } => {
+                "a spec file is one document: remove every `---` after the first"
+            }
+            Self::Empty | Self::NotAMapping { .. } => MAPPING_HELP,
+            Self::UnknownKey {
+                expected,
+                suggestion,
+                ..
+            } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None if expected.is_empty() => "this mapping takes no keys".to_owned(),
+                    None => format!("expected one of {}", quoted_list(expected)),
+                });
+            }
+            Self::UnknownValue {
+                expected,
+                suggestion,
+                ..
+            } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("expected one of {}", quoted_list(expected)),
+                });
+            }
+            Self::MissingKey {
+                top_level: true, ..
+            } => "a spec needs `provider` and `cases`; see docs/spec-format.md",
+            Self::DuplicateKey { .. } => "each key may appear once in a mapping",
+            Self::InvalidRegex { .. } => {
+                "`regex` takes a regular expression in the syntax of Rust's regex crate, unanchored"
+            }
+            Self::BadName {
+                of: Named::ProviderId,
+                ..
+            } => {
+                return Some(format!(
+                    "the id names the spec's tests, its mock and its snapshot folder: use {NAME_CHARACTERS}"
+                ));
+            }
+            Self::BadName {
+                of: Named::CaseName,
+                ..
+            } => {
+                return Some(format!(
+                    "a case name names a test and a snapshot file: use {NAME_CHARACTERS}, at most {MAX_NAME_LEN} characters"
+                ));
+            }
+            Self::ReservedCaseName { .. } => {
+                return Some(format!(
+                    "the runner has trials of its own named `<provider>::{}`: rename the case",
+                    RESERVED_CASE_NAMES.join("` and `<provider>::")
+                ));
+            }
+            Self::SnapshotClash { .. } => {
+                "snapshot files keep ASCII letters, digits, `_` and `-` of a case name and make every other character `_`, and some file systems ignore case: rename one"
+            }
+            Self::OutOfBounds { .. } => {
+                "seconds this large overflow the clock arithmetic that uses them; no token needs a century"
+            }
+            Self::ClockTooFar { .. } => {
+                "the clock moves of one case add up; no token needs a century to expire"
+            }
+            Self::DuplicateCaseName { name, first_line } => {
+                return Some(match first_line {
+                    Some(line) => format!(
+                        "case names name the generated tests, so they must be unique; the first `{name}` is at line {line}"
+                    ),
+                    None => {
+                        "case names name the generated tests, so they must be unique".to_owned()
+                    }
+                });
+            }
+            Self::IdNotFileName { id, stem } => {
+                return Some(format!(
+                    "set `id: {stem}` or rename the file to `{id}.yaml`: the id names the spec's tests and its mock"
+                ));
+            }
+            Self::UnknownFact { suggestion, .. } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!(
+                        "a source is for one fact: {}",
+                        crate::facts::FACTS
+                            .iter()
+                            .map(|(k, _)| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+            Self::DuplicateContradiction { .. } => {
+                "the report names a contradiction by its id, so ids must be unique"
+            }
+            Self::TooFewWays { .. } => {
+                "a contradiction lists at least two ways the documentation says it"
+            }
+            Self::UnknownWayCase { suggestion, .. } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "each way names the case of this spec that tries it".to_owned(),
+                });
+            }
+            Self::VariableLoop { .. } => "a variable may use other variables, but not in a loop",
+            Self::GrantAndSteps { .. } => {
+                "a case is one request (`grant`, `with`, `request`, `expect`) or a list of `steps`; move the request into a step"
+            }
+            Self::NoGrantNorSteps { .. } => {
+                "give it `grant: <grant>` for one token request, or `steps:` for several requests, resource calls or clock moves"
+            }
+            Self::IgnoredCaseField { field, .. } => {
+                return Some(format!("move `{field}` into the step it belongs to"));
+            }
+            Self::NeverRuns { .. } => "keep one of the two tags, or neither to run everywhere",
+            Self::DuplicateStepId { .. } => {
+                "step ids must be unique within a case, so that captures are unambiguous"
+            }
+            Self::IgnoredStepField { .. } => {
+                "`with` and `request` shape a `grant` step's token request"
+            }
+            Self::StepActions { .. } => {
+                "a step does exactly one thing: `grant` (a token request), `resource` (a call to the protected resource) or `advance` (seconds to move the mock's clock)"
+            }
+            Self::BadReference(TemplateError::Unclosed { .. }) => {
+                "close the reference with `}`, as in `${client_id}`"
+            }
+            Self::BadReference(TemplateError::InvalidReference { .. }) => {
+                "a reference is ${name} (a variable), ${env:NAME}, ${secret:NAME} or ${step.member}"
+            }
+            Self::UndefinedVariable { name, suggestion } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `${{{best}}}`?"),
+                    None => format!(
+                        "define `{name}` under `vars`, or use `${{env:{name}}}` for an environment variable"
+                    ),
+                });
+            }
+            Self::BadCapture {
+                members, problem, ..
+            } => {
+                return Some(match problem {
+                    CaptureProblem::Outside { .. } => "captures take a member of an earlier step's response, inside a case's `steps`".to_owned(),
+                    CaptureProblem::SingleRequest => "captures take a member of an earlier step's response: turn the case into `steps` with ids".to_owned(),
+                    CaptureProblem::OwnStep => "a step can capture only from steps before it".to_owned(),
+                    CaptureProblem::LaterStep => "a step can capture only from steps before it; reorder the steps".to_owned(),
+                    CaptureProblem::NoSuchStep { suggestion: Some(best), .. } => {
+                        format!("did you mean `${{{best}.{}}}`?", members.join("."))
+                    }
+                    CaptureProblem::NoSuchStep { earlier, .. } if earlier.is_empty() => {
+                        "no earlier step of this case has an `id` to capture from".to_owned()
+                    }
+                    CaptureProblem::NoSuchStep { earlier, .. } => format!(
+                        "captures name the `id` of an earlier step of this case: {}",
+                        quoted_list(earlier)
+                    ),
+                });
+            }
+            Self::BadParameter { name: None } => "quote numbers and booleans: `\"600\"`",
+            Self::File(_)
+            | Self::CannotList(_)
+            | Self::TooManyErrors { .. }
+            | Self::Syntax { .. }
+            | Self::MissingKey { .. }
+            | Self::WrongType { .. }
+            | Self::InvalidValue { .. }
+            | Self::BadVariable { .. }
+            | Self::BadParameter { .. }
+            | Self::NotAStatus { .. }
+            | Self::Other(_) => return None,
+        };
+        Some(text.to_owned())
+    }
+}
+
+impl From<String> for SpecErrorKind {
+    fn from(message: String) -> Self {
+        Self::Other(message)
+    }
+}
+
+impl From<&str> for SpecErrorKind {
+    fn from(message: &str) -> Self {
+        Self::Other(message.to_owned())
+    }
+}
+
+/// Why a capture `${step.member}` cannot be taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureProblem {
+    /// The template is not in a case (`place` names where it is).
+    Outside {
+        /// Where it is, for messages (`` `live.base_url` ``).
+        place: String,
+    },
+    /// The case is a single request, without steps.
+    SingleRequest,
+    /// The step names itself.
+    OwnStep,
+    /// The step runs later.
+    LaterStep,
+    /// No step of the case has that id.
+    NoSuchStep {
+        /// The closest earlier id, when it is a likely typo.
+        suggestion: Option<String>,
+        /// The ids of the earlier steps.
+        earlier: Vec<String>,
+    },
+}
+
+fn capture(step: &str, members: &[String], problem: &CaptureProblem) -> String {
+    let reference = format!("`${{{step}.{}}}`", members.join("."));
+    match problem {
+        CaptureProblem::Outside { place } => {
+            format!("{reference} captures from step `{step}`, but {place} is not part of a case")
+        }
+        CaptureProblem::SingleRequest => {
+            format!("{reference} captures from step `{step}`, but this case is a single request")
+        }
+        CaptureProblem::OwnStep => format!("{reference} captures from its own step `{step}`"),
+        CaptureProblem::LaterStep => {
+            format!("{reference} captures from step `{step}`, which runs later in this case")
+        }
+        CaptureProblem::NoSuchStep { .. } => {
+            format!("{reference} captures from step `{step}`, which this case does not have")
+        }
+    }
+}
+
+/// What a name names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// `provider.id`.
+    ProviderId,
+    /// A case's `name`.
+    CaseName,
+}
+
+/// How too deep a nesting was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Collections nested in the text.
+    Nesting,
+    /// An alias whose anchor's content lands too deep.
+    Alias,
+    /// serde_yaml's own recursion limit.
+    Parser,
+}
+
+/// Why a file cannot be read ([`crate::read_regular_file`]), in words that
+/// do not repeat its path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// The file cannot be opened or read.
+    #[error("cannot read the file: {0}")]
+    Io(#[source] IoError),
+    /// A symbolic link to nothing.
+    #[error("this is a symbolic link to `{}`, which does not exist", target.display())]
+    DanglingLink {
+        /// Where it leads.
+        target: PathBuf,
+    },
+    /// A symbolic link that leads round in a loop.
+    #[error("this is a symbolic link that leads round in a loop")]
+    LinkLoop,
+    /// A symbolic link that cannot be followed for another reason.
+    #[error("this is a symbolic link that cannot be followed: {0}")]
+    BadLink(#[source] IoError),
+    /// A folder, a FIFO, a device, a socket.
+    #[error(transparent)]
+    NotARegularFile(#[from] NotARegularFile),
+    /// Larger than the files of its kind may be.
+    #[error("the file is {len} bytes; {kind}s larger than {max} bytes are refused")]
+    TooLarge {
+        /// Its size.
+        len: u64,
+        /// The most allowed.
+        max: u64,
+        /// The kind of file, for messages (`spec`, `snapshot`).
+        kind: String,
+    },
+    /// It grew past the cap while it was read.
+    #[error(
+        "the file grew past {max} bytes while it was read; {kind}s larger than that are refused"
+    )]
+    Grew {
+        /// The most allowed.
+        max: u64,
+        /// The kind of file, for messages.
+        kind: String,
+    },
+}
+
+/// Something that is not a regular file, where one was needed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotARegularFile {
+    /// A folder.
+    #[error("this is a folder, not a {kind} file")]
+    Folder {
+        /// The kind of file needed (`spec`).
+        kind: String,
+    },
+    /// A FIFO (which would wait for a writer), a device (`/dev/zero` never
+    /// ends), a socket.
+    #[error("this is not a regular file ({what}); a {kind} must be one")]
+    Other {
+        /// What it is (`a FIFO`).
+        what: &'static str,
+        /// The kind of file needed.
+        kind: String,
+    },
+}
+
+/// An I/O error that can be cloned and compared (by kind and message), so
+/// that the errors holding it can be.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct IoError(#[source] pub Arc<std::io::Error>);
+
+impl From<std::io::Error> for IoError {
+    fn from(error: std::io::Error) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl PartialEq for IoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoError {}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("0x{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn duplicate_provider(id: &str, first_id: &str, first_file: &Path) -> String {
+    if first_id == id {
+        format!(
+            "provider `{id}` is already defined by {}",
+            first_file.display()
+        )
+    } else {
+        format!(
+            "provider `{id}` differs only in case from `{first_id}`, defined by {}: on a case-insensitive file system they would share a snapshot folder",
+            first_file.display()
+        )
+    }
+}
+
+fn alias_bomb(counts: Option<(u64, u64)>, largest_alias: Option<u64>) -> String {
+    let Some((nodes, expanded)) = counts else {
+        return "the YAML expands aliases into too much data (an alias bomb?)".to_owned();
+    };
+    let message =
+        format!("the YAML's aliases expand its {nodes} nodes to {expanded} (an alias bomb?)");
+    match largest_alias {
+        Some(size) => format!("{message}; this alias alone stands for {size} nodes"),
+        None => message,
+    }
+}
+
+fn for_key(key: Option<&str>) -> String {
+    key.map(|key| format!(" for `{key}`")).unwrap_or_default()
+}
+
+fn expected_text(expected: Option<&str>) -> String {
+    expected
+        .map(|expected| format!(", expected {expected}"))
+        .unwrap_or_default()
+}
+
+/// `a`, `b` as "`a`, `b`".
+pub(crate) fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every problem found in one or more spec files.
@@ -177,6 +1003,35 @@ mod tests {
         );
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("abc", "abc"), 0);
+    }
+
+    #[test]
+    fn renders_message_and_hint_from_the_kind() {
+        let kind = SpecErrorKind::UnknownKey {
+            key: "grnat".to_owned(),
+            container: Some("cases[0]".to_owned()),
+            expected: vec!["grant".to_owned(), "with".to_owned()],
+            suggestion: Some("grant".to_owned()),
+        };
+        let error = SpecError::at("specs/x.yaml", "cases:\n  - grnat: x\n", 2, 5, kind);
+        assert_eq!(
+            error.to_string(),
+            "error: unknown key `grnat` in `cases[0]`\n  --> specs/x.yaml:2:5\n  |\n2 |   - grnat: x\n  |     ^\n  = help: did you mean `grant`?"
+        );
+        // A hint given at the place replaces the kind's own.
+        let error = error.with_help("rename it");
+        assert_eq!(error.hint().as_deref(), Some("rename it"));
+        assert_eq!(error.message(), "unknown key `grnat` in `cases[0]`");
+        let file = SpecError::file(
+            "specs/x.yaml",
+            ReadError::from(NotARegularFile::Folder {
+                kind: "spec".to_owned(),
+            }),
+        );
+        assert_eq!(
+            file.to_string(),
+            "error: this is a folder, not a spec file\n  --> specs/x.yaml"
+        );
     }
 
     #[test]

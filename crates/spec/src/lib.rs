@@ -6,7 +6,10 @@
 //! reads spec files and never touches the network.
 //!
 //! Every problem is reported with its file, line and column, the source line,
-//! and a suggestion where one fits; see [`SpecError`].
+//! and a suggestion where one fits; see [`SpecError`]: a position and a
+//! [`SpecErrorKind`] naming what is wrong, from which the message and the
+//! hint are rendered. [`ReadError`] says why a file could not be read, and
+//! [`template::TemplateError`] why a `${…}` does not parse.
 
 mod error;
 pub mod facts;
@@ -17,7 +20,10 @@ mod model;
 mod schema;
 pub mod template;
 
-pub use error::{SpecError, SpecErrors, did_you_mean};
+pub use error::{
+    CaptureProblem, Depth, IoError, Named, NotARegularFile, ReadError, SpecError, SpecErrorKind,
+    SpecErrors, did_you_mean,
+};
 pub use load::{
     LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_files, load_str,
     read_regular_file, spec_files,

@@ -44,7 +44,7 @@ mod watch;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{SpecError, SpecErrors};
+use crate::error::{Depth, NotARegularFile, ReadError, SpecError, SpecErrorKind, SpecErrors};
 use crate::model::{Case, Live, MockSeed, Provider, Spec, Var};
 
 use check::Parts;
@@ -84,13 +84,12 @@ pub struct LoadedSpec {
 ///
 /// Every problem found, each located in the file: see [`load_str`].
 pub fn load_file(path: &Path) -> Result<LoadedSpec, SpecErrors> {
-    let bytes =
-        read_spec(path).map_err(|message| SpecErrors(vec![SpecError::file(path, message)]))?;
+    let bytes = read_spec(path).map_err(|error| SpecErrors(vec![SpecError::file(path, error)]))?;
     load_bytes(path, &bytes)
 }
 
 /// The bytes of a spec file; see [`read_regular_file`].
-fn read_spec(path: &Path) -> Result<Vec<u8>, String> {
+fn read_spec(path: &Path) -> Result<Vec<u8>, ReadError> {
     read_regular_file(path, MAX_SPEC_BYTES, "spec")
 }
 
@@ -102,50 +101,49 @@ fn read_spec(path: &Path) -> Result<Vec<u8>, String> {
 ///
 /// # Errors
 ///
-/// What keeps the file from being read, in words, without the path.
-pub fn read_regular_file(path: &Path, max: u64, kind: &str) -> Result<Vec<u8>, String> {
+/// What keeps the file from being read ([`ReadError`]; its message does not
+/// repeat the path).
+pub fn read_regular_file(path: &Path, max: u64, kind: &str) -> Result<Vec<u8>, ReadError> {
     use std::io::Read as _;
 
-    let metadata = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
+    let io = |e: std::io::Error| ReadError::Io(e.into());
+    let metadata = std::fs::metadata(path).map_err(|e| unreadable(path, e))?;
     not_a_regular_file(&metadata, kind)?;
     if metadata.len() > max {
-        return Err(format!(
-            "the file is {} bytes; {kind}s larger than {max} bytes are refused",
-            metadata.len()
-        ));
+        return Err(ReadError::TooLarge {
+            len: metadata.len(),
+            max,
+            kind: kind.to_owned(),
+        });
     }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let file = std::fs::File::open(path).map_err(io)?;
     // What was opened, which may not be what was looked at.
-    let opened = file
-        .metadata()
-        .map_err(|e| format!("cannot read the file: {e}"))?;
+    let opened = file.metadata().map_err(io)?;
     not_a_regular_file(&opened, kind)?;
     let mut bytes = Vec::new();
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the file: {e}"))?;
+        .map_err(io)?;
     if bytes.len() as u64 > max {
-        return Err(format!(
-            "the file grew past {max} bytes while it was read; {kind}s larger than that are refused"
-        ));
+        return Err(ReadError::Grew {
+            max,
+            kind: kind.to_owned(),
+        });
     }
     Ok(bytes)
 }
 
 /// Why a path cannot be followed to a file: a symbolic link says where it
 /// leads.
-fn unreadable(path: &Path, error: &std::io::Error) -> String {
+fn unreadable(path: &Path, error: std::io::Error) -> ReadError {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     if !is_link {
-        return format!("cannot read the file: {error}");
+        return ReadError::Io(error.into());
     }
     match (error.kind(), std::fs::read_link(path)) {
-        (std::io::ErrorKind::NotFound, Ok(target)) => format!(
-            "this is a symbolic link to `{}`, which does not exist",
-            target.display()
-        ),
-        _ if leads_round(path) => "this is a symbolic link that leads round in a loop".to_owned(),
-        _ => format!("this is a symbolic link that cannot be followed: {error}"),
+        (std::io::ErrorKind::NotFound, Ok(target)) => ReadError::DanglingLink { target },
+        _ if leads_round(path) => ReadError::LinkLoop,
+        _ => ReadError::BadLink(error.into()),
     }
 }
 
@@ -168,13 +166,15 @@ fn leads_round(path: &Path) -> bool {
 
 /// Refuses anything but a regular file: a folder, a FIFO (which would wait
 /// for a writer), a device (`/dev/zero` never ends), a socket.
-fn not_a_regular_file(metadata: &std::fs::Metadata, name: &str) -> Result<(), String> {
+fn not_a_regular_file(metadata: &std::fs::Metadata, name: &str) -> Result<(), NotARegularFile> {
     let kind = metadata.file_type();
     if kind.is_file() {
         return Ok(());
     }
     if kind.is_dir() {
-        return Err(format!("this is a folder, not a {name} file"));
+        return Err(NotARegularFile::Folder {
+            kind: name.to_owned(),
+        });
     }
     #[cfg(unix)]
     let what = {
@@ -193,9 +193,10 @@ fn not_a_regular_file(metadata: &std::fs::Metadata, name: &str) -> Result<(), St
     };
     #[cfg(not(unix))]
     let what = "not a file";
-    Err(format!(
-        "this is not a regular file ({what}); a {name} must be one"
-    ))
+    Err(NotARegularFile::Other {
+        what,
+        kind: name.to_owned(),
+    })
 }
 
 /// Checks the contents of a spec file; `path` is used only in messages and
@@ -219,24 +220,18 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<LoadedSpec, SpecErrors> {
             let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
             let column = valid[line_start..].chars().count() + 1;
             let invalid = &bytes[e.valid_up_to()..];
-            let shown: Vec<String> = invalid
+            let bytes = invalid
                 .iter()
                 .take(e.error_len().unwrap_or(invalid.len()).min(4))
-                .map(|b| format!("0x{b:02x}"))
+                .copied()
                 .collect();
-            Err(SpecErrors(vec![
-                SpecError::at(
-                    path,
-                    valid,
-                    line,
-                    column,
-                    format!(
-                        "the file is not valid UTF-8 (invalid byte {})",
-                        shown.join(" ")
-                    ),
-                )
-                .with_help("save the spec as UTF-8 (a Latin-1 `é` is the usual culprit)"),
-            ]))
+            Err(SpecErrors(vec![SpecError::at(
+                path,
+                valid,
+                line,
+                column,
+                SpecErrorKind::NotUtf8 { bytes },
+            )]))
         }
     }
 }
@@ -315,27 +310,20 @@ fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
     };
     if let Some(parsed) = &parsed {
         if alias_bomb(parsed) {
-            let message = format!(
-                "the YAML's aliases expand its {} nodes to {} (an alias bomb?)",
-                parsed.nodes, parsed.expanded
-            );
+            let kind = SpecErrorKind::AliasBomb {
+                counts: Some((parsed.nodes, parsed.expanded)),
+                largest_alias: parsed.largest_alias.map(|(_, size)| size),
+            };
             // Shown at the alias that stands for the most.
             let error = match parsed.largest_alias {
-                Some((pos, size)) => located.at(
-                    pos,
-                    format!("{message}; this alias alone stands for {size} nodes"),
-                ),
-                None => SpecError::file(path, message),
+                Some((pos, _)) => located.at(pos, kind),
+                None => SpecError::file(path, kind),
             };
-            return Err(SpecErrors(vec![error.with_help(
-                "a spec may use anchors and aliases, but not to multiply content",
-            )]));
+            return Err(SpecErrors(vec![error]));
         }
         if let Some(second) = parsed.second_document {
             return Err(SpecErrors(vec![
-                located
-                    .at(second, "the YAML holds more than one document: a second one starts here")
-                    .with_help("a spec file is one document: remove this `---` and what follows, or split the file"),
+                located.at(second, SpecErrorKind::SecondDocument { here: true }),
             ]));
         }
     }
@@ -397,20 +385,24 @@ fn meaning(doc: &Doc<'_>, parts: &Parts<'_>, mock: Option<&MockSeed>) -> Vec<Spe
 fn finish(mut errors: Vec<SpecError>) -> Vec<SpecError> {
     errors.sort_by_key(|e| (e.line, e.column));
     let mut seen = std::collections::HashSet::new();
-    errors.retain(|e| seen.insert((e.line, e.column, e.message.clone())));
+    errors.retain(|e| seen.insert((e.line, e.column, e.message())));
     if errors.len() > MAX_ERRORS {
         let file = errors[0].file.clone();
         errors.truncate(MAX_ERRORS);
         errors.push(SpecError::file(
             file,
-            format!("stopped after {MAX_ERRORS} errors"),
+            SpecErrorKind::TooManyErrors { max: MAX_ERRORS },
         ));
     }
     errors
 }
 
-fn too_large(len: u64) -> String {
-    format!("the file is {len} bytes; specs larger than {MAX_SPEC_BYTES} bytes are refused")
+fn too_large(len: u64) -> ReadError {
+    ReadError::TooLarge {
+        len,
+        max: MAX_SPEC_BYTES,
+        kind: "spec".to_owned(),
+    }
 }
 
 /// Loads every `*.yaml` and `*.yml` entry of `dir`, in file-name order.
@@ -423,18 +415,17 @@ pub fn load_dir(dir: &Path) -> (Vec<LoadedSpec>, Vec<SpecError>) {
     match spec_files(dir) {
         Ok(files) if files.is_empty() => (
             Vec::new(),
-            vec![
-                SpecError::file(dir, format!("no spec files in {}", dir.display()))
-                    .with_help("a spec is a file named `<provider id>.yaml` (or `.yml`)"),
-            ],
+            vec![SpecError::file(
+                dir,
+                SpecErrorKind::NoSpecFiles {
+                    dir: dir.to_owned(),
+                },
+            )],
         ),
         Ok(files) => load_files(&files),
         Err(e) => (
             Vec::new(),
-            vec![SpecError::file(
-                dir,
-                format!("cannot list spec folder: {e}"),
-            )],
+            vec![SpecError::file(dir, SpecErrorKind::CannotList(e.into()))],
         ),
     }
 }
@@ -469,19 +460,11 @@ pub fn load_files(files: &[PathBuf]) -> (Vec<LoadedSpec>, Vec<SpecError>) {
 
 /// A provider `id` defined by `first` and again by `again`.
 fn defined_again(again: &Path, id: &str, first: &LoadedSpec) -> SpecError {
-    let first_id = &first.spec.provider.id;
-    let message = if first_id == id {
-        format!(
-            "provider `{id}` is already defined by {}",
-            first.path.display()
-        )
-    } else {
-        format!(
-            "provider `{id}` differs only in case from `{first_id}`, defined by {}: on a case-insensitive file system they would share a snapshot folder",
-            first.path.display()
-        )
+    let kind = SpecErrorKind::DuplicateProvider {
+        id: id.to_owned(),
+        first_id: first.spec.provider.id.clone(),
+        first_file: first.path.clone(),
     };
-    let help = "each provider has one spec file: its tests, mock and snapshots are named by its id; remove or rename one";
     // The file loaded a moment ago; point at its id.
     let source = read_spec(again)
         .ok()
@@ -492,11 +475,9 @@ fn defined_again(again: &Path, id: &str, first: &LoadedSpec) -> SpecError {
             .get(&[Seg::Key("provider"), Seg::Key("id")])?
             .start
             .line_col();
-        Some(SpecError::at(again, source, line, column, message.clone()))
+        Some(SpecError::at(again, source, line, column, kind.clone()))
     });
-    located
-        .unwrap_or_else(|| SpecError::file(again, message))
-        .with_help(help)
+    located.unwrap_or_else(|| SpecError::file(again, kind))
 }
 
 /// The entries of `dir` named `*.yaml` or `*.yml`, sorted, whatever they
@@ -596,16 +577,16 @@ pub(crate) struct Doc<'a> {
 
 impl Doc<'_> {
     /// An error at `pos`.
-    fn at(&self, pos: Pos, message: impl Into<String>) -> SpecError {
+    fn at(&self, pos: Pos, kind: impl Into<SpecErrorKind>) -> SpecError {
         let (line, column) = pos.line_col();
-        SpecError::at(self.path, self.source, line, column, message)
+        SpecError::at(self.path, self.source, line, column, kind)
     }
 
     /// An error at `node`, or about the whole file when there is no node.
-    fn at_node(&self, node: Option<&Node>, message: impl Into<String>) -> SpecError {
+    fn at_node(&self, node: Option<&Node>, kind: impl Into<SpecErrorKind>) -> SpecError {
         match node {
-            Some(node) => self.at(node.start, message),
-            None => SpecError::file(self.path, message),
+            Some(node) => self.at(node.start, kind),
+            None => SpecError::file(self.path, kind),
         }
     }
 
@@ -638,37 +619,29 @@ impl Doc<'_> {
 
     /// Why the tree refused the document, at the event where it stopped.
     fn refused(&self, refused: Refused) -> SpecError {
-        let limit = tree::MAX_DEPTH;
-        let help = format!("a spec needs a few levels of nesting; more than {limit} are refused");
+        let too_deep = |cause| SpecErrorKind::TooDeep {
+            limit: tree::MAX_DEPTH,
+            cause,
+        };
         match refused {
-            Refused::Syntax => SpecError::file(self.path, "the file is not valid YAML"),
-            Refused::TooDeep(pos) => self
-                .at(pos, format!("the YAML nests too deeply: more than {limit} levels"))
-                .with_help(help),
-            Refused::AliasTooDeep(pos) => self
-                .at(
-                    pos,
-                    format!("the YAML nests too deeply: this alias puts its anchor's content below level {limit}"),
-                )
-                .with_help(help),
-            Refused::RecursiveAlias(pos) => self
-                .at(pos, "recursive alias: it refers to an anchor that contains it")
-                .with_help("an alias `*name` must refer to a node that is complete before it; a node cannot contain itself"),
+            Refused::Syntax => SpecError::file(self.path, SpecErrorKind::Syntax { message: None }),
+            Refused::TooDeep(pos) => self.at(pos, too_deep(Depth::Nesting)),
+            Refused::AliasTooDeep(pos) => self.at(pos, too_deep(Depth::Alias)),
+            Refused::RecursiveAlias(pos) => self.at(pos, SpecErrorKind::RecursiveAlias),
         }
     }
 
     fn not_a_mapping(&self, value: &serde_yaml::Value) -> SpecError {
-        let help = "a spec is a mapping with `provider`, `cases` and optionally `mock`, `live` and `vars`; see docs/spec-format.md";
         if value.is_null() {
-            return SpecError::file(self.path, "the file is empty: it holds no YAML document")
-                .with_help(help);
+            return SpecError::file(self.path, SpecErrorKind::Empty);
         }
         let found = self.root.as_ref().map_or("not a mapping", Node::describe);
         self.at_node(
             self.root.as_ref(),
-            format!("a spec must be a mapping, but this file holds {found}"),
+            SpecErrorKind::NotAMapping {
+                found: found.to_owned(),
+            },
         )
-        .with_help(help)
     }
 }
 

@@ -46,7 +46,11 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// Splits a template into pieces, or says what is wrong with it.
-pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
+///
+/// # Errors
+///
+/// A `${` without its `}`, or a reference that is none of the four forms.
+pub fn parse(template: &str) -> Result<Vec<Piece>, TemplateError> {
     let mut pieces = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find("${") {
@@ -55,7 +59,9 @@ pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
         }
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
-            return Err(format!("unclosed `${{` in {template:?}"));
+            return Err(TemplateError::Unclosed {
+                template: template.to_owned(),
+            });
         };
         let inner = after[..end].trim();
         let piece = if let Some(name) = inner.strip_prefix("env:") {
@@ -76,9 +82,9 @@ pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
             Piece::Literal(_) => true,
         };
         if !names_ok {
-            return Err(format!(
-                "`${{{inner}}}` is not a valid reference: expected ${{name}}, ${{env:NAME}}, ${{secret:NAME}} or ${{step.member}}"
-            ));
+            return Err(TemplateError::InvalidReference {
+                inner: inner.to_owned(),
+            });
         }
         pieces.push(piece);
         rest = &after[end + 1..];
@@ -87,6 +93,26 @@ pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
         pieces.push(Piece::Literal(rest.to_owned()));
     }
     Ok(pieces)
+}
+
+/// Why a template does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// A `${` without its `}`.
+    #[error("unclosed `${{` in {template:?}")]
+    Unclosed {
+        /// The whole template.
+        template: String,
+    },
+    /// A `${…}` that is none of `${name}`, `${env:NAME}`, `${secret:NAME}`,
+    /// `${step.member}`.
+    #[error(
+        "`${{{inner}}}` is not a valid reference: expected ${{name}}, ${{env:NAME}}, ${{secret:NAME}} or ${{step.member}}"
+    )]
+    InvalidReference {
+        /// What is between `${` and `}`, trimmed.
+        inner: String,
+    },
 }
 
 /// Which target values are resolved for.
@@ -118,8 +144,14 @@ pub enum Unresolved {
         reason: String,
     },
     /// The template itself is malformed.
-    #[error("{0}")]
-    Malformed(String),
+    #[error(transparent)]
+    Malformed(#[from] TemplateError),
+    /// Variables that use variables, more than 8 deep.
+    #[error("variables nest more than 8 deep while resolving {template:?}")]
+    TooDeep {
+        /// The template being resolved.
+        template: String,
+    },
 }
 
 /// Resolves templates for one target.
@@ -155,9 +187,9 @@ impl<'a> Resolver<'a> {
         depth: u8,
     ) -> Result<Text, Unresolved> {
         if depth > 8 {
-            return Err(Unresolved::Malformed(format!(
-                "variables nest more than 8 deep while resolving {template:?}"
-            )));
+            return Err(Unresolved::TooDeep {
+                template: template.to_owned(),
+            });
         }
         if !template.contains("${") {
             // Only a literal, as `parse` would find.
@@ -173,7 +205,7 @@ impl<'a> Resolver<'a> {
         }
         let mut out = String::new();
         let mut secret = false;
-        for piece in parse(template).map_err(Unresolved::Malformed)? {
+        for piece in parse(template)? {
             match piece {
                 Piece::Literal(text) => out.push_str(&text),
                 Piece::Env(name) => {

@@ -1,9 +1,5 @@
 //! Sending token requests safely, and a client that turns grants into tokens.
 
-// Errors carry the provider's status, headers and redacted body, so they are
-// larger than clippy likes; they are on the cold path and cloned rarely.
-#![allow(clippy::result_large_err)]
-
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -65,7 +61,7 @@ pub struct TransportError {
 pub enum TransportErrorKind {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
-    Client(String),
+    Client(#[source] Arc<reqwest::Error>),
     /// Credentials would have crossed the network in clear.
     #[error(
         "refusing to send credentials over plain http to a host other than loopback: use https, or allow insecure http explicitly"
@@ -77,9 +73,17 @@ pub enum TransportErrorKind {
     /// The exchange did not finish in time.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    /// The connection failed or broke.
-    #[error("{0}")]
-    Io(String),
+    /// The connection failed or broke. The message is reqwest's error with
+    /// its causes, joined by `: ` (what users see); the error itself stays
+    /// the source, shared so that the error can be cloned.
+    #[error("{message}")]
+    Io {
+        /// reqwest's error and each of its causes, joined by `: `.
+        message: String,
+        /// reqwest's error.
+        #[source]
+        source: Arc<reqwest::Error>,
+    },
     /// The response body exceeded the cap.
     #[error("response body exceeds the {0}-byte limit")]
     TooLarge(usize),
@@ -108,7 +112,7 @@ impl Transport {
         let http = builder.build().map_err(|e| TransportError {
             method: String::new(),
             url: String::new(),
-            kind: TransportErrorKind::Client(e.to_string()),
+            kind: TransportErrorKind::Client(Arc::new(e)),
         })?;
         Ok(Self {
             http,
@@ -195,7 +199,13 @@ impl Transport {
             message.push_str(&cause.to_string());
             source = cause.source();
         }
-        failure(request, TransportErrorKind::Io(message))
+        failure(
+            request,
+            TransportErrorKind::Io {
+                message,
+                source: Arc::new(error),
+            },
+        )
     }
 
     fn check_cleartext(&self, request: &HttpRequest) -> Result<(), TransportError> {

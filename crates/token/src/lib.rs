@@ -17,6 +17,11 @@
 //!   between concurrent callers, keeps rotated refresh tokens and falls back
 //!   to the original grant when a refresh is rejected.
 //!
+//! Errors are typed: a [`TokenError`] is a [`BuildError`], a
+//! [`TransportError`] (whose [`TransportErrorKind`] keeps reqwest's error as
+//! its `source`), a [`ResponseError`] (the provider's refusal, boxed, or an
+//! unusable answer), a redirect, or a grant that cannot be repeated.
+//!
 //! What a profile can say, beside the endpoint's path (joined to the base URL
 //! the client is given):
 //!

@@ -1,9 +1,5 @@
 //! Parsing token responses, successful or not, in each provider's dialect.
 
-// Errors carry the provider's status, headers and redacted body, so they are
-// larger than clippy likes; they are on the cold path and cloned rarely.
-#![allow(clippy::result_large_err)]
-
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -436,9 +432,10 @@ impl fmt::Display for ProviderError {
 /// Why a response did not yield a token.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ResponseError {
-    /// The provider refused.
+    /// The provider refused (boxed: the refusal carries its headers and
+    /// body, and would make every `Result` carrying this error large).
     #[error("token endpoint refused: {0}")]
-    Refused(ProviderError),
+    Refused(Box<ProviderError>),
     /// The provider answered something that is not a usable token response.
     #[error(
         "token endpoint answered HTTP {status} that is not a usable token response: {reason}; body: {body}"
@@ -489,16 +486,19 @@ pub fn parse_response(
     let success = matches!(response.status, 200 | 201);
 
     if !success {
-        return Err(ResponseError::Refused(parse_error(
+        return Err(ResponseError::Refused(Box::new(parse_error(
             response,
             document.as_ref(),
-        )));
+        ))));
     }
     let Some(json) = document else {
         return Err(malformed("the body is not JSON".into()));
     };
     if carries_error(&json) {
-        return Err(ResponseError::Refused(parse_error(response, Some(&json))));
+        return Err(ResponseError::Refused(Box::new(parse_error(
+            response,
+            Some(&json),
+        ))));
     }
 
     let shape = &profile.response;
@@ -515,7 +515,10 @@ pub fn parse_response(
         None => &json,
     };
     if carries_error(object) {
-        return Err(ResponseError::Refused(parse_error(response, Some(object))));
+        return Err(ResponseError::Refused(Box::new(parse_error(
+            response,
+            Some(object),
+        ))));
     }
     let Some(object) = object.as_object() else {
         return Err(malformed("the token response is not a JSON object".into()));

@@ -4,10 +4,9 @@
 
 use std::collections::HashMap;
 
-use crate::error::SpecError;
+use crate::error::{Named, SpecError, SpecErrorKind};
 use crate::limits::{
-    MAX_SECONDS, NAME_CHARACTERS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown,
-    snapshot_stem,
+    MAX_SECONDS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown, snapshot_stem,
 };
 use crate::model::{Case, CaseForm, MockSeed, Provider};
 
@@ -46,12 +45,14 @@ fn provider_values(doc: &Doc<'_>, provider: &Provider) -> Vec<SpecError> {
     let mut errors = Vec::new();
     if let Some(problem) = name_problem(&provider.id) {
         let path = [Seg::Key("provider"), Seg::Key("id")];
-        errors.push(
-            doc.at_node(doc.closest(&path), format!("provider id `{}` {problem}", shown(&provider.id)))
-                .with_help(format!(
-                    "the id names the spec's tests, its mock and its snapshot folder: use {NAME_CHARACTERS}"
-                )),
-        );
+        errors.push(doc.at_node(
+            doc.closest(&path),
+            SpecErrorKind::BadName {
+                of: Named::ProviderId,
+                name: shown(&provider.id),
+                problem,
+            },
+        ));
     }
     errors.extend(seconds(
         doc,
@@ -75,43 +76,35 @@ fn case_names(doc: &Doc<'_>, names: &[(usize, &str)]) -> Vec<SpecError> {
     for &(index, name) in names {
         let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
         if let Some(problem) = name_problem(name) {
-            errors.push(
-                doc.at_node(doc.closest(&path), format!("case name `{}` {problem}", shown(name)))
-                    .with_help(format!(
-                        "a case name names a test and a snapshot file: use {NAME_CHARACTERS}, at most {} characters",
-                        crate::limits::MAX_NAME_LEN
-                    )),
-            );
+            errors.push(doc.at_node(
+                doc.closest(&path),
+                SpecErrorKind::BadName {
+                    of: Named::CaseName,
+                    name: shown(name),
+                    problem,
+                },
+            ));
             continue;
         }
         if RESERVED_CASE_NAMES.contains(&name) {
-            errors.push(
-                doc.at_node(
-                    doc.closest(&path),
-                    format!("case name `{name}` is taken by the runner"),
-                )
-                .with_help(format!(
-                    "the runner has trials of its own named `<provider>::{}`: rename the case",
-                    RESERVED_CASE_NAMES.join("` and `<provider>::")
-                )),
-            );
+            errors.push(doc.at_node(
+                doc.closest(&path),
+                SpecErrorKind::ReservedCaseName {
+                    name: name.to_owned(),
+                },
+            ));
             continue;
         }
         let stem = snapshot_stem(name);
         match files.get(&stem.to_ascii_lowercase()) {
-            Some(&first) if first != name => errors.push(
-                doc.at_node(
-                    doc.closest(&path),
-                    if snapshot_stem(first) == stem {
-                        format!("case names `{first}` and `{name}` would share the snapshot file `{stem}.snap`")
-                    } else {
-                        format!("case names `{first}` and `{name}` differ only in case: on a case-insensitive file system they would share a snapshot file")
-                    },
-                )
-                .with_help(
-                    "snapshot files keep ASCII letters, digits, `_` and `-` of a case name and make every other character `_`, and some file systems ignore case: rename one",
-                ),
-            ),
+            Some(&first) if first != name => errors.push(doc.at_node(
+                doc.closest(&path),
+                SpecErrorKind::SnapshotClash {
+                    first: first.to_owned(),
+                    name: name.to_owned(),
+                    stem: (snapshot_stem(first) == stem).then(|| stem.clone()),
+                },
+            )),
             Some(_) => {}
             None => {
                 files.insert(stem.to_ascii_lowercase(), name);
@@ -165,16 +158,14 @@ fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
             total = total.saturating_add(advance);
             match too_far {
                 Some(error) => errors.push(error),
-                None if total > MAX_SECONDS && was <= MAX_SECONDS => errors.push(
-                    doc.at_node(
-                        doc.closest(&path),
-                        format!(
-                            "the steps of case `{}` move the clock {total} seconds in all; at most {MAX_SECONDS} (100 years)",
-                            shown(&case.name)
-                        ),
-                    )
-                    .with_help("the clock moves of one case add up; no token needs a century to expire"),
-                ),
+                None if total > MAX_SECONDS && was <= MAX_SECONDS => errors.push(doc.at_node(
+                    doc.closest(&path),
+                    SpecErrorKind::ClockTooFar {
+                        case: shown(&case.name),
+                        total,
+                        max: MAX_SECONDS,
+                    },
+                )),
                 None => {}
             }
         }
@@ -187,9 +178,12 @@ fn seconds(doc: &Doc<'_>, path: &[Seg<'_>], what: &str, value: u64) -> Option<Sp
     (value > MAX_SECONDS).then(|| {
         doc.at_node(
             doc.closest(path),
-            format!("{what} is {value} seconds; at most {MAX_SECONDS} (100 years) are allowed"),
+            SpecErrorKind::OutOfBounds {
+                what: what.to_owned(),
+                value,
+                max: MAX_SECONDS,
+            },
         )
-        .with_help("seconds this large overflow the clock arithmetic that uses them; no token needs a century")
     })
 }
 
@@ -198,11 +192,10 @@ fn status(doc: &Doc<'_>, path: &[Seg<'_>], what: &str, value: u16) -> Option<Spe
     (!STATUS_RANGE.contains(&value)).then(|| {
         doc.at_node(
             doc.closest(path),
-            format!(
-                "{what} {value} is not an HTTP status ({}–{})",
-                STATUS_RANGE.start(),
-                STATUS_RANGE.end()
-            ),
+            SpecErrorKind::NotAStatus {
+                what: what.to_owned(),
+                value,
+            },
         )
     })
 }

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::error::{SpecError, did_you_mean};
+use crate::error::{CaptureProblem, SpecError, SpecErrorKind, did_you_mean};
 use crate::model::{
     Case, CaseForm, Live, ParamSpec, Provider, RequestOverride, ResourceCall, Spec, Step, Tag, Var,
 };
@@ -70,16 +70,13 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>) -> Vec<SpecError> {
                 .node(&[Seg::Key("cases"), Seg::Index(*first)])
                 .map(|node| node.start.line);
             let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
-            let help = match first_line {
-                Some(line) => format!(
-                    "case names name the generated tests, so they must be unique; the first `{name}` is at line {line}"
-                ),
-                None => "case names name the generated tests, so they must be unique".to_owned(),
-            };
-            checker.push(
-                doc.at_node(doc.closest(&path), format!("duplicate case name `{name}`"))
-                    .with_help(help),
-            );
+            checker.push(doc.at_node(
+                doc.closest(&path),
+                SpecErrorKind::DuplicateCaseName {
+                    name: name.to_owned(),
+                    first_line,
+                },
+            ));
         } else {
             names.insert(name, index);
         }
@@ -126,20 +123,13 @@ impl Checker<'_, '_> {
         };
         if stem != provider.id {
             let node = self.doc.closest(&[Seg::Key("provider"), Seg::Key("id")]);
-            self.push(
-                self.doc
-                    .at_node(
-                        node,
-                        format!(
-                            "provider id `{}` differs from the file name `{stem}`",
-                            provider.id
-                        ),
-                    )
-                    .with_help(format!(
-                        "set `id: {stem}` or rename the file to `{}.yaml`: the id names the spec's tests and its mock",
-                        provider.id
-                    )),
-            );
+            self.push(self.doc.at_node(
+                node,
+                SpecErrorKind::IdNotFileName {
+                    id: provider.id.clone(),
+                    stem: stem.to_owned(),
+                },
+            ));
         }
     }
 
@@ -151,22 +141,15 @@ impl Checker<'_, '_> {
                 continue;
             }
             let node = self.doc.key(&path, key).or_else(|| self.doc.closest(&path));
-            let help = match did_you_mean(key, crate::facts::FACTS.iter().map(|(k, _)| *k)) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None => format!(
-                    "a source is for one fact: {}",
-                    crate::facts::FACTS
-                        .iter()
-                        .map(|(k, _)| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            self.push(
-                self.doc
-                    .at_node(node, format!("unknown fact `{key}` in `provider.sources`"))
-                    .with_help(help),
-            );
+            let suggestion =
+                did_you_mean(key, crate::facts::FACTS.iter().map(|(k, _)| *k)).map(str::to_owned);
+            self.push(self.doc.at_node(
+                node,
+                SpecErrorKind::UnknownFact {
+                    key: key.clone(),
+                    suggestion,
+                },
+            ));
         }
     }
 
@@ -185,31 +168,22 @@ impl Checker<'_, '_> {
                 let node = self
                     .doc
                     .closest(&[path[0], path[1], path[2], Seg::Key("id")]);
-                self.push(
-                    self.doc
-                        .at_node(node, format!("duplicate contradiction id `{id}`"))
-                        .with_help(
-                            "the report names a contradiction by its id, so ids must be unique",
-                        ),
-                );
+                self.push(self.doc.at_node(
+                    node,
+                    SpecErrorKind::DuplicateContradiction { id: id.to_owned() },
+                ));
             }
             if contradiction.ways.len() < 2 {
                 let node = self
                     .doc
                     .closest(&[path[0], path[1], path[2], Seg::Key("ways")]);
-                self.push(
-                    self.doc
-                        .at_node(
-                            node,
-                            match contradiction.ways.len() {
-                                0 => format!("contradiction `{id}` lists no ways"),
-                                _ => format!("contradiction `{id}` lists only one way"),
-                            },
-                        )
-                        .with_help(
-                            "a contradiction lists at least two ways the documentation says it",
-                        ),
-                );
+                self.push(self.doc.at_node(
+                    node,
+                    SpecErrorKind::TooFewWays {
+                        id: id.to_owned(),
+                        ways: contradiction.ways.len(),
+                    },
+                ));
             }
             for (way_index, way) in contradiction.ways.iter().enumerate() {
                 if names.iter().any(|(_, name)| *name == way.case) {
@@ -223,18 +197,16 @@ impl Checker<'_, '_> {
                     Seg::Index(way_index),
                     Seg::Key("case"),
                 ]);
-                let help = match did_you_mean(&way.case, names.iter().map(|(_, n)| *n)) {
-                    Some(best) => format!("did you mean `{best}`?"),
-                    None => "each way names the case of this spec that tries it".to_owned(),
-                };
-                self.push(
-                    self.doc
-                        .at_node(
-                            node,
-                            format!("contradiction `{id}` names case `{}`, which this spec does not have", way.case),
-                        )
-                        .with_help(help),
-                );
+                let suggestion =
+                    did_you_mean(&way.case, names.iter().map(|(_, n)| *n)).map(str::to_owned);
+                self.push(self.doc.at_node(
+                    node,
+                    SpecErrorKind::UnknownWayCase {
+                        id: id.to_owned(),
+                        case: way.case.clone(),
+                        suggestion,
+                    },
+                ));
             }
         }
     }
@@ -260,21 +232,13 @@ impl Checker<'_, '_> {
                 let path = [Seg::Key("vars"), Seg::Key(name)];
                 let key = self.doc.key(&[Seg::Key("vars")], name);
                 let node = key.or_else(|| self.doc.closest(&path));
-                self.push(
-                    self.doc
-                        .at_node(
-                            node,
-                            format!(
-                                "variable `{name}` refers to itself: {}",
-                                cycle
-                                    .iter()
-                                    .map(|var| format!("`{var}`"))
-                                    .collect::<Vec<_>>()
-                                    .join(" -> ")
-                            ),
-                        )
-                        .with_help("a variable may use other variables, but not in a loop"),
-                );
+                self.push(self.doc.at_node(
+                    node,
+                    SpecErrorKind::VariableLoop {
+                        name: name.clone(),
+                        cycle: cycle.iter().map(ToString::to_string).collect(),
+                    },
+                ));
             }
         }
     }
@@ -297,24 +261,15 @@ impl Checker<'_, '_> {
             .and_then(|step| step.grant)
             .or(stray.and_then(|s| s.grant));
         if grant.is_some() && has_steps {
-            self.push(
-                self.doc
-                    .at_node(
-                        key("grant").or(case_node),
-                        format!("case `{name}` has both `grant` and `steps`"),
-                    )
-                    .with_help(
-                        "a case is one request (`grant`, `with`, `request`, `expect`) or a list of `steps`; move the request into a step",
-                    ),
-            );
+            self.push(self.doc.at_node(
+                key("grant").or(case_node),
+                SpecErrorKind::GrantAndSteps { case: name.clone() },
+            ));
         } else if grant.is_none() && !has_steps {
-            self.push(
-                self.doc
-                    .at_node(case_node, format!("case `{name}` has neither `grant` nor `steps`"))
-                    .with_help(
-                        "give it `grant: <grant>` for one token request, or `steps:` for several requests, resource calls or clock moves",
-                    ),
-            );
+            self.push(self.doc.at_node(
+                case_node,
+                SpecErrorKind::NoGrantNorSteps { case: name.clone() },
+            ));
         }
         if let Some(stray) = stray {
             let fields = [
@@ -324,28 +279,21 @@ impl Checker<'_, '_> {
             ];
             for (field, present) in fields {
                 if present {
-                    self.push(
-                        self.doc
-                            .at_node(
-                                key(field).or(case_node),
-                                format!(
-                                    "case `{name}` has `steps`, so its `{field}` would be ignored"
-                                ),
-                            )
-                            .with_help(format!("move `{field}` into the step it belongs to")),
-                    );
+                    self.push(self.doc.at_node(
+                        key(field).or(case_node),
+                        SpecErrorKind::IgnoredCaseField {
+                            case: name.clone(),
+                            field: field.to_owned(),
+                        },
+                    ));
                 }
             }
         }
         if case.tags.contains(&Tag::MockOnly) && case.tags.contains(&Tag::LiveOnly) {
-            self.push(
-                self.doc
-                    .at_node(
-                        key("tags").or(case_node),
-                        format!("case `{name}` is tagged both `mock-only` and `live-only`, so it never runs"),
-                    )
-                    .with_help("keep one of the two tags, or neither to run everywhere"),
-            );
+            self.push(self.doc.at_node(
+                key("tags").or(case_node),
+                SpecErrorKind::NeverRuns { case: name.clone() },
+            ));
         }
 
         if has_steps {
@@ -371,14 +319,13 @@ impl Checker<'_, '_> {
                             Seg::Index(number),
                             Seg::Key("id"),
                         ]);
-                        self.push(
-                            self.doc
-                                .at_node(
-                                    node.or_else(|| self.doc.closest(&step_path)),
-                                    format!("case `{name}` has two steps with id `{id}`"),
-                                )
-                                .with_help("step ids must be unique within a case, so that captures are unambiguous"),
-                        );
+                        self.push(self.doc.at_node(
+                            node.or_else(|| self.doc.closest(&step_path)),
+                            SpecErrorKind::DuplicateStepId {
+                                case: name.clone(),
+                                id: id.to_owned(),
+                            },
+                        ));
                     }
                 }
                 let earlier: Vec<&str> = ids[..number]
@@ -426,17 +373,14 @@ impl Checker<'_, '_> {
                         _ => step.request.is_some(),
                     };
                     if present {
-                        self.push(
-                            self.doc
-                                .at_node(
-                                    self.doc.key(path, field).or_else(|| self.doc.closest(path)),
-                                    format!(
-                                        "step {} of case `{case}` is not a token request, so its `{field}` would be ignored",
-                                        number + 1
-                                    ),
-                                )
-                                .with_help("`with` and `request` shape a `grant` step's token request"),
-                        );
+                        self.push(self.doc.at_node(
+                            self.doc.key(path, field).or_else(|| self.doc.closest(path)),
+                            SpecErrorKind::IgnoredStepField {
+                                case: case.to_owned(),
+                                step: number + 1,
+                                field: field.to_owned(),
+                            },
+                        ));
                     }
                 }
             }
@@ -450,27 +394,21 @@ impl Checker<'_, '_> {
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))
         .collect();
-        let help = "a step does exactly one thing: `grant` (a token request), `resource` (a call to the protected resource) or `advance` (seconds to move the mock's clock)";
         let step_node = self.doc.closest(path);
+        let kind = SpecErrorKind::StepActions {
+            case: case.to_owned(),
+            step: number + 1,
+            actions: actions.iter().map(ToString::to_string).collect(),
+        };
         let error = match actions.as_slice() {
-            [] => self.doc.at_node(
-                step_node,
-                format!("step {} of case `{case}` names no action", number + 1),
-            ),
+            [] => self.doc.at_node(step_node, kind),
             [first, rest @ ..] => {
                 let second = rest.first().copied().unwrap_or(first);
-                let listed = actions
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ");
-                self.doc.at_node(
-                    self.doc.key(path, second).or(step_node),
-                    format!("step {} of case `{case}` names both {listed}", number + 1),
-                )
+                self.doc
+                    .at_node(self.doc.key(path, second).or(step_node), kind)
             }
         };
-        self.push(error.with_help(help));
+        self.push(error);
     }
 
     /// Every template of a step (or single-request case) at `path`: its
@@ -535,14 +473,9 @@ impl Checker<'_, '_> {
         let node = self.doc.node(path);
         let pieces = match template::parse(text) {
             Ok(pieces) => pieces,
-            Err(message) => {
+            Err(error) => {
                 let needle = template_fault(text);
-                let help = if message.starts_with("unclosed") {
-                    "close the reference with `}`, as in `${client_id}`"
-                } else {
-                    "a reference is ${name} (a variable), ${env:NAME}, ${secret:NAME} or ${step.member}"
-                };
-                self.push(self.at_in(node, path, needle, message).with_help(help));
+                self.push(self.at_in(node, path, needle, SpecErrorKind::from(error)));
                 return;
             }
         };
@@ -553,69 +486,51 @@ impl Checker<'_, '_> {
                     if vars.contains_key(&name) {
                         continue;
                     }
-                    let help = did_you_mean(&name, vars.keys().map(String::as_str))
-                        .map(|best| format!("did you mean `${{{best}}}`?"))
-                        .unwrap_or_else(|| {
-                            format!("define `{name}` under `vars`, or use `${{env:{name}}}` for an environment variable")
-                        });
-                    let error = self.at_in(
-                        node,
-                        path,
-                        &format!("${{{name}"),
-                        format!("undefined variable `{name}`"),
-                    );
-                    self.push(error.with_help(help));
+                    let suggestion =
+                        did_you_mean(&name, vars.keys().map(String::as_str)).map(str::to_owned);
+                    let needle = format!("${{{name}");
+                    let kind = SpecErrorKind::UndefinedVariable { name, suggestion };
+                    self.push(self.at_in(node, path, &needle, kind));
                 }
                 Piece::Capture {
                     step,
                     path: members,
                 } => {
-                    let reference = format!("`${{{step}.{}}}`", members.join("."));
-                    let (message, help) = match scope {
+                    let problem = match scope {
                         Scope::Var => continue,
-                        Scope::Outside(place) => (
-                            format!("{reference} captures from step `{step}`, but {place} is not part of a case"),
-                            "captures take a member of an earlier step's response, inside a case's `steps`".to_owned(),
-                        ),
-                        Scope::Step { single: true, .. } => (
-                            format!("{reference} captures from step `{step}`, but this case is a single request"),
-                            "captures take a member of an earlier step's response: turn the case into `steps` with ids".to_owned(),
-                        ),
+                        Scope::Outside(place) => CaptureProblem::Outside {
+                            place: (*place).to_owned(),
+                        },
+                        Scope::Step { single: true, .. } => CaptureProblem::SingleRequest,
                         Scope::Step {
-                            earlier, own, later, ..
+                            earlier,
+                            own,
+                            later,
+                            ..
                         } => {
                             if earlier.contains(&step.as_str()) {
                                 continue;
                             }
                             if *own == Some(step.as_str()) {
-                                (
-                                    format!("{reference} captures from its own step `{step}`"),
-                                    "a step can capture only from steps before it".to_owned(),
-                                )
+                                CaptureProblem::OwnStep
                             } else if later.contains(&step.as_str()) {
-                                (
-                                    format!("{reference} captures from step `{step}`, which runs later in this case"),
-                                    "a step can capture only from steps before it; reorder the steps".to_owned(),
-                                )
+                                CaptureProblem::LaterStep
                             } else {
-                                let help = did_you_mean(&step, earlier.iter().copied())
-                                    .map(|best| format!("did you mean `${{{best}.{}}}`?", members.join(".")))
-                                    .unwrap_or_else(|| match earlier.is_empty() {
-                                        true => "no earlier step of this case has an `id` to capture from".to_owned(),
-                                        false => format!(
-                                            "captures name the `id` of an earlier step of this case: {}",
-                                            earlier.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ")
-                                        ),
-                                    });
-                                (
-                                    format!("{reference} captures from step `{step}`, which this case does not have"),
-                                    help,
-                                )
+                                CaptureProblem::NoSuchStep {
+                                    suggestion: did_you_mean(&step, earlier.iter().copied())
+                                        .map(str::to_owned),
+                                    earlier: earlier.iter().map(ToString::to_string).collect(),
+                                }
                             }
                         }
                     };
-                    let error = self.at_in(node, path, &format!("${{{step}."), message);
-                    self.push(error.with_help(help));
+                    let needle = format!("${{{step}.");
+                    let kind = SpecErrorKind::BadCapture {
+                        step,
+                        members,
+                        problem,
+                    };
+                    self.push(self.at_in(node, path, &needle, kind));
                 }
                 Piece::Literal(_) | Piece::Env(_) | Piece::Secret(_) => {}
             }
@@ -629,7 +544,7 @@ impl Checker<'_, '_> {
         node: Option<&Node>,
         path: &[Seg<'_>],
         needle: &str,
-        message: impl Into<String>,
+        message: impl Into<SpecErrorKind>,
     ) -> SpecError {
         let Some(node) = node else {
             return self.doc.at_node(self.doc.closest(path), message);

@@ -1,11 +1,15 @@
 //! serde_yaml's messages in the words of the spec format.
 //!
 //! serde says "unknown field `grnat`, expected one of …" at a line and
-//! column. This module says which mapping the key is in, suggests the
-//! closest valid name, moves the position to the part at fault where serde
-//! points at its container, and rewords type names (`u16`) for people.
+//! column. This module maps that to a [`SpecErrorKind`]: it says which
+//! mapping the key is in, suggests the closest valid name, moves the
+//! position to the part at fault where serde points at its container, and
+//! rewords type names (`u16`) for people.
+//!
+//! serde_yaml reports its errors in English only, so its message is still
+//! read as text; [`Doc::explain`] is the one place that does so.
 
-use crate::error::{SpecError, did_you_mean};
+use crate::error::{Depth, SpecError, SpecErrorKind, did_you_mean};
 
 use super::Doc;
 use super::tree::{Node, Seg};
@@ -63,18 +67,19 @@ fn name_of(path: &[PathSeg]) -> Option<String> {
     }
 }
 
-/// A message, its hint, and a better position when serde's is a container.
+/// A kind, the hint this place calls for (when not the kind's own), and a
+/// better position when serde's is a container.
 struct Explained {
-    message: String,
+    kind: SpecErrorKind,
     help: Option<String>,
     at: Option<(usize, usize)>,
 }
 
 impl Explained {
-    fn new(message: impl Into<String>, help: Option<String>) -> Self {
+    fn new(kind: SpecErrorKind) -> Self {
         Self {
-            message: message.into(),
-            help,
+            kind,
+            help: None,
             at: None,
         }
     }
@@ -87,13 +92,19 @@ impl Doc<'_> {
         let text = strip_path(&text);
         let location = error.location().map(|l| (l.line(), l.column()));
         let explained = self.explain(text, location);
-        // A missing top-level key is located at the mapping that lacks it.
-        let whole_file = explained.message.starts_with("the YAML");
+        // What serde_yaml's own limits find concerns the whole file (a
+        // missing top-level key is located at the mapping that lacks it).
+        let whole_file = matches!(
+            explained.kind,
+            SpecErrorKind::TooDeep { .. }
+                | SpecErrorKind::AliasBomb { .. }
+                | SpecErrorKind::SecondDocument { .. }
+        );
         let mut spec_error = match explained.at.or(location) {
             Some((line, column)) if !whole_file => {
-                SpecError::at(self.path, self.source, line, column, explained.message)
+                SpecError::at(self.path, self.source, line, column, explained.kind)
             }
-            _ => SpecError::file(self.path, explained.message),
+            _ => SpecError::file(self.path, explained.kind),
         };
         if let Some(help) = explained.help {
             spec_error = spec_error.with_help(help);
@@ -101,72 +112,74 @@ impl Doc<'_> {
         spec_error
     }
 
-    /// Rewords serde's message, and suggests a fix where one fits.
+    /// serde_yaml's message (without its positions) as a [`SpecErrorKind`],
+    /// with a fix where one fits: the one place where serde_yaml's English
+    /// is interpreted. A message it does not recognise (a YAML syntax error,
+    /// mostly) becomes [`SpecErrorKind::Syntax`], carrying serde's text
+    /// verbatim.
     fn explain(&self, text: &str, location: Option<(usize, usize)>) -> Explained {
         let key_kind = text.starts_with("unknown field `") || text.starts_with("duplicate field `");
         let found = location.and_then(|at| self.find(at, key_kind));
         let key = found.as_ref().and_then(Found::key).map(str::to_owned);
-        let for_key = key
-            .as_deref()
-            .map(|key| format!(" for `{key}`"))
-            .unwrap_or_default();
 
         if let Some(rest) = text.strip_prefix("unknown field `") {
             let (word, expected) = split_expected(rest);
-            let help = match did_you_mean(&word, expected.iter().map(String::as_str)) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None if expected.is_empty() => "this mapping takes no keys".to_owned(),
-                None => format!("expected one of {}", quoted_list(&expected)),
-            };
-            let message = match found.as_ref().and_then(Found::container) {
-                Some(container) => format!("unknown key `{word}` in `{container}`"),
-                None => format!("unknown top-level key `{word}`"),
-            };
-            return Explained::new(message, Some(help));
+            let suggestion =
+                did_you_mean(&word, expected.iter().map(String::as_str)).map(str::to_owned);
+            return Explained::new(SpecErrorKind::UnknownKey {
+                key: word,
+                container: found.as_ref().and_then(Found::container),
+                expected,
+                suggestion,
+            });
         }
         if let Some(rest) = text.strip_prefix("unknown variant `") {
             let (word, expected) = split_expected(rest);
-            let help = match did_you_mean(&word, expected.iter().map(String::as_str)) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None => format!("expected one of {}", quoted_list(&expected)),
-            };
-            let message = match key.as_deref() {
-                Some("grant" | "grants") => format!("unknown grant `{word}`"),
-                _ => format!("unknown value `{word}`{for_key}"),
-            };
-            return Explained::new(message, Some(help));
+            let suggestion =
+                did_you_mean(&word, expected.iter().map(String::as_str)).map(str::to_owned);
+            return Explained::new(SpecErrorKind::UnknownValue {
+                value: word,
+                key,
+                expected,
+                suggestion,
+            });
         }
         if let Some(rest) = text.strip_prefix("missing field `") {
-            let field = rest.split('`').next().unwrap_or_default();
-            let at_root = location.is_some_and(|at| {
+            let field = rest.split('`').next().unwrap_or_default().to_owned();
+            let top_level = location.is_some_and(|at| {
                 self.root
                     .as_ref()
                     .is_some_and(|root| root.start.line_col() == at)
             });
-            if at_root {
-                return Explained::new(
-                    format!("missing top-level key `{field}`"),
-                    Some("a spec needs `provider` and `cases`; see docs/spec-format.md".to_owned()),
-                );
-            }
-            let message = match found.as_ref().and_then(|f| name_of(&f.path)) {
-                Some(name) => format!("missing key `{field}` in `{name}`"),
-                None => format!("missing key `{field}`"),
-            };
-            return Explained::new(message, None);
+            return Explained::new(SpecErrorKind::MissingKey {
+                key: field,
+                container: if top_level {
+                    None
+                } else {
+                    found.as_ref().and_then(|f| name_of(&f.path))
+                },
+                top_level,
+            });
         }
         if let Some(rest) = text.strip_prefix("duplicate field `") {
             let field = rest.split('`').next().unwrap_or_default();
-            return Explained::new(
-                format!("duplicate key `{field}`"),
-                Some("each key may appear once in a mapping".to_owned()),
-            );
+            return Explained::new(SpecErrorKind::DuplicateKey {
+                key: field.to_owned(),
+                quoted: true,
+            });
         }
         if let Some(rest) = text.strip_prefix("duplicate entry with key ") {
-            return Explained::new(
-                format!("duplicate key {}", rest.replace('"', "`")),
-                Some("each key may appear once in a mapping".to_owned()),
-            );
+            let kind = match rest.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+                Some(name) if !name.contains('"') => SpecErrorKind::DuplicateKey {
+                    key: name.to_owned(),
+                    quoted: true,
+                },
+                _ => SpecErrorKind::DuplicateKey {
+                    key: rest.replace('"', "`"),
+                    quoted: false,
+                },
+            };
+            return Explained::new(kind);
         }
         if text.starts_with("data did not match any variant of untagged enum Var") {
             return self.bad_variable(found.as_ref(), location);
@@ -181,43 +194,46 @@ impl Doc<'_> {
                 .and_then(|node| node.entry("regex"))
                 .map(|entry| entry.value.start.line_col());
             return Explained {
-                message: text.to_owned(),
-                help: Some(
-                    "`regex` takes a regular expression in the syntax of Rust's regex crate, unanchored"
-                        .to_owned(),
-                ),
+                kind: SpecErrorKind::InvalidRegex {
+                    message: text.to_owned(),
+                },
+                help: None,
                 at,
             };
         }
         if text == "repetition limit exceeded" {
-            return Explained::new(
-                "the YAML expands aliases into too much data (an alias bomb?)",
-                Some("a spec may use anchors and aliases, but not to multiply content".to_owned()),
-            );
+            return Explained::new(SpecErrorKind::AliasBomb {
+                counts: None,
+                largest_alias: None,
+            });
         }
         if text.starts_with("recursion limit exceeded") {
-            return Explained::new(
-                "the YAML nests too deeply",
-                Some("a spec needs a few levels of nesting; more than 128 are refused".to_owned()),
-            );
+            return Explained::new(SpecErrorKind::TooDeep {
+                limit: super::tree::MAX_DEPTH,
+                cause: Depth::Parser,
+            });
         }
         if text.contains("more than one document") {
-            return Explained::new(
-                "the YAML holds more than one document",
-                Some("a spec file is one document: remove every `---` after the first".to_owned()),
-            );
+            return Explained::new(SpecErrorKind::SecondDocument { here: false });
         }
         if let Some(rest) = text.strip_prefix("invalid type: ") {
-            return Explained::new(format!("wrong type{for_key}: {}", readable(rest)), None);
+            let (found, expected) = found_expected(rest);
+            return Explained::new(SpecErrorKind::WrongType {
+                key,
+                found,
+                expected,
+            });
         }
         if let Some(rest) = text.strip_prefix("invalid value: ") {
-            return Explained::new(format!("invalid value{for_key}: {}", readable(rest)), None);
+            let (found, expected) = found_expected(rest);
+            return Explained::new(SpecErrorKind::InvalidValue {
+                key,
+                found,
+                expected,
+            });
         }
         if text.starts_with("unknown anchor") {
-            return Explained::new(
-                "unknown anchor",
-                Some("an alias `*name` needs an anchor `&name` earlier in the file".to_owned()),
-            );
+            return Explained::new(SpecErrorKind::UnknownAnchor);
         }
         // A YAML syntax error.
         let source_line = location
@@ -225,7 +241,13 @@ impl Doc<'_> {
             .unwrap_or_default();
         let help = (text.contains("tab") || source_line.contains('\t'))
             .then(|| "YAML indents with spaces; tabs are not allowed for indentation".to_owned());
-        Explained::new(format!("invalid YAML: {text}"), help)
+        Explained {
+            kind: SpecErrorKind::Syntax {
+                message: Some(text.to_owned()),
+            },
+            help,
+            at: None,
+        }
     }
 
     /// A variable that is neither a string nor `{ mock, live }`: points at
@@ -240,10 +262,7 @@ impl Doc<'_> {
                         .all(|key| node.entry(key).is_some_and(|e| e.value.is_string()))
         });
         let Some((name, node)) = fault else {
-            return Explained::new(
-                "a variable must be a string, or a mapping with `mock` and `live` strings",
-                None,
-            );
+            return Explained::new(SpecErrorKind::BadVariable { name: None });
         };
         let help = if node.is_map() {
             let keys: Vec<&str> = node
@@ -271,9 +290,7 @@ impl Doc<'_> {
             format!("quote it: `{name}: \"{}\"`", node.scalar().unwrap_or("…"))
         };
         Explained {
-            message: format!(
-                "variable `{name}` must be a string, or a mapping with `mock` and `live` strings"
-            ),
+            kind: SpecErrorKind::BadVariable { name: Some(name) },
             help: Some(help),
             at: Some(node.start.line_col()),
         }
@@ -285,17 +302,14 @@ impl Doc<'_> {
             node.is_string() || node.is_seq() && node.items().iter().all(Node::is_string)
         });
         let Some((name, node)) = fault else {
-            return Explained::new(
-                "a parameter value must be a string or a list of strings",
-                Some("quote numbers and booleans: `\"600\"`".to_owned()),
-            );
+            return Explained::new(SpecErrorKind::BadParameter { name: None });
         };
         let help = match node.scalar() {
             Some(text) => format!("quote it: `{name}: \"{text}\"`"),
             None => "quote numbers and booleans in the list: `[\"600\"]`".to_owned(),
         };
         Explained {
-            message: format!("parameter `{name}` must be a string or a list of strings"),
+            kind: SpecErrorKind::BadParameter { name: Some(name) },
             help: Some(help),
             at: Some(node.start.line_col()),
         }
@@ -455,12 +469,13 @@ fn split_expected(rest: &str) -> (String, Vec<String>) {
     (word.to_owned(), expected)
 }
 
-fn quoted_list(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// serde's "found, expected what" in readable words, split in two.
+fn found_expected(rest: &str) -> (String, Option<String>) {
+    let text = readable(rest);
+    match text.split_once(", expected ") {
+        Some((found, expected)) => (found.to_owned(), Some(expected.to_owned())),
+        None => (text, None),
+    }
 }
 
 /// serde's type names in words a spec author knows.

@@ -29,7 +29,7 @@ fn ok(result: Result<Token, TokenError>) -> Token {
 
 fn refused(result: Result<Token, TokenError>) -> grantspec_token::ProviderError {
     match result {
-        Err(TokenError::Response(ResponseError::Refused(error))) => error,
+        Err(TokenError::Response(ResponseError::Refused(error))) => *error,
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

@@ -163,7 +163,7 @@ async fn a_certificate_no_trusted_authority_signed_is_refused() {
         .unwrap_err();
     let text = error.to_string();
     assert!(
-        matches!(transport_kind(error), TransportErrorKind::Io(_)),
+        matches!(transport_kind(error), TransportErrorKind::Io { .. }),
         "{text}"
     );
     assert!(text.to_ascii_lowercase().contains("certificate"), "{text}");
