@@ -114,7 +114,7 @@ pub fn redact_json(value: &Value, shown: Shown<'_>) -> Value {
 }
 
 /// A response body as shown: redacted pretty JSON, or scrubbed text of at
-/// most [`SHOWN_BODY_BYTES`], naming its `Content-Encoding` when it has one.
+/// most `SHOWN_BODY_BYTES` (2 KiB), naming its `Content-Encoding` when it has one.
 pub fn redacted_body(response: &HttpResponse, shown: Shown<'_>) -> String {
     if let Some(json) = response.json() {
         return pretty(&redact_json(&json, shown));

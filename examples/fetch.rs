@@ -2,7 +2,7 @@
 //! would get one from the real provider.
 //!
 //! ```sh
-//! cargo run -p grantspec-token --example fetch
+//! cargo run --example fetch
 //! ```
 
 use std::error::Error;
@@ -16,7 +16,7 @@ use grantspec_token::{ClientCredentials, Grant, SystemClock, TokenClient, TokenR
 async fn main() -> Result<(), Box<dyn Error>> {
     // The provider's spec says how its token endpoint behaves: JSON body,
     // client_secret_post, `scopes` instead of `scope`, an `errors` array.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/shopware.yaml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/shopware.yaml");
     let spec = grantspec_spec::load_file(&path)?.spec;
 
     // The embedded mock serves it on loopback; a live base URL works the same.
