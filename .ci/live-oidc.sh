@@ -6,7 +6,7 @@
 #
 #   bash .ci/live-oidc.sh [extra test filter or libtest flags]
 #
-# The automated equivalent is `cargo test -p grantspec-runner --test live_oidc`.
+# The automated equivalent is `cargo test -p grantspec-runner --test it live_oidc`.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -213,7 +213,7 @@ fn html_report_shows_every_provider_in_chromium_without_console_errors() {
     let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
     assert_eq!((width, height), (1720, 960));
     println!("screenshot: {}", screenshot.display());
-    // `GRANTSPEC_UPDATE_SCREENSHOT=1 cargo test -p xtask --test report`
+    // `GRANTSPEC_UPDATE_SCREENSHOT=1 cargo test -p xtask --test it report::`
     // refreshes the one README shows.
     if std::env::var("GRANTSPEC_UPDATE_SCREENSHOT").as_deref() == Ok("1") {
         std::fs::create_dir_all(workspace().join("docs")).unwrap();

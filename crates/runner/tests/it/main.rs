@@ -1,0 +1,7 @@
+//! The crate's integration tests, one test binary (one link) for all of them.
+
+mod canary;
+mod compat;
+mod faults;
+mod live_oidc;
+mod runner;

@@ -1,0 +1,7 @@
+//! The crate's integration tests, one test binary (one link) for all of them.
+
+mod canary_echo;
+mod report;
+mod scaffold_record;
+mod verdicts;
+mod xtask;
