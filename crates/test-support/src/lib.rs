@@ -1,7 +1,7 @@
 //! Helpers shared by grantspec's integration tests (a dev-dependency only):
 //! temporary folders that are removed when dropped, copying folders, the
-//! runner's `specs` test binary as cargo built it, and reading libtest's
-//! output.
+//! runner's `specs` test binary as cargo built it, reading libtest's
+//! output, and golden files kept as insta snapshots.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -134,4 +134,39 @@ pub fn specs_binary() -> &'static Path {
             .find_map(|message| message["executable"].as_str().map(PathBuf::from))
             .unwrap_or_else(|| panic!("cargo reported no executable for the `specs` test target"))
     })
+}
+
+/// Compares `actual` with the golden file `<dir>/<name>.snap`, an insta
+/// snapshot: `Ok` when its body is the same; otherwise the unified diff,
+/// and (outside CI) insta leaves `<name>.snap.new` beside it for review with
+/// `cargo insta review` or `cargo xtask review`. The workspace's insta
+/// config passes every insta assertion, so the comparison is made here.
+///
+/// # Errors
+///
+/// The diff of the stored body against `actual`, when they differ.
+pub fn golden(dir: &Path, name: &str, actual: &str) -> Result<(), String> {
+    let file = dir.join(format!("{name}.snap"));
+    let stored = std::fs::read_to_string(&file).ok().map(|text| {
+        text.strip_prefix("---\n")
+            .and_then(|rest| rest.split_once("\n---\n"))
+            .map_or(text.as_str(), |(_, body)| body)
+            .to_owned()
+    });
+    if stored.as_deref().map(str::trim_end) == Some(actual.trim_end()) {
+        return Ok(());
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(dir);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name, actual));
+    let stored = stored.unwrap_or_default();
+    Err(format!(
+        "{} differs (review the pending .snap.new with `cargo insta review`):\n{}",
+        file.display(),
+        similar::TextDiff::from_lines(stored.as_str(), actual)
+            .unified_diff()
+            .header("stored", "actual")
+    ))
 }

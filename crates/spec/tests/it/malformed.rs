@@ -1,14 +1,18 @@
 //! The malformed-spec corpus: every `malformed/NAME.yaml` must be refused,
-//! and the full error text must equal `malformed/NAME.txt`.
+//! and the full error text must equal the golden file `malformed/NAME.snap`
+//! (an insta snapshot).
 //!
-//! After changing a message, run with `UPDATE_EXPECT=1` to rewrite the
-//! `.txt` files, then read the diff: those texts are what someone writing a
-//! spec sees, so they should read well.
+//! After changing a message, run the tests (outside CI) and review the
+//! pending `.snap.new` files with `cargo insta review` (or `cargo xtask
+//! review --snapshots crates/spec/tests/malformed`): those texts are what
+//! someone writing a spec sees, so they should read well.
 
 #![allow(clippy::unwrap_used)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+use grantspec_test_support::golden;
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed")
@@ -35,7 +39,6 @@ fn errors_of(spec: &Path) -> String {
 
 #[test]
 fn malformed_specs_are_refused_with_the_expected_errors() {
-    let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
     let mut specs: Vec<PathBuf> = std::fs::read_dir(corpus())
         .unwrap()
         .map(|entry| entry.unwrap().path())
@@ -46,27 +49,14 @@ fn malformed_specs_are_refused_with_the_expected_errors() {
 
     let mut failures = String::new();
     for spec in &specs {
-        let actual = errors_of(spec);
-        let expected_path = spec.with_extension("txt");
-        if update {
-            std::fs::write(&expected_path, &actual).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != actual {
-            let diff = similar::TextDiff::from_lines(&expected, &actual);
-            writeln!(
-                failures,
-                "{}\n{}",
-                expected_path.display(),
-                diff.unified_diff().header("expected", "actual")
-            )
-            .unwrap();
+        let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
+        if let Err(diff) = golden(&corpus(), &stem, &errors_of(spec)) {
+            writeln!(failures, "{diff}").unwrap();
         }
     }
     for expected in std::fs::read_dir(corpus()).unwrap() {
         let expected = expected.unwrap().path();
-        if expected.extension().is_some_and(|ext| ext == "txt")
+        if expected.extension().is_some_and(|ext| ext == "snap")
             && !expected.with_extension("yaml").exists()
         {
             writeln!(failures, "{}: no spec beside it", expected.display()).unwrap();
@@ -74,7 +64,7 @@ fn malformed_specs_are_refused_with_the_expected_errors() {
     }
     assert!(
         failures.is_empty(),
-        "error messages differ from the expected ones (rerun with UPDATE_EXPECT=1 to accept, then review the diff):\n\n{failures}"
+        "error messages differ from the golden files:\n\n{failures}"
     );
 }
 
@@ -82,7 +72,7 @@ fn malformed_specs_are_refused_with_the_expected_errors() {
 /// committed (a FIFO, symbolic links) or only make sense together (two files
 /// for one provider): made at test time, loaded as a folder, and the error
 /// text, with the folder shown as `<dir>`, must equal
-/// `tests/malformed-files.txt`.
+/// the golden file `tests/malformed-files.snap`.
 #[cfg(unix)]
 #[test]
 fn entries_that_are_not_spec_files_are_refused_with_the_expected_errors() {
@@ -111,17 +101,8 @@ fn entries_that_are_not_spec_files_are_refused_with_the_expected_errors() {
     let actual = format!("{}\n", grantspec_spec::SpecErrors(errors))
         .replace(&dir.path().display().to_string(), "<dir>");
 
-    let expected_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed-files.txt");
-    if std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1") {
-        std::fs::write(&expected_path, &actual).unwrap();
-        return;
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    if let Err(diff) = golden(&tests, "malformed-files", &actual) {
+        panic!("{diff}");
     }
-    let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-    let diff = similar::TextDiff::from_lines(&expected, &actual);
-    assert!(
-        expected == actual,
-        "error messages differ from {} (rerun with UPDATE_EXPECT=1 to accept, then review the diff):\n{}",
-        expected_path.display(),
-        diff.unified_diff().header("expected", "actual")
-    );
 }
