@@ -303,3 +303,66 @@ fn record_writes_live_snapshots_that_match_the_mock_ones() {
         );
     }
 }
+
+/// The workspace root is a package, so insta's own tooling finds a pending
+/// snapshot under `snapshots/` and accepts it: on a copy of the workspace's
+/// manifests, specs and snapshots (no build), with one snapshot changed.
+#[test]
+fn cargo_insta_lists_and_accepts_a_pending_snapshot_under_snapshots() {
+    let copy = temp_dir("insta-workspace");
+    for entry in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src",
+        "tests",
+        "crates",
+        "xtask",
+        "specs",
+        "snapshots",
+        ".config",
+    ] {
+        let from = workspace().join(entry);
+        let to = copy.join(entry);
+        if from.is_dir() {
+            grantspec_test_support::copy_dir(&from, &to);
+        } else {
+            std::fs::copy(&from, &to).unwrap();
+        }
+    }
+    let stored = copy.join("snapshots/shopware/client_credentials.snap");
+    let pending = stored.with_extension("snap.new");
+    let changed = std::fs::read_to_string(&stored)
+        .unwrap()
+        .replace("\"expires_in\": 600", "\"expires_in\": 601");
+    std::fs::write(&pending, &changed).unwrap();
+
+    let insta = |args: &[&str]| {
+        Command::new(env!("CARGO"))
+            .arg("insta")
+            .args(args)
+            .arg("--manifest-path")
+            .arg(copy.join("Cargo.toml"))
+            .env_remove("INSTA_WORKSPACE_ROOT")
+            .output()
+            .expect(
+                "cargo-insta runs: this test checks insta's own tooling (cargo install cargo-insta, as .ci/run does)",
+            )
+    };
+    let listed = insta(&["pending-snapshots", "--workspace"]);
+    let all = text(&listed);
+    assert!(listed.status.success(), "is cargo-insta installed? {all}");
+    assert!(
+        all.contains("snapshots/shopware/client_credentials.snap"),
+        "{all}"
+    );
+
+    let accepted = insta(&["accept", "--workspace"]);
+    assert!(accepted.status.success(), "{}", text(&accepted));
+    assert!(!pending.exists(), "the pending snapshot was accepted");
+    assert!(
+        std::fs::read_to_string(&stored)
+            .unwrap()
+            .contains("\"expires_in\": 601"),
+        "the stored snapshot is the accepted one"
+    );
+}
