@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod cache;
-mod mock;
 mod quirks;
 mod redaction;
 mod requests;

@@ -1,4 +1,6 @@
-//! The client against the project's embedded provider mock.
+//! The token crate's `TokenClient` against the project's embedded provider
+//! mock: here, in the root package, so that the token crate never depends on
+//! the mock (the mock depends on it).
 
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use grantspec_token::{
 
 fn spec(name: &str) -> grantspec_spec::Spec {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../specs")
+        .join("specs")
         .join(format!("{name}.yaml"));
     grantspec_spec::load_file(&path)
         .unwrap_or_else(|e| panic!("{e}"))
