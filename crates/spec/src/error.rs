@@ -511,10 +511,6 @@ pub enum SpecErrorKind {
         /// Why it cannot be taken.
         problem: CaptureProblem,
     },
-    /// Any other problem, in words (for errors built with a plain message:
-    /// `SpecError::at(…, "text")`).
-    #[error("{0}")]
-    Other(String),
 }
 
 impl SpecErrorKind {
@@ -708,22 +704,9 @@ impl SpecErrorKind {
             | Self::InvalidValue { .. }
             | Self::BadVariable { .. }
             | Self::BadParameter { .. }
-            | Self::NotAStatus { .. }
-            | Self::Other(_) => return None,
+            | Self::NotAStatus { .. } => return None,
         };
         Some(text.to_owned())
-    }
-}
-
-impl From<String> for SpecErrorKind {
-    fn from(message: String) -> Self {
-        Self::Other(message)
-    }
-}
-
-impl From<&str> for SpecErrorKind {
-    fn from(message: &str) -> Self {
-        Self::Other(message.to_owned())
     }
 }
 
@@ -1041,12 +1024,16 @@ mod tests {
             "a: 1\n  bad: 2\n",
             2,
             3,
-            "unknown field `bad`",
-        )
-        .with_help("did you mean `bar`?");
+            SpecErrorKind::UnknownKey {
+                key: "bad".to_owned(),
+                container: Some("a".to_owned()),
+                expected: vec!["bar".to_owned()],
+                suggestion: Some("bar".to_owned()),
+            },
+        );
         assert_eq!(
             error.to_string(),
-            "error: unknown field `bad`\n  --> specs/x.yaml:2:3\n  |\n2 |   bad: 2\n  |   ^\n  = help: did you mean `bar`?"
+            "error: unknown key `bad` in `a`\n  --> specs/x.yaml:2:3\n  |\n2 |   bad: 2\n  |   ^\n  = help: did you mean `bar`?"
         );
     }
 }
