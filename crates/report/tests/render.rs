@@ -413,8 +413,7 @@ fn junit_is_read_by_a_junit_parser_with_counts_failures_and_skips() {
 
 #[test]
 fn write_all_writes_the_four_files() {
-    let dir = std::env::temp_dir().join(format!("grantspec-report-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = grantspec_test_support::temp_dir("report");
     let paths = write_all(&sample(), &dir).unwrap();
     let names: Vec<String> = paths
         .iter()
@@ -428,7 +427,6 @@ fn write_all_writes_the_four_files() {
             path.display()
         );
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The sample as a live run dated 2026-02-03 would report it: Basic refused

@@ -53,13 +53,11 @@ fn oversized_input_is_refused_before_parsing() {
     assert!(text.contains("are refused"), "{text}");
 
     // A sparse file: refused from its size alone, without reading it.
-    let dir = std::env::temp_dir().join(format!("grantspec-spec-big-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = grantspec_test_support::temp_dir("spec-big");
     let path = dir.join("big.yaml");
     let file = std::fs::File::create(&path).unwrap();
     file.set_len(grantspec_spec::MAX_SPEC_BYTES + 1).unwrap();
     let result = grantspec_spec::load_file(&path);
-    std::fs::remove_dir_all(&dir).unwrap();
     let text = result.unwrap_err().to_string();
     assert!(text.contains("are refused"), "{text}");
 }

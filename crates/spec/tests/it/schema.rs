@@ -91,9 +91,7 @@ fn schema_describes_the_format() {
 /// fail, each error named by the validator.
 #[test]
 fn a_real_json_schema_validator_accepts_the_shipped_specs_and_rejects_a_wrong_one() {
-    let dir = std::env::temp_dir().join(format!("grantspec-schema-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = grantspec_test_support::temp_dir("schema");
     let mut instances = Vec::new();
     for entry in std::fs::read_dir(workspace().join("specs")).unwrap() {
         let path = entry.unwrap().path();
@@ -154,5 +152,4 @@ for path in sys.argv[2:]:
     let errors = results[instances.len()]["errors"].to_string();
     assert!(errors.contains("methd"), "{errors}");
     assert!(errors.contains("an hour"), "{errors}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
