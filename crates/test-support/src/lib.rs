@@ -145,7 +145,7 @@ pub fn specs_binary() -> &'static Path {
 /// # Errors
 ///
 /// The diff of the stored body against `actual`, when they differ.
-pub fn golden(dir: &Path, name: &str, actual: &str) -> Result<(), String> {
+pub fn golden(dir: &Path, name: &str, actual: &str) -> Result<(), GoldenMismatch> {
     let file = dir.join(format!("{name}.snap"));
     let stored = std::fs::read_to_string(&file).ok().map(|text| {
         text.strip_prefix("---\n")
@@ -162,11 +162,24 @@ pub fn golden(dir: &Path, name: &str, actual: &str) -> Result<(), String> {
     settings.set_omit_expression(true);
     settings.bind(|| insta::assert_snapshot!(name, actual));
     let stored = stored.unwrap_or_default();
-    Err(format!(
+    Err(GoldenMismatch(format!(
         "{} differs (review the pending .snap.new with `cargo insta review`):\n{}",
         file.display(),
         similar::TextDiff::from_lines(stored.as_str(), actual)
             .unified_diff()
             .header("stored", "actual")
-    ))
+    )))
 }
+
+/// A golden file that differs from what a test produced: its `Display` is
+/// the file and the unified diff.
+#[derive(Debug)]
+pub struct GoldenMismatch(String);
+
+impl std::fmt::Display for GoldenMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GoldenMismatch {}
