@@ -6,8 +6,9 @@
 //! Only cases that pass are recorded. A snapshot in which any configured
 //! secret appears is refused: the value of every `${secret:NAME}` variable
 //! the spec names (set in the environment or `.env`) and every secret the
-//! run itself used is looked for in the snapshot text, as written and
-//! JSON-escaped, before anything is written.
+//! run itself used is looked for in the snapshot text, in every encoding the
+//! harness sends one in ([`grantspec_runner::redact::encodings`]), before
+//! anything is written. Each case is judged as `cargo test` judges it.
 
 use std::path::Path;
 use std::process::ExitCode;

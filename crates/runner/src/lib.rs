@@ -35,7 +35,7 @@ use url::Url;
 pub use config::{ConfigError, DotenvError, Env, SuiteConfig, workspace_root};
 pub use exec::{CaseRun, Exchange, PathMismatch, StepLabel, Verdict, check};
 pub use snapshot::{SnapshotCheck, check_snapshot, snapshot_body, snapshot_file};
-pub use verdict::{Failure, FailureKind, Judgement, Totals};
+pub use verdict::{Failure, FailureKind, Judgement};
 
 /// Why a suite could not start.
 #[derive(Debug, thiserror::Error)]
@@ -563,13 +563,20 @@ impl Suite {
     }
 
     /// Runs one case and judges it: its expectations, the RFC checks of its
-    /// exchanges, then (when it keeps one and did not fail) its snapshot.
+    /// exchanges, then, when it keeps one, its snapshot. Marks the case run,
+    /// so its provider's declared-deviations trial does not run it again.
     pub async fn run(&self, id: CaseId) -> CaseReport {
+        let report = self.run_and_judge(id).await;
+        self.providers[id.spec].ran[id.case].store(true, Ordering::Release);
+        report
+    }
+
+    /// [`Suite::run`], without marking the case run.
+    async fn run_and_judge(&self, id: CaseId) -> CaseReport {
         let provider = &self.providers[id.spec];
         let spec = &provider.loaded.spec;
         let case = &spec.cases[id.case];
         if let Some(reason) = self.skip_reason(id) {
-            provider.ran[id.case].store(true, Ordering::Release);
             return self.not_run(id, reason);
         }
         let run = match (&provider.base_url, &provider.base_url_problem) {
@@ -585,10 +592,7 @@ impl Suite {
                 };
                 exec::run_case(&cx, case).await
             }
-            (None, problem) => {
-                provider.ran[id.case].store(true, Ordering::Release);
-                return self.not_run(id, problem.clone().unwrap_or_default());
-            }
+            (None, problem) => return self.not_run(id, problem.clone().unwrap_or_default()),
         };
         let shown = Shown::of(&run.findings);
         provider
@@ -596,7 +600,6 @@ impl Suite {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .add(shown);
-        provider.ran[id.case].store(true, Ordering::Release);
         let name = self.case_name(id);
         let judgement = match &run.verdict {
             Verdict::Skipped(reason) => Judgement::Ignored(reason.clone()),

@@ -170,43 +170,6 @@ impl Judgement {
     }
 }
 
-/// Trials counted by verdict, as libtest's `test result:` line counts them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
-    /// Trials that passed.
-    pub passed: usize,
-    /// Trials that failed (pending snapshots included).
-    pub failed: usize,
-    /// Trials that did not run here.
-    pub ignored: usize,
-}
-
-impl Totals {
-    /// Counts `judgements`.
-    pub fn of<'j>(judgements: impl IntoIterator<Item = &'j Judgement>) -> Self {
-        let mut totals = Self::default();
-        for judgement in judgements {
-            match judgement {
-                Judgement::Passed => totals.passed += 1,
-                Judgement::Failed(_) => totals.failed += 1,
-                Judgement::Ignored(_) => totals.ignored += 1,
-            }
-        }
-        totals
-    }
-}
-
-impl std::fmt::Display for Totals {
-    /// `3 passed; 1 failed; 2 ignored`, as libtest words it.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} passed; {} failed; {} ignored",
-            self.passed, self.failed, self.ignored
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,17 +207,5 @@ mod tests {
         assert_eq!(failure.kind, FailureKind::Case);
         assert!(failure.message.contains("expected 601, got 600"));
         assert!(failure.message.contains("has no stored snapshot"));
-    }
-
-    #[test]
-    fn totals_count_as_libtest_does() {
-        let judgements = [
-            Judgement::Passed,
-            Judgement::failed(FailureKind::Spec, "x"),
-            Judgement::failed(FailureKind::SnapshotPending, "y"),
-            Judgement::Ignored("tagged live-only".into()),
-        ];
-        let totals = Totals::of(&judgements);
-        assert_eq!(totals.to_string(), "1 passed; 2 failed; 1 ignored");
     }
 }
