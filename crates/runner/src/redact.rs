@@ -70,8 +70,15 @@ impl Redactor {
         Self::new(&secrets, &tokens)
     }
 
-    /// A redactor for these secret values and issued tokens.
+    /// A redactor for these secret values and issued tokens. A run sends the
+    /// same secret in many steps (and the seed lists it too): each value's
+    /// encodings are worked out once, and longer values are hidden before
+    /// any shorter one they contain.
     pub fn new(secrets: &[String], tokens: &[String]) -> Self {
+        let (secrets, tokens) = (
+            distinct_longest_first(secrets),
+            distinct_longest_first(tokens),
+        );
         let mut hidden: Vec<Hidden> = Vec::new();
         for secret in secrets {
             if secret.len() >= MIN_SECRET_LEN {
@@ -127,6 +134,14 @@ impl Redactor {
             .flat_map(|h| &h.needles)
             .any(|needle| text.contains(needle.as_str()))
     }
+}
+
+/// `values` without repeats, longest first.
+fn distinct_longest_first(values: &[String]) -> Vec<&String> {
+    let mut values: Vec<&String> = values.iter().collect();
+    values.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    values.dedup();
+    values
 }
 
 /// The configured values of the spec's secret variables, by name.
