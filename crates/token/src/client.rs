@@ -129,8 +129,10 @@ impl Transport {
     pub async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         // reqwest's own timeout does not bound everything: an endless
         // stream of `103 Early Hints` keeps it reading interim responses. One
-        // deadline over the whole exchange does, and dropping the exchange
-        // at it closes the connection.
+        // deadline over the whole exchange does. Dropping the exchange at it
+        // cancels the request; hyper's connection task notices when it next
+        // yields (under a flood, once tokio's cooperative budget of reads is
+        // spent, a few seconds at most) and closes the connection.
         match tokio::time::timeout(self.config.timeout, self.exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(failure(
