@@ -116,10 +116,7 @@ pub fn read_regular_file(path: &Path, max: u64, kind: &str) -> Result<Vec<u8>, R
             kind: kind.to_owned(),
         });
     }
-    let file = std::fs::File::open(path).map_err(io)?;
-    // What was opened, which may not be what was looked at.
-    let opened = file.metadata().map_err(io)?;
-    not_a_regular_file(&opened, kind)?;
+    let file = open_regular_file(path, kind)?;
     let mut bytes = Vec::new();
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
@@ -131,6 +128,24 @@ pub fn read_regular_file(path: &Path, max: u64, kind: &str) -> Result<Vec<u8>, R
         });
     }
     Ok(bytes)
+}
+
+/// Opens `path` if what is opened is a regular file. The path may have been
+/// swapped since it was looked at, so the opening itself must not block
+/// (opening a FIFO for reading waits for a writer), and the check is made
+/// on what was opened.
+fn open_regular_file(path: &Path, kind: &str) -> Result<std::fs::File, ReadError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Reads from a regular file are not affected by the flag.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| unreadable(path, e))?;
+    not_a_regular_file(&file.metadata().map_err(|e| ReadError::Io(e.into()))?, kind)?;
+    Ok(file)
 }
 
 /// Why a path cannot be followed to a file: a symbolic link says where it
@@ -674,6 +689,37 @@ mod tests {
 
     fn workspace_file(relative: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+    }
+
+    /// A path swapped for a FIFO after it was looked at: opening it must not
+    /// wait for a writer, and what was opened is refused.
+    #[cfg(unix)]
+    #[test]
+    fn opening_a_fifo_does_not_block_and_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("swapped.yaml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(open_regular_file(&fifo, "spec").map(drop));
+        });
+        let opened = receiver
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("opening a FIFO must not wait for a writer");
+        assert!(
+            matches!(
+                opened,
+                Err(ReadError::NotARegularFile(NotARegularFile::Other {
+                    what: "a FIFO",
+                    ..
+                }))
+            ),
+            "{opened:?}"
+        );
     }
 
     #[test]
