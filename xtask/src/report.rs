@@ -126,12 +126,17 @@ fn live_report(
             "--with-live folds a live report into a mock run's report; drop --live, or drop --with-live to write a live report"
         );
     }
-    let text = std::fs::read_to_string(path)
+    let bytes = grantspec_spec::read_regular_file(path, MAX_LIVE_REPORT_BYTES, "live report")
         .map_err(|e| anyhow::anyhow!("cannot read the live report {}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("the live report {} is not UTF-8", path.display()))?;
     let report = grantspec_report::read_live_report(&text)
         .map_err(|e| anyhow::anyhow!("{} cannot be folded in: {e}", path.display()))?;
     Ok(Some(report))
 }
+
+/// Largest live report `--with-live` reads, in bytes.
+const MAX_LIVE_REPORT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Runs every case concurrently, showing progress on stderr as cases end: one
 /// updating `[n/total] provider::case` line on a terminal, plain lines

@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use grantspec_runner::render::unified_diff;
-use grantspec_runner::snapshot_body;
+use grantspec_runner::{read_snapshot, snapshot_body};
 
 fn snapshots_dir(args: crate::flags::Snapshots) -> PathBuf {
     crate::workspace_folder(args.snapshots, "GRANTSPEC_SNAPSHOTS", "snapshots")
 }
 
-/// Every `.snap.new` file under `dir`, sorted.
+/// Every `.snap.new` file under `dir`, sorted. Symbolic links to folders are
+/// not followed (one pointing up would never end).
 pub fn pending(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -26,7 +27,7 @@ pub fn pending(dir: &Path) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
                 stack.push(path);
             } else if path.to_string_lossy().ends_with(".snap.new") {
                 found.push(path);
@@ -41,16 +42,23 @@ fn stored_path(pending: &Path) -> PathBuf {
     pending.with_extension("")
 }
 
+/// The body of the snapshot at `file`, read as the runner reads snapshots
+/// (a regular file, capped, UTF-8); `None` when there is none.
+fn body(file: &Path) -> anyhow::Result<Option<String>> {
+    let text = read_snapshot(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    Ok(text.map(|text| snapshot_body(&text)))
+}
+
 fn accept_one(pending: &Path) -> anyhow::Result<()> {
+    // Only what could be reviewed is accepted.
+    body(pending)?;
     std::fs::rename(pending, stored_path(pending))
         .map_err(|e| anyhow::anyhow!("cannot accept {}: {e}", pending.display()))
 }
 
 fn show(pending: &Path) -> anyhow::Result<()> {
-    let new = snapshot_body(&std::fs::read_to_string(pending)?);
-    let stored = std::fs::read_to_string(stored_path(pending))
-        .map(|text| snapshot_body(&text))
-        .unwrap_or_default();
+    let new = body(pending)?.unwrap_or_default();
+    let stored = body(&stored_path(pending))?.unwrap_or_default();
     println!("\n=== {}", stored_path(pending).display());
     if stored.is_empty() {
         println!("(new snapshot)\n{new}");

@@ -79,7 +79,7 @@ pub fn check_snapshot(
 ) -> SnapshotCheck {
     let actual = snapshot_text(run);
     let file = snapshot_file(snapshots_dir, provider, case);
-    let stored = match read_stored(&file) {
+    let stored = match read_snapshot(&file) {
         Ok(stored) => stored.map(|text| snapshot_body(&text)),
         // Neither compared nor handed to insta, which would read it too.
         Err(problem) => {
@@ -122,9 +122,10 @@ pub fn check_snapshot(
 /// Largest stored snapshot read, in bytes.
 const MAX_SNAPSHOT_BYTES: u64 = 16 * 1024 * 1024;
 
-/// The stored snapshot, `None` when there is none; only a regular file is
-/// read (a FIFO would wait for a writer, `/dev/zero` never ends), capped.
-fn read_stored(file: &Path) -> Result<Option<String>, StoredError> {
+/// The snapshot stored at `file` (a `.snap` or a pending `.snap.new`), `None`
+/// when there is none; only a regular file is read (a FIFO would wait for a
+/// writer, `/dev/zero` never ends), capped.
+pub fn read_snapshot(file: &Path) -> Result<Option<String>, SnapshotReadError> {
     if std::fs::symlink_metadata(file).is_err() {
         return Ok(None);
     }
@@ -134,7 +135,7 @@ fn read_stored(file: &Path) -> Result<Option<String>, StoredError> {
 
 /// Why a stored snapshot cannot be used.
 #[derive(Debug, thiserror::Error)]
-enum StoredError {
+pub enum SnapshotReadError {
     /// It cannot be read.
     #[error(transparent)]
     Read(#[from] grantspec_spec::ReadError),

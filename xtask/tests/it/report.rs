@@ -360,6 +360,17 @@ fn report_with_live_refuses_anything_but_a_dated_live_report() {
 
     let output = xtask(&["report", "--with-live", "/no/such/compatibility.json"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the live report"));
+
+    // A device that never ends is refused, not read.
+    let output = xtask(&["report", "--with-live", "/dev/zero"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains(
+            "cannot read the live report /dev/zero: this is not a regular file (a character device)"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -267,3 +267,58 @@ fn each_task_has_its_own_help_typos_get_suggestions_and_unknown_flags_are_refuse
         "{text}"
     );
 }
+
+/// Runs `command` to its end, or kills it after `limit` and fails the test.
+fn output_within(command: &mut Command, limit: std::time::Duration) -> std::process::Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn review_and_accept_refuse_pending_snapshots_that_are_not_regular_files() {
+    let dir = grantspec_test_support::temp_dir("xtask-review");
+    let snapshots = dir.join("snapshots");
+    std::fs::create_dir_all(snapshots.join("p")).unwrap();
+    let fifo = snapshots.join("p").join("fifo.snap.new");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let zero = snapshots.join("p").join("zero.snap.new");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    // A link back up: following it would never end.
+    std::os::unix::fs::symlink("..", snapshots.join("p").join("up")).unwrap();
+
+    for task in ["review", "accept"] {
+        let output = output_within(
+            xtask()
+                .args([task, "--snapshots"])
+                .arg(&snapshots)
+                .stdin(Stdio::null()),
+            std::time::Duration::from_secs(30),
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{task}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{}: this is not a regular file (a FIFO); a snapshot must be one",
+                fifo.display()
+            )),
+            "{task}: {stderr}"
+        );
+    }
+    assert!(fifo.exists() && zero.exists(), "nothing was accepted");
+    assert!(!snapshots.join("p").join("fifo.snap").exists());
+}
