@@ -41,7 +41,7 @@ pub enum Audience {
 /// One value to hide, with every text it can appear as.
 struct Hidden {
     /// The texts to look for, longest first.
-    needles: Vec<String>,
+    needles: Vec<Needle>,
     /// What an issued token is replaced by in messages; `None` for secrets.
     fingerprint: Option<String>,
 }
@@ -83,7 +83,7 @@ impl Redactor {
         for secret in secrets {
             if secret.len() >= MIN_SECRET_LEN {
                 hidden.push(Hidden {
-                    needles: encodings(secret),
+                    needles: needles(secret),
                     fingerprint: None,
                 });
             }
@@ -91,7 +91,7 @@ impl Redactor {
         for token in tokens {
             if token.len() >= MIN_SECRET_LEN {
                 hidden.push(Hidden {
-                    needles: encodings(token),
+                    needles: needles(token),
                     fingerprint: Some(fingerprint(token)),
                 });
             }
@@ -119,8 +119,8 @@ impl Redactor {
                 (Some(fingerprint), Audience::Message) => fingerprint.as_str(),
             };
             for needle in &hidden.needles {
-                if out.contains(needle.as_str()) {
-                    out = Cow::Owned(out.replace(needle.as_str(), replacement));
+                if let Some(replaced) = needle.replace_in(&out, replacement) {
+                    out = Cow::Owned(replaced);
                 }
             }
         }
@@ -132,7 +132,7 @@ impl Redactor {
         self.hidden
             .iter()
             .flat_map(|h| &h.needles)
-            .any(|needle| text.contains(needle.as_str()))
+            .any(|needle| text.contains(needle.text.as_str()))
     }
 }
 
@@ -172,26 +172,82 @@ pub fn scrub_strings(value: &mut Value, redactor: &Redactor) {
     }
 }
 
+/// One text a hidden value can appear as.
+#[derive(Debug, PartialEq, Eq)]
+struct Needle {
+    text: String,
+    /// Whether the base64 character just before (after) `text` encodes
+    /// bits of the value too, mixed with bits of its neighbour: it goes with
+    /// the value.
+    partial_before: bool,
+    partial_after: bool,
+}
+
+impl Needle {
+    fn whole(text: String) -> Self {
+        Self {
+            text,
+            partial_before: false,
+            partial_after: false,
+        }
+    }
+
+    /// `text` with each occurrence (and its partial base64 neighbours)
+    /// replaced by `replacement`; `None` when there is none.
+    fn replace_in(&self, text: &str, replacement: &str) -> Option<String> {
+        if !text.contains(self.text.as_str()) {
+            return None;
+        }
+        let is_base64 = |byte: u8| byte.is_ascii_alphanumeric() || b"+/-_".contains(&byte);
+        let bytes = text.as_bytes();
+        let mut out = String::new();
+        let (mut copied, mut from) = (0, 0);
+        while let Some(found) = text[from..].find(self.text.as_str()) {
+            let mut start = from + found;
+            let mut end = start + self.text.len();
+            // Only ASCII is stepped over, so both ends stay char boundaries.
+            if self.partial_before && start > copied && is_base64(bytes[start - 1]) {
+                start -= 1;
+            }
+            if self.partial_after && end < bytes.len() && is_base64(bytes[end]) {
+                end += 1;
+            }
+            out.push_str(&text[copied..start]);
+            out.push_str(replacement);
+            (copied, from) = (end, end);
+        }
+        out.push_str(&text[copied..]);
+        Some(out)
+    }
+}
+
 /// Every text `value` can appear as when the harness sent it, longest
 /// first, so that a longer encoding is replaced before a part of it.
 pub fn encodings(value: &str) -> Vec<String> {
-    let mut needles = vec![value.to_owned()];
+    needles(value).into_iter().map(|n| n.text).collect()
+}
+
+fn needles(value: &str) -> Vec<Needle> {
     let form: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
     let percent = percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
         .to_string();
-    needles.push(lower_hex_escapes(&form));
-    needles.push(form);
-    needles.push(lower_hex_escapes(&percent));
-    needles.push(percent);
+    let mut texts = vec![
+        value.to_owned(),
+        lower_hex_escapes(&form),
+        form,
+        lower_hex_escapes(&percent),
+        percent,
+    ];
     if let Ok(json) = serde_json::to_string(value) {
-        needles.push(json[1..json.len() - 1].to_owned());
+        texts.push(json[1..json.len() - 1].to_owned());
     }
+    let mut needles: Vec<Needle> = texts.into_iter().map(Needle::whole).collect();
     for encoded in [value.to_owned(), form_urlencoded_string(value)] {
         needles.extend(base64_cores(encoded.as_bytes()));
     }
-    needles.retain(|n| n.len() >= MIN_SECRET_LEN);
-    needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-    needles.dedup();
+    needles.retain(|n| n.text.len() >= MIN_SECRET_LEN);
+    needles.sort_by_key(|n| std::cmp::Reverse(n.text.len()));
+    needles.dedup_by(|a, b| a.text == b.text);
     needles
 }
 
@@ -216,10 +272,10 @@ fn lower_hex_escapes(text: &str) -> String {
 /// The base64 characters that `bytes` always encode to inside a longer
 /// base64 text, at each of the three alignments it can start at, in the
 /// standard and URL-safe alphabets. At offset `k` (0, 1, 2) in a group of
-/// three, the first characters also depend on the bytes before, and the
-/// last on the bytes after; only those that depend on `bytes` alone are
-/// kept.
-fn base64_cores(bytes: &[u8]) -> Vec<String> {
+/// three, the first character may also depend on the bytes before, and the
+/// last on the bytes after: the needle is the characters that depend on
+/// `bytes` alone, and says which neighbour holds some of its bits.
+fn base64_cores(bytes: &[u8]) -> Vec<Needle> {
     let mut cores = Vec::new();
     for offset in 0..3 {
         let mut padded = vec![0_u8; offset];
@@ -234,7 +290,11 @@ fn base64_cores(bytes: &[u8]) -> Vec<String> {
         for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
             let encoded = engine.encode(&padded);
             if let Some(core) = encoded.get(first..last) {
-                cores.push(core.to_owned());
+                cores.push(Needle {
+                    text: core.to_owned(),
+                    partial_before: (offset * 8) % 6 != 0,
+                    partial_after: (padded.len() * 8) % 6 != 0,
+                });
             }
         }
     }
@@ -410,6 +470,33 @@ mod tests {
             let scrubbed = redactor.scrub(&text, Audience::Message);
             assert!(!redactor.leaks(&scrubbed), "still leaks: {scrubbed}");
             assert!(scrubbed.contains("[secret]"), "{scrubbed}");
+        }
+    }
+
+    /// Inside a longer base64 text, the characters that mix bits of the
+    /// secret with bits of its neighbours go too: what is left encodes only
+    /// the neighbours.
+    #[test]
+    fn no_bit_of_a_secret_is_left_beside_it_in_base64() {
+        let redactor = Redactor::new(&[CANARY.to_owned()], &[]);
+        for before in ["", "c", "cl", "client:", "client_id:"] {
+            for after in ["", ":", ":x", ":xy"] {
+                let plain = format!("{before}{CANARY}{after}");
+                for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+                    let encoded = engine.encode(&plain);
+                    // Characters wholly made of the neighbours' bits.
+                    let kept_before = before.len() * 8 / 6;
+                    let kept_after_from = ((before.len() + CANARY.len()) * 8).div_ceil(6);
+                    let expected = format!(
+                        "got {}[secret]{} end",
+                        &encoded[..kept_before],
+                        &encoded[kept_after_from..]
+                    );
+                    let shown = format!("got {encoded} end");
+                    let scrubbed = redactor.scrub(&shown, Audience::Message);
+                    assert_eq!(scrubbed, expected, "{before:?} + canary + {after:?}");
+                }
+            }
         }
     }
 
