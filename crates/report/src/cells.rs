@@ -201,13 +201,30 @@ pub fn contradictions(provider: &ProviderReport) -> Vec<String> {
         .collect()
 }
 
-/// The mark of one capability, in the words of the run's target.
-pub fn mark(capability: &Capability, target: Target) -> Mark {
-    let who = match target {
+/// The mark of one of `provider`'s capabilities, in the words of the run's
+/// target. A live-only provider's spec declares nothing beyond its profile,
+/// so what it does not declare never contradicts the run.
+pub fn mark(capability: &Capability, provider: &ProviderReport) -> Mark {
+    let who = match provider.target {
         Target::Mock => "by the mock (emulated)",
         Target::Live => "by the live provider (observed live)",
     };
+    let undeclared = provider.live_only && !capability.declared;
     let (symbol, class, meaning, sort, conflict) = match (capability.run, capability.declared) {
+        (Acceptance::Accepted, false) if undeclared => (
+            "✔",
+            "ok",
+            format!("accepted {who}; the spec does not declare it (live-only)"),
+            3,
+            false,
+        ),
+        (Acceptance::NotExercised, false) if undeclared => (
+            "–",
+            "none",
+            "the spec does not declare it (live-only); not tried in this run".to_owned(),
+            0,
+            false,
+        ),
         (Acceptance::Accepted, true) => ("✔", "ok", format!("accepted {who}"), 3, false),
         (Acceptance::Accepted, false) => (
             "✔",
@@ -254,8 +271,8 @@ pub fn mark(capability: &Capability, target: Target) -> Mark {
 
 /// The mark as plain text: symbol, `★` for the profile's default, `!` for a
 /// contradiction.
-pub fn mark_text(capability: &Capability) -> String {
-    let mark = mark(capability, Target::Mock);
+pub fn mark_text(capability: &Capability, provider: &ProviderReport) -> String {
+    let mark = mark(capability, provider);
     format!(
         "{}{}{}",
         mark.symbol,
@@ -274,6 +291,7 @@ pub fn token_type(provider: &ProviderReport) -> String {
     if seen.is_empty() {
         match &t.declared {
             Some(spelling) => format!("{spelling} (declared)"),
+            None if provider.live_only => "not declared (live-only)".to_owned(),
             None => "(absent, declared)".to_owned(),
         }
     } else {
@@ -286,7 +304,7 @@ pub fn token_type_conflict(provider: &ProviderReport) -> bool {
     let t = &provider.token_type;
     match &t.declared {
         Some(spelling) => t.run_missing || t.run.iter().any(|seen| seen != spelling),
-        None => !t.run.is_empty(),
+        None => !provider.live_only && !t.run.is_empty(),
     }
 }
 
@@ -307,6 +325,7 @@ pub fn refresh(provider: &ProviderReport) -> (String, bool) {
         (Some(declared), None) => (declared.clone(), false),
         (Some(declared), Some(seen)) if declared == seen => (format!("{declared} (seen)"), false),
         (Some(declared), Some(seen)) => (format!("{declared}, seen {seen}"), true),
+        (None, Some(seen)) if provider.live_only => (format!("{seen} (seen)"), false),
         (None, Some(seen)) => (format!("{seen} (seen, undeclared)"), true),
     }
 }
@@ -345,6 +364,9 @@ pub fn outcome(outcome: CaseOutcome) -> &'static str {
     }
 }
 
+/// What a live-only provider is, in words: shown where its section starts.
+pub const LIVE_ONLY: &str = "live-only: the spec has no `mock` section, so the mock does not emulate this provider; its cases run only live (`cargo xtask report --live`), and the spec declares nothing beyond the profile";
+
 /// At most `limit` items, then `+N more`.
 pub fn some_of(items: &[String], limit: usize) -> Vec<String> {
     let mut shown: Vec<String> = items.iter().take(limit).cloned().collect();
@@ -368,6 +390,9 @@ pub fn refresh_words(provider: &ProviderReport) -> String {
     let r = &provider.refresh;
     let cases = local(&provider.id, &r.evidence).join(", ");
     match (&r.declared, &r.run) {
+        (None, None) if provider.live_only => {
+            "the spec declares nothing (live-only); none in this run".to_owned()
+        }
         (None, None) => "the spec says no refresh tokens; none in this run".to_owned(),
         (Some(declared), None) => format!("the spec says {declared}; not tried in this run"),
         (declared, Some(seen)) => format!(

@@ -160,8 +160,8 @@ fn live_part(fact: Option<&Fact>, text: Option<String>) -> String {
     )
 }
 
-fn capability_cell(c: &Capability, fact: Option<&Fact>, target: Target) -> String {
-    let mark = cells::mark(c, target);
+fn capability_cell(c: &Capability, fact: Option<&Fact>, provider: &ProviderReport) -> String {
+    let mark = cells::mark(c, provider);
     format!(
         "<td data-sort=\"{}\" title=\"{}: {}\"><span class=\"mark {}\">{}</span>{}{}{}{}</td>",
         mark.sort,
@@ -269,9 +269,17 @@ fn matrix(out: &mut String, report: &Compatibility) {
     for p in &report.providers {
         let _ = write!(
             out,
-            "<tr data-provider=\"{id}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"#provider-{id}\">{name}</a><br><code>{id}</code>{drift}</th>",
+            "<tr data-provider=\"{id}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"#provider-{id}\">{name}</a><br><code>{id}</code>{live_only}{drift}</th>",
             id = html(&p.id),
             name = html(&p.name),
+            live_only = if p.live_only {
+                format!(
+                    " <span class=\"live-only\" title=\"{}\">live-only</span>",
+                    html(cells::LIVE_ONLY)
+                )
+            } else {
+                String::new()
+            },
             drift = match p.live_differences.len() {
                 0 => String::new(),
                 n => format!(
@@ -285,11 +293,7 @@ fn matrix(out: &mut String, report: &Compatibility) {
             ("client_auth", &p.client_auth),
         ] {
             for c in list {
-                out.push_str(&capability_cell(
-                    c,
-                    cells::capability_fact(p, kind, c),
-                    p.target,
-                ));
+                out.push_str(&capability_cell(c, cells::capability_fact(p, kind, c), p));
             }
         }
         let conflict = |c: bool| {
@@ -496,6 +500,13 @@ fn section(out: &mut String, p: &ProviderReport) {
         o.cases, o.passed, o.failed, o.skipped
     ));
     let _ = writeln!(out, "<p>{}</p>", facts.join(" · "));
+    if p.live_only {
+        let _ = writeln!(
+            out,
+            "<p class=\"live-only\"><b>Live-only.</b> {}</p>",
+            html_inline(cells::LIVE_ONLY)
+        );
+    }
 
     out.push_str("<div class=\"cols\">\n<div>\n<h3>Token endpoint and responses</h3>\n<dl>");
     let e = &p.endpoint;
@@ -522,10 +533,11 @@ fn section(out: &mut String, p: &ProviderReport) {
     let _ = write!(
         out,
         "<dt>token_type</dt><dd>the spec says {}; {run}: {}{}</dd>",
-        t.declared.as_deref().map_or_else(
-            || "absent".to_owned(),
-            |s| format!("<code>{}</code>", html(s))
-        ),
+        match (t.declared.as_deref(), p.live_only) {
+            (Some(s), _) => format!("<code>{}</code>", html(s)),
+            (None, true) => "nothing (live-only)".to_owned(),
+            (None, false) => "absent".to_owned(),
+        },
         codes(&seen),
         if t.assume_bearer_when_missing {
             "; assumed <code>Bearer</code> when missing"
@@ -537,13 +549,17 @@ fn section(out: &mut String, p: &ProviderReport) {
     let lifetimes: Vec<String> = x.run_lifetimes.iter().map(|s| format!("{s} s")).collect();
     let _ = write!(
         out,
-        "<dt>expiry</dt><dd><code>{}</code>{}; the spec says a {} s lifetime; {run}: {}{}</dd>",
+        "<dt>expiry</dt><dd><code>{}</code>{}; the spec {}; {run}: {}{}</dd>",
         html(&x.style),
         x.envelope
             .as_deref()
             .map(|e| format!(" inside the <code>{}</code> envelope", html(e)))
             .unwrap_or_default(),
-        x.declared_lifetime,
+        if p.live_only {
+            "declares no lifetime (live-only)".to_owned()
+        } else {
+            format!("says a {} s lifetime", x.declared_lifetime)
+        },
         codes(&x.run_members),
         if lifetimes.is_empty() {
             String::new()
@@ -577,14 +593,14 @@ fn section(out: &mut String, p: &ProviderReport) {
             .iter()
             .filter(|c| c.declared || c.profile || c.run != crate::model::Acceptance::NotExercised)
         {
-            let mark = cells::mark(c, p.target);
+            let mark = cells::mark(c, p);
             let _ = write!(
                 out,
                 "<tr><td>{} <code>{}</code></td><td class=\"c\"><span class=\"mark {}\">{}</span></td><td>{}</td><td>{}</td></tr>",
                 kind,
                 html(&c.name),
                 mark.class,
-                html(&cells::mark_text(c)),
+                html(&cells::mark_text(c, p)),
                 html(&mark.meaning),
                 codes(&cells::some_of(&cells::local(&p.id, &c.evidence), 3))
             );

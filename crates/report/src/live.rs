@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use crate::model::{Compatibility, FORMAT_VERSION, LiveFact, LiveReportRef, Target, WayOutcome};
+use crate::model::{
+    Compatibility, FORMAT_VERSION, LiveFact, LiveReportRef, NOT_DECLARED, Target, WayOutcome,
+};
 
 /// Why a file cannot be folded in as a live report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +103,8 @@ impl Compatibility {
                 let value = seen
                     .and_then(|p| p.fact(&fact.key))
                     .and_then(|f| f.run.clone());
-                let differs = value.as_ref().is_some_and(|v| *v != fact.spec);
+                let differs =
+                    fact.spec != NOT_DECLARED && value.as_ref().is_some_and(|v| *v != fact.spec);
                 if let (true, Some(value)) = (differs, &value) {
                     provider.live_differences.push(format!(
                         "`{}`: the spec says `{}` ({}), the live run of {at} observed `{value}`: drift",

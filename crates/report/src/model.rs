@@ -15,6 +15,11 @@ pub use grantspec_outcome::{CaseOutcome, CheckOutcome, Severity};
 /// `compatibility.json` would notice (a renamed, removed or retyped field).
 pub const FORMAT_VERSION: u32 = 2;
 
+/// What a fact's [`Fact::spec`] says when the spec does not declare it: a
+/// live-only provider's spec (no `mock` section) declares none of the facts
+/// only a mock seed holds. Such a fact never differs from a run.
+pub const NOT_DECLARED: &str = "not declared";
+
 /// The request body encodings a provider is reported on, in column order.
 pub const BODY_ENCODINGS: [&str; 2] = ["form", "json"];
 
@@ -189,6 +194,13 @@ pub struct ProviderReport {
     pub rfc: RfcReport,
     /// Known deviations from RFC 6749 the spec declares (`provider.deviations`).
     pub deviations: Vec<String>,
+    /// The provider is live-only: its spec has no `mock` section, so the
+    /// mock does not emulate it (on the mock target its trials are ignored)
+    /// and the spec declares none of the facts a mock seed would
+    /// ([`NOT_DECLARED`]; `token_type.declared` is `None` and
+    /// `expiry.declared_lifetime` is 0).
+    #[serde(default)]
+    pub live_only: bool,
     /// The documented side: the spec's `provider.notes`, where the
     /// documentation and the provider's behaviour part ways.
     pub notes: Vec<String>,
@@ -503,7 +515,8 @@ pub struct ExpiryReport {
     /// when it is wrapped.
     #[serde(default)]
     pub envelope: Option<String>,
-    /// Lifetime of access tokens the spec declares (the mock seed), in seconds.
+    /// Lifetime of access tokens the spec declares (the mock seed), in
+    /// seconds; 0 for a live-only provider, whose spec declares none.
     pub declared_lifetime: u64,
     /// Expiry members in successful token responses of this run
     /// (`expires_in`, `expires`).

@@ -87,6 +87,7 @@ fn provider(id: &str, name: &str) -> ProviderReport {
         },
         rfc: RfcReport::default(),
         deviations: vec!["json-request-body".into()],
+        live_only: false,
         notes: vec![format!("The docs say `GET <<base>>/token`; {NASTY}")],
         run: RunSource {
             kind: RunKind::Emulated,

@@ -24,17 +24,20 @@
 //! RFC check results and deviation drift come from the runner's checks
 //! ([`grantspec_conformance`]), aggregated per provider by `rfc_results`.
 
+use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use grantspec_conformance as rfc;
 use grantspec_report::{
     Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, Compatibility,
-    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, Provenance,
+    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, NOT_DECLARED, Provenance,
     ProviderReport, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
     TokenTypeReport, WayOutcome, WayReport,
 };
 use grantspec_spec::template::TargetKind;
-use grantspec_spec::{GrantKind, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat};
+use grantspec_spec::{
+    GrantKind, MockSeed, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat,
+};
 use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
 use serde_json::Value;
 
@@ -80,7 +83,7 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
         let drift = suite.deviations(index, cases.iter().copied());
         let mut provider =
             provider_report(spec, target, &cases, &drift, report.generated_at.clone());
-        let deviations = Judgement::of_deviations(&drift);
+        let deviations = suite.judge_deviations(index, &drift);
         let result = case_result(
             "declared_deviations",
             Some("The provider's declared deviations agree with what its cases showed.".into()),
@@ -107,9 +110,9 @@ fn report_redactor(suite: &Suite) -> Redactor {
                 .into_iter()
                 .map(|(_, value)| value.expose_secret().to_owned()),
         );
-        if suite.config().target == TargetKind::Mock {
-            secrets.extend(spec.mock.clients.iter().filter_map(|c| c.secret.clone()));
-            secrets.extend(spec.mock.users.iter().map(|u| u.password.clone()));
+        if let (TargetKind::Mock, Some(seed)) = (suite.config().target, &spec.mock) {
+            secrets.extend(seed.clients.iter().filter_map(|c| c.secret.clone()));
+            secrets.extend(seed.users.iter().map(|u| u.password.clone()));
         }
     }
     Redactor::new(&secrets, &[])
@@ -424,7 +427,7 @@ fn facts(
 ) -> Vec<(Fact, Vec<String>)> {
     let profile = spec.profile();
     let endpoint = &profile.token_endpoint;
-    let seed = &spec.mock;
+    let seed = &*declared_seed(spec);
     let mut facts = Vec::new();
     let mut add = |key: String, spec_says: String, run: Option<String>, evidence: Vec<String>| {
         let run_differs = run.as_ref().is_some_and(|r| *r != spec_says);
@@ -595,7 +598,50 @@ fn facts(
         joined(&seen.extra_members),
         Vec::new(),
     );
+    if spec.is_live_only() {
+        for (fact, _) in &mut facts {
+            let capability = ["grant.", "body.", "client_auth."]
+                .iter()
+                .any(|kind| fact.key.starts_with(kind));
+            let from_seed = if capability {
+                fact.spec != "accepted"
+            } else {
+                SEED_FACTS.contains(&fact.key.as_str())
+            };
+            if from_seed {
+                fact.spec = NOT_DECLARED.to_owned();
+                fact.run_differs = false;
+            }
+        }
+    }
     facts
+}
+
+/// The facts only a mock seed declares (besides the grants, and the body
+/// encodings and client authentication methods beyond the profile's own):
+/// a live-only spec declares none of them.
+const SEED_FACTS: [&str; 10] = [
+    "token_type",
+    "token_lifetime",
+    "refresh",
+    "cache_headers",
+    "response_scope",
+    "audience",
+    "token_format",
+    "content_type",
+    "success_status",
+    "extra_members",
+];
+
+/// The seed whose values the report shows as what the spec says: the spec's
+/// own or, for a live-only spec (no `mock` section), an empty one. Having no
+/// clients, it declares no grant and no body encoding or client
+/// authentication beyond the profile's; its other values are shown as
+/// [`NOT_DECLARED`].
+fn declared_seed(spec: &Spec) -> Cow<'_, MockSeed> {
+    spec.mock
+        .as_ref()
+        .map_or_else(|| Cow::Owned(MockSeed::default()), Cow::Borrowed)
 }
 
 /// What the target did with a case's last request that got an answer.
@@ -653,7 +699,8 @@ fn provider_report(
 ) -> ProviderReport {
     let profile = spec.profile();
     let endpoint = &profile.token_endpoint;
-    let seed = &spec.mock;
+    let seed = &*declared_seed(spec);
+    let live_only = spec.is_live_only();
 
     let mut grants: Vec<Capability> = GrantKind::ALL
         .iter()
@@ -686,7 +733,7 @@ fn provider_report(
         .collect();
 
     let mut token_type = TokenTypeReport {
-        declared: (!seed.token_type.is_empty()).then(|| seed.token_type.clone()),
+        declared: (!seed.token_type.is_empty() && !live_only).then(|| seed.token_type.clone()),
         assume_bearer_when_missing: profile.response.missing_token_type
             == MissingTokenType::AssumeBearer,
         run: Vec::new(),
@@ -695,7 +742,7 @@ fn provider_report(
     let mut expiry = ExpiryReport {
         style: snake(profile.response.expiry),
         envelope: profile.response.envelope.clone(),
-        declared_lifetime: seed.token_lifetime,
+        declared_lifetime: if live_only { 0 } else { seed.token_lifetime },
         run_members: Vec::new(),
         run_lifetimes: Vec::new(),
     };
@@ -931,6 +978,7 @@ fn provider_report(
         errors,
         rfc: rfc_results(drift, cases),
         deviations: spec.provider.deviations.clone(),
+        live_only,
         notes: spec.provider.notes.clone(),
         run,
         facts,

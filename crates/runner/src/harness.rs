@@ -274,14 +274,18 @@ pub fn trials(
                     })
                     .with_ignored_flag(ignored)
                 }
-                other => Trial::ignorable_test(name, move || {
-                    let suite = Arc::clone(&suite);
-                    on_runtime(
-                        &handle,
-                        async move { suite.judge_provider_trial(other).await },
-                    )
-                    .to_libtest()
-                }),
+                other => {
+                    let ignored = trial_ignore_reason(&suite, other).is_some();
+                    Trial::ignorable_test(name, move || {
+                        let suite = Arc::clone(&suite);
+                        on_runtime(
+                            &handle,
+                            async move { suite.judge_provider_trial(other).await },
+                        )
+                        .to_libtest()
+                    })
+                    .with_ignored_flag(ignored)
+                }
             }
         })
         .collect()
@@ -325,6 +329,17 @@ fn ignore_reason(suite: &Suite, id: CaseId) -> Option<String> {
         .or_else(|| suite.skip_reason(id))
 }
 
+/// Why a trial is known to be ignored before it runs: a case's (see
+/// [`ignore_reason`]), or a provider's declared deviations when none of its
+/// cases can run on this target.
+fn trial_ignore_reason(suite: &Suite, trial: TrialId) -> Option<String> {
+    match trial {
+        TrialId::Case(id) => ignore_reason(suite, id),
+        TrialId::DeclaredDeviations(spec) => suite.provider_skip_reason(spec),
+        TrialId::SpecFile(_) => None,
+    }
+}
+
 /// Prints, before the run, why each selected ignored trial is ignored:
 /// libtest shows only "ignored" for them, and nextest only "skipped".
 fn print_ignore_reasons(suite: &Suite, args: &Arguments, trials: &[Trial]) {
@@ -332,16 +347,17 @@ fn print_ignore_reasons(suite: &Suite, args: &Arguments, trials: &[Trial]) {
         return;
     }
     let lines: Vec<String> = suite
-        .cases()
+        .trials()
         .into_iter()
-        .zip(case_trials(suite, trials))
+        .zip(trials)
         .filter(|(_, trial)| !args.is_filtered_out(trial))
         .filter_map(|(id, _)| {
-            ignore_reason(suite, id).map(|reason| format!("  {}: {reason}", suite.case_name(id)))
+            trial_ignore_reason(suite, id)
+                .map(|reason| format!("  {}: {reason}", suite.trial_name(id)))
         })
         .collect();
     if !lines.is_empty() {
-        eprintln!("ignored cases, and why:\n{}\n", lines.join("\n"));
+        eprintln!("ignored trials, and why:\n{}\n", lines.join("\n"));
     }
 }
 

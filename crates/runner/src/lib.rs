@@ -58,6 +58,10 @@ pub enum SuiteError {
     },
 }
 
+/// Why the cases of a live-only provider (a spec without a `mock` section)
+/// are ignored on the mock target.
+pub const LIVE_ONLY: &str = "live-only: the spec has no `mock` section, so the mock does not emulate this provider; its cases run only live (GRANTSPEC_TARGET=live)";
+
 /// One case of a loaded spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseId {
@@ -231,7 +235,7 @@ impl Suite {
         let mock = match config.target {
             TargetKind::Mock => Some(
                 MockServer::start(
-                    specs.iter().map(|s| s.spec.mock_provider()),
+                    specs.iter().filter_map(|s| s.spec.mock_provider()),
                     Arc::new(clock.clone()),
                     0,
                 )
@@ -246,6 +250,7 @@ impl Suite {
             .map(|loaded| {
                 let profile = loaded.spec.profile();
                 let (base_url, base_url_problem) = match (&mock, &loaded.spec.live) {
+                    (Some(_), _) if loaded.spec.is_live_only() => (None, Some(LIVE_ONLY.to_owned())),
                     (Some(mock), _) => (Some(mock.base_url(&loaded.spec.provider.id)), None),
                     (None, None) => (None, Some("the spec has no `live` section".to_owned())),
                     (None, Some(live)) => {
@@ -353,6 +358,9 @@ impl Suite {
         let provider = &self.providers[id.spec];
         let case = self.case(id);
         let live = self.config.target == TargetKind::Live;
+        if !live && provider.loaded.spec.is_live_only() {
+            return Some(LIVE_ONLY.to_owned());
+        }
         if !case.runs_on(live) {
             return Some(format!(
                 "tagged {}",
@@ -392,6 +400,15 @@ impl Suite {
             }
         }
         None
+    }
+
+    /// Why none of a provider's cases can run on this target, known before
+    /// running any: on the mock target, a live-only provider ([`LIVE_ONLY`]);
+    /// on a live run, a spec without a `live` section or whose base URL is
+    /// not set or not a URL. Its `declared_deviations` trial is then
+    /// ignored with this reason, as its cases are.
+    pub fn provider_skip_reason(&self, spec: usize) -> Option<String> {
+        self.providers[spec].base_url_problem.clone()
     }
 
     /// A provider's declared deviations against those its cases showed: an
@@ -439,6 +456,18 @@ impl Suite {
         self.compare_shown(spec, shown)
     }
 
+    /// The verdict of a provider's `declared_deviations` trial, given what
+    /// its cases showed ([`Suite::deviations`], [`Suite::check_deviations`]):
+    /// ignored when none of its cases can run here
+    /// ([`Suite::provider_skip_reason`]), else passed when declarations and
+    /// observations agree.
+    pub fn judge_deviations(&self, spec: usize, report: &rfc::DeviationReport) -> Judgement {
+        match self.provider_skip_reason(spec) {
+            Some(reason) => Judgement::Ignored(reason),
+            None => Judgement::of_deviations(report),
+        }
+    }
+
     /// The spec files that did not load, one entry per file stem (one
     /// `<stem>::spec` trial each).
     pub fn spec_file_errors(&self) -> &[SpecFileErrors] {
@@ -482,9 +511,10 @@ impl Suite {
                 self.spec_file_errors[index].message.clone(),
             ),
             TrialId::Case(id) => self.run_unless_ignored(id).await.judgement,
-            TrialId::DeclaredDeviations(spec) => {
-                Judgement::of_deviations(&self.check_deviations(spec).await)
-            }
+            TrialId::DeclaredDeviations(spec) => match self.provider_skip_reason(spec) {
+                Some(reason) => Judgement::Ignored(reason),
+                None => self.judge_deviations(spec, &self.check_deviations(spec).await),
+            },
         }
     }
 

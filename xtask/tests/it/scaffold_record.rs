@@ -161,7 +161,7 @@ fn serve(spec: &grantspec_spec::Spec) -> (tokio::runtime::Runtime, grantspec_moc
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime
         .block_on(grantspec_mock::MockServer::start(
-            [spec.mock_provider()],
+            [spec.mock_provider().unwrap()],
             Arc::new(grantspec_token::SystemClock),
             0,
         ))

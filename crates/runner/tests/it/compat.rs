@@ -365,13 +365,18 @@ fn live_run_against_stand_ins() -> Compatibility {
         load("json-token-api", &same),
         load("shopware", &same),
     ];
-    assert!(stand_ins[0].mock.client_auth.len() == 1, "the edit applied");
+    assert!(
+        stand_ins[0].mock.as_ref().unwrap().client_auth.len() == 1,
+        "the edit applied"
+    );
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let clock = Arc::new(grantspec_token::SystemClock);
     let server = runtime
         .block_on(grantspec_mock::MockServer::start(
-            stand_ins.iter().map(grantspec_spec::Spec::mock_provider),
+            stand_ins
+                .iter()
+                .map(|spec| spec.mock_provider().expect("a seeded spec")),
             clock,
             0,
         ))

@@ -32,10 +32,10 @@ const HUGE: usize = 10 * 1024 * 1024;
 /// Time between two bytes of the slow drip.
 const DRIP_EVERY: Duration = Duration::from_millis(200);
 
-const CLIENT_ID: &str = "fault-client";
+pub(crate) const CLIENT_ID: &str = "fault-client";
 /// A throwaway secret that must never show up in a message, or reach the
 /// redirect target.
-const CLIENT_SECRET: &str = "fault-secret-2c9d71";
+pub(crate) const CLIENT_SECRET: &str = "fault-secret-2c9d71";
 
 /// A hang guard, not a performance claim: a run whose every exchange is
 /// bounded by [`TIMEOUT`] ends well within this.
@@ -394,6 +394,15 @@ async fn start_faulty(state: Arc<Faulty>) -> SocketAddr {
         }
     });
     addr
+}
+
+/// A correct provider on loopback, for other tests' live runs: its token
+/// endpoint is `http://ADDR/ok/token` ([`healthy`]: the client credentials
+/// grant for [`CLIENT_ID`] with [`CLIENT_SECRET`], Basic only, a Bearer token
+/// of an hour with both cache headers). Runs on the current runtime.
+pub(crate) async fn start_loopback_provider() -> SocketAddr {
+    let (redirect_target, _recorder) = start_recorder().await;
+    start_faulty(Faulty::new(redirect_target)).await
 }
 
 fn spec(id: &str, base_url_var: &str, cases: &str) -> String {

@@ -5,3 +5,4 @@ mod compat;
 mod faults;
 mod live_oidc;
 mod runner;
+mod targets;

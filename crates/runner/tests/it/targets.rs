@@ -1,0 +1,218 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! One spec, two targets: the embedded mock and a live provider (the
+//! loopback provider of [`super::faults`]). A spec without a `mock` section
+//! is live-only.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use grantspec_runner::{CaseReport, Env, Judgement, LIVE_ONLY, Suite, SuiteConfig, TrialId};
+use grantspec_spec::template::TargetKind;
+use grantspec_test_support::{TestDir, temp_dir};
+use grantspec_token::TransportConfig;
+
+use super::faults::{CLIENT_ID, CLIENT_SECRET, start_loopback_provider};
+
+/// The mock seed of [`spec`]: the loopback provider's client, with tokens
+/// of ten minutes where the loopback provider's last an hour.
+const SEED: &str = "mock:
+  token_lifetime: 600
+  clients:
+    - { id: fault-client, secret: mock-secret, grants: [client_credentials] }
+";
+
+/// The cases of [`spec`].
+const CASES: &str = r#"  - name: client_credentials
+    grant: client_credentials
+    with: { client_id: "${client_id}", client_secret: "${client_secret}" }
+    expect: { status: 200, body: { token_type: Bearer } }
+  - name: wrong_secret_rejected
+    grant: client_credentials
+    with: { client_id: "${client_id}", client_secret: not-the-secret }
+    expect: { status: 401, body: { error: invalid_client } }
+"#;
+
+/// A spec for the loopback provider (`LOOPBACK_BASE_URL`), with `seed` as
+/// its mock section (empty: live-only) and these declared deviations.
+fn spec(id: &str, seed: &str, deviations: &[&str]) -> String {
+    format!(
+        r#"provider:
+  id: {id}
+  name: {id}
+  token_endpoint: {{ path: /token, client_auth: basic }}
+  deviations: [{deviations}]
+{seed}live:
+  base_url: "${{env:LOOPBACK_BASE_URL}}"
+vars:
+  client_id: {CLIENT_ID}
+  client_secret: {{ mock: mock-secret, live: "${{secret:LOOPBACK_CLIENT_SECRET}}" }}
+cases:
+{CASES}"#,
+        deviations = deviations.join(", ")
+    )
+}
+
+/// A spec folder holding `specs` (`id`, text), and an empty snapshot folder.
+fn folders(specs: &[(&str, String)]) -> (TestDir, TestDir) {
+    let dir = temp_dir("targets-specs");
+    for (id, text) in specs {
+        std::fs::write(dir.join(format!("{id}.yaml")), text).unwrap();
+    }
+    (dir, temp_dir("targets-snapshots"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The suite of `specs` on `target`, the live one at the loopback provider
+/// listening on `addr`; pending snapshots are written.
+fn suite(
+    runtime: &tokio::runtime::Runtime,
+    specs: &Path,
+    snapshots: &Path,
+    target: TargetKind,
+    addr: std::net::SocketAddr,
+) -> Arc<Suite> {
+    let config = SuiteConfig {
+        specs_dir: specs.to_path_buf(),
+        snapshots_dir: snapshots.to_path_buf(),
+        target,
+        env: Env::from_pairs([
+            ("LOOPBACK_BASE_URL", format!("http://{addr}/ok")),
+            ("LOOPBACK_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ]),
+        transport: TransportConfig::default(),
+        write_pending_snapshots: true,
+    };
+    let suite = runtime.block_on(Suite::start(config)).unwrap();
+    assert!(
+        suite.load_errors().is_empty(),
+        "{:?}",
+        suite
+            .load_errors()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
+    Arc::new(suite)
+}
+
+/// Every case report of `provider`, and its declared-deviations verdict.
+fn run(
+    runtime: &tokio::runtime::Runtime,
+    suite: &Arc<Suite>,
+    provider: &str,
+) -> (Vec<CaseReport>, Judgement) {
+    let reports: Vec<CaseReport> = runtime
+        .block_on(suite.run_all())
+        .into_iter()
+        .filter(|r| r.provider == provider)
+        .collect();
+    let index = suite
+        .specs()
+        .position(|s| s.spec.provider.id == provider)
+        .unwrap();
+    let deviations =
+        runtime.block_on(suite.judge_provider_trial(TrialId::DeclaredDeviations(index)));
+    (reports, deviations)
+}
+
+#[test]
+fn a_spec_without_mock_is_ignored_on_the_mock_with_its_reason_and_runs_live() {
+    let runtime = runtime();
+    let addr = runtime.block_on(start_loopback_provider());
+    let (specs, snapshots) = folders(&[
+        ("liveonly", spec("liveonly", "", &[])),
+        ("seeded", spec("seeded", SEED, &[])),
+    ]);
+
+    // On the mock: every trial of the live-only provider is ignored, saying
+    // why; the seeded one next to it runs.
+    let mock = suite(&runtime, &specs, &snapshots, TargetKind::Mock, addr);
+    assert!(
+        mock.mock().unwrap().token_url("liveonly").is_none(),
+        "the mock does not serve a live-only provider"
+    );
+    let (reports, deviations) = run(&runtime, &mock, "liveonly");
+    assert_eq!(reports.len(), 2);
+    for report in &reports {
+        assert_eq!(
+            report.judgement,
+            Judgement::Ignored(LIVE_ONLY.to_owned()),
+            "{}",
+            report.name
+        );
+    }
+    assert_eq!(deviations, Judgement::Ignored(LIVE_ONLY.to_owned()));
+    assert!(LIVE_ONLY.starts_with("live-only: the spec has no `mock` section"));
+    let (seeded, _) = run(&runtime, &mock, "seeded");
+    assert!(
+        seeded
+            .iter()
+            .all(|r| !matches!(r.judgement, Judgement::Ignored(_))),
+        "the seeded provider runs on the mock"
+    );
+
+    // The report shows it as live-only, its trials skipped with the reason.
+    let reports = runtime.block_on(mock.run_all());
+    let report = grantspec_runner::compat::build(&mock, &reports);
+    let provider = report
+        .providers
+        .iter()
+        .find(|p| p.id == "liveonly")
+        .unwrap();
+    assert!(provider.live_only);
+    assert_eq!(provider.outcome.skipped, 3, "two cases and its deviations");
+    assert_eq!(provider.outcome.failed, 0);
+    assert!(
+        provider
+            .cases
+            .iter()
+            .all(|c| c.skip_reason.as_deref() == Some(LIVE_ONLY)),
+        "{:?}",
+        provider.cases
+    );
+    let lifetime = provider.fact("token_lifetime").unwrap();
+    assert_eq!(lifetime.spec, grantspec_report::NOT_DECLARED);
+    assert!(!lifetime.run_differs);
+    assert!(
+        provider.differences.is_empty(),
+        "{:?}",
+        provider.differences
+    );
+    let markdown = grantspec_report::to_markdown(&report);
+    assert!(markdown.contains("**Live-only.**"), "{markdown}");
+    let seeded = report.providers.iter().find(|p| p.id == "seeded").unwrap();
+    assert!(!seeded.live_only);
+
+    // Live, it runs like any other provider.
+    let live = suite(&runtime, &specs, &snapshots, TargetKind::Live, addr);
+    let (reports, deviations) = run(&runtime, &live, "liveonly");
+    for report in &reports {
+        assert!(
+            matches!(
+                report.judgement,
+                Judgement::Passed
+                    | Judgement::Failed(grantspec_runner::Failure {
+                        kind: grantspec_runner::FailureKind::SnapshotPending,
+                        ..
+                    })
+            ),
+            "{}: {:?}",
+            report.name,
+            report.judgement
+        );
+        assert_eq!(
+            report.run.verdict,
+            grantspec_runner::Verdict::Passed,
+            "{}",
+            report.name
+        );
+    }
+    assert_eq!(deviations, Judgement::Passed);
+}
