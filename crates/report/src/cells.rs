@@ -367,6 +367,25 @@ pub fn outcome(outcome: CaseOutcome) -> &'static str {
 /// What a live-only provider is, in words: shown where its section starts.
 pub const LIVE_ONLY: &str = "live-only: the spec has no `mock` section, so the mock does not emulate this provider; its cases run only live (`cargo xtask report --live`), and the spec declares nothing beyond the profile";
 
+/// What a mock-vs-live snapshot diff is, in words.
+pub const MOCK_VS_LIVE: &str = "The case's stored snapshots on the two targets, compared (--- mock, +++ live). Not a failure: the mock and the live provider legitimately answer differently, and each target's run is compared with its own snapshot only.";
+
+/// How much a mock-vs-live diff holds: `3 lines differ`.
+pub fn diff_size(diff: &str) -> String {
+    let changed = diff
+        .lines()
+        .filter(|line| {
+            (line.starts_with('+') || line.starts_with('-'))
+                && !line.starts_with("+++")
+                && !line.starts_with("---")
+        })
+        .count();
+    match changed {
+        1 => "1 line differs".to_owned(),
+        n => format!("{n} lines differ"),
+    }
+}
+
 /// At most `limit` items, then `+N more`.
 pub fn some_of(items: &[String], limit: usize) -> Vec<String> {
     let mut shown: Vec<String> = items.iter().take(limit).cloned().collect();

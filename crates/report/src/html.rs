@@ -729,9 +729,27 @@ fn section(out: &mut String, p: &ProviderReport) {
             }
             CaseOutcome::Passed => {}
         }
+        if let Some(diff) = &c.mock_vs_live {
+            out.push_str(&mock_vs_live(diff));
+        }
         out.push_str("</td></tr>\n");
     }
     out.push_str("</tbody></table>\n</section>\n");
+}
+
+/// A case's stored mock and live snapshots compared: the same, or their
+/// diff behind a summary. Labelled as what it is, never as a failure.
+fn mock_vs_live(diff: &str) -> String {
+    if diff.is_empty() {
+        return "<div class=\"mock-vs-live muted\">mock vs live snapshot: the same</div>"
+            .to_owned();
+    }
+    format!(
+        "<details class=\"mock-vs-live\"><summary>mock vs live snapshot: {}</summary><p class=\"muted\">{}</p>{}</details>",
+        html(&cells::diff_size(diff)),
+        html(cells::MOCK_VS_LIVE),
+        diff_block(diff)
+    )
 }
 
 /// Every fact with where it comes from, what this run's target did, and

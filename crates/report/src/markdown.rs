@@ -426,6 +426,39 @@ fn section(out: &mut String, p: &ProviderReport) {
         ));
         out.push('\n');
     }
+    mock_vs_live(out, p);
+}
+
+/// Each case's stored mock and live snapshots compared, where it keeps both.
+fn mock_vs_live(out: &mut String, p: &ProviderReport) {
+    let compared: Vec<(&str, &str)> = p
+        .cases
+        .iter()
+        .filter_map(|c| Some((c.name.as_str(), c.mock_vs_live.as_deref()?)))
+        .collect();
+    if compared.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### Mock vs live snapshots\n");
+    let _ = writeln!(out, "{}\n", md_inline(cells::MOCK_VS_LIVE));
+    let same: Vec<String> = compared
+        .iter()
+        .filter(|(_, diff)| diff.is_empty())
+        .map(|(name, _)| format!("`{}`", name.replace('`', "")))
+        .collect();
+    if !same.is_empty() {
+        let _ = writeln!(out, "The same on both targets: {}.\n", same.join(", "));
+    }
+    for (name, diff) in compared.iter().filter(|(_, diff)| !diff.is_empty()) {
+        let _ = writeln!(
+            out,
+            "#### `{}`: mock vs live snapshot, {}\n",
+            name.replace('`', ""),
+            cells::diff_size(diff)
+        );
+        out.push_str(&md_fence(diff, "diff"));
+        out.push('\n');
+    }
 }
 
 /// A value for a code span in a table cell: backticks become quotes, and

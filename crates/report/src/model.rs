@@ -739,6 +739,13 @@ pub struct CaseResult {
     /// For a skipped case: why it could not run.
     #[serde(default)]
     pub skip_reason: Option<String>,
+    /// For a case that keeps a snapshot on both targets: its stored mock
+    /// snapshot against its stored live snapshot, as a unified diff (`---
+    /// mock`, `+++ live`; redacted, as both files are), empty when the two
+    /// are the same. The mock and a live provider legitimately answer
+    /// differently, so this informs and never fails anything.
+    #[serde(default)]
+    pub mock_vs_live: Option<String>,
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@
 //! ([`grantspec_conformance`]), aggregated per provider by `rfc_results`.
 
 use std::borrow::Cow;
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use grantspec_conformance as rfc;
@@ -43,7 +44,8 @@ use serde_json::Value;
 
 use crate::exec::Exchange;
 use crate::redact::{Redactor, configured_secrets, scrub_strings};
-use crate::{CaseReport, Judgement, Suite, TrialId};
+use crate::render::unified_diff;
+use crate::{CaseReport, Judgement, Suite, TrialId, read_snapshot, snapshot_body, snapshot_file};
 use grantspec_token::ExposeSecret;
 
 /// The compatibility report of a run: every loaded spec, with the reports
@@ -83,6 +85,19 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
         let drift = suite.deviations(index, cases.iter().copied());
         let mut provider =
             provider_report(spec, target, &cases, &drift, report.generated_at.clone());
+        for result in &mut provider.cases {
+            let keeps_snapshot = spec
+                .cases
+                .iter()
+                .any(|case| case.name == result.name && case.snapshot);
+            if keeps_snapshot {
+                result.mock_vs_live = mock_vs_live(
+                    &suite.config().snapshots_dir,
+                    &spec.provider.id,
+                    &result.name,
+                );
+            }
+        }
         let deviations = suite.judge_deviations(index, &drift);
         let result = case_result(
             "declared_deviations",
@@ -95,6 +110,25 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
         report.providers.push(provider);
     }
     scrubbed(report, &report_redactor(suite))
+}
+
+/// A case's stored mock snapshot against its stored live snapshot, as a
+/// unified diff (empty when they are the same); `None` unless both are
+/// stored and readable. Both files are redacted already.
+fn mock_vs_live(snapshots_dir: &Path, provider: &str, case: &str) -> Option<String> {
+    let [mock, live] = [TargetKind::Mock, TargetKind::Live].map(|target| {
+        let file = snapshot_file(snapshots_dir, target, provider, case);
+        read_snapshot(&file)
+            .ok()
+            .flatten()
+            .map(|text| snapshot_body(&text))
+    });
+    let (mock, live) = (mock?, live?);
+    Some(if mock == live {
+        String::new()
+    } else {
+        unified_diff(&mock, &live, "mock", "live")
+    })
 }
 
 /// What a report must not show: the configured values of every spec's
@@ -172,6 +206,7 @@ fn case_result(name: &str, description: Option<String>, judgement: &Judgement) -
         failure_kind: failure.map(|f| f.kind.as_str().to_owned()),
         message: failure.map(|f| f.message.clone()),
         skip_reason: judgement.ignored_reason().map(str::to_owned),
+        mock_vs_live: None,
     }
 }
 

@@ -644,6 +644,7 @@ impl Suite {
                     let check = || {
                         check_snapshot(
                             &self.config.snapshots_dir,
+                            self.config.target,
                             spec_path,
                             &name,
                             provider_id,

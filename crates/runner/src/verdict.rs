@@ -178,7 +178,14 @@ mod tests {
     fn a_case_that_held_is_judged_by_its_snapshot() {
         let matched = Judgement::of_case("p::c", None, Some(&SnapshotCheck::Matched));
         assert_eq!(matched, Judgement::Passed);
-        let pending = Judgement::of_case("p::c", None, Some(&SnapshotCheck::New { pending: None }));
+        let pending = Judgement::of_case(
+            "p::c",
+            None,
+            Some(&SnapshotCheck::New {
+                pending: None,
+                mock_snapshot: None,
+            }),
+        );
         assert_eq!(
             pending.failure().map(|f| f.kind),
             Some(FailureKind::SnapshotPending)
@@ -201,7 +208,10 @@ mod tests {
         let judged = Judgement::of_case(
             "p::c",
             Some("expected 601, got 600".into()),
-            Some(&SnapshotCheck::New { pending: None }),
+            Some(&SnapshotCheck::New {
+                pending: None,
+                mock_snapshot: None,
+            }),
         );
         let failure = judged.failure().expect("fails");
         assert_eq!(failure.kind, FailureKind::Case);

@@ -216,3 +216,179 @@ fn a_spec_without_mock_is_ignored_on_the_mock_with_its_reason_and_runs_live() {
     }
     assert_eq!(deviations, Judgement::Passed);
 }
+
+/// The pending snapshots under `dir`, relative to it, sorted.
+fn pending(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(".snap.new") {
+                let relative = path.strip_prefix(dir).unwrap();
+                found.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Accepts every pending snapshot under `dir`, as `cargo xtask accept` does.
+fn accept(dir: &Path) {
+    for file in pending(dir) {
+        let file = dir.join(file);
+        std::fs::rename(&file, file.with_extension("")).unwrap();
+    }
+}
+
+/// `provider::case`'s judgement, from reports.
+fn judged<'r>(reports: &'r [CaseReport], case: &str) -> &'r Judgement {
+    &reports.iter().find(|r| r.case == case).unwrap().judgement
+}
+
+#[test]
+fn each_target_writes_reads_and_fails_on_its_own_snapshot_only() {
+    let runtime = runtime();
+    let addr = runtime.block_on(start_loopback_provider());
+    let (specs, snapshots) = folders(&[("both", spec("both", SEED, &[]))]);
+    let on = |target| suite(&runtime, &specs, &snapshots, target, addr);
+
+    // First runs: each target writes its own pending snapshots, in its own
+    // place, and fails only as pending.
+    let (mock, _) = run(&runtime, &on(TargetKind::Mock), "both");
+    assert_eq!(
+        pending(&snapshots),
+        [
+            "both/client_credentials.snap.new",
+            "both/wrong_secret_rejected.snap.new"
+        ]
+    );
+    let (live, _) = run(&runtime, &on(TargetKind::Live), "both");
+    assert_eq!(
+        pending(&snapshots),
+        [
+            "both/client_credentials.snap.new",
+            "both/live/client_credentials.snap.new",
+            "both/live/wrong_secret_rejected.snap.new",
+            "both/wrong_secret_rejected.snap.new"
+        ]
+    );
+    for report in mock.iter().chain(&live) {
+        assert_eq!(
+            report.judgement.failure().map(|f| f.kind),
+            Some(grantspec_runner::FailureKind::SnapshotPending),
+            "{}",
+            report.name
+        );
+    }
+    accept(&snapshots);
+    let read = |path: &str| std::fs::read_to_string(snapshots.join(path)).unwrap();
+    let file =
+        |target| grantspec_runner::snapshot_file(&snapshots, target, "both", "client_credentials");
+    assert_eq!(
+        file(TargetKind::Mock),
+        snapshots.join("both/client_credentials.snap")
+    );
+    assert_eq!(
+        file(TargetKind::Live),
+        snapshots.join("both/live/client_credentials.snap")
+    );
+    // The two answers legitimately differ (ten minutes against an hour).
+    assert!(read("both/client_credentials.snap").contains("\"expires_in\": 600"));
+    assert!(read("both/live/client_credentials.snap").contains("\"expires_in\": 3600"));
+
+    // Each target now matches its own snapshot.
+    for target in [TargetKind::Mock, TargetKind::Live] {
+        let (reports, _) = run(&runtime, &on(target), "both");
+        for report in &reports {
+            assert_eq!(
+                report.judgement,
+                Judgement::Passed,
+                "{target:?} {}",
+                report.name
+            );
+        }
+    }
+    assert!(pending(&snapshots).is_empty());
+
+    // A tampered live snapshot fails the live run only; a tampered mock
+    // snapshot the mock run only.
+    let tamper = |path: &str| {
+        let text = read(path).replace("status: 200", "status: 299");
+        std::fs::write(snapshots.join(path), text).unwrap();
+    };
+    tamper("both/live/client_credentials.snap");
+    let (mock, _) = run(&runtime, &on(TargetKind::Mock), "both");
+    assert_eq!(judged(&mock, "client_credentials"), &Judgement::Passed);
+    let (live, _) = run(&runtime, &on(TargetKind::Live), "both");
+    let failure = judged(&live, "client_credentials").failure().unwrap();
+    assert_eq!(failure.kind, grantspec_runner::FailureKind::SnapshotChanged);
+    assert!(
+        failure.message.contains("-status: 299"),
+        "{}",
+        failure.message
+    );
+    accept(&snapshots);
+
+    tamper("both/client_credentials.snap");
+    let (live, _) = run(&runtime, &on(TargetKind::Live), "both");
+    assert_eq!(judged(&live, "client_credentials"), &Judgement::Passed);
+    let (mock, _) = run(&runtime, &on(TargetKind::Mock), "both");
+    assert_eq!(
+        judged(&mock, "client_credentials")
+            .failure()
+            .map(|f| f.kind),
+        Some(grantspec_runner::FailureKind::SnapshotChanged)
+    );
+    accept(&snapshots);
+
+    // The report compares the two stored snapshots of each case, as
+    // information: the cases passed.
+    let mock = on(TargetKind::Mock);
+    let reports = runtime.block_on(mock.run_all());
+    let report = grantspec_runner::compat::build(&mock, &reports);
+    let case = report.providers[0]
+        .cases
+        .iter()
+        .find(|c| c.name == "client_credentials")
+        .unwrap();
+    assert_eq!(case.outcome, grantspec_report::CaseOutcome::Passed);
+    let diff = case.mock_vs_live.as_deref().unwrap();
+    assert!(diff.starts_with("--- mock\n+++ live\n"), "{diff}");
+    assert!(diff.contains("\n-  \"expires_in\": 600,\n"), "{diff}");
+    assert!(diff.contains("\n+  \"expires_in\": 3600,\n"), "{diff}");
+    assert!(!diff.contains(CLIENT_SECRET) && !diff.contains("mock-secret"));
+}
+
+#[test]
+fn a_live_run_without_its_own_snapshot_points_at_the_mocks() {
+    let runtime = runtime();
+    let addr = runtime.block_on(start_loopback_provider());
+    let (specs, snapshots) = folders(&[("both", spec("both", SEED, &[]))]);
+    let (_, _) = run(
+        &runtime,
+        &suite(&runtime, &specs, &snapshots, TargetKind::Mock, addr),
+        "both",
+    );
+    accept(&snapshots);
+    // Before snapshots were kept per target, a live run compared with the
+    // mock's file; a live run without a live snapshot now says so.
+    let (live, _) = run(
+        &runtime,
+        &suite(&runtime, &specs, &snapshots, TargetKind::Live, addr),
+        "both",
+    );
+    let failure = judged(&live, "client_credentials").failure().unwrap();
+    assert_eq!(failure.kind, grantspec_runner::FailureKind::SnapshotPending);
+    assert!(
+        failure.message.contains(&format!(
+            "{} is the mock's: if it was recorded live, move it there with `git mv`",
+            snapshots.join("both/client_credentials.snap").display()
+        )),
+        "{}",
+        failure.message
+    );
+}
