@@ -11,6 +11,7 @@
 //! built from [`MockProvider`]s ([`grantspec_spec::Spec::mock_provider`]),
 //! which carry the id, profile and seed and nothing of the cases.
 
+mod emulated;
 mod emulator;
 mod render;
 mod store;
@@ -33,6 +34,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot, watch};
 use url::Url;
 
+pub use emulated::emulated_deviations;
 pub use emulator::{
     DEFAULT_MAX_TOKENS, Emulator, MAX_CLOCK_OFFSET, MAX_REQUEST_BODY, MockRequest, MockResponse,
 };

@@ -346,11 +346,15 @@ pub fn rfc(provider: &ProviderReport) -> (String, i64) {
 pub fn deviations(provider: &ProviderReport) -> (String, usize) {
     let declared = provider.deviations.len();
     let drift = provider.rfc.drift.len();
-    let text = if drift > 0 {
+    let mut text = if drift > 0 {
         format!("{declared} declared, {drift} drift")
     } else {
         format!("{declared} declared")
     };
+    let not_emulated = provider.rfc.not_emulated.len();
+    if not_emulated > 0 {
+        text.push_str(&format!(" ({not_emulated} not emulated by the mock)"));
+    }
     (text, drift * 1_000 + declared)
 }
 

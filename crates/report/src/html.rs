@@ -637,6 +637,14 @@ fn section(out: &mut String, p: &ProviderReport) {
         out.push_str("</tbody></table>\n");
     }
     let _ = writeln!(out, "<p>Declared deviations: {}</p>", codes(&p.deviations));
+    if !p.rfc.not_emulated.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"not-emulated\">Declared deviations {}: {}</p>",
+            html(crate::model::NOT_EMULATED),
+            codes(&p.rfc.not_emulated)
+        );
+    }
     if p.rfc.evaluated {
         if p.rfc.drift.is_empty() {
             out.push_str("<p>Deviation drift: none.</p>\n");

@@ -373,6 +373,14 @@ fn section(out: &mut String, p: &ProviderReport) {
         out.push('\n');
     }
     let _ = writeln!(out, "Declared deviations: {}\n", code_list(&p.deviations));
+    if !p.rfc.not_emulated.is_empty() {
+        let _ = writeln!(
+            out,
+            "Declared deviations {}: {}\n",
+            crate::model::NOT_EMULATED,
+            code_list(&p.rfc.not_emulated)
+        );
+    }
     if p.rfc.evaluated {
         if p.rfc.drift.is_empty() {
             let _ = writeln!(out, "Deviation drift: none.\n");

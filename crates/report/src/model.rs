@@ -20,6 +20,10 @@ pub const FORMAT_VERSION: u32 = 2;
 /// only a mock seed holds. Such a fact never differs from a run.
 pub const NOT_DECLARED: &str = "not declared";
 
+/// What [`RfcReport::not_emulated`] means, in words, for every format.
+pub const NOT_EMULATED: &str =
+    "not emulated by the mock, so not judged on the mock target (a live run judges them)";
+
 /// The request body encodings a provider is reported on, in column order.
 pub const BODY_ENCODINGS: [&str; 2] = ["form", "json"];
 
@@ -567,6 +571,11 @@ pub struct RfcReport {
     /// declared ones this run did not observe.
     #[serde(default)]
     pub drift: Vec<String>,
+    /// On the mock target, the declared deviations the mock does not emulate
+    /// for this provider, which this run therefore did not judge (a live run
+    /// does): information, never drift.
+    #[serde(default)]
+    pub not_emulated: Vec<String>,
 }
 
 impl RfcReport {

@@ -414,6 +414,29 @@ fn mock_vs_live_snapshots_are_shown_labelled_and_never_as_failures() {
 }
 
 #[test]
+fn declared_deviations_the_mock_does_not_emulate_are_noted_not_failed() {
+    let mut report = sample();
+    report.providers[0].rfc.evaluated = true;
+    report.providers[0].rfc.not_emulated = vec!["expires-in-as-string".into()];
+    let md = to_markdown(&report);
+    assert!(
+        md.contains("| 1 declared (1 not emulated by the mock) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Declared deviations not emulated by the mock, so not judged on the mock target (a live run judges them): `expires-in-as-string`"),
+        "{md}"
+    );
+    assert!(md.contains("Deviation drift: none."), "{md}");
+    let page = to_html(&report);
+    assert!(
+        page.contains("<p class=\"not-emulated\">Declared deviations not emulated by the mock, so not judged on the mock target (a live run judges them): <code>expires-in-as-string</code></p>"),
+        "{page}"
+    );
+    assert_eq!(from_json(&to_json(&report)).unwrap(), report);
+}
+
+#[test]
 fn a_live_only_provider_is_marked_and_declares_nothing_beyond_its_profile() {
     let mut report = sample();
     let p = &mut report.providers[0];

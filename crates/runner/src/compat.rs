@@ -193,6 +193,7 @@ fn rfc_results(drift: &rfc::DeviationReport, cases: &[&CaseReport]) -> RfcReport
     }
     results.evaluated = true;
     results.drift = drift.messages();
+    results.not_emulated = drift.not_emulated.clone();
     results
 }
 

@@ -235,7 +235,7 @@ impl Judged<'_> {
         }
         let report = rfc::DeviationReport {
             undeclared: drift.undeclared,
-            unobserved: Vec::new(),
+            ..rfc::DeviationReport::default()
         };
         let suffix = if seen_in.is_some() {
             ", bent request"

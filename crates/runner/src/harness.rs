@@ -52,6 +52,7 @@ pub fn main() -> ExitCode {
     let ahead = RunAhead::new(runtime.handle(), suite.cases().len());
     let trials = trials(&suite, runtime.handle(), &ahead);
     print_ignore_reasons(&suite, &args, &trials);
+    print_not_emulated(&suite, &args, &trials);
     if !args.list {
         let in_flight = args
             .test_threads
@@ -358,6 +359,38 @@ fn print_ignore_reasons(suite: &Suite, args: &Arguments, trials: &[Trial]) {
         .collect();
     if !lines.is_empty() {
         eprintln!("ignored trials, and why:\n{}\n", lines.join("\n"));
+    }
+}
+
+/// Prints, before the run, the declared deviations each selected
+/// declared-deviations trial leaves unjudged because the mock does not
+/// emulate them: a trial that passes says nothing more.
+fn print_not_emulated(suite: &Suite, args: &Arguments, trials: &[Trial]) {
+    if args.list {
+        return;
+    }
+    let lines: Vec<String> = suite
+        .trials()
+        .into_iter()
+        .zip(trials)
+        .filter(|(_, trial)| !args.is_filtered_out(trial))
+        .filter_map(|(id, _)| match id {
+            TrialId::DeclaredDeviations(spec) => {
+                let ids = suite.not_emulated(spec);
+                (!ids.is_empty()).then(|| {
+                    let ids: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+                    format!("  {}: {}", suite.trial_name(id), ids.join(", "))
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    if !lines.is_empty() {
+        eprintln!(
+            "declared deviations {}:\n{}\n",
+            grantspec_report::NOT_EMULATED,
+            lines.join("\n")
+        );
     }
 }
 

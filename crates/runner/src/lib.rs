@@ -127,6 +127,11 @@ struct LoadedProvider {
     /// The token endpoint's URL, joined once.
     token_url: Option<Url>,
     base_url_problem: Option<String>,
+    /// On the mock target, the deviations the mock emulates for this
+    /// provider ([`grantspec_mock::emulated_deviations`]); `None` on a live
+    /// run, where every declared deviation is judged, and for a live-only
+    /// provider, whose declared deviations are not judged on the mock at all.
+    emulated: Option<BTreeSet<&'static str>>,
     /// What the runs of this provider's cases showed of deviations.
     shown: Mutex<Shown>,
     /// Which cases have run.
@@ -274,8 +279,13 @@ impl Suite {
                 let token_url = base_url.as_ref().and_then(|base| {
                     grantspec_token::endpoint_url(base, &profile.token_endpoint.path).ok()
                 });
+                let emulated = mock
+                    .as_ref()
+                    .and_then(|_| loaded.spec.mock_provider())
+                    .map(|provider| grantspec_mock::emulated_deviations(&provider));
                 LoadedProvider {
                     token_url,
+                    emulated,
                     shown: Mutex::new(Shown::default()),
                     ran: (0..loaded.spec.cases.len())
                         .map(|_| AtomicBool::new(false))
@@ -427,15 +437,40 @@ impl Suite {
         self.compare_shown(spec, shown)
     }
 
-    /// [`Suite::deviations`] from what the cases showed, together.
+    /// [`Suite::deviations`] from what the cases showed, together. On the
+    /// mock target, a declared deviation the mock does not emulate is not
+    /// judged: it is [`rfc::DeviationReport::not_emulated`] unless a case
+    /// showed it after all.
     fn compare_shown(&self, spec: usize, shown: Shown) -> rfc::DeviationReport {
-        let declared = &self.providers[spec].loaded.spec.provider.deviations;
+        let provider = &self.providers[spec];
+        let declared = &provider.loaded.spec.provider.deviations;
         let mut report = rfc::compare_deviations(declared, &Shown::deviations(shown.observed));
         let exercised = Shown::deviations(shown.exercised);
         report
             .unobserved
             .retain(|id| !rfc::known_deviation(id) || exercised.contains(id.as_str()));
+        if let Some(emulated) = &provider.emulated {
+            let unjudged = not_emulated(declared, emulated);
+            report.unobserved.retain(|id| !unjudged.contains(id));
+            let observed = Shown::deviations(shown.observed);
+            report.not_emulated = unjudged
+                .into_iter()
+                .filter(|id| !observed.contains(id.as_str()))
+                .collect();
+        }
         report
+    }
+
+    /// On the mock target, the deviations `spec` declares that the mock does
+    /// not emulate for it, known before any case runs; empty on a live run.
+    pub fn not_emulated(&self, spec: usize) -> Vec<String> {
+        let provider = &self.providers[spec];
+        provider
+            .emulated
+            .as_ref()
+            .map_or_else(Vec::new, |emulated| {
+                not_emulated(&provider.loaded.spec.provider.deviations, emulated)
+            })
     }
 
     /// Runs every case of one provider and compares its declared deviations
@@ -673,6 +708,20 @@ impl Suite {
             judgement,
         }
     }
+}
+
+/// The deviations of `declared` that the mock, emulating `emulated`, cannot
+/// show: known ids, neither shown by the requests alone nor emulated.
+fn not_emulated(declared: &[String], emulated: &BTreeSet<&'static str>) -> Vec<String> {
+    declared
+        .iter()
+        .filter(|id| {
+            rfc::known_deviation(id)
+                && !rfc::shown_by_requests_alone(id)
+                && !emulated.contains(id.as_str())
+        })
+        .cloned()
+        .collect()
 }
 
 /// The load errors grouped by file stem, in stem order: one trial each.

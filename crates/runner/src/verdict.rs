@@ -108,12 +108,17 @@ impl Judgement {
     }
 
     /// A provider's declared-deviations trial: passes when its declarations
-    /// and what its cases showed agree.
+    /// and what its cases showed agree. A failure's message ends with the
+    /// declared deviations left unjudged ([`DeviationReport::notes`]).
+    ///
+    /// [`DeviationReport::notes`]: grantspec_conformance::DeviationReport::notes
     pub fn of_deviations(report: &grantspec_conformance::DeviationReport) -> Self {
         if report.is_clean() {
             Self::Passed
         } else {
-            Self::failed(FailureKind::Deviations, report.messages().join("\n"))
+            let mut lines = report.messages();
+            lines.extend(report.notes());
+            Self::failed(FailureKind::Deviations, lines.join("\n"))
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod canary;
 mod compat;
+mod emulated;
 mod faults;
 mod live_oidc;
 mod runner;

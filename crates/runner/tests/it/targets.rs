@@ -392,3 +392,80 @@ fn a_live_run_without_its_own_snapshot_points_at_the_mocks() {
         failure.message
     );
 }
+
+#[test]
+fn a_declared_deviation_the_mock_does_not_emulate_passes_on_the_mock_with_a_note_and_is_judged_live()
+ {
+    let runtime = runtime();
+    let addr = runtime.block_on(start_loopback_provider());
+    // The loopback provider sends `expires_in` as a number, and so does the
+    // mock, which never sends it as a string.
+    let (specs, snapshots) =
+        folders(&[("stringy", spec("stringy", SEED, &["expires-in-as-string"]))]);
+
+    let mock = suite(&runtime, &specs, &snapshots, TargetKind::Mock, addr);
+    assert_eq!(mock.not_emulated(0), ["expires-in-as-string"]);
+    let (reports, verdict) = run(&runtime, &mock, "stringy");
+    assert_eq!(verdict, Judgement::Passed);
+    let report = mock.deviations(0, &reports);
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.not_emulated, ["expires-in-as-string"]);
+    assert_eq!(
+        report.notes(),
+        [
+            "declared deviation `expires-in-as-string` is not emulated by the mock: judged on the live target only"
+        ]
+    );
+    let compatibility = grantspec_runner::compat::build(&mock, &reports);
+    let provider = &compatibility.providers[0];
+    assert_eq!(provider.rfc.not_emulated, ["expires-in-as-string"]);
+    assert!(provider.rfc.drift.is_empty(), "{:?}", provider.rfc.drift);
+    let markdown = grantspec_report::to_markdown(&compatibility);
+    assert!(
+        markdown.contains(&format!(
+            "Declared deviations {}: `expires-in-as-string`",
+            grantspec_report::NOT_EMULATED
+        )),
+        "{markdown}"
+    );
+
+    // Live, it is judged: the provider does not deviate so.
+    let live = suite(&runtime, &specs, &snapshots, TargetKind::Live, addr);
+    assert!(live.not_emulated(0).is_empty());
+    let (_, verdict) = run(&runtime, &live, "stringy");
+    let failure = verdict.failure().expect("judged live");
+    assert_eq!(failure.kind, grantspec_runner::FailureKind::Deviations);
+    assert!(
+        failure.message.contains("declared deviation `expires-in-as-string` was not observed: the provider no longer deviates"),
+        "{}",
+        failure.message
+    );
+}
+
+#[test]
+fn a_declared_deviation_the_mock_emulates_is_still_judged_on_the_mock() {
+    let runtime = runtime();
+    let addr = runtime.block_on(start_loopback_provider());
+    // The mock emulates the password grant for this seed, but the one
+    // password case is refused: the declaration is judged, and fails.
+    let seeded = SEED.replace(
+        "  clients:\n",
+        "  users:\n    - { username: alice, password: wonderland }\n  clients:\n    - { id: owner, secret: owner-secret, grants: [password] }\n",
+    );
+    let text = spec("granting", &seeded, &["password-grant"]).replace(
+        "cases:\n",
+        "cases:\n  - name: wrong_password_refused\n    snapshot: false\n    grant: password\n    with: { client_id: owner, client_secret: owner-secret, username: alice, password: wrong }\n    expect: { status: 400 }\n",
+    );
+    let (specs, snapshots) = folders(&[("granting", text)]);
+    let mock = suite(&runtime, &specs, &snapshots, TargetKind::Mock, addr);
+    assert!(mock.not_emulated(0).is_empty());
+    let (_, verdict) = run(&runtime, &mock, "granting");
+    let failure = verdict.failure().expect("judged on the mock");
+    assert!(
+        failure
+            .message
+            .contains("declared deviation `password-grant` was not observed"),
+        "{}",
+        failure.message
+    );
+}
