@@ -43,8 +43,8 @@ impl SuiteConfig {
     /// Configuration from the process environment:
     /// `GRANTSPEC_SPECS`, `GRANTSPEC_SNAPSHOTS`, `GRANTSPEC_TARGET`
     /// (`mock` or `live`), `GRANTSPEC_TIMEOUT_MS`, `GRANTSPEC_CONNECT_TIMEOUT_MS`,
-    /// `GRANTSPEC_ALLOW_INSECURE_HTTP=1`, and a `.env` file in the working directory or the
-    /// workspace root.
+    /// `GRANTSPEC_ALLOW_INSECURE_HTTP=1`, over the `.env` files of
+    /// [`dotenv_paths`].
     ///
     /// # Errors
     ///
@@ -52,7 +52,14 @@ impl SuiteConfig {
     /// cannot take ([`ConfigError`]).
     pub fn from_env() -> Result<Self, ConfigError> {
         let root = workspace_root();
-        let env = Env::from_process_and_dotenv(&[Path::new(".env"), &root.join(".env")])?;
+        // The spec folder may itself be named in a `.env` file.
+        let early = Env::from_process_and_dotenv(&[Path::new(".env"), &root.join(".env")])?;
+        let specs_dir = early
+            .get("GRANTSPEC_SPECS")
+            .map_or_else(|| root.join("specs"), PathBuf::from);
+        let paths = dotenv_paths(&root, &specs_dir);
+        let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        let env = Env::from_process_and_dotenv(&paths)?;
         let target = match env.get("GRANTSPEC_TARGET").as_deref() {
             None | Some("" | "mock") => TargetKind::Mock,
             Some("live") => TargetKind::Live,
@@ -80,15 +87,47 @@ impl SuiteConfig {
         };
         Ok(Self {
             transport,
-            specs_dir: env
-                .get("GRANTSPEC_SPECS")
-                .map_or_else(|| root.join("specs"), PathBuf::from),
+            specs_dir,
             snapshots_dir,
             target,
             env,
             write_pending_snapshots: true,
         })
     }
+}
+
+/// The `.env` files a suite reads, the most important first: a variable
+/// comes from the first of them that sets it (and the process environment
+/// comes before them all).
+///
+/// 1. `.env` in the working directory;
+/// 2. `.env` inside the spec folder (`GRANTSPEC_SPECS/.env`);
+/// 3. `.env` beside the spec folder (in its parent folder);
+/// 4. `.env` at the workspace root.
+///
+/// A file reached twice (the default spec folder's parent is the workspace
+/// root) is listed once, at its first place.
+pub fn dotenv_paths(root: &Path, specs_dir: &Path) -> Vec<PathBuf> {
+    let beside = match specs_dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.join(".env"),
+        _ => PathBuf::from(".env"),
+    };
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for path in [
+        PathBuf::from(".env"),
+        specs_dir.join(".env"),
+        beside,
+        root.join(".env"),
+    ] {
+        let same = |seen: &PathBuf| match (seen.canonicalize(), path.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => *seen == path,
+        };
+        if !paths.iter().any(same) {
+            paths.push(path);
+        }
+    }
+    paths
 }
 
 /// What keeps `dir` from being a snapshot folder: it, or the closest of its
@@ -177,23 +216,21 @@ impl std::fmt::Debug for Env {
 }
 
 impl Env {
-    /// The process environment, over the first `.env` file of `dotenv_paths`
-    /// that exists.
+    /// The process environment, over the `.env` files of `dotenv_paths`
+    /// that exist, the first that sets a variable winning.
     ///
-    /// The file is read as dotenv files are ([`dotenvy`]: `export`, quotes
+    /// Each file is read as dotenv files are ([`dotenvy`]: `export`, quotes
     /// and their escapes, `# comments` after a value); a line that is not
     /// `NAME=value` is an error naming the file and line, never showing it.
+    /// A file that exists but cannot be read (a FIFO, a device, a folder,
+    /// not UTF-8) is an error naming it: its variables would otherwise be
+    /// missing without a word.
     pub fn from_process_and_dotenv(dotenv_paths: &[&Path]) -> Result<Self, DotenvError> {
         let mut vars = HashMap::new();
-        // Only a regular file, capped: a FIFO named `.env` would wait for a
-        // writer, a link to `/dev/zero` never end.
-        if let Some((path, text)) = dotenv_paths.iter().find_map(|path| {
-            grantspec_spec::read_regular_file(path, MAX_DOTENV_BYTES, "`.env`")
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .map(|text| (path, text))
-        }) {
-            vars.extend(parse_dotenv(path, &text)?);
+        for path in dotenv_paths.iter().rev() {
+            if let Some(text) = read_dotenv(path)? {
+                vars.extend(parse_dotenv(path, &text)?);
+            }
         }
         let mut not_unicode = Vec::new();
         for (name, value) in std::env::vars_os() {
@@ -258,6 +295,22 @@ pub enum DotenvError {
         /// 1-based line number.
         line: usize,
     },
+    /// The file exists but is not one that can be read: a FIFO, a device,
+    /// a folder, a link to nothing, or larger than the cap.
+    #[error("cannot read {}: {source}", file.display())]
+    Unreadable {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        #[source]
+        source: grantspec_spec::ReadError,
+    },
+    /// The file is not UTF-8 (its bytes are not shown).
+    #[error("cannot read {}: it is not valid UTF-8", file.display())]
+    NotUtf8 {
+        /// The file.
+        file: PathBuf,
+    },
     /// The file could not be read.
     #[error("cannot read {}: {source}", file.display())]
     Read {
@@ -267,6 +320,26 @@ pub enum DotenvError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The text of the `.env` file `path`, `None` when there is nothing there
+/// (not even a dangling link). Only a regular file is read, capped: a FIFO
+/// named `.env` would wait for a writer, a link to `/dev/zero` never end.
+fn read_dotenv(path: &Path) -> Result<Option<String>, DotenvError> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    let unreadable = |source| DotenvError::Unreadable {
+        file: path.to_path_buf(),
+        source,
+    };
+    let bytes = grantspec_spec::read_regular_file(path, MAX_DOTENV_BYTES, "`.env` file")
+        .map_err(unreadable)?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| DotenvError::NotUtf8 {
+            file: path.to_path_buf(),
+        })
 }
 
 /// The variables of the `.env` file `path`, whose content is `text`, in
@@ -314,7 +387,7 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_dotenv_that_is_not_a_regular_file_is_not_waited_on() {
+    fn a_dotenv_that_is_not_a_regular_file_is_refused_not_waited_on() {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let fifo = dir.path().join("fifo.env");
         let made = std::process::Command::new("mkfifo")
@@ -326,18 +399,72 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", &zero).expect("a link");
         let real = dir.path().join("real.env");
         std::fs::write(&real, "GRANTSPEC_TEST_DOTENV_NAME=from-file\n").expect("written");
-        let (send, receive) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let env = Env::from_process_and_dotenv(&[&fifo, &zero, &real]);
-            let _ = send.send(
-                env.ok()
-                    .and_then(|env| env.get("GRANTSPEC_TEST_DOTENV_NAME")),
+        for (bad, what) in [(fifo, "a FIFO"), (zero, "a character device")] {
+            let (send, receive) = std::sync::mpsc::channel();
+            let paths = [bad.clone(), real.clone()];
+            std::thread::spawn(move || {
+                let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+                let _ = send.send(Env::from_process_and_dotenv(&paths).map(|_| ()));
+            });
+            let error = receive
+                .recv_timeout(Duration::from_secs(5))
+                .expect("a FIFO or a device named like a .env file hung start-up")
+                .expect_err("refused");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "cannot read {}: this is not a regular file ({what}); a `.env` file must be one",
+                    bad.display()
+                )
             );
-        });
-        let value = receive
-            .recv_timeout(Duration::from_secs(5))
-            .expect("a FIFO or a device named like a .env file hung start-up");
-        assert_eq!(value.as_deref(), Some("from-file"));
+        }
+    }
+
+    #[test]
+    fn every_dotenv_file_is_read_and_the_first_to_set_a_variable_wins() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let first = dir.path().join("first.env");
+        let second = dir.path().join("second.env");
+        let absent = dir.path().join("absent.env");
+        std::fs::write(&first, "GRANTSPEC_TEST_A=first\n").expect("written");
+        std::fs::write(
+            &second,
+            "GRANTSPEC_TEST_A=second\nGRANTSPEC_TEST_B=second\n",
+        )
+        .expect("written");
+        let env = Env::from_process_and_dotenv(&[&absent, &first, &second]).expect("read");
+        assert_eq!(env.get("GRANTSPEC_TEST_A").as_deref(), Some("first"));
+        assert_eq!(env.get("GRANTSPEC_TEST_B").as_deref(), Some("second"));
+    }
+
+    #[test]
+    fn dotenv_files_are_looked_for_in_order_and_each_once() {
+        let root = Path::new("/work/repo");
+        assert_eq!(
+            dotenv_paths(root, &root.join("specs")),
+            [
+                PathBuf::from(".env"),
+                root.join("specs/.env"),
+                root.join(".env"),
+            ]
+        );
+        assert_eq!(
+            dotenv_paths(root, Path::new("/team/oauth/specs")),
+            [
+                PathBuf::from(".env"),
+                PathBuf::from("/team/oauth/specs/.env"),
+                PathBuf::from("/team/oauth/.env"),
+                root.join(".env"),
+            ]
+        );
+        assert_eq!(
+            dotenv_paths(root, Path::new("specs")),
+            [
+                PathBuf::from(".env"),
+                PathBuf::from("specs/.env"),
+                root.join(".env"),
+            ]
+        );
     }
 
     #[test]
