@@ -731,8 +731,8 @@ fn check_parsed(
     json: Option<&Value>,
 ) -> Vec<PathMismatch> {
     let mut mismatches = Vec::new();
-    if let Some(status) = expect.status {
-        if status != response.status {
+    if let Some(status) = &expect.status {
+        if !status.matches(response.status) {
             mismatches.push(PathMismatch {
                 path: "status".into(),
                 mismatch: Mismatch {
@@ -804,6 +804,29 @@ mod tests {
         assert!(
             overflow.contains("36893488147419103230 seconds"),
             "{overflow}"
+        );
+    }
+
+    #[test]
+    fn a_status_matcher_passes_what_it_allows_and_says_what_it_wanted() {
+        let expect = |yaml: &str| -> Expect { serde_yaml::from_str(yaml).unwrap() };
+        let answered = |status: u16| HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: b"{}".to_vec(),
+        };
+        let one_of = expect("status: { one_of: [400, 401] }");
+        assert!(check(&one_of, &answered(401)).is_empty());
+        let mismatches = check(&one_of, &answered(200));
+        assert_eq!(mismatches.len(), 1);
+        assert_eq!(mismatches[0].path, "status");
+        assert_eq!(mismatches[0].mismatch.expected, "one of 400, 401");
+        assert_eq!(mismatches[0].mismatch.actual, "200");
+        let range = expect("status: { min: 400, max: 499 }");
+        assert!(check(&range, &answered(429)).is_empty());
+        assert_eq!(
+            check(&range, &answered(503))[0].mismatch.expected,
+            "400 to 499"
         );
     }
 }

@@ -18,6 +18,7 @@ mod load;
 pub mod matcher;
 mod model;
 mod schema;
+mod status;
 pub mod template;
 
 pub use error::{
@@ -31,3 +32,4 @@ pub use load::{
 pub use matcher::{Matcher, Mismatch};
 pub use model::*;
 pub use schema::{SPEC_SCHEMA_PATH, spec_schema, spec_schema_json};
+pub use status::StatusMatcher;

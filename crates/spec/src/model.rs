@@ -8,6 +8,7 @@ use grantspec_token::{
 };
 use serde::Deserialize;
 
+use crate::StatusMatcher;
 use crate::matcher::Matcher;
 
 /// One provider's spec: its profile, the mock's seed, live settings and cases.
@@ -836,9 +837,9 @@ fn get() -> String {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// HTTP status.
+    /// HTTP status: one, one of several, or a range.
     #[serde(default)]
-    pub status: Option<u16>,
+    pub status: Option<StatusMatcher>,
     /// Header matchers by case-insensitive name.
     #[serde(default)]
     pub headers: BTreeMap<String, Matcher>,

@@ -127,13 +127,15 @@ fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
         ),
     };
     if let Some(expect) = single {
-        if let Some(value) = expect.status {
+        if let Some(matcher) = &expect.status {
             let path = [
                 case_path.as_slice(),
                 &[Seg::Key("expect"), Seg::Key("status")],
             ]
             .concat();
-            errors.extend(status(doc, &path, "`status`", value));
+            for value in matcher.named() {
+                errors.extend(status(doc, &path, "`status`", value));
+            }
         }
     }
     let mut total: u64 = 0;
@@ -143,13 +145,15 @@ fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
             &[Seg::Key("steps"), Seg::Index(number)],
         ]
         .concat();
-        if let Some(value) = step.expect.status {
+        if let Some(matcher) = &step.expect.status {
             let path = [
                 step_path.as_slice(),
                 &[Seg::Key("expect"), Seg::Key("status")],
             ]
             .concat();
-            errors.extend(status(doc, &path, "`status`", value));
+            for value in matcher.named() {
+                errors.extend(status(doc, &path, "`status`", value));
+            }
         }
         if let Some(advance) = step.advance {
             let path = [step_path.as_slice(), &[Seg::Key("advance")]].concat();

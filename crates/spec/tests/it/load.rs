@@ -264,7 +264,10 @@ fn a_single_request_case_is_its_one_step_and_a_steps_case_keeps_its_steps() {
         step.with.get("client_id"),
         Some(&grantspec_spec::ParamSpec::One("a".into()))
     );
-    assert_eq!(step.expect.status, Some(200));
+    assert_eq!(
+        step.expect.status,
+        Some(grantspec_spec::StatusMatcher::Is(200))
+    );
     let two = &spec.cases[1];
     assert_eq!(two.form, grantspec_spec::CaseForm::Steps);
     assert_eq!(two.steps.len(), 2);
