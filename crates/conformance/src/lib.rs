@@ -240,6 +240,19 @@ pub fn known_deviation(id: &str) -> bool {
     CHECKS.iter().any(|check| check.deviation == id)
 }
 
+/// Every deviation id some check can report, each once, in catalogue order.
+pub fn deviation_ids() -> impl Iterator<Item = &'static str> {
+    CHECKS
+        .iter()
+        .enumerate()
+        .filter(|(at, check)| {
+            !CHECKS[..*at]
+                .iter()
+                .any(|earlier| earlier.deviation == check.deviation)
+        })
+        .map(|(_, check)| check.deviation)
+}
+
 /// The checks that report deviation `id`.
 pub fn checks_for_deviation(id: &str) -> impl Iterator<Item = &'static Check> + '_ {
     CHECKS.iter().filter(move |check| check.deviation == id)

@@ -3,7 +3,7 @@
 
 use crate::model::{
     Acceptance, Capability, CaseOutcome, Compatibility, ContradictionReport, Fact, Provenance,
-    ProviderReport, Target, WayOutcome,
+    ProviderReport, QuirkReport, Target, WayOutcome,
 };
 
 /// How a capability is shown in the matrix.
@@ -375,5 +375,30 @@ pub fn refresh_words(provider: &ProviderReport) -> String {
             declared.as_deref().unwrap_or("nothing"),
             run_label(provider)
         ),
+    }
+}
+
+/// What this run says of a quirk: whether the case that shows it passed on
+/// this target (and so showed it), failed (the quirk may be gone), or did
+/// not run.
+pub fn quirk_shown(provider: &ProviderReport, quirk: &QuirkReport) -> String {
+    let Some(name) = &quirk.case else {
+        return "no case shows it".to_owned();
+    };
+    let outcome = provider
+        .cases
+        .iter()
+        .find(|case| case.name == *name)
+        .map(|case| case.outcome);
+    let by = match provider.target {
+        Target::Mock => "the mock",
+        Target::Live => "the live provider",
+    };
+    match outcome {
+        Some(CaseOutcome::Passed) => format!("case `{name}` passed: shown by {by}"),
+        Some(CaseOutcome::Failed | CaseOutcome::Pending) => {
+            format!("case `{name}` failed: {by} may no longer do this")
+        }
+        Some(CaseOutcome::Skipped) | None => format!("case `{name}` did not run"),
     }
 }

@@ -13,7 +13,7 @@ pub use grantspec_outcome::{CaseOutcome, CheckOutcome, Severity};
 
 /// The version of this model's JSON form. Bump it on any change a reader of
 /// `compatibility.json` would notice (a renamed, removed or retyped field).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The request body encodings a provider is reported on, in column order.
 pub const BODY_ENCODINGS: [&str; 2] = ["form", "json"];
@@ -189,9 +189,12 @@ pub struct ProviderReport {
     pub rfc: RfcReport,
     /// Known deviations from RFC 6749 the spec declares (`provider.deviations`).
     pub deviations: Vec<String>,
-    /// The documented side: the spec's `provider.notes`, where the
-    /// documentation and the provider's behaviour part ways.
-    pub notes: Vec<String>,
+    /// The spec's `provider.notes`, each with what it rests on.
+    pub notes: Vec<NoteReport>,
+    /// The spec's `provider.quirks`: ways the provider departs from the RFC
+    /// that no check reports.
+    #[serde(default)]
+    pub quirks: Vec<QuirkReport>,
     /// What the run's answers are: emulated by the mock, or observed live.
     pub run: RunSource,
     /// Every provider fact the report shows, with where it comes from: what
@@ -336,6 +339,64 @@ pub struct LiveFact {
     pub at: String,
     /// `value` differs from what the spec says.
     pub differs: bool,
+}
+
+/// A note of the spec, and what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteReport {
+    /// What the note says.
+    pub text: String,
+    /// What it rests on.
+    pub basis: NoteBasis,
+    /// For an observation, the day it was made (`YYYY-MM-DD`), when given.
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
+impl NoteReport {
+    /// `documented`, `observed on 2026-11-20`, `observed`, or `note`.
+    pub fn label(&self) -> String {
+        match (self.basis, &self.on) {
+            (NoteBasis::Observed, Some(day)) => format!("observed on {day}"),
+            (basis, _) => basis.as_str().to_owned(),
+        }
+    }
+}
+
+/// What a note rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteBasis {
+    /// The spec does not say.
+    Unstated,
+    /// The provider's documentation says so.
+    Documented,
+    /// A run against the provider saw it.
+    Observed,
+}
+
+impl NoteBasis {
+    /// `note`, `documented` or `observed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unstated => "note",
+            Self::Documented => "documented",
+            Self::Observed => "observed",
+        }
+    }
+}
+
+/// A way the provider departs from the RFC that no check reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuirkReport {
+    /// The quirk's id in the spec.
+    pub id: String,
+    /// What the provider does, and what that rests on.
+    pub note: NoteReport,
+    /// The case that shows it, when one does; its outcome is among the
+    /// provider's cases.
+    #[serde(default)]
+    pub case: Option<String>,
 }
 
 /// Something the provider's documentation says in two or more ways.

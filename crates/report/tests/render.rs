@@ -87,7 +87,27 @@ fn provider(id: &str, name: &str) -> ProviderReport {
         },
         rfc: RfcReport::default(),
         deviations: vec!["json-request-body".into()],
-        notes: vec![format!("The docs say `GET <<base>>/token`; {NASTY}")],
+        notes: vec![
+            NoteReport {
+                text: format!("The docs say `GET <<base>>/token`; {NASTY}"),
+                basis: NoteBasis::Documented,
+                on: None,
+            },
+            NoteReport {
+                text: format!("GET is refused; {NASTY}"),
+                basis: NoteBasis::Observed,
+                on: Some("2026-11-20".into()),
+            },
+        ],
+        quirks: vec![QuirkReport {
+            id: "missing-grant-type-unsupported".into(),
+            note: NoteReport {
+                text: format!("No grant_type is `unsupported_grant_type`; {NASTY}"),
+                basis: NoteBasis::Observed,
+                on: None,
+            },
+            case: Some("get_rejected".into()),
+        }],
         run: RunSource {
             kind: RunKind::Emulated,
             at: None,
@@ -234,7 +254,10 @@ fn sample() -> Compatibility {
 fn json_round_trips_with_its_format_version() {
     let report = sample();
     let json = to_json(&report);
-    assert!(json.contains("\"format_version\": 2"), "{json}");
+    assert!(
+        json.contains(&format!("\"format_version\": {FORMAT_VERSION}")),
+        "{json}"
+    );
     assert_eq!(from_json(&json).unwrap(), report);
 }
 
@@ -358,7 +381,10 @@ fn markdown_matrix_has_a_row_per_provider_and_escapes_cells() {
         md.contains("(needs environment variable ZETA\\_&lt;ID&gt; &amp; \"more\")"),
         "{md}"
     );
-    assert!(md.contains("- The docs say `GET <<base>>/token`;"), "{md}");
+    assert!(
+        md.contains("- [documented] The docs say `GET <<base>>/token`;"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -542,7 +568,11 @@ fn a_folded_live_report_stands_beside_the_spec_and_its_drift_is_highlighted() {
 fn only_a_dated_live_report_of_this_format_is_folded_in() {
     let mock = to_json(&sample());
     assert_eq!(read_live_report(&mock), Err(LiveReportError::NotLive));
-    let old = to_json(&live_sample()).replacen("\"format_version\": 2", "\"format_version\": 1", 1);
+    let old = to_json(&live_sample()).replacen(
+        &format!("\"format_version\": {FORMAT_VERSION}"),
+        "\"format_version\": 1",
+        1,
+    );
     assert_eq!(
         read_live_report(&old),
         Err(LiveReportError::FormatVersion { found: 1 })
@@ -562,4 +592,51 @@ fn only_a_dated_live_report_of_this_format_is_folded_in() {
         live.fold_live(&live_sample()),
         Err(LiveReportError::IntoLive)
     );
+}
+
+#[test]
+fn notes_say_what_they_rest_on_and_quirks_are_listed_with_their_case() {
+    let mut report = sample();
+    report.providers[0].cases.push(CaseResult {
+        name: "get_rejected".into(),
+        description: None,
+        outcome: CaseOutcome::Passed,
+        failure_kind: None,
+        message: None,
+        skip_reason: None,
+    });
+    let md = to_markdown(&report);
+    assert!(md.contains("- [documented] The docs say"), "{md}");
+    assert!(
+        md.contains("- [observed on 2026-11-20] GET is refused;"),
+        "{md}"
+    );
+    assert!(md.contains("### Quirks no check reports"), "{md}");
+    assert!(
+        md.contains(
+            "| `missing-grant-type-unsupported` | No grant\\_type is `unsupported_grant_type`;"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| observed | case `get_rejected` passed: shown by the mock |"),
+        "{md}"
+    );
+    let page = to_html(&report);
+    assert!(page.contains("<h3>Quirks no check reports</h3>"), "{page}");
+    assert!(
+        page.contains("[observed on 2026-11-20] GET is refused;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert"), "escaped");
+
+    report.providers[0].cases.last_mut().unwrap().outcome = CaseOutcome::Failed;
+    let md = to_markdown(&report);
+    assert!(
+        md.contains("case `get_rejected` failed: the mock may no longer do this"),
+        "{md}"
+    );
+    let json = to_json(&report);
+    assert!(json.contains("\"basis\": \"observed\""), "{json}");
+    assert_eq!(from_json(&json).unwrap(), report);
 }

@@ -29,12 +29,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use grantspec_conformance as rfc;
 use grantspec_report::{
     Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, Compatibility,
-    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, Provenance,
-    ProviderReport, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
-    TokenTypeReport, WayOutcome, WayReport,
+    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, NoteBasis, NoteReport,
+    Provenance, ProviderReport, QuirkReport, RefreshReport, RfcReport, RunKind, RunSource,
+    SpecFileError, Target, TokenTypeReport, WayOutcome, WayReport,
 };
 use grantspec_spec::template::TargetKind;
-use grantspec_spec::{GrantKind, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat};
+use grantspec_spec::{
+    Basis, GrantKind, Note, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat,
+};
 use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
 use serde_json::Value;
 
@@ -931,7 +933,17 @@ fn provider_report(
         errors,
         rfc: rfc_results(drift, cases),
         deviations: spec.provider.deviations.clone(),
-        notes: spec.provider.notes.clone(),
+        notes: spec.provider.notes.iter().map(note_report).collect(),
+        quirks: spec
+            .provider
+            .quirks
+            .iter()
+            .map(|quirk| QuirkReport {
+                id: quirk.id.clone(),
+                note: note_report(&quirk.note),
+                case: quirk.case.clone(),
+            })
+            .collect(),
         run,
         facts,
         contradictions: contradictions(spec, cases),
@@ -939,6 +951,20 @@ fn provider_report(
         live_differences: Vec::new(),
         outcome: tally,
         cases: results,
+    }
+}
+
+/// A spec note as the report shows it.
+fn note_report(note: &Note) -> NoteReport {
+    let (basis, on) = match &note.basis {
+        Basis::Unstated => (NoteBasis::Unstated, None),
+        Basis::Documented => (NoteBasis::Documented, None),
+        Basis::Observed { on } => (NoteBasis::Observed, on.clone()),
+    };
+    NoteReport {
+        text: note.text.clone(),
+        basis,
+        on,
     }
 }
 

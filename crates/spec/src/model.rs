@@ -89,12 +89,18 @@ pub struct Provider {
     /// How errors are reported.
     #[serde(default)]
     pub errors: ErrorFormat,
-    /// Known deviations from RFC 6749.
+    /// Known deviations from RFC 6749 that a check reports, by the check's
+    /// deviation id (docs/conformance.md lists them).
     #[serde(default)]
     pub deviations: Vec<String>,
-    /// Free-form notes: documentation versus observed behaviour.
+    /// Ways the provider departs from RFC 6749 (or from its own
+    /// documentation) that no check reports, each with an id of its own.
     #[serde(default)]
-    pub notes: Vec<String>,
+    pub quirks: Vec<Quirk>,
+    /// Free-form notes, each saying whether the documentation says it or a
+    /// run saw it.
+    #[serde(default)]
+    pub notes: Vec<Note>,
     /// Where each provider fact comes from, by fact key
     /// ([`crate::facts::FACTS`]: `client_auth.basic`, `token_type`, …): the
     /// documentation (a short quote and where it is) or an assumption of
@@ -166,6 +172,215 @@ impl Source {
         match self {
             Self::Documented(text) | Self::Assumed(text) => text,
         }
+    }
+}
+
+/// A note on the provider, and what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// What the note says.
+    pub text: String,
+    /// What it rests on.
+    pub basis: Basis,
+}
+
+/// What a note or a quirk rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Basis {
+    /// The spec does not say (a note written as a plain string).
+    Unstated,
+    /// The provider's documentation says so.
+    Documented,
+    /// A run against the provider saw it, on a day (`YYYY-MM-DD`) when the
+    /// spec gives one.
+    Observed {
+        /// The day it was seen.
+        on: Option<String>,
+    },
+}
+
+impl Basis {
+    /// `documented`, `observed on 2026-11-20`, `observed`, or `note`.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Unstated => "note".to_owned(),
+            Self::Documented => "documented".to_owned(),
+            Self::Observed { on: Some(day) } => format!("observed on {day}"),
+            Self::Observed { on: None } => "observed".to_owned(),
+        }
+    }
+}
+
+/// How a note or a quirk says what it rests on: `documented: "…"`, or
+/// `observed: "…"` with an optional `on: YYYY-MM-DD`.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Said {
+    /// What the documentation says.
+    #[serde(default)]
+    documented: Option<String>,
+    /// What a run saw.
+    #[serde(default)]
+    observed: Option<String>,
+    /// The day it was seen (`YYYY-MM-DD`), with `observed`.
+    #[serde(default)]
+    on: Option<String>,
+}
+
+impl Said {
+    fn into_note<E: serde::de::Error>(self) -> Result<Note, E> {
+        let refuse = |expected: &str| Err(E::invalid_value(serde::de::Unexpected::Map, &expected));
+        match self {
+            Self {
+                documented: Some(text),
+                observed: None,
+                on: None,
+            } => Ok(Note {
+                text,
+                basis: Basis::Documented,
+            }),
+            Self {
+                documented: None,
+                observed: Some(text),
+                on,
+            } => Ok(Note {
+                text,
+                basis: Basis::Observed { on },
+            }),
+            Self {
+                documented: Some(_),
+                on: Some(_),
+                observed: None,
+            } => refuse("`on:` only with `observed:` (the day a run saw it)"),
+            _ => refuse("either `documented: \"…\"` or `observed: \"…\"` (with `on: YYYY-MM-DD`)"),
+        }
+    }
+}
+
+// By hand: a plain string, or a mapping saying what the note rests on.
+impl<'de> Deserialize<'de> for Note {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NoteVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for NoteVisitor {
+            type Value = Note;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, or a mapping with `documented` or `observed` (and `on`)")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Note, E> {
+                Ok(Note {
+                    text: value.to_owned(),
+                    basis: Basis::Unstated,
+                })
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Note, A::Error> {
+                Said::deserialize(serde::de::value::MapAccessDeserializer::new(map))?.into_note()
+            }
+        }
+
+        deserializer.deserialize_any(NoteVisitor)
+    }
+}
+
+impl schemars::JsonSchema for Note {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Note".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Note").into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let said = generator.subschema_for::<Said>();
+        schemars::json_schema!({
+            "description": "A note: a plain string (its basis unstated), or a mapping with `documented: \"…\"` or `observed: \"…\"` and an optional `on: YYYY-MM-DD`.",
+            "anyOf": [{ "type": "string" }, said]
+        })
+    }
+}
+
+/// A way the provider departs from RFC 6749 (or from its documentation)
+/// that no check reports: it gets an id of its own, so the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quirk {
+    /// Short kebab-case identifier, unique within the spec and not a
+    /// check's deviation id.
+    pub id: String,
+    /// What the provider does, and what it rests on.
+    pub note: Note,
+    /// The case that shows it, when one does.
+    pub case: Option<String>,
+}
+
+/// A quirk as the file writes it.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename = "Quirk", deny_unknown_fields)]
+struct QuirkFile {
+    /// Short kebab-case identifier, unique within the spec and not a
+    /// check's deviation id.
+    id: String,
+    /// What the documentation says the provider does.
+    #[serde(default)]
+    documented: Option<String>,
+    /// What a run saw the provider do.
+    #[serde(default)]
+    observed: Option<String>,
+    /// The day it was seen (`YYYY-MM-DD`), with `observed`.
+    #[serde(default)]
+    on: Option<String>,
+    /// The case of this spec that shows it.
+    #[serde(default)]
+    case: Option<String>,
+}
+
+// Through a visitor, so that an error is placed at the quirk that has it.
+impl<'de> Deserialize<'de> for Quirk {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct QuirkVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for QuirkVisitor {
+            type Value = Quirk;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping with `id` and `documented` or `observed`")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Quirk, A::Error> {
+                let file =
+                    QuirkFile::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                let note = Said {
+                    documented: file.documented,
+                    observed: file.observed,
+                    on: file.on,
+                }
+                .into_note()?;
+                Ok(Quirk {
+                    id: file.id,
+                    note,
+                    case: file.case,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(QuirkVisitor)
+    }
+}
+
+impl schemars::JsonSchema for Quirk {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        QuirkFile::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        QuirkFile::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        QuirkFile::json_schema(generator)
     }
 }
 
