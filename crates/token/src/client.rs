@@ -434,7 +434,7 @@ impl TokenClient {
         }
         let now = self.clock.now();
         if let Some(cached) = &state.cached {
-            if now < cached.renew_at {
+            if cached.renew_at.is_none_or(|at| now < at) {
                 return Ok(cached.token.clone());
             }
         }
@@ -451,7 +451,7 @@ impl TokenClient {
         let slot = self.slot(request);
         let mut state = slot.state.lock().await;
         if let Some(cached) = &mut state.cached {
-            cached.renew_at = SystemTime::UNIX_EPOCH;
+            cached.renew_at = Some(SystemTime::UNIX_EPOCH);
         }
         state.last_error = None;
     }
@@ -541,11 +541,13 @@ impl TokenClient {
 
     fn store(&self, state: &mut SlotState, token: Token, sent_at: SystemTime) -> Token {
         let received = self.clock.now().max(sent_at);
-        let lifetime = token
-            .expires_at
-            .duration_since(received)
-            .unwrap_or(Duration::ZERO);
-        let renew_at = token.expires_at - self.refresh_skew.min(lifetime / 2);
+        // A token that does not expire is renewed only when invalidated.
+        let renew_at = token.expires_at.map(|expires_at| {
+            let lifetime = expires_at
+                .duration_since(received)
+                .unwrap_or(Duration::ZERO);
+            expires_at - self.refresh_skew.min(lifetime / 2)
+        });
         state.cached = Some(Cached {
             token: token.clone(),
             renew_at,
@@ -600,7 +602,8 @@ struct SlotState {
 
 struct Cached {
     token: Token,
-    renew_at: SystemTime,
+    /// When to renew; `None` for a token that does not expire.
+    renew_at: Option<SystemTime>,
 }
 
 /// What makes two token requests ask for the same token. Secret values are

@@ -77,7 +77,7 @@
 //! };
 //! let token = parse_response(&profile, &response, now)?;
 //! assert_eq!(token.token_type, TokenType::Bearer);
-//! assert_eq!(token.expires_at, now + Duration::from_secs(600));
+//! assert_eq!(token.expires_at, Some(now + Duration::from_secs(600)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -148,7 +148,7 @@ pub use client::{
 pub use clock::{CLOCK_OFFSET_HEADER, Clock, ManualClock, SystemClock};
 pub use profile::{
     BodyEncoding, ClientAuth, ErrorFormat, ExpiryStyle, HttpMethod, ListStyle, MissingTokenType,
-    ProviderProfile, ResponseShape, TokenEndpoint,
+    ProviderProfile, ResponseEncoding, ResponseMembers, ResponseShape, TokenEndpoint, ZeroLifetime,
 };
 pub use request::{
     Body, BuildError, ClientCredentials, Grant, HttpRequest, JsonField, ParamValue, REDACTED,
