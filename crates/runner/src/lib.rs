@@ -283,12 +283,7 @@ impl Suite {
                     grantspec_token::endpoint_url(base, &profile.token_endpoint.path).ok()
                 });
                 let rate = match (&mock, &loaded.spec.live) {
-                    (None, Some(live)) => live.rate.and_then(|rate| {
-                        RequestRate::new(
-                            rate.requests,
-                            std::time::Duration::from_secs(rate.per_seconds.into()),
-                        )
-                    }),
+                    (None, Some(live)) => live.rate.and_then(|rate| rate.request_rate()),
                     _ => None,
                 };
                 LoadedProvider {

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use grantspec_token::{
-    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, ResponseShape, TokenEndpoint,
+    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, RequestRate, ResponseShape,
+    TokenEndpoint,
 };
 use serde::Deserialize;
 
@@ -485,6 +486,18 @@ pub struct Rate {
     /// The period, in seconds: 1 to 86400 (a day).
     #[schemars(range(min = 1, max = 86400))]
     pub per_seconds: u32,
+}
+
+impl Rate {
+    /// The token crate's view of this rate, to pace a
+    /// [`Transport`](grantspec_token::Transport) with; `None` for zero
+    /// requests, which the loader refuses.
+    pub fn request_rate(&self) -> Option<RequestRate> {
+        RequestRate::new(
+            self.requests,
+            std::time::Duration::from_secs(self.per_seconds.into()),
+        )
+    }
 }
 
 /// A variable: one value, or one per target.

@@ -39,12 +39,21 @@ fn a_live_rate_loads_within_its_bounds_and_is_refused_beyond_them() {
         |rate: &str| grantspec_spec::load_str(Path::new("shopware.yaml"), &with_rate(rate));
     let spec = loaded("{ requests: 10, per_seconds: 1 }").unwrap().spec;
     assert_eq!(
-        spec.live.unwrap().rate,
+        spec.live.as_ref().unwrap().rate,
         Some(grantspec_spec::Rate {
             requests: 10,
             per_seconds: 1
         })
     );
+    let rate = spec
+        .live
+        .as_ref()
+        .unwrap()
+        .rate
+        .unwrap()
+        .request_rate()
+        .unwrap();
+    assert_eq!(rate.interval(), std::time::Duration::from_millis(100));
     let slowest = loaded("{ requests: 1, per_seconds: 86400 }").unwrap().spec;
     assert_eq!(slowest.live.unwrap().rate.unwrap().per_seconds, 86_400);
     let without = grantspec_spec::load_str(Path::new("shopware.yaml"), &shopware_source());
