@@ -9,14 +9,20 @@
 //! `far` asks for an hour; `garbage` sends a `Retry-After` that is neither
 //! form, once; `unavailable` is a bare `503`; `ok` and `paced` answer
 //! correctly. The server records when each request arrived, so the tests
-//! assert on the intervals it saw, not on how long the run took.
+//! assert on the intervals it saw, not on how long the run took. The suite
+//! runs in-process, except in the last test, which runs the `specs` test
+//! binary as a user does and reads what it prints.
 
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use grantspec_runner::render::{retry_notes, snapshot_text};
 use grantspec_runner::{CaseReport, Env, Suite, SuiteConfig, Verdict};
 use grantspec_spec::template::TargetKind;
+use grantspec_test_support::{outcomes, specs_binary, temp_dir, text};
 use grantspec_token::{GiveUp, RetryAfter, RetryPolicy, TransportConfig};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
@@ -493,4 +499,70 @@ fn the_mock_target_ignores_the_rate() {
         let mock = suite(&dir, addr, &[], TargetKind::Mock).await;
         assert_eq!(mock.rate(0), None);
     });
+}
+
+/// The `specs` test binary, live, against `/once` at `addr`, with the
+/// retry policy's attempts from the environment.
+fn run_specs(specs: &Path, snapshots: &Path, addr: SocketAddr, attempts: &str) -> Output {
+    Command::new(specs_binary())
+        .current_dir(specs)
+        .env("GRANTSPEC_SPECS", specs)
+        .env("GRANTSPEC_SNAPSHOTS", snapshots)
+        .env("GRANTSPEC_TARGET", "live")
+        .env("GRANTSPEC_RETRY_ATTEMPTS", attempts)
+        .env("ONCE_BASE_URL", format!("http://{addr}/once"))
+        .env("FAULT_CLIENT_SECRET", CLIENT_SECRET)
+        .env_remove("CI")
+        .env_remove("INSTA_UPDATE")
+        .output()
+        .expect("the specs binary runs")
+}
+
+/// `cargo test` against a live provider that throttles: the case passes,
+/// and after libtest's summary the run says which request was throttled and
+/// how it was retried; with one attempt allowed (from the environment) it
+/// fails, saying why.
+#[test]
+fn the_test_harness_says_which_requests_were_throttled() {
+    let specs = temp_dir("specs");
+    std::fs::write(
+        specs.join("throttled.yaml"),
+        spec("throttled", "once", None, FAULTY_CASES),
+    )
+    .unwrap();
+    let snapshots = temp_dir("snapshots");
+    // A server per run: `/once` throttles its first request only.
+    let runtime = runtime();
+    let addr = runtime.block_on(start(Arc::default()));
+    let output = run_specs(&specs, &snapshots, addr, "2");
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    assert_eq!(
+        outcomes(&output)
+            .get("throttled::token")
+            .map(String::as_str),
+        Some("ok"),
+        "{all}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            "throttled by the provider:\n  throttled::token step 1 of 1 (client_credentials): \
+             retried 1 time: HTTP 429 with Retry-After: 1, waited 1s\n"
+        ),
+        "{all}"
+    );
+
+    let arrivals = Arc::new(Arrivals::default());
+    let addr = runtime.block_on(start(Arc::clone(&arrivals)));
+    let output = run_specs(&specs, &snapshots, addr, "1");
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    assert!(
+        all.contains(
+            "step 1 of 1 (client_credentials): gave up on HTTP 429 with Retry-After: 1: \
+             the retry policy allows 1 attempt, so it is never retried"
+        ),
+        "{all}"
+    );
+    assert_eq!(arrivals.at("/once/token").len(), 1);
 }
