@@ -31,7 +31,8 @@ pub struct SuiteConfig {
     pub target: TargetKind,
     /// Environment variables visible to `${env:…}` and `${secret:…}`.
     pub env: Env,
-    /// Timeouts, body cap and cleartext policy of the HTTP client.
+    /// Timeouts, body cap, cleartext and retry policies of the HTTP client
+    /// (the retry policy applies on the live target only).
     pub transport: TransportConfig,
     /// Whether a case whose snapshot differs (or is missing) leaves a pending
     /// `.snap.new` file for review (insta still writes none in CI). `record`
@@ -43,7 +44,8 @@ impl SuiteConfig {
     /// Configuration from the process environment:
     /// `GRANTSPEC_SPECS`, `GRANTSPEC_SNAPSHOTS`, `GRANTSPEC_TARGET`
     /// (`mock` or `live`), `GRANTSPEC_TIMEOUT_MS`, `GRANTSPEC_CONNECT_TIMEOUT_MS`,
-    /// `GRANTSPEC_ALLOW_INSECURE_HTTP=1`, over the `.env` files of
+    /// `GRANTSPEC_ALLOW_INSECURE_HTTP=1`, `GRANTSPEC_RETRY_ATTEMPTS`,
+    /// `GRANTSPEC_RETRY_MAX_WAIT_MS`, over the `.env` files of
     /// [`dotenv_paths`].
     ///
     /// # Errors
@@ -65,16 +67,7 @@ impl SuiteConfig {
             Some("live") => TargetKind::Live,
             Some(other) => return Err(ConfigError::Target(other.to_owned())),
         };
-        let mut transport = TransportConfig::default();
-        if let Some(ms) = env.get("GRANTSPEC_TIMEOUT_MS") {
-            transport.timeout = Duration::from_millis(parse_ms("GRANTSPEC_TIMEOUT_MS", &ms)?);
-        }
-        if let Some(ms) = env.get("GRANTSPEC_CONNECT_TIMEOUT_MS") {
-            transport.connect_timeout =
-                Duration::from_millis(parse_ms("GRANTSPEC_CONNECT_TIMEOUT_MS", &ms)?);
-        }
-        transport.allow_insecure_http =
-            env.get("GRANTSPEC_ALLOW_INSECURE_HTTP").as_deref() == Some("1");
+        let transport = transport_config(&env)?;
         let snapshots_dir = match env.get("GRANTSPEC_SNAPSHOTS") {
             Some(dir) => {
                 let dir = PathBuf::from(dir);
@@ -130,6 +123,38 @@ pub fn dotenv_paths(root: &Path, specs_dir: &Path) -> Vec<PathBuf> {
     paths
 }
 
+/// Most attempts `GRANTSPEC_RETRY_ATTEMPTS` may ask for.
+const MAX_RETRY_ATTEMPTS: u32 = 10;
+
+/// The HTTP client's limits and policies, from `GRANTSPEC_TIMEOUT_MS`,
+/// `GRANTSPEC_CONNECT_TIMEOUT_MS`, `GRANTSPEC_ALLOW_INSECURE_HTTP`,
+/// `GRANTSPEC_RETRY_ATTEMPTS` and `GRANTSPEC_RETRY_MAX_WAIT_MS`.
+fn transport_config(env: &Env) -> Result<TransportConfig, ConfigError> {
+    let mut transport = TransportConfig::default();
+    if let Some(ms) = env.get("GRANTSPEC_TIMEOUT_MS") {
+        transport.timeout = Duration::from_millis(parse_ms("GRANTSPEC_TIMEOUT_MS", &ms)?);
+    }
+    if let Some(ms) = env.get("GRANTSPEC_CONNECT_TIMEOUT_MS") {
+        transport.connect_timeout =
+            Duration::from_millis(parse_ms("GRANTSPEC_CONNECT_TIMEOUT_MS", &ms)?);
+    }
+    transport.allow_insecure_http =
+        env.get("GRANTSPEC_ALLOW_INSECURE_HTTP").as_deref() == Some("1");
+    if let Some(attempts) = env.get("GRANTSPEC_RETRY_ATTEMPTS") {
+        transport.retry.max_attempts = attempts
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_RETRY_ATTEMPTS).contains(n))
+            .ok_or(ConfigError::RetryAttempts { value: attempts })?;
+    }
+    if let Some(ms) = env.get("GRANTSPEC_RETRY_MAX_WAIT_MS") {
+        transport.retry.max_total_wait =
+            Duration::from_millis(parse_ms("GRANTSPEC_RETRY_MAX_WAIT_MS", &ms)?);
+    }
+    Ok(transport)
+}
+
 /// What keeps `dir` from being a snapshot folder: it, or the closest of its
 /// ancestors that exists, is not a folder (one that does not exist yet is
 /// created when a snapshot is written).
@@ -168,6 +193,14 @@ pub enum ConfigError {
         /// Why it does not parse.
         #[source]
         source: std::num::ParseIntError,
+    },
+    /// `GRANTSPEC_RETRY_ATTEMPTS` is not a number of attempts.
+    #[error(
+        "GRANTSPEC_RETRY_ATTEMPTS is {value:?}; expected a whole number of attempts from 1 (never retry) to {MAX_RETRY_ATTEMPTS}"
+    )]
+    RetryAttempts {
+        /// Its value.
+        value: String,
     },
     /// `GRANTSPEC_SNAPSHOTS` names something that cannot be a folder.
     #[error(
@@ -464,6 +497,40 @@ mod tests {
                 PathBuf::from("specs/.env"),
                 root.join(".env"),
             ]
+        );
+    }
+
+    #[test]
+    fn the_retry_policy_comes_from_the_environment_within_bounds() {
+        let config =
+            |pairs: &[(&str, &str)]| transport_config(&Env::from_pairs(pairs.iter().copied()));
+        let default = config(&[]).expect("no variables");
+        assert_eq!(default.retry, grantspec_token::RetryPolicy::default());
+        let set = config(&[
+            ("GRANTSPEC_RETRY_ATTEMPTS", " 5 "),
+            ("GRANTSPEC_RETRY_MAX_WAIT_MS", "120000"),
+        ])
+        .expect("valid values");
+        assert_eq!(set.retry.max_attempts, 5);
+        assert_eq!(set.retry.max_total_wait, Duration::from_secs(120));
+        assert_eq!(set.retry.backoff, default.retry.backoff);
+        for attempts in ["0", "11", "-1", "three", "99999999999999999999"] {
+            let error = config(&[("GRANTSPEC_RETRY_ATTEMPTS", attempts)])
+                .expect_err("refused")
+                .to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "GRANTSPEC_RETRY_ATTEMPTS is {attempts:?}; expected a whole number of attempts from 1 (never retry) to 10"
+                )
+            );
+        }
+        let error = config(&[("GRANTSPEC_RETRY_MAX_WAIT_MS", "1s")])
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.starts_with("GRANTSPEC_RETRY_MAX_WAIT_MS is \"1s\""),
+            "{error}"
         );
     }
 

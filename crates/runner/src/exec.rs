@@ -13,7 +13,7 @@ use grantspec_spec::{
 };
 use grantspec_token::{
     Body, CLOCK_OFFSET_HEADER, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue,
-    ProviderProfile, SecretString, Text, Transport, build_raw_at, endpoint_url,
+    ProviderProfile, Retries, SecretString, Text, Transport, build_raw_at, endpoint_url,
 };
 use serde_json::Value;
 use url::Url;
@@ -30,10 +30,17 @@ pub struct Exchange {
     /// The endpoint path relative to the provider's base URL, the same for
     /// every target.
     pub endpoint: String,
-    /// The response, unless the exchange failed.
+    /// The response, unless the exchange failed: the final one, when the
+    /// provider throttled earlier attempts.
     pub response: Option<HttpResponse>,
     /// Why the exchange failed, when it did.
     pub transport_error: Option<String>,
+    /// The throttled answers (429, 503 with `Retry-After`) the transport
+    /// retried before the final one, with their waits, and whether it gave
+    /// up. Shown in failure messages and notes, never in snapshots: a
+    /// snapshot records the final answer, so a retried request whose final
+    /// answer is the same snapshots the same.
+    pub retries: Retries,
     /// Expectations that did not hold.
     pub mismatches: Vec<PathMismatch>,
     /// Token endpoint or protected resource.
@@ -144,7 +151,8 @@ pub struct CaseContext<'a> {
     pub target: TargetKind,
     /// Environment for `${env:…}`.
     pub env: &'a Env,
-    /// The HTTP client.
+    /// The HTTP client: on the live target, paced to the provider's
+    /// `live.rate` when it has one, that pace shared by all its cases.
     pub transport: &'a Transport,
 }
 
@@ -370,7 +378,8 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                 Text::Plain(clock_offset.to_string()),
             ));
         }
-        let (response, transport_error) = match cx.transport.send(&request).await {
+        let sent = cx.transport.send_retrying(&request).await;
+        let (response, transport_error) = match sent.outcome {
             Ok(response) => (Some(response), None),
             Err(error) => (None, Some(error.to_string())),
         };
@@ -405,6 +414,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             endpoint,
             response,
             transport_error,
+            retries: sent.retries,
             mismatches,
             kind: exchange_kind,
             grant_type,

@@ -365,6 +365,20 @@ pub enum SpecErrorKind {
         /// The most allowed.
         max: u64,
     },
+    /// A `live.rate` number outside what a rate can be.
+    #[error("{}", match key {
+        RateKey::Requests => format!("`requests` is {value}; a rate allows at least 1 request"),
+        RateKey::PerSeconds => format!(
+            "`per_seconds` is {value}; a rate's period is 1 to {} seconds (a day)",
+            crate::limits::MAX_RATE_PERIOD
+        ),
+    })]
+    RateOutOfRange {
+        /// Which number.
+        key: RateKey,
+        /// Its value.
+        value: u32,
+    },
     /// A status outside the HTTP range.
     #[error("{what} {value} is not an HTTP status ({}–{})", crate::limits::STATUS_RANGE.start(), crate::limits::STATUS_RANGE.end())]
     NotAStatus {
@@ -638,6 +652,9 @@ impl SpecErrorKind {
             Self::ClockTooFar { .. } => {
                 "the clock moves of one case add up; no token needs a century to expire"
             }
+            Self::RateOutOfRange { .. } => {
+                "`rate: { requests: N, per_seconds: S }` has a live run send the provider N requests every S seconds, one every S / N seconds"
+            }
             Self::DuplicateCaseName { name, first_line } => {
                 return Some(match first_line {
                     Some(line) => format!(
@@ -812,6 +829,15 @@ fn capture(step: &str, members: &[String], problem: &CaptureProblem) -> String {
             format!("{reference} captures from step `{step}`, which this case does not have")
         }
     }
+}
+
+/// Which number of a `live.rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateKey {
+    /// `requests`.
+    Requests,
+    /// `per_seconds`.
+    PerSeconds,
 }
 
 /// What a name names.

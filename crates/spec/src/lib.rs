@@ -22,8 +22,8 @@ mod status;
 pub mod template;
 
 pub use error::{
-    CaptureProblem, Depth, IoError, Named, NotARegularFile, ReadError, SpecError, SpecErrorKind,
-    SpecErrors, did_you_mean,
+    CaptureProblem, Depth, IoError, Named, NotARegularFile, RateKey, ReadError, SpecError,
+    SpecErrorKind, SpecErrors, did_you_mean,
 };
 pub use load::{
     LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_files, load_str,

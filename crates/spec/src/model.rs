@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use grantspec_token::{
-    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, ResponseShape, TokenEndpoint,
+    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, RequestRate, ResponseShape,
+    TokenEndpoint,
 };
 use serde::Deserialize;
 
@@ -683,6 +684,36 @@ pub struct ErrorItemStyle {
 pub struct Live {
     /// Base URL the token path is joined to, usually `${env:…}`.
     pub base_url: String,
+    /// The request rate the provider allows, which a live run keeps to
+    /// across all the provider's cases; no limit when absent.
+    #[serde(default)]
+    pub rate: Option<Rate>,
+}
+
+/// A request rate: at most `requests` every `per_seconds` seconds. A live
+/// run sends the provider's requests evenly spaced, one every
+/// `per_seconds / requests`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    /// How many requests the period allows: at least 1.
+    #[schemars(range(min = 1))]
+    pub requests: u32,
+    /// The period, in seconds: 1 to 86400 (a day).
+    #[schemars(range(min = 1, max = 86400))]
+    pub per_seconds: u32,
+}
+
+impl Rate {
+    /// The token crate's view of this rate, to pace a
+    /// [`Transport`](grantspec_token::Transport) with; `None` for zero
+    /// requests, which the loader refuses.
+    pub fn request_rate(&self) -> Option<RequestRate> {
+        RequestRate::new(
+            self.requests,
+            std::time::Duration::from_secs(self.per_seconds.into()),
+        )
+    }
 }
 
 /// A variable: one value, or one per target.

@@ -16,6 +16,7 @@ use crate::request::{
     BuildError, Grant, HttpRequest, ParamValue, Text, TokenRequest, build_request,
 };
 use crate::response::{HttpResponse, ResponseError, Token, parse_response};
+use crate::retry::{Attempts, Pacer, RequestRate, Retries, RetryPolicy};
 
 /// Limits and policies of a [`Transport`].
 #[derive(Debug, Clone)]
@@ -30,6 +31,8 @@ pub struct TransportConfig {
     pub allow_insecure_http: bool,
     /// Honour the system's proxy settings (`HTTPS_PROXY`, …).
     pub use_system_proxy: bool,
+    /// How throttled answers (429, and 503 with `Retry-After`) are retried.
+    pub retry: RetryPolicy,
 }
 
 impl Default for TransportConfig {
@@ -40,6 +43,7 @@ impl Default for TransportConfig {
             max_body: 1024 * 1024,
             allow_insecure_http: false,
             use_system_proxy: false,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -87,15 +91,36 @@ pub enum TransportErrorKind {
     /// The response body exceeded the cap.
     #[error("response body exceeds the {0}-byte limit")]
     TooLarge(usize),
+    /// Every answer was throttled (429, or 503 with `Retry-After`) and the
+    /// [`RetryPolicy`] gave up: the answers, the waits, and why it stopped.
+    /// [`TokenClient`] reports this; [`Transport::send`] returns the last
+    /// answer itself.
+    #[error("{0}")]
+    Throttled(Box<Retries>),
+}
+
+/// What sending a request came to: the final answer, or why there is none,
+/// and the throttled answers retried before it.
+#[derive(Debug)]
+pub struct Sent {
+    /// The final answer (throttled too, when the policy gave up on it), or
+    /// why the last attempt failed.
+    pub outcome: Result<HttpResponse, TransportError>,
+    /// The throttled answers, and whether the policy gave up on the last.
+    pub retries: Retries,
 }
 
 /// An HTTP client for token endpoints: TLS verified, timeouts, no redirects,
 /// capped bodies, no proxy unless asked, credentials never over plain http
-/// except to loopback. Cheap to clone; clones share one connection pool.
+/// except to loopback; throttled answers retried as the
+/// [`TransportConfig::retry`] policy says, and requests paced to a
+/// [`RequestRate`] when given one ([`Transport::paced`]). Cheap to clone;
+/// clones share one connection pool, and the pace.
 #[derive(Debug, Clone)]
 pub struct Transport {
     http: reqwest::Client,
     config: Arc<TransportConfig>,
+    pacer: Option<Pacer>,
 }
 
 impl Transport {
@@ -117,7 +142,25 @@ impl Transport {
         Ok(Self {
             http,
             config: Arc::new(config),
+            pacer: None,
         })
+    }
+
+    /// This transport (sharing its connection pool), sending requests no
+    /// faster than `rate`: each attempt, retries included, waits for its
+    /// turn, one [`RequestRate::interval`] after the one before, before its
+    /// own deadline starts. The clones of the returned transport share the
+    /// pace, so whatever sends through them, concurrently or not, keeps to
+    /// `rate` together; a transport paced separately has a pace of its own.
+    #[must_use]
+    pub fn paced(mut self, rate: RequestRate) -> Self {
+        self.pacer = Some(Pacer::new(rate));
+        self
+    }
+
+    /// The rate this transport keeps to, if it was [`paced`](Self::paced).
+    pub fn rate(&self) -> Option<RequestRate> {
+        self.pacer.as_ref().map(Pacer::rate)
     }
 
     /// The limits this transport applies.
@@ -125,8 +168,48 @@ impl Transport {
         &self.config
     }
 
-    /// Sends `request` and reads the whole (capped) response.
+    /// Sends `request` as [`Transport::send_retrying`] does, and returns
+    /// the final answer (the last throttled one, when the policy gave up).
     pub async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.send_retrying(request).await.outcome
+    }
+
+    /// Sends `request`, and sends it again after a throttled answer (429,
+    /// or 503 with `Retry-After`) as the [`RetryPolicy`] allows: after the
+    /// wait `Retry-After` asks for, or the backoff, within the policy's
+    /// attempts and total wait. Each attempt has its own deadline (the
+    /// config's `timeout`) and, on a [`paced`](Self::paced) transport, waits
+    /// for its turn first. Returns the final answer and what was retried.
+    pub async fn send_retrying(&self, request: &HttpRequest) -> Sent {
+        let mut attempts = Attempts::default();
+        loop {
+            attempts.start();
+            let outcome = self.send_once(request).await;
+            let wait = match &outcome {
+                Ok(response) => attempts.after(&self.config.retry, response, SystemTime::now()),
+                Err(_) => None,
+            };
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => {
+                    return Sent {
+                        outcome,
+                        retries: attempts.finish(),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Sends `request` once, whatever the answer, and reads the whole
+    /// (capped) response; on a [`paced`](Self::paced) transport, after
+    /// waiting for its turn.
+    pub async fn send_once(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        // Refused before it takes a turn it would not use.
+        self.check_cleartext(request)?;
+        if let Some(pacer) = &self.pacer {
+            pacer.turn().await;
+        }
         // reqwest's own timeout does not bound everything: an endless
         // stream of `103 Early Hints` keeps it reading interim responses. One
         // deadline over the whole exchange does. Dropping the exchange at it
@@ -143,7 +226,6 @@ impl Transport {
     }
 
     async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.check_cleartext(request)?;
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| failure(request, TransportErrorKind::InvalidMethod))?;
         let mut builder = self.http.request(method, request.url.clone());
@@ -296,6 +378,18 @@ impl TokenError {
             _ => None,
         }
     }
+
+    /// The throttled answers and waits, when the provider kept throttling
+    /// and the retry policy gave up.
+    pub fn retries(&self) -> Option<&Retries> {
+        match self {
+            Self::Transport(TransportError {
+                kind: TransportErrorKind::Throttled(retries),
+                ..
+            }) => Some(retries),
+            _ => None,
+        }
+    }
 }
 
 /// How long before its expiry a cached token is renewed, by default.
@@ -404,10 +498,19 @@ impl TokenClient {
         self.refresh_skew
     }
 
-    /// Asks the token endpoint for a token, without caching.
+    /// Asks the token endpoint for a token, without caching. A throttled
+    /// answer is retried as the transport's [`RetryPolicy`] allows; when it
+    /// gives up, the error is a [`TransportErrorKind::Throttled`] that shows
+    /// every attempt ([`TokenError::retries`]).
     pub async fn fetch(&self, request: &TokenRequest) -> Result<Token, TokenError> {
         let http = build_request(&self.profile, &self.base_url, request)?;
-        let response = self.transport.send(&http).await?;
+        let sent = self.transport.send_retrying(&http).await;
+        let response = sent.outcome?;
+        if sent.retries.gave_up.is_some() {
+            return Err(
+                failure(&http, TransportErrorKind::Throttled(Box::new(sent.retries))).into(),
+            );
+        }
         if (300..400).contains(&response.status) {
             return Err(TokenError::Redirect {
                 status: response.status,

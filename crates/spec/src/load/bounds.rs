@@ -4,11 +4,12 @@
 
 use std::collections::HashMap;
 
-use crate::error::{Named, SpecError, SpecErrorKind};
+use crate::error::{Named, RateKey, SpecError, SpecErrorKind};
 use crate::limits::{
-    MAX_SECONDS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown, snapshot_stem,
+    MAX_RATE_PERIOD, MAX_SECONDS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown,
+    snapshot_stem,
 };
-use crate::model::{Case, CaseForm, MockSeed, Provider};
+use crate::model::{Case, CaseForm, Live, MockSeed, Provider};
 
 use super::Doc;
 use super::check::Parts;
@@ -33,6 +34,9 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>, mock: Option<&MockSeed>) -
             "`success_status`",
             mock.success_status,
         ));
+    }
+    if let Some(live) = parts.live {
+        errors.extend(live_values(doc, live));
     }
     errors.extend(case_names(doc, &parts.names));
     for &(index, case) in &parts.cases {
@@ -65,6 +69,33 @@ fn provider_values(doc: &Doc<'_>, provider: &Provider) -> Vec<SpecError> {
         provider.response.default_lifetime,
     ));
     errors
+}
+
+/// A `live.rate` that allows no request, or over a period longer than a
+/// day.
+fn live_values(doc: &Doc<'_>, live: &Live) -> Vec<SpecError> {
+    let Some(rate) = live.rate else {
+        return Vec::new();
+    };
+    [
+        (RateKey::Requests, "requests", rate.requests, u32::MAX),
+        (
+            RateKey::PerSeconds,
+            "per_seconds",
+            rate.per_seconds,
+            MAX_RATE_PERIOD,
+        ),
+    ]
+    .into_iter()
+    .filter(|&(_, _, value, max)| !(1..=max).contains(&value))
+    .map(|(key, name, value, _)| {
+        let path = [Seg::Key("live"), Seg::Key("rate"), Seg::Key(name)];
+        doc.at_node(
+            doc.closest(&path),
+            SpecErrorKind::RateOutOfRange { key, value },
+        )
+    })
+    .collect()
 }
 
 /// Case names that cannot name a test and a snapshot file, and those whose

@@ -26,6 +26,64 @@ fn unknown_key_is_located_with_suggestion() {
     assert!(text.contains("did you mean `client_auth`?"), "{text}");
 }
 
+#[test]
+fn a_live_rate_loads_within_its_bounds_and_is_refused_beyond_them() {
+    let with_rate = |rate: &str| {
+        shopware_source().replacen(
+            "  base_url: ${env:SHOPWARE_BASE_URL}\n",
+            &format!("  base_url: ${{env:SHOPWARE_BASE_URL}}\n  rate: {rate}\n"),
+            1,
+        )
+    };
+    let loaded =
+        |rate: &str| grantspec_spec::load_str(Path::new("shopware.yaml"), &with_rate(rate));
+    let spec = loaded("{ requests: 10, per_seconds: 1 }").unwrap().spec;
+    assert_eq!(
+        spec.live.as_ref().unwrap().rate,
+        Some(grantspec_spec::Rate {
+            requests: 10,
+            per_seconds: 1
+        })
+    );
+    let rate = spec
+        .live
+        .as_ref()
+        .unwrap()
+        .rate
+        .unwrap()
+        .request_rate()
+        .unwrap();
+    assert_eq!(rate.interval(), std::time::Duration::from_millis(100));
+    let slowest = loaded("{ requests: 1, per_seconds: 86400 }").unwrap().spec;
+    assert_eq!(slowest.live.unwrap().rate.unwrap().per_seconds, 86_400);
+    let without = grantspec_spec::load_str(Path::new("shopware.yaml"), &shopware_source());
+    assert_eq!(without.unwrap().spec.live.unwrap().rate, None);
+
+    for (rate, message) in [
+        (
+            "{ requests: 1, per_seconds: 86401 }",
+            "`per_seconds` is 86401; a rate's period is 1 to 86400 seconds (a day)",
+        ),
+        (
+            "{ requests: 0, per_seconds: 1 }",
+            "`requests` is 0; a rate allows at least 1 request",
+        ),
+        (
+            "{ requests: 4294967296, per_seconds: 1 }",
+            "invalid value for `requests`: integer `4294967296`, expected a whole number from 0 to 4294967295",
+        ),
+        ("{ requests: 1 }", "missing key `per_seconds`"),
+        ("10", "wrong type for `rate`"),
+    ] {
+        let text = loaded(rate).unwrap_err().to_string();
+        assert!(text.contains(message), "{rate}: {text}");
+        assert!(
+            text.contains("shopware.yaml:69:"),
+            "{rate}: located at the rate: {text}"
+        );
+    }
+}
+
 fn shopware_source() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/shopware.yaml"))
         .unwrap()

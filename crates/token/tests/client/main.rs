@@ -1,7 +1,9 @@
 //! Integration tests of the token client against in-process HTTP servers.
 //!
 //! One binary, several modules, to keep link time down. Every server binds
-//! 127.0.0.1:0; nothing touches the network, nothing sleeps.
+//! 127.0.0.1:0; nothing touches the network. Nothing sleeps but the retry
+//! tests, which wait as long as a server's `Retry-After` asks (a second at
+//! most) because that wait is what they test.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,6 +11,7 @@ mod cache;
 mod quirks;
 mod redaction;
 mod requests;
+mod retry;
 mod server;
 mod transport;
 
