@@ -34,7 +34,7 @@ use grantspec_report::{
     TokenTypeReport, WayOutcome, WayReport,
 };
 use grantspec_spec::template::TargetKind;
-use grantspec_spec::{GrantKind, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat};
+use grantspec_spec::{GrantKind, ResponseScope, Spec, Step, StepKind, TokenFormat};
 use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
 use serde_json::Value;
 
@@ -695,7 +695,10 @@ fn provider_report(
     let mut expiry = ExpiryReport {
         style: snake(profile.response.expiry),
         envelope: profile.response.envelope.clone(),
-        declared_lifetime: seed.token_lifetime,
+        declared_lifetime: seed
+            .token_lifetime
+            .default_seconds()
+            .unwrap_or(grantspec_spec::DEFAULT_TOKEN_LIFETIME),
         run_members: Vec::new(),
         run_lifetimes: Vec::new(),
     };
@@ -704,13 +707,7 @@ fn provider_report(
         .iter()
         .any(|c| c.grants.contains(&GrantKind::RefreshToken));
     let mut refresh = RefreshReport {
-        declared: refresh_issued.then(|| {
-            match seed.refresh {
-                RefreshPolicy::Rotate => "rotate",
-                RefreshPolicy::Reuse => "reuse",
-            }
-            .to_owned()
-        }),
+        declared: refresh_issued.then(|| seed.refresh.as_str().to_owned()),
         run: None,
         evidence: Vec::new(),
     };
