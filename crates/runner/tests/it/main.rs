@@ -4,4 +4,5 @@ mod canary;
 mod compat;
 mod faults;
 mod live_oidc;
+mod refresh;
 mod runner;
