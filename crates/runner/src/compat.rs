@@ -580,31 +580,19 @@ fn facts(
         Vec::new(),
     );
     // With lifetimes by grant or client, each lifetime seen is judged
-    // against the one declared for its grant and client; with one number,
-    // every lifetime seen against it.
-    let lifetimes: Vec<String> = if expiry.declared_rules.is_empty() {
-        expiry
-            .run_lifetimes
-            .iter()
-            .map(|s| format!("{s} s"))
-            .collect()
+    // against the one declared for its grant and client (below); with one
+    // number, every lifetime seen against it, by their texts.
+    let (lifetimes, separator): (Vec<String>, &str) = if expiry.declared_rules.is_empty() {
+        let values = expiry.run_lifetimes.iter().map(|s| format!("{s} s"));
+        (values.collect(), " | ")
     } else {
-        expiry
-            .run_by_grant
-            .iter()
-            .map(LifetimeSeen::words)
-            .collect()
+        let seen = expiry.run_by_grant.iter().map(LifetimeSeen::words);
+        (seen.collect(), "; ")
     };
     add(
         "token_lifetime".into(),
         expiry.declared_words(),
-        (!lifetimes.is_empty()).then(|| {
-            lifetimes.join(if expiry.declared_rules.is_empty() {
-                " | "
-            } else {
-                "; "
-            })
-        }),
+        (!lifetimes.is_empty()).then(|| lifetimes.join(separator)),
         Vec::new(),
     );
     add(
