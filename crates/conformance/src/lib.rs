@@ -227,6 +227,8 @@ pub const CHECKS: &[Check] = &[
     bearer::INSUFFICIENT_SCOPE,
     request_shape::EXTENSION_GRANT_URI,
     refresh::REFRESH_ROTATION,
+    refresh::USED_REFRESH_TOKEN_INVALIDATED,
+    refresh::REPLAY_REVOKES_ACTIVE_TOKEN,
     request_shape::PASSWORD_GRANT,
 ];
 

@@ -554,22 +554,19 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     );
     let x = &p.expiry;
-    let lifetimes: Vec<String> = x.run_lifetimes.iter().map(|s| format!("{s} s")).collect();
+    let (declared, seen) = cells::lifetime_words(p);
     let _ = write!(
         out,
-        "<dt>expiry</dt><dd><code>{}</code>{}; the spec says a {} s lifetime; {run}: {}{}</dd>",
+        "<dt>expiry</dt><dd><code>{}</code>{}; the spec says {}; {run}: {}{}</dd>",
         html(&x.style),
         x.envelope
             .as_deref()
             .map(|e| format!(" inside the <code>{}</code> envelope", html(e)))
             .unwrap_or_default(),
-        x.declared_lifetime,
+        html(&declared),
         codes(&x.run_members),
-        if lifetimes.is_empty() {
-            String::new()
-        } else {
-            format!(", lifetimes {}", html(&lifetimes.join(", ")))
-        }
+        seen.map(|seen| format!(", lifetimes {}", html(&seen)))
+            .unwrap_or_default()
     );
     let _ = write!(
         out,

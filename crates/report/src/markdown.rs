@@ -303,22 +303,19 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     );
     let x = &p.expiry;
-    let lifetimes: Vec<String> = x.run_lifetimes.iter().map(|s| format!("{s} s")).collect();
+    let (declared, seen) = cells::lifetime_words(p);
     let _ = writeln!(
         out,
-        "- expiry: `{}`{}; the spec says a {} s lifetime; {run}: members {}{}",
+        "- expiry: `{}`{}; the spec says {}; {run}: members {}{}",
         x.style.replace('`', ""),
         x.envelope
             .as_deref()
             .map(|e| format!(" inside the `{}` envelope", e.replace('`', "")))
             .unwrap_or_default(),
-        x.declared_lifetime,
+        md_inline(&declared),
         code_list(&x.run_members),
-        if lifetimes.is_empty() {
-            String::new()
-        } else {
-            format!(", lifetimes {}", lifetimes.join(", "))
-        }
+        seen.map(|seen| format!(", lifetimes {}", md_inline(&seen)))
+            .unwrap_or_default()
     );
     let _ = writeln!(out, "- refresh: {}", md_inline(&cells::refresh_words(p)));
     let _ = writeln!(

@@ -4,5 +4,6 @@ mod canary;
 mod compat;
 mod faults;
 mod live_oidc;
+mod refresh;
 mod retries;
 mod runner;

@@ -9,7 +9,7 @@ use crate::limits::{
     MAX_RATE_PERIOD, MAX_SECONDS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown,
     snapshot_stem,
 };
-use crate::model::{Case, CaseForm, Live, MockSeed, Provider};
+use crate::model::{Case, CaseForm, Live, MockSeed, Provider, TokenLifetime};
 
 use super::Doc;
 use super::check::Parts;
@@ -22,12 +22,13 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>, mock: Option<&MockSeed>) -
         errors.extend(provider_values(doc, provider));
     }
     if let Some(mock) = mock {
-        errors.extend(seconds(
-            doc,
-            &[Seg::Key("mock"), Seg::Key("token_lifetime")],
-            "`token_lifetime`",
-            mock.token_lifetime,
-        ));
+        errors.extend(lifetimes(doc, &[Seg::Key("mock")], &mock.token_lifetime));
+        for (index, client) in mock.clients.iter().enumerate() {
+            if let Some(lifetime) = &client.token_lifetime {
+                let path = [Seg::Key("mock"), Seg::Key("clients"), Seg::Index(index)];
+                errors.extend(lifetimes(doc, &path, lifetime));
+            }
+        }
         errors.extend(status(
             doc,
             &[Seg::Key("mock"), Seg::Key("success_status")],
@@ -206,6 +207,24 @@ fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
         }
     }
     errors
+}
+
+/// Every number of a `token_lifetime` under `parent` above [`MAX_SECONDS`],
+/// each located at its value.
+fn lifetimes(doc: &Doc<'_>, parent: &[Seg<'_>], lifetime: &TokenLifetime) -> Vec<SpecError> {
+    lifetime
+        .entries()
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let mut path = [parent, &[Seg::Key("token_lifetime")]].concat();
+            path.extend(key.map(Seg::Key));
+            let what = match key {
+                None => "`token_lifetime`".to_owned(),
+                Some(key) => format!("`token_lifetime.{key}`"),
+            };
+            seconds(doc, &path, &what, value)
+        })
+        .collect()
 }
 
 /// A number of seconds above [`MAX_SECONDS`].

@@ -353,3 +353,70 @@ fn a_single_request_case_is_located_at_its_own_fields() {
         assert!(text.contains(expected), "{expected}\n\nnot in:\n{text}");
     }
 }
+
+/// `token_lifetime` is one number or seconds by grant, on the seed and on a
+/// client, and the most specific rule wins.
+#[test]
+fn lifetimes_by_grant_and_client_resolve_most_specific_first() {
+    use grantspec_spec::{GrantKind, TokenLifetime};
+    let source = r#"
+provider: { id: lifetimes, name: L, token_endpoint: { path: /token } }
+mock:
+  token_lifetime: { default: 7200, client_credentials: 600, password: 864000 }
+  clients:
+    - { id: plain, grants: [client_credentials, password, refresh_token] }
+    - { id: one_number, grants: [client_credentials, password], token_lifetime: 300 }
+    - { id: by_grant, grants: [password, refresh_token], token_lifetime: { refresh_token: 60 } }
+    - { id: own_default, grants: [password], token_lifetime: { default: 30, password: 90 } }
+cases: []
+"#;
+    let seed = grantspec_spec::load_str(Path::new("lifetimes.yaml"), source)
+        .unwrap()
+        .spec
+        .mock;
+    let client = |id: &str| seed.clients.iter().find(|c| c.id == id);
+    let lifetime = |id: &str, grant| seed.token_lifetime_for(client(id), grant);
+    use GrantKind::*;
+    assert_eq!(lifetime("plain", ClientCredentials), 600);
+    assert_eq!(lifetime("plain", Password), 864_000);
+    assert_eq!(lifetime("plain", RefreshToken), 7200, "the seed's default");
+    assert_eq!(lifetime("one_number", ClientCredentials), 300);
+    assert_eq!(lifetime("one_number", Password), 300);
+    assert_eq!(lifetime("by_grant", RefreshToken), 60);
+    assert_eq!(
+        lifetime("by_grant", Password),
+        864_000,
+        "the seed's, by grant"
+    );
+    assert_eq!(lifetime("own_default", Password), 90);
+    assert_eq!(
+        lifetime("own_default", Implicit),
+        30,
+        "the client's default"
+    );
+    assert_eq!(
+        seed.token_lifetime_for(None, ClientCredentials),
+        600,
+        "a client the seed does not know"
+    );
+    assert!(seed.lifetimes_vary());
+
+    // One number, and none at all.
+    let one = "provider: { id: one, name: O, token_endpoint: { path: /token } }\nmock: { token_lifetime: 600 }\ncases: []\n";
+    let seed = grantspec_spec::load_str(Path::new("one.yaml"), one)
+        .unwrap()
+        .spec
+        .mock;
+    assert_eq!(seed.token_lifetime, TokenLifetime::Same(600));
+    assert_eq!(seed.token_lifetime_for(None, Password), 600);
+    assert!(!seed.lifetimes_vary());
+    let none = "provider: { id: none, name: N, token_endpoint: { path: /token } }\nmock: { token_lifetime: { client_credentials: 60 } }\ncases: []\n";
+    let seed = grantspec_spec::load_str(Path::new("none.yaml"), none)
+        .unwrap()
+        .spec
+        .mock;
+    assert_eq!(
+        seed.token_lifetime_for(None, Password),
+        grantspec_spec::DEFAULT_TOKEN_LIFETIME
+    );
+}
