@@ -409,8 +409,8 @@ fn a_bare_503_is_the_answer() {
 #[test]
 fn the_declared_rate_holds_across_concurrently_running_cases() {
     const CASES: usize = 6;
-    // 4 a second: one every 250 ms.
-    let interval = Duration::from_millis(250);
+    // 2 a second: one every 500 ms.
+    let interval = Duration::from_millis(500);
     let runtime = runtime();
     let (arrivals, reports) = runtime.block_on(async {
         let arrivals = Arc::new(Arrivals::default());
@@ -419,7 +419,7 @@ fn the_declared_rate_holds_across_concurrently_running_cases() {
         let cases: String = (0..CASES)
             .map(|i| FAULTY_CASES.replacen("name: token", &format!("name: token_{i}"), 1))
             .collect();
-        let rate = "{ requests: 4, per_seconds: 1 }";
+        let rate = "{ requests: 2, per_seconds: 1 }";
         let suite = suite(
             &dir,
             addr,
@@ -460,9 +460,10 @@ fn the_declared_rate_holds_across_concurrently_running_cases() {
     assert_eq!(arrivals.len(), CASES);
     arrivals.sort();
     // A request can arrive later than its turn, never earlier; the slack
-    // covers one arriving late on a busy machine, which shortens the gap
-    // after it (and lengthens the one before).
-    let slack = interval / 2;
+    // covers one arriving late on a busy machine (seen: over 125 ms while
+    // other builds ran), which shortens the gap after it. Unpaced, the
+    // requests arrive within a few milliseconds of each other.
+    let slack = interval * 4 / 5;
     let gaps: Vec<Duration> = arrivals
         .windows(2)
         .map(|pair| pair[1].duration_since(pair[0]))
