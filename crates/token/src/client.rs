@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use url::{Host, Url};
 
 use crate::clock::{Clock, SystemClock};
-use crate::profile::ProviderProfile;
+use crate::profile::{ClientAuth, ProviderProfile};
 use crate::request::{
     BuildError, Grant, HttpRequest, ParamValue, Text, TokenRequest, build_request,
 };
@@ -419,6 +419,8 @@ pub struct TokenClient {
     clock: Arc<dyn Clock>,
     refresh_skew: Duration,
     cache: Arc<Mutex<HashMap<CacheKey, Arc<Slot>>>>,
+    /// Client authentication found to work, by client id, when detecting.
+    detected: Option<Arc<Mutex<HashMap<String, ClientAuth>>>>,
 }
 
 impl fmt::Debug for TokenClient {
@@ -451,6 +453,7 @@ impl TokenClient {
             clock: Arc::new(SystemClock),
             refresh_skew: DEFAULT_REFRESH_SKEW,
             cache: Arc::default(),
+            detected: None,
         })
     }
 
@@ -478,6 +481,33 @@ impl TokenClient {
         self
     }
 
+    /// Detects how the provider wants a confidential client to
+    /// authenticate, instead of following the profile's `client_auth`, as
+    /// golang.org/x/oauth2's `AuthStyleAutoDetect` does: HTTP Basic first
+    /// (RFC 6749 §2.3.1's preference), then the credentials in the body, and
+    /// the way that worked is kept for the client's later requests.
+    ///
+    /// The second way is tried only when the first was refused as a client
+    /// authentication failure (401, or `invalid_client`), or with
+    /// `invalid_request` for a grant that can be sent again: an
+    /// authorization code or a refresh token is not sent twice on a guess.
+    #[must_use]
+    pub fn detecting_client_auth(mut self) -> Self {
+        self.detected = Some(Arc::default());
+        self
+    }
+
+    /// The client authentication detection found to work for `client_id`,
+    /// once a request has succeeded with it.
+    pub fn detected_client_auth(&self, client_id: &str) -> Option<ClientAuth> {
+        let detected = self.detected.as_ref()?;
+        detected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(client_id)
+            .copied()
+    }
+
     /// The provider's profile.
     pub fn profile(&self) -> &ProviderProfile {
         &self.profile
@@ -503,7 +533,56 @@ impl TokenClient {
     /// gives up, the error is a [`TransportErrorKind::Throttled`] that shows
     /// every attempt ([`TokenError::retries`]).
     pub async fn fetch(&self, request: &TokenRequest) -> Result<Token, TokenError> {
-        let http = build_request(&self.profile, &self.base_url, request)?;
+        let confidential = request
+            .client
+            .as_ref()
+            .filter(|client| client.secret.is_some());
+        let (Some(detected), Some(client)) = (&self.detected, confidential) else {
+            return self.fetch_as(&self.profile, request).await;
+        };
+        let known = detected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&client.id)
+            .copied();
+        let (first, fallback) = match known {
+            Some(way) => (way, None),
+            None => (ClientAuth::Basic, Some(ClientAuth::Post)),
+        };
+        let token = match (self.fetch_authenticating(first, request).await, fallback) {
+            (Ok(token), _) => Ok((first, token)),
+            (Err(error), Some(second)) if refuses_client_auth(&error, request) => self
+                .fetch_authenticating(second, request)
+                .await
+                .map(|token| (second, token)),
+            (Err(error), _) => Err(error),
+        };
+        let (way, token) = token?;
+        detected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(client.id.clone(), way);
+        Ok(token)
+    }
+
+    /// [`TokenClient::fetch`] authenticating the client `way`.
+    async fn fetch_authenticating(
+        &self,
+        way: ClientAuth,
+        request: &TokenRequest,
+    ) -> Result<Token, TokenError> {
+        let mut profile = ProviderProfile::clone(&self.profile);
+        profile.token_endpoint.client_auth = way;
+        self.fetch_as(&profile, request).await
+    }
+
+    /// [`TokenClient::fetch`] with `profile`'s client authentication.
+    async fn fetch_as(
+        &self,
+        profile: &ProviderProfile,
+        request: &TokenRequest,
+    ) -> Result<Token, TokenError> {
+        let http = build_request(profile, &self.base_url, request)?;
         let sent = self.transport.send_retrying(&http).await;
         let response = sent.outcome?;
         if sent.retries.gave_up.is_some() {
@@ -657,6 +736,18 @@ impl TokenClient {
         });
         token
     }
+}
+
+/// Whether `error` may be the provider refusing how the client
+/// authenticated, so that another way is worth a try: 401 or
+/// `invalid_client`, or `invalid_request` for a grant that may be sent
+/// again.
+fn refuses_client_auth(error: &TokenError, request: &TokenRequest) -> bool {
+    error.provider_error().is_some_and(|refusal| {
+        refusal.status == 401
+            || refusal.code() == Some("invalid_client")
+            || refusal.code() == Some("invalid_request") && request.grant.is_repeatable()
+    })
 }
 
 /// Whether a renewal failed because the provider rejected the refresh token

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cache;
+mod client_auth;
 mod quirks;
 mod redaction;
 mod requests;
