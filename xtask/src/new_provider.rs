@@ -89,6 +89,7 @@ mock:
 
 live:
   base_url: ${env:{ENV}_BASE_URL}
+  # rate: { requests: 10, per_seconds: 1 }   # the request rate the provider allows, if it says
 
 vars:
   client_id: { mock: {id}-client, live: "${env:{ENV}_CLIENT_ID}" }

@@ -184,6 +184,10 @@ pub fn run(args: crate::flags::Record) -> anyhow::Result<ExitCode> {
         ),
         other => println!("{:<8} {}", other.as_str(), suite.trial_name(deviations)),
     }
+    let throttled = suite.retry_notes();
+    if !throttled.is_empty() {
+        println!("\nthrottled by the provider:\n  {}", throttled.join("\n  "));
+    }
     println!(
         "\n{provider}: {recorded} recorded, {failed} failed, {skipped} ignored, {refused} refused{}",
         if deviations_failed {

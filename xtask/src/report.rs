@@ -84,6 +84,10 @@ pub fn run(args: crate::flags::Report) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    let throttled = suite.retry_notes();
+    if !throttled.is_empty() {
+        println!("\nthrottled by the provider:\n  {}", throttled.join("\n  "));
+    }
     let mut first_ignored = true;
     for provider in &compatibility.providers {
         for case in &provider.cases {

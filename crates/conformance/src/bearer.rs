@@ -203,7 +203,7 @@ pub(crate) const BEARER_ACCEPTED: Check = Check {
     clause: "RFC6750-2.1",
     severity: Severity::Failure,
     title: "An issued access token works as `Authorization: Bearer`",
-    looks_at: "case steps: protected-resource calls presenting, as Bearer, the latest access token issued in the case within its lifetime (mock clock moves counted); 2xx or 403 passes, 401 fails",
+    looks_at: "case steps: protected-resource calls presenting, as Bearer, the latest access token issued in the case within its lifetime (mock clock moves counted) and before any refused refresh or code exchange, which may revoke it; 2xx or 403 passes, 401 fails",
     deviation: "bearer-header-rejected",
     rule: Rule::Sequence(bearer_accepted),
 };
@@ -219,6 +219,16 @@ fn bearer_accepted(steps: &[Step<'_>]) -> Tally {
     for step in steps {
         if step.kind == Token && step.success && step.issued_access.is_some() {
             latest = Some(step);
+            continue;
+        }
+        // A refused refresh or code exchange may be a replay, which a server
+        // may answer by revoking the tokens of its grant (RFC 9700 §4.14.2,
+        // RFC 6749 §4.1.2): the latest token is no longer owed acceptance.
+        if step.kind == Token
+            && !step.success
+            && matches!(step.grant, Some("refresh_token" | "authorization_code"))
+        {
+            latest = None;
             continue;
         }
         let (Resource, Some(sent), Some(issuer)) = (step.kind, &step.bearer_sent, latest) else {
@@ -431,6 +441,27 @@ pub(crate) mod tests {
                     cc(ok(token_with(json!({ "access_token": a1 })))),
                     resource(
                         vec![bearer(&a1), (CLOCK_OFFSET_HEADER, Text::from("3600"))],
+                        response(
+                            401,
+                            &[("www-authenticate", "Bearer error=\"invalid_token\"")],
+                            "",
+                        ),
+                    ),
+                ],
+                &[("RFC6750-2.1-bearer-accepted", NA)],
+            ),
+            fx(
+                "token refused after a refused refresh, which may have revoked it",
+                vec![
+                    password_login("read", &strong(11)),
+                    refresh(&strong(11), None, refreshed(&a1, Some(&strong(12)), None)),
+                    refresh(
+                        &strong(11),
+                        None,
+                        error(400, json!({ "error": "invalid_grant" })),
+                    ),
+                    resource(
+                        vec![bearer(&a1)],
                         response(
                             401,
                             &[("www-authenticate", "Bearer error=\"invalid_token\"")],

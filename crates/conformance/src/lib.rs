@@ -227,6 +227,8 @@ pub const CHECKS: &[Check] = &[
     bearer::INSUFFICIENT_SCOPE,
     request_shape::EXTENSION_GRANT_URI,
     refresh::REFRESH_ROTATION,
+    refresh::USED_REFRESH_TOKEN_INVALIDATED,
+    refresh::REPLAY_REVOKES_ACTIVE_TOKEN,
     request_shape::PASSWORD_GRANT,
 ];
 
@@ -238,6 +240,19 @@ pub fn find_check(id: &str) -> Option<&'static Check> {
 /// Whether `id` is a deviation id some check can report.
 pub fn known_deviation(id: &str) -> bool {
     CHECKS.iter().any(|check| check.deviation == id)
+}
+
+/// Every deviation id some check can report, each once, in catalogue order.
+pub fn deviation_ids() -> impl Iterator<Item = &'static str> {
+    CHECKS
+        .iter()
+        .enumerate()
+        .filter(|(at, check)| {
+            !CHECKS[..*at]
+                .iter()
+                .any(|earlier| earlier.deviation == check.deviation)
+        })
+        .map(|(_, check)| check.deviation)
 }
 
 /// The checks that report deviation `id`.

@@ -1,5 +1,6 @@
-//! Refresh and other sequences (RFC 6749 §6, §10.10; RFC 9700 §2.2.2): scope
-//! across refreshes, rotation, and tokens issued twice.
+//! Refresh and other sequences (RFC 6749 §6, §10.10; RFC 9700 §2.2.2,
+//! §4.14.2): scope across refreshes, rotation, replay, and tokens issued
+//! twice.
 
 use std::collections::BTreeSet;
 
@@ -223,10 +224,36 @@ pub(crate) const REFRESH_ROTATION: Check = Check {
     clause: "RFC9700-2.2.2",
     severity: Severity::Warning,
     title: "Public clients' refresh tokens are rotated (or sender-constrained)",
-    looks_at: "case steps: refresh requests without client authentication or DPoP; the same refresh token returned, or a used one accepted again, warns",
+    looks_at: "case steps: refresh requests without client authentication or DPoP; the same refresh token returned, or none returned and the used one accepted again, warns; a new refresh token passes",
     deviation: "no-refresh-token-rotation",
     rule: Rule::Sequence(refresh_rotation),
 };
+
+/// Whether a refresh step is one the RFC 9700 rotation rules judge: a
+/// successful refresh by a public client, not sender-constrained by DPoP,
+/// with the refresh token it sent.
+fn public_refresh<'c>(step: &Step<'c>) -> Option<&'c str> {
+    let (true, true, true, Some(sent)) = (
+        step.is_refresh(),
+        step.success,
+        step.public_client,
+        step.sent_refresh,
+    ) else {
+        return None;
+    };
+    Some(sent)
+}
+
+/// The first refresh after `index` that presents `token` again.
+fn presented_again<'a, 's>(
+    steps: &'a [Step<'s>],
+    index: usize,
+    token: &str,
+) -> Option<&'a Step<'s>> {
+    steps[index + 1..]
+        .iter()
+        .find(|later| later.is_refresh() && later.sent_refresh == Some(token))
+}
 
 fn refresh_rotation(steps: &[Step<'_>]) -> Tally {
     let mut tally = Tally {
@@ -234,12 +261,7 @@ fn refresh_rotation(steps: &[Step<'_>]) -> Tally {
         ..Tally::default()
     };
     for (index, step) in steps.iter().enumerate() {
-        let (true, true, true, Some(sent)) = (
-            step.is_refresh(),
-            step.success,
-            step.public_client,
-            &step.sent_refresh,
-        ) else {
+        let Some(sent) = public_refresh(step) else {
             continue;
         };
         if step.sender_constrained {
@@ -249,30 +271,148 @@ fn refresh_rotation(steps: &[Step<'_>]) -> Tally {
             ));
             continue;
         }
-        if step.issued_refresh.as_ref() == Some(sent) {
-            tally.violations.push(format!(
+        match step.issued_refresh {
+            Some(issued) if issued == sent => tally.violations.push(format!(
                 "exchange #{}: a public client's refresh returned the same refresh token",
                 step.number
-            ));
-            continue;
-        }
-        let reuse = steps[index + 1..]
-            .iter()
-            .find(|later| later.is_refresh() && later.sent_refresh.as_ref() == Some(sent));
-        match (reuse, &step.issued_refresh) {
-            (Some(later), _) if later.success => tally.violations.push(format!(
-                "exchange #{}: the refresh token used at exchange #{} was accepted again",
-                later.number, step.number
             )),
-            (Some(later), _) => tally.passes.push(format!(
-                "exchange #{}: the refresh token used at exchange #{} was refused on reuse (HTTP {})",
-                later.number, step.number, later.status
-            )),
-            (None, Some(_)) => tally.passes.push(format!(
+            Some(_) => tally.passes.push(format!(
                 "exchange #{}: the refresh token was rotated",
                 step.number
             )),
-            (None, None) => {}
+            None => match presented_again(steps, index, sent) {
+                Some(later) if later.success => tally.violations.push(format!(
+                    "exchange #{}: the refresh at exchange #{} returned no new refresh token, and the one it used was accepted again",
+                    later.number, step.number
+                )),
+                Some(later) => tally.passes.push(format!(
+                    "exchange #{}: the refresh token used at exchange #{} was refused on reuse (HTTP {})",
+                    later.number, step.number, later.status
+                )),
+                None => {}
+            },
+        }
+    }
+    tally
+}
+
+/// A rotation: a public client's successful refresh, not sender-constrained,
+/// that answered a new refresh token. `index` is the refresh's position in
+/// the steps, `used` the token it sent, `issued` the new one.
+struct Rotation<'s> {
+    index: usize,
+    used: &'s str,
+    issued: &'s str,
+}
+
+fn rotations<'s>(steps: &[Step<'s>]) -> Vec<Rotation<'s>> {
+    steps
+        .iter()
+        .enumerate()
+        .filter(|(_, step)| !step.sender_constrained)
+        .filter_map(|(index, step)| {
+            let used = public_refresh(step)?;
+            let issued = step.issued_refresh.filter(|issued| *issued != used)?;
+            Some(Rotation {
+                index,
+                used,
+                issued,
+            })
+        })
+        .collect()
+}
+
+pub(crate) const USED_REFRESH_TOKEN_INVALIDATED: Check = Check {
+    id: "RFC9700-4.14.2-used-refresh-token-invalidated",
+    clause: "RFC9700-4.14.2",
+    severity: Severity::Warning,
+    title: "Once rotated, a public client's refresh token is invalidated",
+    looks_at: "case steps: a refresh token a public client's refresh (without DPoP) rotated, presented again later in the case; accepted warns, refused passes",
+    deviation: "used-refresh-token-accepted",
+    rule: Rule::Sequence(used_refresh_token_invalidated),
+};
+
+fn used_refresh_token_invalidated(steps: &[Step<'_>]) -> Tally {
+    let mut tally = Tally {
+        not_applicable: Some(
+            "no refresh token a public client's refresh rotated was presented again",
+        ),
+        ..Tally::default()
+    };
+    for rotation in rotations(steps) {
+        let Some(later) = presented_again(steps, rotation.index, rotation.used) else {
+            continue;
+        };
+        let rotated_at = steps[rotation.index].number;
+        if later.success {
+            tally.violations.push(format!(
+                "exchange #{}: the refresh token rotated at exchange #{rotated_at} was accepted again",
+                later.number
+            ));
+        } else {
+            tally.passes.push(format!(
+                "exchange #{}: the refresh token rotated at exchange #{rotated_at} was refused (HTTP {})",
+                later.number, later.status
+            ));
+        }
+    }
+    tally
+}
+
+pub(crate) const REPLAY_REVOKES_ACTIVE_TOKEN: Check = Check {
+    id: "RFC9700-4.14.2-replay-revokes-active-token",
+    clause: "RFC9700-4.14.2",
+    severity: Severity::Warning,
+    title: "A replayed refresh token revokes the active one",
+    looks_at: "case steps: after a public client presents a refresh token that was already rotated and is refused, the newest refresh token issued from it, presented later in the case; accepted warns, refused passes",
+    deviation: "active-refresh-token-survives-replay",
+    rule: Rule::Sequence(replay_revokes_active_token),
+};
+
+fn replay_revokes_active_token(steps: &[Step<'_>]) -> Tally {
+    let mut tally = Tally {
+        not_applicable: Some(
+            "no active refresh token presented after a public client's refused replay",
+        ),
+        ..Tally::default()
+    };
+    let rotations = rotations(steps);
+    for rotation in &rotations {
+        let Some(replay) = presented_again(steps, rotation.index, rotation.used) else {
+            continue;
+        };
+        if replay.success || replay.sender_constrained || !replay.public_client {
+            continue;
+        }
+        // The active token at the replay: the newest one the rotations
+        // issued from the replayed one before it.
+        let mut active = rotation.issued;
+        for _ in 0..rotations.len() {
+            match rotations
+                .iter()
+                .find(|r| r.used == active && steps[r.index].number < replay.number)
+            {
+                Some(next) => active = next.issued,
+                None => break,
+            }
+        }
+        let Some(later) = steps
+            .iter()
+            .skip_while(|s| s.number <= replay.number)
+            .find(|s| s.is_refresh() && s.sent_refresh == Some(active))
+        else {
+            continue;
+        };
+        if later.success {
+            tally.violations.push(format!(
+                "exchange #{}: after the replay refused at exchange #{}, the active refresh token was still accepted",
+                later.number, replay.number
+            ));
+        } else {
+            tally.passes.push(format!(
+                "exchange #{}: after the replay refused at exchange #{}, the active refresh token was refused too (HTTP {})",
+                later.number, replay.number, later.status
+            ));
         }
     }
     tally
@@ -339,6 +479,65 @@ pub(crate) mod tests {
                     ("RFC6749-6-wider-scope-refused", NA),
                     ("RFC6749-6-rotation-keeps-scope", Pass),
                     ("RFC9700-2.2.2-refresh-rotation", Pass),
+                    ("RFC9700-4.14.2-used-refresh-token-invalidated", Pass),
+                    ("RFC9700-4.14.2-replay-revokes-active-token", NA),
+                ],
+            ),
+            // RFC 9700 §4.14.2: the four refresh behaviours a server may have.
+            fx(
+                "rotation that keeps the used refresh token valid",
+                vec![
+                    password_login("read", &r1),
+                    refresh(&r1, None, refreshed(&a2, Some(&r2), None)),
+                    refresh(&r1, None, refreshed(&a3, Some(&r3), None)),
+                ],
+                &[
+                    ("RFC9700-2.2.2-refresh-rotation", Pass),
+                    ("RFC9700-4.14.2-used-refresh-token-invalidated", Warn),
+                    ("RFC9700-4.14.2-replay-revokes-active-token", NA),
+                ],
+            ),
+            fx(
+                "replay refused, the active refresh token still accepted",
+                vec![
+                    password_login("read", &r1),
+                    refresh(&r1, None, refreshed(&a2, Some(&r2), None)),
+                    refresh(&r1, None, error(400, json!({ "error": "invalid_grant" }))),
+                    refresh(&r2, None, refreshed(&a3, Some(&r3), None)),
+                ],
+                &[
+                    ("RFC9700-2.2.2-refresh-rotation", Pass),
+                    ("RFC9700-4.14.2-used-refresh-token-invalidated", Pass),
+                    ("RFC9700-4.14.2-replay-revokes-active-token", Warn),
+                ],
+            ),
+            fx(
+                "replay revokes the active refresh token, followed through rotations",
+                vec![
+                    password_login("read", &r1),
+                    refresh(&r1, None, refreshed(&a1, Some(&r2), None)),
+                    refresh(&r2, None, refreshed(&a2, Some(&r3), None)),
+                    refresh(&r1, None, error(400, json!({ "error": "invalid_grant" }))),
+                    refresh(&r3, None, error(400, json!({ "error": "invalid_grant" }))),
+                ],
+                &[
+                    ("RFC9700-2.2.2-refresh-rotation", Pass),
+                    ("RFC9700-4.14.2-used-refresh-token-invalidated", Pass),
+                    ("RFC9700-4.14.2-replay-revokes-active-token", Pass),
+                ],
+            ),
+            fx(
+                "a token that was not the active one, accepted after a replay, is not judged",
+                vec![
+                    password_login("read", &r1),
+                    refresh(&r1, None, refreshed(&a1, Some(&r2), None)),
+                    refresh(&r2, None, refreshed(&a2, Some(&r3), None)),
+                    refresh(&r1, None, error(400, json!({ "error": "invalid_grant" }))),
+                    refresh(&r2, None, refreshed(&a3, Some(&strong(14)), None)),
+                ],
+                &[
+                    ("RFC9700-4.14.2-used-refresh-token-invalidated", Warn),
+                    ("RFC9700-4.14.2-replay-revokes-active-token", NA),
                 ],
             ),
             fx(

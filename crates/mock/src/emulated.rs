@@ -15,7 +15,8 @@
 //! The probes, per seeded client and grant: each grant it may use, twice
 //! for client credentials, with its scopes (or two made-up ones when it may
 //! ask for any) and audiences; the refresh tokens that come back refreshed,
-//! reused, widened and rotated; the access tokens presented to the protected
+//! presented again once used, the newest one refreshed after that, and a
+//! refresh asking for more scope; the access tokens presented to the protected
 //! resource while valid, after they expire, and for a write with a
 //! read-only token; and refusals: a wrong secret, an unknown grant type, an
 //! unknown client, a password grant without a known user.
@@ -114,7 +115,7 @@ impl<'p> Probe<'p> {
     /// The probe sequence of one grant a client may use.
     fn grant(&mut self, client: &MockClient, grant: GrantKind) {
         let seed = self.provider.seed;
-        let lifetime = seed.token_lifetime;
+        let lifetime = seed.token_lifetime_for(Some(client), grant);
         let mut sequence = Vec::new();
         match grant {
             GrantKind::ClientCredentials => {
@@ -174,8 +175,8 @@ impl<'p> Probe<'p> {
     }
 
     /// After a grant that may have issued a refresh token: refresh with it,
-    /// use it again, refresh asking for more scope, and refresh the rotated
-    /// one asking for none; then present the last access token.
+    /// use it again, refresh the newest one asking for no scope, then ask
+    /// for more scope; then present the last access token.
     fn refreshes(&mut self, client: &MockClient, sequence: &mut Vec<Exchange>) {
         let Some(first) = refresh_token(sequence.last()) else {
             return;
@@ -183,12 +184,12 @@ impl<'p> Probe<'p> {
         sequence.extend(self.refresh(client, &first, None));
         let second = refresh_token(sequence.last());
         sequence.extend(self.refresh(client, &first, None));
+        let latest = second.unwrap_or(first);
+        sequence.extend(self.refresh(client, &latest, Some(Vec::new())));
+        let latest = refresh_token(sequence.last()).unwrap_or(latest);
         let mut wider = scopes(client);
         wider.push(format!("{MADE_UP}-wider"));
-        let latest = second.unwrap_or(first);
         sequence.extend(self.refresh(client, &latest, Some(wider)));
-        let latest = refresh_token(sequence.last()).unwrap_or(latest);
-        sequence.extend(self.refresh(client, &latest, Some(Vec::new())));
         let token = sequence
             .iter()
             .rev()

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
-use grantspec_spec::{GrantKind, MockClient, MockProvider, MockSeed, RefreshPolicy, ResponseScope};
+use grantspec_spec::{GrantKind, MockClient, MockProvider, MockSeed, ResponseScope};
 use grantspec_token::{
     BodyEncoding, CLOCK_OFFSET_HEADER, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle,
     ProviderProfile,
@@ -18,7 +18,7 @@ use grantspec_token::{
 use serde_json::{Value, json};
 
 use crate::render::{OAuthError, render_error};
-use crate::store::{Grantee, TokenStore};
+use crate::store::{Family, Grantee, Refused, TokenStore};
 
 pub use crate::store::DEFAULT_MAX_TOKENS;
 
@@ -260,7 +260,7 @@ impl Emulator {
             )));
         }
 
-        let lifetime = Duration::from_secs(self.seed.token_lifetime);
+        let lifetime = Duration::from_secs(self.seed.token_lifetime_for(Some(client), grant));
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         store.evict_expired(now);
         let fresh = |user: Option<String>| Grantee {
@@ -270,13 +270,15 @@ impl Emulator {
             audience: audience.clone(),
             read_only: false,
         };
-        let (grantee, refresh_token) = match grant {
-            GrantKind::ClientCredentials => (fresh(None), None),
+        // The family of a refresh token and of the tokens issued with it.
+        let (grantee, refresh_token, family) = match grant {
+            GrantKind::ClientCredentials => (fresh(None), None, None),
             GrantKind::Implicit => (
                 Grantee {
                     read_only: true,
                     ..fresh(None)
                 },
+                None,
                 None,
             ),
             GrantKind::Password => {
@@ -299,8 +301,9 @@ impl Emulator {
                     );
                 }
                 let grantee = fresh(Some(username.into_owned()));
-                let refresh = store.issue_refresh(&grantee);
-                (grantee, Some(refresh))
+                let family = Family::default();
+                let refresh = store.issue_refresh(&grantee, &family);
+                (grantee, Some(refresh), Some(family))
             }
             GrantKind::AuthorizationCode => {
                 let (Some(code), Some(redirect_uri)) =
@@ -322,8 +325,9 @@ impl Emulator {
                     .league(10));
                 };
                 let grantee = fresh(issued.user.clone());
-                let refresh = store.issue_refresh(&grantee);
-                (grantee, Some(refresh))
+                let family = Family::default();
+                let refresh = store.issue_refresh(&grantee, &family);
+                (grantee, Some(refresh), Some(family))
             }
             GrantKind::RefreshToken => {
                 let Some(presented) = params.take_one("refresh_token") else {
@@ -332,24 +336,36 @@ impl Emulator {
                     )
                     .league(3));
                 };
-                let rotate = self.seed.refresh == RefreshPolicy::Rotate;
-                let mut grantee = store
-                    .redeem_refresh(&presented, &client.id, rotate)
-                    .ok_or_else(|| {
-                        OAuthError::invalid_grant("The refresh token is invalid.").league(8)
-                    })?;
-                if let Some(wider) = requested_scope.iter().find(|s| !grantee.scope.contains(s)) {
+                let invalid =
+                    || OAuthError::invalid_grant("The refresh token is invalid.").league(8);
+                // A refused refresh leaves the token as it was: the scope is
+                // checked before the token is used.
+                let granted = store
+                    .refresh_grantee(&presented, &client.id)
+                    .ok_or_else(invalid)?;
+                if let Some(wider) = requested_scope.iter().find(|s| !granted.scope.contains(s)) {
                     return Err(OAuthError::invalid_scope(wider).league(5));
                 }
+                let policy = self.seed.refresh;
+                let redeemed = store
+                    .redeem_refresh(&presented, &client.id, policy)
+                    .map_err(|refused| match refused {
+                        Refused::Unknown => invalid(),
+                        Refused::Replayed => OAuthError::invalid_grant(
+                            "The refresh token was already used; every token issued from its grant is revoked.",
+                        )
+                        .league(8),
+                    })?;
+                let mut grantee = redeemed.grantee;
                 if !requested_scope.is_empty() {
                     grantee.scope = requested_scope.clone();
                 }
-                let refresh = if rotate {
-                    store.issue_refresh(&grantee)
+                let refresh = if policy.issues_new_token() {
+                    store.issue_refresh(&grantee, &redeemed.family)
                 } else {
                     presented.into_owned()
                 };
-                (grantee, Some(refresh))
+                (grantee, Some(refresh), Some(redeemed.family))
             }
         };
         let access = store.issue_access(
@@ -357,6 +373,7 @@ impl Emulator {
             now.saturating_add(lifetime),
             self.seed.token_format,
             now,
+            family.as_ref(),
         );
         drop(store);
         Ok(self.success(&access, refresh_token, &grantee, grant, now, lifetime))

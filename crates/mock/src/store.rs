@@ -4,13 +4,21 @@
 //! refresh together) and forgets the oldest first, so a mock left running
 //! under load holds a fixed amount of memory. A forgotten token is simply
 //! unknown, as a token the provider never issued is.
+//!
+//! Tokens issued from one original grant (a password login, an
+//! authorization code) and from every refresh since share a [`Family`], so
+//! that detecting a replayed refresh token can revoke them all (RFC 9700
+//! §4.14.2). A family is a flag the records of its tokens hold, not an
+//! entry of its own: it is dropped with the last of them, so forgetting
+//! tokens forgets their families too.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
-use grantspec_spec::TokenFormat;
+use grantspec_spec::{RefreshPolicy, TokenFormat};
 use serde_json::json;
 
 /// How many tokens one provider's store keeps by default: a few MB (a JWT
@@ -36,12 +44,58 @@ pub struct Grantee {
     pub read_only: bool,
 }
 
+/// The tokens descended from one original grant: revoked together.
+#[derive(Debug, Clone, Default)]
+pub struct Family(Arc<AtomicBool>);
+
+impl Family {
+    fn revoke(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn is_revoked(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 #[derive(Debug)]
 struct AccessRecord {
     grantee: Grantee,
     /// Seconds since the Unix epoch (saturating: a token that outlives
     /// every clock expires at `Duration::MAX`).
     expires_at: Duration,
+    /// The family of a token issued with a refresh token, or by a refresh.
+    family: Option<Family>,
+}
+
+#[derive(Debug)]
+struct RefreshRecord {
+    grantee: Grantee,
+    family: Family,
+    /// Already redeemed, and kept to recognise a replay
+    /// ([`RefreshPolicy::RotateRevokeFamily`]).
+    used: bool,
+}
+
+/// What a refresh token redeems for: whom it was issued to, and the family
+/// the tokens issued for it join.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    /// Whom the refresh token was issued to.
+    pub grantee: Grantee,
+    /// Its family.
+    pub family: Family,
+}
+
+/// Why a refresh token redeems nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Never issued, revoked (alone or with its family), forgotten, or
+    /// another client's.
+    Unknown,
+    /// Already used, under [`RefreshPolicy::RotateRevokeFamily`]: its
+    /// family is revoked now.
+    Replayed,
 }
 
 /// Which map a token in the issue order lives in.
@@ -55,8 +109,9 @@ enum Kind {
 #[derive(Debug)]
 pub struct TokenStore {
     access: HashMap<Arc<str>, AccessRecord>,
-    /// Refresh tokens still redeemable; a rotated one is removed.
-    refresh: HashMap<Arc<str>, Grantee>,
+    /// Refresh tokens still redeemable, and used ones kept to recognise a
+    /// replay; a rotated one is removed.
+    refresh: HashMap<Arc<str>, RefreshRecord>,
     /// Every token issued, oldest first, until it is evicted from the
     /// front. Tokens dropped earlier (expired, rotated) stay here until
     /// they reach the front, so its length bounds both maps.
@@ -87,13 +142,15 @@ impl TokenStore {
     }
 
     /// Mints and records an access token valid until `expires_at` (since
-    /// the Unix epoch); `now` is the time it is issued at.
+    /// the Unix epoch), of `family` when one is given; `now` is the time it
+    /// is issued at.
     pub fn issue_access(
         &mut self,
         grantee: &Grantee,
         expires_at: Duration,
         format: TokenFormat,
         now: Duration,
+        family: Option<&Family>,
     ) -> String {
         let token = match format {
             TokenFormat::Opaque => random_hex::<20>(),
@@ -105,17 +162,25 @@ impl TokenStore {
             AccessRecord {
                 grantee: grantee.clone(),
                 expires_at,
+                family: family.cloned(),
             },
         );
         self.remember(Kind::Access, key);
         token
     }
 
-    /// Mints and records a refresh token.
-    pub fn issue_refresh(&mut self, grantee: &Grantee) -> String {
+    /// Mints and records a refresh token of `family`.
+    pub fn issue_refresh(&mut self, grantee: &Grantee, family: &Family) -> String {
         let token = format!("def50200{}", random_hex::<32>());
         let key: Arc<str> = Arc::from(token.as_str());
-        self.refresh.insert(Arc::clone(&key), grantee.clone());
+        self.refresh.insert(
+            Arc::clone(&key),
+            RefreshRecord {
+                grantee: grantee.clone(),
+                family: family.clone(),
+                used: false,
+            },
+        );
         self.remember(Kind::Refresh, key);
         token
     }
@@ -139,24 +204,46 @@ impl TokenStore {
         }
     }
 
-    /// Redeems a refresh token presented by `client_id`; with `rotate` it is
-    /// revoked. `None` when it is unknown (never issued, revoked, or
-    /// evicted) or another client's.
+    /// Whom a refresh token presented by `client_id` was issued to, if it
+    /// is known, `client_id`'s, and its family is not revoked; a used one
+    /// kept to recognise a replay included. Nothing changes.
+    pub fn refresh_grantee(&self, token: &str, client_id: &str) -> Option<&Grantee> {
+        self.refresh
+            .get(token)
+            .filter(|record| record.grantee.client_id == client_id && !record.family.is_revoked())
+            .map(|record| &record.grantee)
+    }
+
+    /// Redeems a refresh token presented by `client_id`, as `policy` says:
+    /// `rotate` revokes it; `reuse` and `rotate_keep_old` leave it valid;
+    /// `rotate_revoke_family` marks it used, and revokes its family when a
+    /// used one comes back.
     pub fn redeem_refresh(
         &mut self,
         token: &str,
         client_id: &str,
-        rotate: bool,
-    ) -> Option<Grantee> {
-        let grantee = self.refresh.get(token)?;
-        if grantee.client_id != client_id {
-            return None;
+        policy: RefreshPolicy,
+    ) -> Result<Redeemed, Refused> {
+        let record = self.refresh.get_mut(token).ok_or(Refused::Unknown)?;
+        if record.grantee.client_id != client_id || record.family.is_revoked() {
+            return Err(Refused::Unknown);
         }
-        if rotate {
-            self.refresh.remove(token)
-        } else {
-            Some(grantee.clone())
+        let redeemed = Redeemed {
+            grantee: record.grantee.clone(),
+            family: record.family.clone(),
+        };
+        match policy {
+            RefreshPolicy::Reuse | RefreshPolicy::RotateKeepOld => {}
+            RefreshPolicy::Rotate => {
+                self.refresh.remove(token);
+            }
+            RefreshPolicy::RotateRevokeFamily if record.used => {
+                record.family.revoke();
+                return Err(Refused::Replayed);
+            }
+            RefreshPolicy::RotateRevokeFamily => record.used = true,
         }
+        Ok(redeemed)
     }
 
     /// Marks an authorization code used; `false` if it already was.
@@ -165,12 +252,13 @@ impl TokenStore {
             .insert((client_id.to_owned(), code.to_owned()))
     }
 
-    /// Whom an access token was issued to, if it is known and unexpired at
-    /// `now` (since the Unix epoch).
+    /// Whom an access token was issued to, if it is known, unexpired at
+    /// `now` (since the Unix epoch) and its family is not revoked.
     pub fn check_access(&self, token: &str, now: Duration) -> Option<&Grantee> {
         self.access
             .get(token)
             .filter(|record| record.expires_at > now)
+            .filter(|record| !record.family.as_ref().is_some_and(Family::is_revoked))
             .map(|record| &record.grantee)
     }
 
@@ -264,23 +352,30 @@ mod tests {
         let mut store = TokenStore::default();
         let start = Duration::from_secs(1_000_000);
         let grantee = grantee();
+        let family = Family::default();
         for _ in 0..EVICT_ABOVE + 10 {
             store.issue_access(
                 &grantee,
                 start + Duration::from_secs(60),
                 TokenFormat::Opaque,
                 start,
+                None,
             );
-            let refresh = store.issue_refresh(&grantee);
-            assert!(store.redeem_refresh(&refresh, "c", true).is_some());
+            let refresh = store.issue_refresh(&grantee, &family);
+            assert!(
+                store
+                    .redeem_refresh(&refresh, "c", RefreshPolicy::Rotate)
+                    .is_ok()
+            );
         }
         let live = store.issue_access(
             &grantee,
             start + Duration::from_secs(600),
             TokenFormat::Jwt,
             start,
+            Some(&family),
         );
-        let kept_refresh = store.issue_refresh(&grantee);
+        let kept_refresh = store.issue_refresh(&grantee, &family);
         assert_eq!(store.len(), (EVICT_ABOVE + 11, 1));
 
         store.evict_expired(start + Duration::from_secs(61));
@@ -290,7 +385,11 @@ mod tests {
                 .check_access(&live, start + Duration::from_secs(61))
                 .is_some()
         );
-        assert!(store.redeem_refresh(&kept_refresh, "c", true).is_some());
+        assert!(
+            store
+                .redeem_refresh(&kept_refresh, "c", RefreshPolicy::Rotate)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -302,8 +401,10 @@ mod tests {
         let grantee = grantee();
         let mut issued = Vec::new();
         for round in 0..10 * CAP {
-            let access = store.issue_access(&grantee, expires, TokenFormat::Opaque, now);
-            let refresh = store.issue_refresh(&grantee);
+            let family = Family::default();
+            let access =
+                store.issue_access(&grantee, expires, TokenFormat::Opaque, now, Some(&family));
+            let refresh = store.issue_refresh(&grantee, &family);
             issued.push((access, refresh));
             let (access_held, refresh_held) = store.len();
             assert!(access_held + refresh_held <= CAP, "round {round}");
@@ -314,21 +415,34 @@ mod tests {
         let (old, new) = issued.split_at(issued.len() - CAP / 2);
         for (access, refresh) in old {
             assert!(store.check_access(access, now).is_none());
-            assert!(store.redeem_refresh(refresh, "c", false).is_none());
+            assert_eq!(
+                store
+                    .redeem_refresh(refresh, "c", RefreshPolicy::Reuse)
+                    .err(),
+                Some(Refused::Unknown)
+            );
         }
         for (access, refresh) in new {
             assert!(store.check_access(access, now).is_some());
-            assert!(store.redeem_refresh(refresh, "c", false).is_some());
+            assert!(
+                store
+                    .redeem_refresh(refresh, "c", RefreshPolicy::Reuse)
+                    .is_ok()
+            );
         }
-        // Tokens dropped before their turn (rotated) do not let the store
-        // hold more than the cap either.
-        for _ in 0..10 * CAP {
-            let refresh = store.issue_refresh(&grantee);
-            store.redeem_refresh(&refresh, "c", true);
-            store.issue_access(&grantee, expires, TokenFormat::Opaque, now);
-            let (access_held, refresh_held) = store.len();
-            assert!(access_held + refresh_held <= CAP);
-            assert!(store.order.len() <= CAP);
+        // Tokens dropped before their turn (rotated), and used ones kept to
+        // recognise a replay, do not let the store hold more than the cap
+        // either.
+        for policy in [RefreshPolicy::Rotate, RefreshPolicy::RotateRevokeFamily] {
+            for _ in 0..10 * CAP {
+                let family = Family::default();
+                let refresh = store.issue_refresh(&grantee, &family);
+                assert!(store.redeem_refresh(&refresh, "c", policy).is_ok());
+                store.issue_access(&grantee, expires, TokenFormat::Opaque, now, Some(&family));
+                let (access_held, refresh_held) = store.len();
+                assert!(access_held + refresh_held <= CAP);
+                assert!(store.order.len() <= CAP);
+            }
         }
     }
 
@@ -340,19 +454,126 @@ mod tests {
             Duration::MAX,
             TokenFormat::Opaque,
             Duration::ZERO,
+            None,
         );
         assert!(store.check_access(&access, Duration::ZERO).is_some());
     }
 
     #[test]
-    fn a_refresh_token_is_bound_to_its_client_and_single_use_when_rotated() {
+    fn a_refresh_token_is_bound_to_its_client_and_redeemed_as_the_policy_says() {
         let mut store = TokenStore::default();
-        let refresh = store.issue_refresh(&grantee());
-        assert!(store.redeem_refresh(&refresh, "other", true).is_none());
-        assert!(store.redeem_refresh(&refresh, "c", true).is_some());
-        assert!(store.redeem_refresh(&refresh, "c", true).is_none());
-        let reusable = store.issue_refresh(&grantee());
-        assert!(store.redeem_refresh(&reusable, "c", false).is_some());
-        assert!(store.redeem_refresh(&reusable, "c", false).is_some());
+        let family = Family::default();
+        let redeem = |store: &mut TokenStore, token: &str, client: &str, policy| {
+            store.redeem_refresh(token, client, policy).map(|_| ())
+        };
+        let refresh = store.issue_refresh(&grantee(), &family);
+        for policy in RefreshPolicy::ALL {
+            assert_eq!(
+                redeem(&mut store, &refresh, "other", policy),
+                Err(Refused::Unknown),
+                "{policy:?}"
+            );
+        }
+        // rotate: single use.
+        assert_eq!(
+            redeem(&mut store, &refresh, "c", RefreshPolicy::Rotate),
+            Ok(())
+        );
+        assert_eq!(
+            redeem(&mut store, &refresh, "c", RefreshPolicy::Rotate),
+            Err(Refused::Unknown)
+        );
+        // reuse and rotate_keep_old: valid however often it is used.
+        for policy in [RefreshPolicy::Reuse, RefreshPolicy::RotateKeepOld] {
+            let reusable = store.issue_refresh(&grantee(), &family);
+            for _ in 0..3 {
+                assert_eq!(redeem(&mut store, &reusable, "c", policy), Ok(()));
+            }
+        }
+        // rotate_revoke_family: single use, and a replay is recognised as
+        // one, every time.
+        let once = store.issue_refresh(&grantee(), &Family::default());
+        let policy = RefreshPolicy::RotateRevokeFamily;
+        assert_eq!(redeem(&mut store, &once, "c", policy), Ok(()));
+        assert_eq!(
+            redeem(&mut store, &once, "c", policy),
+            Err(Refused::Replayed)
+        );
+        assert_eq!(
+            redeem(&mut store, &once, "c", policy),
+            Err(Refused::Unknown)
+        );
+    }
+
+    #[test]
+    fn a_replay_revokes_its_family_and_nothing_else() {
+        let mut store = TokenStore::default();
+        let now = Duration::from_secs(1_000);
+        let policy = RefreshPolicy::RotateRevokeFamily;
+        let (family, other) = (Family::default(), Family::default());
+        let issue = |store: &mut TokenStore, family: &Family| {
+            let access = store.issue_access(
+                &grantee(),
+                Duration::MAX,
+                TokenFormat::Opaque,
+                now,
+                Some(family),
+            );
+            (access, store.issue_refresh(&grantee(), family))
+        };
+        let (first_access, first) = issue(&mut store, &family);
+        assert!(store.redeem_refresh(&first, "c", policy).is_ok());
+        let (second_access, second) = issue(&mut store, &family);
+        let (other_access, other_refresh) = issue(&mut store, &other);
+        let unfamilied =
+            store.issue_access(&grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
+
+        assert_eq!(
+            store.redeem_refresh(&first, "c", policy).err(),
+            Some(Refused::Replayed)
+        );
+        // Every token of the family is revoked, the newest included.
+        assert_eq!(
+            store.redeem_refresh(&second, "c", policy).err(),
+            Some(Refused::Unknown)
+        );
+        assert!(store.check_access(&first_access, now).is_none());
+        assert!(store.check_access(&second_access, now).is_none());
+        // Another family, and a token of none, are untouched.
+        assert!(store.check_access(&other_access, now).is_some());
+        assert!(store.check_access(&unfamilied, now).is_some());
+        assert!(store.redeem_refresh(&other_refresh, "c", policy).is_ok());
+    }
+
+    #[test]
+    fn a_family_is_forgotten_with_its_last_token() {
+        const CAP: usize = 10;
+        let mut store = TokenStore::with_max_tokens(CAP);
+        let now = Duration::from_secs(1_000);
+        let family = Family::default();
+        store.issue_access(
+            &grantee(),
+            Duration::MAX,
+            TokenFormat::Opaque,
+            now,
+            Some(&family),
+        );
+        let refresh = store.issue_refresh(&grantee(), &family);
+        store
+            .redeem_refresh(&refresh, "c", RefreshPolicy::RotateRevokeFamily)
+            .unwrap();
+        assert_eq!(
+            Arc::strong_count(&family.0),
+            3,
+            "this handle and two records"
+        );
+        for _ in 0..CAP {
+            store.issue_access(&grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
+        }
+        assert_eq!(
+            Arc::strong_count(&family.0),
+            1,
+            "only this handle: the store holds nothing of the family"
+        );
     }
 }

@@ -228,6 +228,252 @@ async fn refresh_tokens_rotate_and_a_reused_one_is_rejected() {
     );
 }
 
+/// A provider with public clients, the password grant and refreshes, whose
+/// refresh policy each test sets.
+fn refresh_spec(policy: &str) -> Spec {
+    let source = format!(
+        r#"
+provider:
+  id: refresh-{policy}
+  name: Refresh behaviour {policy}
+  token_endpoint: {{ path: /token, client_auth: none }}
+mock:
+  refresh: {policy}
+  response_scope: always
+  clients:
+    - {{ id: app, grants: [password, refresh_token], scopes: [read, write] }}
+  users:
+    - {{ username: alice, password: wonderland }}
+cases: []
+"#
+    );
+    spec(&source, &format!("refresh-{policy}"))
+}
+
+/// A token request of the public client `app`: its status and body.
+async fn app_token(url: &str, body: &str) -> (u16, Value) {
+    let (status, _, body) = post_form(url, None, &format!("client_id=app&{body}")).await;
+    (status, body)
+}
+
+async fn login(url: &str) -> (String, String) {
+    let (status, body) = app_token(
+        url,
+        "grant_type=password&username=alice&password=wonderland&scope=read+write",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    (
+        body["access_token"].as_str().unwrap().to_owned(),
+        body["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn refresh(url: &str, token: &str) -> (u16, Value) {
+    app_token(
+        url,
+        &format!("grant_type=refresh_token&refresh_token={token}"),
+    )
+    .await
+}
+
+/// What each refresh behaviour does, step by step: a login, a refresh, the
+/// used refresh token again, then the newest one, and the access tokens at
+/// the protected resource.
+#[tokio::test]
+async fn each_refresh_behaviour_is_emulated_as_the_seed_says() {
+    let policies = ["rotate", "reuse", "rotate_keep_old", "rotate_revoke_family"];
+    let specs: Vec<Spec> = policies.iter().map(|p| refresh_spec(p)).collect();
+    let (server, _clock) = start(&specs).await;
+    for policy in policies {
+        let id = format!("refresh-{policy}");
+        let url = server.token_url(&id).unwrap().to_string();
+        let (first_access, first) = login(&url).await;
+        let (status, refreshed) = refresh(&url, &first).await;
+        assert_eq!(status, 200, "{policy}: {refreshed}");
+        let second = refreshed["refresh_token"].as_str().unwrap().to_owned();
+        let second_access = refreshed["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(refreshed["scope"], "read write", "{policy}");
+        let (replay_status, replayed) = refresh(&url, &first).await;
+        let newest = match policy {
+            // A replay under reuse presents the one token there is.
+            "rotate_keep_old" => replayed["refresh_token"].as_str().unwrap().to_owned(),
+            _ => second.clone(),
+        };
+        let (newest_status, _) = refresh(&url, &newest).await;
+        let pings = (
+            ping(&server, &id, &first_access).await,
+            ping(&server, &id, &second_access).await,
+        );
+        let ok = (200, String::new());
+        let revoked = (
+            401,
+            format!(r#"Bearer realm="{id}", error="invalid_token""#),
+        );
+        match policy {
+            "rotate" => {
+                assert_ne!(first, second);
+                assert_eq!(
+                    (replay_status, replayed["error"].as_str()),
+                    (400, Some("invalid_grant"))
+                );
+                assert_eq!(newest_status, 200, "the newest token survives a replay");
+                assert_eq!(pings, (ok.clone(), ok.clone()));
+            }
+            "reuse" => {
+                assert_eq!(first, second);
+                assert_eq!(replay_status, 200);
+                assert_eq!(replayed["refresh_token"].as_str(), Some(first.as_str()));
+                assert_eq!(newest_status, 200);
+                assert_eq!(pings, (ok.clone(), ok.clone()));
+            }
+            "rotate_keep_old" => {
+                assert_ne!(first, second);
+                assert_eq!(replay_status, 200, "the used token stays valid");
+                assert_ne!(newest, first, "and a replay gets a new one too");
+                assert_ne!(newest, second);
+                assert_eq!(newest_status, 200);
+                assert_eq!(
+                    refresh(&url, &second).await.0,
+                    200,
+                    "so does the one it replaced"
+                );
+                assert_eq!(pings, (ok.clone(), ok.clone()));
+            }
+            "rotate_revoke_family" => {
+                assert_ne!(first, second);
+                assert_eq!(
+                    (replay_status, replayed["error"].as_str()),
+                    (400, Some("invalid_grant"))
+                );
+                assert!(
+                    replayed["error_description"]
+                        .as_str()
+                        .unwrap()
+                        .contains("already used"),
+                    "{replayed}"
+                );
+                assert_eq!(newest_status, 400, "the replay revoked the newest token");
+                assert_eq!(pings, (revoked.clone(), revoked.clone()));
+                // Another login's family is untouched.
+                let (other_access, other) = login(&url).await;
+                assert_eq!(refresh(&url, &other).await.0, 200);
+                assert_eq!(ping(&server, &id, &other_access).await, ok);
+            }
+            _ => unreachable!(),
+        }
+    }
+}
+
+/// A refresh that is refused (asking for more scope) leaves the token as
+/// it was: under rotate_revoke_family it is not used, so presenting it
+/// again is no replay.
+#[tokio::test]
+async fn a_refused_refresh_does_not_use_the_refresh_token() {
+    for policy in ["rotate", "rotate_revoke_family"] {
+        let spec = refresh_spec(policy);
+        let (server, _clock) = start(std::slice::from_ref(&spec)).await;
+        let url = server.token_url(&spec.provider.id).unwrap().to_string();
+        let (access, first) = login(&url).await;
+        let (status, wider) = app_token(
+            &url,
+            &format!("grant_type=refresh_token&refresh_token={first}&scope=read+admin"),
+        )
+        .await;
+        assert_eq!(
+            (status, wider["error"].as_str()),
+            (400, Some("invalid_scope")),
+            "{policy}"
+        );
+        let (status, body) = refresh(&url, &first).await;
+        assert_eq!(status, 200, "{policy}: {body}");
+        assert_eq!(ping(&server, &spec.provider.id, &access).await.0, 200);
+    }
+}
+
+/// Lifetimes by grant and by client, the most specific winning: `expires_in`
+/// says them, and the protected resource holds to them.
+#[tokio::test]
+async fn lifetimes_by_grant_and_by_client_are_served_and_kept() {
+    let source = r#"
+provider:
+  id: lifetimes
+  name: Lifetimes by grant and client
+  token_endpoint: { path: /token, client_auth: post }
+mock:
+  token_lifetime: { default: 3600, client_credentials: 600, password: 864000 }
+  clients:
+    - { id: plain, secret: s, grants: [client_credentials, password, refresh_token] }
+    - id: short
+      secret: s
+      grants: [client_credentials, password]
+      token_lifetime: 300
+    - id: refreshing
+      secret: s
+      grants: [client_credentials, password, refresh_token]
+      token_lifetime: { refresh_token: 60 }
+  users:
+    - { username: alice, password: wonderland }
+cases: []
+"#;
+    let (server, clock) = start(&[spec(source, "lifetimes")]).await;
+    let url = server.token_url("lifetimes").unwrap().to_string();
+    let grant = |client: &str, body: &str| {
+        let url = url.clone();
+        let body = format!("client_id={client}&client_secret=s&{body}");
+        async move {
+            let (status, _, answer) = post_form(&url, None, &body).await;
+            assert_eq!(status, 200, "{answer}");
+            answer
+        }
+    };
+    let password = "grant_type=password&username=alice&password=wonderland";
+    let expires_in = |answer: &Value| answer["expires_in"].as_u64().unwrap();
+    // The seed's lifetimes by grant, and its default for a refresh.
+    let plain_cc = grant("plain", "grant_type=client_credentials").await;
+    assert_eq!(expires_in(&plain_cc), 600);
+    let plain_login = grant("plain", password).await;
+    assert_eq!(expires_in(&plain_login), 864_000);
+    let refresh_body = |answer: &Value| {
+        format!(
+            "grant_type=refresh_token&refresh_token={}",
+            answer["refresh_token"].as_str().unwrap()
+        )
+    };
+    assert_eq!(
+        expires_in(&grant("plain", &refresh_body(&plain_login)).await),
+        3600
+    );
+    // A client's one number beats the seed's lifetimes by grant.
+    assert_eq!(
+        expires_in(&grant("short", "grant_type=client_credentials").await),
+        300
+    );
+    assert_eq!(expires_in(&grant("short", password).await), 300);
+    // A client's lifetime for a grant beats the seed's; its other grants
+    // fall back to the seed's.
+    let login = grant("refreshing", password).await;
+    assert_eq!(expires_in(&login), 864_000);
+    assert_eq!(
+        expires_in(&grant("refreshing", &refresh_body(&login)).await),
+        60
+    );
+    assert_eq!(
+        expires_in(&grant("refreshing", "grant_type=client_credentials").await),
+        600
+    );
+    // The protected resource holds tokens to the lifetime they were given.
+    let token = |answer: &Value| answer["access_token"].as_str().unwrap().to_owned();
+    let (cc, long) = (token(&plain_cc), token(&plain_login));
+    clock.advance(Duration::from_secs(599));
+    assert_eq!(ping(&server, "lifetimes", &cc).await.0, 200);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(ping(&server, "lifetimes", &cc).await.0, 401);
+    assert_eq!(ping(&server, "lifetimes", &long).await.0, 200);
+    clock.advance(Duration::from_secs(864_000 - 600));
+    assert_eq!(ping(&server, "lifetimes", &long).await.0, 401);
+}
+
 #[tokio::test]
 async fn wrong_secret_with_basic_gets_a_challenge_and_provider_format() {
     let (server, _) = start(&[spec(RFC_SPEC, "rfc"), shipped("shopware")]).await;
@@ -628,7 +874,7 @@ cases: []
 /// `MockSeed` a library user makes, must still hold u64::MAX.
 fn forever() -> Spec {
     let mut spec = spec(FOREVER_SPEC, "forever");
-    spec.mock.as_mut().unwrap().token_lifetime = u64::MAX;
+    spec.mock.as_mut().unwrap().token_lifetime = grantspec_spec::TokenLifetime::Same(u64::MAX);
     spec
 }
 

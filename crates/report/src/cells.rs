@@ -3,7 +3,7 @@
 
 use crate::model::{
     Acceptance, Capability, CaseOutcome, Compatibility, ContradictionReport, Fact, Provenance,
-    ProviderReport, Target, WayOutcome,
+    ProviderReport, QuirkReport, RefreshBehaviour, RefreshSeen, Target, WayOutcome,
 };
 
 /// How a capability is shown in the matrix.
@@ -317,16 +317,85 @@ pub fn expiry(provider: &ProviderReport) -> String {
     }
 }
 
+/// The lifetimes the spec declares and those the run's responses carried,
+/// in words: `the spec says a 600 s lifetime; ` and the run's lifetimes
+/// (by grant, with the declared one beside any that differs, when the spec
+/// declares lifetimes by grant or client), or nothing for the run when it
+/// saw none.
+pub fn lifetime_words(provider: &ProviderReport) -> (String, Option<String>) {
+    let x = &provider.expiry;
+    let declared = if provider.live_only {
+        "no lifetime (live-only)".to_owned()
+    } else if x.declared_rules.is_empty() {
+        format!("a {} s lifetime", x.declared_lifetime)
+    } else {
+        format!("lifetimes {}", x.declared_words())
+    };
+    let seen: Vec<String> = if x.declared_rules.is_empty() {
+        x.run_lifetimes.iter().map(|s| format!("{s} s")).collect()
+    } else {
+        x.run_by_grant
+            .iter()
+            .map(|seen| {
+                if seen.differs() {
+                    format!("{} (declared {} s)", seen.words(), seen.declared)
+                } else {
+                    seen.words()
+                }
+            })
+            .collect()
+    };
+    (declared, (!seen.is_empty()).then(|| seen.join(", ")))
+}
+
 /// The refresh cell and whether the run contradicts the spec.
 pub fn refresh(provider: &ProviderReport) -> (String, bool) {
     let r = &provider.refresh;
-    match (&r.declared, &r.run) {
+    match (r.declared, &r.run) {
         (None, None) => ("–".to_owned(), false),
-        (Some(declared), None) => (declared.clone(), false),
-        (Some(declared), Some(seen)) if declared == seen => (format!("{declared} (seen)"), false),
-        (Some(declared), Some(seen)) => (format!("{declared}, seen {seen}"), true),
-        (None, Some(seen)) if provider.live_only => (format!("{seen} (seen)"), false),
-        (None, Some(seen)) => (format!("{seen} (seen, undeclared)"), true),
+        (Some(declared), None) => (declared.as_str().to_owned(), false),
+        (Some(declared), Some(RefreshSeen::Told(told))) if declared == *told => {
+            (format!("{} (seen)", declared.as_str()), false)
+        }
+        (Some(declared), Some(seen)) if seen.allows(declared) => (
+            format!("{} (seen: {})", declared.as_str(), seen.words()),
+            false,
+        ),
+        (Some(declared), Some(seen)) => (
+            format!("{}, seen {}", declared.as_str(), seen.words()),
+            true,
+        ),
+        (None, Some(seen)) if provider.live_only => (format!("{} (seen)", seen.words()), false),
+        (None, Some(seen)) => (format!("{} (seen, undeclared)", seen.words()), true),
+    }
+}
+
+/// What the run saw of the refresh behaviour, in words: the behaviour, or
+/// which behaviours the cases could not tell apart and what would tell
+/// them, or that the cases contradict each other.
+pub fn refresh_seen_words(seen: &RefreshSeen) -> String {
+    match seen {
+        RefreshSeen::Told(told) => told.as_str().to_owned(),
+        RefreshSeen::OneOf(possible) => {
+            let names: Vec<&str> = possible.iter().map(|b| b.as_str()).collect();
+            let tell = match names.as_slice() {
+                [one, other] => format!("{one} from {other}"),
+                [rest @ .., last] => format!("{} and {last} apart", rest.join(", ")),
+                [] => String::new(),
+            };
+            let missing = if possible.contains(&RefreshBehaviour::RotateKeepOld) {
+                "no case presents a used refresh token again after a refresh answered a new one"
+            } else {
+                "no case presents the newest refresh token, or calls the protected resource with the newest access token, after a used refresh token was refused"
+            };
+            format!(
+                "{} (not enough evidence to tell {tell}: {missing})",
+                seen.words()
+            )
+        }
+        RefreshSeen::Mixed => {
+            "mixed (the cases contradict each other: no one behaviour explains them all)".to_owned()
+        }
     }
 }
 
@@ -408,20 +477,61 @@ pub fn local(provider: &str, names: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The refresh behaviour in words, with the cases that showed it.
+/// The refresh behaviour in words, with the cases that showed it and what
+/// they showed.
 pub fn refresh_words(provider: &ProviderReport) -> String {
     let r = &provider.refresh;
     let cases = local(&provider.id, &r.evidence).join(", ");
-    match (&r.declared, &r.run) {
+    let prefix = format!("{}::", provider.id);
+    let observations: Vec<&str> = r
+        .observations
+        .iter()
+        .map(|o| o.strip_prefix(&prefix).unwrap_or(o))
+        .collect();
+    let declared = r.declared.map(RefreshBehaviour::as_str);
+    match (declared, &r.run) {
         (None, None) if provider.live_only => {
             "the spec declares nothing (live-only); none in this run".to_owned()
         }
         (None, None) => "the spec says no refresh tokens; none in this run".to_owned(),
-        (Some(declared), None) => format!("the spec says {declared}; not tried in this run"),
-        (declared, Some(seen)) => format!(
-            "the spec says {}; {}: {seen} ({cases})",
-            declared.as_deref().unwrap_or("nothing"),
-            run_label(provider)
-        ),
+        (Some(declared), None) => format!("the spec says {declared}; not told by this run"),
+        (declared, Some(seen)) => {
+            let shown = if observations.is_empty() {
+                format!(" ({cases})")
+            } else {
+                format!("; seen: {}", observations.join("; "))
+            };
+            format!(
+                "the spec says {}; {}: {}{shown}",
+                declared.unwrap_or("nothing"),
+                run_label(provider),
+                refresh_seen_words(seen),
+            )
+        }
+    }
+}
+
+/// What this run says of a quirk: whether the case that shows it passed on
+/// this target (and so showed it), failed (the quirk may be gone), or did
+/// not run.
+pub fn quirk_shown(provider: &ProviderReport, quirk: &QuirkReport) -> String {
+    let Some(name) = &quirk.case else {
+        return "no case shows it".to_owned();
+    };
+    let outcome = provider
+        .cases
+        .iter()
+        .find(|case| case.name == *name)
+        .map(|case| case.outcome);
+    let by = match provider.target {
+        Target::Mock => "the mock",
+        Target::Live => "the live provider",
+    };
+    match outcome {
+        Some(CaseOutcome::Passed) => format!("case `{name}` passed: shown by {by}"),
+        Some(CaseOutcome::Failed | CaseOutcome::Pending) => {
+            format!("case `{name}` failed: {by} may no longer do this")
+        }
+        Some(CaseOutcome::Skipped) | None => format!("case `{name}` did not run"),
     }
 }

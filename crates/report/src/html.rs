@@ -418,6 +418,26 @@ fn list(out: &mut String, items: &[String], empty: &str) {
     out.push_str("</ul>\n");
 }
 
+/// The provider's quirks: departures from the RFC that no check reports.
+fn quirks(out: &mut String, p: &ProviderReport) {
+    if p.quirks.is_empty() {
+        return;
+    }
+    out.push_str("<h3>Quirks no check reports</h3>\n");
+    out.push_str("<table class=\"plain\"><thead><tr><th>quirk</th><th>what the provider does</th><th>rests on</th><th>this run</th></tr></thead><tbody>");
+    for quirk in &p.quirks {
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            html(&quirk.id),
+            html_inline(&quirk.note.text),
+            html(&quirk.note.label()),
+            html_inline(&cells::quirk_shown(p, quirk))
+        );
+    }
+    out.push_str("</tbody></table>\n");
+}
+
 fn codes(items: &[String]) -> String {
     if items.is_empty() {
         return "<span class=\"muted\">none</span>".to_owned();
@@ -546,26 +566,19 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     );
     let x = &p.expiry;
-    let lifetimes: Vec<String> = x.run_lifetimes.iter().map(|s| format!("{s} s")).collect();
+    let (declared, seen) = cells::lifetime_words(p);
     let _ = write!(
         out,
-        "<dt>expiry</dt><dd><code>{}</code>{}; the spec {}; {run}: {}{}</dd>",
+        "<dt>expiry</dt><dd><code>{}</code>{}; the spec says {}; {run}: {}{}</dd>",
         html(&x.style),
         x.envelope
             .as_deref()
             .map(|e| format!(" inside the <code>{}</code> envelope", html(e)))
             .unwrap_or_default(),
-        if p.live_only {
-            "declares no lifetime (live-only)".to_owned()
-        } else {
-            format!("says a {} s lifetime", x.declared_lifetime)
-        },
+        html(&declared),
         codes(&x.run_members),
-        if lifetimes.is_empty() {
-            String::new()
-        } else {
-            format!(", lifetimes {}", html(&lifetimes.join(", ")))
-        }
+        seen.map(|seen| format!(", lifetimes {}", html(&seen)))
+            .unwrap_or_default()
     );
     let _ = write!(
         out,
@@ -657,11 +670,18 @@ fn section(out: &mut String, p: &ProviderReport) {
     provenance(out, p);
     contradictions(out, p);
 
+    quirks(out, p);
+
     out.push_str("<h3>Notes and differences</h3>\n");
     if !p.notes.is_empty() {
-        out.push_str("<p class=\"muted\">The spec's notes on the documentation:</p>\n");
+        out.push_str("<p class=\"muted\">The spec's notes, each with what it rests on:</p>\n");
     }
-    list(out, &p.notes, "The spec records no documentation notes.");
+    let notes: Vec<String> = p
+        .notes
+        .iter()
+        .map(|note| format!("[{}] {}", note.label(), note.text))
+        .collect();
+    list(out, &notes, "The spec records no notes.");
     match (p.target, p.differences.is_empty()) {
         (Target::Mock, true) => out.push_str(
             "<p class=\"muted\">The mock emulated every fact as the spec says. That is the mock agreeing with its seed, not evidence about the provider: each fact is only as good as its source above.</p>\n",

@@ -100,11 +100,19 @@ impl Compatibility {
             let seen = live.providers.iter().find(|p| p.id == provider.id);
             provider.live_differences.clear();
             for fact in &mut provider.facts {
-                let value = seen
-                    .and_then(|p| p.fact(&fact.key))
-                    .and_then(|f| f.run.clone());
-                let differs =
-                    fact.spec != NOT_DECLARED && value.as_ref().is_some_and(|v| *v != fact.spec);
+                let observed = seen.and_then(|p| p.fact(&fact.key));
+                let value = observed.and_then(|f| f.run.clone());
+                // The live run judged its value against what its spec said.
+                // When that is what this spec says, its judgement stands:
+                // some facts are judged by more than their texts (lifetimes
+                // by grant, a refresh behaviour left among several). When
+                // the spec has changed since, only the texts can be compared.
+                // What a live-only spec does not declare never differs.
+                let differs = fact.spec != NOT_DECLARED
+                    && match observed {
+                        Some(observed) if observed.spec == fact.spec => observed.run_differs,
+                        _ => value.as_ref().is_some_and(|v| *v != fact.spec),
+                    };
                 if let (true, Some(value)) = (differs, &value) {
                     provider.live_differences.push(format!(
                         "`{}`: the spec says `{}` ({}), the live run of {at} observed `{value}`: drift",

@@ -314,26 +314,19 @@ fn section(out: &mut String, p: &ProviderReport) {
         }
     );
     let x = &p.expiry;
-    let lifetimes: Vec<String> = x.run_lifetimes.iter().map(|s| format!("{s} s")).collect();
+    let (declared, seen) = cells::lifetime_words(p);
     let _ = writeln!(
         out,
-        "- expiry: `{}`{}; the spec {}; {run}: members {}{}",
+        "- expiry: `{}`{}; the spec says {}; {run}: members {}{}",
         x.style.replace('`', ""),
         x.envelope
             .as_deref()
             .map(|e| format!(" inside the `{}` envelope", e.replace('`', "")))
             .unwrap_or_default(),
-        if p.live_only {
-            "declares no lifetime (live-only)".to_owned()
-        } else {
-            format!("says a {} s lifetime", x.declared_lifetime)
-        },
+        md_inline(&declared),
         code_list(&x.run_members),
-        if lifetimes.is_empty() {
-            String::new()
-        } else {
-            format!(", lifetimes {}", lifetimes.join(", "))
-        }
+        seen.map(|seen| format!(", lifetimes {}", md_inline(&seen)))
+            .unwrap_or_default()
     );
     let _ = writeln!(out, "- refresh: {}", md_inline(&cells::refresh_words(p)));
     let _ = writeln!(
@@ -396,13 +389,15 @@ fn section(out: &mut String, p: &ProviderReport) {
     provenance(out, p);
     contradictions(out, p);
 
+    quirks(out, p);
+
     let _ = writeln!(out, "### Notes and differences\n");
     if p.notes.is_empty() {
-        let _ = writeln!(out, "The spec records no documentation notes.\n");
+        let _ = writeln!(out, "The spec records no notes.\n");
     } else {
-        let _ = writeln!(out, "The spec's notes on the documentation:\n");
+        let _ = writeln!(out, "The spec's notes, each with what it rests on:\n");
         for note in &p.notes {
-            let _ = writeln!(out, "- {}", md_inline(note));
+            let _ = writeln!(out, "- [{}] {}", note.label(), md_inline(&note.text));
         }
         out.push('\n');
     }
@@ -537,6 +532,30 @@ fn provenance(out: &mut String, p: &ProviderReport) {
 }
 
 /// The documentation's contradictions, each way with what the run did.
+/// The provider's quirks: departures from the RFC that no check reports.
+fn quirks(out: &mut String, p: &ProviderReport) {
+    if p.quirks.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### Quirks no check reports\n");
+    let _ = writeln!(
+        out,
+        "| quirk | what the provider does | rests on | this run |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|");
+    for quirk in &p.quirks {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            quirk.id.replace(['`', '|'], ""),
+            md_cell(&quirk.note.text),
+            md_cell(&quirk.note.label()),
+            md_cell(&cells::quirk_shown(p, quirk))
+        );
+    }
+    out.push('\n');
+}
+
 fn contradictions(out: &mut String, p: &ProviderReport) {
     if p.contradictions.is_empty() {
         return;

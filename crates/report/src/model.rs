@@ -13,7 +13,7 @@ pub use grantspec_outcome::{CaseOutcome, CheckOutcome, Severity};
 
 /// The version of this model's JSON form. Bump it on any change a reader of
 /// `compatibility.json` would notice (a renamed, removed or retyped field).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What a fact's [`Fact::spec`] says when the spec does not declare it: a
 /// live-only provider's spec (no `mock` section) declares none of the facts
@@ -201,13 +201,17 @@ pub struct ProviderReport {
     /// The provider is live-only: its spec has no `mock` section, so the
     /// mock does not emulate it (on the mock target its trials are ignored)
     /// and the spec declares none of the facts a mock seed would
-    /// ([`NOT_DECLARED`]; `token_type.declared` is `None` and
-    /// `expiry.declared_lifetime` is 0).
+    /// ([`NOT_DECLARED`]; `token_type.declared` and `refresh.declared` are
+    /// `None`, `expiry.declared_lifetime` is 0 and `expiry.declared_rules`
+    /// empty).
     #[serde(default)]
     pub live_only: bool,
-    /// The documented side: the spec's `provider.notes`, where the
-    /// documentation and the provider's behaviour part ways.
-    pub notes: Vec<String>,
+    /// The spec's `provider.notes`, each with what it rests on.
+    pub notes: Vec<NoteReport>,
+    /// The spec's `provider.quirks`: ways the provider departs from the RFC
+    /// that no check reports.
+    #[serde(default)]
+    pub quirks: Vec<QuirkReport>,
     /// What the run's answers are: emulated by the mock, or observed live.
     pub run: RunSource,
     /// Every provider fact the report shows, with where it comes from: what
@@ -352,6 +356,64 @@ pub struct LiveFact {
     pub at: String,
     /// `value` differs from what the spec says.
     pub differs: bool,
+}
+
+/// A note of the spec, and what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteReport {
+    /// What the note says.
+    pub text: String,
+    /// What it rests on.
+    pub basis: NoteBasis,
+    /// For an observation, the day it was made (`YYYY-MM-DD`), when given.
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
+impl NoteReport {
+    /// `documented`, `observed on 2026-11-20`, `observed`, or `note`.
+    pub fn label(&self) -> String {
+        match (self.basis, &self.on) {
+            (NoteBasis::Observed, Some(day)) => format!("observed on {day}"),
+            (basis, _) => basis.as_str().to_owned(),
+        }
+    }
+}
+
+/// What a note rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteBasis {
+    /// The spec does not say.
+    Unstated,
+    /// The provider's documentation says so.
+    Documented,
+    /// A run against the provider saw it.
+    Observed,
+}
+
+impl NoteBasis {
+    /// `note`, `documented` or `observed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unstated => "note",
+            Self::Documented => "documented",
+            Self::Observed => "observed",
+        }
+    }
+}
+
+/// A way the provider departs from the RFC that no check reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuirkReport {
+    /// The quirk's id in the spec.
+    pub id: String,
+    /// What the provider does, and what that rests on.
+    pub note: NoteReport,
+    /// The case that shows it, when one does; its outcome is among the
+    /// provider's cases.
+    #[serde(default)]
+    pub case: Option<String>,
 }
 
 /// Something the provider's documentation says in two or more ways.
@@ -519,9 +581,16 @@ pub struct ExpiryReport {
     /// when it is wrapped.
     #[serde(default)]
     pub envelope: Option<String>,
-    /// Lifetime of access tokens the spec declares (the mock seed), in
-    /// seconds; 0 for a live-only provider, whose spec declares none.
+    /// Lifetime of access tokens the spec declares (the mock seed's one
+    /// number, or its `default`), in seconds: for every grant and client
+    /// that `declared_rules` does not name; 0 for a live-only provider,
+    /// whose spec declares none.
     pub declared_lifetime: u64,
+    /// The lifetimes the spec declares by grant and by client (the mock
+    /// seed's `token_lifetime` mapping, each client's own), in the order
+    /// they are written; empty when one number holds for every token.
+    #[serde(default)]
+    pub declared_rules: Vec<LifetimeRule>,
     /// Expiry members in successful token responses of this run
     /// (`expires_in`, `expires`).
     #[serde(default)]
@@ -529,22 +598,199 @@ pub struct ExpiryReport {
     /// Distinct `expires_in` values of this run, in seconds.
     #[serde(default)]
     pub run_lifetimes: Vec<u64>,
+    /// Distinct `expires_in` values of this run by the grant that issued the
+    /// token (and the client, for a client with a lifetime of its own),
+    /// each with the lifetime the spec declares for it. Tokens whose grant
+    /// the run cannot tell (a case that replaced `grant_type`) are left out.
+    #[serde(default)]
+    pub run_by_grant: Vec<LifetimeSeen>,
 }
 
-/// What a refresh does to the refresh token it used.
+/// A lifetime the spec declares for a grant, a client, or a client's grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifetimeRule {
+    /// The client it is for; `None` for every client.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// The grant it is for; `None` for the grants the rule's client (or the
+    /// spec) names no lifetime for.
+    #[serde(default)]
+    pub grant: Option<String>,
+    /// The lifetime, in seconds.
+    pub seconds: u64,
+}
+
+/// A lifetime a successful token response of the run carried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifetimeSeen {
+    /// The grant that issued the token.
+    pub grant: String,
+    /// The client, when the spec gives it a lifetime of its own.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// `expires_in`, in seconds.
+    pub seconds: u64,
+    /// The lifetime the spec declares for this grant and client.
+    pub declared: u64,
+}
+
+impl LifetimeSeen {
+    /// What was seen, in the words of [`LifetimeRule::words`]:
+    /// `client_credentials 600 s`, ``client `app` password 300 s``.
+    pub fn words(&self) -> String {
+        LifetimeRule {
+            client: self.client.clone(),
+            grant: Some(self.grant.clone()),
+            seconds: self.seconds,
+        }
+        .words()
+    }
+
+    /// Whether the lifetime seen is not the one the spec declares.
+    pub fn differs(&self) -> bool {
+        self.seconds != self.declared
+    }
+}
+
+impl LifetimeRule {
+    /// The rule in words: `3600 s`, `client_credentials 600 s`,
+    /// ``client `app` 300 s``, ``client `app` refresh_token 60 s``.
+    pub fn words(&self) -> String {
+        let mut words = String::new();
+        if let Some(client) = &self.client {
+            words.push_str(&format!("client `{client}` "));
+        }
+        if let Some(grant) = &self.grant {
+            words.push_str(grant);
+            words.push(' ');
+        }
+        words.push_str(&format!("{} s", self.seconds));
+        words
+    }
+}
+
+impl ExpiryReport {
+    /// The lifetimes the spec declares, in words: `600 s`, or
+    /// ``3600 s; client_credentials 600 s; client `app` 300 s``.
+    pub fn declared_words(&self) -> String {
+        std::iter::once(format!("{} s", self.declared_lifetime))
+            .chain(self.declared_rules.iter().map(LifetimeRule::words))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// What a refresh does to the refresh token it used, and what presenting a
+/// used one again does: the mock seed's `refresh`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshBehaviour {
+    /// A new refresh token; the used one is revoked.
+    Rotate,
+    /// The same refresh token back; it stays valid.
+    Reuse,
+    /// A new refresh token; the used one stays valid too.
+    RotateKeepOld,
+    /// A new refresh token; the used one is revoked, and presenting it again
+    /// revokes every token of its family (RFC 9700 §4.14.2).
+    RotateRevokeFamily,
+}
+
+impl RefreshBehaviour {
+    /// Every behaviour, in the spec format's order.
+    pub const ALL: [Self; 4] = [
+        Self::Rotate,
+        Self::Reuse,
+        Self::RotateKeepOld,
+        Self::RotateRevokeFamily,
+    ];
+
+    /// The spec format's name: `rotate`, `reuse`, `rotate_keep_old`,
+    /// `rotate_revoke_family`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rotate => "rotate",
+            Self::Reuse => "reuse",
+            Self::RotateKeepOld => "rotate_keep_old",
+            Self::RotateRevokeFamily => "rotate_revoke_family",
+        }
+    }
+}
+
+/// What a run's refreshes showed of the refresh behaviour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshSeen {
+    /// The run's cases show this behaviour and rule out every other.
+    Told(RefreshBehaviour),
+    /// Not enough evidence: the run's cases leave these two or more
+    /// behaviours possible, in [`RefreshBehaviour::ALL`] order.
+    OneOf(Vec<RefreshBehaviour>),
+    /// The run's cases contradict each other: no one behaviour explains
+    /// them all.
+    Mixed,
+}
+
+impl RefreshSeen {
+    /// What the behaviours the evidence leaves possible say: none is
+    /// [`RefreshSeen::Mixed`], one is [`RefreshSeen::Told`].
+    pub fn from_possible(mut possible: Vec<RefreshBehaviour>) -> Self {
+        possible.sort_unstable();
+        possible.dedup();
+        match possible.as_slice() {
+            [] => Self::Mixed,
+            [one] => Self::Told(*one),
+            _ => Self::OneOf(possible),
+        }
+    }
+
+    /// Whether the run agrees with `behaviour`: it is the one told, or one
+    /// of those left possible.
+    pub fn allows(&self, behaviour: RefreshBehaviour) -> bool {
+        match self {
+            Self::Told(told) => *told == behaviour,
+            Self::OneOf(possible) => possible.contains(&behaviour),
+            Self::Mixed => false,
+        }
+    }
+
+    /// `rotate`, `rotate or rotate_revoke_family`, or `mixed`.
+    pub fn words(&self) -> String {
+        match self {
+            Self::Told(told) => told.as_str().to_owned(),
+            Self::OneOf(possible) => possible
+                .iter()
+                .map(|b| b.as_str())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            Self::Mixed => "mixed".to_owned(),
+        }
+    }
+}
+
+/// What a refresh does to the refresh token it used: declared, and what the
+/// run's cases showed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshReport {
-    /// What the spec declares (the mock seed's `refresh`: `rotate` or
-    /// `reuse`), when a seeded client may use the refresh_token grant.
+    /// What the spec declares (the mock seed's `refresh`), when a seeded
+    /// client may use the refresh_token grant.
     #[serde(default)]
-    pub declared: Option<String>,
-    /// What this run's target did: `rotate` when a refresh answered a new refresh
-    /// token, `reuse` when it answered the same one or none.
+    pub declared: Option<RefreshBehaviour>,
+    /// What this run's target showed; `None` when no case told anything:
+    /// a refresh answering the same refresh token (or none) is `reuse`, a
+    /// new one any of the three others; a used token presented again and
+    /// accepted is `rotate_keep_old`, refused `rotate` or
+    /// `rotate_revoke_family`; after that refused replay, the newest refresh
+    /// token (or the newest access token at the protected resource)
+    /// accepted is `rotate`, refused `rotate_revoke_family`.
     #[serde(default)]
-    pub run: Option<String>,
+    pub run: Option<RefreshSeen>,
     /// The cases that showed it.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// What the cases showed, one line each: `<case>: <what was seen>`.
+    #[serde(default)]
+    pub observations: Vec<String>,
 }
 
 /// How errors are reported.

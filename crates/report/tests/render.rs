@@ -73,13 +73,18 @@ fn provider(id: &str, name: &str) -> ProviderReport {
             style: "expires_in".into(),
             envelope: None,
             declared_lifetime: 600,
+            declared_rules: Vec::new(),
             run_members: vec!["expires_in".into()],
             run_lifetimes: vec![600],
+            run_by_grant: Vec::new(),
         },
         refresh: RefreshReport {
-            declared: Some("rotate".into()),
-            run: Some("rotate".into()),
+            declared: Some(RefreshBehaviour::Rotate),
+            run: Some(RefreshSeen::Told(RefreshBehaviour::Rotate)),
             evidence: vec![format!("{id}::refresh")],
+            observations: vec![format!(
+                "{id}::refresh: a refresh answered a new refresh token"
+            )],
         },
         errors: ErrorFormatReport {
             format: "rfc6749".into(),
@@ -88,7 +93,27 @@ fn provider(id: &str, name: &str) -> ProviderReport {
         rfc: RfcReport::default(),
         deviations: vec!["json-request-body".into()],
         live_only: false,
-        notes: vec![format!("The docs say `GET <<base>>/token`; {NASTY}")],
+        notes: vec![
+            NoteReport {
+                text: format!("The docs say `GET <<base>>/token`; {NASTY}"),
+                basis: NoteBasis::Documented,
+                on: None,
+            },
+            NoteReport {
+                text: format!("GET is refused; {NASTY}"),
+                basis: NoteBasis::Observed,
+                on: Some("2026-11-20".into()),
+            },
+        ],
+        quirks: vec![QuirkReport {
+            id: "missing-grant-type-unsupported".into(),
+            note: NoteReport {
+                text: format!("No grant_type is `unsupported_grant_type`; {NASTY}"),
+                basis: NoteBasis::Observed,
+                on: None,
+            },
+            case: Some("get_rejected".into()),
+        }],
         run: RunSource {
             kind: RunKind::Emulated,
             at: None,
@@ -241,7 +266,10 @@ fn sample() -> Compatibility {
 fn json_round_trips_with_its_format_version() {
     let report = sample();
     let json = to_json(&report);
-    assert!(json.contains("\"format_version\": 2"), "{json}");
+    assert!(
+        json.contains(&format!("\"format_version\": {FORMAT_VERSION}")),
+        "{json}"
+    );
     assert_eq!(from_json(&json).unwrap(), report);
 }
 
@@ -365,7 +393,10 @@ fn markdown_matrix_has_a_row_per_provider_and_escapes_cells() {
         md.contains("(needs environment variable ZETA\\_&lt;ID&gt; &amp; \"more\")"),
         "{md}"
     );
-    assert!(md.contains("- The docs say `GET <<base>>/token`;"), "{md}");
+    assert!(
+        md.contains("- [documented] The docs say `GET <<base>>/token`;"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -445,7 +476,7 @@ fn a_live_only_provider_is_marked_and_declares_nothing_beyond_its_profile() {
     p.token_type.run.clear();
     p.expiry.declared_lifetime = 0;
     p.refresh.declared = None;
-    p.refresh.run = Some("rotate".into());
+    p.refresh.run = Some(RefreshSeen::Told(RefreshBehaviour::Rotate));
     // Accepted by the run, though the spec declares no seed.
     p.grants[1].run = Acceptance::Accepted;
     let md = to_markdown(&report);
@@ -461,10 +492,7 @@ fn a_live_only_provider_is_marked_and_declares_nothing_beyond_its_profile() {
         md.contains("- `token_type`: the spec says nothing (live-only);"),
         "{md}"
     );
-    assert!(
-        md.contains("the spec declares no lifetime (live-only)"),
-        "{md}"
-    );
+    assert!(md.contains("the spec says no lifetime (live-only)"), "{md}");
     assert!(
         md.contains("| ✔ D | ✔ | – |"),
         "accepted without a declaration is no contradiction for a live-only provider: {md}"
@@ -568,6 +596,7 @@ fn live_sample() -> Compatibility {
             at: live.generated_at.clone(),
         };
         p.facts[1].run = Some("refused".into());
+        p.facts[1].run_differs = true;
         p.contradictions[0].ways[0].run = WayOutcome::Accepted;
     }
     live
@@ -668,10 +697,15 @@ fn a_folded_live_report_stands_beside_the_spec_and_its_drift_is_highlighted() {
 fn only_a_dated_live_report_of_this_format_is_folded_in() {
     let mock = to_json(&sample());
     assert_eq!(read_live_report(&mock), Err(LiveReportError::NotLive));
-    let old = to_json(&live_sample()).replacen("\"format_version\": 2", "\"format_version\": 1", 1);
+    // Version 2 held the refresh behaviour as free text and one lifetime.
+    let old = to_json(&live_sample()).replacen(
+        &format!("\"format_version\": {FORMAT_VERSION}"),
+        "\"format_version\": 2",
+        1,
+    );
     assert_eq!(
         read_live_report(&old),
-        Err(LiveReportError::FormatVersion { found: 1 })
+        Err(LiveReportError::FormatVersion { found: 2 })
     );
     let mut undated = live_sample();
     undated.generated_at = None;
@@ -687,5 +721,237 @@ fn only_a_dated_live_report_of_this_format_is_folded_in() {
     assert_eq!(
         live.fold_live(&live_sample()),
         Err(LiveReportError::IntoLive)
+    );
+}
+
+#[test]
+fn notes_say_what_they_rest_on_and_quirks_are_listed_with_their_case() {
+    let mut report = sample();
+    report.providers[0].cases.push(CaseResult {
+        name: "get_rejected".into(),
+        description: None,
+        outcome: CaseOutcome::Passed,
+        failure_kind: None,
+        message: None,
+        skip_reason: None,
+        mock_vs_live: None,
+    });
+    let md = to_markdown(&report);
+    assert!(md.contains("- [documented] The docs say"), "{md}");
+    assert!(
+        md.contains("- [observed on 2026-11-20] GET is refused;"),
+        "{md}"
+    );
+    assert!(md.contains("### Quirks no check reports"), "{md}");
+    assert!(
+        md.contains(
+            "| `missing-grant-type-unsupported` | No grant\\_type is `unsupported_grant_type`;"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| observed | case `get_rejected` passed: shown by the mock |"),
+        "{md}"
+    );
+    let page = to_html(&report);
+    assert!(page.contains("<h3>Quirks no check reports</h3>"), "{page}");
+    assert!(
+        page.contains("[observed on 2026-11-20] GET is refused;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert"), "escaped");
+
+    report.providers[0].cases.last_mut().unwrap().outcome = CaseOutcome::Failed;
+    let md = to_markdown(&report);
+    assert!(
+        md.contains("case `get_rejected` failed: the mock may no longer do this"),
+        "{md}"
+    );
+    let json = to_json(&report);
+    assert!(json.contains("\"basis\": \"observed\""), "{json}");
+    assert_eq!(from_json(&json).unwrap(), report);
+}
+
+/// A provider whose spec declares lifetimes by grant and client and the
+/// `rotate` refresh behaviour, run with `run` as what its refreshes showed.
+fn refreshing(run: RefreshSeen) -> Compatibility {
+    let mut report = sample();
+    let p = &mut report.providers[0];
+    p.expiry.declared_lifetime = 3600;
+    p.expiry.declared_rules = vec![
+        LifetimeRule {
+            client: None,
+            grant: Some("client_credentials".into()),
+            seconds: 600,
+        },
+        LifetimeRule {
+            client: Some("app".into()),
+            grant: Some("refresh_token".into()),
+            seconds: 60,
+        },
+    ];
+    p.expiry.run_by_grant = vec![
+        LifetimeSeen {
+            grant: "client_credentials".into(),
+            client: None,
+            seconds: 600,
+            declared: 600,
+        },
+        LifetimeSeen {
+            grant: "refresh_token".into(),
+            client: Some("app".into()),
+            seconds: 3600,
+            declared: 60,
+        },
+    ];
+    p.refresh.run = Some(run);
+    p.refresh.observations = vec![
+        "alpha::refresh: a refresh answered a new refresh token".into(),
+        "alpha::replay: a used refresh token was refused when presented again".into(),
+    ];
+    report
+}
+
+#[test]
+fn refresh_behaviours_and_lifetimes_by_grant_are_shown_in_every_format() {
+    use RefreshBehaviour::*;
+    let undecided = refreshing(RefreshSeen::from_possible(vec![RotateRevokeFamily, Rotate]));
+    assert_eq!(
+        undecided.providers[0].refresh.run,
+        Some(RefreshSeen::OneOf(vec![Rotate, RotateRevokeFamily]))
+    );
+    let md = to_markdown(&undecided);
+    assert!(
+        md.contains("| rotate (seen: rotate or rotate\\_revoke\\_family) |"),
+        "the declared behaviour is among those left: no contradiction\n{md}"
+    );
+    assert!(
+        md.contains("not enough evidence to tell rotate from rotate\\_revoke\\_family: no case presents the newest refresh token"),
+        "{md}"
+    );
+    assert!(
+        md.contains("after a used refresh token was refused); seen: refresh: a refresh answered a new refresh token; replay: a used refresh token was refused when presented again"),
+        "{md}"
+    );
+    assert!(
+        md.contains("the spec says lifetimes 3600 s; client\\_credentials 600 s; client `app` refresh\\_token 60 s;"),
+        "{md}"
+    );
+    assert!(
+        md.contains("lifetimes client\\_credentials 600 s, client `app` refresh\\_token 3600 s (declared 60 s)"),
+        "{md}"
+    );
+    let page = to_html(&undecided);
+    assert!(
+        page.contains("not enough evidence to tell rotate from rotate_revoke_family"),
+        "{page}"
+    );
+    assert!(
+        page.contains("client `app` refresh_token 3600 s (declared 60 s)"),
+        "{page}"
+    );
+    let json = to_json(&undecided);
+    assert!(json.contains("\"one_of\": [\n"), "{json}");
+    assert!(json.contains("\"rotate_revoke_family\""), "{json}");
+    assert_eq!(from_json(&json).unwrap(), undecided);
+
+    // Three left: what would tell them apart is a replay.
+    let three = to_markdown(&refreshing(RefreshSeen::from_possible(vec![
+        Rotate,
+        RotateKeepOld,
+        RotateRevokeFamily,
+    ])));
+    assert!(
+        three.contains("not enough evidence to tell rotate, rotate\\_keep\\_old and rotate\\_revoke\\_family apart: no case presents a used refresh token again"),
+        "{three}"
+    );
+
+    // Told another behaviour than declared, or contradicting cases: a
+    // difference in the matrix.
+    let other = to_markdown(&refreshing(RefreshSeen::Told(RotateRevokeFamily)));
+    assert!(
+        other.contains("| rotate, seen rotate\\_revoke\\_family ! |"),
+        "{other}"
+    );
+    let mixed = to_markdown(&refreshing(RefreshSeen::from_possible(Vec::new())));
+    assert!(mixed.contains("| rotate, seen mixed ! |"), "{mixed}");
+    assert!(mixed.contains("the cases contradict each other"), "{mixed}");
+    let same = to_markdown(&refreshing(RefreshSeen::Told(Rotate)));
+    assert!(same.contains("| rotate (seen) |"), "{same}");
+}
+
+#[test]
+fn refresh_seen_says_what_the_possible_behaviours_leave() {
+    use RefreshBehaviour::*;
+    assert_eq!(RefreshSeen::from_possible(vec![]), RefreshSeen::Mixed);
+    assert_eq!(
+        RefreshSeen::from_possible(vec![Reuse, Reuse]),
+        RefreshSeen::Told(Reuse)
+    );
+    let two = RefreshSeen::from_possible(vec![RotateRevokeFamily, Rotate]);
+    assert!(two.allows(Rotate) && two.allows(RotateRevokeFamily));
+    assert!(!two.allows(RotateKeepOld) && !two.allows(Reuse));
+    assert_eq!(two.words(), "rotate or rotate_revoke_family");
+    assert!(!RefreshSeen::Mixed.allows(Rotate));
+    assert!(RefreshSeen::Told(Reuse).allows(Reuse));
+    assert!(!RefreshSeen::Told(Reuse).allows(Rotate));
+}
+
+/// A live run judges a fact against its spec by more than the texts (a
+/// lifetime by grant, a behaviour among several); folded in beside the
+/// same spec, that judgement stands.
+#[test]
+fn a_folded_live_fact_keeps_the_live_runs_judgement_of_the_same_spec() {
+    let lifetimes = |run: &str, differs: bool| {
+        let mut live = live_sample();
+        let fact = &mut live.providers[0].facts[2];
+        fact.key = "token_lifetime".into();
+        fact.spec = "3600 s; client_credentials 600 s".into();
+        fact.run = Some(run.into());
+        fact.run_differs = differs;
+        live
+    };
+    let mut report = sample();
+    report.providers[0].facts[2].key = "token_lifetime".into();
+    report.providers[0].facts[2].spec = "3600 s; client_credentials 600 s".into();
+    report
+        .fold_live(&lifetimes("client_credentials 600 s", false))
+        .unwrap();
+    let seen = report.providers[0]
+        .fact("token_lifetime")
+        .unwrap()
+        .live
+        .clone()
+        .unwrap();
+    assert_eq!(seen.value.as_deref(), Some("client_credentials 600 s"));
+    assert!(
+        !seen.differs,
+        "the run saw what the spec declares for that grant"
+    );
+    report
+        .fold_live(&lifetimes("client_credentials 601 s", true))
+        .unwrap();
+    assert!(
+        report.providers[0]
+            .fact("token_lifetime")
+            .unwrap()
+            .live
+            .as_ref()
+            .unwrap()
+            .differs
+    );
+    // The spec changed since the live run: only the texts can be compared.
+    report.providers[0].facts[2].spec = "600 s".into();
+    report
+        .fold_live(&lifetimes("client_credentials 600 s", false))
+        .unwrap();
+    assert!(
+        report.providers[0]
+            .fact("token_lifetime")
+            .unwrap()
+            .live
+            .as_ref()
+            .unwrap()
+            .differs
     );
 }

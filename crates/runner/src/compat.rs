@@ -14,32 +14,40 @@
 //!   got a 4xx answer and no request of the run with it was accepted; a
 //!   grant is refused when the answer says `unsupported_grant_type` (or, in
 //!   an `errors` array or problem, that the grant type is not supported);
-//! - `token_type`, expiry members, refresh-token rotation and the error
-//!   format are read from the responses.
+//! - `token_type`, expiry members and lifetimes (by grant, and by client
+//!   where the spec gives a client its own) and the error format are read
+//!   from the responses;
+//! - the refresh behaviour is inferred from what the cases did with refresh
+//!   tokens (`refresh`): as far as they tell it, and no further.
 //!
 //! Everything shown comes from texts the runner already redacts (failure
 //! messages, skip reasons) or from the spec; token and secret values are
-//! compared in memory (refresh rotation) and never copied into the model.
+//! compared in memory (refresh behaviour) and never copied into the model.
 //!
 //! RFC check results and deviation drift come from the runner's checks
 //! ([`grantspec_conformance`]), aggregated per provider by `rfc_results`.
 
+mod refresh;
+
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use grantspec_conformance as rfc;
 use grantspec_report::{
     Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, Compatibility,
-    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, NOT_DECLARED, Provenance,
-    ProviderReport, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
+    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, LifetimeRule,
+    LifetimeSeen, NOT_DECLARED, NoteBasis, NoteReport, Provenance, ProviderReport, QuirkReport,
+    RefreshBehaviour, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
     TokenTypeReport, WayOutcome, WayReport,
 };
-use grantspec_spec::template::TargetKind;
+use grantspec_spec::template::{Resolver, TargetKind};
 use grantspec_spec::{
-    GrantKind, MockSeed, RefreshPolicy, ResponseScope, Spec, Step, StepKind, TokenFormat,
+    Basis, DEFAULT_TOKEN_LIFETIME, GrantKind, MockClient, MockSeed, Note, ParamSpec, RefreshPolicy,
+    ResponseScope, Spec, Step, StepKind, TokenFormat, TokenLifetime,
 };
-use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType};
+use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType, ProviderProfile};
 use serde_json::Value;
 
 use crate::exec::Exchange;
@@ -285,6 +293,71 @@ fn used(step: &Step, exchange: &Exchange) -> Used {
         auth,
         explicit_body: overrides.is_some_and(|r| r.body.is_some()),
         explicit_auth: overrides.is_some_and(|r| r.client_auth.is_some()),
+    }
+}
+
+/// The token object of a response body: inside the profile's envelope when
+/// it holds the token there, else the body; `None` when it has no
+/// `access_token`.
+fn token_object<'v>(profile: &ProviderProfile, body: &'v Value) -> Option<&'v Value> {
+    let object = profile
+        .response
+        .envelope
+        .as_deref()
+        .and_then(|pointer| body.pointer(pointer))
+        .filter(|v| v.get("access_token").is_some())
+        .unwrap_or(body);
+    object.get("access_token").is_some().then_some(object)
+}
+
+/// The seeded client a step stands for: its `client_id` as the mock target
+/// resolves it, so that a live run's client, named by an environment
+/// variable, is matched with the seed's by the same step.
+fn seed_client<'s>(spec: &'s Spec, step: &Step) -> Option<&'s MockClient> {
+    let ParamSpec::One(template) = step.with.get("client_id")? else {
+        return None;
+    };
+    let no_env = |_: &str| None;
+    let id = Resolver::new(spec, TargetKind::Mock, &no_env)
+        .resolve(template, &HashMap::new())
+        .ok()?;
+    spec.mock
+        .as_ref()?
+        .clients
+        .iter()
+        .find(|client| client.id == id.expose())
+}
+
+/// The lifetimes the spec declares beyond its one number or default: the
+/// seed's by grant, then each client's own.
+fn lifetime_rules(seed: &grantspec_spec::MockSeed) -> Vec<LifetimeRule> {
+    let rules = |client: Option<&str>, lifetime: &TokenLifetime| -> Vec<LifetimeRule> {
+        lifetime
+            .entries()
+            .into_iter()
+            .filter(|(key, _)| client.is_some() || key.is_some_and(|k| k != "default"))
+            .map(|(key, seconds)| LifetimeRule {
+                client: client.map(str::to_owned),
+                grant: key.filter(|k| *k != "default").map(str::to_owned),
+                seconds,
+            })
+            .collect()
+    };
+    let mut all = rules(None, &seed.token_lifetime);
+    for client in &seed.clients {
+        if let Some(lifetime) = &client.token_lifetime {
+            all.extend(rules(Some(&client.id), lifetime));
+        }
+    }
+    all
+}
+
+fn behaviour(policy: RefreshPolicy) -> RefreshBehaviour {
+    match policy {
+        RefreshPolicy::Rotate => RefreshBehaviour::Rotate,
+        RefreshPolicy::Reuse => RefreshBehaviour::Reuse,
+        RefreshPolicy::RotateKeepOld => RefreshBehaviour::RotateKeepOld,
+        RefreshPolicy::RotateRevokeFamily => RefreshBehaviour::RotateRevokeFamily,
     }
 }
 
@@ -545,24 +618,32 @@ fn facts(
         any_token.then(|| in_envelope(style_seen, seen.in_envelope)),
         Vec::new(),
     );
-    let lifetimes: Vec<String> = expiry
-        .run_lifetimes
-        .iter()
-        .map(|s| format!("{s} s"))
-        .collect();
+    // With lifetimes by grant or client, each lifetime seen is judged
+    // against the one declared for its grant and client (below); with one
+    // number, every lifetime seen against it, by their texts.
+    let (lifetimes, separator): (Vec<String>, &str) = if expiry.declared_rules.is_empty() {
+        let values = expiry.run_lifetimes.iter().map(|s| format!("{s} s"));
+        (values.collect(), " | ")
+    } else {
+        let seen = expiry.run_by_grant.iter().map(LifetimeSeen::words);
+        (seen.collect(), "; ")
+    };
     add(
         "token_lifetime".into(),
-        format!("{} s", expiry.declared_lifetime),
-        joined(&lifetimes),
+        expiry.declared_words(),
+        (!lifetimes.is_empty()).then(|| lifetimes.join(separator)),
         Vec::new(),
     );
     add(
         "refresh".into(),
+        refresh.declared.map_or_else(
+            || "no refresh tokens".to_owned(),
+            |declared| declared.as_str().to_owned(),
+        ),
         refresh
-            .declared
-            .clone()
-            .unwrap_or_else(|| "no refresh tokens".to_owned()),
-        refresh.run.clone(),
+            .run
+            .as_ref()
+            .map(grantspec_report::RefreshSeen::words),
         refresh.evidence.clone(),
     );
     let formats: Vec<String> = errors
@@ -634,6 +715,22 @@ fn facts(
         joined(&seen.extra_members),
         Vec::new(),
     );
+    // Facts judged by more than their texts.
+    for (fact, _) in &mut facts {
+        match fact.key.as_str() {
+            "token_lifetime" if !expiry.declared_rules.is_empty() => {
+                fact.run_differs = expiry.run_by_grant.iter().any(LifetimeSeen::differs);
+            }
+            "refresh" => {
+                fact.run_differs = refresh.run.as_ref().is_some_and(|seen| {
+                    refresh
+                        .declared
+                        .is_none_or(|declared| !seen.allows(declared))
+                });
+            }
+            _ => {}
+        }
+    }
     if spec.is_live_only() {
         for (fact, _) in &mut facts {
             let capability = ["grant.", "body.", "client_auth."]
@@ -778,25 +875,23 @@ fn provider_report(
     let mut expiry = ExpiryReport {
         style: snake(profile.response.expiry),
         envelope: profile.response.envelope.clone(),
-        declared_lifetime: if live_only { 0 } else { seed.token_lifetime },
+        declared_lifetime: if live_only {
+            0
+        } else {
+            seed.token_lifetime
+                .default_seconds()
+                .unwrap_or(DEFAULT_TOKEN_LIFETIME)
+        },
+        declared_rules: lifetime_rules(seed),
         run_members: Vec::new(),
         run_lifetimes: Vec::new(),
+        run_by_grant: Vec::new(),
     };
     let refresh_issued = seed
         .clients
         .iter()
         .any(|c| c.grants.contains(&GrantKind::RefreshToken));
-    let mut refresh = RefreshReport {
-        declared: refresh_issued.then(|| {
-            match seed.refresh {
-                RefreshPolicy::Rotate => "rotate",
-                RefreshPolicy::Reuse => "reuse",
-            }
-            .to_owned()
-        }),
-        run: None,
-        evidence: Vec::new(),
-    };
+    let mut inference = refresh::Inference::default();
     let mut errors = ErrorFormatReport {
         format: snake(profile.errors),
         run: Vec::new(),
@@ -823,6 +918,17 @@ fn provider_report(
         tally.count(result.outcome);
         results.push(result);
         let Some(case) = case else { continue };
+
+        let bodies: Vec<Option<Value>> = report
+            .run
+            .exchanges
+            .iter()
+            .map(|e| e.response.as_ref().and_then(|r| r.json()))
+            .collect();
+        inference.case(
+            &report.name,
+            &refresh::events(case, &report.run.exchanges, &bodies, &profile),
+        );
 
         let steps: Vec<&Step> = case
             .steps
@@ -871,16 +977,9 @@ fn provider_report(
             let json = response.json();
             if success {
                 let Some(body) = json else { continue };
-                let object = profile
-                    .response
-                    .envelope
-                    .as_deref()
-                    .and_then(|pointer| body.pointer(pointer))
-                    .filter(|v| v.get("access_token").is_some())
-                    .unwrap_or(&body);
-                if object.get("access_token").is_none() {
+                let Some(object) = token_object(&profile, &body) else {
                     continue;
-                }
+                };
                 seen.record(response, object);
                 if !std::ptr::eq(object, &body) {
                     seen.in_envelope = true;
@@ -904,21 +1003,20 @@ fn provider_report(
                 };
                 if let Some(lifetime) = lifetime {
                     push_unique(&mut expiry.run_lifetimes, lifetime);
-                }
-                if used.grant == Some(GrantKind::RefreshToken) {
-                    let sent = param(exchange, endpoint.wire_name("refresh_token"))
-                        .or_else(|| param(exchange, "refresh_token"));
-                    let answered = object.get("refresh_token").and_then(Value::as_str);
-                    let seen = match (sent.as_deref(), answered) {
-                        (Some(sent), Some(answered)) if sent != answered => "rotate",
-                        (_, Some(_)) | (_, None) => "reuse",
-                    };
-                    refresh.run = Some(match refresh.run.as_deref() {
-                        None => seen.to_owned(),
-                        Some(before) if before == seen => before.to_owned(),
-                        Some(_) => "mixed".to_owned(),
-                    });
-                    push_unique(&mut refresh.evidence, name.to_owned());
+                    if let Some(grant) = used.grant {
+                        let client = seed_client(spec, step);
+                        push_unique(
+                            &mut expiry.run_by_grant,
+                            LifetimeSeen {
+                                grant: grant.as_str().to_owned(),
+                                client: client
+                                    .filter(|c| c.token_lifetime.is_some())
+                                    .map(|c| c.id.clone()),
+                                seconds: lifetime,
+                                declared: seed.token_lifetime_for(client, grant),
+                            },
+                        );
+                    }
                 }
             } else if response.status >= 400 {
                 let format = match &json {
@@ -942,6 +1040,12 @@ fn provider_report(
         }
     }
     expiry.run_lifetimes.sort_unstable();
+    let refresh = RefreshReport {
+        declared: refresh_issued.then(|| behaviour(seed.refresh)),
+        run: inference.seen(),
+        evidence: inference.evidence,
+        observations: inference.observations,
+    };
 
     let facts = facts(
         spec,
@@ -1015,7 +1119,17 @@ fn provider_report(
         rfc: rfc_results(drift, cases),
         deviations: spec.provider.deviations.clone(),
         live_only,
-        notes: spec.provider.notes.clone(),
+        notes: spec.provider.notes.iter().map(note_report).collect(),
+        quirks: spec
+            .provider
+            .quirks
+            .iter()
+            .map(|quirk| QuirkReport {
+                id: quirk.id.clone(),
+                note: note_report(&quirk.note),
+                case: quirk.case.clone(),
+            })
+            .collect(),
         run,
         facts,
         contradictions: contradictions(spec, cases),
@@ -1023,6 +1137,20 @@ fn provider_report(
         live_differences: Vec::new(),
         outcome: tally,
         cases: results,
+    }
+}
+
+/// A spec note as the report shows it.
+fn note_report(note: &Note) -> NoteReport {
+    let (basis, on) = match &note.basis {
+        Basis::Unstated => (NoteBasis::Unstated, None),
+        Basis::Documented => (NoteBasis::Documented, None),
+        Basis::Observed { on } => (NoteBasis::Observed, on.clone()),
+    };
+    NoteReport {
+        text: note.text.clone(),
+        basis,
+        on,
     }
 }
 

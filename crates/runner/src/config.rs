@@ -31,7 +31,8 @@ pub struct SuiteConfig {
     pub target: TargetKind,
     /// Environment variables visible to `${env:…}` and `${secret:…}`.
     pub env: Env,
-    /// Timeouts, body cap and cleartext policy of the HTTP client.
+    /// Timeouts, body cap, cleartext and retry policies of the HTTP client
+    /// (the retry policy applies on the live target only).
     pub transport: TransportConfig,
     /// Whether a case whose snapshot differs (or is missing) leaves a pending
     /// `.snap.new` file for review (insta still writes none in CI). `record`
@@ -43,8 +44,9 @@ impl SuiteConfig {
     /// Configuration from the process environment:
     /// `GRANTSPEC_SPECS`, `GRANTSPEC_SNAPSHOTS`, `GRANTSPEC_TARGET`
     /// (`mock` or `live`), `GRANTSPEC_TIMEOUT_MS`, `GRANTSPEC_CONNECT_TIMEOUT_MS`,
-    /// `GRANTSPEC_ALLOW_INSECURE_HTTP=1`, and a `.env` file in the working directory or the
-    /// workspace root.
+    /// `GRANTSPEC_ALLOW_INSECURE_HTTP=1`, `GRANTSPEC_RETRY_ATTEMPTS`,
+    /// `GRANTSPEC_RETRY_MAX_WAIT_MS`, over the `.env` files of
+    /// [`dotenv_paths`].
     ///
     /// # Errors
     ///
@@ -52,22 +54,20 @@ impl SuiteConfig {
     /// cannot take ([`ConfigError`]).
     pub fn from_env() -> Result<Self, ConfigError> {
         let root = workspace_root();
-        let env = Env::from_process_and_dotenv(&[Path::new(".env"), &root.join(".env")])?;
+        // The spec folder may itself be named in a `.env` file.
+        let early = Env::from_process_and_dotenv(&[Path::new(".env"), &root.join(".env")])?;
+        let specs_dir = early
+            .get("GRANTSPEC_SPECS")
+            .map_or_else(|| root.join("specs"), PathBuf::from);
+        let paths = dotenv_paths(&root, &specs_dir);
+        let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        let env = Env::from_process_and_dotenv(&paths)?;
         let target = match env.get("GRANTSPEC_TARGET").as_deref() {
             None | Some("" | "mock") => TargetKind::Mock,
             Some("live") => TargetKind::Live,
             Some(other) => return Err(ConfigError::Target(other.to_owned())),
         };
-        let mut transport = TransportConfig::default();
-        if let Some(ms) = env.get("GRANTSPEC_TIMEOUT_MS") {
-            transport.timeout = Duration::from_millis(parse_ms("GRANTSPEC_TIMEOUT_MS", &ms)?);
-        }
-        if let Some(ms) = env.get("GRANTSPEC_CONNECT_TIMEOUT_MS") {
-            transport.connect_timeout =
-                Duration::from_millis(parse_ms("GRANTSPEC_CONNECT_TIMEOUT_MS", &ms)?);
-        }
-        transport.allow_insecure_http =
-            env.get("GRANTSPEC_ALLOW_INSECURE_HTTP").as_deref() == Some("1");
+        let transport = transport_config(&env)?;
         let snapshots_dir = match env.get("GRANTSPEC_SNAPSHOTS") {
             Some(dir) => {
                 let dir = PathBuf::from(dir);
@@ -80,15 +80,79 @@ impl SuiteConfig {
         };
         Ok(Self {
             transport,
-            specs_dir: env
-                .get("GRANTSPEC_SPECS")
-                .map_or_else(|| root.join("specs"), PathBuf::from),
+            specs_dir,
             snapshots_dir,
             target,
             env,
             write_pending_snapshots: true,
         })
     }
+}
+
+/// The `.env` files a suite reads, the most important first: a variable
+/// comes from the first of them that sets it (and the process environment
+/// comes before them all).
+///
+/// 1. `.env` in the working directory;
+/// 2. `.env` inside the spec folder (`GRANTSPEC_SPECS/.env`);
+/// 3. `.env` beside the spec folder (in its parent folder);
+/// 4. `.env` at the workspace root.
+///
+/// A file reached twice (the default spec folder's parent is the workspace
+/// root) is listed once, at its first place.
+pub fn dotenv_paths(root: &Path, specs_dir: &Path) -> Vec<PathBuf> {
+    let beside = match specs_dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.join(".env"),
+        _ => PathBuf::from(".env"),
+    };
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for path in [
+        PathBuf::from(".env"),
+        specs_dir.join(".env"),
+        beside,
+        root.join(".env"),
+    ] {
+        let same = |seen: &PathBuf| match (seen.canonicalize(), path.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => *seen == path,
+        };
+        if !paths.iter().any(same) {
+            paths.push(path);
+        }
+    }
+    paths
+}
+
+/// Most attempts `GRANTSPEC_RETRY_ATTEMPTS` may ask for.
+const MAX_RETRY_ATTEMPTS: u32 = 10;
+
+/// The HTTP client's limits and policies, from `GRANTSPEC_TIMEOUT_MS`,
+/// `GRANTSPEC_CONNECT_TIMEOUT_MS`, `GRANTSPEC_ALLOW_INSECURE_HTTP`,
+/// `GRANTSPEC_RETRY_ATTEMPTS` and `GRANTSPEC_RETRY_MAX_WAIT_MS`.
+fn transport_config(env: &Env) -> Result<TransportConfig, ConfigError> {
+    let mut transport = TransportConfig::default();
+    if let Some(ms) = env.get("GRANTSPEC_TIMEOUT_MS") {
+        transport.timeout = Duration::from_millis(parse_ms("GRANTSPEC_TIMEOUT_MS", &ms)?);
+    }
+    if let Some(ms) = env.get("GRANTSPEC_CONNECT_TIMEOUT_MS") {
+        transport.connect_timeout =
+            Duration::from_millis(parse_ms("GRANTSPEC_CONNECT_TIMEOUT_MS", &ms)?);
+    }
+    transport.allow_insecure_http =
+        env.get("GRANTSPEC_ALLOW_INSECURE_HTTP").as_deref() == Some("1");
+    if let Some(attempts) = env.get("GRANTSPEC_RETRY_ATTEMPTS") {
+        transport.retry.max_attempts = attempts
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_RETRY_ATTEMPTS).contains(n))
+            .ok_or(ConfigError::RetryAttempts { value: attempts })?;
+    }
+    if let Some(ms) = env.get("GRANTSPEC_RETRY_MAX_WAIT_MS") {
+        transport.retry.max_total_wait =
+            Duration::from_millis(parse_ms("GRANTSPEC_RETRY_MAX_WAIT_MS", &ms)?);
+    }
+    Ok(transport)
 }
 
 /// What keeps `dir` from being a snapshot folder: it, or the closest of its
@@ -129,6 +193,14 @@ pub enum ConfigError {
         /// Why it does not parse.
         #[source]
         source: std::num::ParseIntError,
+    },
+    /// `GRANTSPEC_RETRY_ATTEMPTS` is not a number of attempts.
+    #[error(
+        "GRANTSPEC_RETRY_ATTEMPTS is {value:?}; expected a whole number of attempts from 1 (never retry) to {MAX_RETRY_ATTEMPTS}"
+    )]
+    RetryAttempts {
+        /// Its value.
+        value: String,
     },
     /// `GRANTSPEC_SNAPSHOTS` names something that cannot be a folder.
     #[error(
@@ -177,23 +249,21 @@ impl std::fmt::Debug for Env {
 }
 
 impl Env {
-    /// The process environment, over the first `.env` file of `dotenv_paths`
-    /// that exists.
+    /// The process environment, over the `.env` files of `dotenv_paths`
+    /// that exist, the first that sets a variable winning.
     ///
-    /// The file is read as dotenv files are ([`dotenvy`]: `export`, quotes
+    /// Each file is read as dotenv files are ([`dotenvy`]: `export`, quotes
     /// and their escapes, `# comments` after a value); a line that is not
     /// `NAME=value` is an error naming the file and line, never showing it.
+    /// A file that exists but cannot be read (a FIFO, a device, a folder,
+    /// not UTF-8) is an error naming it: its variables would otherwise be
+    /// missing without a word.
     pub fn from_process_and_dotenv(dotenv_paths: &[&Path]) -> Result<Self, DotenvError> {
         let mut vars = HashMap::new();
-        // Only a regular file, capped: a FIFO named `.env` would wait for a
-        // writer, a link to `/dev/zero` never end.
-        if let Some((path, text)) = dotenv_paths.iter().find_map(|path| {
-            grantspec_spec::read_regular_file(path, MAX_DOTENV_BYTES, "`.env`")
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .map(|text| (path, text))
-        }) {
-            vars.extend(parse_dotenv(path, &text)?);
+        for path in dotenv_paths.iter().rev() {
+            if let Some(text) = read_dotenv(path)? {
+                vars.extend(parse_dotenv(path, &text)?);
+            }
         }
         let mut not_unicode = Vec::new();
         for (name, value) in std::env::vars_os() {
@@ -258,6 +328,22 @@ pub enum DotenvError {
         /// 1-based line number.
         line: usize,
     },
+    /// The file exists but is not one that can be read: a FIFO, a device,
+    /// a folder, a link to nothing, or larger than the cap.
+    #[error("cannot read {}: {source}", file.display())]
+    Unreadable {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        #[source]
+        source: grantspec_spec::ReadError,
+    },
+    /// The file is not UTF-8 (its bytes are not shown).
+    #[error("cannot read {}: it is not valid UTF-8", file.display())]
+    NotUtf8 {
+        /// The file.
+        file: PathBuf,
+    },
     /// The file could not be read.
     #[error("cannot read {}: {source}", file.display())]
     Read {
@@ -267,6 +353,26 @@ pub enum DotenvError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The text of the `.env` file `path`, `None` when there is nothing there
+/// (not even a dangling link). Only a regular file is read, capped: a FIFO
+/// named `.env` would wait for a writer, a link to `/dev/zero` never end.
+fn read_dotenv(path: &Path) -> Result<Option<String>, DotenvError> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    let unreadable = |source| DotenvError::Unreadable {
+        file: path.to_path_buf(),
+        source,
+    };
+    let bytes = grantspec_spec::read_regular_file(path, MAX_DOTENV_BYTES, "`.env` file")
+        .map_err(unreadable)?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| DotenvError::NotUtf8 {
+            file: path.to_path_buf(),
+        })
 }
 
 /// The variables of the `.env` file `path`, whose content is `text`, in
@@ -314,7 +420,7 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_dotenv_that_is_not_a_regular_file_is_not_waited_on() {
+    fn a_dotenv_that_is_not_a_regular_file_is_refused_not_waited_on() {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let fifo = dir.path().join("fifo.env");
         let made = std::process::Command::new("mkfifo")
@@ -326,18 +432,106 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", &zero).expect("a link");
         let real = dir.path().join("real.env");
         std::fs::write(&real, "GRANTSPEC_TEST_DOTENV_NAME=from-file\n").expect("written");
-        let (send, receive) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let env = Env::from_process_and_dotenv(&[&fifo, &zero, &real]);
-            let _ = send.send(
-                env.ok()
-                    .and_then(|env| env.get("GRANTSPEC_TEST_DOTENV_NAME")),
+        for (bad, what) in [(fifo, "a FIFO"), (zero, "a character device")] {
+            let (send, receive) = std::sync::mpsc::channel();
+            let paths = [bad.clone(), real.clone()];
+            std::thread::spawn(move || {
+                let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+                let _ = send.send(Env::from_process_and_dotenv(&paths).map(|_| ()));
+            });
+            let error = receive
+                .recv_timeout(Duration::from_secs(5))
+                .expect("a FIFO or a device named like a .env file hung start-up")
+                .expect_err("refused");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "cannot read {}: this is not a regular file ({what}); a `.env` file must be one",
+                    bad.display()
+                )
             );
-        });
-        let value = receive
-            .recv_timeout(Duration::from_secs(5))
-            .expect("a FIFO or a device named like a .env file hung start-up");
-        assert_eq!(value.as_deref(), Some("from-file"));
+        }
+    }
+
+    #[test]
+    fn every_dotenv_file_is_read_and_the_first_to_set_a_variable_wins() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let first = dir.path().join("first.env");
+        let second = dir.path().join("second.env");
+        let absent = dir.path().join("absent.env");
+        std::fs::write(&first, "GRANTSPEC_TEST_A=first\n").expect("written");
+        std::fs::write(
+            &second,
+            "GRANTSPEC_TEST_A=second\nGRANTSPEC_TEST_B=second\n",
+        )
+        .expect("written");
+        let env = Env::from_process_and_dotenv(&[&absent, &first, &second]).expect("read");
+        assert_eq!(env.get("GRANTSPEC_TEST_A").as_deref(), Some("first"));
+        assert_eq!(env.get("GRANTSPEC_TEST_B").as_deref(), Some("second"));
+    }
+
+    #[test]
+    fn dotenv_files_are_looked_for_in_order_and_each_once() {
+        let root = Path::new("/work/repo");
+        assert_eq!(
+            dotenv_paths(root, &root.join("specs")),
+            [
+                PathBuf::from(".env"),
+                root.join("specs/.env"),
+                root.join(".env"),
+            ]
+        );
+        assert_eq!(
+            dotenv_paths(root, Path::new("/team/oauth/specs")),
+            [
+                PathBuf::from(".env"),
+                PathBuf::from("/team/oauth/specs/.env"),
+                PathBuf::from("/team/oauth/.env"),
+                root.join(".env"),
+            ]
+        );
+        assert_eq!(
+            dotenv_paths(root, Path::new("specs")),
+            [
+                PathBuf::from(".env"),
+                PathBuf::from("specs/.env"),
+                root.join(".env"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_retry_policy_comes_from_the_environment_within_bounds() {
+        let config =
+            |pairs: &[(&str, &str)]| transport_config(&Env::from_pairs(pairs.iter().copied()));
+        let default = config(&[]).expect("no variables");
+        assert_eq!(default.retry, grantspec_token::RetryPolicy::default());
+        let set = config(&[
+            ("GRANTSPEC_RETRY_ATTEMPTS", " 5 "),
+            ("GRANTSPEC_RETRY_MAX_WAIT_MS", "120000"),
+        ])
+        .expect("valid values");
+        assert_eq!(set.retry.max_attempts, 5);
+        assert_eq!(set.retry.max_total_wait, Duration::from_secs(120));
+        assert_eq!(set.retry.backoff, default.retry.backoff);
+        for attempts in ["0", "11", "-1", "three", "99999999999999999999"] {
+            let error = config(&[("GRANTSPEC_RETRY_ATTEMPTS", attempts)])
+                .expect_err("refused")
+                .to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "GRANTSPEC_RETRY_ATTEMPTS is {attempts:?}; expected a whole number of attempts from 1 (never retry) to 10"
+                )
+            );
+        }
+        let error = config(&[("GRANTSPEC_RETRY_MAX_WAIT_MS", "1s")])
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.starts_with("GRANTSPEC_RETRY_MAX_WAIT_MS is \"1s\""),
+            "{error}"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use grantspec_spec::{
 };
 use grantspec_token::{
     Body, CLOCK_OFFSET_HEADER, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue,
-    ProviderProfile, SecretString, Text, Transport, build_raw_at, endpoint_url,
+    ProviderProfile, Retries, SecretString, Text, Transport, build_raw_at, endpoint_url,
 };
 use serde_json::Value;
 use url::Url;
@@ -30,10 +30,17 @@ pub struct Exchange {
     /// The endpoint path relative to the provider's base URL, the same for
     /// every target.
     pub endpoint: String,
-    /// The response, unless the exchange failed.
+    /// The response, unless the exchange failed: the final one, when the
+    /// provider throttled earlier attempts.
     pub response: Option<HttpResponse>,
     /// Why the exchange failed, when it did.
     pub transport_error: Option<String>,
+    /// The throttled answers (429, 503 with `Retry-After`) the transport
+    /// retried before the final one, with their waits, and whether it gave
+    /// up. Shown in failure messages and notes, never in snapshots: a
+    /// snapshot records the final answer, so a retried request whose final
+    /// answer is the same snapshots the same.
+    pub retries: Retries,
     /// Expectations that did not hold.
     pub mismatches: Vec<PathMismatch>,
     /// Token endpoint or protected resource.
@@ -144,7 +151,8 @@ pub struct CaseContext<'a> {
     pub target: TargetKind,
     /// Environment for `${env:…}`.
     pub env: &'a Env,
-    /// The HTTP client.
+    /// The HTTP client: on the live target, paced to the provider's
+    /// `live.rate` when it has one, that pace shared by all its cases.
     pub transport: &'a Transport,
 }
 
@@ -370,7 +378,8 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                 Text::Plain(clock_offset.to_string()),
             ));
         }
-        let (response, transport_error) = match cx.transport.send(&request).await {
+        let sent = cx.transport.send_retrying(&request).await;
+        let (response, transport_error) = match sent.outcome {
             Ok(response) => (Some(response), None),
             Err(error) => (None, Some(error.to_string())),
         };
@@ -405,6 +414,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             endpoint,
             response,
             transport_error,
+            retries: sent.retries,
             mismatches,
             kind: exchange_kind,
             grant_type,
@@ -730,8 +740,8 @@ fn check_parsed(
     json: Option<&Value>,
 ) -> Vec<PathMismatch> {
     let mut mismatches = Vec::new();
-    if let Some(status) = expect.status {
-        if status != response.status {
+    if let Some(status) = &expect.status {
+        if !status.matches(response.status) {
             mismatches.push(PathMismatch {
                 path: "status".into(),
                 mismatch: Mismatch {
@@ -803,6 +813,29 @@ mod tests {
         assert!(
             overflow.contains("36893488147419103230 seconds"),
             "{overflow}"
+        );
+    }
+
+    #[test]
+    fn a_status_matcher_passes_what_it_allows_and_says_what_it_wanted() {
+        let expect = |yaml: &str| -> Expect { serde_yaml::from_str(yaml).unwrap() };
+        let answered = |status: u16| HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: b"{}".to_vec(),
+        };
+        let one_of = expect("status: { one_of: [400, 401] }");
+        assert!(check(&one_of, &answered(401)).is_empty());
+        let mismatches = check(&one_of, &answered(200));
+        assert_eq!(mismatches.len(), 1);
+        assert_eq!(mismatches[0].path, "status");
+        assert_eq!(mismatches[0].mismatch.expected, "one of 400, 401");
+        assert_eq!(mismatches[0].mismatch.actual, "200");
+        let range = expect("status: { min: 400, max: 499 }");
+        assert!(check(&range, &answered(429)).is_empty());
+        assert_eq!(
+            check(&range, &answered(503))[0].mismatch.expected,
+            "400 to 499"
         );
     }
 }

@@ -74,8 +74,19 @@ pub fn main() -> ExitCode {
         args.test_threads = Some(1);
     }
     let conclusion = libtest_mimic::run(&args, trials);
+    print_retry_notes(&suite);
     drop(suite);
     conclusion.exit_code()
+}
+
+/// Prints, after the run, every request a provider throttled and how it was
+/// retried: libtest shows nothing of a trial that passed, and one that
+/// passed only after waiting should say so.
+fn print_retry_notes(suite: &Suite) {
+    let notes = suite.retry_notes();
+    if !notes.is_empty() {
+        eprintln!("throttled by the provider:\n  {}\n", notes.join("\n  "));
+    }
 }
 
 /// Work run ahead of the trials that wait for it, in the order the trials

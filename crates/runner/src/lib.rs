@@ -20,7 +20,7 @@ pub mod render;
 mod snapshot;
 mod verdict;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,7 +29,7 @@ use grantspec_conformance as rfc;
 use grantspec_mock::MockServer;
 use grantspec_spec::template::{Resolver, TargetKind};
 use grantspec_spec::{LoadedSpec, SpecError, load_dir};
-use grantspec_token::{ManualClock, ProviderProfile, Transport};
+use grantspec_token::{ManualClock, ProviderProfile, RequestRate, RetryPolicy, Transport};
 use url::Url;
 
 pub use config::{ConfigError, DotenvError, Env, SuiteConfig, workspace_root};
@@ -132,6 +132,9 @@ struct LoadedProvider {
     /// run, where every declared deviation is judged, and for a live-only
     /// provider, whose declared deviations are not judged on the mock at all.
     emulated: Option<BTreeSet<&'static str>>,
+    /// The HTTP client for this provider's cases: the suite's (one
+    /// connection pool), paced to `live.rate` on the live target.
+    transport: Transport,
     /// What the runs of this provider's cases showed of deviations.
     shown: Mutex<Shown>,
     /// Which cases have run.
@@ -220,9 +223,11 @@ pub struct Suite {
     providers: Vec<LoadedProvider>,
     load_errors: Vec<SpecError>,
     spec_file_errors: Vec<SpecFileErrors>,
-    transport: Transport,
     mock: Option<MockServer>,
     clock: ManualClock,
+    /// What [`Suite::retry_notes`] shows: by spec and case index, each
+    /// retried exchange of the case's latest run.
+    retried: Mutex<BTreeMap<(usize, usize), Vec<String>>>,
 }
 
 impl Suite {
@@ -249,7 +254,15 @@ impl Suite {
             ),
             TargetKind::Live => None,
         };
-        let transport = Transport::new(config.transport.clone())?;
+        // The mock never throttles: an answer it gives is behaviour under
+        // test, judged as it comes, never retried; and it keeps no pace.
+        let transport = match config.target {
+            TargetKind::Mock => Transport::new(grantspec_token::TransportConfig {
+                retry: RetryPolicy::none(),
+                ..config.transport.clone()
+            })?,
+            TargetKind::Live => Transport::new(config.transport.clone())?,
+        };
         let providers = specs
             .into_iter()
             .map(|loaded| {
@@ -283,9 +296,17 @@ impl Suite {
                     .as_ref()
                     .and_then(|_| loaded.spec.mock_provider())
                     .map(|provider| grantspec_mock::emulated_deviations(&provider));
+                let rate = match (&mock, &loaded.spec.live) {
+                    (None, Some(live)) => live.rate.and_then(|rate| rate.request_rate()),
+                    _ => None,
+                };
                 LoadedProvider {
                     token_url,
                     emulated,
+                    transport: match rate {
+                        Some(rate) => transport.clone().paced(rate),
+                        None => transport.clone(),
+                    },
                     shown: Mutex::new(Shown::default()),
                     ran: (0..loaded.spec.cases.len())
                         .map(|_| AtomicBool::new(false))
@@ -303,9 +324,9 @@ impl Suite {
             providers,
             load_errors,
             spec_file_errors,
-            transport,
             mock,
             clock,
+            retried: Mutex::default(),
         })
     }
 
@@ -332,6 +353,28 @@ impl Suite {
     /// The mock's clock.
     pub fn clock(&self) -> &ManualClock {
         &self.clock
+    }
+
+    /// The rate a provider's requests keep to: its `live.rate` on the live
+    /// target, none on the mock.
+    pub fn rate(&self, spec: usize) -> Option<RequestRate> {
+        self.providers[spec].transport.rate()
+    }
+
+    /// The requests the provider throttled in the cases run so far, and how
+    /// they were retried, in case order: `<provider>::<case> step 1 of 2
+    /// (password): retried 1 time: HTTP 429 …`. Whatever the cases' verdicts
+    /// (a failure message shows them too), so that a run that passed only
+    /// after waiting says so.
+    pub fn retry_notes(&self) -> Vec<String> {
+        let retried = self.retried.lock().unwrap_or_else(PoisonError::into_inner);
+        retried
+            .iter()
+            .flat_map(|(&(spec, case), notes)| {
+                let name = self.case_name(CaseId { spec, case });
+                notes.iter().map(move |note| format!("{name} {note}"))
+            })
+            .collect()
     }
 
     /// Every case, in spec order.
@@ -655,7 +698,7 @@ impl Suite {
                     token_url: provider.token_url.as_ref(),
                     target: self.config.target,
                     env: &self.config.env,
-                    transport: &self.transport,
+                    transport: &provider.transport,
                 };
                 exec::run_case(&cx, case).await
             }
@@ -667,6 +710,14 @@ impl Suite {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .add(shown);
+        let notes = render::retry_notes(&run);
+        let mut retried = self.retried.lock().unwrap_or_else(PoisonError::into_inner);
+        if notes.is_empty() {
+            retried.remove(&(id.spec, id.case));
+        } else {
+            retried.insert((id.spec, id.case), notes);
+        }
+        drop(retried);
         let name = self.case_name(id);
         let judgement = match &run.verdict {
             Verdict::Skipped(reason) => Judgement::Ignored(reason.clone()),

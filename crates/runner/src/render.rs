@@ -180,14 +180,36 @@ pub fn snapshot_text(run: &CaseRun) -> String {
     escape_controls(out.trim_end()).into_owned() + "\n"
 }
 
-/// A failure message: what was sent, each mismatch by path, and a unified
-/// diff of the expected against the actual (redacted) response. Secrets and
-/// issued tokens are hidden in every encoding, and control characters from
-/// the server are escaped.
+/// A failure message: what was sent, the throttled answers retried on the
+/// way, each mismatch by path, and a unified diff of the expected against
+/// the actual (redacted) response. Secrets and issued tokens are hidden in
+/// every encoding, and control characters from the server are escaped.
 pub fn failure_message(case_name: &str, run: &CaseRun) -> String {
     let redactor = Redactor::for_run(run);
     let shown = Shown::new(&redactor, Audience::Message);
     escape_controls(&message(case_name, run, shown)).into_owned()
+}
+
+/// For each exchange of `run` that the provider throttled, one line: its
+/// step, and the answers retried, the waits, and whether the transport gave
+/// up (`step 1 of 1 (client_credentials): retried 1 time: HTTP 429 with
+/// Retry-After: 1, waited 1s`). Redacted and escaped like a message.
+pub fn retry_notes(run: &CaseRun) -> Vec<String> {
+    if run.exchanges.iter().all(|e| e.retries.is_empty()) {
+        return Vec::new();
+    }
+    let redactor = Redactor::for_run(run);
+    let shown = Shown::new(&redactor, Audience::Message);
+    notes(run, shown)
+        .map(|note| escape_controls(&note).into_owned())
+        .collect()
+}
+
+fn notes<'r>(run: &'r CaseRun, shown: Shown<'r>) -> impl Iterator<Item = String> + 'r {
+    run.exchanges
+        .iter()
+        .filter(|e| !e.retries.is_empty())
+        .map(move |e| format!("{}: {}", e.label, shown.scrub(&e.retries.to_string())))
 }
 
 fn message(case_name: &str, run: &CaseRun, shown: Shown<'_>) -> String {
@@ -206,7 +228,17 @@ fn message(case_name: &str, run: &CaseRun, shown: Shown<'_>) -> String {
     if let Some(error) = &run.error {
         let _ = writeln!(out, "{}", shown.scrub(error));
     }
+    let throttled: Vec<String> = notes(run, shown).collect();
+    let retries = |out: &mut String| {
+        if !throttled.is_empty() {
+            let _ = writeln!(out, "\nthrottled by the provider:");
+            for note in &throttled {
+                let _ = writeln!(out, "  {note}");
+            }
+        }
+    };
     let Some(exchange) = failed else {
+        retries(&mut out);
         return out;
     };
     out.push('\n');
@@ -214,6 +246,7 @@ fn message(case_name: &str, run: &CaseRun, shown: Shown<'_>) -> String {
     for line in shown.scrub(&exchange.request.redacted()).lines() {
         let _ = writeln!(out, "{}", format!("  {line}").trim_end());
     }
+    retries(&mut out);
     if let Some(error) = &exchange.transport_error {
         let _ = writeln!(out, "\nerror: {}", shown.scrub(error));
         return out;

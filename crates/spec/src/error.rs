@@ -365,6 +365,20 @@ pub enum SpecErrorKind {
         /// The most allowed.
         max: u64,
     },
+    /// A `live.rate` number outside what a rate can be.
+    #[error("{}", match key {
+        RateKey::Requests => format!("`requests` is {value}; a rate allows at least 1 request"),
+        RateKey::PerSeconds => format!(
+            "`per_seconds` is {value}; a rate's period is 1 to {} seconds (a day)",
+            crate::limits::MAX_RATE_PERIOD
+        ),
+    })]
+    RateOutOfRange {
+        /// Which number.
+        key: RateKey,
+        /// Its value.
+        value: u32,
+    },
     /// A status outside the HTTP range.
     #[error("{what} {value} is not an HTTP status ({}–{})", crate::limits::STATUS_RANGE.start(), crate::limits::STATUS_RANGE.end())]
     NotAStatus {
@@ -396,6 +410,44 @@ pub enum SpecErrorKind {
         key: String,
         /// The closest fact, when it is a likely typo.
         suggestion: Option<String>,
+    },
+    /// A `provider.deviations` entry that no check reports.
+    #[error("unknown deviation `{id}` in `provider.deviations`")]
+    UnknownDeviation {
+        /// The id.
+        id: String,
+        /// The closest deviation id, when it is a likely typo.
+        suggestion: Option<String>,
+        /// Whether the id is one of the spec's own quirks.
+        is_quirk: bool,
+    },
+    /// A quirk whose id is a check's deviation id.
+    #[error("quirk `{id}` is a deviation a check reports")]
+    QuirkIsChecked {
+        /// The id.
+        id: String,
+    },
+    /// A quirk id used before.
+    #[error("duplicate quirk id `{id}`")]
+    DuplicateQuirk {
+        /// The id.
+        id: String,
+    },
+    /// A quirk that names a case the spec does not have.
+    #[error("quirk `{id}` names case `{case}`, which this spec does not have")]
+    UnknownQuirkCase {
+        /// The quirk.
+        id: String,
+        /// The case named.
+        case: String,
+        /// The closest case name, when it is a likely typo.
+        suggestion: Option<String>,
+    },
+    /// An `on:` that is not a day.
+    #[error("`on: {value}` is not a day written YYYY-MM-DD")]
+    NotADay {
+        /// What was written.
+        value: String,
     },
     /// A contradiction id used before.
     #[error("duplicate contradiction id `{id}`")]
@@ -609,6 +661,9 @@ impl SpecErrorKind {
             Self::ClockTooFar { .. } => {
                 "the clock moves of one case add up; no token needs a century to expire"
             }
+            Self::RateOutOfRange { .. } => {
+                "`rate: { requests: N, per_seconds: S }` has a live run send the provider N requests every S seconds, one every S / N seconds"
+            }
             Self::DuplicateCaseName { name, first_line } => {
                 return Some(match first_line {
                     Some(line) => format!(
@@ -637,6 +692,30 @@ impl SpecErrorKind {
                     ),
                 });
             }
+            Self::UnknownDeviation {
+                suggestion,
+                is_quirk,
+                ..
+            } => {
+                return Some(match (suggestion, is_quirk) {
+                    (_, true) => "it is one of this spec's quirks, which `provider.quirks` lists; `deviations` names what a check reports".to_owned(),
+                    (Some(best), false) => format!("did you mean `{best}`?"),
+                    (None, false) => "`deviations` names deviation ids a check reports (docs/conformance.md lists them); record anything else under `provider.quirks`".to_owned(),
+                });
+            }
+            Self::QuirkIsChecked { .. } => {
+                "a check reports it: list it under `provider.deviations` instead"
+            }
+            Self::DuplicateQuirk { .. } => {
+                "the report names a quirk by its id, so ids must be unique"
+            }
+            Self::UnknownQuirkCase { suggestion, .. } => {
+                return Some(match suggestion {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "`case` names the case of this spec that shows the quirk".to_owned(),
+                });
+            }
+            Self::NotADay { .. } => "write the day a run saw it, such as `on: 2026-11-20`",
             Self::DuplicateContradiction { .. } => {
                 "the report names a contradiction by its id, so ids must be unique"
             }
@@ -762,6 +841,15 @@ fn capture(step: &str, members: &[String], problem: &CaptureProblem) -> String {
             format!("{reference} captures from step `{step}`, which this case does not have")
         }
     }
+}
+
+/// Which number of a `live.rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateKey {
+    /// `requests`.
+    Requests,
+    /// `per_seconds`.
+    PerSeconds,
 }
 
 /// What a name names.

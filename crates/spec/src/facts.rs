@@ -49,10 +49,13 @@ pub const FACTS: &[(&str, &str)] = &[
     ),
     ("token_type", "the spelling of `token_type`, or its absence"),
     ("expiry", "which members carry the expiry, and the envelope"),
-    ("token_lifetime", "the lifetime of access tokens"),
+    (
+        "token_lifetime",
+        "the lifetime of access tokens, by grant and by client where the spec gives them so",
+    ),
     (
         "refresh",
-        "what a refresh does to the refresh token (rotate or reuse)",
+        "what a refresh does to the refresh token, and what presenting a used one again does (rotate, reuse, rotate_keep_old or rotate_revoke_family)",
     ),
     ("errors", "the error format, and how its members are filled"),
     (

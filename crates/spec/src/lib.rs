@@ -18,11 +18,12 @@ mod load;
 pub mod matcher;
 mod model;
 mod schema;
+mod status;
 pub mod template;
 
 pub use error::{
-    CaptureProblem, Depth, IoError, Named, NotARegularFile, ReadError, SpecError, SpecErrorKind,
-    SpecErrors, did_you_mean,
+    CaptureProblem, Depth, IoError, Named, NotARegularFile, RateKey, ReadError, SpecError,
+    SpecErrorKind, SpecErrors, did_you_mean,
 };
 pub use load::{
     LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_files, load_str,
@@ -31,3 +32,4 @@ pub use load::{
 pub use matcher::{Matcher, Mismatch};
 pub use model::*;
 pub use schema::{SPEC_SCHEMA_PATH, spec_schema, spec_schema_json};
+pub use status::StatusMatcher;

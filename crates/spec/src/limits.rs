@@ -12,6 +12,9 @@ pub const MAX_NAME_LEN: usize = 100;
 /// move, the clock moves of one case together): 100 years of 365 days.
 pub const MAX_SECONDS: u64 = 100 * 365 * 24 * 60 * 60;
 
+/// Longest period of a `live.rate`, in seconds: a day.
+pub const MAX_RATE_PERIOD: u32 = 24 * 60 * 60;
+
 /// Lowest and highest HTTP status a spec may give.
 pub const STATUS_RANGE: std::ops::RangeInclusive<u16> = 100..=599;
 

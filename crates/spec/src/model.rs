@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use grantspec_token::{
-    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, ResponseShape, TokenEndpoint,
+    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, RequestRate, ResponseShape,
+    TokenEndpoint,
 };
 use serde::Deserialize;
 
+use crate::StatusMatcher;
 use crate::matcher::Matcher;
 
 /// One provider's spec: its profile, the mock's seed, live settings and cases.
@@ -97,12 +99,18 @@ pub struct Provider {
     /// How errors are reported.
     #[serde(default)]
     pub errors: ErrorFormat,
-    /// Known deviations from RFC 6749.
+    /// Known deviations from RFC 6749 that a check reports, by the check's
+    /// deviation id (docs/conformance.md lists them).
     #[serde(default)]
     pub deviations: Vec<String>,
-    /// Free-form notes: documentation versus observed behaviour.
+    /// Ways the provider departs from RFC 6749 (or from its own
+    /// documentation) that no check reports, each with an id of its own.
     #[serde(default)]
-    pub notes: Vec<String>,
+    pub quirks: Vec<Quirk>,
+    /// Free-form notes, each saying whether the documentation says it or a
+    /// run saw it.
+    #[serde(default)]
+    pub notes: Vec<Note>,
     /// Where each provider fact comes from, by fact key
     /// ([`crate::facts::FACTS`]: `client_auth.basic`, `token_type`, …): the
     /// documentation (a short quote and where it is) or an assumption of
@@ -174,6 +182,215 @@ impl Source {
         match self {
             Self::Documented(text) | Self::Assumed(text) => text,
         }
+    }
+}
+
+/// A note on the provider, and what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// What the note says.
+    pub text: String,
+    /// What it rests on.
+    pub basis: Basis,
+}
+
+/// What a note or a quirk rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Basis {
+    /// The spec does not say (a note written as a plain string).
+    Unstated,
+    /// The provider's documentation says so.
+    Documented,
+    /// A run against the provider saw it, on a day (`YYYY-MM-DD`) when the
+    /// spec gives one.
+    Observed {
+        /// The day it was seen.
+        on: Option<String>,
+    },
+}
+
+impl Basis {
+    /// `documented`, `observed on 2026-11-20`, `observed`, or `note`.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Unstated => "note".to_owned(),
+            Self::Documented => "documented".to_owned(),
+            Self::Observed { on: Some(day) } => format!("observed on {day}"),
+            Self::Observed { on: None } => "observed".to_owned(),
+        }
+    }
+}
+
+/// How a note or a quirk says what it rests on: `documented: "…"`, or
+/// `observed: "…"` with an optional `on: YYYY-MM-DD`.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Said {
+    /// What the documentation says.
+    #[serde(default)]
+    documented: Option<String>,
+    /// What a run saw.
+    #[serde(default)]
+    observed: Option<String>,
+    /// The day it was seen (`YYYY-MM-DD`), with `observed`.
+    #[serde(default)]
+    on: Option<String>,
+}
+
+impl Said {
+    fn into_note<E: serde::de::Error>(self) -> Result<Note, E> {
+        let refuse = |expected: &str| Err(E::invalid_value(serde::de::Unexpected::Map, &expected));
+        match self {
+            Self {
+                documented: Some(text),
+                observed: None,
+                on: None,
+            } => Ok(Note {
+                text,
+                basis: Basis::Documented,
+            }),
+            Self {
+                documented: None,
+                observed: Some(text),
+                on,
+            } => Ok(Note {
+                text,
+                basis: Basis::Observed { on },
+            }),
+            Self {
+                documented: Some(_),
+                on: Some(_),
+                observed: None,
+            } => refuse("`on:` only with `observed:` (the day a run saw it)"),
+            _ => refuse("either `documented: \"…\"` or `observed: \"…\"` (with `on: YYYY-MM-DD`)"),
+        }
+    }
+}
+
+// By hand: a plain string, or a mapping saying what the note rests on.
+impl<'de> Deserialize<'de> for Note {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NoteVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for NoteVisitor {
+            type Value = Note;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, or a mapping with `documented` or `observed` (and `on`)")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Note, E> {
+                Ok(Note {
+                    text: value.to_owned(),
+                    basis: Basis::Unstated,
+                })
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Note, A::Error> {
+                Said::deserialize(serde::de::value::MapAccessDeserializer::new(map))?.into_note()
+            }
+        }
+
+        deserializer.deserialize_any(NoteVisitor)
+    }
+}
+
+impl schemars::JsonSchema for Note {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Note".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Note").into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let said = generator.subschema_for::<Said>();
+        schemars::json_schema!({
+            "description": "A note: a plain string (its basis unstated), or a mapping with `documented: \"…\"` or `observed: \"…\"` and an optional `on: YYYY-MM-DD`.",
+            "anyOf": [{ "type": "string" }, said]
+        })
+    }
+}
+
+/// A way the provider departs from RFC 6749 (or from its documentation)
+/// that no check reports: it gets an id of its own, so the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quirk {
+    /// Short kebab-case identifier, unique within the spec and not a
+    /// check's deviation id.
+    pub id: String,
+    /// What the provider does, and what it rests on.
+    pub note: Note,
+    /// The case that shows it, when one does.
+    pub case: Option<String>,
+}
+
+/// A quirk as the file writes it.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename = "Quirk", deny_unknown_fields)]
+struct QuirkFile {
+    /// Short kebab-case identifier, unique within the spec and not a
+    /// check's deviation id.
+    id: String,
+    /// What the documentation says the provider does.
+    #[serde(default)]
+    documented: Option<String>,
+    /// What a run saw the provider do.
+    #[serde(default)]
+    observed: Option<String>,
+    /// The day it was seen (`YYYY-MM-DD`), with `observed`.
+    #[serde(default)]
+    on: Option<String>,
+    /// The case of this spec that shows it.
+    #[serde(default)]
+    case: Option<String>,
+}
+
+// Through a visitor, so that an error is placed at the quirk that has it.
+impl<'de> Deserialize<'de> for Quirk {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct QuirkVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for QuirkVisitor {
+            type Value = Quirk;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping with `id` and `documented` or `observed`")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Quirk, A::Error> {
+                let file =
+                    QuirkFile::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                let note = Said {
+                    documented: file.documented,
+                    observed: file.observed,
+                    on: file.on,
+                }
+                .into_note()?;
+                Ok(Quirk {
+                    id: file.id,
+                    note,
+                    case: file.case,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(QuirkVisitor)
+    }
+}
+
+impl schemars::JsonSchema for Quirk {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        QuirkFile::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        QuirkFile::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        QuirkFile::json_schema(generator)
     }
 }
 
@@ -293,10 +510,14 @@ pub struct MockSeed {
     /// Resource owners, for the password grant.
     #[serde(default)]
     pub users: Vec<MockUser>,
-    /// Lifetime of issued access tokens, in seconds.
-    #[serde(default = "default_token_lifetime")]
-    pub token_lifetime: u64,
-    /// What happens to a refresh token when it is used.
+    /// Lifetime of issued access tokens, in seconds: one number for every
+    /// grant, or a mapping by grant with a `default`. A client's own
+    /// `token_lifetime` overrides it.
+    #[serde(default)]
+    #[schemars(extend("default" = DEFAULT_TOKEN_LIFETIME))]
+    pub token_lifetime: TokenLifetime,
+    /// What a refresh does to the refresh token it used, and what
+    /// presenting a used one again does.
     #[serde(default)]
     pub refresh: RefreshPolicy,
     /// Body encodings the server accepts; defaults to the profile's.
@@ -365,7 +586,7 @@ impl Default for MockSeed {
         Self {
             clients: Vec::new(),
             users: Vec::new(),
-            token_lifetime: default_token_lifetime(),
+            token_lifetime: TokenLifetime::default(),
             refresh: RefreshPolicy::default(),
             accepts: Vec::new(),
             client_auth: Vec::new(),
@@ -383,8 +604,167 @@ impl Default for MockSeed {
     }
 }
 
-fn default_token_lifetime() -> u64 {
-    3600
+/// The lifetime of access tokens when a spec names none: an hour.
+pub const DEFAULT_TOKEN_LIFETIME: u64 = 3600;
+
+impl MockSeed {
+    /// The lifetime, in seconds, of an access token that `grant` issues to
+    /// `client` (a seeded client; `None` for a client the seed does not
+    /// know). The most specific rule wins:
+    ///
+    /// 1. the client's lifetime for the grant (`clients[].token_lifetime.<grant>`);
+    /// 2. the client's own lifetime (its number, or its `default`);
+    /// 3. the seed's lifetime for the grant (`token_lifetime.<grant>`);
+    /// 4. the seed's lifetime (its number, or its `default`);
+    /// 5. [`DEFAULT_TOKEN_LIFETIME`].
+    ///
+    /// A client's setting comes before the seed's per-grant one because it
+    /// is what the server was told about that one client, as a client
+    /// registration overrides the server's configuration.
+    pub fn token_lifetime_for(&self, client: Option<&MockClient>, grant: GrantKind) -> u64 {
+        let own = client.and_then(|client| client.token_lifetime.as_ref());
+        own.and_then(|lifetime| lifetime.for_grant_only(grant))
+            .or_else(|| own.and_then(TokenLifetime::default_seconds))
+            .or_else(|| self.token_lifetime.for_grant_only(grant))
+            .or_else(|| self.token_lifetime.default_seconds())
+            .unwrap_or(DEFAULT_TOKEN_LIFETIME)
+    }
+
+    /// Whether any lifetime depends on the grant or the client: the seed's
+    /// is a mapping, or a client has its own.
+    pub fn lifetimes_vary(&self) -> bool {
+        matches!(self.token_lifetime, TokenLifetime::PerGrant(_))
+            || self.clients.iter().any(|c| c.token_lifetime.is_some())
+    }
+}
+
+/// A lifetime of access tokens, in seconds: one number for every grant
+/// (`600`), or a mapping by grant (`{ default: 3600, client_credentials: 600 }`).
+#[derive(Debug, Clone, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum TokenLifetime {
+    /// The same number of seconds for every grant.
+    Same(u64),
+    /// Seconds by grant; `default` for the grants not named.
+    PerGrant(GrantLifetimes),
+}
+
+impl Default for TokenLifetime {
+    fn default() -> Self {
+        Self::Same(DEFAULT_TOKEN_LIFETIME)
+    }
+}
+
+impl TokenLifetime {
+    /// The seconds this names for `grant` itself, not through a default.
+    pub fn for_grant_only(&self, grant: GrantKind) -> Option<u64> {
+        match self {
+            Self::Same(_) => None,
+            Self::PerGrant(grants) => grants.get(grant),
+        }
+    }
+
+    /// The seconds for grants it does not name: the number, or `default`.
+    pub fn default_seconds(&self) -> Option<u64> {
+        match self {
+            Self::Same(seconds) => Some(*seconds),
+            Self::PerGrant(grants) => grants.default,
+        }
+    }
+
+    /// Every number it holds, with the key it is under (`None` for a
+    /// single number): what the loader bounds, and the report lists.
+    pub fn entries(&self) -> Vec<(Option<&'static str>, u64)> {
+        match self {
+            Self::Same(seconds) => vec![(None, *seconds)],
+            Self::PerGrant(grants) => grants.entries(),
+        }
+    }
+}
+
+// By hand rather than `untagged`, so that a misspelt grant (`pasword:`) is
+// an error located at that key, with a suggestion.
+impl<'de> Deserialize<'de> for TokenLifetime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LifetimeVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for LifetimeVisitor {
+            type Value = TokenLifetime;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a number of seconds, or seconds by grant: `{ default: 3600, client_credentials: 600 }`",
+                )
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, seconds: u64) -> Result<TokenLifetime, E> {
+                Ok(TokenLifetime::Same(seconds))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, seconds: i64) -> Result<TokenLifetime, E> {
+                u64::try_from(seconds)
+                    .map(TokenLifetime::Same)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(seconds), &self))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<TokenLifetime, A::Error> {
+                GrantLifetimes::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(TokenLifetime::PerGrant)
+            }
+        }
+
+        deserializer.deserialize_any(LifetimeVisitor)
+    }
+}
+
+/// Lifetimes of access tokens by the grant that issues them, in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantLifetimes {
+    /// For every grant not named here.
+    #[serde(default)]
+    pub default: Option<u64>,
+    /// For the client_credentials grant.
+    #[serde(default)]
+    pub client_credentials: Option<u64>,
+    /// For the password grant.
+    #[serde(default)]
+    pub password: Option<u64>,
+    /// For a refresh (the refresh_token grant).
+    #[serde(default)]
+    pub refresh_token: Option<u64>,
+    /// For the authorization_code grant.
+    #[serde(default)]
+    pub authorization_code: Option<u64>,
+    /// For the token-endpoint implicit grant.
+    #[serde(default)]
+    pub implicit: Option<u64>,
+}
+
+impl GrantLifetimes {
+    /// The seconds named for `grant`.
+    pub fn get(&self, grant: GrantKind) -> Option<u64> {
+        match grant {
+            GrantKind::ClientCredentials => self.client_credentials,
+            GrantKind::Password => self.password,
+            GrantKind::RefreshToken => self.refresh_token,
+            GrantKind::AuthorizationCode => self.authorization_code,
+            GrantKind::Implicit => self.implicit,
+        }
+    }
+
+    /// The numbers given, by key: `default` first, then the grants in
+    /// [`GrantKind::ALL`] order.
+    pub fn entries(&self) -> Vec<(Option<&'static str>, u64)> {
+        let default = self.default.map(|seconds| (Some("default"), seconds));
+        let grants = GrantKind::ALL
+            .into_iter()
+            .filter_map(|grant| Some((Some(grant.as_str()), self.get(grant)?)));
+        default.into_iter().chain(grants).collect()
+    }
 }
 
 fn default_token_type() -> String {
@@ -411,6 +791,11 @@ pub struct MockClient {
     /// Authorization codes this client can exchange, with their redirect URI.
     #[serde(default)]
     pub codes: Vec<MockCode>,
+    /// This client's own lifetime of access tokens, in seconds (one number,
+    /// or by grant with a `default`); it overrides the seed's
+    /// `token_lifetime`.
+    #[serde(default)]
+    pub token_lifetime: Option<TokenLifetime>,
 }
 
 /// An authorization code the mock will exchange once.
@@ -436,15 +821,49 @@ pub struct MockUser {
     pub password: String,
 }
 
-/// What a refresh does to the refresh token it consumed.
+/// What a refresh does to the refresh token it used, and what presenting a
+/// used one again does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefreshPolicy {
     /// A new refresh token is issued and the old one is revoked.
     #[default]
     Rotate,
-    /// The same refresh token stays valid.
+    /// The same refresh token comes back and stays valid.
     Reuse,
+    /// A new refresh token is issued and the old one stays valid too.
+    RotateKeepOld,
+    /// A new refresh token is issued and the old one is revoked; presenting
+    /// a used one again revokes its whole token family, every access and
+    /// refresh token issued from the same original grant (refresh token
+    /// rotation with replay detection, RFC 9700 §4.14.2).
+    RotateRevokeFamily,
+}
+
+impl RefreshPolicy {
+    /// Every behaviour, in documentation order.
+    pub const ALL: [Self; 4] = [
+        Self::Rotate,
+        Self::Reuse,
+        Self::RotateKeepOld,
+        Self::RotateRevokeFamily,
+    ];
+
+    /// The spec's name: `rotate`, `reuse`, `rotate_keep_old`,
+    /// `rotate_revoke_family`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rotate => "rotate",
+            Self::Reuse => "reuse",
+            Self::RotateKeepOld => "rotate_keep_old",
+            Self::RotateRevokeFamily => "rotate_revoke_family",
+        }
+    }
+
+    /// Whether a refresh answers a new refresh token.
+    pub fn issues_new_token(self) -> bool {
+        self != Self::Reuse
+    }
 }
 
 /// The shape of access tokens the mock issues.
@@ -476,6 +895,36 @@ pub struct ErrorItemStyle {
 pub struct Live {
     /// Base URL the token path is joined to, usually `${env:…}`.
     pub base_url: String,
+    /// The request rate the provider allows, which a live run keeps to
+    /// across all the provider's cases; no limit when absent.
+    #[serde(default)]
+    pub rate: Option<Rate>,
+}
+
+/// A request rate: at most `requests` every `per_seconds` seconds. A live
+/// run sends the provider's requests evenly spaced, one every
+/// `per_seconds / requests`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    /// How many requests the period allows: at least 1.
+    #[schemars(range(min = 1))]
+    pub requests: u32,
+    /// The period, in seconds: 1 to 86400 (a day).
+    #[schemars(range(min = 1, max = 86400))]
+    pub per_seconds: u32,
+}
+
+impl Rate {
+    /// The token crate's view of this rate, to pace a
+    /// [`Transport`](grantspec_token::Transport) with; `None` for zero
+    /// requests, which the loader refuses.
+    pub fn request_rate(&self) -> Option<RequestRate> {
+        RequestRate::new(
+            self.requests,
+            std::time::Duration::from_secs(self.per_seconds.into()),
+        )
+    }
 }
 
 /// A variable: one value, or one per target.
@@ -845,9 +1294,9 @@ fn get() -> String {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// HTTP status.
+    /// HTTP status: one, one of several, or a range.
     #[serde(default)]
-    pub status: Option<u16>,
+    pub status: Option<StatusMatcher>,
     /// Header matchers by case-insensitive name.
     #[serde(default)]
     pub headers: BTreeMap<String, Matcher>,

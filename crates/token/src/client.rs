@@ -11,11 +11,12 @@ use std::time::{Duration, SystemTime};
 use url::{Host, Url};
 
 use crate::clock::{Clock, SystemClock};
-use crate::profile::ProviderProfile;
+use crate::profile::{ClientAuth, ProviderProfile};
 use crate::request::{
     BuildError, Grant, HttpRequest, ParamValue, Text, TokenRequest, build_request,
 };
 use crate::response::{HttpResponse, ResponseError, Token, parse_response};
+use crate::retry::{Attempts, Pacer, RequestRate, Retries, RetryPolicy};
 
 /// Limits and policies of a [`Transport`].
 #[derive(Debug, Clone)]
@@ -30,6 +31,8 @@ pub struct TransportConfig {
     pub allow_insecure_http: bool,
     /// Honour the system's proxy settings (`HTTPS_PROXY`, …).
     pub use_system_proxy: bool,
+    /// How throttled answers (429, and 503 with `Retry-After`) are retried.
+    pub retry: RetryPolicy,
 }
 
 impl Default for TransportConfig {
@@ -40,6 +43,7 @@ impl Default for TransportConfig {
             max_body: 1024 * 1024,
             allow_insecure_http: false,
             use_system_proxy: false,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -87,15 +91,36 @@ pub enum TransportErrorKind {
     /// The response body exceeded the cap.
     #[error("response body exceeds the {0}-byte limit")]
     TooLarge(usize),
+    /// Every answer was throttled (429, or 503 with `Retry-After`) and the
+    /// [`RetryPolicy`] gave up: the answers, the waits, and why it stopped.
+    /// [`TokenClient`] reports this; [`Transport::send`] returns the last
+    /// answer itself.
+    #[error("{0}")]
+    Throttled(Box<Retries>),
+}
+
+/// What sending a request came to: the final answer, or why there is none,
+/// and the throttled answers retried before it.
+#[derive(Debug)]
+pub struct Sent {
+    /// The final answer (throttled too, when the policy gave up on it), or
+    /// why the last attempt failed.
+    pub outcome: Result<HttpResponse, TransportError>,
+    /// The throttled answers, and whether the policy gave up on the last.
+    pub retries: Retries,
 }
 
 /// An HTTP client for token endpoints: TLS verified, timeouts, no redirects,
 /// capped bodies, no proxy unless asked, credentials never over plain http
-/// except to loopback. Cheap to clone; clones share one connection pool.
+/// except to loopback; throttled answers retried as the
+/// [`TransportConfig::retry`] policy says, and requests paced to a
+/// [`RequestRate`] when given one ([`Transport::paced`]). Cheap to clone;
+/// clones share one connection pool, and the pace.
 #[derive(Debug, Clone)]
 pub struct Transport {
     http: reqwest::Client,
     config: Arc<TransportConfig>,
+    pacer: Option<Pacer>,
 }
 
 impl Transport {
@@ -117,7 +142,25 @@ impl Transport {
         Ok(Self {
             http,
             config: Arc::new(config),
+            pacer: None,
         })
+    }
+
+    /// This transport (sharing its connection pool), sending requests no
+    /// faster than `rate`: each attempt, retries included, waits for its
+    /// turn, one [`RequestRate::interval`] after the one before, before its
+    /// own deadline starts. The clones of the returned transport share the
+    /// pace, so whatever sends through them, concurrently or not, keeps to
+    /// `rate` together; a transport paced separately has a pace of its own.
+    #[must_use]
+    pub fn paced(mut self, rate: RequestRate) -> Self {
+        self.pacer = Some(Pacer::new(rate));
+        self
+    }
+
+    /// The rate this transport keeps to, if it was [`paced`](Self::paced).
+    pub fn rate(&self) -> Option<RequestRate> {
+        self.pacer.as_ref().map(Pacer::rate)
     }
 
     /// The limits this transport applies.
@@ -125,8 +168,48 @@ impl Transport {
         &self.config
     }
 
-    /// Sends `request` and reads the whole (capped) response.
+    /// Sends `request` as [`Transport::send_retrying`] does, and returns
+    /// the final answer (the last throttled one, when the policy gave up).
     pub async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.send_retrying(request).await.outcome
+    }
+
+    /// Sends `request`, and sends it again after a throttled answer (429,
+    /// or 503 with `Retry-After`) as the [`RetryPolicy`] allows: after the
+    /// wait `Retry-After` asks for, or the backoff, within the policy's
+    /// attempts and total wait. Each attempt has its own deadline (the
+    /// config's `timeout`) and, on a [`paced`](Self::paced) transport, waits
+    /// for its turn first. Returns the final answer and what was retried.
+    pub async fn send_retrying(&self, request: &HttpRequest) -> Sent {
+        let mut attempts = Attempts::default();
+        loop {
+            attempts.start();
+            let outcome = self.send_once(request).await;
+            let wait = match &outcome {
+                Ok(response) => attempts.after(&self.config.retry, response, SystemTime::now()),
+                Err(_) => None,
+            };
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => {
+                    return Sent {
+                        outcome,
+                        retries: attempts.finish(),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Sends `request` once, whatever the answer, and reads the whole
+    /// (capped) response; on a [`paced`](Self::paced) transport, after
+    /// waiting for its turn.
+    pub async fn send_once(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        // Refused before it takes a turn it would not use.
+        self.check_cleartext(request)?;
+        if let Some(pacer) = &self.pacer {
+            pacer.turn().await;
+        }
         // reqwest's own timeout does not bound everything: an endless
         // stream of `103 Early Hints` keeps it reading interim responses. One
         // deadline over the whole exchange does. Dropping the exchange at it
@@ -143,7 +226,6 @@ impl Transport {
     }
 
     async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.check_cleartext(request)?;
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| failure(request, TransportErrorKind::InvalidMethod))?;
         let mut builder = self.http.request(method, request.url.clone());
@@ -296,6 +378,18 @@ impl TokenError {
             _ => None,
         }
     }
+
+    /// The throttled answers and waits, when the provider kept throttling
+    /// and the retry policy gave up.
+    pub fn retries(&self) -> Option<&Retries> {
+        match self {
+            Self::Transport(TransportError {
+                kind: TransportErrorKind::Throttled(retries),
+                ..
+            }) => Some(retries),
+            _ => None,
+        }
+    }
 }
 
 /// How long before its expiry a cached token is renewed, by default.
@@ -325,6 +419,8 @@ pub struct TokenClient {
     clock: Arc<dyn Clock>,
     refresh_skew: Duration,
     cache: Arc<Mutex<HashMap<CacheKey, Arc<Slot>>>>,
+    /// Client authentication found to work, by client id, when detecting.
+    detected: Option<Arc<Mutex<HashMap<String, ClientAuth>>>>,
 }
 
 impl fmt::Debug for TokenClient {
@@ -357,6 +453,7 @@ impl TokenClient {
             clock: Arc::new(SystemClock),
             refresh_skew: DEFAULT_REFRESH_SKEW,
             cache: Arc::default(),
+            detected: None,
         })
     }
 
@@ -384,6 +481,33 @@ impl TokenClient {
         self
     }
 
+    /// Detects how the provider wants a confidential client to
+    /// authenticate, instead of following the profile's `client_auth`, as
+    /// golang.org/x/oauth2's `AuthStyleAutoDetect` does: HTTP Basic first
+    /// (RFC 6749 §2.3.1's preference), then the credentials in the body, and
+    /// the way that worked is kept for the client's later requests.
+    ///
+    /// The second way is tried only when the first was refused as a client
+    /// authentication failure (401, or `invalid_client`), or with
+    /// `invalid_request` for a grant that can be sent again: an
+    /// authorization code or a refresh token is not sent twice on a guess.
+    #[must_use]
+    pub fn detecting_client_auth(mut self) -> Self {
+        self.detected = Some(Arc::default());
+        self
+    }
+
+    /// The client authentication detection found to work for `client_id`,
+    /// once a request has succeeded with it.
+    pub fn detected_client_auth(&self, client_id: &str) -> Option<ClientAuth> {
+        let detected = self.detected.as_ref()?;
+        detected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(client_id)
+            .copied()
+    }
+
     /// The provider's profile.
     pub fn profile(&self) -> &ProviderProfile {
         &self.profile
@@ -404,10 +528,68 @@ impl TokenClient {
         self.refresh_skew
     }
 
-    /// Asks the token endpoint for a token, without caching.
+    /// Asks the token endpoint for a token, without caching. A throttled
+    /// answer is retried as the transport's [`RetryPolicy`] allows; when it
+    /// gives up, the error is a [`TransportErrorKind::Throttled`] that shows
+    /// every attempt ([`TokenError::retries`]).
     pub async fn fetch(&self, request: &TokenRequest) -> Result<Token, TokenError> {
-        let http = build_request(&self.profile, &self.base_url, request)?;
-        let response = self.transport.send(&http).await?;
+        let confidential = request
+            .client
+            .as_ref()
+            .filter(|client| client.secret.is_some());
+        let (Some(detected), Some(client)) = (&self.detected, confidential) else {
+            return self.fetch_as(&self.profile, request).await;
+        };
+        let known = detected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&client.id)
+            .copied();
+        let (first, fallback) = match known {
+            Some(way) => (way, None),
+            None => (ClientAuth::Basic, Some(ClientAuth::Post)),
+        };
+        let token = match (self.fetch_authenticating(first, request).await, fallback) {
+            (Ok(token), _) => Ok((first, token)),
+            (Err(error), Some(second)) if refuses_client_auth(&error, request) => self
+                .fetch_authenticating(second, request)
+                .await
+                .map(|token| (second, token)),
+            (Err(error), _) => Err(error),
+        };
+        let (way, token) = token?;
+        detected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(client.id.clone(), way);
+        Ok(token)
+    }
+
+    /// [`TokenClient::fetch`] authenticating the client `way`.
+    async fn fetch_authenticating(
+        &self,
+        way: ClientAuth,
+        request: &TokenRequest,
+    ) -> Result<Token, TokenError> {
+        let mut profile = ProviderProfile::clone(&self.profile);
+        profile.token_endpoint.client_auth = way;
+        self.fetch_as(&profile, request).await
+    }
+
+    /// [`TokenClient::fetch`] with `profile`'s client authentication.
+    async fn fetch_as(
+        &self,
+        profile: &ProviderProfile,
+        request: &TokenRequest,
+    ) -> Result<Token, TokenError> {
+        let http = build_request(profile, &self.base_url, request)?;
+        let sent = self.transport.send_retrying(&http).await;
+        let response = sent.outcome?;
+        if sent.retries.gave_up.is_some() {
+            return Err(
+                failure(&http, TransportErrorKind::Throttled(Box::new(sent.retries))).into(),
+            );
+        }
         if (300..400).contains(&response.status) {
             return Err(TokenError::Redirect {
                 status: response.status,
@@ -434,7 +616,7 @@ impl TokenClient {
         }
         let now = self.clock.now();
         if let Some(cached) = &state.cached {
-            if now < cached.renew_at {
+            if cached.renew_at.is_none_or(|at| now < at) {
                 return Ok(cached.token.clone());
             }
         }
@@ -451,7 +633,7 @@ impl TokenClient {
         let slot = self.slot(request);
         let mut state = slot.state.lock().await;
         if let Some(cached) = &mut state.cached {
-            cached.renew_at = SystemTime::UNIX_EPOCH;
+            cached.renew_at = Some(SystemTime::UNIX_EPOCH);
         }
         state.last_error = None;
     }
@@ -541,17 +723,31 @@ impl TokenClient {
 
     fn store(&self, state: &mut SlotState, token: Token, sent_at: SystemTime) -> Token {
         let received = self.clock.now().max(sent_at);
-        let lifetime = token
-            .expires_at
-            .duration_since(received)
-            .unwrap_or(Duration::ZERO);
-        let renew_at = token.expires_at - self.refresh_skew.min(lifetime / 2);
+        // A token that does not expire is renewed only when invalidated.
+        let renew_at = token.expires_at.map(|expires_at| {
+            let lifetime = expires_at
+                .duration_since(received)
+                .unwrap_or(Duration::ZERO);
+            expires_at - self.refresh_skew.min(lifetime / 2)
+        });
         state.cached = Some(Cached {
             token: token.clone(),
             renew_at,
         });
         token
     }
+}
+
+/// Whether `error` may be the provider refusing how the client
+/// authenticated, so that another way is worth a try: 401 or
+/// `invalid_client`, or `invalid_request` for a grant that may be sent
+/// again.
+fn refuses_client_auth(error: &TokenError, request: &TokenRequest) -> bool {
+    error.provider_error().is_some_and(|refusal| {
+        refusal.status == 401
+            || refusal.code() == Some("invalid_client")
+            || refusal.code() == Some("invalid_request") && request.grant.is_repeatable()
+    })
 }
 
 /// Whether a renewal failed because the provider rejected the refresh token
@@ -600,7 +796,8 @@ struct SlotState {
 
 struct Cached {
     token: Token,
-    renew_at: SystemTime,
+    /// When to renew; `None` for a token that does not expire.
+    renew_at: Option<SystemTime>,
 }
 
 /// What makes two token requests ask for the same token. Secret values are

@@ -17,9 +17,22 @@
 //!   between concurrent callers, keeps rotated refresh tokens and falls back
 //!   to the original grant when a refresh is rejected.
 //!
+//! A provider that throttles is waited for, within bounds: a `429`, or a
+//! `503` that says when to come back, is sent again after the wait its
+//! `Retry-After` asks for (seconds or an HTTP-date; a doubling backoff
+//! without one), for at most [`RetryPolicy::max_attempts`] attempts and
+//! [`RetryPolicy::max_total_wait`] of waiting in all (30 seconds and three
+//! attempts by default, set in [`TransportConfig::retry`]). A wait beyond
+//! what is left of that budget is never started: the client gives up at
+//! once, with a [`TransportErrorKind::Throttled`] error that lists every
+//! answer and wait ([`Retries`]). A bare 503 is not retried: nothing says
+//! it will pass soon. [`Transport::paced`] keeps every request, retries
+//! included, to the [`RequestRate`] a provider allows, across every clone of
+//! the transport, so that it does not throttle in the first place.
+//!
 //! Errors are typed: a [`TokenError`] is a [`BuildError`], a
 //! [`TransportError`] (whose [`TransportErrorKind`] keeps reqwest's error as
-//! its `source`), a [`ResponseError`] (the provider's refusal, boxed, or an
+//! its `source`, or the throttled attempts), a [`ResponseError`] (the provider's refusal, boxed, or an
 //! unusable answer), a redirect, or a grant that cannot be repeated.
 //!
 //! What a profile can say, beside the endpoint's path (joined to the base URL
@@ -77,7 +90,7 @@
 //! };
 //! let token = parse_response(&profile, &response, now)?;
 //! assert_eq!(token.token_type, TokenType::Bearer);
-//! assert_eq!(token.expires_at, now + Duration::from_secs(600));
+//! assert_eq!(token.expires_at, Some(now + Duration::from_secs(600)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -134,21 +147,46 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! For a provider that allows 10 requests a second and whose throttling
+//! should be waited out for up to a minute:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use grantspec_token::*;
+//!
+//! # fn run(profile: ProviderProfile) -> Result<(), TokenError> {
+//! let transport = Transport::new(TransportConfig {
+//!     retry: RetryPolicy {
+//!         max_attempts: 5,
+//!         max_total_wait: Duration::from_secs(60),
+//!         ..RetryPolicy::default()
+//!     },
+//!     ..TransportConfig::default()
+//! })?
+//! .paced(RequestRate::new(10, Duration::from_secs(1)).expect("a non-zero rate"));
+//! let base = url::Url::parse("https://shop.example").expect("a valid URL");
+//! let client = TokenClient::new(profile, base)?.with_transport(transport);
+//! # let _ = client;
+//! # Ok(())
+//! # }
+//! ```
 
 mod client;
 mod clock;
 mod profile;
 mod request;
 mod response;
+mod retry;
 
 pub use client::{
-    DEFAULT_REFRESH_SKEW, TokenClient, TokenError, Transport, TransportConfig, TransportError,
-    TransportErrorKind, is_loopback,
+    DEFAULT_REFRESH_SKEW, Sent, TokenClient, TokenError, Transport, TransportConfig,
+    TransportError, TransportErrorKind, is_loopback,
 };
 pub use clock::{CLOCK_OFFSET_HEADER, Clock, ManualClock, SystemClock};
 pub use profile::{
     BodyEncoding, ClientAuth, ErrorFormat, ExpiryStyle, HttpMethod, ListStyle, MissingTokenType,
-    ProviderProfile, ResponseShape, TokenEndpoint,
+    ProviderProfile, ResponseEncoding, ResponseMembers, ResponseShape, TokenEndpoint, ZeroLifetime,
 };
 pub use request::{
     Body, BuildError, ClientCredentials, Grant, HttpRequest, JsonField, ParamValue, REDACTED,
@@ -159,4 +197,5 @@ pub use response::{
     ErrorBody, ErrorItem, HttpResponse, ProviderError, ResponseError, TOKEN_MEMBERS, Token,
     TokenType, parse_response, redact_tokens, scope_values,
 };
+pub use retry::{GaveUp, GiveUp, RequestRate, Retries, Retry, RetryAfter, RetryPolicy, Throttled};
 pub use secrecy::{ExposeSecret, SecretString};

@@ -147,18 +147,36 @@ pub enum ListStyle {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResponseShape {
+    /// How the body is encoded: JSON (RFC 6749 §5.1), or a form, as GitHub
+    /// answers unless asked for JSON and Facebook's legacy endpoint answers
+    /// as `text/plain`.
+    #[serde(default)]
+    pub encoding: ResponseEncoding,
     /// JSON pointer to the token object when it is wrapped (Elastic Path: `/data`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envelope: Option<String>,
+    /// Member names the provider uses instead of RFC 6749's
+    /// (Plentymarkets: `accessToken`, `tokenType`, `expiresIn`,
+    /// `refreshToken`).
+    #[serde(default, skip_serializing_if = "ResponseMembers::is_rfc6749")]
+    pub members: ResponseMembers,
     /// Which members carry the expiry.
     #[serde(default)]
     pub expiry: ExpiryStyle,
+    /// What a lifetime of zero seconds means.
+    #[serde(default)]
+    pub zero_lifetime: ZeroLifetime,
     /// Lifetime assumed, in seconds, when the response carries no expiry.
     #[serde(default = "default_lifetime")]
     pub default_lifetime: u64,
     /// What to assume when `token_type` is missing.
     #[serde(default)]
     pub missing_token_type: MissingTokenType,
+    /// `token_type` values that mean a bearer token (eBay:
+    /// `Application Access Token`, `User Access Token`); compared ignoring
+    /// ASCII case, as `Bearer` is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bearer_aliases: Vec<String>,
 }
 
 fn default_lifetime() -> u64 {
@@ -168,12 +186,90 @@ fn default_lifetime() -> u64 {
 impl Default for ResponseShape {
     fn default() -> Self {
         Self {
+            encoding: ResponseEncoding::default(),
             envelope: None,
+            members: ResponseMembers::default(),
             expiry: ExpiryStyle::default(),
+            zero_lifetime: ZeroLifetime::default(),
             default_lifetime: default_lifetime(),
             missing_token_type: MissingTokenType::default(),
+            bearer_aliases: Vec::new(),
         }
     }
+}
+
+/// How a token response's body is encoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseEncoding {
+    /// `application/json` (RFC 6749 §5.1).
+    #[default]
+    Json,
+    /// `name=value&…`, whatever the `Content-Type` says (GitHub sends
+    /// `application/x-www-form-urlencoded`, Facebook's legacy endpoint
+    /// `text/plain`). Every value is a string.
+    Form,
+}
+
+/// The member names of a token response, where they differ from RFC 6749's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResponseMembers {
+    /// Instead of `access_token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    /// Instead of `token_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// Instead of `expires_in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<String>,
+    /// Instead of `expires`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Instead of `refresh_token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Instead of `scope`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+impl ResponseMembers {
+    /// The provider's name for an RFC 6749 response member (`access_token`,
+    /// `token_type`, `expires_in`, `expires`, `refresh_token`, `scope`);
+    /// other names are returned as they are.
+    pub fn name<'a>(&'a self, rfc_name: &'a str) -> &'a str {
+        let renamed = match rfc_name {
+            "access_token" => &self.access_token,
+            "token_type" => &self.token_type,
+            "expires_in" => &self.expires_in,
+            "expires" => &self.expires,
+            "refresh_token" => &self.refresh_token,
+            "scope" => &self.scope,
+            _ => &None,
+        };
+        renamed.as_deref().unwrap_or(rfc_name)
+    }
+
+    /// Whether every member has its RFC 6749 name.
+    pub fn is_rfc6749(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// What a lifetime of zero seconds means.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ZeroLifetime {
+    /// The token has already expired: RFC 6749's plain reading.
+    #[default]
+    Expired,
+    /// The token does not expire (Mailchimp's `expires_in: 0`).
+    Never,
 }
 
 /// Which members of a token response carry its expiry.
@@ -186,6 +282,9 @@ pub enum ExpiryStyle {
     ExpiresIn,
     /// Absolute `expires`, in seconds since the Unix epoch.
     Expires,
+    /// `expires` carrying seconds from now, as `expires_in` would (Facebook's
+    /// legacy answer).
+    ExpiresRelative,
     /// Both; `expires_in` wins when they disagree.
     Both,
     /// Neither; [`ResponseShape::default_lifetime`] applies.

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::profile::{ExpiryStyle, MissingTokenType, ProviderProfile};
+use crate::profile::{
+    ExpiryStyle, MissingTokenType, ProviderProfile, ResponseEncoding, ZeroLifetime,
+};
 use crate::request::REDACTED;
 
 /// A raw HTTP response from a token endpoint.
@@ -55,15 +57,17 @@ impl HttpResponse {
     }
 
     /// The body as a JSON document: JSON as it is, or a form-urlencoded body
-    /// (as some providers answer unless asked for JSON) as an object of
-    /// strings.
-    fn document(&self) -> Option<Value> {
+    /// (as some providers answer unless asked for JSON, and as a profile with
+    /// a form `encoding` says the provider always does, whatever the
+    /// `Content-Type`) as an object of strings.
+    fn document(&self, encoding: ResponseEncoding) -> Option<Value> {
         if let Some(json) = self.json() {
             return Some(json);
         }
-        let form = self
-            .header("content-type")
-            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        let form = encoding == ResponseEncoding::Form
+            || self
+                .header("content-type")
+                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
         form.then(|| {
             Value::Object(
                 form_urlencoded::parse(&self.body)
@@ -120,13 +124,26 @@ pub fn redact_tokens(value: &mut Value) {
     redact_members(value, TOKEN_MEMBERS);
 }
 
-/// Replaces the string value of every member named in `names`, at any depth,
-/// by `[redacted]`.
+/// Whether member `key` is one of `names`, in any spelling providers use:
+/// `access_token`, `accessToken`, `access-token`.
+fn names_member(names: &[&str], key: &str) -> bool {
+    let squashed = |name: &str| -> String {
+        name.chars()
+            .filter(|c| !matches!(c, '_' | '-'))
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let key = squashed(key);
+    names.iter().any(|name| squashed(name) == key)
+}
+
+/// Replaces the string value of every member named in `names` (in any of
+/// the spellings [`names_member`] knows), at any depth, by `[redacted]`.
 pub(crate) fn redact_members(value: &mut Value, names: &[&str]) {
     match value {
         Value::Object(map) => {
             for (key, member) in map.iter_mut() {
-                if names.contains(&key.as_str()) && member.is_string() {
+                if names_member(names, key) && member.is_string() {
                     *member = Value::from(REDACTED);
                 } else {
                     redact_members(member, names);
@@ -225,7 +242,17 @@ impl fmt::Display for TokenType {
 impl TokenType {
     /// Interprets a `token_type` value.
     pub fn parse(value: &str) -> Self {
-        if value.eq_ignore_ascii_case("bearer") {
+        Self::parse_with_aliases(value, &[])
+    }
+
+    /// Interprets a `token_type` value, taking `Bearer` and each of
+    /// `bearer_aliases` (ignoring ASCII case) as a bearer token.
+    pub fn parse_with_aliases(value: &str, bearer_aliases: &[String]) -> Self {
+        let bearer = value.eq_ignore_ascii_case("bearer")
+            || bearer_aliases
+                .iter()
+                .any(|alias| value.eq_ignore_ascii_case(alias.trim()));
+        if bearer {
             Self::Bearer
         } else {
             Self::Other(value.to_owned())
@@ -240,8 +267,9 @@ pub struct Token {
     pub access_token: SecretString,
     /// Its type.
     pub token_type: TokenType,
-    /// When it expires, by the clock that was current when it was received.
-    pub expires_at: SystemTime,
+    /// When it expires, by the clock that was current when it was received;
+    /// `None` when the provider said it does not expire.
+    pub expires_at: Option<SystemTime>,
     /// The refresh token, if one was issued.
     pub refresh_token: Option<SecretString>,
     /// The granted scope, if the response stated it.
@@ -251,7 +279,7 @@ pub struct Token {
 impl Token {
     /// Whether the token expires within `skew` of `now`.
     pub fn expires_within(&self, now: SystemTime, skew: Duration) -> bool {
-        now + skew >= self.expires_at
+        self.expires_at.is_some_and(|at| now + skew >= at)
     }
 
     /// Whether the token has expired at `now`.
@@ -482,7 +510,8 @@ pub fn parse_response(
         body: response.redacted_body(),
         headers: response.redacted_headers(),
     };
-    let document = response.document();
+    let shape = &profile.response;
+    let document = response.document(shape.encoding);
     let success = matches!(response.status, 200 | 201);
 
     if !success {
@@ -501,11 +530,11 @@ pub fn parse_response(
         ))));
     }
 
-    let shape = &profile.response;
+    let member = |rfc_name| shape.members.name(rfc_name);
     let object = match &shape.envelope {
         Some(pointer) => match json.pointer(pointer) {
             Some(object) => object,
-            None if json.get("access_token").is_some() => &json,
+            None if json.get(member("access_token")).is_some() => &json,
             None => {
                 return Err(malformed(format!(
                     "no token object at envelope `{pointer}`"
@@ -524,43 +553,55 @@ pub fn parse_response(
         return Err(malformed("the token response is not a JSON object".into()));
     };
 
-    let access_token = match object.get("access_token") {
+    let (access_name, type_name) = (member("access_token"), member("token_type"));
+    let access_token = match object.get(access_name) {
         Some(Value::String(token)) if !token.is_empty() => SecretString::from(token.clone()),
-        Some(_) => return Err(malformed("`access_token` is not a non-empty string".into())),
-        None => return Err(malformed("`access_token` is missing".into())),
+        Some(_) => {
+            return Err(malformed(format!(
+                "`{access_name}` is not a non-empty string"
+            )));
+        }
+        None => return Err(malformed(format!("`{access_name}` is missing"))),
     };
-    let token_type = match (object.get("token_type"), shape.missing_token_type) {
-        (Some(Value::String(kind)), _) if !kind.trim().is_empty() => TokenType::parse(kind.trim()),
+    let token_type = match (object.get(type_name), shape.missing_token_type) {
+        (Some(Value::String(kind)), _) if !kind.trim().is_empty() => {
+            TokenType::parse_with_aliases(kind.trim(), &shape.bearer_aliases)
+        }
         (None | Some(Value::Null), MissingTokenType::AssumeBearer) => TokenType::Bearer,
         (Some(Value::String(_)), MissingTokenType::AssumeBearer) => TokenType::Bearer,
         (None | Some(Value::Null), MissingTokenType::Reject) => {
-            return Err(malformed("`token_type` is missing".into()));
+            return Err(malformed(format!("`{type_name}` is missing")));
         }
         (Some(Value::String(_)), MissingTokenType::Reject) => {
-            return Err(malformed("`token_type` is empty".into()));
+            return Err(malformed(format!("`{type_name}` is empty")));
         }
-        (Some(_), _) => return Err(malformed("`token_type` is not a string".into())),
+        (Some(_), _) => return Err(malformed(format!("`{type_name}` is not a string"))),
     };
 
-    let expires_in = seconds(object.get("expires_in"))
-        .map_err(|kind| malformed(format!("`expires_in` is {kind}, not a number of seconds")))?;
-    let expires = seconds(object.get("expires"))
-        .map_err(|kind| malformed(format!("`expires` is {kind}, not epoch seconds")))?;
-    let relative = expires_in.map(|s| now + Duration::from_secs(s));
-    let absolute = expires.map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
-    let fallback = now + Duration::from_secs(shape.default_lifetime);
+    let (in_name, expires_name) = (member("expires_in"), member("expires"));
+    let expires_in = seconds(object.get(in_name))
+        .map_err(|kind| malformed(format!("`{in_name}` is {kind}, not a number of seconds")))?;
+    let expires = seconds(object.get(expires_name))
+        .map_err(|kind| malformed(format!("`{expires_name}` is {kind}, not a number")))?;
+    let from_now = |seconds: u64| match (seconds, shape.zero_lifetime) {
+        (0, ZeroLifetime::Never) => None,
+        _ => Some(now + Duration::from_secs(seconds)),
+    };
+    let since_epoch = |seconds: u64| Some(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds));
+    let relative = expires_in.map(from_now);
     let expires_at = match shape.expiry {
-        ExpiryStyle::ExpiresIn | ExpiryStyle::Both => relative.or(absolute),
-        ExpiryStyle::Expires => absolute.or(relative),
+        ExpiryStyle::ExpiresIn | ExpiryStyle::Both => relative.or(expires.map(since_epoch)),
+        ExpiryStyle::Expires => expires.map(since_epoch).or(relative),
+        ExpiryStyle::ExpiresRelative => expires.map(from_now).or(relative),
         ExpiryStyle::None => None,
     }
-    .unwrap_or(fallback);
+    .unwrap_or_else(|| Some(now + Duration::from_secs(shape.default_lifetime)));
 
-    let refresh_token = match object.get("refresh_token") {
+    let refresh_token = match object.get(member("refresh_token")) {
         Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.clone())),
         _ => None,
     };
-    let scope = object.get("scope").and_then(scope_values);
+    let scope = object.get(member("scope")).and_then(scope_values);
 
     Ok(Token {
         access_token,
@@ -655,11 +696,13 @@ fn parse_error(response: &HttpResponse, json: Option<&Value>) -> ProviderError {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
+                // Fitbit names the code `errorType` and the detail `message`.
                 .map(|item| ErrorItem {
                     status: string_of(item.get("status")),
-                    code: string_of(item.get("code")),
+                    code: string_of(item.get("code")).or_else(|| string_of(item.get("errorType"))),
                     title: string_of(item.get("title")),
-                    detail: string_of(item.get("detail")),
+                    detail: string_of(item.get("detail"))
+                        .or_else(|| string_of(item.get("message"))),
                 })
                 .collect(),
         ),
@@ -681,5 +724,23 @@ fn parse_error(response: &HttpResponse, json: Option<&Value>) -> ProviderError {
         www_authenticate: response.header("www-authenticate").map(str::to_owned),
         headers: response.redacted_headers(),
         redacted_body: response.redacted_body(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_members_are_redacted_in_every_spelling_providers_use() {
+        let response = HttpResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: br#"{"accessToken":"a-canary","refresh-token":"r-canary","data":{"ACCESS_TOKEN":"b-canary"},"expiresIn":60}"#
+                .to_vec(),
+        };
+        let shown = response.redacted_body();
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(shown.contains(r#""expiresIn":60"#), "{shown}");
     }
 }

@@ -71,6 +71,14 @@ fn variants() -> Vec<Variant> {
         v("baseline", "", "", "", NONE),
         v("every-grant", "", "", "", ALL),
         v("reuse", "", "", "  refresh: reuse\n", ALL),
+        v("keep-old", "", "", "  refresh: rotate_keep_old\n", ALL),
+        v(
+            "revoke-family",
+            "",
+            "",
+            "  refresh: rotate_revoke_family\n",
+            ALL,
+        ),
         v(
             "json-post-errors-array",
             "body: json, client_auth: post, rename: { scope: scopes }",
@@ -236,11 +244,11 @@ fn spec(variant: &Variant) -> String {
         with: {{ {credentials}, refresh_token: "${{first.refresh_token}}" }}
       - grant: refresh_token
         with: {{ {credentials}, refresh_token: "${{first.refresh_token}}" }}
-      - grant: refresh_token
-        with: {{ {credentials}, refresh_token: "${{refreshed.refresh_token}}", scope: [read, write, admin] }}
       - id: rotated
         grant: refresh_token
         with: {{ {credentials}, refresh_token: "${{refreshed.refresh_token}}" }}
+      - grant: refresh_token
+        with: {{ {credentials}, refresh_token: "${{rotated.refresh_token}}", scope: [read, write, admin] }}
       - resource: {{ token: "${{rotated.access_token}}" }}
 "#
         )

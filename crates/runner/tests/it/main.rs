@@ -5,5 +5,7 @@ mod compat;
 mod emulated;
 mod faults;
 mod live_oidc;
+mod refresh;
+mod retries;
 mod runner;
 mod targets;

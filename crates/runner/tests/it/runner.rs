@@ -720,3 +720,74 @@ fn a_stored_snapshot_that_is_not_a_regular_file_fails_its_case_and_hangs_nothing
     );
     assert!(all.contains(&fifo.display().to_string()), "{all}");
 }
+
+/// `.env` files are read inside and beside a spec folder named with
+/// `GRANTSPEC_SPECS`, not only in the working directory, the inner one
+/// first.
+#[test]
+fn dotenv_files_inside_and_beside_the_spec_folder_are_read() {
+    let team = temp_dir("team");
+    let specs = team.join("specs");
+    std::fs::create_dir(&specs).unwrap();
+    std::fs::copy(
+        workspace().join("specs/shopware.yaml"),
+        specs.join("shopware.yaml"),
+    )
+    .unwrap();
+    let elsewhere = temp_dir("cwd");
+    let snapshots = temp_dir("snapshots");
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware"),
+    );
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let spec = grantspec_spec::load_file(&specs.join("shopware.yaml"))
+        .unwrap()
+        .spec;
+    let server = runtime
+        .block_on(grantspec_mock::MockServer::start(
+            [spec.mock_provider().unwrap()],
+            std::sync::Arc::new(grantspec_token::SystemClock),
+            0,
+        ))
+        .unwrap();
+    let base_url = server.base_url("shopware").to_string();
+    // Its live snapshots are the mock's, since the mock answers.
+    copy_dir(
+        &workspace().join("snapshots/shopware"),
+        &snapshots.join("shopware/live"),
+    );
+    // Beside the folder: the base URL, and a client id the inner file overrides.
+    std::fs::write(
+        team.join(".env"),
+        format!("SHOPWARE_BASE_URL={base_url}\nSHOPWARE_CLIENT_ID=overridden\n"),
+    )
+    .unwrap();
+    std::fs::write(specs.join(".env"), "SHOPWARE_CLIENT_ID=from-inside\n").unwrap();
+
+    let output = Command::new(specs_binary())
+        .args(["--include-ignored"])
+        .current_dir(&elsewhere)
+        .env("GRANTSPEC_SPECS", &specs)
+        .env("GRANTSPEC_SNAPSHOTS", &snapshots)
+        .env("GRANTSPEC_TARGET", "live")
+        .env_remove("SHOPWARE_BASE_URL")
+        .env_remove("SHOPWARE_CLIENT_ID")
+        .env_remove("SHOPWARE_CLIENT_SECRET")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let all = text(&output);
+    let outcomes = outcomes(&output);
+    // The base URL came from beside the folder: this case ran against it.
+    assert_eq!(outcomes["shopware::unknown_client_rejected"], "ok", "{all}");
+    // The client id came from inside the folder; only the secret is missing.
+    assert!(
+        all.contains(
+            "shopware::client_credentials: needs environment variable SHOPWARE_CLIENT_SECRET"
+        ),
+        "{all}"
+    );
+    drop(server);
+}

@@ -4,11 +4,12 @@
 
 use std::collections::HashMap;
 
-use crate::error::{Named, SpecError, SpecErrorKind};
+use crate::error::{Named, RateKey, SpecError, SpecErrorKind};
 use crate::limits::{
-    MAX_SECONDS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown, snapshot_stem,
+    MAX_RATE_PERIOD, MAX_SECONDS, RESERVED_CASE_NAMES, STATUS_RANGE, name_problem, shown,
+    snapshot_stem,
 };
-use crate::model::{Case, CaseForm, MockSeed, Provider};
+use crate::model::{Case, CaseForm, Live, MockSeed, Provider, TokenLifetime};
 
 use super::Doc;
 use super::check::Parts;
@@ -21,18 +22,22 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>, mock: Option<&MockSeed>) -
         errors.extend(provider_values(doc, provider));
     }
     if let Some(mock) = mock {
-        errors.extend(seconds(
-            doc,
-            &[Seg::Key("mock"), Seg::Key("token_lifetime")],
-            "`token_lifetime`",
-            mock.token_lifetime,
-        ));
+        errors.extend(lifetimes(doc, &[Seg::Key("mock")], &mock.token_lifetime));
+        for (index, client) in mock.clients.iter().enumerate() {
+            if let Some(lifetime) = &client.token_lifetime {
+                let path = [Seg::Key("mock"), Seg::Key("clients"), Seg::Index(index)];
+                errors.extend(lifetimes(doc, &path, lifetime));
+            }
+        }
         errors.extend(status(
             doc,
             &[Seg::Key("mock"), Seg::Key("success_status")],
             "`success_status`",
             mock.success_status,
         ));
+    }
+    if let Some(live) = parts.live {
+        errors.extend(live_values(doc, live));
     }
     errors.extend(case_names(doc, &parts.names));
     for &(index, case) in &parts.cases {
@@ -65,6 +70,33 @@ fn provider_values(doc: &Doc<'_>, provider: &Provider) -> Vec<SpecError> {
         provider.response.default_lifetime,
     ));
     errors
+}
+
+/// A `live.rate` that allows no request, or over a period longer than a
+/// day.
+fn live_values(doc: &Doc<'_>, live: &Live) -> Vec<SpecError> {
+    let Some(rate) = live.rate else {
+        return Vec::new();
+    };
+    [
+        (RateKey::Requests, "requests", rate.requests, u32::MAX),
+        (
+            RateKey::PerSeconds,
+            "per_seconds",
+            rate.per_seconds,
+            MAX_RATE_PERIOD,
+        ),
+    ]
+    .into_iter()
+    .filter(|&(_, _, value, max)| !(1..=max).contains(&value))
+    .map(|(key, name, value, _)| {
+        let path = [Seg::Key("live"), Seg::Key("rate"), Seg::Key(name)];
+        doc.at_node(
+            doc.closest(&path),
+            SpecErrorKind::RateOutOfRange { key, value },
+        )
+    })
+    .collect()
 }
 
 /// Case names that cannot name a test and a snapshot file, and those whose
@@ -127,13 +159,15 @@ fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
         ),
     };
     if let Some(expect) = single {
-        if let Some(value) = expect.status {
+        if let Some(matcher) = &expect.status {
             let path = [
                 case_path.as_slice(),
                 &[Seg::Key("expect"), Seg::Key("status")],
             ]
             .concat();
-            errors.extend(status(doc, &path, "`status`", value));
+            for value in matcher.named() {
+                errors.extend(status(doc, &path, "`status`", value));
+            }
         }
     }
     let mut total: u64 = 0;
@@ -143,13 +177,15 @@ fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
             &[Seg::Key("steps"), Seg::Index(number)],
         ]
         .concat();
-        if let Some(value) = step.expect.status {
+        if let Some(matcher) = &step.expect.status {
             let path = [
                 step_path.as_slice(),
                 &[Seg::Key("expect"), Seg::Key("status")],
             ]
             .concat();
-            errors.extend(status(doc, &path, "`status`", value));
+            for value in matcher.named() {
+                errors.extend(status(doc, &path, "`status`", value));
+            }
         }
         if let Some(advance) = step.advance {
             let path = [step_path.as_slice(), &[Seg::Key("advance")]].concat();
@@ -171,6 +207,24 @@ fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
         }
     }
     errors
+}
+
+/// Every number of a `token_lifetime` under `parent` above [`MAX_SECONDS`],
+/// each located at its value.
+fn lifetimes(doc: &Doc<'_>, parent: &[Seg<'_>], lifetime: &TokenLifetime) -> Vec<SpecError> {
+    lifetime
+        .entries()
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let mut path = [parent, &[Seg::Key("token_lifetime")]].concat();
+            path.extend(key.map(Seg::Key));
+            let what = match key {
+                None => "`token_lifetime`".to_owned(),
+                Some(key) => format!("`token_lifetime.{key}`"),
+            };
+            seconds(doc, &path, &what, value)
+        })
+        .collect()
 }
 
 /// A number of seconds above [`MAX_SECONDS`].

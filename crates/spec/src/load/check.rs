@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{CaptureProblem, SpecError, SpecErrorKind, did_you_mean};
 use crate::model::{
-    Case, CaseForm, Live, ParamSpec, Provider, RequestOverride, ResourceCall, Spec, Step, Tag, Var,
+    Basis, Case, CaseForm, Live, Note, ParamSpec, Provider, RequestOverride, ResourceCall, Spec,
+    Step, Tag, Var,
 };
 use crate::template::{self, Piece};
 
@@ -58,6 +59,9 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>) -> Vec<SpecError> {
         checker.provider(provider);
         checker.sources(provider);
         checker.contradictions(provider, &parts.names);
+        checker.deviations(provider);
+        checker.quirks(provider, &parts.names);
+        checker.notes(provider);
     }
     if let Some(vars) = parts.vars {
         checker.vars(vars);
@@ -153,6 +157,107 @@ impl Checker<'_, '_> {
                     suggestion,
                 },
             ));
+        }
+    }
+
+    /// Every declared deviation is one a check reports.
+    fn deviations(&mut self, provider: &Provider) {
+        for (index, id) in provider.deviations.iter().enumerate() {
+            if grantspec_conformance::known_deviation(id) {
+                continue;
+            }
+            let is_quirk = provider.quirks.iter().any(|quirk| quirk.id == *id);
+            let suggestion = (!is_quirk)
+                .then(|| did_you_mean(id, grantspec_conformance::deviation_ids()))
+                .flatten()
+                .map(str::to_owned);
+            let node = self.doc.closest(&[
+                Seg::Key("provider"),
+                Seg::Key("deviations"),
+                Seg::Index(index),
+            ]);
+            self.push(self.doc.at_node(
+                node,
+                SpecErrorKind::UnknownDeviation {
+                    id: id.clone(),
+                    suggestion,
+                    is_quirk,
+                },
+            ));
+        }
+    }
+
+    /// Quirks have unique ids that no check reports, name cases of the
+    /// spec, and say on which day they were seen in a form that is a day.
+    fn quirks(&mut self, provider: &Provider, names: &[(usize, &str)]) {
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        for (index, quirk) in provider.quirks.iter().enumerate() {
+            let at = |key| {
+                [
+                    Seg::Key("provider"),
+                    Seg::Key("quirks"),
+                    Seg::Index(index),
+                    Seg::Key(key),
+                ]
+            };
+            let id = quirk.id.as_str();
+            if ids.insert(id, index).is_some() {
+                let node = self.doc.closest(&at("id"));
+                self.push(
+                    self.doc
+                        .at_node(node, SpecErrorKind::DuplicateQuirk { id: id.to_owned() }),
+                );
+            }
+            if grantspec_conformance::known_deviation(id) {
+                let node = self.doc.closest(&at("id"));
+                self.push(
+                    self.doc
+                        .at_node(node, SpecErrorKind::QuirkIsChecked { id: id.to_owned() }),
+                );
+            }
+            if let Some(case) = &quirk.case {
+                if !names.iter().any(|(_, name)| name == case) {
+                    let node = self.doc.closest(&at("case"));
+                    let suggestion =
+                        did_you_mean(case, names.iter().map(|(_, name)| *name)).map(str::to_owned);
+                    self.push(self.doc.at_node(
+                        node,
+                        SpecErrorKind::UnknownQuirkCase {
+                            id: id.to_owned(),
+                            case: case.clone(),
+                            suggestion,
+                        },
+                    ));
+                }
+            }
+            self.day(&quirk.note, &at("on"));
+        }
+    }
+
+    /// A note's `on:` is a day.
+    fn notes(&mut self, provider: &Provider) {
+        for (index, note) in provider.notes.iter().enumerate() {
+            self.day(
+                note,
+                &[
+                    Seg::Key("provider"),
+                    Seg::Key("notes"),
+                    Seg::Index(index),
+                    Seg::Key("on"),
+                ],
+            );
+        }
+    }
+
+    fn day(&mut self, note: &Note, path: &[Seg<'_>]) {
+        if let Basis::Observed { on: Some(day) } = &note.basis {
+            if !is_day(day) {
+                let node = self.doc.closest(path);
+                self.push(
+                    self.doc
+                        .at_node(node, SpecErrorKind::NotADay { value: day.clone() }),
+                );
+            }
         }
     }
 
@@ -634,4 +739,55 @@ fn cycle_from(vars: &BTreeMap<String, Var>, start: &str) -> Option<Vec<String>> 
         }
     }
     None
+}
+
+/// Whether `text` is a day of the Gregorian calendar written `YYYY-MM-DD`.
+fn is_day(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let [year, month, day] = parts[..] else {
+        return false;
+    };
+    let digits =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+        return false;
+    }
+    // All digits, at most four: each parses.
+    let number = |part: &str| part.parse::<u32>().unwrap_or_default();
+    let (year, month, day) = (number(year), number(month), number(day));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_day;
+
+    #[test]
+    fn days_are_real_calendar_days() {
+        for day in ["2026-11-20", "2024-02-29", "2000-02-29", "1999-12-31"] {
+            assert!(is_day(day), "{day}");
+        }
+        for not in [
+            "2026-02-29",
+            "1900-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "2026-1-5",
+            "20261120",
+            "2026-11-2x",
+            "yesterday",
+            "2026-11-20T10:00",
+        ] {
+            assert!(!is_day(not), "{not}");
+        }
+    }
 }

@@ -481,6 +481,23 @@ fn found_expected(rest: &str) -> (String, Option<String>) {
 /// serde's type names in words a spec author knows.
 fn readable(text: &str) -> String {
     let mut text = text.to_owned();
+    // An integer refused where a whole number goes is negative or too
+    // large: say how large one may be.
+    if text.starts_with("integer `") {
+        for (from, to) in [
+            ("expected u16", "expected a whole number from 0 to 65535"),
+            (
+                "expected u32",
+                "expected a whole number from 0 to 4294967295",
+            ),
+            (
+                "expected u64",
+                "expected a whole number from 0 to 18446744073709551615",
+            ),
+        ] {
+            text = text.replace(from, to);
+        }
+    }
     for (from, to) in [
         ("expected u16", "expected a whole number"),
         ("expected u32", "expected a whole number"),

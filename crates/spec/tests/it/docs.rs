@@ -40,6 +40,8 @@ fn every_top_level_and_case_key_is_documented() {
         ("response", &definitions["ResponseShape"]["properties"]),
         ("mock", &definitions["MockSeed"]["properties"]),
         ("mock client", &definitions["MockClient"]["properties"]),
+        ("live", &definitions["Live"]["properties"]),
+        ("live rate", &definitions["Rate"]["properties"]),
         ("case", &definitions["Case"]["properties"]),
         ("step", &definitions["Step"]["properties"]),
         ("request", &definitions["RequestOverride"]["properties"]),

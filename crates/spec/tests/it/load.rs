@@ -26,6 +26,64 @@ fn unknown_key_is_located_with_suggestion() {
     assert!(text.contains("did you mean `client_auth`?"), "{text}");
 }
 
+#[test]
+fn a_live_rate_loads_within_its_bounds_and_is_refused_beyond_them() {
+    let with_rate = |rate: &str| {
+        shopware_source().replacen(
+            "  base_url: ${env:SHOPWARE_BASE_URL}\n",
+            &format!("  base_url: ${{env:SHOPWARE_BASE_URL}}\n  rate: {rate}\n"),
+            1,
+        )
+    };
+    let loaded =
+        |rate: &str| grantspec_spec::load_str(Path::new("shopware.yaml"), &with_rate(rate));
+    let spec = loaded("{ requests: 10, per_seconds: 1 }").unwrap().spec;
+    assert_eq!(
+        spec.live.as_ref().unwrap().rate,
+        Some(grantspec_spec::Rate {
+            requests: 10,
+            per_seconds: 1
+        })
+    );
+    let rate = spec
+        .live
+        .as_ref()
+        .unwrap()
+        .rate
+        .unwrap()
+        .request_rate()
+        .unwrap();
+    assert_eq!(rate.interval(), std::time::Duration::from_millis(100));
+    let slowest = loaded("{ requests: 1, per_seconds: 86400 }").unwrap().spec;
+    assert_eq!(slowest.live.unwrap().rate.unwrap().per_seconds, 86_400);
+    let without = grantspec_spec::load_str(Path::new("shopware.yaml"), &shopware_source());
+    assert_eq!(without.unwrap().spec.live.unwrap().rate, None);
+
+    for (rate, message) in [
+        (
+            "{ requests: 1, per_seconds: 86401 }",
+            "`per_seconds` is 86401; a rate's period is 1 to 86400 seconds (a day)",
+        ),
+        (
+            "{ requests: 0, per_seconds: 1 }",
+            "`requests` is 0; a rate allows at least 1 request",
+        ),
+        (
+            "{ requests: 4294967296, per_seconds: 1 }",
+            "invalid value for `requests`: integer `4294967296`, expected a whole number from 0 to 4294967295",
+        ),
+        ("{ requests: 1 }", "missing key `per_seconds`"),
+        ("10", "wrong type for `rate`"),
+    ] {
+        let text = loaded(rate).unwrap_err().to_string();
+        assert!(text.contains(message), "{rate}: {text}");
+        assert!(
+            text.contains("shopware.yaml:69:"),
+            "{rate}: located at the rate: {text}"
+        );
+    }
+}
+
 fn shopware_source() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/shopware.yaml"))
         .unwrap()
@@ -264,7 +322,10 @@ fn a_single_request_case_is_its_one_step_and_a_steps_case_keeps_its_steps() {
         step.with.get("client_id"),
         Some(&grantspec_spec::ParamSpec::One("a".into()))
     );
-    assert_eq!(step.expect.status, Some(200));
+    assert_eq!(
+        step.expect.status,
+        Some(grantspec_spec::StatusMatcher::Is(200))
+    );
     let two = &spec.cases[1];
     assert_eq!(two.form, grantspec_spec::CaseForm::Steps);
     assert_eq!(two.steps.len(), 2);
@@ -291,4 +352,74 @@ fn a_single_request_case_is_located_at_its_own_fields() {
     ] {
         assert!(text.contains(expected), "{expected}\n\nnot in:\n{text}");
     }
+}
+
+/// `token_lifetime` is one number or seconds by grant, on the seed and on a
+/// client, and the most specific rule wins.
+#[test]
+fn lifetimes_by_grant_and_client_resolve_most_specific_first() {
+    use grantspec_spec::{GrantKind, TokenLifetime};
+    let source = r#"
+provider: { id: lifetimes, name: L, token_endpoint: { path: /token } }
+mock:
+  token_lifetime: { default: 7200, client_credentials: 600, password: 864000 }
+  clients:
+    - { id: plain, grants: [client_credentials, password, refresh_token] }
+    - { id: one_number, grants: [client_credentials, password], token_lifetime: 300 }
+    - { id: by_grant, grants: [password, refresh_token], token_lifetime: { refresh_token: 60 } }
+    - { id: own_default, grants: [password], token_lifetime: { default: 30, password: 90 } }
+cases: []
+"#;
+    let seed = grantspec_spec::load_str(Path::new("lifetimes.yaml"), source)
+        .unwrap()
+        .spec
+        .mock
+        .expect("a seeded spec");
+    let client = |id: &str| seed.clients.iter().find(|c| c.id == id);
+    let lifetime = |id: &str, grant| seed.token_lifetime_for(client(id), grant);
+    use GrantKind::*;
+    assert_eq!(lifetime("plain", ClientCredentials), 600);
+    assert_eq!(lifetime("plain", Password), 864_000);
+    assert_eq!(lifetime("plain", RefreshToken), 7200, "the seed's default");
+    assert_eq!(lifetime("one_number", ClientCredentials), 300);
+    assert_eq!(lifetime("one_number", Password), 300);
+    assert_eq!(lifetime("by_grant", RefreshToken), 60);
+    assert_eq!(
+        lifetime("by_grant", Password),
+        864_000,
+        "the seed's, by grant"
+    );
+    assert_eq!(lifetime("own_default", Password), 90);
+    assert_eq!(
+        lifetime("own_default", Implicit),
+        30,
+        "the client's default"
+    );
+    assert_eq!(
+        seed.token_lifetime_for(None, ClientCredentials),
+        600,
+        "a client the seed does not know"
+    );
+    assert!(seed.lifetimes_vary());
+
+    // One number, and none at all.
+    let one = "provider: { id: one, name: O, token_endpoint: { path: /token } }\nmock: { token_lifetime: 600 }\ncases: []\n";
+    let seed = grantspec_spec::load_str(Path::new("one.yaml"), one)
+        .unwrap()
+        .spec
+        .mock
+        .expect("a seeded spec");
+    assert_eq!(seed.token_lifetime, TokenLifetime::Same(600));
+    assert_eq!(seed.token_lifetime_for(None, Password), 600);
+    assert!(!seed.lifetimes_vary());
+    let none = "provider: { id: none, name: N, token_endpoint: { path: /token } }\nmock: { token_lifetime: { client_credentials: 60 } }\ncases: []\n";
+    let seed = grantspec_spec::load_str(Path::new("none.yaml"), none)
+        .unwrap()
+        .spec
+        .mock
+        .expect("a seeded spec");
+    assert_eq!(
+        seed.token_lifetime_for(None, Password),
+        grantspec_spec::DEFAULT_TOKEN_LIFETIME
+    );
 }

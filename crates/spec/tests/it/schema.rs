@@ -86,30 +86,37 @@ fn schema_describes_the_format() {
 }
 
 /// The instances a real JSON Schema validator (Python's `jsonschema`, which
-/// `.ci/run` installs) accepts and rejects: every shipped spec, read from its
-/// YAML, must pass, and a spec with a misspelt key and a mistyped value must
-/// fail, each error named by the validator.
+/// `.ci/run` installs) accepts and rejects: every shipped spec and the
+/// runner's fixtures of the refresh behaviours (lifetimes by grant and by
+/// client), read from their YAML, must pass, and a spec with a misspelt key
+/// and mistyped values must fail, each error named by the validator.
 #[test]
 fn a_real_json_schema_validator_accepts_the_shipped_specs_and_rejects_a_wrong_one() {
     let dir = grantspec_test_support::temp_dir("schema");
     let mut instances = Vec::new();
-    for entry in std::fs::read_dir(workspace().join("specs")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            let yaml: serde_json::Value =
-                serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let json = dir.join(path.with_extension("json").file_name().unwrap());
-            std::fs::write(&json, yaml.to_string()).unwrap();
-            instances.push(json);
+    for folder in ["specs", "crates/runner/tests/refresh-behaviours"] {
+        for entry in std::fs::read_dir(workspace().join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                let yaml: serde_json::Value =
+                    serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                let json = dir.join(path.with_extension("json").file_name().unwrap());
+                std::fs::write(&json, yaml.to_string()).unwrap();
+                instances.push(json);
+            }
         }
     }
-    assert!(instances.len() >= 5, "{instances:?}");
+    assert!(instances.len() >= 9, "{instances:?}");
     let wrong = dir.join("wrong.json");
     std::fs::write(
         &wrong,
         serde_json::json!({
             "provider": { "id": "w", "name": "W", "token_endpoint": { "path": "/t", "methd": "POST" } },
-            "mock": { "token_lifetime": "an hour" },
+            "mock": {
+                "token_lifetime": "an hour",
+                "refresh": "rotate_keep",
+                "clients": [{ "id": "c", "grants": ["password"], "token_lifetime": { "pasword": 60 } }]
+            },
             "cases": []
         })
         .to_string(),
@@ -152,4 +159,6 @@ for path in sys.argv[2:]:
     let errors = results[instances.len()]["errors"].to_string();
     assert!(errors.contains("methd"), "{errors}");
     assert!(errors.contains("an hour"), "{errors}");
+    assert!(errors.contains("rotate_keep"), "{errors}");
+    assert!(errors.contains("{'pasword': 60}"), "{errors}");
 }

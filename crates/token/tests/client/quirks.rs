@@ -312,6 +312,133 @@ fn rows(clock: &ManualClock) -> Vec<Row> {
             },
         },
         Row {
+            quirk: "a form answer sent as text/plain, expires in seconds from now (Facebook's legacy answer)",
+            profile: json!({
+                "token_endpoint": endpoint(),
+                "response": { "encoding": "form", "expiry": "expires_relative", "missing_token_type": "assume_bearer" }
+            }),
+            answer: Canned::text(200, "text/plain; charset=UTF-8", "access_token=at&expires=5183999"),
+            check: |clock, result| {
+                let token = ok(result);
+                assert_eq!(token.token_type, TokenType::Bearer);
+                assert_eq!(seconds_until(clock, token.expires_at), 5_183_999);
+            },
+        },
+        Row {
+            quirk: "camelCase members (Plentymarkets)",
+            profile: json!({
+                "token_endpoint": endpoint(),
+                "response": { "members": {
+                    "access_token": "accessToken", "token_type": "tokenType",
+                    "expires_in": "expiresIn", "refresh_token": "refreshToken"
+                } }
+            }),
+            answer: Canned::json(
+                200,
+                json!({"accessToken": "at", "tokenType": "Bearer", "expiresIn": 86400, "refreshToken": "rt"}),
+            ),
+            check: |clock, result| {
+                let token = ok(result);
+                assert_eq!(token.token_type, TokenType::Bearer);
+                assert_eq!(seconds_until(clock, token.expires_at), 86_400);
+                assert!(token.refresh_token.is_some());
+            },
+        },
+        Row {
+            quirk: "token_type aliases of Bearer (eBay)",
+            profile: json!({
+                "token_endpoint": endpoint(),
+                "response": { "bearer_aliases": ["Application Access Token", "User Access Token"] }
+            }),
+            answer: Canned::json(
+                200,
+                json!({"access_token": "at", "token_type": "Application Access Token", "expires_in": 7200}),
+            ),
+            check: |_, result| assert_eq!(ok(result).token_type, TokenType::Bearer),
+        },
+        Row {
+            quirk: "expires_in 0 means it does not expire, scope null (Mailchimp)",
+            profile: json!({
+                "token_endpoint": endpoint(),
+                "response": { "zero_lifetime": "never" }
+            }),
+            answer: Canned::json(
+                200,
+                json!({"access_token": "at", "token_type": "bearer", "expires_in": 0, "scope": null}),
+            ),
+            check: |clock, result| {
+                let token = ok(result);
+                assert_eq!(token.expires_at, None);
+                assert!(!token.is_expired(clock.now()));
+                assert_eq!(token.scope, None);
+            },
+        },
+        Row {
+            quirk: "expires_in 0 is already expired by default",
+            profile: json!({ "token_endpoint": endpoint() }),
+            answer: Canned::json(
+                200,
+                json!({"access_token": "at", "token_type": "bearer", "expires_in": 0}),
+            ),
+            check: |clock, result| assert!(ok(result).is_expired(clock.now())),
+        },
+        Row {
+            quirk: "an errors array with errorType and message (Fitbit)",
+            profile: json!({ "token_endpoint": endpoint(), "errors": "errors_array" }),
+            answer: Canned::json(
+                400,
+                json!({"errors": [{"errorType": "invalid_grant", "message": "Authorization code invalid"}], "success": false}),
+            ),
+            check: |_, result| {
+                let error = refused(result);
+                assert!(error.is_invalid_grant());
+                assert_eq!(
+                    error.body,
+                    ErrorBody::ErrorsArray(vec![grantspec_token::ErrorItem {
+                        status: None,
+                        code: Some("invalid_grant".into()),
+                        title: None,
+                        detail: Some("Authorization code invalid".into()),
+                    }])
+                );
+            },
+        },
+        Row {
+            quirk: "ok false with an error and status 200 (Slack)",
+            profile: json!({ "token_endpoint": endpoint() }),
+            answer: Canned::json(200, json!({"ok": false, "error": "invalid_code"})),
+            check: |_, result| {
+                let error = refused(result);
+                assert_eq!(error.status, 200);
+                assert_eq!(error.code(), Some("invalid_code"));
+            },
+        },
+        Row {
+            quirk: "a form-encoded error with status 200 (GitHub)",
+            profile: json!({ "token_endpoint": endpoint(), "response": { "encoding": "form" } }),
+            answer: Canned::text(
+                200,
+                "application/x-www-form-urlencoded",
+                "error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired.",
+            ),
+            check: |_, result| {
+                let error = refused(result);
+                assert_eq!(error.code(), Some("bad_verification_code"));
+            },
+        },
+        Row {
+            quirk: "issued_at in milliseconds and no expiry: the default lifetime (Salesforce)",
+            profile: json!({
+                "token_endpoint": endpoint(),
+                "response": { "expiry": "none", "default_lifetime": 7200 }
+            }),
+            answer: Canned::json(
+                200,
+                json!({"access_token": "at", "token_type": "Bearer", "issued_at": "1278448832702", "instance_url": "https://yourInstance.salesforce.com/"}),
+            ),
+            check: |clock, result| assert_eq!(seconds_until(clock, ok(result).expires_at), 7200),
+        },
+        Row {
             quirk: "a success that is not JSON",
             profile: json!({ "token_endpoint": endpoint() }),
             answer: Canned::text(200, "text/html", "<html>login</html>"),

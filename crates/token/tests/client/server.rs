@@ -2,6 +2,7 @@
 //! record what they received.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
@@ -21,6 +22,8 @@ pub struct Recorded {
     pub query: Option<String>,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When the server had read it.
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -167,6 +170,7 @@ async fn handle(State(shared): State<Shared>, request: Request) -> Response {
             .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
+        at: Instant::now(),
     };
     shared.requests.lock().unwrap().push(recorded.clone());
     let canned = (shared.responder)(&recorded);
