@@ -20,7 +20,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let spec = grantspec_spec::load_file(&path)?.spec;
 
     // The embedded mock serves it on loopback; a live base URL works the same.
-    let server = MockServer::start([spec.mock_provider()], Arc::new(SystemClock), 0).await?;
+    let server = MockServer::start(
+        [spec
+            .mock_provider()
+            .ok_or("the shopware spec seeds the mock")?],
+        Arc::new(SystemClock),
+        0,
+    )
+    .await?;
     let base_url = server.base_url("shopware");
 
     let client = TokenClient::new(spec.profile(), base_url.clone())?;

@@ -26,7 +26,7 @@ fn shopware() -> grantspec_spec::Spec {
 async fn shopware_client_credentials_from_the_mock() {
     let spec = shopware();
     let clock = ManualClock::default();
-    let server = MockServer::start([spec.mock_provider()], Arc::new(clock.clone()), 0)
+    let server = MockServer::start([spec.mock_provider().unwrap()], Arc::new(clock.clone()), 0)
         .await
         .unwrap();
     let client = TokenClient::new(spec.profile(), server.base_url("shopware"))
@@ -63,7 +63,9 @@ async fn every_seed_provider_gives_a_token_through_its_profile() {
     ];
     let clock = ManualClock::default();
     let server = MockServer::start(
-        specs.iter().map(grantspec_spec::Spec::mock_provider),
+        specs
+            .iter()
+            .map(|spec| spec.mock_provider().expect("a seeded spec")),
         Arc::new(clock.clone()),
         0,
     )
@@ -119,7 +121,7 @@ fn clock_now(clock: &ManualClock) -> std::time::SystemTime {
 async fn shopware_renewal_through_the_mock() {
     let spec = shopware();
     let clock = ManualClock::default();
-    let server = MockServer::start([spec.mock_provider()], Arc::new(clock.clone()), 0)
+    let server = MockServer::start([spec.mock_provider().unwrap()], Arc::new(clock.clone()), 0)
         .await
         .unwrap();
     let client = TokenClient::new(spec.profile(), server.base_url("shopware"))

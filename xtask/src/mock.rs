@@ -1,5 +1,7 @@
 //! `cargo xtask mock [PROVIDER…] [--port N] [--max-tokens N] [--specs DIR]`:
 //! serve the mock standalone, for developing against a provider offline.
+//! A live-only provider (a spec without a `mock` section) is not served:
+//! asked for by name, it is refused; otherwise it is listed as not served.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -33,13 +35,28 @@ pub fn run(flags: crate::flags::Mock) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let selected: Vec<_> = specs
+    let (selected, live_only): (Vec<_>, Vec<_>) = specs
         .iter()
         .map(|s| &s.spec)
         .filter(|spec| args.is_empty() || args.contains(&spec.provider.id))
-        .collect();
+        .partition(|spec| spec.mock_provider().is_some());
+    if let Some(spec) = live_only
+        .iter()
+        .find(|spec| args.contains(&spec.provider.id))
+    {
+        anyhow::bail!(
+            "provider `{}` is live-only: its spec has no `mock` section, so the mock does not emulate it",
+            spec.provider.id
+        );
+    }
     if selected.is_empty() {
-        anyhow::bail!("no provider specs found in {}", specs_dir.display());
+        match live_only.is_empty() {
+            true => anyhow::bail!("no provider specs found in {}", specs_dir.display()),
+            false => anyhow::bail!(
+                "every provider spec in {} is live-only (no `mock` section): the mock has nothing to serve",
+                specs_dir.display()
+            ),
+        }
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -47,7 +64,7 @@ pub fn run(flags: crate::flags::Mock) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async {
         let server = MockServer::start_with(
-            selected.iter().map(|spec| spec.mock_provider()),
+            selected.iter().filter_map(|spec| spec.mock_provider()),
             Arc::new(SystemClock),
             port,
             &limits,
@@ -61,6 +78,12 @@ pub fn run(flags: crate::flags::Mock) -> anyhow::Result<ExitCode> {
                     server.base_url(id)
                 );
             }
+        }
+        for spec in &live_only {
+            println!(
+                "{:<20} not served: live-only (its spec has no `mock` section)",
+                spec.provider.id
+            );
         }
         println!(
             "mock listening on {}; each provider keeps its newest {} tokens; press Ctrl-C to stop",

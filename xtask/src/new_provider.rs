@@ -78,6 +78,8 @@ provider:
   #   client_auth.basic: { assumed: "the page shows only body parameters" }
   contradictions: []              # where the documentation says one thing two ways
 
+# What the embedded mock is seeded with. Without this section the provider is
+# live-only: the mock does not emulate it, and its cases run only live.
 mock:
   token_lifetime: 3600
   clients:

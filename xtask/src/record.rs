@@ -154,7 +154,12 @@ pub fn run(args: crate::flags::Record) -> anyhow::Result<ExitCode> {
             );
             continue;
         }
-        let file = snapshot_file(&snapshots_dir, &report.provider, &report.case);
+        let file = snapshot_file(
+            &snapshots_dir,
+            TargetKind::Live,
+            &report.provider,
+            &report.case,
+        );
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;

@@ -68,6 +68,22 @@ pub fn run(args: crate::flags::Report) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    for provider in &compatibility.providers {
+        if !provider.rfc.not_emulated.is_empty() {
+            println!(
+                "\n{}::declared_deviations: declared deviations {}: {}",
+                provider.id,
+                grantspec_report::NOT_EMULATED,
+                provider
+                    .rfc
+                    .not_emulated
+                    .iter()
+                    .map(|id| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
     let throttled = suite.retry_notes();
     if !throttled.is_empty() {
         println!("\nthrottled by the provider:\n  {}", throttled.join("\n  "));

@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 
 use crate::{Finding, Outcome, checks_for_deviation, known_deviation};
 
+#[cfg(test)]
+use crate::shown_by_requests_alone;
+
 /// The deviation ids of checks that failed or warned.
 pub fn observed_deviations(findings: &[Finding]) -> BTreeSet<&'static str> {
     findings
@@ -33,6 +36,10 @@ pub struct DeviationReport {
     /// Declared but not observed: the provider no longer deviates (or the id
     /// is unknown).
     pub unobserved: Vec<String>,
+    /// Declared, not observed, and not judged because the target could not
+    /// show it: on the mock target, deviations the mock does not emulate for
+    /// this provider. They are judged on a live run; nothing here fails.
+    pub not_emulated: Vec<String>,
 }
 
 impl DeviationReport {
@@ -44,6 +51,19 @@ impl DeviationReport {
     /// One message per disagreement, saying what to do.
     pub fn messages(&self) -> Vec<String> {
         self.messages_seen_in(None)
+    }
+
+    /// One note per declared deviation left unjudged because the mock does
+    /// not emulate it ([`DeviationReport::not_emulated`]).
+    pub fn notes(&self) -> Vec<String> {
+        self.not_emulated
+            .iter()
+            .map(|id| {
+                format!(
+                    "declared deviation `{id}` is not emulated by the mock: judged on the live target only"
+                )
+            })
+            .collect()
     }
 
     /// [`DeviationReport::messages`], saying where the undeclared deviations
@@ -92,6 +112,7 @@ pub fn compare_deviations(
             .filter(|id| !observed.contains(**id))
             .map(|id| (*id).to_owned())
             .collect(),
+        not_emulated: Vec::new(),
     }
 }
 
@@ -150,6 +171,40 @@ mod tests {
             &observed,
         );
         assert!(clean.is_clean() && clean.messages().is_empty());
+    }
+
+    #[test]
+    fn deviations_shown_by_requests_alone_are_those_whose_checks_read_only_the_request() {
+        for id in [
+            "json-request-body",
+            "token-request-method",
+            "renamed-scope-parameter",
+            "repeated-audience-parameter",
+            "non-bearer-authorization",
+        ] {
+            assert!(shown_by_requests_alone(id), "{id}");
+        }
+        // Issued a token for `implicit`: the request and what came of it.
+        assert!(!shown_by_requests_alone("non-uri-grant-type"));
+        assert!(!shown_by_requests_alone("password-grant"));
+        assert!(!shown_by_requests_alone("missing-cache-headers"));
+        assert!(!shown_by_requests_alone("no-such-deviation"));
+    }
+
+    #[test]
+    fn deviations_not_emulated_are_notes_not_failures() {
+        let report = DeviationReport {
+            not_emulated: vec!["expires-in-as-string".to_owned()],
+            ..DeviationReport::default()
+        };
+        assert!(report.is_clean());
+        assert!(report.messages().is_empty());
+        assert_eq!(
+            report.notes(),
+            [
+                "declared deviation `expires-in-as-string` is not emulated by the mock: judged on the live target only"
+            ]
+        );
     }
 
     #[test]

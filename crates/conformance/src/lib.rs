@@ -260,14 +260,37 @@ pub fn checks_for_deviation(id: &str) -> impl Iterator<Item = &'static Check> + 
     CHECKS.iter().filter(move |check| check.deviation == id)
 }
 
+/// Whether deviation `id` shows in requests alone: every check that reports
+/// it judges the request and nothing of the response. Any target, the mock
+/// or a live provider, then shows it exactly when the requests sent to it
+/// do. False for an id no check reports.
+pub fn shown_by_requests_alone(id: &str) -> bool {
+    let mut checks = checks_for_deviation(id).peekable();
+    checks.peek().is_some()
+        && checks.all(|check| {
+            matches!(
+                check.rule,
+                Rule::Exchange {
+                    side: Side::Request,
+                    ..
+                }
+            )
+        })
+}
+
 // ---------------------------------------------------------------------------
 // Rules: how a check judges.
 
 /// Which part of an exchange a rule judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
-    /// The request: not applicable when the case overrode the request.
+    /// The request alone: not applicable when the case overrode the
+    /// request.
     Request,
+    /// The request the profile builds, together with what the response did
+    /// with it (whether a token was issued for it): not applicable when the
+    /// case overrode the request, as a request-side rule.
+    RequestAndOutcome,
     /// The response (possibly read together with the request).
     Response,
 }
@@ -323,7 +346,7 @@ fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
                     ExchangeKind::Token => "not a token-endpoint exchange".into(),
                     ExchangeKind::Resource => "not a protected-resource call".into(),
                 })
-            } else if side == Side::Request && !facts.request_is_profile_shaped {
+            } else if side != Side::Response && !facts.request_is_profile_shaped {
                 Judged::NotApplicable(
                     "the case overrode the request, so its shape is the tester's choice".into(),
                 )

@@ -358,7 +358,7 @@ pub(crate) const EXTENSION_GRANT_URI: Check = Check {
     deviation: "non-uri-grant-type",
     rule: Rule::Exchange {
         kind: ExchangeKind::Token,
-        side: Side::Request,
+        side: Side::RequestAndOutcome,
         eval: extension_grant_uri,
     },
 };

@@ -9,8 +9,14 @@
 //! expected response: a test against the mock is a test of the provider's
 //! described behaviour, not a tautology. This is held by type: the mock is
 //! built from [`MockProvider`]s ([`grantspec_spec::Spec::mock_provider`]),
-//! which carry the id, profile and seed and nothing of the cases.
+//! which carry the id, profile and seed and nothing of the cases; a spec
+//! without a seed (a live-only provider) has none, and is not served.
+//!
+//! [`emulated_deviations`] says which deviations from the RFCs the mock's
+//! answers show for a provider, so that a run against the mock judges only
+//! the declared deviations it can show.
 
+mod emulated;
 mod emulator;
 mod render;
 mod store;
@@ -33,6 +39,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot, watch};
 use url::Url;
 
+pub use emulated::emulated_deviations;
 pub use emulator::{
     DEFAULT_MAX_TOKENS, Emulator, MAX_CLOCK_OFFSET, MAX_REQUEST_BODY, MockRequest, MockResponse,
 };

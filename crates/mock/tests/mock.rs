@@ -45,7 +45,9 @@ fn shipped(id: &str) -> Spec {
 async fn start(specs: &[Spec]) -> (MockServer, ManualClock) {
     let clock = ManualClock::default();
     let server = MockServer::start(
-        specs.iter().map(Spec::mock_provider),
+        specs
+            .iter()
+            .map(|spec| spec.mock_provider().expect("a seeded spec")),
         Arc::new(clock.clone()),
         0,
     )
@@ -708,7 +710,7 @@ async fn slowloris_connections_are_closed_and_valid_clients_still_served() {
         ..MockLimits::default()
     };
     let server = MockServer::start_with(
-        [spec(RFC_SPEC, "rfc").mock_provider()],
+        [spec(RFC_SPEC, "rfc").mock_provider().unwrap()],
         Arc::new(ManualClock::default()),
         0,
         &limits,
@@ -772,7 +774,7 @@ async fn connections_beyond_the_cap_wait_for_a_slot_and_are_then_served() {
         ..MockLimits::default()
     };
     let server = MockServer::start_with(
-        [spec(RFC_SPEC, "rfc").mock_provider()],
+        [spec(RFC_SPEC, "rfc").mock_provider().unwrap()],
         Arc::new(ManualClock::default()),
         0,
         &limits,
@@ -813,7 +815,7 @@ async fn a_body_that_does_not_arrive_in_time_is_answered_408_and_closed() {
         ..MockLimits::default()
     };
     let server = MockServer::start_with(
-        [spec(RFC_SPEC, "rfc").mock_provider()],
+        [spec(RFC_SPEC, "rfc").mock_provider().unwrap()],
         Arc::new(ManualClock::default()),
         0,
         &limits,
@@ -872,7 +874,7 @@ cases: []
 /// `MockSeed` a library user makes, must still hold u64::MAX.
 fn forever() -> Spec {
     let mut spec = spec(FOREVER_SPEC, "forever");
-    spec.mock.token_lifetime = grantspec_spec::TokenLifetime::Same(u64::MAX);
+    spec.mock.as_mut().unwrap().token_lifetime = grantspec_spec::TokenLifetime::Same(u64::MAX);
     spec
 }
 
@@ -952,7 +954,7 @@ async fn absurd_limits_are_clamped_and_the_server_still_serves() {
         max_connections: usize::MAX,
     };
     let server = MockServer::start_with(
-        [spec(RFC_SPEC, "rfc").mock_provider()],
+        [spec(RFC_SPEC, "rfc").mock_provider().unwrap()],
         Arc::new(ManualClock::default()),
         0,
         &limits,

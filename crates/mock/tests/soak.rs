@@ -62,7 +62,7 @@ fn memory_stays_flat_under_sustained_load() {
             ..MockLimits::default()
         };
         let server = MockServer::start_with(
-            [spec.mock_provider()],
+            [spec.mock_provider().unwrap()],
             Arc::new(ManualClock::default()),
             0,
             &limits,

@@ -201,13 +201,30 @@ pub fn contradictions(provider: &ProviderReport) -> Vec<String> {
         .collect()
 }
 
-/// The mark of one capability, in the words of the run's target.
-pub fn mark(capability: &Capability, target: Target) -> Mark {
-    let who = match target {
+/// The mark of one of `provider`'s capabilities, in the words of the run's
+/// target. A live-only provider's spec declares nothing beyond its profile,
+/// so what it does not declare never contradicts the run.
+pub fn mark(capability: &Capability, provider: &ProviderReport) -> Mark {
+    let who = match provider.target {
         Target::Mock => "by the mock (emulated)",
         Target::Live => "by the live provider (observed live)",
     };
+    let undeclared = provider.live_only && !capability.declared;
     let (symbol, class, meaning, sort, conflict) = match (capability.run, capability.declared) {
+        (Acceptance::Accepted, false) if undeclared => (
+            "✔",
+            "ok",
+            format!("accepted {who}; the spec does not declare it (live-only)"),
+            3,
+            false,
+        ),
+        (Acceptance::NotExercised, false) if undeclared => (
+            "–",
+            "none",
+            "the spec does not declare it (live-only); not tried in this run".to_owned(),
+            0,
+            false,
+        ),
         (Acceptance::Accepted, true) => ("✔", "ok", format!("accepted {who}"), 3, false),
         (Acceptance::Accepted, false) => (
             "✔",
@@ -254,8 +271,8 @@ pub fn mark(capability: &Capability, target: Target) -> Mark {
 
 /// The mark as plain text: symbol, `★` for the profile's default, `!` for a
 /// contradiction.
-pub fn mark_text(capability: &Capability) -> String {
-    let mark = mark(capability, Target::Mock);
+pub fn mark_text(capability: &Capability, provider: &ProviderReport) -> String {
+    let mark = mark(capability, provider);
     format!(
         "{}{}{}",
         mark.symbol,
@@ -274,6 +291,7 @@ pub fn token_type(provider: &ProviderReport) -> String {
     if seen.is_empty() {
         match &t.declared {
             Some(spelling) => format!("{spelling} (declared)"),
+            None if provider.live_only => "not declared (live-only)".to_owned(),
             None => "(absent, declared)".to_owned(),
         }
     } else {
@@ -286,7 +304,7 @@ pub fn token_type_conflict(provider: &ProviderReport) -> bool {
     let t = &provider.token_type;
     match &t.declared {
         Some(spelling) => t.run_missing || t.run.iter().any(|seen| seen != spelling),
-        None => !t.run.is_empty(),
+        None => !provider.live_only && !t.run.is_empty(),
     }
 }
 
@@ -306,7 +324,9 @@ pub fn expiry(provider: &ProviderReport) -> String {
 /// saw none.
 pub fn lifetime_words(provider: &ProviderReport) -> (String, Option<String>) {
     let x = &provider.expiry;
-    let declared = if x.declared_rules.is_empty() {
+    let declared = if provider.live_only {
+        "no lifetime (live-only)".to_owned()
+    } else if x.declared_rules.is_empty() {
         format!("a {} s lifetime", x.declared_lifetime)
     } else {
         format!("lifetimes {}", x.declared_words())
@@ -345,6 +365,7 @@ pub fn refresh(provider: &ProviderReport) -> (String, bool) {
             format!("{}, seen {}", declared.as_str(), seen.words()),
             true,
         ),
+        (None, Some(seen)) if provider.live_only => (format!("{} (seen)", seen.words()), false),
         (None, Some(seen)) => (format!("{} (seen, undeclared)", seen.words()), true),
     }
 }
@@ -394,11 +415,15 @@ pub fn rfc(provider: &ProviderReport) -> (String, i64) {
 pub fn deviations(provider: &ProviderReport) -> (String, usize) {
     let declared = provider.deviations.len();
     let drift = provider.rfc.drift.len();
-    let text = if drift > 0 {
+    let mut text = if drift > 0 {
         format!("{declared} declared, {drift} drift")
     } else {
         format!("{declared} declared")
     };
+    let not_emulated = provider.rfc.not_emulated.len();
+    if not_emulated > 0 {
+        text.push_str(&format!(" ({not_emulated} not emulated by the mock)"));
+    }
     (text, drift * 1_000 + declared)
 }
 
@@ -409,6 +434,28 @@ pub fn outcome(outcome: CaseOutcome) -> &'static str {
         CaseOutcome::Failed => "✘ failed",
         CaseOutcome::Pending => "✘ pending snapshot",
         CaseOutcome::Skipped => "– skipped",
+    }
+}
+
+/// What a live-only provider is, in words: shown where its section starts.
+pub const LIVE_ONLY: &str = "live-only: the spec has no `mock` section, so the mock does not emulate this provider; its cases run only live (`cargo xtask report --live`), and the spec declares nothing beyond the profile";
+
+/// What a mock-vs-live snapshot diff is, in words.
+pub const MOCK_VS_LIVE: &str = "The case's stored snapshots on the two targets, compared (--- mock, +++ live). Not a failure: the mock and the live provider legitimately answer differently, and each target's run is compared with its own snapshot only.";
+
+/// How much a mock-vs-live diff holds: `3 lines differ`.
+pub fn diff_size(diff: &str) -> String {
+    let changed = diff
+        .lines()
+        .filter(|line| {
+            (line.starts_with('+') || line.starts_with('-'))
+                && !line.starts_with("+++")
+                && !line.starts_with("---")
+        })
+        .count();
+    match changed {
+        1 => "1 line differs".to_owned(),
+        n => format!("{n} lines differ"),
     }
 }
 
@@ -443,6 +490,9 @@ pub fn refresh_words(provider: &ProviderReport) -> String {
         .collect();
     let declared = r.declared.map(RefreshBehaviour::as_str);
     match (declared, &r.run) {
+        (None, None) if provider.live_only => {
+            "the spec declares nothing (live-only); none in this run".to_owned()
+        }
         (None, None) => "the spec says no refresh tokens; none in this run".to_owned(),
         (Some(declared), None) => format!("the spec says {declared}; not told by this run"),
         (declared, Some(seen)) => {

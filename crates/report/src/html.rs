@@ -160,8 +160,8 @@ fn live_part(fact: Option<&Fact>, text: Option<String>) -> String {
     )
 }
 
-fn capability_cell(c: &Capability, fact: Option<&Fact>, target: Target) -> String {
-    let mark = cells::mark(c, target);
+fn capability_cell(c: &Capability, fact: Option<&Fact>, provider: &ProviderReport) -> String {
+    let mark = cells::mark(c, provider);
     format!(
         "<td data-sort=\"{}\" title=\"{}: {}\"><span class=\"mark {}\">{}</span>{}{}{}{}</td>",
         mark.sort,
@@ -269,9 +269,17 @@ fn matrix(out: &mut String, report: &Compatibility) {
     for p in &report.providers {
         let _ = write!(
             out,
-            "<tr data-provider=\"{id}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"#provider-{id}\">{name}</a><br><code>{id}</code>{drift}</th>",
+            "<tr data-provider=\"{id}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"#provider-{id}\">{name}</a><br><code>{id}</code>{live_only}{drift}</th>",
             id = html(&p.id),
             name = html(&p.name),
+            live_only = if p.live_only {
+                format!(
+                    " <span class=\"live-only\" title=\"{}\">live-only</span>",
+                    html(cells::LIVE_ONLY)
+                )
+            } else {
+                String::new()
+            },
             drift = match p.live_differences.len() {
                 0 => String::new(),
                 n => format!(
@@ -285,11 +293,7 @@ fn matrix(out: &mut String, report: &Compatibility) {
             ("client_auth", &p.client_auth),
         ] {
             for c in list {
-                out.push_str(&capability_cell(
-                    c,
-                    cells::capability_fact(p, kind, c),
-                    p.target,
-                ));
+                out.push_str(&capability_cell(c, cells::capability_fact(p, kind, c), p));
             }
         }
         let conflict = |c: bool| {
@@ -516,6 +520,13 @@ fn section(out: &mut String, p: &ProviderReport) {
         o.cases, o.passed, o.failed, o.skipped
     ));
     let _ = writeln!(out, "<p>{}</p>", facts.join(" · "));
+    if p.live_only {
+        let _ = writeln!(
+            out,
+            "<p class=\"live-only\"><b>Live-only.</b> {}</p>",
+            html_inline(cells::LIVE_ONLY)
+        );
+    }
 
     out.push_str("<div class=\"cols\">\n<div>\n<h3>Token endpoint and responses</h3>\n<dl>");
     let e = &p.endpoint;
@@ -542,10 +553,11 @@ fn section(out: &mut String, p: &ProviderReport) {
     let _ = write!(
         out,
         "<dt>token_type</dt><dd>the spec says {}; {run}: {}{}</dd>",
-        t.declared.as_deref().map_or_else(
-            || "absent".to_owned(),
-            |s| format!("<code>{}</code>", html(s))
-        ),
+        match (t.declared.as_deref(), p.live_only) {
+            (Some(s), _) => format!("<code>{}</code>", html(s)),
+            (None, true) => "nothing (live-only)".to_owned(),
+            (None, false) => "absent".to_owned(),
+        },
         codes(&seen),
         if t.assume_bearer_when_missing {
             "; assumed <code>Bearer</code> when missing"
@@ -594,14 +606,14 @@ fn section(out: &mut String, p: &ProviderReport) {
             .iter()
             .filter(|c| c.declared || c.profile || c.run != crate::model::Acceptance::NotExercised)
         {
-            let mark = cells::mark(c, p.target);
+            let mark = cells::mark(c, p);
             let _ = write!(
                 out,
                 "<tr><td>{} <code>{}</code></td><td class=\"c\"><span class=\"mark {}\">{}</span></td><td>{}</td><td>{}</td></tr>",
                 kind,
                 html(&c.name),
                 mark.class,
-                html(&cells::mark_text(c)),
+                html(&cells::mark_text(c, p)),
                 html(&mark.meaning),
                 codes(&cells::some_of(&cells::local(&p.id, &c.evidence), 3))
             );
@@ -638,6 +650,14 @@ fn section(out: &mut String, p: &ProviderReport) {
         out.push_str("</tbody></table>\n");
     }
     let _ = writeln!(out, "<p>Declared deviations: {}</p>", codes(&p.deviations));
+    if !p.rfc.not_emulated.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"not-emulated\">Declared deviations {}: {}</p>",
+            html(crate::model::NOT_EMULATED),
+            codes(&p.rfc.not_emulated)
+        );
+    }
     if p.rfc.evaluated {
         if p.rfc.drift.is_empty() {
             out.push_str("<p>Deviation drift: none.</p>\n");
@@ -737,9 +757,27 @@ fn section(out: &mut String, p: &ProviderReport) {
             }
             CaseOutcome::Passed => {}
         }
+        if let Some(diff) = &c.mock_vs_live {
+            out.push_str(&mock_vs_live(diff));
+        }
         out.push_str("</td></tr>\n");
     }
     out.push_str("</tbody></table>\n</section>\n");
+}
+
+/// A case's stored mock and live snapshots compared: the same, or their
+/// diff behind a summary. Labelled as what it is, never as a failure.
+fn mock_vs_live(diff: &str) -> String {
+    if diff.is_empty() {
+        return "<div class=\"mock-vs-live muted\">mock vs live snapshot: the same</div>"
+            .to_owned();
+    }
+    format!(
+        "<details class=\"mock-vs-live\"><summary>mock vs live snapshot: {}</summary><p class=\"muted\">{}</p>{}</details>",
+        html(&cells::diff_size(diff)),
+        html(cells::MOCK_VS_LIVE),
+        diff_block(diff)
+    )
 }
 
 /// Every fact with where it comes from, what this run's target did, and

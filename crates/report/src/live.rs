@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use crate::model::{Compatibility, FORMAT_VERSION, LiveFact, LiveReportRef, Target, WayOutcome};
+use crate::model::{
+    Compatibility, FORMAT_VERSION, LiveFact, LiveReportRef, NOT_DECLARED, Target, WayOutcome,
+};
 
 /// Why a file cannot be folded in as a live report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,10 +107,12 @@ impl Compatibility {
                 // some facts are judged by more than their texts (lifetimes
                 // by grant, a refresh behaviour left among several). When
                 // the spec has changed since, only the texts can be compared.
-                let differs = match observed {
-                    Some(observed) if observed.spec == fact.spec => observed.run_differs,
-                    _ => value.as_ref().is_some_and(|v| *v != fact.spec),
-                };
+                // What a live-only spec does not declare never differs.
+                let differs = fact.spec != NOT_DECLARED
+                    && match observed {
+                        Some(observed) if observed.spec == fact.spec => observed.run_differs,
+                        _ => value.as_ref().is_some_and(|v| *v != fact.spec),
+                    };
                 if let (true, Some(value)) = (differs, &value) {
                     provider.live_differences.push(format!(
                         "`{}`: the spec says `{}` ({}), the live run of {at} observed `{value}`: drift",

@@ -64,6 +64,9 @@ fn provider_link(provider: &ProviderReport) -> String {
         html(&provider.id),
         provider.id.replace(['`', '|'], "")
     );
+    if provider.live_only {
+        link.push_str(" · live-only");
+    }
     let drift = provider.live_differences.len();
     if drift > 0 {
         let _ = write!(link, " · L! {drift} live disagreement(s)");
@@ -107,7 +110,7 @@ fn matrix(out: &mut String, report: &Compatibility) {
         ] {
             row.extend(list.iter().map(|c| {
                 let fact = cells::capability_fact(provider, kind, c);
-                let mut cell = cells::mark_text(c);
+                let mut cell = cells::mark_text(c, provider);
                 if let Some(fact) = fact {
                     cell.push(' ');
                     cell.push_str(cells::source_tag(&fact.source));
@@ -222,6 +225,9 @@ fn section(out: &mut String, p: &ProviderReport) {
         o.cases, o.passed, o.failed, o.skipped
     ));
     let _ = writeln!(out, "{}\n", facts.join(" · "));
+    if p.live_only {
+        let _ = writeln!(out, "**Live-only.** {}\n", md_inline(cells::LIVE_ONLY));
+    }
 
     let e = &p.endpoint;
     let mut endpoint = format!(
@@ -253,7 +259,7 @@ fn section(out: &mut String, p: &ProviderReport) {
         ("client auth", &p.client_auth),
     ] {
         for c in list {
-            let mark = cells::mark(c, p.target);
+            let mark = cells::mark(c, p);
             let evidence: Vec<String> = cells::some_of(&cells::local(&p.id, &c.evidence), 3)
                 .iter()
                 .map(|e| {
@@ -268,9 +274,13 @@ fn section(out: &mut String, p: &ProviderReport) {
                 out,
                 "| {kind} `{}` | {} | {} | {} | {} | {} |",
                 c.name.replace(['`', '|'], ""),
-                cells::mark_text(c),
+                cells::mark_text(c, p),
                 if c.profile { "yes" } else { "" },
-                if c.declared { "yes" } else { "no" },
+                match (c.declared, p.live_only) {
+                    (true, _) => "yes",
+                    (false, true) => "not declared",
+                    (false, false) => "no",
+                },
                 md_cell(&mark.meaning),
                 evidence.join(", ")
             );
@@ -287,10 +297,11 @@ fn section(out: &mut String, p: &ProviderReport) {
     let _ = writeln!(
         out,
         "- `token_type`: the spec says {}; {run}: {}{}",
-        t.declared.as_deref().map_or_else(
-            || "absent".to_owned(),
-            |s| format!("`{}`", s.replace('`', ""))
-        ),
+        match (t.declared.as_deref(), p.live_only) {
+            (Some(s), _) => format!("`{}`", s.replace('`', "")),
+            (None, true) => "nothing (live-only)".to_owned(),
+            (None, false) => "absent".to_owned(),
+        },
         if seen.is_empty() {
             "nothing".to_owned()
         } else {
@@ -355,6 +366,14 @@ fn section(out: &mut String, p: &ProviderReport) {
         out.push('\n');
     }
     let _ = writeln!(out, "Declared deviations: {}\n", code_list(&p.deviations));
+    if !p.rfc.not_emulated.is_empty() {
+        let _ = writeln!(
+            out,
+            "Declared deviations {}: {}\n",
+            crate::model::NOT_EMULATED,
+            code_list(&p.rfc.not_emulated)
+        );
+    }
     if p.rfc.evaluated {
         if p.rfc.drift.is_empty() {
             let _ = writeln!(out, "Deviation drift: none.\n");
@@ -408,6 +427,39 @@ fn section(out: &mut String, p: &ProviderReport) {
             c.message.as_deref().unwrap_or("(no message)"),
             "diff",
         ));
+        out.push('\n');
+    }
+    mock_vs_live(out, p);
+}
+
+/// Each case's stored mock and live snapshots compared, where it keeps both.
+fn mock_vs_live(out: &mut String, p: &ProviderReport) {
+    let compared: Vec<(&str, &str)> = p
+        .cases
+        .iter()
+        .filter_map(|c| Some((c.name.as_str(), c.mock_vs_live.as_deref()?)))
+        .collect();
+    if compared.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### Mock vs live snapshots\n");
+    let _ = writeln!(out, "{}\n", md_inline(cells::MOCK_VS_LIVE));
+    let same: Vec<String> = compared
+        .iter()
+        .filter(|(_, diff)| diff.is_empty())
+        .map(|(name, _)| format!("`{}`", name.replace('`', "")))
+        .collect();
+    if !same.is_empty() {
+        let _ = writeln!(out, "The same on both targets: {}.\n", same.join(", "));
+    }
+    for (name, diff) in compared.iter().filter(|(_, diff)| !diff.is_empty()) {
+        let _ = writeln!(
+            out,
+            "#### `{}`: mock vs live snapshot, {}\n",
+            name.replace('`', ""),
+            cells::diff_size(diff)
+        );
+        out.push_str(&md_fence(diff, "diff"));
         out.push('\n');
     }
 }

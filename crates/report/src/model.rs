@@ -15,6 +15,15 @@ pub use grantspec_outcome::{CaseOutcome, CheckOutcome, Severity};
 /// `compatibility.json` would notice (a renamed, removed or retyped field).
 pub const FORMAT_VERSION: u32 = 3;
 
+/// What a fact's [`Fact::spec`] says when the spec does not declare it: a
+/// live-only provider's spec (no `mock` section) declares none of the facts
+/// only a mock seed holds. Such a fact never differs from a run.
+pub const NOT_DECLARED: &str = "not declared";
+
+/// What [`RfcReport::not_emulated`] means, in words, for every format.
+pub const NOT_EMULATED: &str =
+    "not emulated by the mock, so not judged on the mock target (a live run judges them)";
+
 /// The request body encodings a provider is reported on, in column order.
 pub const BODY_ENCODINGS: [&str; 2] = ["form", "json"];
 
@@ -189,6 +198,14 @@ pub struct ProviderReport {
     pub rfc: RfcReport,
     /// Known deviations from RFC 6749 the spec declares (`provider.deviations`).
     pub deviations: Vec<String>,
+    /// The provider is live-only: its spec has no `mock` section, so the
+    /// mock does not emulate it (on the mock target its trials are ignored)
+    /// and the spec declares none of the facts a mock seed would
+    /// ([`NOT_DECLARED`]; `token_type.declared` and `refresh.declared` are
+    /// `None`, `expiry.declared_lifetime` is 0 and `expiry.declared_rules`
+    /// empty).
+    #[serde(default)]
+    pub live_only: bool,
     /// The spec's `provider.notes`, each with what it rests on.
     pub notes: Vec<NoteReport>,
     /// The spec's `provider.quirks`: ways the provider departs from the RFC
@@ -566,7 +583,8 @@ pub struct ExpiryReport {
     pub envelope: Option<String>,
     /// Lifetime of access tokens the spec declares (the mock seed's one
     /// number, or its `default`), in seconds: for every grant and client
-    /// that `declared_rules` does not name.
+    /// that `declared_rules` does not name; 0 for a live-only provider,
+    /// whose spec declares none.
     pub declared_lifetime: u64,
     /// The lifetimes the spec declares by grant and by client (the mock
     /// seed's `token_lifetime` mapping, each client's own), in the order
@@ -799,6 +817,11 @@ pub struct RfcReport {
     /// declared ones this run did not observe.
     #[serde(default)]
     pub drift: Vec<String>,
+    /// On the mock target, the declared deviations the mock does not emulate
+    /// for this provider, which this run therefore did not judge (a live run
+    /// does): information, never drift.
+    #[serde(default)]
+    pub not_emulated: Vec<String>,
 }
 
 impl RfcReport {
@@ -971,6 +994,13 @@ pub struct CaseResult {
     /// For a skipped case: why it could not run.
     #[serde(default)]
     pub skip_reason: Option<String>,
+    /// For a case that keeps a snapshot on both targets: its stored mock
+    /// snapshot against its stored live snapshot, as a unified diff (`---
+    /// mock`, `+++ live`; redacted, as both files are), empty when the two
+    /// are the same. The mock and a live provider legitimately answer
+    /// differently, so this informs and never fails anything.
+    #[serde(default)]
+    pub mock_vs_live: Option<String>,
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ fn provider(id: &str, name: &str) -> ProviderReport {
         },
         rfc: RfcReport::default(),
         deviations: vec!["json-request-body".into()],
+        live_only: false,
         notes: vec![
             NoteReport {
                 text: format!("The docs say `GET <<base>>/token`; {NASTY}"),
@@ -190,6 +191,7 @@ fn sample() -> Compatibility {
             failure_kind: None,
             message: None,
             skip_reason: None,
+            mock_vs_live: (name == "client_credentials").then(String::new),
         });
     }
 
@@ -204,6 +206,7 @@ fn sample() -> Compatibility {
             "case zeta-shop::client_credentials failed at step 1 of 1 (client_credentials)\n\nmismatches:\n  /note: expected <absent>, got \"a&b\"\n\n--- expected\n+++ actual\n@@ -1,3 +1,3 @@\n status: 200\n-  \"note\": \"<absent>\"\n+  \"note\": \"{NASTY}\"\n"
         )),
         skip_reason: None,
+        mock_vs_live: None,
     });
     bad.cases.push(CaseResult {
         name: "live_only".into(),
@@ -212,6 +215,7 @@ fn sample() -> Compatibility {
         failure_kind: None,
         message: None,
         skip_reason: Some("needs environment variable ZETA_<ID> & \"more\"".into()),
+        mock_vs_live: None,
     });
     bad.cases.push(CaseResult {
         name: "wrong_secret_rejected".into(),
@@ -220,6 +224,9 @@ fn sample() -> Compatibility {
         failure_kind: None,
         message: None,
         skip_reason: None,
+        mock_vs_live: Some(format!(
+            "--- mock\n+++ live\n@@ -2,3 +2,3 @@\n status: 401\n-  \"error_description\": \"Client authentication failed.\"\n+  \"error_description\": \"{NASTY}\"\n"
+        )),
     });
     bad.rfc.record(
         "RFC6749-5.1-token-type",
@@ -389,6 +396,122 @@ fn markdown_matrix_has_a_row_per_provider_and_escapes_cells() {
     assert!(
         md.contains("- [documented] The docs say `GET <<base>>/token`;"),
         "{md}"
+    );
+}
+
+#[test]
+fn mock_vs_live_snapshots_are_shown_labelled_and_never_as_failures() {
+    let report = sample();
+    let page = to_html(&report);
+    assert!(
+        page.contains("<details class=\"mock-vs-live\"><summary>mock vs live snapshot: 2 lines differ</summary><p class=\"muted\">The case&#39;s stored snapshots on the two targets, compared (--- mock, +++ live). Not a failure:"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<span class=\"add\">+  &quot;error_description&quot;: &quot;&lt;script&gt;alert"
+        ),
+        "the diff is escaped: {page}"
+    );
+    assert!(
+        page.contains("<div class=\"mock-vs-live muted\">mock vs live snapshot: the same</div>")
+    );
+    // The case it belongs to still passed, and is the only one of its provider
+    // with a diff; no failure summary shows it.
+    let zeta = &page[page.find("id=\"provider-zeta-shop\"").unwrap()..];
+    let row = &zeta[zeta
+        .find("<tr data-case=\"wrong_secret_rejected\"><td class=\"outcome passed\">")
+        .unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("mock-vs-live"), "{row}");
+    assert_eq!(page.matches("<details class=\"mock-vs-live\">").count(), 1);
+
+    let md = to_markdown(&report);
+    assert!(md.contains("### Mock vs live snapshots\n"), "{md}");
+    assert!(
+        md.contains("The same on both targets: `client_credentials`."),
+        "{md}"
+    );
+    assert!(
+        md.contains("#### `wrong_secret_rejected`: mock vs live snapshot, 2 lines differ\n\n```diff\n--- mock\n+++ live\n"),
+        "{md}"
+    );
+    assert!(!md.contains("`wrong_secret_rejected` failed"), "{md}");
+    let json = to_json(&report);
+    assert!(
+        json.contains("\"mock_vs_live\": \"--- mock\\n+++ live"),
+        "{json}"
+    );
+}
+
+#[test]
+fn declared_deviations_the_mock_does_not_emulate_are_noted_not_failed() {
+    let mut report = sample();
+    report.providers[0].rfc.evaluated = true;
+    report.providers[0].rfc.not_emulated = vec!["expires-in-as-string".into()];
+    let md = to_markdown(&report);
+    assert!(
+        md.contains("| 1 declared (1 not emulated by the mock) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Declared deviations not emulated by the mock, so not judged on the mock target (a live run judges them): `expires-in-as-string`"),
+        "{md}"
+    );
+    assert!(md.contains("Deviation drift: none."), "{md}");
+    let page = to_html(&report);
+    assert!(
+        page.contains("<p class=\"not-emulated\">Declared deviations not emulated by the mock, so not judged on the mock target (a live run judges them): <code>expires-in-as-string</code></p>"),
+        "{page}"
+    );
+    assert_eq!(from_json(&to_json(&report)).unwrap(), report);
+}
+
+#[test]
+fn a_live_only_provider_is_marked_and_declares_nothing_beyond_its_profile() {
+    let mut report = sample();
+    let p = &mut report.providers[0];
+    p.live_only = true;
+    p.token_type.declared = None;
+    p.token_type.run.clear();
+    p.expiry.declared_lifetime = 0;
+    p.refresh.declared = None;
+    p.refresh.run = Some(RefreshSeen::Told(RefreshBehaviour::Rotate));
+    // Accepted by the run, though the spec declares no seed.
+    p.grants[1].run = Acceptance::Accepted;
+    let md = to_markdown(&report);
+    assert!(
+        md.contains("[Alpha API](#provider-alpha) `alpha` · live-only |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Live-only.** live-only: the spec has no `mock` section"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `token_type`: the spec says nothing (live-only);"),
+        "{md}"
+    );
+    assert!(md.contains("the spec says no lifetime (live-only)"), "{md}");
+    assert!(
+        md.contains("| ✔ D | ✔ | – |"),
+        "accepted without a declaration is no contradiction for a live-only provider: {md}"
+    );
+    assert!(md.contains("| rotate (seen) | rfc6749 |"), "{md}");
+    let page = to_html(&report);
+    assert!(
+        page.contains(
+            "<span class=\"live-only\" title=\"live-only: the spec has no `mock` section"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<p class=\"live-only\"><b>Live-only.</b>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td class=\"text\"><code>not declared (live-only)</code>"),
+        "{page}"
     );
 }
 
@@ -611,6 +734,7 @@ fn notes_say_what_they_rest_on_and_quirks_are_listed_with_their_case() {
         failure_kind: None,
         message: None,
         skip_reason: None,
+        mock_vs_live: None,
     });
     let md = to_markdown(&report);
     assert!(md.contains("- [documented] The docs say"), "{md}");

@@ -29,20 +29,22 @@
 
 mod refresh;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use grantspec_conformance as rfc;
 use grantspec_report::{
     Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, Compatibility,
     ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, LifetimeRule,
-    LifetimeSeen, NoteBasis, NoteReport, Provenance, ProviderReport, QuirkReport, RefreshBehaviour,
-    RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target, TokenTypeReport,
-    WayOutcome, WayReport,
+    LifetimeSeen, NOT_DECLARED, NoteBasis, NoteReport, Provenance, ProviderReport, QuirkReport,
+    RefreshBehaviour, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
+    TokenTypeReport, WayOutcome, WayReport,
 };
 use grantspec_spec::template::{Resolver, TargetKind};
 use grantspec_spec::{
-    Basis, DEFAULT_TOKEN_LIFETIME, GrantKind, MockClient, Note, ParamSpec, RefreshPolicy,
+    Basis, DEFAULT_TOKEN_LIFETIME, GrantKind, MockClient, MockSeed, Note, ParamSpec, RefreshPolicy,
     ResponseScope, Spec, Step, StepKind, TokenFormat, TokenLifetime,
 };
 use grantspec_token::{Body, ClientAuth, JsonField, MissingTokenType, ProviderProfile};
@@ -50,7 +52,8 @@ use serde_json::Value;
 
 use crate::exec::Exchange;
 use crate::redact::{Redactor, configured_secrets, scrub_strings};
-use crate::{CaseReport, Judgement, Suite, TrialId};
+use crate::render::unified_diff;
+use crate::{CaseReport, Judgement, Suite, TrialId, read_snapshot, snapshot_body, snapshot_file};
 use grantspec_token::ExposeSecret;
 
 /// The compatibility report of a run: every loaded spec, with the reports
@@ -90,7 +93,20 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
         let drift = suite.deviations(index, cases.iter().copied());
         let mut provider =
             provider_report(spec, target, &cases, &drift, report.generated_at.clone());
-        let deviations = Judgement::of_deviations(&drift);
+        for result in &mut provider.cases {
+            let keeps_snapshot = spec
+                .cases
+                .iter()
+                .any(|case| case.name == result.name && case.snapshot);
+            if keeps_snapshot {
+                result.mock_vs_live = mock_vs_live(
+                    &suite.config().snapshots_dir,
+                    &spec.provider.id,
+                    &result.name,
+                );
+            }
+        }
+        let deviations = suite.judge_deviations(index, &drift);
         let result = case_result(
             "declared_deviations",
             Some("The provider's declared deviations agree with what its cases showed.".into()),
@@ -102,6 +118,25 @@ pub fn build(suite: &Suite, reports: &[CaseReport]) -> Compatibility {
         report.providers.push(provider);
     }
     scrubbed(report, &report_redactor(suite))
+}
+
+/// A case's stored mock snapshot against its stored live snapshot, as a
+/// unified diff (empty when they are the same); `None` unless both are
+/// stored and readable. Both files are redacted already.
+fn mock_vs_live(snapshots_dir: &Path, provider: &str, case: &str) -> Option<String> {
+    let [mock, live] = [TargetKind::Mock, TargetKind::Live].map(|target| {
+        let file = snapshot_file(snapshots_dir, target, provider, case);
+        read_snapshot(&file)
+            .ok()
+            .flatten()
+            .map(|text| snapshot_body(&text))
+    });
+    let (mock, live) = (mock?, live?);
+    Some(if mock == live {
+        String::new()
+    } else {
+        unified_diff(&mock, &live, "mock", "live")
+    })
 }
 
 /// What a report must not show: the configured values of every spec's
@@ -117,9 +152,9 @@ fn report_redactor(suite: &Suite) -> Redactor {
                 .into_iter()
                 .map(|(_, value)| value.expose_secret().to_owned()),
         );
-        if suite.config().target == TargetKind::Mock {
-            secrets.extend(spec.mock.clients.iter().filter_map(|c| c.secret.clone()));
-            secrets.extend(spec.mock.users.iter().map(|u| u.password.clone()));
+        if let (TargetKind::Mock, Some(seed)) = (suite.config().target, &spec.mock) {
+            secrets.extend(seed.clients.iter().filter_map(|c| c.secret.clone()));
+            secrets.extend(seed.users.iter().map(|u| u.password.clone()));
         }
     }
     Redactor::new(&secrets, &[])
@@ -166,6 +201,7 @@ fn rfc_results(drift: &rfc::DeviationReport, cases: &[&CaseReport]) -> RfcReport
     }
     results.evaluated = true;
     results.drift = drift.messages();
+    results.not_emulated = drift.not_emulated.clone();
     results
 }
 
@@ -179,6 +215,7 @@ fn case_result(name: &str, description: Option<String>, judgement: &Judgement) -
         failure_kind: failure.map(|f| f.kind.as_str().to_owned()),
         message: failure.map(|f| f.message.clone()),
         skip_reason: judgement.ignored_reason().map(str::to_owned),
+        mock_vs_live: None,
     }
 }
 
@@ -285,6 +322,7 @@ fn seed_client<'s>(spec: &'s Spec, step: &Step) -> Option<&'s MockClient> {
         .resolve(template, &HashMap::new())
         .ok()?;
     spec.mock
+        .as_ref()?
         .clients
         .iter()
         .find(|client| client.id == id.expose())
@@ -498,7 +536,7 @@ fn facts(
 ) -> Vec<(Fact, Vec<String>)> {
     let profile = spec.profile();
     let endpoint = &profile.token_endpoint;
-    let seed = &spec.mock;
+    let seed = &*declared_seed(spec);
     let mut facts = Vec::new();
     let mut add = |key: String, spec_says: String, run: Option<String>, evidence: Vec<String>| {
         let run_differs = run.as_ref().is_some_and(|r| *r != spec_says);
@@ -693,7 +731,50 @@ fn facts(
             _ => {}
         }
     }
+    if spec.is_live_only() {
+        for (fact, _) in &mut facts {
+            let capability = ["grant.", "body.", "client_auth."]
+                .iter()
+                .any(|kind| fact.key.starts_with(kind));
+            let from_seed = if capability {
+                fact.spec != "accepted"
+            } else {
+                SEED_FACTS.contains(&fact.key.as_str())
+            };
+            if from_seed {
+                fact.spec = NOT_DECLARED.to_owned();
+                fact.run_differs = false;
+            }
+        }
+    }
     facts
+}
+
+/// The facts only a mock seed declares (besides the grants, and the body
+/// encodings and client authentication methods beyond the profile's own):
+/// a live-only spec declares none of them.
+const SEED_FACTS: [&str; 10] = [
+    "token_type",
+    "token_lifetime",
+    "refresh",
+    "cache_headers",
+    "response_scope",
+    "audience",
+    "token_format",
+    "content_type",
+    "success_status",
+    "extra_members",
+];
+
+/// The seed whose values the report shows as what the spec says: the spec's
+/// own or, for a live-only spec (no `mock` section), an empty one. Having no
+/// clients, it declares no grant and no body encoding or client
+/// authentication beyond the profile's; its other values are shown as
+/// [`NOT_DECLARED`].
+fn declared_seed(spec: &Spec) -> Cow<'_, MockSeed> {
+    spec.mock
+        .as_ref()
+        .map_or_else(|| Cow::Owned(MockSeed::default()), Cow::Borrowed)
 }
 
 /// What the target did with a case's last request that got an answer.
@@ -751,7 +832,8 @@ fn provider_report(
 ) -> ProviderReport {
     let profile = spec.profile();
     let endpoint = &profile.token_endpoint;
-    let seed = &spec.mock;
+    let seed = &*declared_seed(spec);
+    let live_only = spec.is_live_only();
 
     let mut grants: Vec<Capability> = GrantKind::ALL
         .iter()
@@ -784,7 +866,7 @@ fn provider_report(
         .collect();
 
     let mut token_type = TokenTypeReport {
-        declared: (!seed.token_type.is_empty()).then(|| seed.token_type.clone()),
+        declared: (!seed.token_type.is_empty() && !live_only).then(|| seed.token_type.clone()),
         assume_bearer_when_missing: profile.response.missing_token_type
             == MissingTokenType::AssumeBearer,
         run: Vec::new(),
@@ -793,10 +875,13 @@ fn provider_report(
     let mut expiry = ExpiryReport {
         style: snake(profile.response.expiry),
         envelope: profile.response.envelope.clone(),
-        declared_lifetime: seed
-            .token_lifetime
-            .default_seconds()
-            .unwrap_or(DEFAULT_TOKEN_LIFETIME),
+        declared_lifetime: if live_only {
+            0
+        } else {
+            seed.token_lifetime
+                .default_seconds()
+                .unwrap_or(DEFAULT_TOKEN_LIFETIME)
+        },
         declared_rules: lifetime_rules(seed),
         run_members: Vec::new(),
         run_lifetimes: Vec::new(),
@@ -1033,6 +1118,7 @@ fn provider_report(
         errors,
         rfc: rfc_results(drift, cases),
         deviations: spec.provider.deviations.clone(),
+        live_only,
         notes: spec.provider.notes.iter().map(note_report).collect(),
         quirks: spec
             .provider

@@ -243,7 +243,7 @@ impl Judged<'_> {
         }
         let report = rfc::DeviationReport {
             undeclared: drift.undeclared,
-            unobserved: Vec::new(),
+            ..rfc::DeviationReport::default()
         };
         let suffix = if seen_in.is_some() {
             ", bent request"
@@ -433,10 +433,9 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
 /// a case may send them as literals (in a header, say), and they are shown
 /// no more than a live secret.
 fn seeded_secrets(cx: &CaseContext<'_>) -> Vec<SecretString> {
-    if cx.target != TargetKind::Mock {
+    let (TargetKind::Mock, Some(seed)) = (cx.target, &cx.spec.mock) else {
         return Vec::new();
-    }
-    let seed = &cx.spec.mock;
+    };
     seed.clients
         .iter()
         .filter_map(|client| client.secret.clone())

@@ -52,6 +52,7 @@ pub fn main() -> ExitCode {
     let ahead = RunAhead::new(runtime.handle(), suite.cases().len());
     let trials = trials(&suite, runtime.handle(), &ahead);
     print_ignore_reasons(&suite, &args, &trials);
+    print_not_emulated(&suite, &args, &trials);
     if !args.list {
         let in_flight = args
             .test_threads
@@ -285,14 +286,18 @@ pub fn trials(
                     })
                     .with_ignored_flag(ignored)
                 }
-                other => Trial::ignorable_test(name, move || {
-                    let suite = Arc::clone(&suite);
-                    on_runtime(
-                        &handle,
-                        async move { suite.judge_provider_trial(other).await },
-                    )
-                    .to_libtest()
-                }),
+                other => {
+                    let ignored = trial_ignore_reason(&suite, other).is_some();
+                    Trial::ignorable_test(name, move || {
+                        let suite = Arc::clone(&suite);
+                        on_runtime(
+                            &handle,
+                            async move { suite.judge_provider_trial(other).await },
+                        )
+                        .to_libtest()
+                    })
+                    .with_ignored_flag(ignored)
+                }
             }
         })
         .collect()
@@ -336,6 +341,17 @@ fn ignore_reason(suite: &Suite, id: CaseId) -> Option<String> {
         .or_else(|| suite.skip_reason(id))
 }
 
+/// Why a trial is known to be ignored before it runs: a case's (see
+/// [`ignore_reason`]), or a provider's declared deviations when none of its
+/// cases can run on this target.
+fn trial_ignore_reason(suite: &Suite, trial: TrialId) -> Option<String> {
+    match trial {
+        TrialId::Case(id) => ignore_reason(suite, id),
+        TrialId::DeclaredDeviations(spec) => suite.provider_skip_reason(spec),
+        TrialId::SpecFile(_) => None,
+    }
+}
+
 /// Prints, before the run, why each selected ignored trial is ignored:
 /// libtest shows only "ignored" for them, and nextest only "skipped".
 fn print_ignore_reasons(suite: &Suite, args: &Arguments, trials: &[Trial]) {
@@ -343,16 +359,49 @@ fn print_ignore_reasons(suite: &Suite, args: &Arguments, trials: &[Trial]) {
         return;
     }
     let lines: Vec<String> = suite
-        .cases()
+        .trials()
         .into_iter()
-        .zip(case_trials(suite, trials))
+        .zip(trials)
         .filter(|(_, trial)| !args.is_filtered_out(trial))
         .filter_map(|(id, _)| {
-            ignore_reason(suite, id).map(|reason| format!("  {}: {reason}", suite.case_name(id)))
+            trial_ignore_reason(suite, id)
+                .map(|reason| format!("  {}: {reason}", suite.trial_name(id)))
         })
         .collect();
     if !lines.is_empty() {
-        eprintln!("ignored cases, and why:\n{}\n", lines.join("\n"));
+        eprintln!("ignored trials, and why:\n{}\n", lines.join("\n"));
+    }
+}
+
+/// Prints, before the run, the declared deviations each selected
+/// declared-deviations trial leaves unjudged because the mock does not
+/// emulate them: a trial that passes says nothing more.
+fn print_not_emulated(suite: &Suite, args: &Arguments, trials: &[Trial]) {
+    if args.list {
+        return;
+    }
+    let lines: Vec<String> = suite
+        .trials()
+        .into_iter()
+        .zip(trials)
+        .filter(|(_, trial)| !args.is_filtered_out(trial))
+        .filter_map(|(id, _)| match id {
+            TrialId::DeclaredDeviations(spec) => {
+                let ids = suite.not_emulated(spec);
+                (!ids.is_empty()).then(|| {
+                    let ids: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+                    format!("  {}: {}", suite.trial_name(id), ids.join(", "))
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    if !lines.is_empty() {
+        eprintln!(
+            "declared deviations {}:\n{}\n",
+            grantspec_report::NOT_EMULATED,
+            lines.join("\n")
+        );
     }
 }
 

@@ -58,6 +58,10 @@ pub enum SuiteError {
     },
 }
 
+/// Why the cases of a live-only provider (a spec without a `mock` section)
+/// are ignored on the mock target.
+pub const LIVE_ONLY: &str = "live-only: the spec has no `mock` section, so the mock does not emulate this provider; its cases run only live (GRANTSPEC_TARGET=live)";
+
 /// One case of a loaded spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseId {
@@ -123,6 +127,11 @@ struct LoadedProvider {
     /// The token endpoint's URL, joined once.
     token_url: Option<Url>,
     base_url_problem: Option<String>,
+    /// On the mock target, the deviations the mock emulates for this
+    /// provider ([`grantspec_mock::emulated_deviations`]); `None` on a live
+    /// run, where every declared deviation is judged, and for a live-only
+    /// provider, whose declared deviations are not judged on the mock at all.
+    emulated: Option<BTreeSet<&'static str>>,
     /// The HTTP client for this provider's cases: the suite's (one
     /// connection pool), paced to `live.rate` on the live target.
     transport: Transport,
@@ -236,7 +245,7 @@ impl Suite {
         let mock = match config.target {
             TargetKind::Mock => Some(
                 MockServer::start(
-                    specs.iter().map(|s| s.spec.mock_provider()),
+                    specs.iter().filter_map(|s| s.spec.mock_provider()),
                     Arc::new(clock.clone()),
                     0,
                 )
@@ -259,6 +268,7 @@ impl Suite {
             .map(|loaded| {
                 let profile = loaded.spec.profile();
                 let (base_url, base_url_problem) = match (&mock, &loaded.spec.live) {
+                    (Some(_), _) if loaded.spec.is_live_only() => (None, Some(LIVE_ONLY.to_owned())),
                     (Some(mock), _) => (Some(mock.base_url(&loaded.spec.provider.id)), None),
                     (None, None) => (None, Some("the spec has no `live` section".to_owned())),
                     (None, Some(live)) => {
@@ -282,12 +292,17 @@ impl Suite {
                 let token_url = base_url.as_ref().and_then(|base| {
                     grantspec_token::endpoint_url(base, &profile.token_endpoint.path).ok()
                 });
+                let emulated = mock
+                    .as_ref()
+                    .and_then(|_| loaded.spec.mock_provider())
+                    .map(|provider| grantspec_mock::emulated_deviations(&provider));
                 let rate = match (&mock, &loaded.spec.live) {
                     (None, Some(live)) => live.rate.and_then(|rate| rate.request_rate()),
                     _ => None,
                 };
                 LoadedProvider {
                     token_url,
+                    emulated,
                     transport: match rate {
                         Some(rate) => transport.clone().paced(rate),
                         None => transport.clone(),
@@ -396,6 +411,9 @@ impl Suite {
         let provider = &self.providers[id.spec];
         let case = self.case(id);
         let live = self.config.target == TargetKind::Live;
+        if !live && provider.loaded.spec.is_live_only() {
+            return Some(LIVE_ONLY.to_owned());
+        }
         if !case.runs_on(live) {
             return Some(format!(
                 "tagged {}",
@@ -437,6 +455,15 @@ impl Suite {
         None
     }
 
+    /// Why none of a provider's cases can run on this target, known before
+    /// running any: on the mock target, a live-only provider ([`LIVE_ONLY`]);
+    /// on a live run, a spec without a `live` section or whose base URL is
+    /// not set or not a URL. Its `declared_deviations` trial is then
+    /// ignored with this reason, as its cases are.
+    pub fn provider_skip_reason(&self, spec: usize) -> Option<String> {
+        self.providers[spec].base_url_problem.clone()
+    }
+
     /// A provider's declared deviations against those its cases showed: an
     /// undeclared one is drift, and a declared one whose checks ran but never
     /// failed means the provider no longer deviates (or the id is unknown).
@@ -453,15 +480,40 @@ impl Suite {
         self.compare_shown(spec, shown)
     }
 
-    /// [`Suite::deviations`] from what the cases showed, together.
+    /// [`Suite::deviations`] from what the cases showed, together. On the
+    /// mock target, a declared deviation the mock does not emulate is not
+    /// judged: it is [`rfc::DeviationReport::not_emulated`] unless a case
+    /// showed it after all.
     fn compare_shown(&self, spec: usize, shown: Shown) -> rfc::DeviationReport {
-        let declared = &self.providers[spec].loaded.spec.provider.deviations;
+        let provider = &self.providers[spec];
+        let declared = &provider.loaded.spec.provider.deviations;
         let mut report = rfc::compare_deviations(declared, &Shown::deviations(shown.observed));
         let exercised = Shown::deviations(shown.exercised);
         report
             .unobserved
             .retain(|id| !rfc::known_deviation(id) || exercised.contains(id.as_str()));
+        if let Some(emulated) = &provider.emulated {
+            let unjudged = not_emulated(declared, emulated);
+            report.unobserved.retain(|id| !unjudged.contains(id));
+            let observed = Shown::deviations(shown.observed);
+            report.not_emulated = unjudged
+                .into_iter()
+                .filter(|id| !observed.contains(id.as_str()))
+                .collect();
+        }
         report
+    }
+
+    /// On the mock target, the deviations `spec` declares that the mock does
+    /// not emulate for it, known before any case runs; empty on a live run.
+    pub fn not_emulated(&self, spec: usize) -> Vec<String> {
+        let provider = &self.providers[spec];
+        provider
+            .emulated
+            .as_ref()
+            .map_or_else(Vec::new, |emulated| {
+                not_emulated(&provider.loaded.spec.provider.deviations, emulated)
+            })
     }
 
     /// Runs every case of one provider and compares its declared deviations
@@ -480,6 +532,18 @@ impl Suite {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         self.compare_shown(spec, shown)
+    }
+
+    /// The verdict of a provider's `declared_deviations` trial, given what
+    /// its cases showed ([`Suite::deviations`], [`Suite::check_deviations`]):
+    /// ignored when none of its cases can run here
+    /// ([`Suite::provider_skip_reason`]), else passed when declarations and
+    /// observations agree.
+    pub fn judge_deviations(&self, spec: usize, report: &rfc::DeviationReport) -> Judgement {
+        match self.provider_skip_reason(spec) {
+            Some(reason) => Judgement::Ignored(reason),
+            None => Judgement::of_deviations(report),
+        }
     }
 
     /// The spec files that did not load, one entry per file stem (one
@@ -525,9 +589,10 @@ impl Suite {
                 self.spec_file_errors[index].message.clone(),
             ),
             TrialId::Case(id) => self.run_unless_ignored(id).await.judgement,
-            TrialId::DeclaredDeviations(spec) => {
-                Judgement::of_deviations(&self.check_deviations(spec).await)
-            }
+            TrialId::DeclaredDeviations(spec) => match self.provider_skip_reason(spec) {
+                Some(reason) => Judgement::Ignored(reason),
+                None => self.judge_deviations(spec, &self.check_deviations(spec).await),
+            },
         }
     }
 
@@ -665,6 +730,7 @@ impl Suite {
                     let check = || {
                         check_snapshot(
                             &self.config.snapshots_dir,
+                            self.config.target,
                             spec_path,
                             &name,
                             provider_id,
@@ -693,6 +759,20 @@ impl Suite {
             judgement,
         }
     }
+}
+
+/// The deviations of `declared` that the mock, emulating `emulated`, cannot
+/// show: known ids, neither shown by the requests alone nor emulated.
+fn not_emulated(declared: &[String], emulated: &BTreeSet<&'static str>) -> Vec<String> {
+    declared
+        .iter()
+        .filter(|id| {
+            rfc::known_deviation(id)
+                && !rfc::shown_by_requests_alone(id)
+                && !emulated.contains(id.as_str())
+        })
+        .cloned()
+        .collect()
 }
 
 /// The load errors grouped by file stem, in stem order: one trial each.

@@ -1,4 +1,9 @@
-//! Snapshots: one insta `.snap` file per case under `snapshots/<provider>/`.
+//! Snapshots: one insta `.snap` file per case and target, the mock's under
+//! `snapshots/<provider>/`, the live provider's under
+//! `snapshots/<provider>/live/`. The mock and a live provider legitimately
+//! answer differently (their tokens' lifetimes, headers, error texts), so
+//! each target is compared with its own snapshot only, and a run never
+//! reads or writes the other target's.
 //!
 //! insta stores them (and, outside CI, writes new and changed ones as pending
 //! `.snap.new` files for review); the comparison and the diff shown on
@@ -6,7 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
-use grantspec_spec::limits::snapshot_stem;
+use grantspec_spec::limits::{LIVE_SNAPSHOTS, snapshot_stem};
+use grantspec_spec::template::TargetKind;
 
 use crate::CaseRun;
 use crate::render::{snapshot_text, unified_diff};
@@ -20,6 +26,10 @@ pub enum SnapshotCheck {
     New {
         /// The pending file written for review, if one was (never in CI).
         pending: Option<PathBuf>,
+        /// On a live run, the mock's snapshot of the case, when there is
+        /// one: before snapshots were kept per target, a live run compared
+        /// with that file, so a live recording may sit there.
+        mock_snapshot: Option<PathBuf>,
     },
     /// The stored snapshot differs.
     Changed {
@@ -44,9 +54,16 @@ impl SnapshotCheck {
         };
         match self {
             Self::Matched => None,
-            Self::New { pending } => Some(format!(
-                "case {case_name} has no stored snapshot; {}",
-                pending_note(pending)
+            Self::New {
+                pending,
+                mock_snapshot,
+            } => Some(format!(
+                "case {case_name} has no stored snapshot; {}{}",
+                pending_note(pending),
+                mock_snapshot.as_ref().map_or_else(String::new, |file| format!(
+                    "\n(each target keeps its own snapshot, the live one under `{LIVE_SNAPSHOTS}/`; {} is the mock's: if it was recorded live, move it there with `git mv`)",
+                    file.display()
+                ))
             )),
             Self::Changed { diff, pending } => Some(format!(
                 "case {case_name}: the response differs from its snapshot (redacted):\n{diff}\n{}",
@@ -56,20 +73,33 @@ impl SnapshotCheck {
     }
 }
 
-/// The file a case's snapshot lives in. Its name is
+/// The file a case's snapshot on `target` lives in:
+/// `<provider>/<stem>.snap` for the mock, `<provider>/live/<stem>.snap` for
+/// the live provider ([`LIVE_SNAPSHOTS`]). Its stem is
 /// [`grantspec_spec::limits::snapshot_stem`], the mapping the loader checks
 /// case names against, so two cases of a loaded spec never share one.
-pub fn snapshot_file(snapshots_dir: &Path, provider: &str, case: &str) -> PathBuf {
-    snapshots_dir
-        .join(provider)
-        .join(format!("{}.snap", snapshot_stem(case)))
+pub fn snapshot_file(
+    snapshots_dir: &Path,
+    target: TargetKind,
+    provider: &str,
+    case: &str,
+) -> PathBuf {
+    let folder = snapshots_dir.join(provider);
+    let folder = match target {
+        TargetKind::Mock => folder,
+        TargetKind::Live => folder.join(LIVE_SNAPSHOTS),
+    };
+    folder.join(format!("{}.snap", snapshot_stem(case)))
 }
 
-/// Compares a case's redacted snapshot with the stored one and, when it
-/// differs and `write_pending` allows, lets insta record a pending snapshot
-/// (which insta itself never does in CI). `name` is `<provider>::<case>`.
+/// Compares a case's redacted snapshot with the one stored for `target` and,
+/// when it differs and `write_pending` allows, lets insta record a pending
+/// snapshot (which insta itself never does in CI). `name` is
+/// `<provider>::<case>`.
+#[allow(clippy::too_many_arguments)]
 pub fn check_snapshot(
     snapshots_dir: &Path,
+    target: TargetKind,
     spec_path: &Path,
     name: &str,
     provider: &str,
@@ -78,7 +108,7 @@ pub fn check_snapshot(
     write_pending: bool,
 ) -> SnapshotCheck {
     let actual = snapshot_text(run);
-    let file = snapshot_file(snapshots_dir, provider, case);
+    let file = snapshot_file(snapshots_dir, target, provider, case);
     let stored = match read_snapshot(&file) {
         Ok(stored) => stored.map(|text| snapshot_body(&text)),
         // Neither compared nor handed to insta, which would read it too.
@@ -111,7 +141,16 @@ pub fn check_snapshot(
     let pending = pending.exists().then_some(pending);
 
     match stored {
-        None => SnapshotCheck::New { pending },
+        None => SnapshotCheck::New {
+            pending,
+            mock_snapshot: Some(snapshot_file(
+                snapshots_dir,
+                TargetKind::Mock,
+                provider,
+                case,
+            ))
+            .filter(|mock| target == TargetKind::Live && mock.is_file()),
+        },
         Some(stored) => SnapshotCheck::Changed {
             diff: unified_diff(&stored, &actual, "snapshot", "actual"),
             pending,

@@ -108,12 +108,17 @@ impl Judgement {
     }
 
     /// A provider's declared-deviations trial: passes when its declarations
-    /// and what its cases showed agree.
+    /// and what its cases showed agree. A failure's message ends with the
+    /// declared deviations left unjudged ([`DeviationReport::notes`]).
+    ///
+    /// [`DeviationReport::notes`]: grantspec_conformance::DeviationReport::notes
     pub fn of_deviations(report: &grantspec_conformance::DeviationReport) -> Self {
         if report.is_clean() {
             Self::Passed
         } else {
-            Self::failed(FailureKind::Deviations, report.messages().join("\n"))
+            let mut lines = report.messages();
+            lines.extend(report.notes());
+            Self::failed(FailureKind::Deviations, lines.join("\n"))
         }
     }
 
@@ -178,7 +183,14 @@ mod tests {
     fn a_case_that_held_is_judged_by_its_snapshot() {
         let matched = Judgement::of_case("p::c", None, Some(&SnapshotCheck::Matched));
         assert_eq!(matched, Judgement::Passed);
-        let pending = Judgement::of_case("p::c", None, Some(&SnapshotCheck::New { pending: None }));
+        let pending = Judgement::of_case(
+            "p::c",
+            None,
+            Some(&SnapshotCheck::New {
+                pending: None,
+                mock_snapshot: None,
+            }),
+        );
         assert_eq!(
             pending.failure().map(|f| f.kind),
             Some(FailureKind::SnapshotPending)
@@ -201,7 +213,10 @@ mod tests {
         let judged = Judgement::of_case(
             "p::c",
             Some("expected 601, got 600".into()),
-            Some(&SnapshotCheck::New { pending: None }),
+            Some(&SnapshotCheck::New {
+                pending: None,
+                mock_snapshot: None,
+            }),
         );
         let failure = judged.failure().expect("fails");
         assert_eq!(failure.kind, FailureKind::Case);

@@ -508,6 +508,15 @@ pub enum SpecErrorKind {
         /// The case.
         case: String,
     },
+    /// A case tagged to run only on the mock, in a spec without a `mock`
+    /// section (a live-only provider, which the mock does not emulate).
+    #[error(
+        "case `{case}` is tagged `mock-only`, but the spec has no `mock` section (a live-only provider), so it never runs"
+    )]
+    MockOnlyWithoutMock {
+        /// The case.
+        case: String,
+    },
     /// Two steps of a case with one id.
     #[error("case `{case}` has two steps with id `{id}`")]
     DuplicateStepId {
@@ -730,6 +739,9 @@ impl SpecErrorKind {
                 return Some(format!("move `{field}` into the step it belongs to"));
             }
             Self::NeverRuns { .. } => "keep one of the two tags, or neither to run everywhere",
+            Self::MockOnlyWithoutMock { .. } => {
+                "add a `mock` section to emulate the provider, or drop the tag to run the case live"
+            }
             Self::DuplicateStepId { .. } => {
                 "step ids must be unique within a case, so that captures are unambiguous"
             }

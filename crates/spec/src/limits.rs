@@ -44,6 +44,12 @@ pub fn snapshot_stem(case: &str) -> String {
         .collect()
 }
 
+/// The folder, inside a provider's snapshot folder, that holds the snapshots
+/// of its live runs: `<provider>/live/<stem>.snap`, beside the mock's
+/// `<provider>/<stem>.snap`. A case's file always ends in `.snap`, so no
+/// case name (not even `live`) names this folder.
+pub const LIVE_SNAPSHOTS: &str = "live";
+
 /// What is wrong with `name` as a case name or provider id, if anything.
 pub fn name_problem(name: &str) -> Option<String> {
     let length = name.chars().count();

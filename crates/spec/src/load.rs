@@ -303,7 +303,7 @@ fn load_fast(path: &Path, source: &str) -> Option<Spec> {
         source,
         root: None,
     };
-    meaning(&doc, &Parts::of(&spec), Some(&spec.mock))
+    meaning(&doc, &Parts::of(&spec), spec.mock.as_ref())
         .is_empty()
         .then_some(spec)
 }
@@ -370,7 +370,7 @@ fn load_full(path: &Path, source: &str) -> Result<LoadedSpec, SpecErrors> {
     // Stage 4: the meaning, of whatever parts could be read.
     let errors = match spec {
         Some(spec) => {
-            errors.extend(meaning(&doc, &Parts::of(&spec), Some(&spec.mock)));
+            errors.extend(meaning(&doc, &Parts::of(&spec), spec.mock.as_ref()));
             if errors.is_empty() {
                 return Ok(LoadedSpec {
                     path: path.to_owned(),
@@ -523,6 +523,7 @@ struct PartsOwned {
     live: Option<Live>,
     cases: Vec<(usize, Case)>,
     names: Vec<(usize, String)>,
+    live_only: bool,
 }
 
 impl PartsOwned {
@@ -561,6 +562,7 @@ impl PartsOwned {
             live: part(mapping, "live"),
             cases,
             names,
+            live_only: mapping.get("mock").is_none_or(serde_yaml::Value::is_null),
         }
     }
 
@@ -579,6 +581,7 @@ impl PartsOwned {
                 .iter()
                 .map(|(index, name)| (*index, name.as_str()))
                 .collect(),
+            live_only: self.live_only,
         }
     }
 }

@@ -18,9 +18,11 @@ use crate::matcher::Matcher;
 pub struct Spec {
     /// How the provider's token endpoint behaves.
     pub provider: Provider,
-    /// What the embedded emulator is seeded with.
+    /// What the embedded emulator is seeded with. Without it the provider
+    /// is live-only: the mock does not emulate it, and its cases run only
+    /// live.
     #[serde(default)]
-    pub mock: MockSeed,
+    pub mock: Option<MockSeed>,
     /// How to reach the live provider.
     #[serde(default)]
     pub live: Option<Live>,
@@ -42,13 +44,20 @@ impl Spec {
     }
 
     /// What the mock may know of this provider: its id, profile and seed,
-    /// and nothing of its cases.
-    pub fn mock_provider(&self) -> MockProvider<'_> {
-        MockProvider {
+    /// and nothing of its cases. `None` for a live-only provider (a spec
+    /// without a `mock` section), which the mock does not emulate.
+    pub fn mock_provider(&self) -> Option<MockProvider<'_>> {
+        Some(MockProvider {
             id: &self.provider.id,
             profile: self.profile(),
-            seed: &self.mock,
-        }
+            seed: self.mock.as_ref()?,
+        })
+    }
+
+    /// Whether the provider is live-only: the spec has no `mock` section, so
+    /// the mock does not emulate it and its cases run only live.
+    pub fn is_live_only(&self) -> bool {
+        self.mock.is_none()
     }
 }
 

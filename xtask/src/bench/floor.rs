@@ -77,13 +77,18 @@ impl BareRequest {
     }
 }
 
+/// What the mock serves of a generated spec, which always seeds it.
+pub(crate) fn seeded(spec: &Spec) -> anyhow::Result<grantspec_spec::MockProvider<'_>> {
+    spec.mock_provider()
+        .ok_or_else(|| anyhow::anyhow!("the generated spec has no `mock` section"))
+}
+
 /// The generated spec in `specs`, its mock, and a bare request to it.
 async fn start(specs: &Path) -> anyhow::Result<(Spec, MockServer, BareRequest)> {
     let spec = grantspec_spec::load_file(&specs.join("bench.yaml"))
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .spec;
-    let server =
-        MockServer::start([spec.mock_provider()], Arc::new(ManualClock::default()), 0).await?;
+    let server = MockServer::start([seeded(&spec)?], Arc::new(ManualClock::default()), 0).await?;
     let request = BareRequest::new(&server)?;
     Ok((spec, server, request))
 }

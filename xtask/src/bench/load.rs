@@ -168,7 +168,8 @@ pub fn serve(args: Vec<String>) -> anyhow::Result<ExitCode> {
         let spec = grantspec_spec::load_file(Path::new(file))
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .spec;
-        let mock = MockServer::start([spec.mock_provider()], Arc::new(SystemClock), 0).await?;
+        let mock =
+            MockServer::start([super::floor::seeded(&spec)?], Arc::new(SystemClock), 0).await?;
         drop(spec);
         let minimal = minimal_server().await?;
         println!("mock={} minimal={minimal}", mock.addr());

@@ -187,6 +187,44 @@ fn html_report_shows_every_provider_in_chromium_without_console_errors() {
     }
     assert!(dom.contains("<tr data-fact=\"cache_headers\" data-source=\"assumed\">"));
     assert!(dom.contains("emulated by the mock"));
+    // A case that keeps a snapshot on both targets shows the two compared,
+    // in its own row, which passed: closed until opened, and labelled.
+    let oidc = &dom[dom.find("id=\"provider-oidc-provider\"").unwrap()..];
+    let row = |case: &str| {
+        let at = oidc
+            .find(&format!("<tr data-case=\"{case}\">"))
+            .unwrap_or_else(|| panic!("{case} has a row"));
+        let row = &oidc[at..];
+        row[..row.find("</tr>").unwrap()].to_owned()
+    };
+    let json_body = row("json_body_rejected");
+    assert!(
+        json_body.contains("<td class=\"outcome passed\">"),
+        "{json_body}"
+    );
+    assert!(
+        json_body.contains("<details class=\"mock-vs-live\"><summary>mock vs live snapshot: 2 lines differ</summary>"),
+        "{json_body}"
+    );
+    assert!(json_body.contains("Not a failure"), "{json_body}");
+    assert!(
+        json_body.contains("<span class=\"meta\">--- mock</span>")
+            && json_body.contains("<span class=\"meta\">+++ live</span>"),
+        "{json_body}"
+    );
+    assert!(
+        json_body.contains("only application/x-www-form-urlencoded content-type bodies are supported on POST /token"),
+        "the live answer: {json_body}"
+    );
+    assert!(
+        row("client_secret_basic").contains("mock vs live snapshot: the same"),
+        "{}",
+        row("client_secret_basic")
+    );
+    assert!(
+        !row("basic_challenge_carries_the_error").contains("mock-vs-live"),
+        "a live-only case without snapshots has nothing to compare"
+    );
     assert!(
         !dom.contains("observed live") && !dom.contains("observed nothing"),
         "a mock report observes nothing"

@@ -161,7 +161,7 @@ fn serve(spec: &grantspec_spec::Spec) -> (tokio::runtime::Runtime, grantspec_moc
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime
         .block_on(grantspec_mock::MockServer::start(
-            [spec.mock_provider()],
+            [spec.mock_provider().unwrap()],
             Arc::new(grantspec_token::SystemClock),
             0,
         ))
@@ -232,7 +232,13 @@ fn record_refuses_a_snapshot_that_would_contain_a_secret() {
         "{all}"
     );
 
-    let dir = snapshots.join("leaky");
+    // Live snapshots, kept apart from the mock's.
+    let provider: Vec<String> = std::fs::read_dir(snapshots.join("leaky"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(provider, ["live"], "nothing beside the live folder");
+    let dir = snapshots.join("leaky/live");
     let mut written: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -282,9 +288,10 @@ fn record_writes_live_snapshots_that_match_the_mock_ones() {
     assert!(all.contains("0 failed, 1 ignored, 0 refused"), "{all}");
     assert!(!all.contains("mock-integration-secret"), "{all}");
 
-    // Written directly, with insta's header, and the same as the committed
-    // snapshots of the mock run.
-    let recorded: Vec<PathBuf> = std::fs::read_dir(snapshots.join("shopware"))
+    // Written directly into the live folder, with insta's header, and the
+    // same as the committed snapshots of the mock run (the "live" provider
+    // here is the mock).
+    let recorded: Vec<PathBuf> = std::fs::read_dir(snapshots.join("shopware/live"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -335,6 +342,14 @@ fn cargo_insta_lists_and_accepts_a_pending_snapshot_under_snapshots() {
         .unwrap()
         .replace("\"expires_in\": 600", "\"expires_in\": 601");
     std::fs::write(&pending, &changed).unwrap();
+    // A live snapshot, in its provider's live folder.
+    let stored_live = copy.join("snapshots/oidc-provider/live/token_response_wire_format.snap");
+    let pending_live = stored_live.with_extension("snap.new");
+    let changed_live = std::fs::read_to_string(&stored_live)
+        .unwrap()
+        .replace("status: 200", "status: 200\n# changed");
+    assert_ne!(changed_live, std::fs::read_to_string(&stored_live).unwrap());
+    std::fs::write(&pending_live, &changed_live).unwrap();
 
     let insta = |args: &[&str]| {
         Command::new(env!("CARGO"))
@@ -355,10 +370,24 @@ fn cargo_insta_lists_and_accepts_a_pending_snapshot_under_snapshots() {
         all.contains("snapshots/shopware/client_credentials.snap"),
         "{all}"
     );
+    assert!(
+        all.contains("snapshots/oidc-provider/live/token_response_wire_format.snap"),
+        "{all}"
+    );
 
     let accepted = insta(&["accept", "--workspace"]);
     assert!(accepted.status.success(), "{}", text(&accepted));
     assert!(!pending.exists(), "the pending snapshot was accepted");
+    assert!(
+        !pending_live.exists(),
+        "the pending live snapshot was accepted"
+    );
+    assert!(
+        std::fs::read_to_string(&stored_live)
+            .unwrap()
+            .contains("status: 200\n# changed"),
+        "the stored live snapshot is the accepted one"
+    );
     assert!(
         std::fs::read_to_string(&stored)
             .unwrap()

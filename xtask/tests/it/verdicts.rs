@@ -7,13 +7,15 @@
 //!
 //! | fixture | what it holds | verdict |
 //! |---|---|---|
-//! | `passing` | a case that holds, with its snapshot; a live-only case | passed; ignored |
+//! | `passing` | a case that holds, with its mock snapshot and a live snapshot that differs (never read on the mock); a live-only case | passed; ignored |
 //! | `tampered` | a stored snapshot edited (expires_in 600 -> 601) | failed (snapshot changed) |
 //! | `pending` | no stored snapshot | failed (pending review) |
 //! | `failing` | an expectation that does not hold | failed |
 //! | `undeclared` | a deviation the spec does not declare | failed, and its declared_deviations |
 //! | `bent` | a request bent on purpose (Basic, not the profile's post) whose response breaks a rule | failed; its declared_deviations pass (probes are no dialect) |
 //! | `broken` | a spec error | `broken::spec` failed |
+//! | `remote` | no `mock` section: a live-only provider | its case and its declared_deviations ignored, saying so |
+//! | `unemulated` | a declared deviation the mock does not emulate | passed, the deviation noted as not emulated |
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -39,10 +41,14 @@ fn expected() -> Verdicts {
         ("passing::declared_deviations", "passed"),
         ("pending::client_credentials", "failed"),
         ("pending::declared_deviations", "passed"),
+        ("remote::client_credentials", "ignored"),
+        ("remote::declared_deviations", "ignored"),
         ("tampered::client_credentials", "failed"),
         ("tampered::declared_deviations", "passed"),
         ("undeclared::client_credentials", "failed"),
         ("undeclared::declared_deviations", "failed"),
+        ("unemulated::client_credentials", "passed"),
+        ("unemulated::declared_deviations", "passed"),
     ]
     .into_iter()
     .map(|(name, verdict)| (name.to_owned(), verdict))
@@ -91,7 +97,8 @@ fn counts_in(line: &str, words: [&str; 3]) -> Totals {
     )
 }
 
-fn cargo_test(dir: &Path) -> (Verdicts, Totals, bool) {
+/// The verdicts, totals and success of `cargo test`, and all it printed.
+fn cargo_test(dir: &Path) -> (Verdicts, Totals, bool, String) {
     let output = on_corpus(Command::new(specs_binary()), dir);
     let verdicts = outcomes(&output)
         .into_iter()
@@ -111,7 +118,7 @@ fn cargo_test(dir: &Path) -> (Verdicts, Totals, bool) {
         .find(|l| l.starts_with("test result:"))
         .unwrap_or_else(|| panic!("no test result line: {}", text(&output)));
     let totals = counts_in(line, ["passed", "failed", "ignored"]);
-    (verdicts, totals, output.status.success())
+    (verdicts, totals, output.status.success(), text(&output))
 }
 
 fn nextest(dir: &Path) -> (Verdicts, Totals, bool) {
@@ -164,6 +171,8 @@ struct ReportRun {
     junit_totals: Totals,
     succeeded: bool,
     report: grantspec_report::Compatibility,
+    /// What the task printed.
+    text: String,
 }
 
 fn report(dir: &Path) -> ReportRun {
@@ -230,6 +239,7 @@ fn report(dir: &Path) -> ReportRun {
         junit_totals,
         succeeded: output.status.success(),
         report,
+        text: text(&output),
     }
 }
 
@@ -240,7 +250,7 @@ fn every_entry_point_gives_every_trial_the_same_verdict() {
     let expected = expected();
     let expected_totals = totals(&expected);
 
-    let (libtest, libtest_totals, libtest_ok) = cargo_test(&dir);
+    let (libtest, libtest_totals, libtest_ok, libtest_text) = cargo_test(&dir);
     assert_eq!(libtest, expected, "cargo test");
     assert_eq!(libtest_totals, expected_totals, "cargo test's result line");
     assert!(!libtest_ok, "cargo test fails when a trial fails");
@@ -296,6 +306,60 @@ fn every_entry_point_gives_every_trial_the_same_verdict() {
     let message = bent.message.unwrap();
     assert!(message.contains("bent request"), "{message}");
     assert!(message.contains("missing-cache-headers"), "{message}");
+
+    // A live-only provider: ignored, saying why, in every entry point.
+    let live_only = "live-only: the spec has no `mock` section";
+    for trial in ["client_credentials", "declared_deviations"] {
+        assert!(
+            libtest_text.contains(&format!("remote::{trial}: {live_only}")),
+            "{libtest_text}"
+        );
+        let skipped = case("remote", trial);
+        assert!(
+            skipped
+                .skip_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(live_only)),
+            "{skipped:?}"
+        );
+    }
+    let remote = report
+        .report
+        .providers
+        .iter()
+        .find(|p| p.id == "remote")
+        .unwrap();
+    assert!(remote.live_only);
+
+    // A declared deviation the mock does not emulate passes unjudged, noted.
+    assert!(
+        libtest_text.contains(&format!(
+            "declared deviations {}:\n  unemulated::declared_deviations: `expires-in-as-string`",
+            grantspec_report::NOT_EMULATED
+        )),
+        "{libtest_text}"
+    );
+    let unemulated = report
+        .report
+        .providers
+        .iter()
+        .find(|p| p.id == "unemulated")
+        .unwrap();
+    assert_eq!(unemulated.rfc.not_emulated, ["expires-in-as-string"]);
+    assert!(
+        report.text.contains(
+            "unemulated::declared_deviations: declared deviations not emulated by the mock"
+        )
+    );
+
+    // Each target keeps its own snapshot: the mock run passed against the
+    // mock's, and the report shows the two side by side.
+    let passing = case("passing", "client_credentials");
+    assert_eq!(passing.outcome, grantspec_report::CaseOutcome::Passed);
+    let diff = passing.mock_vs_live.unwrap();
+    assert!(diff.contains("-  \"expires_in\": 600,"), "{diff}");
+    assert!(diff.contains("+  \"expires_in\": 3600,"), "{diff}");
+
     let nothing_pending = walk(&dir.join("snapshots"))
         .into_iter()
         .filter(|p| p.ends_with(".snap.new"))

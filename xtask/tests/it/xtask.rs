@@ -116,6 +116,55 @@ fn mock_keeps_at_most_max_tokens_and_forgets_the_oldest() {
 }
 
 #[test]
+fn mock_does_not_serve_a_live_only_provider_and_says_so() {
+    let specs = grantspec_test_support::temp_dir("mock-live-only");
+    let live_only = "provider:\n  id: remote\n  name: Remote\n  token_endpoint: { path: /token }\n\
+                     live: { base_url: \"https://remote.example\" }\ncases: []\n";
+    std::fs::write(specs.join("remote.yaml"), live_only).unwrap();
+    let shopware = grantspec_test_support::workspace().join("specs/shopware.yaml");
+    std::fs::copy(shopware, specs.join("shopware.yaml")).unwrap();
+
+    // Asked for by name, it is refused.
+    let output = xtask()
+        .args(["mock", "remote", "--specs"])
+        .arg(&*specs)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("provider `remote` is live-only: its spec has no `mock` section"),
+        "{stderr}"
+    );
+
+    // Serving every provider, it is listed as not served.
+    let child = xtask()
+        .args(["mock", "--specs"])
+        .arg(&*specs)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.0.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.starts_with("mock listening on 127.0.0.1:") {
+            break;
+        }
+        lines.push(line);
+    }
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("shopware") && lines[0].contains("token endpoint http://127.0.0.1:"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("remote") && lines[1].contains("not served: live-only"),
+        "{lines:?}"
+    );
+}
+
+#[test]
 fn mock_names_the_closest_provider_when_one_is_unknown() {
     let output = xtask().args(["mock", "shopwar"]).output().unwrap();
     assert!(!output.status.success());

@@ -397,6 +397,15 @@ async fn start_faulty(state: Arc<Faulty>) -> SocketAddr {
     addr
 }
 
+/// A correct provider on loopback, for other tests' live runs: its token
+/// endpoint is `http://ADDR/ok/token` ([`healthy`]: the client credentials
+/// grant for [`CLIENT_ID`] with [`CLIENT_SECRET`], Basic only, a Bearer token
+/// of an hour with both cache headers). Runs on the current runtime.
+pub(crate) async fn start_loopback_provider() -> SocketAddr {
+    let (redirect_target, _recorder) = start_recorder().await;
+    start_faulty(Faulty::new(redirect_target)).await
+}
+
 fn spec(id: &str, base_url_var: &str, cases: &str) -> String {
     format!(
         r#"provider:

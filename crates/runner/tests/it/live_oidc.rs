@@ -235,9 +235,13 @@ fn oidc_provider_passes_its_spec_live_and_matches_snapshots() {
                 problems.push(format!("{} did not run live: {reason}", report.name));
             }
         }
-        let pending =
-            grantspec_runner::snapshot_file(&snapshots_dir, &report.provider, &report.case)
-                .with_extension("snap.new");
+        let pending = grantspec_runner::snapshot_file(
+            &snapshots_dir,
+            TargetKind::Live,
+            &report.provider,
+            &report.case,
+        )
+        .with_extension("snap.new");
         assert!(
             !pending.exists(),
             "a pending snapshot was left behind: {}",

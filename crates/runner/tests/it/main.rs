@@ -2,8 +2,10 @@
 
 mod canary;
 mod compat;
+mod emulated;
 mod faults;
 mod live_oidc;
 mod refresh;
 mod retries;
 mod runner;
+mod targets;

@@ -123,7 +123,7 @@ fn live_run(shift: usize, edit: impl Fn(&str, String) -> String) -> Compatibilit
             .unwrap()
             .spec;
         assert_eq!(
-            spec.mock.refresh.as_str(),
+            spec.mock.as_ref().unwrap().refresh.as_str(),
             stand_in.as_str(),
             "the edit applied"
         );
@@ -131,7 +131,9 @@ fn live_run(shift: usize, edit: impl Fn(&str, String) -> String) -> Compatibilit
     }
     let server = runtime
         .block_on(grantspec_mock::MockServer::start(
-            stand_ins.iter().map(grantspec_spec::Spec::mock_provider),
+            stand_ins
+                .iter()
+                .map(|spec| spec.mock_provider().expect("a seeded spec")),
             Arc::new(grantspec_token::SystemClock),
             0,
         ))

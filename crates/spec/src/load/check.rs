@@ -25,6 +25,8 @@ pub(crate) struct Parts<'a> {
     /// The name of every case that has one, deserialized or not, with its
     /// index in `cases`.
     pub names: Vec<(usize, &'a str)>,
+    /// Whether the spec has no `mock` section (a live-only provider).
+    pub live_only: bool,
 }
 
 impl<'a> Parts<'a> {
@@ -41,6 +43,7 @@ impl<'a> Parts<'a> {
                 .enumerate()
                 .map(|(index, case)| (index, case.name.as_str()))
                 .collect(),
+            live_only: spec.is_live_only(),
         }
     }
 }
@@ -86,7 +89,7 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>) -> Vec<SpecError> {
         }
     }
     for &(index, case) in &parts.cases {
-        checker.case(index, case);
+        checker.case(index, case, parts.live_only);
     }
     checker.errors
 }
@@ -348,7 +351,8 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn case(&mut self, index: usize, case: &Case) {
+    /// Checks one case; `live_only` when the spec has no `mock` section.
+    fn case(&mut self, index: usize, case: &Case, live_only: bool) {
         let case_path = [Seg::Key("cases"), Seg::Index(index)];
         let key = |key: &str| self.doc.key(&case_path, key);
         let case_node = self.doc.closest(&case_path);
@@ -398,6 +402,11 @@ impl Checker<'_, '_> {
             self.push(self.doc.at_node(
                 key("tags").or(case_node),
                 SpecErrorKind::NeverRuns { case: name.clone() },
+            ));
+        } else if case.tags.contains(&Tag::MockOnly) && live_only {
+            self.push(self.doc.at_node(
+                key("tags").or(case_node),
+                SpecErrorKind::MockOnlyWithoutMock { case: name.clone() },
             ));
         }
 

@@ -373,7 +373,8 @@ cases: []
     let seed = grantspec_spec::load_str(Path::new("lifetimes.yaml"), source)
         .unwrap()
         .spec
-        .mock;
+        .mock
+        .expect("a seeded spec");
     let client = |id: &str| seed.clients.iter().find(|c| c.id == id);
     let lifetime = |id: &str, grant| seed.token_lifetime_for(client(id), grant);
     use GrantKind::*;
@@ -406,7 +407,8 @@ cases: []
     let seed = grantspec_spec::load_str(Path::new("one.yaml"), one)
         .unwrap()
         .spec
-        .mock;
+        .mock
+        .expect("a seeded spec");
     assert_eq!(seed.token_lifetime, TokenLifetime::Same(600));
     assert_eq!(seed.token_lifetime_for(None, Password), 600);
     assert!(!seed.lifetimes_vary());
@@ -414,7 +416,8 @@ cases: []
     let seed = grantspec_spec::load_str(Path::new("none.yaml"), none)
         .unwrap()
         .spec
-        .mock;
+        .mock
+        .expect("a seeded spec");
     assert_eq!(
         seed.token_lifetime_for(None, Password),
         grantspec_spec::DEFAULT_TOKEN_LIFETIME
