@@ -13,7 +13,7 @@ use base64::Engine as _;
 use grantspec_spec::{GrantKind, MockClient, MockProvider, MockSeed, ResponseScope};
 use grantspec_token::{
     BodyEncoding, CLOCK_OFFSET_HEADER, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle,
-    ProviderProfile,
+    ProviderProfile, ResponseEncoding, ZeroLifetime,
 };
 use serde_json::{Value, json};
 
@@ -73,6 +73,28 @@ impl MockResponse {
             headers: HeaderMap::new(),
             // The compact form `to_string` gives, without the formatter.
             body: serde_json::to_vec(body).unwrap_or_else(|_| body.to_string().into_bytes()),
+        }
+        .with_header(CONTENT_TYPE, content_type)
+    }
+
+    /// A form-encoded answer of `members` (strings as they are, other
+    /// values as JSON text), as providers that answer forms write them.
+    pub(crate) fn form(
+        status: u16,
+        content_type: &str,
+        members: &serde_json::Map<String, Value>,
+    ) -> Self {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in members {
+            match value {
+                Value::String(text) => form.append_pair(name, text),
+                other => form.append_pair(name, &other.to_string()),
+            };
+        }
+        Self {
+            status,
+            headers: HeaderMap::new(),
+            body: form.finish().into_bytes(),
         }
         .with_header(CONTENT_TYPE, content_type)
     }
@@ -152,7 +174,7 @@ impl Emulator {
         enabled_grants.sort();
         enabled_grants.dedup();
         let mut token_headers = HeaderMap::new();
-        if let Ok(content_type) = HeaderValue::from_str(&seed.content_type) {
+        if let Ok(content_type) = HeaderValue::from_str(answer_content_type(&profile, &seed)) {
             token_headers.append(CONTENT_TYPE, content_type);
         }
         token_headers.extend(cache_headers(&seed));
@@ -368,9 +390,17 @@ impl Emulator {
                 (grantee, Some(refresh), Some(redeemed.family))
             }
         };
+        // A provider whose zero lifetime means "does not expire".
+        let never =
+            lifetime.is_zero() && self.profile.response.zero_lifetime == ZeroLifetime::Never;
+        let expires_at = if never {
+            Duration::MAX
+        } else {
+            now.saturating_add(lifetime)
+        };
         let access = store.issue_access(
             &grantee,
-            now.saturating_add(lifetime),
+            expires_at,
             self.seed.token_format,
             now,
             family.as_ref(),
@@ -413,42 +443,49 @@ impl Emulator {
         now: Duration,
         lifetime: Duration,
     ) -> MockResponse {
+        let shape = &self.profile.response;
+        let name = |rfc_name| shape.members.name(rfc_name);
         let mut token = Members::default();
-        token.set("access_token", Member::Text(access_token.into()));
+        token.set(name("access_token"), Member::Text(access_token.into()));
         if !self.seed.token_type.is_empty() {
             token.set(
-                "token_type",
+                name("token_type"),
                 Member::Text(self.seed.token_type.as_str().into()),
             );
         }
-        let shape = &self.profile.response;
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
-            token.set("expires_in", Member::Number(lifetime.as_secs()));
+            token.set(name("expires_in"), Member::Number(lifetime.as_secs()));
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now.saturating_add(lifetime);
-            token.set("expires", Member::Number(epoch.as_secs()));
+            token.set(name("expires"), Member::Number(epoch.as_secs()));
+        }
+        if shape.expiry == ExpiryStyle::ExpiresRelative {
+            token.set(name("expires"), Member::Number(lifetime.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
-            token.set("refresh_token", Member::Text(refresh_token.into()));
+            token.set(name("refresh_token"), Member::Text(refresh_token.into()));
         }
         match self.seed.response_scope {
             ResponseScope::Omit => {}
             ResponseScope::Always => {
-                token.set("scope", Member::Text(grantee.scope.join(" ").into()));
+                token.set(name("scope"), Member::Text(grantee.scope.join(" ").into()));
             }
             ResponseScope::Array => {
-                token.set("scope", Member::Texts(&grantee.scope));
+                token.set(name("scope"), Member::Texts(&grantee.scope));
             }
         }
-        for (name, template) in &self.seed.extra_members {
-            let value = template.replace("{grant_type}", grant.as_str());
-            token.set(name, Member::Text(value.into()));
+        for (member, value) in &self.seed.extra_members {
+            token.set(member, Member::Json(value.to_json(Some(grant))));
         }
+        let body = match shape.encoding {
+            ResponseEncoding::Json => token.to_json(shape.envelope.as_deref()),
+            ResponseEncoding::Form => token.to_form(),
+        };
         MockResponse {
             status: self.seed.success_status,
             headers: self.token_headers.clone(),
-            body: token.to_json(shape.envelope.as_deref()),
+            body,
         }
     }
 
@@ -822,6 +859,16 @@ fn cache_headers(seed: &MockSeed) -> impl Iterator<Item = (HeaderName, HeaderVal
     cache_control.into_iter().chain(pragma)
 }
 
+/// The `Content-Type` of the provider's answers: the seed's, except that
+/// a provider answering forms whose seed keeps the JSON default says so.
+pub(crate) fn answer_content_type<'s>(profile: &ProviderProfile, seed: &'s MockSeed) -> &'s str {
+    let json_default = seed.content_type == MockSeed::default().content_type;
+    match profile.response.encoding {
+        ResponseEncoding::Form if json_default => "application/x-www-form-urlencoded",
+        _ => &seed.content_type,
+    }
+}
+
 /// The members of a token response, in order. A member set twice keeps its
 /// first place and takes the later value, as a JSON object does.
 #[derive(Default)]
@@ -832,6 +879,7 @@ enum Member<'a> {
     Text(Cow<'a, str>),
     Number(u64),
     Texts(&'a [String]),
+    Json(Value),
 }
 
 impl<'a> Members<'a> {
@@ -868,11 +916,30 @@ impl<'a> Members<'a> {
                 Member::Text(text) => serde_json::to_writer(&mut out, text),
                 Member::Number(number) => serde_json::to_writer(&mut out, number),
                 Member::Texts(texts) => serde_json::to_writer(&mut out, texts),
+                Member::Json(value) => serde_json::to_writer(&mut out, value),
             };
         }
         out.push(b'}');
         out.extend(std::iter::repeat_n(b'}', segments.len()));
         out
+    }
+
+    /// The members as a form body (`name=value&…`), as providers that
+    /// answer form-encoded write them: a list space-delimited, a string
+    /// member without its JSON quotes.
+    fn to_form(&self) -> Vec<u8> {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.0 {
+            let text = match value {
+                Member::Text(text) => text.to_string(),
+                Member::Number(number) => number.to_string(),
+                Member::Texts(texts) => texts.join(" "),
+                Member::Json(Value::String(text)) => text.clone(),
+                Member::Json(value) => value.to_string(),
+            };
+            form.append_pair(name, &text);
+        }
+        form.finish().into_bytes()
     }
 }
 
@@ -881,6 +948,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use grantspec_spec::ExtraMember;
     use grantspec_token::ManualClock;
     use serde_json::Map;
 
@@ -922,37 +990,40 @@ mod tests {
         now: Duration,
         lifetime: Duration,
     ) -> Vec<u8> {
+        let shape = &emulator.profile.response;
+        let name = |rfc_name: &str| shape.members.name(rfc_name).to_owned();
         let mut token = Map::new();
-        token.insert("access_token".into(), Value::from(access_token));
+        token.insert(name("access_token"), Value::from(access_token));
         if !emulator.seed.token_type.is_empty() {
             token.insert(
-                "token_type".into(),
+                name("token_type"),
                 Value::from(emulator.seed.token_type.as_str()),
             );
         }
-        let shape = &emulator.profile.response;
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
-            token.insert("expires_in".into(), Value::from(lifetime.as_secs()));
+            token.insert(name("expires_in"), Value::from(lifetime.as_secs()));
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now + lifetime;
-            token.insert("expires".into(), Value::from(epoch.as_secs()));
+            token.insert(name("expires"), Value::from(epoch.as_secs()));
+        }
+        if shape.expiry == ExpiryStyle::ExpiresRelative {
+            token.insert(name("expires"), Value::from(lifetime.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
-            token.insert("refresh_token".into(), Value::from(refresh_token));
+            token.insert(name("refresh_token"), Value::from(refresh_token));
         }
         match emulator.seed.response_scope {
             ResponseScope::Omit => {}
             ResponseScope::Always => {
-                token.insert("scope".into(), Value::from(grantee.scope.join(" ")));
+                token.insert(name("scope"), Value::from(grantee.scope.join(" ")));
             }
             ResponseScope::Array => {
-                token.insert("scope".into(), Value::from(grantee.scope.clone()));
+                token.insert(name("scope"), Value::from(grantee.scope.clone()));
             }
         }
-        for (name, template) in &emulator.seed.extra_members {
-            let value = template.replace("{grant_type}", grant.as_str());
-            token.insert(name.clone(), Value::from(value));
+        for (name, value) in &emulator.seed.extra_members {
+            token.insert(name.clone(), value.to_json(Some(grant)));
         }
         let mut body = Value::Object(token);
         if let Some(pointer) = shape.envelope.as_deref() {
@@ -988,6 +1059,7 @@ mod tests {
                 for expiry in [
                     ExpiryStyle::ExpiresIn,
                     ExpiryStyle::Expires,
+                    ExpiryStyle::ExpiresRelative,
                     ExpiryStyle::Both,
                 ] {
                     let mut spec = spec.clone();
@@ -996,12 +1068,21 @@ mod tests {
                     variants.push(spec.clone());
                     seed(&mut spec).token_type = String::new();
                     spec.provider.response.envelope = Some("/data/in \"ner\"/".into());
+                    seed(&mut spec).extra_members.insert(
+                        "token_type".into(),
+                        ExtraMember::Text("x{grant_type}".into()),
+                    );
                     seed(&mut spec)
                         .extra_members
-                        .insert("token_type".into(), "x{grant_type}".into());
+                        .insert("é\n\"\\".into(), ExtraMember::Text("\u{1}☃".into()));
                     seed(&mut spec)
                         .extra_members
-                        .insert("é\n\"\\".into(), "\u{1}☃".into());
+                        .insert("ok".into(), ExtraMember::Flag(true));
+                    variants.push(spec.clone());
+                    spec.provider.response.members = serde_json::from_value(json!({
+                        "access_token": "accessToken", "expires_in": "expiresIn", "expires": "expiry \"at\""
+                    }))
+                    .unwrap();
                     variants.push(spec);
                 }
             }

@@ -1,11 +1,11 @@
 //! Errors with an RFC 6749 §5.2 meaning, rendered in each provider's format.
 
 use axum::http::header::{ALLOW, WWW_AUTHENTICATE};
-use grantspec_spec::{GrantKind, MockSeed};
-use grantspec_token::{ErrorFormat, ProviderProfile};
+use grantspec_spec::{ErrorItemShape, GrantKind, MockSeed};
+use grantspec_token::{ErrorFormat, ProviderProfile, ResponseEncoding};
 use serde_json::{Value, json};
 
-use crate::emulator::{MockResponse, with_cache_headers};
+use crate::emulator::{MockResponse, answer_content_type, with_cache_headers};
 
 /// An OAuth error the emulator raises: its RFC 6749 code, the HTTP status it
 /// implies, a description, and league/oauth2-server's numeric code.
@@ -132,33 +132,60 @@ pub fn render_error(
     basic_used: bool,
 ) -> MockResponse {
     let reason = reason_phrase(error.status);
+    // Some providers answer errors with a success status (Slack, GitHub).
+    let status = seed.error_status.unwrap_or(error.status);
+    let content_type = answer_content_type(profile, seed);
+    let with_members = |mut body: serde_json::Map<String, Value>| {
+        for (name, value) in &seed.error_members {
+            body.insert(name.clone(), value.to_json(None));
+        }
+        body
+    };
     let mut response = match profile.errors {
-        ErrorFormat::Rfc6749 => MockResponse::json(
-            error.status,
-            &seed.content_type,
-            &json!({ "error": error.code, "error_description": error.description }),
-        ),
-        ErrorFormat::ErrorsArray => {
-            let status = if seed.error_items.numeric_status {
-                Value::from(error.status)
-            } else {
-                Value::from(error.status.to_string())
-            };
-            let mut item = serde_json::Map::new();
-            if seed.error_items.league_codes && error.league_code != 0 {
-                item.insert("code".into(), Value::from(error.league_code.to_string()));
+        ErrorFormat::Rfc6749 => {
+            let mut body = serde_json::Map::new();
+            body.insert("error".into(), Value::from(error.code));
+            body.insert(
+                "error_description".into(),
+                Value::from(error.description.as_str()),
+            );
+            let body = with_members(body);
+            match profile.response.encoding {
+                ResponseEncoding::Json => {
+                    MockResponse::json(status, content_type, &Value::Object(body))
+                }
+                ResponseEncoding::Form => MockResponse::form(status, content_type, &body),
             }
-            item.insert("status".into(), status);
-            item.insert("title".into(), Value::from(reason));
-            item.insert("detail".into(), Value::from(error.description.as_str()));
-            MockResponse::json(
-                error.status,
-                &seed.content_type,
-                &json!({ "errors": [item] }),
-            )
+        }
+        ErrorFormat::ErrorsArray => {
+            let mut item = serde_json::Map::new();
+            let mut body = serde_json::Map::new();
+            match seed.error_items.shape {
+                ErrorItemShape::JsonApi => {
+                    let item_status = if seed.error_items.numeric_status {
+                        Value::from(error.status)
+                    } else {
+                        Value::from(error.status.to_string())
+                    };
+                    if seed.error_items.league_codes && error.league_code != 0 {
+                        item.insert("code".into(), Value::from(error.league_code.to_string()));
+                    }
+                    item.insert("status".into(), item_status);
+                    item.insert("title".into(), Value::from(reason));
+                    item.insert("detail".into(), Value::from(error.description.as_str()));
+                    body.insert("errors".into(), Value::from(vec![Value::Object(item)]));
+                }
+                ErrorItemShape::ErrorType => {
+                    item.insert("errorType".into(), Value::from(error.code));
+                    item.insert("message".into(), Value::from(error.description.as_str()));
+                    body.insert("errors".into(), Value::from(vec![Value::Object(item)]));
+                    body.insert("success".into(), Value::from(false));
+                }
+            }
+            MockResponse::json(status, content_type, &Value::Object(with_members(body)))
         }
         ErrorFormat::Problem => MockResponse::json(
-            error.status,
+            status,
             "application/problem+json",
             &json!({
                 "type": format!("urn:ietf:params:oauth:error:{}", error.code),

@@ -965,3 +965,202 @@ async fn absurd_limits_are_clamped_and_the_server_still_serves() {
     let (status, _, body) = post_form(&url, Some(BASIC), "grant_type=client_credentials").await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// One provider per dialect family that client libraries carry fixes for,
+/// each served by the mock from its profile and seed, each read by the
+/// token client through the same profile.
+const DIALECTS: &str = r#"
+provider:
+  id: PROVIDER
+  name: a dialect
+  token_endpoint: { path: /token, client_auth: post }
+  PROFILE
+mock:
+  clients:
+    - { id: app, secret: s3cret, grants: [client_credentials] }
+  SEED
+cases: []
+"#;
+
+fn dialect(id: &str, profile: &str, seed: &str) -> Spec {
+    let source = DIALECTS
+        .replace("PROVIDER", id)
+        .replace("  PROFILE\n", &format!("  {profile}\n"))
+        .replace("  SEED\n", &format!("  {seed}\n"));
+    spec(&source, id)
+}
+
+/// The raw answer to a client_credentials request with `secret`.
+async fn raw_token(server: &MockServer, id: &str, secret: &str) -> (u16, String, String) {
+    let response = reqwest::Client::new()
+        .post(server.token_url(id).unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id=app&client_secret={secret}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn each_answer_dialect_is_served_from_the_profile_and_read_back_through_it() {
+    use grantspec_token::{ClientCredentials, Grant, TokenClient, TokenRequest, TokenType};
+
+    let specs = [
+        // GitHub: a form answer unless asked for JSON, errors with 200.
+        dialect(
+            "form",
+            "response: { encoding: form }",
+            "token_type: bearer\n  error_status: 200",
+        ),
+        // Facebook's legacy answer: text/plain form, `expires` from now, no token_type.
+        dialect(
+            "legacy",
+            "response: { encoding: form, expiry: expires_relative, missing_token_type: assume_bearer }",
+            "content_type: text/plain; charset=UTF-8\n  token_type: \"\"\n  token_lifetime: 5183999",
+        ),
+        // Plentymarkets' camelCase members.
+        dialect(
+            "camel",
+            "response: { members: { access_token: accessToken, token_type: tokenType, expires_in: expiresIn } }",
+            "token_lifetime: 86400",
+        ),
+        // Slack: `ok`, token_type `bot`, errors with 200 and `ok: false`.
+        dialect(
+            "okay",
+            "response: { bearer_aliases: [bot] }",
+            "token_type: bot\n  extra_members: { ok: true }\n  error_status: 200\n  error_members: { ok: false }",
+        ),
+        // Fitbit: an errors array of errorType and message.
+        dialect(
+            "typed",
+            "errors: errors_array",
+            "error_items: { shape: error_type }",
+        ),
+        // Mailchimp: expires_in 0, a token that does not expire.
+        dialect(
+            "forever",
+            "response: { zero_lifetime: never }",
+            "token_lifetime: 0",
+        ),
+        // eBay: a token_type that means Bearer.
+        dialect(
+            "aliased",
+            "response: { bearer_aliases: [Application Access Token] }",
+            "token_type: Application Access Token\n  token_lifetime: 7200",
+        ),
+    ];
+    let (server, clock) = start(&specs).await;
+    let wire = |id: &'static str| {
+        let server = &server;
+        async move { raw_token(server, id, "s3cret").await }
+    };
+    let refused = |id: &'static str| {
+        let server = &server;
+        async move { raw_token(server, id, "wrong").await }
+    };
+
+    let (status, content_type, body) = wire("form").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "application/x-www-form-urlencoded")
+    );
+    assert!(body.starts_with("access_token="), "{body}");
+    assert!(
+        body.contains("&token_type=bearer&expires_in=3600"),
+        "{body}"
+    );
+    let (status, _, body) = refused("form").await;
+    assert_eq!(status, 200, "GitHub answers errors with 200");
+    assert!(
+        body.starts_with("error=invalid_client&error_description="),
+        "{body}"
+    );
+
+    let (_, content_type, body) = wire("legacy").await;
+    assert_eq!(content_type, "text/plain; charset=UTF-8");
+    assert!(body.ends_with("&expires=5183999"), "{body}");
+    assert!(!body.contains("token_type"), "{body}");
+
+    let (_, _, body) = wire("camel").await;
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        json["accessToken"].is_string() && json.get("access_token").is_none(),
+        "{body}"
+    );
+    assert_eq!(json["expiresIn"], 86400);
+
+    let (_, _, body) = wire("okay").await;
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (json["ok"].clone(), json["token_type"].clone()),
+        (Value::Bool(true), Value::from("bot"))
+    );
+    let (status, _, body) = refused("okay").await;
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        (json["ok"].clone(), json["error"].clone()),
+        (Value::Bool(false), Value::from("invalid_client"))
+    );
+
+    let (status, _, body) = refused("typed").await;
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status, 401);
+    assert_eq!(json["errors"][0]["errorType"], "invalid_client");
+    assert!(json["errors"][0]["message"].is_string());
+    assert_eq!(json["success"], false);
+
+    let (_, _, body) = wire("forever").await;
+    assert!(body.contains(r#""expires_in":0"#), "{body}");
+
+    // The token client reads each through the profile alone.
+    let request = |secret: &str| {
+        TokenRequest::new(
+            Grant::ClientCredentials,
+            ClientCredentials::new("app", secret),
+        )
+    };
+    for spec in &specs {
+        let id = spec.provider.id.as_str();
+        let client = TokenClient::new(spec.profile(), server.base_url(id))
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        let token = client
+            .fetch(&request("s3cret"))
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(token.token_type, TokenType::Bearer, "{id}");
+        let refusal = client.fetch(&request("wrong")).await.unwrap_err();
+        let provider_error = refusal
+            .provider_error()
+            .unwrap_or_else(|| panic!("{id}: {refusal}"));
+        assert!(
+            provider_error.code() == Some("invalid_client")
+                || matches!(&provider_error.body, grantspec_token::ErrorBody::ErrorsArray(items) if items[0].code.as_deref() == Some("invalid_client")),
+            "{id}: {provider_error:?}"
+        );
+        if id == "forever" {
+            assert_eq!(token.expires_at, None);
+            clock.advance(Duration::from_secs(365 * 86_400));
+            let (status, _) = ping(
+                &server,
+                id,
+                grantspec_token::ExposeSecret::expose_secret(&token.access_token),
+            )
+            .await;
+            assert_eq!(
+                status, 200,
+                "a token that does not expire is still good a year on"
+            );
+        }
+    }
+}

@@ -541,10 +541,18 @@ pub struct MockSeed {
     /// Whether `scope` appears in token responses.
     #[serde(default)]
     pub response_scope: ResponseScope,
-    /// Extra members of token responses; `{grant_type}` is replaced by the
-    /// grant used (Elastic Path's `identifier`).
+    /// Extra members of token responses: a string (where `{grant_type}` is
+    /// replaced by the grant used: Elastic Path's `identifier`), a number
+    /// or a boolean (Slack's `ok: true`).
     #[serde(default)]
-    pub extra_members: BTreeMap<String, String>,
+    pub extra_members: BTreeMap<String, ExtraMember>,
+    /// The status of every error answer, when the provider does not use
+    /// RFC 6749 §5.2's (Slack and GitHub answer errors with 200).
+    #[serde(default)]
+    pub error_status: Option<u16>,
+    /// Extra members of error answers (Slack's `ok: false`).
+    #[serde(default)]
+    pub error_members: BTreeMap<String, ExtraMember>,
     /// Reject token requests that name no `audience`.
     #[serde(default)]
     pub require_audience: bool,
@@ -596,6 +604,8 @@ impl Default for MockSeed {
             success_status: default_success_status(),
             response_scope: ResponseScope::default(),
             extra_members: BTreeMap::new(),
+            error_status: None,
+            error_members: BTreeMap::new(),
             require_audience: false,
             cache_headers: true,
             pragma: true,
@@ -881,12 +891,55 @@ pub enum TokenFormat {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorItemStyle {
+    /// The members of each item.
+    #[serde(default)]
+    pub shape: ErrorItemShape,
     /// Send `status` as a JSON number instead of a string.
     #[serde(default)]
     pub numeric_status: bool,
     /// Add league/oauth2-server's numeric error `code` (as a string).
     #[serde(default)]
     pub league_codes: bool,
+}
+
+/// The members of an item of an `errors` array.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorItemShape {
+    /// JSON:API's `status`, `title`, `detail` (and `code`).
+    #[default]
+    JsonApi,
+    /// Fitbit's `errorType` (the RFC 6749 code) and `message`, beside a
+    /// top-level `success: false`.
+    ErrorType,
+}
+
+/// An extra member's value: a string, a number or a boolean.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum ExtraMember {
+    // Tried in this order: YAML reads an unquoted `true` or `7` as a
+    // string too.
+    /// `true` or `false`.
+    Flag(bool),
+    /// A whole number.
+    Number(i64),
+    /// A string; in token responses `{grant_type}` is replaced by the grant.
+    Text(String),
+}
+
+impl ExtraMember {
+    /// The value as JSON, `{grant_type}` in a string replaced by `grant`.
+    pub fn to_json(&self, grant: Option<GrantKind>) -> serde_json::Value {
+        match self {
+            Self::Text(text) => serde_json::Value::from(match grant {
+                Some(grant) => text.replace("{grant_type}", grant.as_str()),
+                None => text.clone(),
+            }),
+            Self::Number(number) => serde_json::Value::from(*number),
+            Self::Flag(flag) => serde_json::Value::from(*flag),
+        }
+    }
 }
 
 /// How to reach the live provider.
