@@ -154,6 +154,19 @@ impl<'a> Ctx<'a> {
             return Err(judged);
         }
         let body = &self.facts.response.body;
+        // A form answer that carries the member breaks one rule, the media
+        // type's (`RFC6749-5.1-content-type`), not every member's too.
+        if self.json.is_none()
+            && url::form_urlencoded::parse(body)
+                .any(|(name, value)| name == member && !value.is_empty())
+        {
+            return Err(Judged::NotApplicable(
+                format!(
+                    "the body is form-encoded, which RFC6749-5.1-content-type reports; it carries `{member}`"
+                )
+                .into(),
+            ));
+        }
         let what = match self.json {
             _ if body.iter().all(u8::is_ascii_whitespace) => "empty",
             None => "not JSON",

@@ -127,7 +127,7 @@ pub(crate) const ACCESS_TOKEN: Check = Check {
     clause: "RFC6749-5.1",
     severity: Severity::Failure,
     title: "`access_token` is a non-empty string",
-    looks_at: "successful token responses: the access_token member (at the top level, or in the envelope when there is one); a body that is not a JSON object (empty, an array, a string, not JSON) fails",
+    looks_at: "successful token responses: the access_token member (at the top level, or in the envelope when there is one); a body that is not a JSON object (empty, an array, a string, not JSON) fails, except a form that carries the member (RFC6749-5.1-content-type reports that one)",
     deviation: "missing-access-token",
     rule: Rule::Exchange {
         kind: ExchangeKind::Token,
@@ -577,11 +577,37 @@ pub(crate) mod tests {
                 ],
             ),
             fx(
-                "a success whose body is not JSON",
+                "a form answer: one deviation, the media type, not every member's",
                 vec![cc(response(
                     200,
                     &[("content-type", "application/x-www-form-urlencoded")],
                     &format!("access_token={}&token_type=bearer", strong(16)),
+                ))],
+                &[
+                    ("RFC6749-5.1-access-token", NA),
+                    ("RFC6749-5.1-token-type", NA),
+                    ("RFC6749-5.1-content-type", Fail),
+                ],
+            ),
+            fx(
+                "a form answer without token_type (Facebook's legacy text/plain answer)",
+                vec![cc(response(
+                    200,
+                    &[("content-type", "text/plain; charset=UTF-8")],
+                    &format!("access_token={}&expires=5183999", strong(16)),
+                ))],
+                &[
+                    ("RFC6749-5.1-access-token", NA),
+                    ("RFC6749-5.1-token-type", Fail),
+                    ("RFC6749-5.1-content-type", Fail),
+                ],
+            ),
+            fx(
+                "a success whose body is neither JSON nor a form",
+                vec![cc(response(
+                    200,
+                    &[("content-type", "text/html")],
+                    "<html><body>signed in</body></html>",
                 ))],
                 &[
                     ("RFC6749-5.1-access-token", Fail),
