@@ -47,6 +47,9 @@ impl<'a> Ctx<'a> {
         let status = facts.response.status;
         let class = match status {
             200..=299 if carries_error(json) => Class::Error,
+            200..=299 if json.is_none() && form_carries(&facts.response.body, "error") => {
+                Class::Error
+            }
             200..=299 => Class::Success,
             404 | 405 if !facts.request.method.eq_ignore_ascii_case("POST") => Class::HttpSemantics,
             413 | 429 => Class::HttpSemantics,
@@ -156,10 +159,7 @@ impl<'a> Ctx<'a> {
         let body = &self.facts.response.body;
         // A form answer that carries the member breaks one rule, the media
         // type's (`RFC6749-5.1-content-type`), not every member's too.
-        if self.json.is_none()
-            && url::form_urlencoded::parse(body)
-                .any(|(name, value)| name == member && !value.is_empty())
-        {
+        if self.json.is_none() && form_carries(body, member) {
             return Err(Judged::NotApplicable(
                 format!(
                     "the body is form-encoded, which RFC6749-5.1-content-type reports; it carries `{member}`"
@@ -175,6 +175,12 @@ impl<'a> Ctx<'a> {
         Err(Judged::Violated(
             format!("the body is {what}, not a JSON object, so it has no `{member}`").into(),
         ))
+    }
+
+    /// Whether the body is a form (not JSON) that carries `member`: a
+    /// form-encoded answer, whose media type its own rule reports.
+    pub(crate) fn form_carries(&self, member: &str) -> bool {
+        self.json.is_none() && form_carries(&self.facts.response.body, member)
     }
 
     pub(crate) fn error_json(&self) -> Result<Option<&Value>, Judged> {
@@ -228,6 +234,11 @@ macro_rules! error_json {
             Err(judged) => return judged,
         }
     };
+}
+
+/// Whether `body`, read as a form, has a non-empty `member`.
+fn form_carries(body: &[u8], member: &str) -> bool {
+    url::form_urlencoded::parse(body).any(|(name, value)| name == member && !value.is_empty())
 }
 
 /// Whether the response says it is JSON: the media type of success and

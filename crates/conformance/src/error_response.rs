@@ -111,7 +111,7 @@ pub(crate) const ERROR_MEMBER: Check = Check {
     clause: "RFC6749-5.2",
     severity: Severity::Failure,
     title: "An error response has a top-level string `error`",
-    looks_at: "token error responses that are neither an `errors` array nor problem details: the error member",
+    looks_at: "token error responses that are neither an `errors` array nor problem details: the error member (a form-encoded error that carries `error` is for RFC6749-5.2-content-type alone)",
     deviation: "missing-error-member",
     rule: Rule::Exchange {
         kind: ExchangeKind::Token,
@@ -132,6 +132,10 @@ fn error_member(cx: &Ctx<'_>) -> Judged {
         return judged;
     }
     match json {
+        None if cx.form_carries("error") => Judged::NotApplicable(
+            "the body is form-encoded, which RFC6749-5.2-content-type reports; it carries `error`"
+                .into(),
+        ),
         None => Judged::Violated("the body is not JSON".into()),
         Some(json) => match json.get("error") {
             Some(Value::String(_)) => Judged::Pass("a string `error`".into()),
@@ -383,6 +387,22 @@ pub(crate) mod tests {
                     ("RFC6749-5.2-basic-challenge", NA),
                     ("RFC6749-5.1-status-200", NA),
                     ("RFC6749-5.1-no-store", NA),
+                ],
+            ),
+            fx(
+                "a form-encoded error with 200 (GitHub): the status and the media type, not every member",
+                vec![cc(response(
+                    200,
+                    &[("content-type", "application/x-www-form-urlencoded")],
+                    "error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired.",
+                ))],
+                &[
+                    ("RFC6749-5.2-status", Fail),
+                    ("RFC6749-5.2-content-type", Fail),
+                    ("RFC6749-5.2-error-member", NA),
+                    ("RFC6749-5.1-access-token", NA),
+                    ("RFC6749-5.1-token-type", NA),
+                    ("RFC6749-5.1-content-type", NA),
                 ],
             ),
             fx(
