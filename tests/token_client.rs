@@ -143,3 +143,177 @@ async fn shopware_renewal_through_the_mock() {
     seen.dedup();
     assert_eq!(seen.len(), 3, "each renewal gave a new access token");
 }
+
+/// The dialect atlas's providers (issue #18): each spec's profile alone lets
+/// `TokenClient` read its mock's answer, whatever the dialect: GitHub's and
+/// Facebook's form-encoded answers, Slack's `bot` and eBay's
+/// `Application Access Token` as bearer types, Salesforce's answer without
+/// an expiry, Fitbit's Basic-only client authentication.
+#[tokio::test]
+async fn every_atlas_provider_gives_a_token_through_its_profile() {
+    let ids = [
+        "github",
+        "slack",
+        "salesforce",
+        "facebook",
+        "fitbit",
+        "ebay",
+    ];
+    let specs: Vec<_> = ids.iter().map(|id| spec(id)).collect();
+    let clock = ManualClock::default();
+    let server = MockServer::start(
+        specs
+            .iter()
+            .map(|spec| spec.mock_provider().expect("a seeded spec")),
+        Arc::new(clock.clone()),
+        0,
+    )
+    .await
+    .unwrap();
+    let code = |client: &str, secret: &str, code: &str, redirect_uri: &str| {
+        TokenRequest::new(
+            Grant::authorization_code(code, Some(redirect_uri.to_owned()), None),
+            ClientCredentials::new(client, secret),
+        )
+    };
+    let confidential = |id: &str, secret: &str| {
+        TokenRequest::new(Grant::ClientCredentials, ClientCredentials::new(id, secret))
+    };
+    // (provider, request, lifetime the client must take, in seconds)
+    let cases = [
+        (
+            "github",
+            code(
+                "mock-github-client-id",
+                "mock-github-client-secret",
+                "mock-github-code-1",
+                "http://127.0.0.1/callback",
+            ),
+            28800,
+        ),
+        (
+            "slack",
+            code(
+                "mock-slack-client-id",
+                "mock-slack-client-secret",
+                "mock-slack-code-1",
+                "http://127.0.0.1/slack/callback",
+            ),
+            43200,
+        ),
+        (
+            "salesforce",
+            code(
+                "mock-salesforce-consumer-key",
+                "mock-salesforce-consumer-secret",
+                "mock-salesforce-code-1",
+                "https://127.0.0.1/sf/callback",
+            ),
+            7200,
+        ),
+        (
+            "facebook",
+            code(
+                "000000000000001",
+                "mock-facebook-app-secret",
+                "mock-facebook-code-1",
+                "https://127.0.0.1/fb/callback",
+            ),
+            5_184_000,
+        ),
+        (
+            "fitbit",
+            confidential("MOCK23", "mock-fitbit-client-secret"),
+            28800,
+        ),
+        (
+            "ebay",
+            confidential("Mock-App-PRD-000000000-00000000", "PRD-mock0ebay0secret")
+                .with_scope(["https://api.ebay.com/oauth/api_scope"]),
+            7200,
+        ),
+    ];
+    for (id, request, lifetime) in cases {
+        let spec = specs.iter().find(|s| s.provider.id == id).unwrap();
+        let client = TokenClient::new(spec.profile(), server.base_url(id))
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        let token = client
+            .get_token(&request)
+            .await
+            .unwrap_or_else(|e| panic!("{id} {:?}: {e}", request.grant));
+        assert_eq!(token.token_type, TokenType::Bearer, "{id}");
+        assert!(token.access_token.expose_secret().len() >= 16, "{id}");
+        let now = clock_now(&clock);
+        let just_before = now + std::time::Duration::from_secs(lifetime - 1);
+        let at_expiry = now + std::time::Duration::from_secs(lifetime);
+        assert!(!token.is_expired(just_before), "{id}: expired early");
+        assert!(
+            token.is_expired(at_expiry),
+            "{id}: lifetime beyond {lifetime} s"
+        );
+    }
+}
+
+/// A wrong secret is an error from each atlas provider's mock, also where
+/// the provider answers errors with HTTP 200 (GitHub, Slack): the client
+/// never mistakes such an answer for a token.
+#[tokio::test]
+async fn atlas_providers_refuse_a_wrong_secret_even_with_200() {
+    let ids = ["github", "slack", "fitbit", "ebay"];
+    let specs: Vec<_> = ids.iter().map(|id| spec(id)).collect();
+    let clock = ManualClock::default();
+    let server = MockServer::start(
+        specs.iter().map(|s| s.mock_provider().unwrap()),
+        Arc::new(clock.clone()),
+        0,
+    )
+    .await
+    .unwrap();
+    let cases = [
+        (
+            "github",
+            TokenRequest::new(
+                Grant::authorization_code(
+                    "mock-github-code-2",
+                    Some("http://127.0.0.1/callback".to_owned()),
+                    None,
+                ),
+                ClientCredentials::new("mock-github-client-id", "wrong"),
+            ),
+        ),
+        (
+            "slack",
+            TokenRequest::new(
+                Grant::authorization_code(
+                    "mock-slack-code-2",
+                    Some("http://127.0.0.1/slack/callback".to_owned()),
+                    None,
+                ),
+                ClientCredentials::new("mock-slack-client-id", "wrong"),
+            ),
+        ),
+        (
+            "fitbit",
+            TokenRequest::new(
+                Grant::ClientCredentials,
+                ClientCredentials::new("MOCK23", "wrong"),
+            ),
+        ),
+        (
+            "ebay",
+            TokenRequest::new(
+                Grant::ClientCredentials,
+                ClientCredentials::new("Mock-App-PRD-000000000-00000000", "wrong"),
+            ),
+        ),
+    ];
+    for (id, request) in cases {
+        let spec = specs.iter().find(|s| s.provider.id == id).unwrap();
+        let client = TokenClient::new(spec.profile(), server.base_url(id))
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        let error = client.fetch(&request).await.expect_err(id);
+        assert!(error.provider_error().is_some(), "{id}: {error}");
+    }
+}

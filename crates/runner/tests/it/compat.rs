@@ -36,10 +36,16 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
         ids,
         [
             "advanced-store",
+            "ebay",
             "elastic-path",
+            "facebook",
+            "fitbit",
+            "github",
             "json-token-api",
             "oidc-provider",
-            "shopware"
+            "salesforce",
+            "shopware",
+            "slack"
         ]
     );
     assert!(report.summary.cases > 40);
