@@ -10,7 +10,9 @@ use axum::body::Bytes;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
-use grantspec_spec::{GrantKind, MockClient, MockProvider, MockSeed, ResponseScope};
+use grantspec_spec::{
+    DEFAULT_CONTENT_TYPE, GrantKind, MockClient, MockProvider, MockSeed, ResponseScope,
+};
 use grantspec_token::{
     BodyEncoding, CLOCK_OFFSET_HEADER, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle,
     ProviderProfile, ResponseEncoding, ZeroLifetime,
@@ -84,17 +86,14 @@ impl MockResponse {
         content_type: &str,
         members: &serde_json::Map<String, Value>,
     ) -> Self {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in members {
-            match value {
-                Value::String(text) => form.append_pair(name, text),
-                other => form.append_pair(name, &other.to_string()),
-            };
-        }
         Self {
             status,
             headers: HeaderMap::new(),
-            body: form.finish().into_bytes(),
+            body: form_body(
+                members
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), form_value(value))),
+            ),
         }
         .with_header(CONTENT_TYPE, content_type)
     }
@@ -862,9 +861,10 @@ fn cache_headers(seed: &MockSeed) -> impl Iterator<Item = (HeaderName, HeaderVal
 /// The `Content-Type` of the provider's answers: the seed's, except that
 /// a provider answering forms whose seed keeps the JSON default says so.
 pub(crate) fn answer_content_type<'s>(profile: &ProviderProfile, seed: &'s MockSeed) -> &'s str {
-    let json_default = seed.content_type == MockSeed::default().content_type;
     match profile.response.encoding {
-        ResponseEncoding::Form if json_default => "application/x-www-form-urlencoded",
+        ResponseEncoding::Form if seed.content_type == DEFAULT_CONTENT_TYPE => {
+            "application/x-www-form-urlencoded"
+        }
         _ => &seed.content_type,
     }
 }
@@ -925,21 +925,35 @@ impl<'a> Members<'a> {
     }
 
     /// The members as a form body (`name=value&…`), as providers that
-    /// answer form-encoded write them: a list space-delimited, a string
-    /// member without its JSON quotes.
+    /// answer form-encoded write them: a list space-delimited.
     fn to_form(&self) -> Vec<u8> {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in &self.0 {
+        form_body(self.0.iter().map(|(name, value)| {
             let text = match value {
-                Member::Text(text) => text.to_string(),
-                Member::Number(number) => number.to_string(),
-                Member::Texts(texts) => texts.join(" "),
-                Member::Json(Value::String(text)) => text.clone(),
-                Member::Json(value) => value.to_string(),
+                Member::Text(text) => Cow::Borrowed(text.as_ref()),
+                Member::Number(number) => Cow::Owned(number.to_string()),
+                Member::Texts(texts) => Cow::Owned(texts.join(" ")),
+                Member::Json(value) => form_value(value),
             };
-            form.append_pair(name, &text);
-        }
-        form.finish().into_bytes()
+            (*name, text)
+        }))
+    }
+}
+
+/// A form body of `pairs`, in order.
+fn form_body<'a>(pairs: impl Iterator<Item = (&'a str, Cow<'a, str>)>) -> Vec<u8> {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        form.append_pair(name, &value);
+    }
+    form.finish().into_bytes()
+}
+
+/// A JSON value as a form writes it: a string without its quotes, anything
+/// else as JSON text.
+fn form_value(value: &Value) -> Cow<'_, str> {
+    match value {
+        Value::String(text) => Cow::Borrowed(text),
+        other => Cow::Owned(other.to_string()),
     }
 }
 

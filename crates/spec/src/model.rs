@@ -568,8 +568,11 @@ pub struct MockSeed {
     pub content_type: String,
 }
 
+/// The `Content-Type` of a seed's answers when it names none.
+pub const DEFAULT_CONTENT_TYPE: &str = "application/json";
+
 fn default_json_content_type() -> String {
-    "application/json".to_owned()
+    DEFAULT_CONTENT_TYPE.to_owned()
 }
 
 fn default_success_status() -> u16 {
