@@ -146,10 +146,8 @@ fn live_report(
             "--with-live folds a live report into a mock run's report; drop --live, or drop --with-live to write a live report"
         );
     }
-    let bytes = grantspec_spec::read_regular_file(path, MAX_LIVE_REPORT_BYTES, "live report")
+    let text = grantspec_spec::read_regular_text(path, MAX_LIVE_REPORT_BYTES, "live report")
         .map_err(|e| anyhow::anyhow!("cannot read the live report {}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("the live report {} is not UTF-8", path.display()))?;
     let report = grantspec_report::read_live_report(&text)
         .map_err(|e| anyhow::anyhow!("{} cannot be folded in: {e}", path.display()))?;
     Ok(Some(report))

@@ -329,7 +329,7 @@ pub enum DotenvError {
         line: usize,
     },
     /// The file exists but is not one that can be read: a FIFO, a device,
-    /// a folder, a link to nothing, or larger than the cap.
+    /// a folder, a link to nothing, larger than the cap, or not UTF-8.
     #[error("cannot read {}: {source}", file.display())]
     Unreadable {
         /// The file.
@@ -337,12 +337,6 @@ pub enum DotenvError {
         /// Why.
         #[source]
         source: grantspec_spec::ReadError,
-    },
-    /// The file is not UTF-8 (its bytes are not shown).
-    #[error("cannot read {}: it is not valid UTF-8", file.display())]
-    NotUtf8 {
-        /// The file.
-        file: PathBuf,
     },
     /// The file could not be read.
     #[error("cannot read {}: {source}", file.display())]
@@ -362,16 +356,11 @@ fn read_dotenv(path: &Path) -> Result<Option<String>, DotenvError> {
     if std::fs::symlink_metadata(path).is_err() {
         return Ok(None);
     }
-    let unreadable = |source| DotenvError::Unreadable {
-        file: path.to_path_buf(),
-        source,
-    };
-    let bytes = grantspec_spec::read_regular_file(path, MAX_DOTENV_BYTES, "`.env` file")
-        .map_err(unreadable)?;
-    String::from_utf8(bytes)
+    grantspec_spec::read_regular_text(path, MAX_DOTENV_BYTES, "`.env` file")
         .map(Some)
-        .map_err(|_| DotenvError::NotUtf8 {
+        .map_err(|source| DotenvError::Unreadable {
             file: path.to_path_buf(),
+            source,
         })
 }
 

@@ -34,9 +34,7 @@ use url::Url;
 
 pub use config::{ConfigError, DotenvError, Env, SuiteConfig, workspace_root};
 pub use exec::{CaseRun, Exchange, PathMismatch, StepLabel, Verdict, check};
-pub use snapshot::{
-    SnapshotCheck, SnapshotReadError, check_snapshot, read_snapshot, snapshot_body, snapshot_file,
-};
+pub use snapshot::{SnapshotCheck, check_snapshot, read_snapshot, snapshot_body, snapshot_file};
 pub use verdict::{Failure, FailureKind, Judgement};
 
 /// Why a suite could not start.

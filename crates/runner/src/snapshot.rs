@@ -164,23 +164,11 @@ const MAX_SNAPSHOT_BYTES: u64 = 16 * 1024 * 1024;
 /// The snapshot stored at `file` (a `.snap` or a pending `.snap.new`), `None`
 /// when there is none; only a regular file is read (a FIFO would wait for a
 /// writer, `/dev/zero` never ends), capped.
-pub fn read_snapshot(file: &Path) -> Result<Option<String>, SnapshotReadError> {
+pub fn read_snapshot(file: &Path) -> Result<Option<String>, grantspec_spec::ReadError> {
     if std::fs::symlink_metadata(file).is_err() {
         return Ok(None);
     }
-    let bytes = grantspec_spec::read_regular_file(file, MAX_SNAPSHOT_BYTES, "snapshot")?;
-    Ok(Some(String::from_utf8(bytes)?))
-}
-
-/// Why a stored snapshot cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum SnapshotReadError {
-    /// It cannot be read.
-    #[error(transparent)]
-    Read(#[from] grantspec_spec::ReadError),
-    /// It is not UTF-8.
-    #[error("the file is not valid UTF-8")]
-    NotUtf8(#[from] std::string::FromUtf8Error),
+    grantspec_spec::read_regular_text(file, MAX_SNAPSHOT_BYTES, "snapshot").map(Some)
 }
 
 /// The content of a `.snap` file, without insta's metadata header.

@@ -914,6 +914,10 @@ pub enum ReadError {
         /// The kind of file, for messages.
         kind: String,
     },
+    /// Text was wanted and the file is not UTF-8 (its bytes are not shown:
+    /// they may hold a secret).
+    #[error("the file is not valid UTF-8")]
+    NotUtf8,
 }
 
 /// Something that is not a regular file, where one was needed.

@@ -27,7 +27,7 @@ pub use error::{
 };
 pub use load::{
     LoadedSpec, MAX_SPEC_BYTES, load_bytes, load_dir, load_file, load_files, load_str,
-    read_regular_file, spec_files,
+    read_regular_file, read_regular_text, spec_files,
 };
 pub use matcher::{Matcher, Mismatch};
 pub use model::*;

@@ -130,6 +130,11 @@ pub fn read_regular_file(path: &Path, max: u64, kind: &str) -> Result<Vec<u8>, R
     Ok(bytes)
 }
 
+/// [`read_regular_file`], as UTF-8 text.
+pub fn read_regular_text(path: &Path, max: u64, kind: &str) -> Result<String, ReadError> {
+    String::from_utf8(read_regular_file(path, max, kind)?).map_err(|_| ReadError::NotUtf8)
+}
+
 /// Opens `path` if what is opened is a regular file. The path may have been
 /// swapped since it was looked at, so the opening itself must not block
 /// (opening a FIFO for reading waits for a writer), and the check is made
@@ -692,6 +697,23 @@ mod tests {
 
     fn workspace_file(relative: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+    }
+
+    #[test]
+    fn text_is_read_only_when_it_is_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let latin1 = dir.path().join("latin1.env");
+        std::fs::write(&latin1, b"NAME=caf\xe9\n").unwrap();
+        assert!(matches!(
+            read_regular_text(&latin1, 1024, "`.env` file"),
+            Err(ReadError::NotUtf8)
+        ));
+        let utf8 = dir.path().join("utf8.env");
+        std::fs::write(&utf8, "NAME=café\n").unwrap();
+        assert_eq!(
+            read_regular_text(&utf8, 1024, "`.env` file").unwrap(),
+            "NAME=café\n"
+        );
     }
 
     /// A path swapped for a FIFO after it was looked at: opening it must not
