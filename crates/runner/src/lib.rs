@@ -145,11 +145,11 @@ struct LoadedProvider {
 /// them, kept small enough to add every case run to cheaply.
 #[derive(Debug, Default, Clone, Copy)]
 struct Shown {
-    observed: u64,
-    exercised: u64,
+    observed: u128,
+    exercised: u128,
 }
 
-const _: () = assert!(rfc::CHECKS.len() <= 64, "Shown holds one bit per check");
+const _: () = assert!(rfc::CHECKS.len() <= 128, "Shown holds one bit per check");
 
 impl Shown {
     /// What one run's findings show, as [`rfc::observed_deviations`] and
@@ -157,7 +157,7 @@ impl Shown {
     fn of(findings: &[rfc::Finding]) -> Self {
         let mut shown = Self::default();
         for finding in findings {
-            let bit = 1_u64 << finding.position();
+            let bit = 1_u128 << finding.position();
             if finding.outcome.is_deviation() {
                 shown.observed |= bit;
             }
@@ -174,7 +174,7 @@ impl Shown {
     }
 
     /// The deviation ids of the checks in `set`.
-    fn deviations(set: u64) -> BTreeSet<&'static str> {
+    fn deviations(set: u128) -> BTreeSet<&'static str> {
         rfc::CHECKS
             .iter()
             .enumerate()
