@@ -267,6 +267,7 @@ impl<'p> Probe<'p> {
         let credentials = ClientCredentials {
             id: client.id.clone(),
             secret: client.secret.clone().map(SecretString::from),
+            assertion: None,
         };
         build_raw_at(
             &self.provider.profile,

@@ -540,6 +540,7 @@ fn build_token_request(
     let client = client_id.map(|id| ClientCredentials {
         id,
         secret: client_secret,
+        assertion: None,
     });
     let url = match cx.token_url {
         Some(url) => url.clone(),

@@ -523,6 +523,11 @@ impl TokenClient {
         &self.transport
     }
 
+    /// The clock expiry is judged by.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// How long before expiry a cached token is renewed.
     pub fn refresh_skew(&self) -> Duration {
         self.refresh_skew
@@ -815,6 +820,19 @@ impl CacheKey {
     fn of(request: &TokenRequest) -> Self {
         let subject = match &request.grant {
             Grant::ClientCredentials | Grant::Implicit => None,
+            Grant::JwtBearer { assertion } => Some(format!("jwt:{}", fingerprint(assertion))),
+            Grant::DeviceCode { device_code } => {
+                Some(format!("device:{}", fingerprint(device_code)))
+            }
+            Grant::TokenExchange(exchange) => Some(format!(
+                "exchange:{}:{}",
+                fingerprint(&exchange.subject_token),
+                exchange
+                    .actor
+                    .as_ref()
+                    .map(|(actor, _)| fingerprint(actor))
+                    .unwrap_or_default()
+            )),
             Grant::Password { username, .. } => Some(format!("user:{username}")),
             Grant::RefreshToken { refresh_token } => {
                 Some(format!("refresh:{}", fingerprint(refresh_token)))

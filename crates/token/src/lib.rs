@@ -172,26 +172,38 @@
 //! # }
 //! ```
 
+mod assertion;
 mod client;
 mod clock;
+mod device;
 mod profile;
 mod request;
 mod response;
 mod retry;
 
+pub use assertion::{
+    AssertionClaims, AssertionError, CLIENT_ASSERTION_TYPE, DEFAULT_ASSERTION_LIFETIME,
+    DEVICE_CODE_GRANT_TYPE, JWT_BEARER_GRANT_TYPE, SigningAlgorithm, SigningKey,
+    TOKEN_EXCHANGE_GRANT_TYPE, fresh_jti, sign_assertion, unverified_claims,
+};
 pub use client::{
     DEFAULT_REFRESH_SKEW, Sent, TokenClient, TokenError, Transport, TransportConfig,
     TransportError, TransportErrorKind, is_loopback,
 };
 pub use clock::{CLOCK_OFFSET_HEADER, Clock, ManualClock, SystemClock};
+pub use device::{
+    DeviceAuthorization, DeviceFlowError, SLOW_DOWN_STEP, Sleeper, TokioSleeper,
+    build_device_authorization,
+};
 pub use profile::{
-    BodyEncoding, ClientAuth, ErrorFormat, ExpiryStyle, HttpMethod, ListStyle, MissingTokenType,
-    ProviderProfile, ResponseEncoding, ResponseMembers, ResponseShape, TokenEndpoint, ZeroLifetime,
+    BodyEncoding, ClientAuth, DEFAULT_DEVICE_AUTHORIZATION_PATH, ErrorFormat, ExpiryStyle,
+    HttpMethod, ListStyle, MissingTokenType, ProviderProfile, ResponseEncoding, ResponseMembers,
+    ResponseShape, TokenEndpoint, ZeroLifetime,
 };
 pub use request::{
-    Body, BuildError, ClientCredentials, Grant, HttpRequest, JsonField, ParamValue, REDACTED,
-    SECRET_PARAMS, Text, TokenRequest, basic_authorization, build_raw, build_raw_at, build_request,
-    endpoint_url,
+    ACCESS_TOKEN_TYPE, Body, BuildError, ClientAssertion, ClientCredentials, Grant, HttpRequest,
+    JWT_TOKEN_TYPE, JsonField, ParamValue, REDACTED, SECRET_PARAMS, Text, TokenExchange,
+    TokenRequest, basic_authorization, build_raw, build_raw_at, build_request, endpoint_url,
 };
 pub use response::{
     ErrorBody, ErrorItem, HttpResponse, ProviderError, ResponseError, TOKEN_MEMBERS, Token,

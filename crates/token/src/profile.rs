@@ -48,7 +48,15 @@ pub struct TokenEndpoint {
     /// How a list-valued parameter (`scope`, `audience`, `resource`) is sent.
     #[serde(default)]
     pub lists: ListStyle,
+    /// Path of the device authorization endpoint (RFC 8628 §3.1), joined
+    /// to the base URL like `path`; [`DEFAULT_DEVICE_AUTHORIZATION_PATH`]
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_path: Option<String>,
 }
+
+/// Where the device authorization endpoint is when a profile does not say.
+pub const DEFAULT_DEVICE_AUTHORIZATION_PATH: &str = "/device_authorization";
 
 impl Default for TokenEndpoint {
     fn default() -> Self {
@@ -59,6 +67,7 @@ impl Default for TokenEndpoint {
             client_auth: ClientAuth::default(),
             rename: BTreeMap::new(),
             lists: ListStyle::default(),
+            device_authorization_path: None,
         }
     }
 }
@@ -67,6 +76,13 @@ impl TokenEndpoint {
     /// The wire name of an RFC 6749 parameter for this provider.
     pub fn wire_name<'a>(&'a self, rfc_name: &'a str) -> &'a str {
         self.rename.get(rfc_name).map_or(rfc_name, String::as_str)
+    }
+
+    /// The device authorization endpoint's path.
+    pub fn device_authorization_path(&self) -> &str {
+        self.device_authorization_path
+            .as_deref()
+            .unwrap_or(DEFAULT_DEVICE_AUTHORIZATION_PATH)
     }
 }
 
@@ -127,6 +143,20 @@ pub enum ClientAuth {
     Post,
     /// A public client: only `client_id` is sent, as a parameter.
     None,
+    /// `client_secret_jwt`: `client_id` and a JWT signed with the client
+    /// secret (HS256) as `client_assertion` (RFC 7523 §2.2, OpenID Connect
+    /// Core §9).
+    ClientSecretJwt,
+    /// `private_key_jwt`: `client_id` and a JWT signed with the client's
+    /// private key (RS256, ES256) as `client_assertion`.
+    PrivateKeyJwt,
+}
+
+impl ClientAuth {
+    /// Whether the client authenticates with a signed JWT.
+    pub fn is_jwt(self) -> bool {
+        matches!(self, Self::ClientSecretJwt | Self::PrivateKeyJwt)
+    }
 }
 
 /// How list-valued parameters are sent.

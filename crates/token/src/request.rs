@@ -2,11 +2,13 @@
 //! exact HTTP request a provider expects. No I/O happens here.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::assertion::{AssertionClaims, SigningAlgorithm, SigningKey, sign_assertion};
 use crate::profile::{BodyEncoding, ClientAuth, HttpMethod, ListStyle, ProviderProfile};
 
 /// Text that is either safe to show or a secret that must never be shown.
@@ -83,6 +85,30 @@ pub struct ClientCredentials {
     pub id: String,
     /// The client secret; `None` for a public client.
     pub secret: Option<SecretString>,
+    /// The JWT the client authenticates with when the profile says
+    /// `client_secret_jwt` or `private_key_jwt`. Without one,
+    /// `client_secret_jwt` signs a fresh assertion with [`Self::secret`].
+    pub assertion: Option<ClientAssertion>,
+}
+
+/// How a client's JWT assertion (RFC 7523 §2.2) is had.
+#[derive(Clone)]
+pub enum ClientAssertion {
+    /// Signed with this key each time a request is built: `iss` and `sub`
+    /// the client id, `aud` the token endpoint URL, `iat` the system clock,
+    /// a fresh `jti`, [`crate::DEFAULT_ASSERTION_LIFETIME`].
+    Key(SigningKey),
+    /// Sent as it is (signed by the caller, claims of its choosing).
+    Signed(SecretString),
+}
+
+impl fmt::Debug for ClientAssertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Key(key) => f.debug_tuple("Key").field(key).finish(),
+            Self::Signed(_) => f.debug_tuple("Signed").field(&REDACTED).finish(),
+        }
+    }
 }
 
 impl ClientCredentials {
@@ -91,6 +117,18 @@ impl ClientCredentials {
         Self {
             id: id.into(),
             secret: Some(SecretString::from(secret.into())),
+            assertion: None,
+        }
+    }
+
+    /// A client that authenticates with a JWT assertion
+    /// (`private_key_jwt`, or `client_secret_jwt` with claims of the
+    /// caller's choosing).
+    pub fn with_assertion(id: impl Into<String>, assertion: ClientAssertion) -> Self {
+        Self {
+            id: id.into(),
+            secret: None,
+            assertion: Some(assertion),
         }
     }
 
@@ -99,6 +137,7 @@ impl ClientCredentials {
         Self {
             id: id.into(),
             secret: None,
+            assertion: None,
         }
     }
 }
@@ -108,6 +147,7 @@ impl fmt::Debug for ClientCredentials {
         f.debug_struct("ClientCredentials")
             .field("id", &self.id)
             .field("secret", &self.secret.as_ref().map(|_| REDACTED))
+            .field("assertion", &self.assertion)
             .finish()
     }
 }
@@ -146,7 +186,40 @@ pub enum Grant {
     /// client id always travels as a parameter, whatever the profile's client
     /// authentication, and no secret is ever sent.
     Implicit,
+    /// RFC 7523 §2.1: a signed JWT as the authorization grant.
+    JwtBearer {
+        /// The signed JWT.
+        assertion: SecretString,
+    },
+    /// RFC 8628 §3.4: polling with the device code the device
+    /// authorization endpoint issued.
+    DeviceCode {
+        /// The device code.
+        device_code: SecretString,
+    },
+    /// RFC 8693 §2.1: exchanging a subject token (and an actor token) for
+    /// another token; `audience` and `resource` go through
+    /// [`TokenRequest::with_audience`] and [`TokenRequest::with_resource`].
+    TokenExchange(Box<TokenExchange>),
 }
+
+/// The parameters of a token exchange (RFC 8693 §2.1).
+#[derive(Clone)]
+pub struct TokenExchange {
+    /// `subject_token`.
+    pub subject_token: SecretString,
+    /// `subject_token_type`, a token type URI (RFC 8693 §3).
+    pub subject_token_type: String,
+    /// `actor_token` and its `actor_token_type`, for delegation.
+    pub actor: Option<(SecretString, String)>,
+    /// `requested_token_type`.
+    pub requested_token_type: Option<String>,
+}
+
+/// RFC 8693 §3's token type URI of an OAuth access token.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// RFC 8693 §3's token type URI of a JWT.
+pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 
 impl Grant {
     /// The `grant_type` value of this grant.
@@ -157,7 +230,23 @@ impl Grant {
             Self::RefreshToken { .. } => "refresh_token",
             Self::AuthorizationCode { .. } => "authorization_code",
             Self::Implicit => "implicit",
+            Self::JwtBearer { .. } => crate::JWT_BEARER_GRANT_TYPE,
+            Self::DeviceCode { .. } => crate::DEVICE_CODE_GRANT_TYPE,
+            Self::TokenExchange(_) => crate::TOKEN_EXCHANGE_GRANT_TYPE,
         }
+    }
+
+    /// A token exchange of `subject_token` of type `subject_token_type`.
+    pub fn token_exchange(
+        subject_token: impl Into<String>,
+        subject_token_type: impl Into<String>,
+    ) -> Self {
+        Self::TokenExchange(Box::new(TokenExchange {
+            subject_token: SecretString::from(subject_token.into()),
+            subject_token_type: subject_token_type.into(),
+            actor: None,
+            requested_token_type: None,
+        }))
     }
 
     /// A password grant.
@@ -195,7 +284,10 @@ impl Grant {
     pub fn is_repeatable(&self) -> bool {
         matches!(
             self,
-            Self::ClientCredentials | Self::Password { .. } | Self::Implicit
+            Self::ClientCredentials
+                | Self::Password { .. }
+                | Self::Implicit
+                | Self::TokenExchange(_)
         )
     }
 }
@@ -224,6 +316,24 @@ impl fmt::Debug for Grant {
                 .field("code_verifier", &code_verifier.as_ref().map(|_| REDACTED))
                 .finish(),
             Self::Implicit => f.write_str("Implicit"),
+            Self::JwtBearer { .. } => f
+                .debug_struct("JwtBearer")
+                .field("assertion", &REDACTED)
+                .finish(),
+            Self::DeviceCode { .. } => f
+                .debug_struct("DeviceCode")
+                .field("device_code", &REDACTED)
+                .finish(),
+            Self::TokenExchange(exchange) => f
+                .debug_struct("TokenExchange")
+                .field("subject_token", &REDACTED)
+                .field("subject_token_type", &exchange.subject_token_type)
+                .field(
+                    "actor",
+                    &exchange.actor.as_ref().map(|(_, kind)| (REDACTED, kind)),
+                )
+                .field("requested_token_type", &exchange.requested_token_type)
+                .finish(),
         }
     }
 }
@@ -545,6 +655,9 @@ pub enum BuildError {
         /// The parameter that would have leaked.
         param: String,
     },
+    /// The client's JWT assertion could not be had or signed.
+    #[error("client assertion: {0}")]
+    Assertion(String),
     /// The base URL carries a password in its user info, which would be
     /// sent, logged and shown with the URL.
     #[error(
@@ -592,6 +705,7 @@ pub const SECRET_PARAMS: &[&str] = &[
     "client_assertion",
     "subject_token",
     "actor_token",
+    "device_code",
 ];
 
 /// Builds the HTTP request `request` becomes for a provider with `profile`,
@@ -631,6 +745,40 @@ pub fn build_request(
                 params.push((
                     "code_verifier".into(),
                     ParamValue::One(Text::Secret(verifier.clone())),
+                ));
+            }
+        }
+        Grant::JwtBearer { assertion } => params.push((
+            "assertion".into(),
+            ParamValue::One(Text::Secret(assertion.clone())),
+        )),
+        Grant::DeviceCode { device_code } => params.push((
+            "device_code".into(),
+            ParamValue::One(Text::Secret(device_code.clone())),
+        )),
+        Grant::TokenExchange(exchange) => {
+            params.push((
+                "subject_token".into(),
+                ParamValue::One(Text::Secret(exchange.subject_token.clone())),
+            ));
+            params.push((
+                "subject_token_type".into(),
+                ParamValue::One(exchange.subject_token_type.as_str().into()),
+            ));
+            if let Some((token, kind)) = &exchange.actor {
+                params.push((
+                    "actor_token".into(),
+                    ParamValue::One(Text::Secret(token.clone())),
+                ));
+                params.push((
+                    "actor_token_type".into(),
+                    ParamValue::One(kind.as_str().into()),
+                ));
+            }
+            if let Some(kind) = &exchange.requested_token_type {
+                params.push((
+                    "requested_token_type".into(),
+                    ParamValue::One(kind.as_str().into()),
                 ));
             }
         }
@@ -697,6 +845,7 @@ pub fn build_raw_at(
             Some(ClientCredentials {
                 id,
                 secret: Some(secret),
+                ..
             }),
             ClientAuth::Basic,
         ) => {
@@ -729,6 +878,21 @@ pub fn build_raw_at(
             params.push((
                 "client_id".into(),
                 ParamValue::One(client.id.as_str().into()),
+            ));
+        }
+        (Some(client), way @ (ClientAuth::ClientSecretJwt | ClientAuth::PrivateKeyJwt)) => {
+            let assertion = client_assertion(client, way, &url)?;
+            params.push((
+                "client_id".into(),
+                ParamValue::One(client.id.as_str().into()),
+            ));
+            params.push((
+                "client_assertion_type".into(),
+                ParamValue::One(crate::CLIENT_ASSERTION_TYPE.into()),
+            ));
+            params.push((
+                "client_assertion".into(),
+                ParamValue::One(Text::Secret(assertion)),
             ));
         }
         (None, _) => {}
@@ -784,6 +948,33 @@ pub fn build_raw_at(
         headers,
         body,
     })
+}
+
+/// The client's assertion for a request to `url`: the one it carries, or
+/// one signed now.
+fn client_assertion(
+    client: &ClientCredentials,
+    way: ClientAuth,
+    url: &Url,
+) -> Result<SecretString, BuildError> {
+    let key = match (&client.assertion, &client.secret) {
+        (Some(ClientAssertion::Signed(jwt)), _) => return Ok(jwt.clone()),
+        (Some(ClientAssertion::Key(key)), _) => key.clone(),
+        (None, Some(secret)) if way == ClientAuth::ClientSecretJwt => {
+            SigningKey::new(SigningAlgorithm::HS256, secret.clone())
+                .map_err(|e| BuildError::Assertion(e.to_string()))?
+        }
+        (None, _) => {
+            return Err(BuildError::Assertion(format!(
+                "client `{}` has no assertion and no key to sign one with",
+                client.id
+            )));
+        }
+    };
+    let mut audience = url.clone();
+    audience.set_query(None);
+    let claims = AssertionClaims::client(&client.id, audience.as_str(), SystemTime::now());
+    sign_assertion(&key, &claims).map_err(|e| BuildError::Assertion(e.to_string()))
 }
 
 fn flatten_pairs(
