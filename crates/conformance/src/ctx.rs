@@ -6,7 +6,6 @@ use std::cell::OnceCell;
 
 use serde_json::Value;
 
-use crate::ExchangeKind::Resource;
 use crate::params::{
     BasicCredentials, Param, basic_credentials, is_json_media_type, media_type, refuses_json,
     request_headers, request_params, split_scheme,
@@ -100,7 +99,13 @@ impl<'a> Ctx<'a> {
     /// Whether a sequence rule can judge this exchange: a refresh or a
     /// resource call.
     pub(crate) fn sequence_relevant(&self) -> bool {
-        self.facts.kind == Resource || self.grant_is("refresh_token")
+        self.facts.kind != crate::ExchangeKind::Token
+            || self.grant_is("refresh_token")
+            || self.grant_is(grantspec_token::DEVICE_CODE_GRANT_TYPE)
+            || self
+                .params
+                .iter()
+                .any(|p| p.name == "client_assertion" || p.name == "assertion")
     }
 
     pub(crate) fn grant_is(&self, grant: &str) -> bool {

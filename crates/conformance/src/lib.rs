@@ -42,6 +42,7 @@ mod ctx;
 mod deviations;
 mod docs;
 mod error_response;
+mod grants;
 mod params;
 mod refresh;
 mod request_shape;
@@ -151,6 +152,8 @@ pub enum ExchangeKind {
     Token,
     /// A protected-resource call presenting a token (a `resource` step).
     Resource,
+    /// A request to the device authorization endpoint (RFC 8628 §3.1).
+    DeviceAuthorization,
 }
 
 /// One exchange to judge: the request as sent and the response received.
@@ -230,6 +233,12 @@ pub const CHECKS: &[Check] = &[
     refresh::USED_REFRESH_TOKEN_INVALIDATED,
     refresh::REPLAY_REVOKES_ACTIVE_TOKEN,
     request_shape::PASSWORD_GRANT,
+    grants::ASSERTION_AUDIENCE,
+    grants::ASSERTION_EXPIRY,
+    grants::ASSERTION_REPLAY,
+    grants::DEVICE_ERROR_CODES,
+    grants::DEVICE_SLOW_DOWN,
+    grants::ISSUED_TOKEN_TYPE,
 ];
 
 /// The check with this id.
@@ -345,6 +354,9 @@ fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
                 Judged::NotApplicable(match kind {
                     ExchangeKind::Token => "not a token-endpoint exchange".into(),
                     ExchangeKind::Resource => "not a protected-resource call".into(),
+                    ExchangeKind::DeviceAuthorization => {
+                        "not a device authorization request".into()
+                    }
                 })
             } else if side != Side::Response && !facts.request_is_profile_shaped {
                 Judged::NotApplicable(

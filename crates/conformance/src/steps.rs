@@ -31,6 +31,18 @@ pub(crate) struct Step<'c> {
     pub(crate) sender_constrained: bool,
     pub(crate) bearer_sent: Option<&'c str>,
     pub(crate) status: u16,
+    /// The `(iss, jti)` of each JWT assertion sent, by parameter.
+    pub(crate) jtis: Vec<(&'static str, (String, String))>,
+    /// The `device_code` sent (a poll).
+    pub(crate) device_code: Option<&'c str>,
+    /// The `device_code` a device authorization answered.
+    pub(crate) issued_device_code: Option<&'c str>,
+    /// The `interval` a device authorization answered.
+    pub(crate) interval: Option<u64>,
+    /// The `error` of an error answer.
+    pub(crate) error: Option<&'c str>,
+    /// The response's `Date`, in seconds since the Unix epoch.
+    pub(crate) date: Option<u64>,
 }
 
 impl Step<'_> {
@@ -107,6 +119,23 @@ pub(crate) fn analyse<'c>(contexts: &'c [Ctx<'_>]) -> Vec<Step<'c>> {
                 sender_constrained,
                 bearer_sent,
                 status: facts.response.status,
+                jtis: crate::grants::assertions(cx)
+                    .into_iter()
+                    .filter_map(|assertion| Some((assertion.param, assertion.id()?)))
+                    .collect(),
+                device_code: param("device_code").and_then(Param::first_value),
+                issued_device_code: (facts.kind == ExchangeKind::DeviceAuthorization)
+                    .then(|| cx.json.and_then(|json| json.get("device_code")))
+                    .flatten()
+                    .and_then(Value::as_str),
+                interval: (facts.kind == ExchangeKind::DeviceAuthorization)
+                    .then(|| cx.json.and_then(|json| json.get("interval")))
+                    .flatten()
+                    .and_then(Value::as_u64),
+                error: (cx.class == Class::Error)
+                    .then(|| cx.error_code())
+                    .flatten(),
+                date: crate::grants::response_date(cx),
             }
         })
         .collect()

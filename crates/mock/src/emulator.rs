@@ -19,8 +19,12 @@ use grantspec_token::{
 };
 use serde_json::{Value, json};
 
+use crate::assertions::JtiCache;
+use crate::device::DeviceCodes;
 use crate::render::{OAuthError, render_error};
 use crate::store::{Family, Grantee, Refused, TokenStore};
+
+mod grants;
 
 pub use crate::store::DEFAULT_MAX_TOKENS;
 
@@ -134,6 +138,10 @@ pub struct Emulator {
     token_headers: HeaderMap,
     clock: Arc<dyn Clock>,
     store: Mutex<TokenStore>,
+    /// The `jti`s of accepted assertions, against replay.
+    jtis: Mutex<JtiCache>,
+    /// Device codes issued by the device authorization endpoint.
+    devices: Mutex<DeviceCodes>,
 }
 
 impl Emulator {
@@ -178,6 +186,8 @@ impl Emulator {
         }
         token_headers.extend(cache_headers(&seed));
         Self {
+            jtis: Mutex::new(JtiCache::new(seed.assertions.max_jtis)),
+            devices: Mutex::new(DeviceCodes::new(seed.device_flow.max_codes)),
             token_headers,
             id: id.to_owned(),
             profile,
@@ -205,6 +215,8 @@ impl Emulator {
     pub fn handle(&self, path: &str, request: &MockRequest) -> MockResponse {
         if path == self.profile.token_endpoint.path {
             self.token_endpoint(request)
+        } else if path == self.profile.token_endpoint.device_authorization_path() {
+            self.with_date(request, self.device_authorization(request))
         } else if path == "/ping" {
             self.protected_resource(request)
         } else {
@@ -218,14 +230,26 @@ impl Emulator {
     }
 
     fn token_endpoint(&self, request: &MockRequest) -> MockResponse {
-        self.token_flow(request).unwrap_or_else(|error| {
+        let response = self.token_flow(request).unwrap_or_else(|error| {
             let basic_used = request.header(&AUTHORIZATION).is_some_and(|value| {
                 value
                     .get(..6)
                     .is_some_and(|p| p.eq_ignore_ascii_case("basic "))
             });
             render_error(&self.id, &self.profile, &self.seed, &error, basic_used)
-        })
+        });
+        self.with_date(request, response)
+    }
+
+    /// Adds `Date` (RFC 9110 §6.6.1) on the emulator's clock, moved by the
+    /// request's clock offset: the time by which an assertion's `exp` and a
+    /// device flow's `interval` were judged, so a checker reads the same.
+    fn with_date(&self, request: &MockRequest, response: MockResponse) -> MockResponse {
+        let now = self
+            .now(request)
+            .unwrap_or_else(|_| since_epoch(self.clock.now()));
+        let date = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + now);
+        response.with_header(axum::http::header::DATE, date)
     }
 
     fn token_flow(&self, request: &MockRequest) -> Result<MockResponse, OAuthError> {
@@ -247,12 +271,12 @@ impl Emulator {
             .enabled_grants
             .iter()
             .copied()
-            .find(|g| g.as_str() == grant_type)
+            .find(|g| g.grant_type() == grant_type)
         else {
             return Err(OAuthError::unsupported_grant_type(&grant_type).league(2));
         };
 
-        let client = self.authenticate(request, &mut params, grant)?;
+        let client = self.authenticate(request, &mut params, grant, now)?;
         if !client.grants.contains(&grant) {
             return Err(OAuthError::unauthorized_client(&client.id, grant).league(4));
         }
@@ -388,6 +412,24 @@ impl Emulator {
                 };
                 (grantee, Some(refresh), Some(redeemed.family))
             }
+            GrantKind::JwtBearer => {
+                let user = self.jwt_bearer(request, &mut params, now)?;
+                (fresh(Some(user)), None, None)
+            }
+            GrantKind::DeviceCode => {
+                let scope = self.device_poll(&mut params, &client.id, now)?;
+                let grantee = Grantee {
+                    scope,
+                    ..fresh(None)
+                };
+                let family = Family::default();
+                let refresh = store.issue_refresh(&grantee, &family);
+                (grantee, Some(refresh), Some(family))
+            }
+            GrantKind::TokenExchange => {
+                let user = self.token_exchange(&mut params, &audience, &store, now)?;
+                (fresh(user), None, None)
+            }
         };
         // A provider whose zero lifetime means "does not expire".
         let never =
@@ -473,6 +515,18 @@ impl Emulator {
             ResponseScope::Array => {
                 token.set(name("scope"), Member::Texts(&grantee.scope));
             }
+        }
+        if grant == GrantKind::TokenExchange
+            && self
+                .seed
+                .token_exchange
+                .as_ref()
+                .is_some_and(|policy| policy.issued_token_type)
+        {
+            token.set(
+                "issued_token_type",
+                Member::Text(grantspec_token::ACCESS_TOKEN_TYPE.into()),
+            );
         }
         for (member, value) in &self.seed.extra_members {
             token.set(member, Member::Json(value.to_json(Some(grant))));
@@ -571,7 +625,11 @@ impl Emulator {
         request: &MockRequest,
         params: &mut Params<'_>,
         grant: GrantKind,
+        now: Duration,
     ) -> Result<&MockClient, OAuthError> {
+        if let Some(client) = self.assertion_client(request, params, now)? {
+            return Ok(client);
+        }
         let invalid = || {
             OAuthError::invalid_client("The Authorization header is not valid Basic credentials.")
                 .league(4)
@@ -1035,6 +1093,13 @@ mod tests {
             ResponseScope::Array => {
                 token.insert(name("scope"), Value::from(grantee.scope.clone()));
             }
+        }
+        let exchange = emulator.seed.token_exchange.as_ref();
+        if grant == GrantKind::TokenExchange && exchange.is_some_and(|p| p.issued_token_type) {
+            token.insert(
+                "issued_token_type".into(),
+                Value::from(grantspec_token::ACCESS_TOKEN_TYPE),
+            );
         }
         for (name, value) in &emulator.seed.extra_members {
             token.insert(name.clone(), value.to_json(Some(grant)));

@@ -16,6 +16,8 @@
 //! answers show for a provider, so that a run against the mock judges only
 //! the declared deviations it can show.
 
+mod assertions;
+mod device;
 mod emulated;
 mod emulator;
 mod render;

@@ -24,7 +24,7 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    fn new(code: &'static str, status: u16, description: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, status: u16, description: impl Into<String>) -> Self {
         Self {
             code,
             status,

@@ -30,7 +30,13 @@ pub const BODY_ENCODINGS: [&str; 2] = ["form", "json"];
 /// The client authentication methods a provider is reported on, in column
 /// order (RFC 6749 §2.3.1: `basic` is `client_secret_basic`, `post` is
 /// `client_secret_post`, `none` a public client).
-pub const CLIENT_AUTH: [&str; 3] = ["basic", "post", "none"];
+pub const CLIENT_AUTH: [&str; 5] = [
+    "basic",
+    "post",
+    "none",
+    "client_secret_jwt",
+    "private_key_jwt",
+];
 
 /// A provider compatibility report: one run of every case, per provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

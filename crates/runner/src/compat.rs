@@ -29,6 +29,7 @@
 
 mod refresh;
 
+use base64::Engine as _;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
@@ -278,8 +279,27 @@ fn used(step: &Step, exchange: &Exchange) -> Used {
                 .get(..6)
                 .is_some_and(|p| p.eq_ignore_ascii_case("basic "))
     });
+    let assertion = param(exchange, "client_assertion");
     let auth = if basic {
         Some("basic")
+    } else if let Some(assertion) = assertion {
+        // HS256 is signed with the client secret; any other algorithm with
+        // a private key.
+        let symmetric = assertion
+            .split('.')
+            .next()
+            .and_then(|header| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(header.trim_end_matches('='))
+                    .ok()
+            })
+            .and_then(|header| serde_json::from_slice::<Value>(&header).ok())
+            .is_some_and(|header| header.get("alg").and_then(Value::as_str) == Some("HS256"));
+        Some(if symmetric {
+            "client_secret_jwt"
+        } else {
+            "private_key_jwt"
+        })
     } else if param(exchange, "client_secret").is_some() {
         Some("post")
     } else if param(exchange, "client_id").is_some() {

@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use grantspec_mock::MAX_CLOCK_OFFSET;
 
@@ -12,13 +14,16 @@ use grantspec_spec::{
     Case, Expect, Matcher, Mismatch, ParamSpec, RequestOverride, Spec, Step, StepKind, Var,
 };
 use grantspec_token::{
-    Body, CLOCK_OFFSET_HEADER, ClientCredentials, HttpRequest, HttpResponse, JsonField, ParamValue,
-    ProviderProfile, Retries, SecretString, Text, Transport, build_raw_at, endpoint_url,
+    Body, CLOCK_OFFSET_HEADER, ClientAssertion, ClientAuth, ClientCredentials, HttpRequest,
+    HttpResponse, JsonField, ParamValue, ProviderProfile, Retries, SecretString, Text, Transport,
+    build_device_authorization, build_raw_at, endpoint_url,
 };
 use serde_json::Value;
 use url::Url;
 
 use crate::config::Env;
+
+mod jwt;
 
 /// One request of a case and what came back.
 #[derive(Debug, Clone)]
@@ -154,6 +159,12 @@ pub struct CaseContext<'a> {
     /// The HTTP client: on the live target, paced to the provider's
     /// `live.rate` when it has one, that pace shared by all its cases.
     pub transport: &'a Transport,
+    /// The target's time when the case starts: the mock's clock (which
+    /// `advance` steps move for the case), or the system clock live. The
+    /// `iat` of the JWTs the case signs.
+    pub now: SystemTime,
+    /// The spec file's folder, which a `key_file` is relative to.
+    pub spec_dir: Option<&'a Path>,
 }
 
 /// Runs `case`, checks every exchange against the RFCs, and fails it on an
@@ -316,6 +327,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
     let env_lookup = |name: &str| cx.env.get(name);
     let resolver = Resolver::new(cx.spec, cx.target, &env_lookup);
     let mut captures: HashMap<String, Value> = HashMap::new();
+    let mut jtis: HashMap<String, String> = HashMap::new();
     let mut clock_offset: u64 = 0;
 
     for (index, step) in steps.iter().enumerate() {
@@ -330,6 +342,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
         let what = match kind {
             StepKind::Grant(grant) => grant.as_str(),
             StepKind::Resource => "resource",
+            StepKind::DeviceAuthorization => "device_authorization",
             StepKind::Advance(seconds) => {
                 if cx.target == TargetKind::Live {
                     run.verdict = Verdict::Skipped(
@@ -358,7 +371,15 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             StepKind::Resource => {
                 build_resource_call(cx, &resolver, step, &captures, &mut run.secrets)
             }
-            _ => build_token_request(cx, &resolver, step, &captures, &mut run.secrets),
+            _ => build_token_request(
+                cx,
+                &resolver,
+                step,
+                &captures,
+                &mut run.secrets,
+                clock_offset,
+                &mut jtis,
+            ),
         };
         let (mut request, endpoint) = match built {
             Ok(built) => built,
@@ -396,12 +417,18 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                 .unwrap_or_else(|| body.clone());
             captures.insert(id.to_owned(), captured);
         }
+        // A client assertion where the profile says another client
+        // authentication bends the request, as `request.client_auth` would.
+        let profile_auth = cx.profile.token_endpoint.client_auth;
+        let shaped =
+            step.request.is_none() && (step.client_assertion.is_none() || profile_auth.is_jwt());
         let (exchange_kind, grant_type, profile_shaped) = match kind {
             StepKind::Grant(grant) => (
                 ExchangeKind::Token,
-                Some(effective_grant_type(step).unwrap_or_else(|| grant.as_str().to_owned())),
-                step.request.is_none(),
+                Some(effective_grant_type(step).unwrap_or_else(|| grant.grant_type().to_owned())),
+                shaped,
             ),
+            StepKind::DeviceAuthorization => (ExchangeKind::DeviceAuthorization, None, shaped),
             _ => (
                 ExchangeKind::Resource,
                 None,
@@ -502,6 +529,8 @@ fn build_token_request(
     step: &Step,
     captures: &HashMap<String, Value>,
     secrets: &mut Vec<SecretString>,
+    clock_offset: u64,
+    jtis: &mut HashMap<String, String>,
 ) -> Result<(HttpRequest, String), StepError> {
     let no_overrides = RequestOverride::default();
     let overrides = step.request.as_ref().unwrap_or(&no_overrides);
@@ -519,7 +548,7 @@ fn build_token_request(
 
     let mut grant_type = step
         .grant
-        .map(|g| g.as_str().to_owned())
+        .map(|g| g.grant_type().to_owned())
         .unwrap_or_default();
     let mut client_id = None;
     let mut client_secret = None;
@@ -537,18 +566,72 @@ fn build_token_request(
             (_, value) => params.push((name.clone(), value)),
         }
     }
+    let device = step.device_authorization;
+    let path = if device {
+        profile
+            .token_endpoint
+            .device_authorization_path()
+            .to_owned()
+    } else {
+        profile.token_endpoint.path.clone()
+    };
+    let url = match (cx.token_url, device) {
+        (Some(url), false) => url.clone(),
+        _ => endpoint_url(cx.base_url, &path).map_err(|e| StepError::Other(e.to_string()))?,
+    };
+    let signing = jwt::Signing {
+        cx,
+        resolver,
+        captures,
+        now: cx.now + Duration::from_secs(clock_offset),
+        token_url: &url,
+        jtis,
+    };
+    let mut signed_jtis = Vec::new();
+    if let Some(spec) = &step.assertion {
+        let (jwt, jti) = signing.sign("assertion", spec, client_id.as_deref(), None, secrets)?;
+        signed_jtis.push(("assertion", jti));
+        params.push(("assertion".to_owned(), ParamValue::One(Text::Secret(jwt))));
+    }
+    let assertion = match &step.client_assertion {
+        Some(spec) => {
+            let way = match overrides.client_auth {
+                Some(way) if way.is_jwt() => way,
+                _ if profile.token_endpoint.client_auth.is_jwt() => {
+                    profile.token_endpoint.client_auth
+                }
+                _ if spec.alg.is_symmetric() => ClientAuth::ClientSecretJwt,
+                _ => ClientAuth::PrivateKeyJwt,
+            };
+            profile.to_mut().token_endpoint.client_auth = way;
+            let (jwt, jti) = signing.sign(
+                "client_assertion",
+                spec,
+                client_id.as_deref(),
+                client_secret.as_ref(),
+                secrets,
+            )?;
+            signed_jtis.push(("client_assertion", jti));
+            Some(ClientAssertion::Signed(jwt))
+        }
+        None => None,
+    };
+    if let Some(id) = &step.id {
+        for (param, jti) in signed_jtis {
+            jtis.insert(jwt::jti_key(id, param), jti);
+        }
+    }
     let client = client_id.map(|id| ClientCredentials {
         id,
         secret: client_secret,
-        assertion: None,
+        assertion,
     });
-    let url = match cx.token_url {
-        Some(url) => url.clone(),
-        None => endpoint_url(cx.base_url, &profile.token_endpoint.path)
-            .map_err(|e| StepError::Other(e.to_string()))?,
-    };
-    let mut request = build_raw_at(&profile, url, &grant_type, client.as_ref(), params)
-        .map_err(|e| StepError::Other(e.to_string()))?;
+    let mut request = if device {
+        build_device_authorization(&profile, url, client.as_ref(), params)
+    } else {
+        build_raw_at(&profile, url, &grant_type, client.as_ref(), params)
+    }
+    .map_err(|e| StepError::Other(e.to_string()))?;
 
     let wire = |name: &str| profile.token_endpoint.wire_name(name).to_owned();
     for name in &overrides.omit {
@@ -648,7 +731,7 @@ fn build_token_request(
     if let Some(method) = &overrides.method {
         request.method = method.to_ascii_uppercase();
     }
-    Ok((request, profile.token_endpoint.path.clone()))
+    Ok((request, path))
 }
 
 fn build_resource_call(

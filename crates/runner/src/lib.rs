@@ -29,7 +29,9 @@ use grantspec_conformance as rfc;
 use grantspec_mock::MockServer;
 use grantspec_spec::template::{Resolver, TargetKind};
 use grantspec_spec::{LoadedSpec, SpecError, load_dir};
-use grantspec_token::{ManualClock, ProviderProfile, RequestRate, RetryPolicy, Transport};
+use grantspec_token::{
+    Clock as _, ManualClock, ProviderProfile, RequestRate, RetryPolicy, Transport,
+};
 use url::Url;
 
 pub use config::{ConfigError, DotenvError, Env, SuiteConfig, workspace_root};
@@ -697,6 +699,11 @@ impl Suite {
                     target: self.config.target,
                     env: &self.config.env,
                     transport: &provider.transport,
+                    now: match self.config.target {
+                        TargetKind::Mock => self.clock.now(),
+                        TargetKind::Live => std::time::SystemTime::now(),
+                    },
+                    spec_dir: provider.loaded.path.parent(),
                 };
                 exec::run_case(&cx, case).await
             }

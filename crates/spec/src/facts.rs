@@ -33,6 +33,18 @@ pub const FACTS: &[(&str, &str)] = &[
         "grant.implicit",
         "whether the token-endpoint implicit grant is accepted",
     ),
+    (
+        "grant.jwt_bearer",
+        "whether the JWT bearer grant (RFC 7523 §2.1) is accepted",
+    ),
+    (
+        "grant.device_code",
+        "whether the device authorization grant (RFC 8628) is accepted",
+    ),
+    (
+        "grant.token_exchange",
+        "whether token exchange (RFC 8693) is accepted",
+    ),
     ("body.form", "whether a form-urlencoded body is accepted"),
     ("body.json", "whether a JSON body is accepted"),
     (
@@ -46,6 +58,14 @@ pub const FACTS: &[(&str, &str)] = &[
     (
         "client_auth.none",
         "whether a public client (client_id only) is accepted",
+    ),
+    (
+        "client_auth.client_secret_jwt",
+        "whether a JWT signed with the client secret (HS256) authenticates a client",
+    ),
+    (
+        "client_auth.private_key_jwt",
+        "whether a JWT signed with the client's private key authenticates a client",
     ),
     ("token_type", "the spelling of `token_type`, or its absence"),
     ("expiry", "which members carry the expiry, and the envelope"),

@@ -5,7 +5,7 @@ use std::fmt;
 
 use grantspec_token::{
     BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, RequestRate, ResponseShape,
-    TokenEndpoint,
+    SigningAlgorithm, TokenEndpoint,
 };
 use serde::Deserialize;
 
@@ -470,19 +470,33 @@ pub enum GrantKind {
     /// Elastic Path's token-endpoint `implicit` grant: a public client id
     /// gets a read-only token. Not an RFC 6749 token-endpoint grant.
     Implicit,
+    /// RFC 7523 §2.1: a signed JWT as the grant
+    /// (`urn:ietf:params:oauth:grant-type:jwt-bearer`).
+    JwtBearer,
+    /// RFC 8628 §3.4: polling with a device code
+    /// (`urn:ietf:params:oauth:grant-type:device_code`).
+    DeviceCode,
+    /// RFC 8693: token exchange
+    /// (`urn:ietf:params:oauth:grant-type:token-exchange`).
+    TokenExchange,
 }
 
 impl GrantKind {
     /// Every grant, in documentation order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 8] = [
         Self::ClientCredentials,
         Self::Password,
         Self::RefreshToken,
         Self::AuthorizationCode,
         Self::Implicit,
+        Self::JwtBearer,
+        Self::DeviceCode,
+        Self::TokenExchange,
     ];
 
-    /// The `grant_type` value.
+    /// The spec's name of the grant (`client_credentials`, `jwt_bearer`):
+    /// the `grant_type` value of RFC 6749's grants, not of the extension
+    /// grants, whose `grant_type` is a URI ([`GrantKind::grant_type`]).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientCredentials => "client_credentials",
@@ -490,6 +504,19 @@ impl GrantKind {
             Self::RefreshToken => "refresh_token",
             Self::AuthorizationCode => "authorization_code",
             Self::Implicit => "implicit",
+            Self::JwtBearer => "jwt_bearer",
+            Self::DeviceCode => "device_code",
+            Self::TokenExchange => "token_exchange",
+        }
+    }
+
+    /// The `grant_type` value sent on the wire.
+    pub fn grant_type(self) -> &'static str {
+        match self {
+            Self::JwtBearer => grantspec_token::JWT_BEARER_GRANT_TYPE,
+            Self::DeviceCode => grantspec_token::DEVICE_CODE_GRANT_TYPE,
+            Self::TokenExchange => grantspec_token::TOKEN_EXCHANGE_GRANT_TYPE,
+            other => other.as_str(),
         }
     }
 }
@@ -566,6 +593,19 @@ pub struct MockSeed {
     /// The `Content-Type` of JSON responses (some servers add a charset).
     #[serde(default = "default_json_content_type")]
     pub content_type: String,
+    /// How client assertions and JWT bearer grants are judged.
+    #[serde(default)]
+    pub assertions: AssertionPolicy,
+    /// Issuers whose JWTs are accepted as JWT bearer grants and exchanged
+    /// tokens.
+    #[serde(default)]
+    pub trusted_issuers: Vec<TrustedIssuer>,
+    /// The device authorization endpoint.
+    #[serde(default)]
+    pub device_flow: DeviceFlowSeed,
+    /// What token exchange accepts; without it every exchange is refused.
+    #[serde(default)]
+    pub token_exchange: Option<ExchangePolicy>,
 }
 
 /// The `Content-Type` of a seed's answers when it names none.
@@ -613,6 +653,10 @@ impl Default for MockSeed {
             cache_headers: true,
             pragma: true,
             content_type: default_json_content_type(),
+            assertions: AssertionPolicy::default(),
+            trusted_issuers: Vec::new(),
+            device_flow: DeviceFlowSeed::default(),
+            token_exchange: None,
         }
     }
 }
@@ -755,6 +799,15 @@ pub struct GrantLifetimes {
     /// For the token-endpoint implicit grant.
     #[serde(default)]
     pub implicit: Option<u64>,
+    /// For the JWT bearer grant.
+    #[serde(default)]
+    pub jwt_bearer: Option<u64>,
+    /// For the device authorization grant.
+    #[serde(default)]
+    pub device_code: Option<u64>,
+    /// For token exchange.
+    #[serde(default)]
+    pub token_exchange: Option<u64>,
 }
 
 impl GrantLifetimes {
@@ -766,6 +819,9 @@ impl GrantLifetimes {
             GrantKind::RefreshToken => self.refresh_token,
             GrantKind::AuthorizationCode => self.authorization_code,
             GrantKind::Implicit => self.implicit,
+            GrantKind::JwtBearer => self.jwt_bearer,
+            GrantKind::DeviceCode => self.device_code,
+            GrantKind::TokenExchange => self.token_exchange,
         }
     }
 
@@ -809,6 +865,161 @@ pub struct MockClient {
     /// `token_lifetime`.
     #[serde(default)]
     pub token_lifetime: Option<TokenLifetime>,
+    /// The client's registered public key (PEM, SPKI): an RSA key verifies
+    /// RS256 `private_key_jwt` assertions, a P-256 key ES256 ones. A client
+    /// with a `secret` may use `client_secret_jwt` (HS256) as well.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// What the user decides on this client's device flows, and when.
+    #[serde(default)]
+    pub device: DeviceDecision,
+}
+
+/// What the user does with a device flow (RFC 8628 §3.3), on the mock's
+/// clock: the decision is made after `after_polls` polls or `after_seconds`
+/// seconds from the device authorization, whichever comes first.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceDecision {
+    /// Approve or deny.
+    #[serde(default)]
+    pub outcome: DeviceOutcome,
+    /// The decision is made once this many polls were answered pending.
+    #[serde(default)]
+    pub after_polls: Option<u32>,
+    /// The decision is made this many seconds after the codes were issued.
+    #[serde(default)]
+    pub after_seconds: Option<u64>,
+}
+
+impl Default for DeviceDecision {
+    fn default() -> Self {
+        Self {
+            outcome: DeviceOutcome::default(),
+            after_polls: Some(1),
+            after_seconds: None,
+        }
+    }
+}
+
+/// The user's decision on a device flow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceOutcome {
+    /// The user approves: the next poll gets a token.
+    #[default]
+    Approved,
+    /// The user denies: the next poll gets `access_denied`.
+    Denied,
+}
+
+/// The mock's device authorization endpoint (RFC 8628 §3.1, §3.2).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceFlowSeed {
+    /// `interval`: the least seconds between polls; a poll sooner is
+    /// answered `slow_down`, and the code's interval grows by five seconds.
+    #[serde(default = "five")]
+    pub interval: u64,
+    /// `expires_in`: seconds the codes live; a poll after is
+    /// `expired_token`.
+    #[serde(default = "six_hundred")]
+    pub expires_in: u64,
+    /// `verification_uri`.
+    #[serde(default = "default_verification_uri")]
+    pub verification_uri: String,
+    /// Device codes remembered at once; the oldest is forgotten first.
+    #[serde(default = "default_remembered")]
+    pub max_codes: usize,
+}
+
+impl Default for DeviceFlowSeed {
+    fn default() -> Self {
+        Self {
+            interval: five(),
+            expires_in: six_hundred(),
+            verification_uri: default_verification_uri(),
+            max_codes: default_remembered(),
+        }
+    }
+}
+
+fn five() -> u64 {
+    5
+}
+
+fn six_hundred() -> u64 {
+    600
+}
+
+fn default_verification_uri() -> String {
+    "https://mock.invalid/device".to_owned()
+}
+
+fn default_remembered() -> usize {
+    1024
+}
+
+/// How the mock judges JWT assertions: client assertions (RFC 7523 §2.2)
+/// and JWT bearer grants (§2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssertionPolicy {
+    /// `aud` values accepted besides the token endpoint URL (an issuer
+    /// identifier, say).
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Seconds of clock skew allowed on `exp`.
+    #[serde(default)]
+    pub leeway: u64,
+    /// `jti`s remembered against replay at once; the oldest is forgotten
+    /// first (an expired assertion is refused on its `exp` anyway).
+    #[serde(default = "default_remembered")]
+    pub max_jtis: usize,
+}
+
+impl Default for AssertionPolicy {
+    fn default() -> Self {
+        Self {
+            audiences: Vec::new(),
+            leeway: 0,
+            max_jtis: default_remembered(),
+        }
+    }
+}
+
+/// An issuer whose JWTs the mock accepts as JWT bearer grants (RFC 7523
+/// §2.1) and as subject or actor tokens of a token exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedIssuer {
+    /// `iss`.
+    pub issuer: String,
+    /// Its public key (PEM, SPKI; RSA for RS256, P-256 for ES256).
+    pub public_key: String,
+    /// The subjects it may assert; empty allows any.
+    #[serde(default)]
+    pub subjects: Vec<String>,
+}
+
+/// What the mock's token exchange (RFC 8693) accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangePolicy {
+    /// Subject token types accepted: `urn:ietf:params:oauth:token-type:access_token`
+    /// (a token this mock issued) and `urn:ietf:params:oauth:token-type:jwt`
+    /// (a JWT of a trusted issuer).
+    pub subject_token_types: Vec<String>,
+    /// Audiences a token may be exchanged for; empty allows any.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Whether an `actor_token` (delegation) is accepted.
+    #[serde(default)]
+    pub actors: bool,
+    /// Whether the answer carries `issued_token_type` (RFC 8693 §2.2.1
+    /// requires it; `false` emulates a provider that leaves it out).
+    #[serde(default = "yes")]
+    pub issued_token_type: bool,
 }
 
 /// An authorization code the mock will exchange once.
@@ -1124,6 +1335,12 @@ struct CaseFile {
     /// Expectations of a single-request case.
     #[serde(default)]
     expect: Option<Expect>,
+    /// The client assertion of a single-request case.
+    #[serde(default)]
+    client_assertion: Option<AssertionSpec>,
+    /// The JWT bearer assertion of a single-request case.
+    #[serde(default)]
+    assertion: Option<AssertionSpec>,
     /// The steps of a multi-request case.
     #[serde(default)]
     steps: Vec<Step>,
@@ -1136,6 +1353,8 @@ pub(crate) struct SingleRequest {
     pub with: BTreeMap<String, ParamSpec>,
     pub request: Option<RequestOverride>,
     pub expect: Option<Expect>,
+    pub client_assertion: Option<AssertionSpec>,
+    pub assertion: Option<AssertionSpec>,
 }
 
 impl SingleRequest {
@@ -1145,6 +1364,8 @@ impl SingleRequest {
             || !self.with.is_empty()
             || self.request.is_some()
             || self.expect.is_some()
+            || self.client_assertion.is_some()
+            || self.assertion.is_some()
     }
 }
 
@@ -1155,6 +1376,8 @@ impl From<CaseFile> for Case {
             with: file.with,
             request: file.request,
             expect: file.expect,
+            client_assertion: file.client_assertion,
+            assertion: file.assertion,
         };
         let (form, steps, stray) = if file.steps.is_empty() {
             let step = Step {
@@ -1164,6 +1387,9 @@ impl From<CaseFile> for Case {
                 request: single.request,
                 resource: None,
                 advance: None,
+                device_authorization: false,
+                client_assertion: single.client_assertion,
+                assertion: single.assertion,
                 expect: single.expect.unwrap_or_default(),
             };
             (CaseForm::Single, vec![step], None)
@@ -1236,9 +1462,87 @@ pub struct Step {
     /// Seconds to move the mock's clock forward (mock-only cases).
     #[serde(default)]
     pub advance: Option<u64>,
+    /// Start a device flow (RFC 8628 §3.1): a request to the device
+    /// authorization endpoint with the step's `with` (`client_id`, `scope`).
+    #[serde(default)]
+    pub device_authorization: bool,
+    /// Authenticate the client with a JWT the runner signs (RFC 7523 §2.2):
+    /// `client_secret_jwt` for HS256, `private_key_jwt` otherwise, unless
+    /// the profile or `request.client_auth` names one.
+    #[serde(default)]
+    pub client_assertion: Option<AssertionSpec>,
+    /// The JWT the runner signs as a `jwt_bearer` grant's `assertion`
+    /// (RFC 7523 §2.1).
+    #[serde(default)]
+    pub assertion: Option<AssertionSpec>,
     /// Expectations.
     #[serde(default)]
     pub expect: Expect,
+}
+
+/// A JWT the runner signs for one request, fresh each time: a client
+/// assertion or a JWT bearer grant's assertion (RFC 7523 §3).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssertionSpec {
+    /// `HS256` (a shared secret), `RS256` or `ES256` (a PEM private key).
+    pub alg: SigningAlgorithm,
+    /// The signing key: `${secret:NAME}` or a variable; always treated as a
+    /// secret. A client assertion signed with HS256 uses the step's
+    /// `client_secret` when neither `key` nor `key_file` is given.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// A file that holds the key, relative to the spec's folder (`${…}` is
+    /// interpolated); its content is a secret.
+    #[serde(default)]
+    pub key_file: Option<String>,
+    /// `iss`; the client id for a client assertion.
+    #[serde(default)]
+    pub iss: Option<String>,
+    /// `sub`; the client id for a client assertion.
+    #[serde(default)]
+    pub sub: Option<String>,
+    /// `aud`: one value or several; the token endpoint URL when absent.
+    #[serde(default)]
+    pub aud: Option<ParamSpec>,
+    /// Seconds from `iat` to `exp`.
+    #[serde(default = "sixty")]
+    pub lifetime: u64,
+    /// Seconds before the request the assertion says it was issued: with
+    /// more than `lifetime`, the assertion has expired when it is sent.
+    #[serde(default)]
+    pub issued_ago: u64,
+    /// A fixed `jti` (two steps with the same one replay it); a fresh
+    /// random one when absent.
+    #[serde(default)]
+    pub jti: Option<String>,
+    /// The id of an earlier step of the case whose assertion's `jti` this
+    /// one sends again: a replay, with a `jti` fresh for each run.
+    #[serde(default)]
+    pub same_jti_as: Option<String>,
+    /// Further claims.
+    #[serde(default)]
+    pub claims: BTreeMap<String, ExtraMember>,
+}
+
+fn sixty() -> u64 {
+    60
+}
+
+impl AssertionSpec {
+    /// Its texts that may hold `${…}` references.
+    pub fn templates(&self) -> Vec<&str> {
+        let mut texts: Vec<&str> = [&self.key, &self.key_file, &self.iss, &self.sub, &self.jti]
+            .into_iter()
+            .filter_map(|text| text.as_deref())
+            .collect();
+        match &self.aud {
+            Some(ParamSpec::One(text)) => texts.push(text),
+            Some(ParamSpec::List(items)) => texts.extend(items.iter().map(String::as_str)),
+            None => {}
+        }
+        texts
+    }
 }
 
 /// What a step does.
@@ -1250,6 +1554,8 @@ pub enum StepKind {
     Resource,
     /// A clock move.
     Advance(u64),
+    /// A device authorization request (RFC 8628 §3.1).
+    DeviceAuthorization,
 }
 
 impl Step {
@@ -1274,15 +1580,27 @@ impl Step {
         if let Some(resource) = &self.resource {
             texts.extend(resource.token.as_deref());
         }
+        for assertion in [&self.client_assertion, &self.assertion]
+            .into_iter()
+            .flatten()
+        {
+            texts.extend(assertion.templates());
+        }
         texts
     }
 
     /// What the step does, or `None` when it names no action or several.
     pub fn kind(&self) -> Option<StepKind> {
-        match (self.grant, &self.resource, self.advance) {
-            (Some(grant), None, None) => Some(StepKind::Grant(grant)),
-            (None, Some(_), None) => Some(StepKind::Resource),
-            (None, None, Some(seconds)) => Some(StepKind::Advance(seconds)),
+        match (
+            self.grant,
+            &self.resource,
+            self.advance,
+            self.device_authorization,
+        ) {
+            (Some(grant), None, None, false) => Some(StepKind::Grant(grant)),
+            (None, Some(_), None, false) => Some(StepKind::Resource),
+            (None, None, Some(seconds), false) => Some(StepKind::Advance(seconds)),
+            (None, None, None, true) => Some(StepKind::DeviceAuthorization),
             _ => None,
         }
     }

@@ -480,7 +480,7 @@ impl Checker<'_, '_> {
     /// A step does exactly one thing.
     fn step_shape(&mut self, case: &str, number: usize, step: &Step, path: &[Seg<'_>]) {
         if step.kind().is_some() {
-            if step.grant.is_none() {
+            if step.grant.is_none() && !step.device_authorization {
                 for field in ["with", "request"] {
                     let present = match field {
                         "with" => !step.with.is_empty(),
@@ -504,6 +504,7 @@ impl Checker<'_, '_> {
             ("grant", step.grant.is_some()),
             ("resource", step.resource.is_some()),
             ("advance", step.advance.is_some()),
+            ("device_authorization", step.device_authorization),
         ]
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))
