@@ -317,3 +317,175 @@ async fn atlas_providers_refuse_a_wrong_secret_even_with_200() {
         assert!(error.provider_error().is_some(), "{id}: {error}");
     }
 }
+
+/// A sleeper that moves the mock's clock instead of waiting, and can wake
+/// early: each entry of `early` is how much short of the asked time one
+/// sleep falls (a device woken early), in order.
+#[derive(Debug)]
+struct ClockSleeper {
+    clock: ManualClock,
+    early: std::sync::Mutex<std::collections::VecDeque<std::time::Duration>>,
+    asked: std::sync::Mutex<Vec<u64>>,
+}
+
+impl grantspec_token::Sleeper for ClockSleeper {
+    fn sleep(
+        &self,
+        duration: std::time::Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        self.asked.lock().unwrap().push(duration.as_secs());
+        let early = self.early.lock().unwrap().pop_front().unwrap_or_default();
+        self.clock.advance(duration.saturating_sub(early));
+        Box::pin(std::future::ready(()))
+    }
+}
+
+fn keycloak_client(clock: &ManualClock, server: &MockServer) -> TokenClient {
+    TokenClient::new(spec("keycloak").profile(), server.base_url("keycloak"))
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()))
+}
+
+/// RFC 8628 against the mock: the client waits the interval, keeps polling
+/// on `authorization_pending`, and when it polls too soon (the second sleep
+/// wakes three seconds early) the mock answers `slow_down` and the client
+/// waits five seconds longer from then on; the mock's clock only moves
+/// through the sleeper, so nothing sleeps in real time.
+#[tokio::test]
+async fn token_client_completes_a_device_flow_with_a_slow_down_in_the_middle() {
+    let spec = spec("keycloak");
+    let clock = ManualClock::default();
+    let server = MockServer::start([spec.mock_provider().unwrap()], Arc::new(clock.clone()), 0)
+        .await
+        .unwrap();
+    let client = keycloak_client(&clock, &server);
+    let tv = ClientCredentials::new("tv-app", "mock-tv-secret");
+    let authorization = client
+        .start_device_flow(&tv, &["read".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(authorization.interval, std::time::Duration::from_secs(5));
+    assert!(!format!("{authorization:?}").contains(authorization.device_code.expose_secret()));
+    let sleeper = ClockSleeper {
+        clock: clock.clone(),
+        early: std::sync::Mutex::new([0, 3].map(std::time::Duration::from_secs).into()),
+        asked: std::sync::Mutex::default(),
+    };
+    let token = client
+        .poll_device_flow(&tv, &authorization, &sleeper)
+        .await
+        .unwrap();
+    assert_eq!(token.scope.as_deref(), Some(&["read".to_owned()][..]));
+    assert!(token.refresh_token.is_some());
+    // pending after 5 s; polled 2 s later (slow_down); 10 s, then approved.
+    assert_eq!(*sleeper.asked.lock().unwrap(), [5, 5, 10]);
+}
+
+/// The user denies: the poll after the decision ends the flow with the
+/// provider's `access_denied`.
+#[tokio::test]
+async fn token_client_stops_polling_when_the_user_denies() {
+    let spec = spec("keycloak");
+    let clock = ManualClock::default();
+    let server = MockServer::start([spec.mock_provider().unwrap()], Arc::new(clock.clone()), 0)
+        .await
+        .unwrap();
+    let client = keycloak_client(&clock, &server);
+    let tv = ClientCredentials::new("tv-denied", "mock-tv-secret");
+    let authorization = client.start_device_flow(&tv, &[]).await.unwrap();
+    let sleeper = ClockSleeper {
+        clock: clock.clone(),
+        early: std::sync::Mutex::default(),
+        asked: std::sync::Mutex::default(),
+    };
+    let error = client
+        .poll_device_flow(&tv, &authorization, &sleeper)
+        .await
+        .unwrap_err();
+    let grantspec_token::DeviceFlowError::Token(error) = error else {
+        panic!("{error}");
+    };
+    assert_eq!(
+        error.provider_error().and_then(|e| e.code()),
+        Some("access_denied")
+    );
+    assert_eq!(*sleeper.asked.lock().unwrap(), [5, 5]);
+}
+
+/// JWT client authentication from `TokenClient`: `private_key_jwt` signs a
+/// fresh assertion for every request (so a second request is no replay), a
+/// ready assertion sent twice is refused the second time, and token
+/// exchange answers the exchanged token.
+#[tokio::test]
+async fn token_client_signs_fresh_assertions_and_exchanges_tokens() {
+    let spec = spec("keycloak");
+    let clock = ManualClock::default();
+    let server = MockServer::start([spec.mock_provider().unwrap()], Arc::new(clock.clone()), 0)
+        .await
+        .unwrap();
+    let mut profile = spec.profile();
+    profile.token_endpoint.client_auth = grantspec_token::ClientAuth::PrivateKeyJwt;
+    let base = server.base_url("keycloak");
+    // `ClientAssertion::Key` signs with the system clock; the mock's clock
+    // stands at 2026-01-01, earlier, so those assertions have not expired.
+    let client = TokenClient::new(profile.clone(), base.clone()).unwrap();
+    let key = grantspec_token::SigningKey::new(
+        grantspec_token::SigningAlgorithm::ES256,
+        include_str!("../crates/test-support/keys/ec-private.pem").into(),
+    )
+    .unwrap();
+    let signed = ClientCredentials::with_assertion(
+        "signed-app",
+        grantspec_token::ClientAssertion::Key(key.clone()),
+    );
+    let request = TokenRequest::new(Grant::ClientCredentials, signed);
+    for _ in 0..2 {
+        let token = client.fetch(&request).await.unwrap();
+        assert_eq!(token.token_type, TokenType::Bearer);
+    }
+
+    let mut token_url = base.clone();
+    token_url.set_path(&format!("{}{}", base.path(), profile.token_endpoint.path));
+    let claims = grantspec_token::AssertionClaims::client(
+        "signed-app",
+        token_url.as_str(),
+        clock_now(&clock),
+    );
+    let once = grantspec_token::sign_assertion(&key, &claims).unwrap();
+    let replayed = TokenRequest::new(
+        Grant::ClientCredentials,
+        ClientCredentials::with_assertion(
+            "signed-app",
+            grantspec_token::ClientAssertion::Signed(once),
+        ),
+    );
+    client.fetch(&replayed).await.unwrap();
+    let error = client.fetch(&replayed).await.unwrap_err();
+    assert_eq!(
+        error.provider_error().and_then(|e| e.code()),
+        Some("invalid_client")
+    );
+
+    let service = TokenClient::new(spec.profile(), base).unwrap();
+    let credentials = ClientCredentials::new("service-app", "mock-service-secret");
+    let subject = service
+        .fetch(&TokenRequest::new(
+            Grant::ClientCredentials,
+            credentials.clone(),
+        ))
+        .await
+        .unwrap();
+    let exchange = TokenRequest::new(
+        Grant::token_exchange(
+            subject.access_token.expose_secret(),
+            grantspec_token::ACCESS_TOKEN_TYPE,
+        ),
+        credentials,
+    )
+    .with_audience(["reports-api"]);
+    let exchanged = service.fetch(&exchange).await.unwrap();
+    assert_ne!(
+        exchanged.access_token.expose_secret(),
+        subject.access_token.expose_secret()
+    );
+}
