@@ -43,4 +43,6 @@ OIDC_PROVIDER_POST_CLIENT_ID=grantspec-post \
 OIDC_PROVIDER_POST_CLIENT_SECRET=post-secret-9b2e \
 OIDC_PROVIDER_RESERVED_CLIENT_ID='sp client' \
 OIDC_PROVIDER_RESERVED_CLIENT_SECRET='p@ss:w/rd+%' \
+OIDC_PROVIDER_JWT_CLIENT_ID=grantspec-jwt \
+OIDC_PROVIDER_JWT_KEY_FILE="$root/crates/test-support/keys/ec-private.pem" \
   cargo test --test specs -- oidc-provider:: "$@"

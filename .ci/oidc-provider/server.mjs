@@ -9,7 +9,8 @@
 // Nothing here reaches the network: no dynamic registration, no client metadata
 // documents, no remote JWKS, and `fetch` refuses every call.
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import process from 'node:process';
 
@@ -39,6 +40,23 @@ const CLIENTS = [
     client_id: 'sp client',
     client_secret: 'p@ss:w/rd+%',
     token_endpoint_auth_method: 'client_secret_basic',
+  },
+  {
+    // RFC 7523 §2.2 / OpenID Connect Core §9: authenticates with an ES256 JWT signed
+    // by the public test key pair of crates/test-support/keys (its public half here).
+    client_id: 'grantspec-jwt',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: {
+      keys: [
+        {
+          ...createPublicKey(
+            readFileSync(new URL('../../crates/test-support/keys/ec-public.pem', import.meta.url)),
+          ).export({ format: 'jwk' }),
+          alg: 'ES256',
+          use: 'sig',
+        },
+      ],
+    },
   },
 ].map((client) => ({
   ...client,
@@ -73,7 +91,7 @@ const signingKey = { ...privateKey.export({ format: 'jwk' }), alg: 'ES256', use:
 
 const provider = new Provider(issuer, {
   clients: CLIENTS,
-  clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
   clientDefaults: {
     grant_types: ['client_credentials'],
     id_token_signed_response_alg: 'ES256',
