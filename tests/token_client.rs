@@ -333,8 +333,16 @@ impl grantspec_token::Sleeper for ClockSleeper {
         &self,
         duration: std::time::Duration,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
-        self.asked.lock().unwrap().push(duration.as_secs());
-        let early = self.early.lock().unwrap().pop_front().unwrap_or_default();
+        self.asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(duration.as_secs());
+        let early = self
+            .early
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop_front()
+            .unwrap_or_default();
         self.clock.advance(duration.saturating_sub(early));
         Box::pin(std::future::ready(()))
     }
@@ -342,7 +350,7 @@ impl grantspec_token::Sleeper for ClockSleeper {
 
 fn keycloak_client(clock: &ManualClock, server: &MockServer) -> TokenClient {
     TokenClient::new(spec("keycloak").profile(), server.base_url("keycloak"))
-        .unwrap()
+        .expect("the keycloak profile builds a client")
         .with_clock(Arc::new(clock.clone()))
 }
 

@@ -170,11 +170,62 @@ impl<'p> Probe<'p> {
                 // one the provider never issued.
                 sequence.extend(self.refresh(client, MADE_UP, None));
             }
-            // Their requests need signed JWTs, device codes or subject tokens
-            // made for the case: no probe shows a deviation through them.
-            GrantKind::JwtBearer | GrantKind::DeviceCode | GrantKind::TokenExchange => {}
+            GrantKind::TokenExchange => self.exchange(client, &mut sequence),
+            // Their requests need JWTs signed with keys the seed holds only
+            // the public half of, or a user's decision: no probe shows a
+            // deviation through them.
+            GrantKind::JwtBearer | GrantKind::DeviceCode => {}
         }
         self.judge(sequence);
+    }
+
+    /// A token exchange (RFC 8693) of an access token the mock issued to a
+    /// client with the client_credentials grant, for the policy's first
+    /// audience, when the policy accepts access tokens as subjects.
+    fn exchange(&self, client: &MockClient, sequence: &mut Vec<Exchange>) {
+        let seed = self.provider.seed;
+        let Some(policy) = &seed.token_exchange else {
+            return;
+        };
+        if !policy
+            .subject_token_types
+            .iter()
+            .any(|kind| kind == grantspec_token::ACCESS_TOKEN_TYPE)
+        {
+            return;
+        }
+        let Some(subject_client) = seed
+            .clients
+            .iter()
+            .find(|c| c.grants.contains(&GrantKind::ClientCredentials))
+        else {
+            return;
+        };
+        sequence.extend(self.token(
+            subject_client,
+            GrantKind::ClientCredentials.grant_type(),
+            Vec::new(),
+        ));
+        let Some(subject) = access_token(sequence.last()) else {
+            return;
+        };
+        let mut params = vec![
+            (
+                "subject_token".to_owned(),
+                ParamValue::One(Text::secret(subject)),
+            ),
+            (
+                "subject_token_type".to_owned(),
+                ParamValue::One(grantspec_token::ACCESS_TOKEN_TYPE.into()),
+            ),
+        ];
+        if let Some(audience) = policy.audiences.first() {
+            params.push((
+                "audience".to_owned(),
+                ParamValue::List(vec![audience.clone()]),
+            ));
+        }
+        sequence.extend(self.token(client, GrantKind::TokenExchange.grant_type(), params));
     }
 
     /// After a grant that may have issued a refresh token: refresh with it,

@@ -324,8 +324,8 @@ fn html_has_sort_filter_and_expandable_failures() {
             "sortable column {key}"
         );
     }
-    assert_eq!(page.matches("<th scope=\"col\" data-key=").count(), 22);
-    assert_eq!(page.matches("<button type=\"button\">").count(), 22);
+    assert_eq!(page.matches("<th scope=\"col\" data-key=").count(), 24);
+    assert_eq!(page.matches("<button type=\"button\">").count(), 24);
     assert!(page.contains("<tr data-provider=\"alpha\">"));
     assert!(page.contains("<tr data-provider=\"zeta-shop\">"));
     assert!(page.contains("id=\"provider-zeta-shop\""));

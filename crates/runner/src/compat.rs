@@ -429,7 +429,7 @@ struct Seen {
 
 /// Members of a token response that RFC 6749 (and OpenID Connect's
 /// `id_token`) define, and the expiry members the profile knows.
-const KNOWN_MEMBERS: [&str; 9] = [
+const KNOWN_MEMBERS: [&str; 10] = [
     "access_token",
     "token_type",
     "expires_in",
@@ -439,6 +439,8 @@ const KNOWN_MEMBERS: [&str; 9] = [
     "expires",
     "expires_at",
     "error",
+    // RFC 8693 §2.2.1: a token exchange answer's type of token.
+    "issued_token_type",
 ];
 
 /// Whether a token looks like a JWT: three dot-separated base64url parts.

@@ -274,6 +274,10 @@ mod tests {
         ] {
             let key = SigningKey::new(alg, SecretString::from(key)).unwrap();
             let jwt = sign_assertion(&key, &claims()).unwrap();
+            // What the canary test looks for to find a leaked assertion.
+            let header = format!(r#"{{"typ":"JWT","alg":"{}"}}"#, alg.as_str());
+            let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
+            assert!(jwt.expose_secret().starts_with(&header), "{alg:?}");
             let claims = unverified_claims(jwt.expose_secret()).unwrap();
             assert_eq!(claims["iss"], "app");
             assert_eq!(claims["aud"], "https://as.example/token");

@@ -19,8 +19,10 @@ use crate::store::TokenStore;
 const USER_CODE_LETTERS: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
 
 impl Emulator {
-    /// The `aud` values that name this token endpoint: its URL as the
-    /// request reached it (`http://<Host>/<provider><path>`) and the seed's
+    /// The `aud` values that name this server: the token endpoint's URL as
+    /// the request reached it (`http://<Host>/<provider><path>`), the URL of
+    /// the endpoint the request was sent to (the device authorization
+    /// endpoint, say; node-oidc-provider accepts it too), and the seed's
     /// `assertions.audiences`.
     fn own_audiences(&self, request: &MockRequest) -> Vec<String> {
         let host = request
@@ -33,6 +35,7 @@ impl Emulator {
                 "http://{host}/{}{}",
                 self.id, self.profile.token_endpoint.path
             ));
+            audiences.push(format!("http://{host}{}", request.uri.path()));
         }
         audiences
     }

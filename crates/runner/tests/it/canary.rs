@@ -8,6 +8,13 @@
 //! every snapshot is new and written as a pending file), then again with
 //! expectations changed so that every case fails and prints its request dump,
 //! and checks that no canary appears in stdout, stderr or any written file.
+//!
+//! The JWTs the cases sign are secrets too: the private keys they are signed
+//! with (crates/test-support/keys, which the copies name as the originals
+//! do) and every signed assertion must not appear either. A key cannot be
+//! replaced by a canary and still sign, so the test looks for the keys'
+//! own text, and for the header every assertion the runner signs starts
+//! with.
 
 use grantspec_test_support::specs_binary;
 
@@ -212,7 +219,61 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     found
 }
 
+/// The test keys the specs sign with, as `../crates/test-support/keys`
+/// from a specs folder names them.
+fn keys_dir() -> PathBuf {
+    grantspec_runner::workspace_root().join("crates/test-support/keys")
+}
+
+/// What of a private key or a signed assertion would show that it leaked:
+/// each base64 line of every private test key, and the encoded JOSE header
+/// of an assertion the runner signs (`{"typ":"JWT","alg":…}`) for each
+/// algorithm.
+fn jwt_secrets() -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(keys_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.to_string_lossy().ends_with("-private.pem") {
+            continue;
+        }
+        let pem = std::fs::read_to_string(&path).unwrap();
+        found.extend(
+            pem.lines()
+                .filter(|line| !line.starts_with("-----") && line.len() >= 40)
+                .map(str::to_owned),
+        );
+    }
+    assert!(found.len() >= 10, "the private test keys: {found:?}");
+    for alg in ["HS256", "RS256", "ES256"] {
+        use base64::Engine as _;
+        let header = format!(r#"{{"typ":"JWT","alg":"{alg}"}}"#);
+        found.push(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header));
+    }
+    found
+}
+
+fn assert_no_jwt_secret(what: &str, text: &[u8]) {
+    let text = String::from_utf8_lossy(text);
+    for secret in jwt_secrets() {
+        assert!(
+            !text.contains(&secret),
+            "{what} shows a private key line or a signed assertion ({secret})"
+        );
+    }
+}
+
+/// Copies the test keys where the copied specs' `key_file`s look for them.
+fn copy_keys(root: &Path) {
+    let to = root.join("crates/test-support/keys");
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(keys_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
 fn assert_no_canary(what: &str, text: &[u8], canaries: &[String]) {
+    assert_no_jwt_secret(what, text);
     let text = String::from_utf8_lossy(text);
     // The common tail catches a canary even if something cut or re-cased it.
     let tail = format!("-{CANARY_TAIL}");
@@ -242,6 +303,7 @@ fn no_mock_secret_appears_in_output_or_snapshots() {
         let snapshots = dir.path().join("snapshots");
         std::fs::create_dir(&specs).unwrap();
         std::fs::create_dir(&snapshots).unwrap();
+        copy_keys(dir.path());
         let canaries = write_canary_specs(&specs_source, &specs, broken);
         assert!(canaries.len() >= 5, "canaries: {canaries:?}");
 
@@ -270,6 +332,11 @@ fn no_mock_secret_appears_in_output_or_snapshots() {
                 "with an empty snapshot folder every snapshot is new:\n{stdout}"
             );
         }
+        assert!(
+            stdout.contains("keycloak::private_key_jwt ")
+                && stdout.contains("keycloak::client_secret_jwt "),
+            "the signed-assertion cases ran:\n{stdout}"
+        );
         assert_no_canary(&format!("stdout of the {label}"), &output.stdout, &canaries);
         assert_no_canary(&format!("stderr of the {label}"), &output.stderr, &canaries);
 

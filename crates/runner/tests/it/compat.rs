@@ -42,6 +42,7 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
             "fitbit",
             "github",
             "json-token-api",
+            "keycloak",
             "oidc-provider",
             "salesforce",
             "shopware",

@@ -43,6 +43,9 @@ struct Clients {
     code: bool,
     /// `imp`, with Elastic Path's implicit grant.
     implicit: bool,
+    /// Signed client assertions (with a `client_secret_jwt` profile), a
+    /// device flow (`tv`) and a token exchange (`xchg`).
+    extension: bool,
 }
 
 const ALL: Clients = Clients {
@@ -50,6 +53,7 @@ const ALL: Clients = Clients {
     public_refresh: true,
     code: true,
     implicit: true,
+    extension: false,
 };
 
 const NONE: Clients = Clients {
@@ -57,7 +61,16 @@ const NONE: Clients = Clients {
     public_refresh: false,
     code: false,
     implicit: false,
+    extension: false,
 };
+
+const EXTENSION: Clients = Clients {
+    extension: true,
+    ..NONE
+};
+
+/// The token exchange policy of the extension variants.
+const EXCHANGE: &str = "subject_token_types: [urn:ietf:params:oauth:token-type:access_token]";
 
 fn variants() -> Vec<Variant> {
     let v = |id, endpoint, provider, seed, clients| Variant {
@@ -151,18 +164,39 @@ fn variants() -> Vec<Variant> {
             NONE,
         ),
         v("get", "method: GET", "", "", ALL),
+        v(
+            "extension-grants",
+            "client_auth: client_secret_jwt",
+            "",
+            "  client_auth: [client_secret_jwt]\n",
+            EXTENSION,
+        ),
+        v(
+            "no-issued-token-type",
+            "client_auth: client_secret_jwt",
+            "",
+            "  client_auth: [client_secret_jwt]\n  token_exchange: { subject_token_types: [urn:ietf:params:oauth:token-type:access_token], issued_token_type: false }\n",
+            EXTENSION,
+        ),
         v("jwt", "lists: repeat", "", "  token_format: jwt\n", ALL),
     ]
 }
 
 /// The deviations no variant makes the mock show, though the variants'
 /// cases exercise their checks: the mock's resource always answers with
-/// the right challenge, and a refresh never widens or changes the scope.
-const SHOWN_BY_NO_VARIANT: [&str; 4] = [
+/// the right challenge, a refresh never widens or changes the scope, an
+/// assertion's `aud`, `exp` and `jti` are always checked, and device-code
+/// polls always get RFC 8628's codes, `slow_down` within the interval.
+const SHOWN_BY_NO_VARIANT: [&str; 9] = [
     "missing-bearer-challenge",
     "bearer-challenge-error-code",
     "refresh-widens-scope",
     "rotation-changes-scope",
+    "assertion-audience-not-checked",
+    "expired-assertion-accepted",
+    "assertion-replay-accepted",
+    "device-polling-error-code",
+    "device-interval-not-enforced",
 ];
 
 const CC: &str = r#"client_id: cc-client, client_secret: cc-secret"#;
@@ -174,6 +208,7 @@ fn spec(variant: &Variant) -> String {
         public_refresh,
         code,
         implicit,
+        extension,
     } = variant.clients;
     let endpoint = match variant.endpoint {
         "" => String::new(),
@@ -199,6 +234,17 @@ fn spec(variant: &Variant) -> String {
     if implicit {
         clients.push("    - { id: imp, grants: [implicit] }");
     }
+    if extension {
+        clients.push("    - { id: tv, secret: tv-secret, grants: [device_code] }");
+        clients.push(
+            "    - { id: xchg, secret: xchg-secret, grants: [client_credentials, token_exchange] }",
+        );
+    }
+    let exchange_policy = if extension && !variant.seed.contains("token_exchange") {
+        format!("  token_exchange: {{ {EXCHANGE} }}\n")
+    } else {
+        String::new()
+    };
     let lifetime = if variant.seed.contains("token_lifetime: 0") {
         1
     } else {
@@ -286,10 +332,50 @@ fn spec(variant: &Variant) -> String {
 "#,
         );
     }
+    if extension {
+        cases.push_str(&format!(
+            r#"  - name: signed_assertions
+    steps:
+      - id: first
+        grant: client_credentials
+        with: {{ {CC} }}
+        client_assertion: {{ alg: HS256 }}
+      - grant: client_credentials
+        with: {{ {CC} }}
+        client_assertion: {{ alg: HS256, same_jti_as: first }}
+      - grant: client_credentials
+        with: {{ {CC} }}
+        client_assertion: {{ alg: HS256, aud: https://elsewhere.invalid/token }}
+      - grant: client_credentials
+        with: {{ {CC} }}
+        client_assertion: {{ alg: HS256, issued_ago: 600 }}
+  - name: device_flow
+    steps:
+      - id: start
+        device_authorization: true
+        with: {{ client_id: tv, client_secret: tv-secret }}
+      - grant: device_code
+        with: {{ client_id: tv, client_secret: tv-secret, device_code: "${{start.device_code}}" }}
+      - advance: 10
+      - grant: device_code
+        with: {{ client_id: tv, client_secret: tv-secret, device_code: "${{start.device_code}}" }}
+      - advance: 10
+      - grant: device_code
+        with: {{ client_id: tv, client_secret: tv-secret, device_code: "${{start.device_code}}" }}
+  - name: token_exchange
+    steps:
+      - id: subject
+        grant: client_credentials
+        with: {{ client_id: xchg, client_secret: xchg-secret }}
+      - grant: token_exchange
+        with: {{ client_id: xchg, client_secret: xchg-secret, subject_token: "${{subject.access_token}}", subject_token_type: urn:ietf:params:oauth:token-type:access_token }}
+"#
+        ));
+    }
     let cases = cases.replace("\n    steps:", "\n    snapshot: false\n    steps:");
     let cases = cases.replace("\n    grant:", "\n    snapshot: false\n    grant:");
     format!(
-        "provider:\n  id: {id}\n  name: {id}\n  token_endpoint: {{ path: /token{endpoint} }}\n{provider}mock:\n{seed}  users:\n    - {{ username: alice, password: wonderland }}\n  clients:\n{clients}\ncases:\n{cases}",
+        "provider:\n  id: {id}\n  name: {id}\n  token_endpoint: {{ path: /token{endpoint} }}\n{provider}mock:\n{seed}{exchange_policy}  users:\n    - {{ username: alice, password: wonderland }}\n  clients:\n{clients}\ncases:\n{cases}",
         id = variant.id,
         provider = variant.provider,
         seed = variant.seed,
