@@ -465,6 +465,7 @@ impl Checker<'_, '_> {
                     &step_path,
                     &scope,
                 );
+                self.assertion_templates(step, &step_path, &scope);
             }
         } else if let Some(step) = single.filter(|step| step.grant.is_some()) {
             let scope = Scope::Step {
@@ -474,6 +475,7 @@ impl Checker<'_, '_> {
                 single: true,
             };
             self.step_templates(&step.with, step.request.as_ref(), None, &case_path, &scope);
+            self.assertion_templates(step, &case_path, &scope);
         }
     }
 
@@ -564,6 +566,37 @@ impl Checker<'_, '_> {
             let mut full = path.to_vec();
             full.extend([Seg::Key("resource"), Seg::Key("token")]);
             self.template(token, &full, scope);
+        }
+    }
+
+    /// The templates of a step's `client_assertion` and `assertion`.
+    fn assertion_templates(&mut self, step: &Step, path: &[Seg<'_>], scope: &Scope<'_>) {
+        for (key, assertion) in [
+            ("client_assertion", &step.client_assertion),
+            ("assertion", &step.assertion),
+        ] {
+            let Some(assertion) = assertion else {
+                continue;
+            };
+            let texts = [
+                ("key", &assertion.key),
+                ("key_file", &assertion.key_file),
+                ("iss", &assertion.iss),
+                ("sub", &assertion.sub),
+                ("jti", &assertion.jti),
+            ];
+            for (field, text) in texts {
+                if let Some(text) = text {
+                    let mut full = path.to_vec();
+                    full.extend([Seg::Key(key), Seg::Key(field)]);
+                    self.template(text, &full, scope);
+                }
+            }
+            if let Some(aud) = &assertion.aud {
+                let mut full = path.to_vec();
+                full.extend([Seg::Key(key), Seg::Key("aud")]);
+                self.param(aud, &full, scope);
+            }
         }
     }
 

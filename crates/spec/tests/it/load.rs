@@ -77,9 +77,15 @@ fn a_live_rate_loads_within_its_bounds_and_is_refused_beyond_them() {
     ] {
         let text = loaded(rate).unwrap_err().to_string();
         assert!(text.contains(message), "{rate}: {text}");
+        // The line the rate was written on, wherever shopware.yaml puts it.
+        let line = with_rate(rate)
+            .lines()
+            .position(|l| l.trim_start().starts_with("rate:"))
+            .unwrap()
+            + 1;
         assert!(
-            text.contains("shopware.yaml:69:"),
-            "{rate}: located at the rate: {text}"
+            text.contains(&format!("shopware.yaml:{line}:")),
+            "{rate}: located at the rate (line {line}): {text}"
         );
     }
 }
