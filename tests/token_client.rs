@@ -492,6 +492,10 @@ async fn token_client_signs_fresh_assertions_and_exchanges_tokens() {
     )
     .with_audience(["reports-api"]);
     let exchanged = service.fetch(&exchange).await.unwrap();
+    assert_eq!(
+        exchanged.issued_token_type.as_deref(),
+        Some(grantspec_token::ACCESS_TOKEN_TYPE)
+    );
     assert_ne!(
         exchanged.access_token.expose_secret(),
         subject.access_token.expose_secret()

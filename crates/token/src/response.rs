@@ -274,6 +274,9 @@ pub struct Token {
     pub refresh_token: Option<SecretString>,
     /// The granted scope, if the response stated it.
     pub scope: Option<Vec<String>>,
+    /// The type of the token a token exchange issued (RFC 8693 §2.2.1),
+    /// when the response stated it.
+    pub issued_token_type: Option<String>,
 }
 
 impl Token {
@@ -310,6 +313,7 @@ impl fmt::Debug for Token {
                 &self.refresh_token.as_ref().map(|_| REDACTED),
             )
             .field("scope", &self.scope)
+            .field("issued_token_type", &self.issued_token_type)
             .finish()
     }
 }
@@ -602,6 +606,10 @@ pub fn parse_response(
         _ => None,
     };
     let scope = object.get(member("scope")).and_then(scope_values);
+    let issued_token_type = object
+        .get("issued_token_type")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
 
     Ok(Token {
         access_token,
@@ -609,6 +617,7 @@ pub fn parse_response(
         expires_at,
         refresh_token,
         scope,
+        issued_token_type,
     })
 }
 
