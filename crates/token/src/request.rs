@@ -1017,6 +1017,53 @@ mod tests {
     }
 
     #[test]
+    fn a_jwt_client_sends_a_signed_assertion_for_the_endpoint_and_never_shows_it() {
+        let mut profile = ProviderProfile::default();
+        profile.token_endpoint.client_auth = ClientAuth::ClientSecretJwt;
+        let base = Url::parse("https://as.example/tenant/").unwrap_or_else(|e| panic!("{e}"));
+        let request = TokenRequest::new(
+            Grant::ClientCredentials,
+            ClientCredentials::new("app", "a shared secret"),
+        );
+        let built = build_request(&profile, &base, &request).unwrap_or_else(|e| panic!("{e}"));
+        let Some(Body::Form(pairs)) = &built.body else {
+            panic!("a form body: {built:?}");
+        };
+        let value = |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            value("client_id").map(|v| v.expose().to_owned()),
+            Some("app".into())
+        );
+        assert_eq!(
+            value("client_assertion_type").map(|v| v.expose().to_owned()),
+            Some(crate::CLIENT_ASSERTION_TYPE.into())
+        );
+        assert!(value("client_secret").is_none());
+        assert!(
+            built
+                .headers
+                .iter()
+                .all(|(name, _)| name != "authorization")
+        );
+        let assertion = value("client_assertion").unwrap_or_else(|| panic!("{built:?}"));
+        assert!(assertion.is_secret());
+        let claims = crate::unverified_claims(assertion.expose()).unwrap_or_default();
+        assert_eq!(claims["aud"], "https://as.example/tenant/token");
+        assert_eq!(claims["iss"], "app");
+        assert!(!built.redacted().contains(assertion.expose()));
+        assert!(!format!("{built:?}").contains(assertion.expose()));
+
+        profile.token_endpoint.client_auth = ClientAuth::PrivateKeyJwt;
+        let error = build_request(&profile, &base, &request).unwrap_err();
+        assert!(matches!(error, BuildError::Assertion(_)), "{error}");
+    }
+
+    #[test]
     fn endpoint_url_keeps_base_path_prefix() {
         let base = Url::parse("https://example.test/api/").unwrap_or_else(|e| panic!("{e}"));
         let url = endpoint_url(&base, "/oauth/token").unwrap_or_else(|e| panic!("{e}"));
