@@ -11,7 +11,8 @@ use grantspec_conformance::{self as rfc, ExchangeFacts, ExchangeKind, Finding};
 use grantspec_spec::matcher::lookup;
 use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
 use grantspec_spec::{
-    Case, Expect, Matcher, Mismatch, ParamSpec, RequestOverride, Spec, Step, StepKind, Var,
+    AssertionSpec, Case, Expect, Matcher, Mismatch, ParamSpec, RequestOverride, Spec, Step,
+    StepKind, Var,
 };
 use grantspec_token::{
     Body, CLOCK_OFFSET_HEADER, ClientAssertion, ClientAuth, ClientCredentials, HttpRequest,
@@ -593,7 +594,15 @@ fn build_token_request(
         signed_jtis.push(("assertion", jti));
         params.push(("assertion".to_owned(), ParamValue::One(Text::Secret(jwt))));
     }
-    let assertion = match &step.client_assertion {
+    // A profile that authenticates with `client_secret_jwt` has the runner
+    // sign the client's assertion as a step's own would be, so that its
+    // `iat` is the target's time (the mock's clock, with the case's
+    // `advance`s), not the system clock the token crate would use.
+    let profile_hs256 = (step.client_assertion.is_none()
+        && profile.token_endpoint.client_auth == ClientAuth::ClientSecretJwt
+        && client_secret.is_some())
+    .then(AssertionSpec::client_secret_jwt);
+    let assertion = match step.client_assertion.as_ref().or(profile_hs256.as_ref()) {
         Some(spec) => {
             let way = match overrides.client_auth {
                 Some(way) if way.is_jwt() => way,

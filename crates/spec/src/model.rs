@@ -1530,6 +1530,25 @@ fn sixty() -> u64 {
 }
 
 impl AssertionSpec {
+    /// A `client_secret_jwt` assertion with every default: HS256 with the
+    /// client secret, for the client id, to the token endpoint, a minute,
+    /// a fresh `jti`.
+    pub fn client_secret_jwt() -> Self {
+        Self {
+            alg: SigningAlgorithm::HS256,
+            key: None,
+            key_file: None,
+            iss: None,
+            sub: None,
+            aud: None,
+            lifetime: sixty(),
+            issued_ago: 0,
+            jti: None,
+            same_jti_as: None,
+            claims: BTreeMap::new(),
+        }
+    }
+
     /// Its texts that may hold `${…}` references.
     pub fn templates(&self) -> Vec<&str> {
         let mut texts: Vec<&str> = [&self.key, &self.key_file, &self.iss, &self.sub, &self.jti]
