@@ -26,7 +26,9 @@
 //! (`client_auth`), the request's shape (`request_shape`), the success
 //! response (`success`), the tokens themselves (`strength`), the error
 //! response (`error_response`), bearer use at the protected resource
-//! (`bearer`), and refresh and other sequences (`refresh`). A check is one
+//! (`bearer`), refresh and other sequences (`refresh`), and the extension
+//! grants and JWT client authentication (`extension_grants`: RFC 7523,
+//! 8628, 8693). A check is one
 //! `const` [`Check`] there, carrying its rule (one exchange or a case's
 //! sequence) and its evaluation function, next to which it sits; the
 //! module's tests hold its failing and passing fixtures. [`CHECKS`] only
@@ -42,7 +44,7 @@ mod ctx;
 mod deviations;
 mod docs;
 mod error_response;
-mod grants;
+mod extension_grants;
 mod params;
 mod refresh;
 mod request_shape;
@@ -233,12 +235,12 @@ pub const CHECKS: &[Check] = &[
     refresh::USED_REFRESH_TOKEN_INVALIDATED,
     refresh::REPLAY_REVOKES_ACTIVE_TOKEN,
     request_shape::PASSWORD_GRANT,
-    grants::ASSERTION_AUDIENCE,
-    grants::ASSERTION_EXPIRY,
-    grants::ASSERTION_REPLAY,
-    grants::DEVICE_ERROR_CODES,
-    grants::DEVICE_SLOW_DOWN,
-    grants::ISSUED_TOKEN_TYPE,
+    extension_grants::ASSERTION_AUDIENCE,
+    extension_grants::ASSERTION_EXPIRY,
+    extension_grants::ASSERTION_REPLAY,
+    extension_grants::DEVICE_ERROR_CODES,
+    extension_grants::DEVICE_SLOW_DOWN,
+    extension_grants::ISSUED_TOKEN_TYPE,
 ];
 
 /// The check with this id.

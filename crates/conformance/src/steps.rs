@@ -119,7 +119,7 @@ pub(crate) fn analyse<'c>(contexts: &'c [Ctx<'_>]) -> Vec<Step<'c>> {
                 sender_constrained,
                 bearer_sent,
                 status: facts.response.status,
-                jtis: crate::grants::assertions(cx)
+                jtis: crate::extension_grants::assertions(cx)
                     .into_iter()
                     .filter_map(|assertion| Some((assertion.param, assertion.id()?)))
                     .collect(),
@@ -135,7 +135,7 @@ pub(crate) fn analyse<'c>(contexts: &'c [Ctx<'_>]) -> Vec<Step<'c>> {
                 error: (cx.class == Class::Error)
                     .then(|| cx.error_code())
                     .flatten(),
-                date: crate::grants::response_date(cx),
+                date: crate::extension_grants::response_date(cx),
             }
         })
         .collect()
