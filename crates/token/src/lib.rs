@@ -53,6 +53,11 @@
 //! Grants: client credentials, password, refresh token, authorization code
 //! (with PKCE), and Elastic Path's token-endpoint `implicit`; extra
 //! parameters such as `audience` and `resource` ride on the [`TokenRequest`].
+//! For the authorization code grant, [`AuthorizationRequest`] builds the URL
+//! a user opens (`response_type=code`, `state`, the PKCE challenge of a
+//! [`CodeVerifier`]), [`AuthorizationResponse`] reads the redirect that
+//! answers it, and [`Grant::authorization_code`] exchanges the code with its
+//! verifier.
 //!
 //! Secrets (client secrets, passwords, tokens) live in [`secrecy`] types or in
 //! [`Text::Secret`], and no `Debug` or `Display` output of this crate shows
@@ -172,18 +177,25 @@
 //! # }
 //! ```
 
+mod authorize;
 mod client;
 mod clock;
+mod pkce;
 mod profile;
 mod request;
 mod response;
 mod retry;
 
+pub use authorize::{AuthorizationRequest, AuthorizationResponse, RedirectError};
 pub use client::{
     DEFAULT_REFRESH_SKEW, Sent, TokenClient, TokenError, Transport, TransportConfig,
     TransportError, TransportErrorKind, is_loopback,
 };
 pub use clock::{CLOCK_OFFSET_HEADER, Clock, ManualClock, SystemClock};
+pub use pkce::{
+    CodeVerifier, MAX_VERIFIER_LEN, MIN_VERIFIER_LEN, PkceError, PkceMethod, is_valid_verifier,
+    random_state,
+};
 pub use profile::{
     BodyEncoding, ClientAuth, ErrorFormat, ExpiryStyle, HttpMethod, ListStyle, MissingTokenType,
     ProviderProfile, ResponseEncoding, ResponseMembers, ResponseShape, TokenEndpoint, ZeroLifetime,
