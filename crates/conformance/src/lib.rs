@@ -151,6 +151,9 @@ pub enum ExchangeKind {
     Token,
     /// A protected-resource call presenting a token (a `resource` step).
     Resource,
+    /// An authorization request (RFC 6749 §4.1.1) and the redirect that
+    /// answered it (an `authorize` step); only sequence checks read it.
+    Authorization,
 }
 
 /// One exchange to judge: the request as sent and the response received.
@@ -345,6 +348,7 @@ fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
                 Judged::NotApplicable(match kind {
                     ExchangeKind::Token => "not a token-endpoint exchange".into(),
                     ExchangeKind::Resource => "not a protected-resource call".into(),
+                    ExchangeKind::Authorization => "not an authorization request".into(),
                 })
             } else if side != Side::Response && !facts.request_is_profile_shaped {
                 Judged::NotApplicable(

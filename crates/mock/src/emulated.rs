@@ -318,6 +318,7 @@ impl<'p> Probe<'p> {
         let path = match kind {
             ExchangeKind::Token => self.provider.profile.token_endpoint.path.as_str(),
             ExchangeKind::Resource => "/ping",
+            ExchangeKind::Authorization => grantspec_spec::DEFAULT_AUTHORIZE_PATH,
         };
         let response = http_response(self.emulator.handle(path, &mock_request));
         Exchange {

@@ -16,6 +16,7 @@
 //! answers show for a provider, so that a run against the mock judges only
 //! the declared deviations it can show.
 
+mod authorize;
 mod emulated;
 mod emulator;
 mod render;
