@@ -100,7 +100,10 @@ impl<'a> Ctx<'a> {
     /// Whether a sequence rule can judge this exchange: a refresh or a
     /// resource call.
     pub(crate) fn sequence_relevant(&self) -> bool {
-        self.facts.kind == Resource || self.grant_is("refresh_token")
+        self.facts.kind == Resource
+            || self.facts.kind == crate::ExchangeKind::Authorization
+            || self.grant_is("refresh_token")
+            || self.grant_is("authorization_code")
     }
 
     pub(crate) fn grant_is(&self, grant: &str) -> bool {

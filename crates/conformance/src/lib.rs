@@ -26,7 +26,9 @@
 //! (`client_auth`), the request's shape (`request_shape`), the success
 //! response (`success`), the tokens themselves (`strength`), the error
 //! response (`error_response`), bearer use at the protected resource
-//! (`bearer`), and refresh and other sequences (`refresh`). A check is one
+//! (`bearer`), refresh and other sequences (`refresh`), the authorization
+//! code grant and PKCE (`code`), and whom and what a grant is for
+//! (`grants`). A check is one
 //! `const` [`Check`] there, carrying its rule (one exchange or a case's
 //! sequence) and its evaluation function, next to which it sits; the
 //! module's tests hold its failing and passing fixtures. [`CHECKS`] only
@@ -38,10 +40,12 @@
 mod bearer;
 mod challenge;
 mod client_auth;
+mod code;
 mod ctx;
 mod deviations;
 mod docs;
 mod error_response;
+mod grants;
 mod params;
 mod refresh;
 mod request_shape;
@@ -233,6 +237,16 @@ pub const CHECKS: &[Check] = &[
     refresh::USED_REFRESH_TOKEN_INVALIDATED,
     refresh::REPLAY_REVOKES_ACTIVE_TOKEN,
     request_shape::PASSWORD_GRANT,
+    code::CODE_SINGLE_USE,
+    code::CODE_REPLAY_REVOKES_TOKENS,
+    code::REDIRECT_URI_MATCH,
+    code::WRONG_VERIFIER_REFUSED,
+    code::VERIFIER_REQUIRED,
+    code::VERIFIER_WITHOUT_CHALLENGE_REFUSED,
+    code::PLAIN_WHERE_S256,
+    grants::CLIENT_CREDENTIALS_AUTHENTICATED,
+    grants::REFRESH_BOUND_TO_CLIENT,
+    grants::SCOPE_STATED_WHEN_CHANGED,
 ];
 
 /// The check with this id.
