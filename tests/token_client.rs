@@ -320,6 +320,7 @@ async fn atlas_providers_refuse_a_wrong_secret_even_with_200() {
 
 /// A code from the mock's authorization endpoint, for the oidc-provider
 /// spec's `grantspec-code` client, with the verifier of its S256 challenge.
+#[allow(clippy::unwrap_used)]
 async fn pkce_code(
     server: &MockServer,
     transport: &grantspec_token::Transport,
