@@ -70,15 +70,17 @@ fn scope_stated_when_changed(cx: &Ctx<'_>) -> Judged {
     let Some(view) = &cx.token else {
         return cx.not_success();
     };
-    let Some(requested) = cx
+    // Every occurrence: a provider that wants lists repeated gets `scope`
+    // once per value.
+    let requested: BTreeSet<String> = cx
         .params
         .iter()
-        .find(|p| names_scope(&p.name))
-        .map(|p| scope_set(&p.values))
-        .filter(|s| !s.is_empty())
-    else {
+        .filter(|p| names_scope(&p.name))
+        .flat_map(|p| scope_set(&p.values))
+        .collect();
+    if requested.is_empty() {
         return Judged::NotApplicable("the request names no scope".into());
-    };
+    }
     if view.object.get("scope").is_some_and(|s| !s.is_null()) {
         return Judged::Pass("`scope` is stated".into());
     }
@@ -314,6 +316,23 @@ pub(crate) mod tests {
                     ok(token_with(json!({
                         "access_token": jwt_with(json!({ "scopes": ["write", "read"] }))
                     }))),
+                )],
+                &[("RFC6749-5.1-scope-stated-when-changed", Pass)],
+            ),
+            fx(
+                "a scope sent once per value, granted and left unstated",
+                vec![token(
+                    post(form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", "client-1"),
+                        ("client_secret", "SECRET-1"),
+                        ("scope", "read"),
+                        ("scope", "write"),
+                    ])),
+                    ok(token_with(json!({
+                        "access_token": jwt_with(json!({ "scopes": ["read", "write"] }))
+                    }))),
+                    "client_credentials",
                 )],
                 &[("RFC6749-5.1-scope-stated-when-changed", Pass)],
             ),
