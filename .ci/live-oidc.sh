@@ -43,4 +43,8 @@ OIDC_PROVIDER_POST_CLIENT_ID=grantspec-post \
 OIDC_PROVIDER_POST_CLIENT_SECRET=post-secret-9b2e \
 OIDC_PROVIDER_RESERVED_CLIENT_ID='sp client' \
 OIDC_PROVIDER_RESERVED_CLIENT_SECRET='p@ss:w/rd+%' \
+OIDC_PROVIDER_CODE_CLIENT_ID=grantspec-code \
+OIDC_PROVIDER_CODE_CLIENT_SECRET=code-secret-7d3a \
+OIDC_PROVIDER_OTHER_CODE_CLIENT_ID=grantspec-code-other \
+OIDC_PROVIDER_OTHER_CODE_CLIENT_SECRET=other-code-secret-2c8f \
   cargo test --test specs -- oidc-provider:: "$@"

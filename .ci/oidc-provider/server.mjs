@@ -60,6 +60,16 @@ CLIENTS.push({
   redirect_uris: ['http://127.0.0.1:9/cb', 'http://127.0.0.1:9/other'],
   scope: 'openid api:read api:write',
 });
+// Another such client, to present the first one's refresh token.
+CLIENTS.push({
+  client_id: 'grantspec-code-other',
+  client_secret: 'other-code-secret-2c8f',
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: ['http://127.0.0.1:9/cb'],
+  scope: 'openid',
+});
 
 // The one end-user of this fixture. Its login and consent complete without a
 // person: GET /interaction/:uid logs it in at once (see below), and every

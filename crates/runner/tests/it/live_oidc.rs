@@ -27,6 +27,11 @@ const CREDENTIALS: &[(&str, &str)] = &[
     ("OIDC_PROVIDER_RESERVED_CLIENT_SECRET", "p@ss:w/rd+%"),
     ("OIDC_PROVIDER_CODE_CLIENT_ID", "grantspec-code"),
     ("OIDC_PROVIDER_CODE_CLIENT_SECRET", "code-secret-7d3a"),
+    ("OIDC_PROVIDER_OTHER_CODE_CLIENT_ID", "grantspec-code-other"),
+    (
+        "OIDC_PROVIDER_OTHER_CODE_CLIENT_SECRET",
+        "other-code-secret-2c8f",
+    ),
 ];
 
 /// How long the server may take to print its URL.
@@ -284,6 +289,7 @@ const CODE_CHECKS: &[&str] = &[
     "RFC7636-4.6-wrong-verifier-refused",
     "RFC7636-4.6-verifier-required",
     "RFC9700-2.1.1-plain-pkce-downgrade",
+    "RFC6749-10.4-refresh-bound-to-client",
 ];
 
 /// Each of [`CODE_CHECKS`] passed in some case of `reports` and warned or
