@@ -340,8 +340,14 @@ impl Emulator {
                 let verifier = params.take_one("code_verifier");
                 // A code the seed pre-issued, bound to its redirect URI only.
                 if let Some(seeded) = client.codes.iter().find(|c| c.code == code) {
-                    let bound = redirect_uri.as_deref() == Some(seeded.redirect_uri.as_str());
-                    if !bound || !store.consume_code(&client.id, &code) {
+                    let Some(redirect_uri) = redirect_uri else {
+                        return Err(OAuthError::invalid_request(
+                            "The authorization_code grant requires `code` and `redirect_uri`.",
+                        )
+                        .league(3));
+                    };
+                    if redirect_uri != seeded.redirect_uri || !store.consume_code(&client.id, &code)
+                    {
                         return Err(OAuthError::invalid_grant(
                             "The authorization code is invalid, was already used, or was issued for another redirect URI.",
                         )

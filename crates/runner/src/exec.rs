@@ -732,12 +732,14 @@ fn build_authorization(
         .authorize
         .as_ref()
         .ok_or_else(|| StepError::Other("not an authorize step".into()))?;
-    let mut resolve = |template: &str| -> Result<String, StepError> {
-        let text = resolver.resolve(template, captures)?;
-        if let Text::Secret(secret) = &text {
-            secrets.push(secret.clone());
+    // Every value goes in the URL, where no secret may go.
+    let resolve = |template: &str| -> Result<String, StepError> {
+        match resolver.resolve(template, captures)? {
+            Text::Plain(text) => Ok(text),
+            Text::Secret(_) => Err(StepError::Other(format!(
+                "refusing to put a secret in the authorization URL (`{template}`)"
+            ))),
         }
-        Ok(text.expose().to_owned())
     };
     let mut authorization = AuthorizationRequest::new(resolve(&call.client_id)?);
     if let Some(redirect_uri) = &call.redirect_uri {

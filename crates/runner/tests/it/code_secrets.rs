@@ -108,3 +108,50 @@ fn codes_and_verifiers_never_appear_in_messages_snapshots_or_the_report() {
         }
     }
 }
+
+#[test]
+fn a_secret_is_never_put_in_an_authorization_url() {
+    let specs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        specs.path().join("az.yaml"),
+        r#"
+provider:
+  id: az
+  name: az
+  token_endpoint: { path: /token }
+mock:
+  clients:
+    - { id: app, secret: s3cret, grants: [authorization_code], redirect_uris: ["https://app.example/cb"] }
+cases:
+  - name: secret_state
+    steps:
+      - authorize: { client_id: app, redirect_uri: "https://app.example/cb", state: "${secret:AZ_STATE}" }
+"#,
+    )
+    .unwrap();
+    let snapshots = tempfile::tempdir().unwrap();
+    let config = SuiteConfig {
+        specs_dir: specs.path().to_path_buf(),
+        snapshots_dir: snapshots.path().to_path_buf(),
+        target: TargetKind::Mock,
+        env: Env::from_pairs([("AZ_STATE", "SECRET-state-value")]),
+        transport: TransportConfig::default(),
+        write_pending_snapshots: false,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let suite = Arc::new(runtime.block_on(Suite::start(config)).unwrap());
+    let reports = runtime.block_on(suite.run_all());
+    let report = reports.iter().find(|r| r.case == "secret_state").unwrap();
+    assert!(report.run.exchanges.is_empty(), "nothing was sent");
+    let Judgement::Failed(failure) = &report.judgement else {
+        panic!("{:?}", report.judgement);
+    };
+    assert!(
+        failure
+            .message
+            .contains("refusing to put a secret in the authorization URL"),
+        "{}",
+        failure.message
+    );
+    assert!(!failure.message.contains("SECRET-state-value"));
+}
