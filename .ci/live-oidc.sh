@@ -45,4 +45,8 @@ OIDC_PROVIDER_RESERVED_CLIENT_ID='sp client' \
 OIDC_PROVIDER_RESERVED_CLIENT_SECRET='p@ss:w/rd+%' \
 OIDC_PROVIDER_JWT_CLIENT_ID=grantspec-jwt \
 OIDC_PROVIDER_JWT_KEY_FILE="$root/crates/test-support/keys/ec-private.pem" \
+OIDC_PROVIDER_CODE_CLIENT_ID=grantspec-code \
+OIDC_PROVIDER_CODE_CLIENT_SECRET=code-secret-7d3a \
+OIDC_PROVIDER_OTHER_CODE_CLIENT_ID=grantspec-code-other \
+OIDC_PROVIDER_OTHER_CODE_CLIENT_SECRET=other-code-secret-2c8f \
   cargo test --test specs -- oidc-provider:: "$@"

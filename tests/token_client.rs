@@ -318,6 +318,80 @@ async fn atlas_providers_refuse_a_wrong_secret_even_with_200() {
     }
 }
 
+/// A code from the mock's authorization endpoint, for the oidc-provider
+/// spec's `grantspec-code` client, with the verifier of its S256 challenge.
+#[allow(clippy::unwrap_used)]
+async fn pkce_code(
+    server: &MockServer,
+    transport: &grantspec_token::Transport,
+) -> (String, grantspec_token::CodeVerifier) {
+    use grantspec_token::{
+        AuthorizationRequest, AuthorizationResponse, CodeVerifier, HttpRequest, PkceMethod,
+    };
+    let verifier = CodeVerifier::generate().unwrap();
+    let endpoint =
+        url::Url::parse(&format!("{}/authorize", server.base_url("oidc-provider"))).unwrap();
+    let url = AuthorizationRequest::new("grantspec-code")
+        .with_redirect_uri("http://127.0.0.1:9/cb")
+        .with_scope(["openid"])
+        .with_state("st")
+        .with_pkce(&verifier, PkceMethod::S256)
+        .url(&endpoint);
+    let answer = transport
+        .send(&HttpRequest {
+            method: "GET".into(),
+            url,
+            headers: Vec::new(),
+            body: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 302);
+    let location = url::Url::parse(answer.header("location").unwrap()).unwrap();
+    match AuthorizationResponse::from_redirect(&location, Some("st")).unwrap() {
+        AuthorizationResponse::Code { code, .. } => (code.expose_secret().to_owned(), verifier),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn token_client_exchanges_a_pkce_code_and_the_mock_refuses_a_replay_and_a_wrong_verifier() {
+    let spec = spec("oidc-provider");
+    let clock = ManualClock::default();
+    let server = MockServer::start([spec.mock_provider().unwrap()], Arc::new(clock.clone()), 0)
+        .await
+        .unwrap();
+    let client = TokenClient::new(spec.profile(), server.base_url("oidc-provider"))
+        .unwrap()
+        .with_clock(Arc::new(clock));
+    let credentials = ClientCredentials::new("grantspec-code", "mock-code-secret");
+    let redirect = Some("http://127.0.0.1:9/cb".to_owned());
+
+    let (code, verifier) = pkce_code(&server, client.transport()).await;
+    let exchange = TokenRequest::new(
+        Grant::authorization_code_with_pkce(&code, redirect.clone(), &verifier),
+        credentials.clone(),
+    );
+    assert!(!format!("{exchange:?}").contains(&code));
+    let token = client.fetch(&exchange).await.unwrap();
+    assert_eq!(token.token_type, TokenType::Bearer);
+    assert!(token.refresh_token.is_some());
+    let replay = client.fetch(&exchange).await.unwrap_err();
+    assert_eq!(
+        replay.provider_error().and_then(|e| e.code()),
+        Some("invalid_grant")
+    );
+
+    let (code, _) = pkce_code(&server, client.transport()).await;
+    let other = grantspec_token::CodeVerifier::generate().unwrap();
+    let wrong = TokenRequest::new(
+        Grant::authorization_code_with_pkce(&code, redirect, &other),
+        credentials,
+    );
+    let refused = client.fetch(&wrong).await.unwrap_err();
+    assert_eq!(refused.provider_error().map(|e| e.status), Some(400));
+}
+
 /// A sleeper that moves the mock's clock instead of waiting, and can wake
 /// early: each entry of `early` is how much short of the asked time one
 /// sleep falls (a device woken early), in order.

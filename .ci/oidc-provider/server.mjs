@@ -65,6 +65,35 @@ const CLIENTS = [
   scope: 'api:read api:write',
 }));
 
+// The authorization code grant with PKCE (S256 required, refresh tokens), for a
+// loopback redirect URI nobody listens on: the runner reads the code from the
+// redirect and never follows it. A second registered URI lets a case exchange a
+// code with the wrong one.
+CLIENTS.push({
+  client_id: 'grantspec-code',
+  client_secret: 'code-secret-7d3a',
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: ['http://127.0.0.1:9/cb', 'http://127.0.0.1:9/other'],
+  scope: 'openid api:read api:write',
+});
+// Another such client, to present the first one's refresh token.
+CLIENTS.push({
+  client_id: 'grantspec-code-other',
+  client_secret: 'other-code-secret-2c8f',
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: ['http://127.0.0.1:9/cb'],
+  scope: 'openid',
+});
+
+// The one end-user of this fixture. Its login and consent complete without a
+// person: GET /interaction/:uid logs it in at once (see below), and every
+// scope a request asks for is granted (loadExistingGrant).
+const TEST_ACCOUNT = 'grantspec-user';
+
 function parsePort(value) {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -101,7 +130,20 @@ const provider = new Provider(issuer, {
   scopes: ['api:read', 'api:write', 'admin'],
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
-  findAccount: async () => undefined,
+  findAccount: async (_ctx, id) => (id === TEST_ACCOUNT
+    ? { accountId: id, claims: async () => ({ sub: id }) }
+    : undefined),
+  // Consent is implied for the test account: a grant of what was asked.
+  loadExistingGrant: async (ctx) => {
+    const { client, params, session } = ctx.oidc;
+    if (session?.accountId !== TEST_ACCOUNT) return undefined;
+    const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: TEST_ACCOUNT });
+    grant.addOIDCScope(String(params.scope ?? ''));
+    await grant.save();
+    return grant;
+  },
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  pkce: { required: () => true },
   fetch: async (url) => {
     throw new Error(`this fixture makes no outbound requests (refused ${url})`);
   },
@@ -128,6 +170,21 @@ const provider = new Provider(issuer, {
     AccessToken: 3600,
     ClientCredentials: 600,
   },
+});
+
+// Browserless login: the interaction page logs the test account in and sends
+// the user agent back to the authorization endpoint (303), where the code is
+// issued. A client following same-origin redirects with cookies gets a code.
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path)) {
+    const returnTo = await provider.interactionResult(ctx.req, ctx.res, {
+      login: { accountId: TEST_ACCOUNT },
+    }, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(returnTo);
+    return;
+  }
+  await next();
 });
 
 server.on('request', provider.callback());

@@ -38,6 +38,9 @@ pub enum Task {
     Review(Snapshots),
     /// Accept every pending snapshot
     Accept(Snapshots),
+    /// Get an authorization code (with a PKCE verifier) from a live provider whose login needs
+    /// a person: print the URL to open, serve the loopback redirect, print `export` lines
+    Authorize(Authorize),
     /// The measurements `bench` runs in release mode (internal).
     #[command(hide = true)]
     BenchMeasure(Raw),
@@ -130,6 +133,32 @@ pub struct Mock {
     pub max_tokens: Option<usize>,
     #[command(flatten)]
     pub specs: SpecsDir,
+}
+
+/// `cargo xtask authorize`.
+#[derive(Debug, Args)]
+pub struct Authorize {
+    /// The provider's authorization endpoint
+    #[arg(long, value_name = "URL")]
+    pub endpoint: String,
+    /// The client's id
+    #[arg(long, value_name = "ID")]
+    pub client_id: String,
+    /// A scope to ask for (repeatable)
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Vec<String>,
+    /// Port of the loopback redirect URI http://127.0.0.1:PORT/callback [default: any free one]
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub redirect_port: u16,
+    /// PKCE method: S256, plain or none
+    #[arg(long, value_name = "METHOD", default_value = "S256")]
+    pub pkce: String,
+    /// Prefix of the printed variables: PREFIX_CODE, PREFIX_CODE_VERIFIER, PREFIX_REDIRECT_URI
+    #[arg(long, value_name = "NAME", default_value = "GRANTSPEC")]
+    pub env_prefix: String,
+    /// How long to wait for the browser to come back, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout_secs: u64,
 }
 
 /// A whole number of at least 1.

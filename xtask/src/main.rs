@@ -3,6 +3,7 @@
 //! Thin by design: each task is a module that calls the workspace crates;
 //! the command line is declared once, in [`flags`].
 
+mod authorize;
 mod bench;
 mod flags;
 mod mock;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Task::BenchLoadSpec(raw) => bench::load_spec(raw.args),
         Task::Review(args) => snapshots::review(args),
         Task::Accept(args) => snapshots::accept(args),
+        Task::Authorize(args) => authorize::run(args),
     };
     match result {
         Ok(code) => code,

@@ -101,6 +101,7 @@ impl<'a> Ctx<'a> {
     pub(crate) fn sequence_relevant(&self) -> bool {
         self.facts.kind != crate::ExchangeKind::Token
             || self.grant_is("refresh_token")
+            || self.grant_is("authorization_code")
             || self.grant_is(grantspec_token::DEVICE_CODE_GRANT_TYPE)
             || self
                 .params

@@ -26,9 +26,10 @@
 //! (`client_auth`), the request's shape (`request_shape`), the success
 //! response (`success`), the tokens themselves (`strength`), the error
 //! response (`error_response`), bearer use at the protected resource
-//! (`bearer`), refresh and other sequences (`refresh`), and the extension
-//! grants and JWT client authentication (`extension_grants`: RFC 7523,
-//! 8628, 8693). A check is one
+//! (`bearer`), refresh and other sequences (`refresh`), the authorization
+//! code grant and PKCE (`code`), whom and what a grant is for (`grants`),
+//! and the extension grants and JWT client authentication
+//! (`extension_grants`: RFC 7523, 8628, 8693). A check is one
 //! `const` [`Check`] there, carrying its rule (one exchange or a case's
 //! sequence) and its evaluation function, next to which it sits; the
 //! module's tests hold its failing and passing fixtures. [`CHECKS`] only
@@ -40,11 +41,13 @@
 mod bearer;
 mod challenge;
 mod client_auth;
+mod code;
 mod ctx;
 mod deviations;
 mod docs;
 mod error_response;
 mod extension_grants;
+mod grants;
 mod params;
 mod refresh;
 mod request_shape;
@@ -154,6 +157,9 @@ pub enum ExchangeKind {
     Token,
     /// A protected-resource call presenting a token (a `resource` step).
     Resource,
+    /// An authorization request (RFC 6749 §4.1.1) and the redirect that
+    /// answered it (an `authorize` step); only sequence checks read it.
+    Authorization,
     /// A request to the device authorization endpoint (RFC 8628 §3.1).
     DeviceAuthorization,
 }
@@ -235,6 +241,16 @@ pub const CHECKS: &[Check] = &[
     refresh::USED_REFRESH_TOKEN_INVALIDATED,
     refresh::REPLAY_REVOKES_ACTIVE_TOKEN,
     request_shape::PASSWORD_GRANT,
+    code::CODE_SINGLE_USE,
+    code::CODE_REPLAY_REVOKES_TOKENS,
+    code::REDIRECT_URI_MATCH,
+    code::WRONG_VERIFIER_REFUSED,
+    code::VERIFIER_REQUIRED,
+    code::VERIFIER_WITHOUT_CHALLENGE_REFUSED,
+    code::PLAIN_WHERE_S256,
+    grants::CLIENT_CREDENTIALS_AUTHENTICATED,
+    grants::REFRESH_BOUND_TO_CLIENT,
+    grants::SCOPE_STATED_WHEN_CHANGED,
     extension_grants::ASSERTION_AUDIENCE,
     extension_grants::ASSERTION_EXPIRY,
     extension_grants::ASSERTION_REPLAY,
@@ -356,6 +372,7 @@ fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
                 Judged::NotApplicable(match kind {
                     ExchangeKind::Token => "not a token-endpoint exchange".into(),
                     ExchangeKind::Resource => "not a protected-resource call".into(),
+                    ExchangeKind::Authorization => "not an authorization request".into(),
                     ExchangeKind::DeviceAuthorization => {
                         "not a device authorization request".into()
                     }

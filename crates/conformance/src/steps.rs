@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use grantspec_token::CLOCK_OFFSET_HEADER;
+use grantspec_token::{CLOCK_OFFSET_HEADER, PkceMethod};
 use serde_json::Value;
 
 use crate::ExchangeKind::Token;
@@ -31,6 +31,17 @@ pub(crate) struct Step<'c> {
     pub(crate) sender_constrained: bool,
     pub(crate) bearer_sent: Option<&'c str>,
     pub(crate) status: u16,
+    /// The client the request names: its Basic id, else `client_id`.
+    pub(crate) client_id: Option<Cow<'c, str>>,
+    /// A token request's `code`, `code_verifier` and `redirect_uri`.
+    pub(crate) sent_code: Option<&'c str>,
+    pub(crate) sent_verifier: Option<&'c str>,
+    pub(crate) sent_redirect_uri: Option<&'c str>,
+    /// An authorization request's PKCE challenge and method (`plain` when
+    /// the request names none, RFC 7636 §4.3).
+    pub(crate) challenge: Option<(&'c str, PkceMethod)>,
+    /// The code the redirect answering an authorization request carried.
+    pub(crate) issued_code: Option<String>,
     /// The `(iss, jti)` of each JWT assertion sent, by parameter.
     pub(crate) jtis: Vec<(&'static str, (String, String))>,
     /// The `device_code` sent (a poll).
@@ -49,6 +60,34 @@ impl Step<'_> {
     pub(crate) fn is_refresh(&self) -> bool {
         self.kind == Token && self.grant == Some("refresh_token")
     }
+
+    pub(crate) fn is_code_exchange(&self) -> bool {
+        self.kind == Token && self.grant == Some("authorization_code")
+    }
+}
+
+/// The `code` in the query or fragment of a redirect's `Location`.
+fn code_in_location(response: &grantspec_token::HttpResponse) -> Option<String> {
+    let location = response.header("location")?;
+    location
+        .split(['?', '#'])
+        .skip(1)
+        .flat_map(|part| url::form_urlencoded::parse(part.as_bytes()))
+        .find(|(name, _)| name == "code")
+        .map(|(_, code)| code.into_owned())
+        .filter(|code| !code.is_empty())
+}
+
+/// A Basic client id, form-decoded as RFC 6749 §2.3.1 encodes it.
+fn basic_id(id: &str) -> Cow<'_, str> {
+    if !id.contains(['%', '+']) {
+        return Cow::Borrowed(id);
+    }
+    url::form_urlencoded::parse(format!("id={id}").as_bytes())
+        .next()
+        .map_or(Cow::Borrowed(id), |(_, value)| {
+            Cow::Owned(value.into_owned())
+        })
 }
 
 pub(crate) fn scope_set(values: &[Cow<'_, str>]) -> BTreeSet<String> {
@@ -103,8 +142,30 @@ pub(crate) fn analyse<'c>(contexts: &'c [Ctx<'_>]) -> Vec<Step<'c>> {
                 .map(split_scheme)
                 .find(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, token)| token);
+            let authorization = facts.kind == ExchangeKind::Authorization;
+            let client_id = match &cx.basic {
+                Some(Ok(basic)) => Some(basic_id(basic.id())),
+                _ => param("client_id")
+                    .and_then(Param::first_value)
+                    .map(Cow::Borrowed),
+            };
+            let challenge_method = param("code_challenge_method").and_then(Param::first_value);
+            let challenge = param("code_challenge")
+                .and_then(Param::first_value)
+                .filter(|_| authorization)
+                .and_then(|challenge| Some((challenge, PkceMethod::parse(challenge_method)?)));
             Step {
                 number: index + 1,
+                client_id,
+                sent_code: param("code")
+                    .and_then(Param::first_value)
+                    .filter(|_| !authorization),
+                sent_verifier: param("code_verifier").and_then(Param::first_value),
+                sent_redirect_uri: param("redirect_uri").and_then(Param::first_value),
+                challenge,
+                issued_code: authorization
+                    .then(|| code_in_location(facts.response))
+                    .flatten(),
                 kind: facts.kind,
                 success: cx.class == Class::Success,
                 grant: cx.grant_type.as_deref(),

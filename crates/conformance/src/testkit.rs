@@ -329,6 +329,8 @@ pub(crate) fn all_fixtures() -> Vec<Fixture> {
         crate::error_response::tests::fixtures(),
         crate::bearer::tests::fixtures(),
         crate::refresh::tests::fixtures(),
+        crate::code::tests::fixtures(),
+        crate::grants::tests::fixtures(),
         crate::extension_grants::tests::fixtures(),
     ]
     .into_iter()

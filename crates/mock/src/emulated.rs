@@ -378,6 +378,7 @@ impl<'p> Probe<'p> {
                 .profile
                 .token_endpoint
                 .device_authorization_path(),
+            ExchangeKind::Authorization => grantspec_spec::DEFAULT_AUTHORIZE_PATH,
         };
         let response = http_response(self.emulator.handle(path, &mock_request));
         Exchange {

@@ -11,7 +11,8 @@ use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
 use grantspec_spec::{
-    DEFAULT_CONTENT_TYPE, GrantKind, MockClient, MockProvider, MockSeed, ResponseScope,
+    DEFAULT_AUTHORIZE_PATH, DEFAULT_CONTENT_TYPE, GrantKind, MockClient, MockProvider, MockSeed,
+    ResponseScope,
 };
 use grantspec_token::{
     BodyEncoding, CLOCK_OFFSET_HEADER, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle,
@@ -56,7 +57,7 @@ pub struct MockRequest {
 
 impl MockRequest {
     /// The first value of a header, as text (invalid UTF-8 replaced).
-    fn header(&self, name: &HeaderName) -> Option<Cow<'_, str>> {
+    pub(crate) fn header(&self, name: &HeaderName) -> Option<Cow<'_, str>> {
         self.headers.get(name).map(|value| text(value.as_bytes()))
     }
 }
@@ -128,7 +129,7 @@ enum AuthUsed {
 pub struct Emulator {
     id: String,
     profile: ProviderProfile,
-    seed: MockSeed,
+    pub(crate) seed: MockSeed,
     accepts: Vec<BodyEncoding>,
     auth_methods: Vec<ClientAuth>,
     /// The grants some seeded client may use, sorted.
@@ -137,7 +138,7 @@ pub struct Emulator {
     /// is no valid header value) and the cache headers.
     token_headers: HeaderMap,
     clock: Arc<dyn Clock>,
-    store: Mutex<TokenStore>,
+    pub(crate) store: Mutex<TokenStore>,
     /// The `jti`s of accepted assertions, against replay.
     jtis: Mutex<JtiCache>,
     /// Device codes issued by the device authorization endpoint.
@@ -219,6 +220,8 @@ impl Emulator {
             self.with_date(request, self.device_authorization(request))
         } else if path == "/ping" {
             self.protected_resource(request)
+        } else if path == DEFAULT_AUTHORIZE_PATH {
+            self.authorization_endpoint(request)
         } else {
             MockResponse::json(404, "application/json", &json!({ "error": "not_found" }))
         }
@@ -351,28 +354,54 @@ impl Emulator {
                 (grantee, Some(refresh), Some(family))
             }
             GrantKind::AuthorizationCode => {
-                let (Some(code), Some(redirect_uri)) =
-                    (params.take_one("code"), params.take_one("redirect_uri"))
-                else {
+                let Some(code) = params.take_one("code") else {
                     return Err(OAuthError::invalid_request(
-                        "The authorization_code grant requires `code` and `redirect_uri`.",
+                        "The authorization_code grant requires `code`.",
                     )
                     .league(3));
                 };
-                let issued = client
-                    .codes
-                    .iter()
-                    .find(|c| c.code == code && c.redirect_uri == redirect_uri);
-                let Some(issued) = issued.filter(|_| store.consume_code(&client.id, &code)) else {
-                    return Err(OAuthError::invalid_grant(
-                        "The authorization code is invalid, was already used, or was issued for another redirect URI.",
-                    )
-                    .league(10));
-                };
-                let grantee = fresh(issued.user.clone());
-                let family = Family::default();
-                let refresh = store.issue_refresh(&grantee, &family);
-                (grantee, Some(refresh), Some(family))
+                let redirect_uri = params.take_one("redirect_uri");
+                let verifier = params.take_one("code_verifier");
+                // A code the seed pre-issued, bound to its redirect URI only.
+                if let Some(seeded) = client.codes.iter().find(|c| c.code == code) {
+                    let Some(redirect_uri) = redirect_uri else {
+                        return Err(OAuthError::invalid_request(
+                            "The authorization_code grant requires `code` and `redirect_uri`.",
+                        )
+                        .league(3));
+                    };
+                    if redirect_uri != seeded.redirect_uri || !store.consume_code(&client.id, &code)
+                    {
+                        return Err(OAuthError::invalid_grant(
+                            "The authorization code is invalid, was already used, or was issued for another redirect URI.",
+                        )
+                        .league(10));
+                    }
+                    let grantee = fresh(seeded.user.clone());
+                    let family = Family::default();
+                    let refresh = store.issue_refresh(&grantee, &family);
+                    (grantee, Some(refresh), Some(family))
+                } else {
+                    let issued = crate::authorize::redeem_code(
+                        &mut store,
+                        &client.id,
+                        &code,
+                        redirect_uri.as_deref(),
+                        verifier.as_deref(),
+                        now,
+                    )?;
+                    // The scope is the authorization request's (RFC 6749
+                    // §4.1.3 has no `scope` at the token endpoint).
+                    let grantee = Grantee {
+                        audience: audience.clone(),
+                        ..issued.grantee
+                    };
+                    let refresh = client
+                        .grants
+                        .contains(&GrantKind::RefreshToken)
+                        .then(|| store.issue_refresh(&grantee, &issued.family));
+                    (grantee, refresh, Some(issued.family))
+                }
             }
             GrantKind::RefreshToken => {
                 let Some(presented) = params.take_one("refresh_token") else {
@@ -455,7 +484,7 @@ impl Emulator {
     /// seconds. Cases run in parallel on one server; the offset gives each
     /// its own timeline. An offset that is no whole number of seconds, or
     /// more than [`MAX_CLOCK_OFFSET`], is an `invalid_request`.
-    fn now(&self, request: &MockRequest) -> Result<Duration, OAuthError> {
+    pub(crate) fn now(&self, request: &MockRequest) -> Result<Duration, OAuthError> {
         let offset = match request.header(&CLOCK_OFFSET) {
             None => 0,
             Some(value) => value
@@ -779,10 +808,10 @@ fn since_epoch(time: SystemTime) -> Duration {
 
 /// Request parameters by name, with list parameters split; values borrow
 /// from the request where they needed no decoding.
-struct Params<'a>(BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>);
+pub(crate) struct Params<'a>(BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>);
 
 impl<'a> Params<'a> {
-    fn from_pairs(
+    pub(crate) fn from_pairs(
         pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
         repeat_lists: bool,
     ) -> Result<Self, OAuthError> {
@@ -813,11 +842,11 @@ impl<'a> Params<'a> {
         Ok(Self(map))
     }
 
-    fn take_one(&mut self, name: &str) -> Option<Cow<'a, str>> {
+    pub(crate) fn take_one(&mut self, name: &str) -> Option<Cow<'a, str>> {
         self.0.remove(name).and_then(|mut values| values.pop())
     }
 
-    fn take_list(&mut self, name: &str) -> Vec<String> {
+    pub(crate) fn take_list(&mut self, name: &str) -> Vec<String> {
         self.0
             .remove(name)
             .unwrap_or_default()
@@ -840,7 +869,7 @@ fn text(bytes: &[u8]) -> Cow<'_, str> {
 /// The name-value pairs of an `application/x-www-form-urlencoded` body or
 /// query, as `form_urlencoded::parse` yields them, borrowing every part that
 /// needs no decoding.
-fn parse_form(input: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+pub(crate) fn parse_form(input: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     input
         .split(|&byte| byte == b'&')
         .filter(|pair| !pair.is_empty())

@@ -17,6 +17,7 @@
 //! the declared deviations it can show.
 
 mod assertions;
+mod authorize;
 mod device;
 mod emulated;
 mod emulator;

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use grantspec_spec::{RefreshPolicy, TokenFormat};
+use grantspec_token::PkceMethod;
 use serde_json::json;
 
 /// How many tokens one provider's store keeps by default: a few MB (a JWT
@@ -98,11 +99,44 @@ pub enum Refused {
     Replayed,
 }
 
+/// An authorization code the authorization endpoint issued, and what it is
+/// bound to (RFC 6749 §4.1.2, §4.1.3; RFC 7636 §4.4).
+#[derive(Debug, Clone)]
+pub struct IssuedCode {
+    /// Whom the tokens issued for it are for (client, user, scope).
+    pub grantee: Grantee,
+    /// The `redirect_uri` of the authorization request, when it had one.
+    pub redirect_uri: Option<String>,
+    /// The PKCE challenge and its method, when the request sent one.
+    pub challenge: Option<(String, PkceMethod)>,
+    /// Until when it may be exchanged, since the Unix epoch.
+    pub expires_at: Duration,
+    /// The family of every token issued for it: revoked when the code is
+    /// presented again.
+    pub family: Family,
+}
+
+#[derive(Debug)]
+struct CodeRecord {
+    code: IssuedCode,
+    used: bool,
+}
+
+/// Why a code redeems nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefused {
+    /// Never issued, forgotten, another client's, or expired.
+    Unknown,
+    /// Already exchanged: every token issued for it is revoked now.
+    Replayed,
+}
+
 /// Which map a token in the issue order lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Access,
     Refresh,
+    Code,
 }
 
 /// The tokens one provider has issued.
@@ -118,6 +152,8 @@ pub struct TokenStore {
     order: VecDeque<(Kind, Arc<str>)>,
     max_tokens: usize,
     used_codes: HashSet<(String, String)>,
+    /// Codes the authorization endpoint issued, in the issue order too.
+    codes: HashMap<Arc<str>, CodeRecord>,
     /// Size of the access map at which the next sweep of expired tokens runs.
     next_sweep: usize,
 }
@@ -137,6 +173,7 @@ impl TokenStore {
             order: VecDeque::new(),
             max_tokens: max_tokens.max(1),
             used_codes: HashSet::new(),
+            codes: HashMap::new(),
             next_sweep: EVICT_ABOVE,
         }
     }
@@ -200,6 +237,9 @@ impl TokenStore {
                 Kind::Refresh => {
                     self.refresh.remove(&oldest);
                 }
+                Kind::Code => {
+                    self.codes.remove(&oldest);
+                }
             }
         }
     }
@@ -244,6 +284,49 @@ impl TokenStore {
             RefreshPolicy::RotateRevokeFamily => record.used = true,
         }
         Ok(redeemed)
+    }
+
+    /// Mints and records an authorization code.
+    pub fn issue_code(&mut self, code: IssuedCode) -> String {
+        let value = random_hex::<20>();
+        let key: Arc<str> = Arc::from(value.as_str());
+        self.codes
+            .insert(Arc::clone(&key), CodeRecord { code, used: false });
+        self.remember(Kind::Code, key);
+        value
+    }
+
+    /// The code `value` presented by `client_id` at `now`, unused and
+    /// unexpired; nothing changes, so a request refused for another reason
+    /// (a redirect URI, a verifier) leaves the code as it was. A used code
+    /// revokes the tokens issued for it and is refused as
+    /// [`CodeRefused::Replayed`].
+    pub fn find_code(
+        &mut self,
+        value: &str,
+        client_id: &str,
+        now: Duration,
+    ) -> Result<IssuedCode, CodeRefused> {
+        let record = self
+            .codes
+            .get(value)
+            .filter(|record| record.code.grantee.client_id == client_id)
+            .ok_or(CodeRefused::Unknown)?;
+        if record.used {
+            record.code.family.revoke();
+            return Err(CodeRefused::Replayed);
+        }
+        if record.code.expires_at <= now {
+            return Err(CodeRefused::Unknown);
+        }
+        Ok(record.code.clone())
+    }
+
+    /// Marks an issued code used.
+    pub fn use_code(&mut self, value: &str) {
+        if let Some(record) = self.codes.get_mut(value) {
+            record.used = true;
+        }
     }
 
     /// Marks an authorization code used; `false` if it already was.

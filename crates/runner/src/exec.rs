@@ -11,13 +11,14 @@ use grantspec_conformance::{self as rfc, ExchangeFacts, ExchangeKind, Finding};
 use grantspec_spec::matcher::lookup;
 use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
 use grantspec_spec::{
-    AssertionSpec, Case, Expect, Matcher, Mismatch, ParamSpec, RequestOverride, Spec, Step,
-    StepKind, Var,
+    AssertionSpec, Case, DEFAULT_AUTHORIZE_PATH, Expect, MAX_AUTHORIZE_REDIRECTS, Matcher,
+    Mismatch, ParamSpec, RequestOverride, Spec, Step, StepKind, Var,
 };
 use grantspec_token::{
-    Body, CLOCK_OFFSET_HEADER, ClientAssertion, ClientAuth, ClientCredentials, HttpRequest,
-    HttpResponse, JsonField, ParamValue, ProviderProfile, Retries, SecretString, Text, Transport,
-    build_device_authorization, build_raw_at, endpoint_url,
+    AuthorizationRequest, Body, CLOCK_OFFSET_HEADER, ClientAssertion, ClientAuth,
+    ClientCredentials, CodeVerifier, ExposeSecret, HttpRequest, HttpResponse, JsonField,
+    ParamValue, ProviderProfile, Retries, SecretString, Sent, Text, Transport,
+    build_device_authorization, build_raw_at, endpoint_url, random_state,
 };
 use serde_json::Value;
 use url::Url;
@@ -344,6 +345,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             StepKind::Grant(grant) => grant.as_str(),
             StepKind::Resource => "resource",
             StepKind::DeviceAuthorization => "device_authorization",
+            StepKind::Authorize => "authorize",
             StepKind::Advance(seconds) => {
                 if cx.target == TargetKind::Live {
                     run.verdict = Verdict::Skipped(
@@ -368,9 +370,19 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             of: steps.len(),
             action: what,
         };
+        // The PKCE verifier of an authorization request, once made.
+        let mut authorizing: Option<Option<CodeVerifier>> = None;
         let built = match kind {
             StepKind::Resource => {
                 build_resource_call(cx, &resolver, step, &captures, &mut run.secrets)
+            }
+            StepKind::Authorize => {
+                build_authorization(cx, &resolver, step, &captures, &mut run.secrets).map(
+                    |(request, endpoint, verifier)| {
+                        authorizing = Some(verifier);
+                        (request, endpoint)
+                    },
+                )
             }
             _ => build_token_request(
                 cx,
@@ -400,12 +412,23 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                 Text::Plain(clock_offset.to_string()),
             ));
         }
-        let sent = cx.transport.send_retrying(&request).await;
+        let sent = match &authorizing {
+            Some(_) => follow_within_provider(cx.transport, &request, &mut run.secrets).await,
+            None => cx.transport.send_retrying(&request).await,
+        };
         let (response, transport_error) = match sent.outcome {
             Ok(response) => (Some(response), None),
             Err(error) => (None, Some(error.to_string())),
         };
-        let body = response.as_ref().and_then(HttpResponse::json);
+        let body = match (&authorizing, &response) {
+            (Some(verifier), Some(response)) => Some(redirect_parameters(
+                response,
+                &request.url,
+                verifier.as_ref(),
+                &mut run.secrets,
+            )),
+            _ => response.as_ref().and_then(HttpResponse::json),
+        };
         let mismatches = response
             .as_ref()
             .map(|response| check_parsed(&step.expect, response, body.as_ref()))
@@ -430,6 +453,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                 shaped,
             ),
             StepKind::DeviceAuthorization => (ExchangeKind::DeviceAuthorization, None, shaped),
+            StepKind::Authorize => (ExchangeKind::Authorization, None, true),
             _ => (
                 ExchangeKind::Resource,
                 None,
@@ -783,6 +807,178 @@ fn build_resource_call(
         body: None,
     };
     Ok((request, path))
+}
+
+/// An authorization request for an `authorize` step: the URL (on the mock,
+/// the mock's own authorization endpoint; live, the spec's), the endpoint
+/// path, and the PKCE verifier it made a challenge of. The verifier and
+/// any secret the step names join the run's secrets.
+fn build_authorization(
+    cx: &CaseContext<'_>,
+    resolver: &Resolver<'_>,
+    step: &Step,
+    captures: &HashMap<String, Value>,
+    secrets: &mut Vec<SecretString>,
+) -> Result<(HttpRequest, String, Option<CodeVerifier>), StepError> {
+    let call = step
+        .authorize
+        .as_ref()
+        .ok_or_else(|| StepError::Other("not an authorize step".into()))?;
+    // Every value goes in the URL, where no secret may go.
+    let resolve = |template: &str| -> Result<String, StepError> {
+        match resolver.resolve(template, captures)? {
+            Text::Plain(text) => Ok(text),
+            Text::Secret(_) => Err(StepError::Other(format!(
+                "refusing to put a secret in the authorization URL (`{template}`)"
+            ))),
+        }
+    };
+    let mut authorization = AuthorizationRequest::new(resolve(&call.client_id)?);
+    if let Some(redirect_uri) = &call.redirect_uri {
+        authorization = authorization.with_redirect_uri(resolve(redirect_uri)?);
+    }
+    for scope in &call.scope {
+        authorization.scope.push(resolve(scope)?);
+    }
+    let state = match &call.state {
+        Some(state) => resolve(state)?,
+        None => random_state().map_err(|e| StepError::Other(e.to_string()))?,
+    };
+    authorization = authorization.with_state(state);
+    for (name, value) in &call.params {
+        authorization = authorization.with_param(name, resolve(value)?);
+    }
+    let verifier = match call.pkce.method() {
+        Some(method) => {
+            let verifier = CodeVerifier::generate().map_err(|e| StepError::Other(e.to_string()))?;
+            secrets.push(verifier.secret().clone());
+            authorization = authorization.with_pkce(&verifier, method);
+            Some(verifier)
+        }
+        None => None,
+    };
+    let path = match cx.target {
+        TargetKind::Mock => DEFAULT_AUTHORIZE_PATH,
+        TargetKind::Live => cx.spec.provider.authorize_path(),
+    };
+    let endpoint = endpoint_url(cx.base_url, path).map_err(|e| StepError::Other(e.to_string()))?;
+    let request = HttpRequest {
+        method: "GET".to_owned(),
+        url: authorization.url(&endpoint),
+        headers: vec![(
+            "accept".to_owned(),
+            Text::from("text/html, application/json"),
+        )],
+        body: None,
+    };
+    Ok((request, path.to_owned(), verifier))
+}
+
+/// Sends an authorization request and follows the provider's own redirects
+/// (same origin as the request, at most [`MAX_AUTHORIZE_REDIRECTS`], with
+/// the cookies they set: a login and consent a provider completes without a
+/// person), stopping at the first answer that is no redirect or leaves the
+/// provider: the redirect to the client. Cookie values join the secrets.
+async fn follow_within_provider(
+    transport: &Transport,
+    first: &HttpRequest,
+    secrets: &mut Vec<SecretString>,
+) -> Sent {
+    let mut cookies: Vec<(String, String)> = Vec::new();
+    let mut request = first.clone();
+    let mut sent = transport.send_retrying(&request).await;
+    for _ in 0..MAX_AUTHORIZE_REDIRECTS {
+        let Ok(response) = &sent.outcome else { break };
+        if !(300..400).contains(&response.status) {
+            break;
+        }
+        let Some(next) = response
+            .header("location")
+            .and_then(|location| request.url.join(location).ok())
+        else {
+            break;
+        };
+        if next.origin() != first.url.origin() {
+            break;
+        }
+        for (name, value) in &response.headers {
+            if !name.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let pair = value.split(';').next().unwrap_or_default();
+            if let Some((cookie, value)) = pair.split_once('=') {
+                let cookie = cookie.trim().to_owned();
+                secrets.push(SecretString::from(value.to_owned()));
+                cookies.retain(|(name, _)| *name != cookie);
+                cookies.push((cookie, value.to_owned()));
+            }
+        }
+        let mut headers: Vec<(String, Text)> = first
+            .headers
+            .iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("cookie"))
+            .cloned()
+            .collect();
+        if !cookies.is_empty() {
+            let jar: Vec<String> = cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            headers.push(("cookie".to_owned(), Text::secret(jar.join("; "))));
+        }
+        request = HttpRequest {
+            method: "GET".to_owned(),
+            url: next,
+            headers,
+            body: None,
+        };
+        sent = transport.send_retrying(&request).await;
+    }
+    sent
+}
+
+/// What an `authorize` step captures and its body expectations match: the
+/// query parameters of the redirect that answered it (`code`, `state`,
+/// `error`…), with the PKCE verifier it made as `code_verifier`; an answer
+/// that is no redirect gives its JSON body, if any. The code joins the
+/// secrets.
+fn redirect_parameters(
+    response: &HttpResponse,
+    sent_to: &url::Url,
+    verifier: Option<&CodeVerifier>,
+    secrets: &mut Vec<SecretString>,
+) -> Value {
+    let mut object = serde_json::Map::new();
+    let location = response
+        .header("location")
+        .and_then(|location| sent_to.join(location).ok());
+    match location {
+        Some(location) => {
+            let fragment = location.fragment().map(str::to_owned).unwrap_or_default();
+            let pairs = location
+                .query_pairs()
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .chain(
+                    url::form_urlencoded::parse(fragment.as_bytes())
+                        .map(|(n, v)| (n.into_owned(), v.into_owned())),
+                );
+            for (name, value) in pairs {
+                if name == "code" {
+                    secrets.push(SecretString::from(value.clone()));
+                }
+                object.insert(name, Value::from(value));
+            }
+        }
+        None => {
+            if let Some(Value::Object(json)) = response.json() {
+                object = json;
+            }
+        }
+    }
+    if let Some(verifier) = verifier {
+        object.insert(
+            "code_verifier".to_owned(),
+            Value::from(verifier.secret().expose_secret()),
+        );
+    }
+    Value::Object(object)
 }
 
 /// The environment variables a case needs on the live target that are not

@@ -548,7 +548,7 @@ pub enum SpecErrorKind {
         case: String,
         /// The step, 1-based.
         step: usize,
-        /// The actions it names (`grant`, `resource`, `advance`).
+        /// The actions it names (`grant`, `resource`, `advance`, `authorize`).
         actions: Vec<String>,
     },
     /// A `${…}` that does not parse.
@@ -749,7 +749,7 @@ impl SpecErrorKind {
                 "`with` and `request` shape a `grant` step's token request"
             }
             Self::StepActions { .. } => {
-                "a step does exactly one thing: `grant` (a token request), `resource` (a call to the protected resource), `advance` (seconds to move the mock's clock) or `device_authorization: true` (starting a device flow)"
+                "a step does exactly one thing: `grant` (a token request), `resource` (a call to the protected resource), `advance` (seconds to move the mock's clock), `authorize` (an authorization request) or `device_authorization: true` (starting a device flow)"
             }
             Self::BadReference(TemplateError::Unclosed { .. }) => {
                 "close the reference with `}`, as in `${client_id}`"

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use grantspec_token::{
-    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, RequestRate, ResponseShape,
-    SigningAlgorithm, TokenEndpoint,
+    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, PkceMethod, ProviderProfile, RequestRate,
+    ResponseShape, SigningAlgorithm, TokenEndpoint,
 };
 use serde::Deserialize;
 
@@ -125,6 +125,23 @@ pub struct Provider {
     /// `resource` steps. The mock serves one at `/ping`.
     #[serde(default)]
     pub resource: Option<ResourceEndpoint>,
+    /// The authorization endpoint (RFC 6749 §3.1), for `authorize` steps;
+    /// `/authorize` when absent, where the mock serves one.
+    #[serde(default)]
+    pub authorization_endpoint: Option<ResourceEndpoint>,
+}
+
+/// The authorization endpoint's path when a spec names none.
+pub const DEFAULT_AUTHORIZE_PATH: &str = "/authorize";
+
+impl Provider {
+    /// The authorization endpoint's path: the spec's, or
+    /// [`DEFAULT_AUTHORIZE_PATH`].
+    pub fn authorize_path(&self) -> &str {
+        self.authorization_endpoint
+            .as_ref()
+            .map_or(DEFAULT_AUTHORIZE_PATH, |endpoint| endpoint.path.as_str())
+    }
 }
 
 /// Where a provider fact comes from: `{ documented: "…" }` or
@@ -606,6 +623,47 @@ pub struct MockSeed {
     /// What token exchange accepts; without it every exchange is refused.
     #[serde(default)]
     pub token_exchange: Option<ExchangePolicy>,
+    /// What the authorization endpoint asks of PKCE (RFC 7636).
+    #[serde(default)]
+    pub pkce: PkcePolicy,
+    /// How long an authorization code from the authorization endpoint may
+    /// be exchanged, in seconds (RFC 6749 §4.1.2 recommends at most 600).
+    #[serde(default = "default_code_lifetime")]
+    #[schemars(extend("default" = DEFAULT_CODE_LIFETIME))]
+    pub code_lifetime: u64,
+}
+
+/// The lifetime of authorization codes when a seed names none: a minute.
+pub const DEFAULT_CODE_LIFETIME: u64 = 60;
+
+fn default_code_lifetime() -> u64 {
+    DEFAULT_CODE_LIFETIME
+}
+
+/// What the mock's authorization endpoint asks of PKCE.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PkcePolicy {
+    /// Refuse an authorization request without a challenge.
+    #[serde(default)]
+    pub required: bool,
+    /// The challenge methods accepted; `[S256]` by default (RFC 9700
+    /// §2.1.1: `plain` only where S256 cannot be used).
+    #[serde(default = "default_pkce_methods")]
+    pub methods: Vec<PkceMethod>,
+}
+
+fn default_pkce_methods() -> Vec<PkceMethod> {
+    vec![PkceMethod::S256]
+}
+
+impl Default for PkcePolicy {
+    fn default() -> Self {
+        Self {
+            required: false,
+            methods: default_pkce_methods(),
+        }
+    }
 }
 
 /// The `Content-Type` of a seed's answers when it names none.
@@ -657,6 +715,8 @@ impl Default for MockSeed {
             trusted_issuers: Vec::new(),
             device_flow: DeviceFlowSeed::default(),
             token_exchange: None,
+            pkce: PkcePolicy::default(),
+            code_lifetime: DEFAULT_CODE_LIFETIME,
         }
     }
 }
@@ -860,6 +920,10 @@ pub struct MockClient {
     /// Authorization codes this client can exchange, with their redirect URI.
     #[serde(default)]
     pub codes: Vec<MockCode>,
+    /// Redirect URIs registered for the authorization endpoint, compared
+    /// exactly (RFC 9700 §2.1); a client without any is not redirected to.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
     /// This client's own lifetime of access tokens, in seconds (one number,
     /// or by grant with a `default`); it overrides the seed's
     /// `token_lifetime`.
@@ -1386,6 +1450,7 @@ impl From<CaseFile> for Case {
                 with: single.with,
                 request: single.request,
                 resource: None,
+                authorize: None,
                 advance: None,
                 device_authorization: false,
                 client_assertion: single.client_assertion,
@@ -1459,6 +1524,10 @@ pub struct Step {
     /// A call to the provider's protected resource.
     #[serde(default)]
     pub resource: Option<ResourceCall>,
+    /// An authorization request (RFC 6749 §4.1.1) made without a browser;
+    /// the step captures the redirect's parameters and the PKCE verifier.
+    #[serde(default)]
+    pub authorize: Option<AuthorizeCall>,
     /// Seconds to move the mock's clock forward (mock-only cases).
     #[serde(default)]
     pub advance: Option<u64>,
@@ -1564,6 +1633,64 @@ impl AssertionSpec {
     }
 }
 
+/// An authorization request sent to the provider's authorization endpoint
+/// without a browser. The answer is a redirect: the runner follows the
+/// provider's own redirects (same origin, at most
+/// [`MAX_AUTHORIZE_REDIRECTS`], with the cookies they set) and stops at the
+/// first one that leaves the provider, whose query parameters (`code`,
+/// `state`, or `error`) become the step's body, with `code_verifier` added:
+/// `${auth.code}`, `${auth.code_verifier}`. Body expectations match those
+/// parameters.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeCall {
+    /// `client_id`.
+    pub client_id: String,
+    /// `redirect_uri`; left out when absent.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// Requested scopes, space-joined.
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// `state`; a random one when absent.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// The PKCE method (`S256`, `plain`), or `none` to send no challenge.
+    #[serde(default)]
+    pub pkce: PkceChoice,
+    /// Further query parameters (`nonce`, `prompt`, …).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+}
+
+/// The most redirects an `authorize` step follows within the provider.
+pub const MAX_AUTHORIZE_REDIRECTS: usize = 8;
+
+/// Whether an authorization request sends a PKCE challenge, and how made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+pub enum PkceChoice {
+    /// `code_challenge_method=S256`.
+    #[default]
+    S256,
+    /// `code_challenge_method=plain`.
+    #[serde(rename = "plain")]
+    Plain,
+    /// No challenge.
+    #[serde(rename = "none")]
+    None,
+}
+
+impl PkceChoice {
+    /// The method, or `None` for no challenge.
+    pub fn method(self) -> Option<PkceMethod> {
+        match self {
+            Self::S256 => Some(PkceMethod::S256),
+            Self::Plain => Some(PkceMethod::Plain),
+            Self::None => None,
+        }
+    }
+}
+
 /// What a step does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepKind {
@@ -1575,6 +1702,8 @@ pub enum StepKind {
     Advance(u64),
     /// A device authorization request (RFC 8628 §3.1).
     DeviceAuthorization,
+    /// An authorization request.
+    Authorize,
 }
 
 impl Step {
@@ -1605,6 +1734,13 @@ impl Step {
         {
             texts.extend(assertion.templates());
         }
+        if let Some(authorize) = &self.authorize {
+            texts.push(authorize.client_id.as_str());
+            texts.extend(authorize.redirect_uri.as_deref());
+            texts.extend(authorize.scope.iter().map(String::as_str));
+            texts.extend(authorize.state.as_deref());
+            texts.extend(authorize.params.values().map(String::as_str));
+        }
         texts
     }
 
@@ -1614,12 +1750,14 @@ impl Step {
             self.grant,
             &self.resource,
             self.advance,
+            &self.authorize,
             self.device_authorization,
         ) {
-            (Some(grant), None, None, false) => Some(StepKind::Grant(grant)),
-            (None, Some(_), None, false) => Some(StepKind::Resource),
-            (None, None, Some(seconds), false) => Some(StepKind::Advance(seconds)),
-            (None, None, None, true) => Some(StepKind::DeviceAuthorization),
+            (Some(grant), None, None, None, false) => Some(StepKind::Grant(grant)),
+            (None, Some(_), None, None, false) => Some(StepKind::Resource),
+            (None, None, Some(seconds), None, false) => Some(StepKind::Advance(seconds)),
+            (None, None, None, Some(_), false) => Some(StepKind::Authorize),
+            (None, None, None, None, true) => Some(StepKind::DeviceAuthorization),
             _ => None,
         }
     }

@@ -7,11 +7,12 @@
 //!   (`${login.refresh_token}`; dots descend into objects).
 //!
 //! A value is a secret when any part of it is: a `${secret:…}`, a variable
-//! whose value is one, or a captured token.
+//! whose value is one, or a captured token, code or verifier (a member
+//! named as a token or a secret parameter: `${auth.code}`).
 
 use std::collections::HashMap;
 
-use grantspec_token::{TOKEN_MEMBERS, Text};
+use grantspec_token::{SECRET_PARAMS, TOKEN_MEMBERS, Text};
 use serde_json::Value;
 
 use crate::model::{Spec, Var};
@@ -237,9 +238,10 @@ impl<'a> Resolver<'a> {
                         Value::String(s) => out.push_str(s),
                         other => out.push_str(&other.to_string()),
                     }
-                    secret |= path
-                        .last()
-                        .is_some_and(|member| TOKEN_MEMBERS.contains(&member.as_str()));
+                    secret |= path.last().is_some_and(|member| {
+                        TOKEN_MEMBERS.contains(&member.as_str())
+                            || SECRET_PARAMS.contains(&member.as_str())
+                    });
                 }
             }
         }

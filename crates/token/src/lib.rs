@@ -53,6 +53,11 @@
 //! Grants: client credentials, password, refresh token, authorization code
 //! (with PKCE), and Elastic Path's token-endpoint `implicit`; extra
 //! parameters such as `audience` and `resource` ride on the [`TokenRequest`].
+//! For the authorization code grant, [`AuthorizationRequest`] builds the URL
+//! a user opens (`response_type=code`, `state`, the PKCE challenge of a
+//! [`CodeVerifier`]), [`AuthorizationResponse`] reads the redirect that
+//! answers it, and [`Grant::authorization_code`] exchanges the code with its
+//! verifier.
 //!
 //! Secrets (client secrets, passwords, tokens) live in [`secrecy`] types or in
 //! [`Text::Secret`], and no `Debug` or `Display` output of this crate shows
@@ -173,9 +178,11 @@
 //! ```
 
 mod assertion;
+mod authorize;
 mod client;
 mod clock;
 mod device;
+mod pkce;
 mod profile;
 mod request;
 mod response;
@@ -186,6 +193,7 @@ pub use assertion::{
     DEVICE_CODE_GRANT_TYPE, JWT_BEARER_GRANT_TYPE, SigningAlgorithm, SigningKey,
     TOKEN_EXCHANGE_GRANT_TYPE, fresh_jti, sign_assertion, unverified_claims,
 };
+pub use authorize::{AuthorizationRequest, AuthorizationResponse, RedirectError};
 pub use client::{
     DEFAULT_REFRESH_SKEW, Sent, TokenClient, TokenError, Transport, TransportConfig,
     TransportError, TransportErrorKind, is_loopback,
@@ -194,6 +202,10 @@ pub use clock::{CLOCK_OFFSET_HEADER, Clock, ManualClock, SystemClock};
 pub use device::{
     DeviceAuthorization, DeviceFlowError, SLOW_DOWN_STEP, Sleeper, TokioSleeper,
     build_device_authorization,
+};
+pub use pkce::{
+    CodeVerifier, MAX_VERIFIER_LEN, MIN_VERIFIER_LEN, PkceError, PkceMethod, is_valid_verifier,
+    random_state,
 };
 pub use profile::{
     BodyEncoding, ClientAuth, DEFAULT_DEVICE_AUTHORIZATION_PATH, ErrorFormat, ExpiryStyle,

@@ -278,6 +278,20 @@ impl Grant {
         }
     }
 
+    /// An authorization-code exchange with the verifier whose challenge the
+    /// authorization request sent ([`crate::AuthorizationRequest::with_pkce`]).
+    pub fn authorization_code_with_pkce(
+        code: impl Into<String>,
+        redirect_uri: Option<String>,
+        verifier: &crate::CodeVerifier,
+    ) -> Self {
+        Self::AuthorizationCode {
+            code: SecretString::from(code.into()),
+            redirect_uri,
+            code_verifier: Some(verifier.secret().clone()),
+        }
+    }
+
     /// Whether the same grant can be sent again to get a fresh token:
     /// client credentials, password and implicit can; a code or a refresh
     /// token may be single use.

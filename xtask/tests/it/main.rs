@@ -1,5 +1,6 @@
 //! The crate's integration tests, one test binary (one link) for all of them.
 
+mod authorize;
 mod canary_echo;
 mod report;
 mod scaffold_record;

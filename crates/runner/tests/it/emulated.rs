@@ -187,11 +187,22 @@ fn variants() -> Vec<Variant> {
 /// the right challenge, a refresh never widens or changes the scope, an
 /// assertion's `aud`, `exp` and `jti` are always checked, and device-code
 /// polls always get RFC 8628's codes, `slow_down` within the interval.
-const SHOWN_BY_NO_VARIANT: [&str; 9] = [
+const SHOWN_BY_NO_VARIANT: [&str; 18] = [
     "missing-bearer-challenge",
     "bearer-challenge-error-code",
     "refresh-widens-scope",
     "rotation-changes-scope",
+    // The mock's authorization endpoint and token endpoint hold every rule
+    // of the code grant and PKCE, and whom a grant is for, whatever the seed.
+    "authorization-code-reused",
+    "code-replay-keeps-tokens",
+    "redirect-uri-not-checked",
+    "pkce-not-enforced",
+    "pkce-downgrade-accepted",
+    "plain-pkce-accepted",
+    "unauthenticated-client-credentials",
+    "refresh-token-not-bound-to-client",
+    "changed-scope-not-stated",
     "assertion-audience-not-checked",
     "expired-assertion-accepted",
     "assertion-replay-accepted",
@@ -228,7 +239,7 @@ fn spec(variant: &Variant) -> String {
     }
     if code {
         clients.push(
-            "    - { id: coder, secret: coder-secret, grants: [authorization_code, refresh_token], scopes: [read, write], codes: [{ code: code-1, redirect_uri: \"https://app.invalid/cb\" }] }",
+            "    - { id: coder, secret: coder-secret, grants: [authorization_code, refresh_token], scopes: [read, write], codes: [{ code: code-1, redirect_uri: \"https://app.invalid/cb\" }], redirect_uris: [\"https://app.invalid/cb\", \"https://app.invalid/other\"] }",
         );
     }
     if implicit {
@@ -277,6 +288,9 @@ fn spec(variant: &Variant) -> String {
   - name: unsupported_grant
     grant: client_credentials
     with: {{ {CC}, grant_type: grantspec_unsupported }}
+  - name: unauthenticated_client_credentials
+    grant: client_credentials
+    with: {{ client_id: cc-client }}
 "#
     );
     let chain = |name: &str, first: &str, credentials: &str| {
@@ -319,6 +333,46 @@ fn spec(variant: &Variant) -> String {
             "        grant: authorization_code\n        with: {{ {credentials}, code: code-1, redirect_uri: \"https://app.invalid/cb\", scope: [read, write] }}"
         );
         cases.push_str(&chain("authorization_code", &first, credentials));
+        let exchange = |id: &str, code: &str, redirect: &str, verifier: &str| {
+            format!(
+                "      - id: {id}\n        grant: authorization_code\n        with: {{ {credentials}, code: \"${{{code}.code}}\", redirect_uri: \"https://app.invalid/{redirect}\"{verifier} }}\n"
+            )
+        };
+        let wrong = ", code_verifier: not-the-verifier-0123456789abcdefghijklmnopqrstuvwxyz";
+        let right = ", code_verifier: \"${auth.code_verifier}\"";
+        cases.push_str(&format!(
+            r#"  - name: pkce
+    steps:
+      - id: auth
+        authorize: {{ client_id: coder, redirect_uri: "https://app.invalid/cb", scope: [read] }}
+{}{}{}{}{}      - resource: {{ token: "${{first.access_token}}" }}
+      - grant: refresh_token
+        with: {{ {credentials}, refresh_token: "${{first.refresh_token}}" }}
+      - authorize: {{ client_id: coder, redirect_uri: "https://app.invalid/cb", pkce: plain }}
+      - id: bare
+        authorize: {{ client_id: coder, redirect_uri: "https://app.invalid/cb", pkce: none }}
+{}"#,
+            exchange("wrong", "auth", "cb", wrong),
+            exchange("missing", "auth", "cb", ""),
+            exchange("elsewhere", "auth", "other", right),
+            exchange("first", "auth", "cb", right),
+            exchange("replay", "auth", "cb", right),
+            exchange("downgrade", "bare", "cb", wrong),
+        ));
+    }
+    if code && password {
+        cases.push_str(
+            r#"  - name: refresh_by_another_client
+    steps:
+      - id: auth
+        authorize: { client_id: coder, redirect_uri: "https://app.invalid/cb" }
+      - id: login
+        grant: authorization_code
+        with: { client_id: coder, client_secret: coder-secret, code: "${auth.code}", redirect_uri: "https://app.invalid/cb", code_verifier: "${auth.code_verifier}" }
+      - grant: refresh_token
+        with: { client_id: owner, client_secret: owner-secret, refresh_token: "${login.refresh_token}" }
+"#,
+        );
     }
     if implicit {
         cases.push_str(

@@ -26,6 +26,13 @@ const CREDENTIALS: &[(&str, &str)] = &[
     ("OIDC_PROVIDER_RESERVED_CLIENT_ID", "sp client"),
     ("OIDC_PROVIDER_RESERVED_CLIENT_SECRET", "p@ss:w/rd+%"),
     ("OIDC_PROVIDER_JWT_CLIENT_ID", "grantspec-jwt"),
+    ("OIDC_PROVIDER_CODE_CLIENT_ID", "grantspec-code"),
+    ("OIDC_PROVIDER_CODE_CLIENT_SECRET", "code-secret-7d3a"),
+    ("OIDC_PROVIDER_OTHER_CODE_CLIENT_ID", "grantspec-code-other"),
+    (
+        "OIDC_PROVIDER_OTHER_CODE_CLIENT_SECRET",
+        "other-code-secret-2c8f",
+    ),
 ];
 
 /// How long the server may take to print its URL.
@@ -224,6 +231,9 @@ fn oidc_provider_passes_its_spec_live_and_matches_snapshots() {
         reports.len()
     );
 
+    // The authorization code cases show each code and PKCE check passing.
+    assert_code_checks_pass(&reports);
+
     // Judged as every entry point judges a case (snapshots included), but
     // without leaving pending snapshots in the repository.
     let mut problems = Vec::new();
@@ -273,4 +283,72 @@ fn oidc_provider_passes_its_spec_live_and_matches_snapshots() {
         snapshots_matched >= 10,
         "only {snapshots_matched} snapshots were compared; the live-only cases keep snapshots"
     );
+}
+
+/// The authorization code and PKCE checks that `specs/oidc-provider.yaml`'s
+/// cases exercise.
+const CODE_CHECKS: &[&str] = &[
+    "RFC6749-4.1.2-code-single-use",
+    "RFC6749-4.1.2-code-replay-revokes-tokens",
+    "RFC6749-4.1.3-redirect-uri-match",
+    "RFC7636-4.6-wrong-verifier-refused",
+    "RFC7636-4.6-verifier-required",
+    "RFC9700-2.1.1-plain-pkce-downgrade",
+    "RFC6749-10.4-refresh-bound-to-client",
+];
+
+/// Each of [`CODE_CHECKS`] passed in some case of `reports` and warned or
+/// failed in none: the cases judge what they are meant to, with no wrong
+/// finding.
+fn assert_code_checks_pass(reports: &[grantspec_runner::CaseReport]) {
+    for id in CODE_CHECKS {
+        let outcomes: Vec<(&str, grantspec_conformance::Outcome)> = reports
+            .iter()
+            .flat_map(|report| {
+                report
+                    .run
+                    .findings
+                    .iter()
+                    .filter(|finding| finding.check.id == *id)
+                    .map(|finding| (report.case.as_str(), finding.outcome))
+            })
+            .collect();
+        assert!(
+            outcomes
+                .iter()
+                .any(|(_, outcome)| *outcome == grantspec_conformance::Outcome::Pass),
+            "{id} passed in no case: {outcomes:?}"
+        );
+        assert!(
+            !outcomes.iter().any(|(_, outcome)| outcome.is_deviation()),
+            "{id} found a deviation: {outcomes:?}"
+        );
+    }
+}
+
+#[test]
+fn the_code_cases_judge_the_code_checks_on_the_mock_too() {
+    let root = grantspec_runner::workspace_root();
+    let specs = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root.join("specs").join("oidc-provider.yaml"),
+        specs.path().join("oidc-provider.yaml"),
+    )
+    .unwrap();
+    let config = SuiteConfig {
+        specs_dir: specs.path().to_path_buf(),
+        snapshots_dir: root.join("snapshots"),
+        target: TargetKind::Mock,
+        env: Env::from_pairs(Vec::<(&str, &str)>::new()),
+        transport: TransportConfig::default(),
+        write_pending_snapshots: false,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let suite = Arc::new(runtime.block_on(Suite::start(config)).unwrap());
+    let reports = runtime.block_on(suite.run_all());
+    assert_code_checks_pass(&reports);
 }

@@ -1,6 +1,7 @@
 //! The crate's integration tests, one test binary (one link) for all of them.
 
 mod canary;
+mod code_secrets;
 mod compat;
 mod emulated;
 mod faults;

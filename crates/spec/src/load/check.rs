@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{CaptureProblem, SpecError, SpecErrorKind, did_you_mean};
 use crate::model::{
-    Basis, Case, CaseForm, Live, Note, ParamSpec, Provider, RequestOverride, ResourceCall, Spec,
-    Step, Tag, Var,
+    AuthorizeCall, Basis, Case, CaseForm, Live, Note, ParamSpec, Provider, RequestOverride,
+    ResourceCall, Spec, Step, Tag, Var,
 };
 use crate::template::{self, Piece};
 
@@ -466,6 +466,9 @@ impl Checker<'_, '_> {
                     &scope,
                 );
                 self.assertion_templates(step, &step_path, &scope);
+                if let Some(authorize) = &step.authorize {
+                    self.authorize_templates(authorize, &step_path, &scope);
+                }
             }
         } else if let Some(step) = single.filter(|step| step.grant.is_some()) {
             let scope = Scope::Step {
@@ -507,6 +510,7 @@ impl Checker<'_, '_> {
             ("resource", step.resource.is_some()),
             ("advance", step.advance.is_some()),
             ("device_authorization", step.device_authorization),
+            ("authorize", step.authorize.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))
@@ -597,6 +601,37 @@ impl Checker<'_, '_> {
                 full.extend([Seg::Key(key), Seg::Key("aud")]);
                 self.param(aud, &full, scope);
             }
+        }
+    }
+
+    /// Every template of an `authorize` step at `path`.
+    fn authorize_templates(
+        &mut self,
+        authorize: &AuthorizeCall,
+        path: &[Seg<'_>],
+        scope: &Scope<'_>,
+    ) {
+        let at = |key: &'static str| {
+            let mut full = path.to_vec();
+            full.extend([Seg::Key("authorize"), Seg::Key(key)]);
+            full
+        };
+        self.template(&authorize.client_id, &at("client_id"), scope);
+        if let Some(redirect_uri) = &authorize.redirect_uri {
+            self.template(redirect_uri, &at("redirect_uri"), scope);
+        }
+        if let Some(state) = &authorize.state {
+            self.template(state, &at("state"), scope);
+        }
+        for (index, item) in authorize.scope.iter().enumerate() {
+            let mut full = at("scope");
+            full.push(Seg::Index(index));
+            self.template(item, &full, scope);
+        }
+        for (name, value) in &authorize.params {
+            let mut full = at("params");
+            full.push(Seg::Key(name));
+            self.template(value, &full, scope);
         }
     }
 
