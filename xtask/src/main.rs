@@ -7,6 +7,7 @@ mod bench;
 mod flags;
 mod mock;
 mod new_provider;
+mod probe;
 mod record;
 mod report;
 mod schema;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Task::BenchLoadSpec(raw) => bench::load_spec(raw.args),
         Task::Review(args) => snapshots::review(args),
         Task::Accept(args) => snapshots::accept(args),
+        Task::Probe(args) => probe::run(args),
     };
     match result {
         Ok(code) => code,

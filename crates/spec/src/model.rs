@@ -125,6 +125,14 @@ pub struct Provider {
     /// `resource` steps. The mock serves one at `/ping`.
     #[serde(default)]
     pub resource: Option<ResourceEndpoint>,
+    /// Path of the provider's discovery metadata (RFC 8414
+    /// `/.well-known/oauth-authorization-server`, or OpenID Connect
+    /// `/.well-known/openid-configuration`), joined to the base URL as the
+    /// token path is. On a live run the metadata (and the JWKS its
+    /// `jwks_uri` names) is read once, and every case's exchanges are also
+    /// judged by the metadata checks; the mock serves no metadata.
+    #[serde(default)]
+    pub metadata: Option<String>,
 }
 
 /// Where a provider fact comes from: `{ documented: "…" }` or

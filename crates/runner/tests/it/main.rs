@@ -5,6 +5,7 @@ mod compat;
 mod emulated;
 mod faults;
 mod live_oidc;
+mod probe;
 mod refresh;
 mod retries;
 mod runner;
