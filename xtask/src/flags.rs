@@ -176,7 +176,7 @@ pub struct Probe {
     /// The token endpoint URL
     #[arg(value_name = "URL")]
     pub url: String,
-    /// The written spec's provider id [default: the URL's host, as a name]
+    /// The written spec's provider id [default: the --out file's stem, else the URL's host]
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
     /// Where the spec is written [default: <spec folder>/<ID>.yaml]

@@ -16,10 +16,25 @@ use url::Url;
 
 pub fn run(flags: crate::flags::Probe) -> anyhow::Result<ExitCode> {
     let token_url = Url::parse(&flags.url).with_context(|| "the token URL is not a URL")?;
-    let id = match &flags.id {
-        Some(id) => id.clone(),
-        None => provider_id(&token_url),
+    let out_stem = flags
+        .out
+        .as_ref()
+        .and_then(|out| out.file_stem())
+        .map(|stem| stem.to_string_lossy().into_owned());
+    let id = match (&flags.id, &out_stem) {
+        (Some(id), Some(stem)) if id != stem => anyhow::bail!(
+            "--id {id:?} and --out {stem}.yaml differ: a spec's id is its file name (nothing was sent)"
+        ),
+        (Some(id), _) => id.clone(),
+        (None, Some(stem)) => stem.clone(),
+        (None, None) => provider_id(&token_url),
     };
+    if let Some(problem) = grantspec_spec::limits::name_problem(&id) {
+        anyhow::bail!(
+            "--id {id:?} {problem}: a provider id holds {} (nothing was sent)",
+            grantspec_spec::limits::NAME_CHARACTERS
+        );
+    }
     let out = flags
         .out
         .clone()

@@ -162,6 +162,25 @@ fn probe_takes_credentials_from_the_environment_only() {
         "{}",
         text(&output)
     );
+    let output = xtask()
+        .args(["probe", "http://127.0.0.1:9/token", "--id", "no/slash"])
+        .env("GRANTSPEC_PROBE_CLIENT_ID", "id")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("a provider id holds"),
+        "{}",
+        text(&output)
+    );
+    let output = xtask()
+        .args(["probe", "http://127.0.0.1:9/token", "--id", "one", "--out"])
+        .arg(dir.join("other.yaml"))
+        .env("GRANTSPEC_PROBE_CLIENT_ID", "id")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(text(&output).contains("differ"), "{}", text(&output));
     // A URL with credentials in it is refused before anything is sent.
     let output = xtask()
         .args(["probe", "http://user:pw@127.0.0.1:9/token", "--out"])
