@@ -223,6 +223,9 @@ pub enum ProbeError {
     /// The HTTP client could not be built.
     #[error(transparent)]
     Transport(#[from] grantspec_token::TransportError),
+    /// The endpoint throttled before the baseline could be read.
+    #[error("throttled before any answer could be read, and stopped: {0}")]
+    Throttled(String),
     /// No request reached the endpoint.
     #[error("no answer from the token endpoint: {0}")]
     Unreachable(String),

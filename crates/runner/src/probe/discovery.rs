@@ -18,9 +18,13 @@ pub const WELL_KNOWN: [&str; 2] = [rfc::OAUTH_WELL_KNOWN, rfc::OIDC_WELL_KNOWN];
 /// the probe judges cases as a run of the written spec will.
 pub type MetadataSeen = crate::metadata::Metadata;
 
-/// Whether the metadata is a document the written spec should name.
+/// Whether the metadata is a document the written spec should name: a 200
+/// with a JSON object that says it is metadata (an `issuer` or a
+/// `token_endpoint`), not whatever a server answers every path with.
 pub(crate) fn found(seen: &MetadataSeen) -> bool {
-    seen.response.status == 200 && matches!(seen.json, Some(Value::Object(_)))
+    seen.response.status == 200
+        && matches!(&seen.json, Some(Value::Object(object))
+            if object.contains_key("issuer") || object.contains_key("token_endpoint"))
 }
 
 /// `token_endpoint_auth_methods_supported`, as the token crate's methods,

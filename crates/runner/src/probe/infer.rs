@@ -431,6 +431,9 @@ pub(crate) async fn baseline(
             fallback = Some((index, shape));
         }
     }
+    if let (None, Some(why)) = (&first, &session.stopped) {
+        return Err(ProbeError::Throttled(clean(why)));
+    }
     let Some((_, shape)) = fallback.or(first) else {
         let why: Vec<String> = session
             .skipped

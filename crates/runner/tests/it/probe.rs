@@ -269,6 +269,16 @@ async fn start_recorder() -> Recorder {
 /// A loopback endpoint answering every request with `answer_head` (status line
 /// without `HTTP/1.1`, and headers) and `body`.
 async fn start_answering(answer_head: &'static str, body: &'static str) -> Recorder {
+    start_throttling_after(answer_head, body, usize::MAX).await
+}
+
+/// [`start_answering`], answering `429` with `Retry-After` once `after`
+/// requests have been answered.
+async fn start_throttling_after(
+    answer_head: &'static str,
+    body: &'static str,
+    after: usize,
+) -> Recorder {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -306,7 +316,16 @@ async fn start_answering(answer_head: &'static str, body: &'static str) -> Recor
                         continue;
                     }
                     buffer.drain(..end + 4 + length);
-                    seen.lock().unwrap().push(Instant::now());
+                    let count = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push(Instant::now());
+                        seen.len()
+                    };
+                    let (answer_head, body) = if count > after {
+                        ("429 Too Many Requests\r\nretry-after: 5", "")
+                    } else {
+                        (answer_head, body)
+                    };
                     let answer = format!(
                         "HTTP/1.1 {answer_head}\r\ncontent-length: {}\r\n\r\n{body}",
                         body.len()
@@ -631,4 +650,54 @@ fn a_secret_the_server_echoes_is_shown_nowhere() {
     let path = dir.join("echo.yaml");
     std::fs::write(&path, &report.spec).unwrap();
     grantspec_spec::load_file(&path).unwrap();
+}
+
+#[test]
+fn the_first_sign_of_throttling_ends_the_probe() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = |url: &Url| ProbeConfig {
+        token_url: url.clone(),
+        provider_id: "throttled".to_owned(),
+        credentials: Credentials {
+            client_id: "throttled-client".to_owned(),
+            client_secret: Some(SecretString::from("throttled-secret")),
+            user: None,
+        },
+        vars: VarNames::for_provider("throttled"),
+        grant: ProbeGrant::ClientCredentials,
+        scopes: Vec::new(),
+        budget: 30,
+        interval: Duration::from_millis(1),
+        areas: Area::ALL.into_iter().collect(),
+        today: "2026-12-01".to_owned(),
+        transport: TransportConfig::default(),
+    };
+    // Throttled after the two discovery requests and the baseline: the
+    // next request is the last, and is neither retried nor written.
+    let server = runtime.block_on(start_throttling_after(TOKEN, TOKEN_BODY, 3));
+    let report = runtime
+        .block_on(probe::probe(&config(&server.url)))
+        .unwrap();
+    assert_eq!(server.arrivals.lock().unwrap().len(), 4);
+    assert_eq!(report.sent, 4);
+    let stopped = report.stopped.clone().unwrap();
+    assert!(stopped.contains("HTTP 429"), "{stopped}");
+    let dir = temp_dir("probe-throttled");
+    let path = dir.join("throttled.yaml");
+    std::fs::write(&path, &report.spec).unwrap();
+    let loaded = grantspec_spec::load_file(&path).unwrap();
+    let names: Vec<&str> = loaded.spec.cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["token_form_basic"]);
+
+    // Throttled from the first request: nothing to write.
+    let server = runtime.block_on(start_throttling_after(TOKEN, TOKEN_BODY, 0));
+    let mut narrow = config(&server.url);
+    narrow.areas.remove(&Area::Discovery);
+    let error = runtime.block_on(probe::probe(&narrow)).unwrap_err();
+    assert!(error.to_string().contains("throttl"), "{error}");
+    assert_eq!(server.arrivals.lock().unwrap().len(), 1);
 }
