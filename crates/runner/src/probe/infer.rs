@@ -1162,3 +1162,70 @@ fn refresh_behaviour(ran: &super::Ran, dialect: &Dialect) -> String {
     };
     format!("{rotated}; {reuse}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn shape(body: &str) -> ResponseShape {
+        TokenSeen::read(&answer(200, body)).unwrap().shape()
+    }
+
+    #[test]
+    fn camel_case_members_are_renamed_and_a_missing_token_type_assumed_bearer() {
+        let shape = shape(r#"{"accessToken":"a","expiresIn":"3600","refreshToken":"r"}"#);
+        assert_eq!(shape.members.access_token.as_deref(), Some("accessToken"));
+        assert_eq!(shape.members.expires_in.as_deref(), Some("expiresIn"));
+        assert_eq!(shape.members.refresh_token.as_deref(), Some("refreshToken"));
+        assert_eq!(shape.members.token_type, None);
+        assert_eq!(shape.expiry, ExpiryStyle::ExpiresIn);
+        assert_eq!(shape.missing_token_type, MissingTokenType::AssumeBearer);
+    }
+
+    #[test]
+    fn an_envelope_and_absolute_or_relative_expires_are_read() {
+        let shape =
+            shape(r#"{"data":{"access_token":"a","token_type":"Bearer","expires":1924992000}}"#);
+        assert_eq!(shape.envelope.as_deref(), Some("/data"));
+        assert_eq!(shape.expiry, ExpiryStyle::Expires);
+        assert!(shape.members.is_rfc6749());
+        let relative = self::shape("access_token=a&expires=5183999");
+        assert_eq!(relative.encoding, ResponseEncoding::Form);
+        assert_eq!(relative.expiry, ExpiryStyle::ExpiresRelative);
+        let both = self::shape(r#"{"access_token":"a","expires_in":60,"expires":1924992000}"#);
+        assert_eq!(both.expiry, ExpiryStyle::Both);
+        let none = self::shape(r#"{"access_token":"a","token_type":"bot"}"#);
+        assert_eq!(none.expiry, ExpiryStyle::None);
+        assert_eq!(none.bearer_aliases, ["bot"]);
+    }
+
+    #[test]
+    fn errors_and_refusals_are_no_token() {
+        assert!(
+            TokenSeen::read(&answer(200, r#"{"ok":false,"error":"invalid_client"}"#)).is_none()
+        );
+        assert!(TokenSeen::read(&answer(400, r#"{"access_token":"a"}"#)).is_none());
+        assert!(TokenSeen::read(&answer(200, "error=bad_verification_code")).is_none());
+        assert!(TokenSeen::read(&answer(200, "<html>access_token=a</html>")).is_none());
+        let refusal = answer(
+            200,
+            "error=incorrect_client_credentials&error_description=x",
+        );
+        assert_eq!(
+            error_code(&refusal).as_deref(),
+            Some("incorrect_client_credentials")
+        );
+        let array = answer(401, r#"{"errors":[{"status":"401","code":"4"}]}"#);
+        assert_eq!(error_code(&array).as_deref(), Some("code 4"));
+        assert!(refuses_client(&array));
+        assert_eq!(error_format(&array), Some(ErrorFormat::ErrorsArray));
+    }
+}
