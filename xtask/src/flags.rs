@@ -40,7 +40,7 @@ pub enum Task {
     Accept(Snapshots),
     /// Fingerprint an unknown token endpoint with a small, paced set of requests and write a
     /// starter spec (credentials from the environment; see docs/probe.md)
-    Probe(Probe),
+    Probe(Box<Probe>),
     /// The measurements `bench` runs in release mode (internal).
     #[command(hide = true)]
     BenchMeasure(Raw),
@@ -219,6 +219,9 @@ pub struct Probe {
     /// Do not read the issuer's well-known metadata (nor its JWKS)
     #[arg(long)]
     pub no_discovery: bool,
+    /// The issuer whose well-known metadata is read [default: the URL's origin]
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
 }
 
 /// `500ms`, `2s` or a number of milliseconds, at most a minute.

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Task::BenchLoadSpec(raw) => bench::load_spec(raw.args),
         Task::Review(args) => snapshots::review(args),
         Task::Accept(args) => snapshots::accept(args),
-        Task::Probe(args) => probe::run(args),
+        Task::Probe(args) => probe::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -52,8 +52,13 @@ pub fn run(flags: crate::flags::Probe) -> anyhow::Result<ExitCode> {
     };
     let areas = areas(&flags)?;
     let credentials = credentials(&flags, grant)?;
+    let issuer = match &flags.issuer {
+        Some(issuer) => Some(Url::parse(issuer).with_context(|| "--issuer is not a URL")?),
+        None => None,
+    };
     let config = ProbeConfig {
         token_url,
+        issuer,
         provider_id: id.clone(),
         credentials,
         vars: VarNames::for_provider(&id),

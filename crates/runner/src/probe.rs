@@ -56,6 +56,9 @@ pub struct ProbeConfig {
     pub vars: VarNames,
     /// The grant the baseline request uses.
     pub grant: ProbeGrant,
+    /// The issuer whose metadata discovery reads; the token URL's origin
+    /// when `None`.
+    pub issuer: Option<Url>,
     /// Scopes the client may ask for; without them the probe asks for a
     /// made-up one, to see whether it is refused or dropped.
     pub scopes: Vec<String>,
@@ -586,7 +589,11 @@ pub async fn probe(config: &ProbeConfig) -> Result<ProbeReport, ProbeError> {
             Area::Refresh => infer::refresh(&mut session, &dialect).await?,
         }
     }
-    let written_metadata = metadata.as_ref().filter(|seen| discovery::found(seen));
+    // The spec names its metadata by a path joined to its base URL, so only
+    // metadata at the token URL's origin can be named.
+    let written_metadata = metadata
+        .as_ref()
+        .filter(|seen| discovery::found(seen) && seen.url.origin() == session.base_url.origin());
     let judged = infer::judge(&session, &dialect, written_metadata);
     table.extend(infer::table(&session, &dialect, &judged));
     match &metadata {

@@ -10,8 +10,9 @@ use serde_json::Value;
 use super::infer::{Dialect, profile_shaped};
 use super::{Session, clean};
 
-/// The well-known paths the probe reads, in order, at the token URL's
-/// origin.
+/// The well-known paths the probe reads, in order, formed from the issuer
+/// ([`rfc::well_known_urls`]: inserted before its path, appended to it); the
+/// issuer is the token URL's origin unless `--issuer` names another.
 pub const WELL_KNOWN: [&str; 2] = [rfc::OAUTH_WELL_KNOWN, rfc::OIDC_WELL_KNOWN];
 
 /// The metadata the probe read: the runner's own reading of it, so that
@@ -54,9 +55,12 @@ pub(crate) fn auth_methods(seen: &MetadataSeen) -> Option<Vec<ClientAuth>> {
 /// one came).
 pub(crate) async fn read_metadata(session: &mut Session<'_>) -> Option<MetadataSeen> {
     let mut last = None;
-    for path in WELL_KNOWN {
-        let mut url = session.base_url.clone();
-        url.set_path(path);
+    let issuer = session
+        .config
+        .issuer
+        .clone()
+        .unwrap_or_else(|| session.base_url.clone());
+    for url in rfc::well_known_urls(&issuer) {
         let Some(Ok(response)) = session.get(&url).await else {
             continue;
         };

@@ -95,6 +95,7 @@ fn config(
     let id = format!("{}-{suffix}", spec.provider.id);
     ProbeConfig {
         token_url,
+        issuer: None,
         vars: VarNames::for_provider(&id),
         provider_id: id,
         credentials: Credentials {
@@ -253,6 +254,8 @@ fn probe_of_every_mock_writes_a_spec_that_passes_live_and_declares_the_providers
 /// answers every one with a token.
 struct Recorder {
     arrivals: Arc<Mutex<Vec<Instant>>>,
+    /// Each request's method and target, in order.
+    requests: Arc<Mutex<Vec<String>>>,
     url: Url,
 }
 
@@ -283,13 +286,16 @@ async fn start_throttling_after(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let requests = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&arrivals);
+    let targets = Arc::clone(&requests);
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
             let seen = Arc::clone(&seen);
+            let targets = Arc::clone(&targets);
             tokio::spawn(async move {
                 let mut buffer = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -316,6 +322,9 @@ async fn start_throttling_after(
                         continue;
                     }
                     buffer.drain(..end + 4 + length);
+                    let line = head.lines().next().unwrap_or_default();
+                    let target: Vec<&str> = line.split_whitespace().take(2).collect();
+                    targets.lock().unwrap().push(target.join(" "));
                     let count = {
                         let mut seen = seen.lock().unwrap();
                         seen.push(Instant::now());
@@ -339,6 +348,7 @@ async fn start_throttling_after(
     });
     Recorder {
         arrivals,
+        requests,
         url: Url::parse(&format!("http://{addr}/oauth/token")).unwrap(),
     }
 }
@@ -357,6 +367,7 @@ fn the_budget_and_the_interval_hold_at_the_server() {
         let recorder = runtime.block_on(start_recorder());
         let config = ProbeConfig {
             token_url: recorder.url.clone(),
+            issuer: None,
             provider_id: "recorded".to_owned(),
             credentials: Credentials {
                 client_id: "recorded-client".to_owned(),
@@ -440,6 +451,7 @@ fn probe_of_node_oidc_provider_reads_its_metadata_and_writes_a_spec_that_passes_
     for (id, client_id, secret) in OIDC_CLIENTS {
         let config = ProbeConfig {
             token_url: Url::parse(&format!("{}/token", server.url)).unwrap(),
+            issuer: None,
             provider_id: (*id).to_owned(),
             credentials: Credentials {
                 client_id: (*client_id).to_owned(),
@@ -566,6 +578,7 @@ fn hostile_answers_are_escaped_in_the_table_and_quoted_in_the_spec() {
     ));
     let config = ProbeConfig {
         token_url: hostile.url.clone(),
+        issuer: None,
         provider_id: "hostile".to_owned(),
         credentials: Credentials {
             client_id: "hostile-client".to_owned(),
@@ -621,6 +634,7 @@ fn a_secret_the_server_echoes_is_shown_nowhere() {
     ));
     let config = ProbeConfig {
         token_url: echo.url.clone(),
+        issuer: None,
         provider_id: "echo".to_owned(),
         credentials: Credentials {
             client_id: "echo-client".to_owned(),
@@ -661,6 +675,7 @@ fn the_first_sign_of_throttling_ends_the_probe() {
         .unwrap();
     let config = |url: &Url| ProbeConfig {
         token_url: url.clone(),
+        issuer: None,
         provider_id: "throttled".to_owned(),
         credentials: Credentials {
             client_id: "throttled-client".to_owned(),
@@ -700,4 +715,49 @@ fn the_first_sign_of_throttling_ends_the_probe() {
     let error = runtime.block_on(probe::probe(&narrow)).unwrap_err();
     assert!(error.to_string().contains("throttl"), "{error}");
     assert_eq!(server.arrivals.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn discovery_forms_the_well_known_urls_from_the_issuer_and_sends_nothing_elsewhere() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(start_recorder());
+    let mut issuer = server.url.clone();
+    issuer.set_path("/tenant/one");
+    let config = ProbeConfig {
+        token_url: server.url.clone(),
+        issuer: Some(issuer),
+        provider_id: "tenant".to_owned(),
+        credentials: Credentials {
+            client_id: "tenant-client".to_owned(),
+            client_secret: Some(SecretString::from("tenant-secret")),
+            user: None,
+        },
+        vars: VarNames::for_provider("tenant"),
+        grant: ProbeGrant::ClientCredentials,
+        scopes: Vec::new(),
+        budget: 30,
+        interval: Duration::from_millis(1),
+        areas: Area::ALL.into_iter().collect(),
+        today: "2026-12-01".to_owned(),
+        transport: TransportConfig::default(),
+    };
+    let report = runtime.block_on(probe::probe(&config)).unwrap();
+    let requests = server.requests.lock().unwrap().clone();
+    assert_eq!(
+        requests[..2],
+        [
+            "get /.well-known/oauth-authorization-server/tenant/one",
+            "get /tenant/one/.well-known/openid-configuration"
+        ]
+    );
+    // A token answer is no metadata: the spec names none.
+    assert!(!report.spec.contains("  metadata:"), "{}", report.spec);
+    for request in &requests[2..] {
+        assert!(request.ends_with(" /oauth/token"), "{requests:?}");
+    }
+    assert_eq!(requests.len() as u32, report.sent);
 }
