@@ -24,6 +24,11 @@ const RESOURCE_SERVERS = new Map([
   ['urn:grantspec:reports', 'api:read'],
 ]);
 
+// A resource server whose access tokens are JWTs (RFC 9068): the default
+// resource of the grantspec-jwt client, for `cargo xtask probe`'s discovery test.
+const JWT_RESOURCE = 'urn:grantspec:jwt';
+const JWT_CLIENT = 'grantspec-jwt';
+
 const CLIENTS = [
   {
     client_id: 'grantspec-basic',
@@ -39,6 +44,11 @@ const CLIENTS = [
     // RFC 6749 §2.3.1: with client_secret_basic both are form-urlencoded before base64.
     client_id: 'sp client',
     client_secret: 'p@ss:w/rd+%',
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
+  {
+    client_id: JWT_CLIENT,
+    client_secret: 'jwt-secret-5d7a',
     token_endpoint_auth_method: 'client_secret_basic',
   },
   {
@@ -155,9 +165,12 @@ const provider = new Provider(issuer, {
     registration: { enabled: false },
     resourceIndicators: {
       enabled: true,
-      defaultResource: async () => undefined,
+      defaultResource: async (ctx, client) => (client?.clientId === JWT_CLIENT ? JWT_RESOURCE : undefined),
       useGrantedResource: async () => false,
       getResourceServerInfo: async (ctx, resourceIndicator) => {
+        if (resourceIndicator === JWT_RESOURCE) {
+          return { scope: 'api:read', accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+        }
         const scope = RESOURCE_SERVERS.get(resourceIndicator);
         if (scope !== undefined) {
           return { scope, accessTokenFormat: 'opaque' };

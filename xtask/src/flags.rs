@@ -41,6 +41,9 @@ pub enum Task {
     /// Get an authorization code (with a PKCE verifier) from a live provider whose login needs
     /// a person: print the URL to open, serve the loopback redirect, print `export` lines
     Authorize(Authorize),
+    /// Fingerprint an unknown token endpoint with a small, paced set of requests and write a
+    /// starter spec (credentials from the environment; see docs/probe.md)
+    Probe(Box<Probe>),
     /// The measurements `bench` runs in release mode (internal).
     #[command(hide = true)]
     BenchMeasure(Raw),
@@ -196,6 +199,77 @@ pub struct Snapshots {
     pub snapshots: Option<PathBuf>,
 }
 
+/// `cargo xtask probe`.
+#[derive(Debug, Args)]
+pub struct Probe {
+    /// The token endpoint URL
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The written spec's provider id [default: the --out file's stem, else the URL's host]
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// Where the spec is written [default: <spec folder>/<ID>.yaml]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// The variable holding the client id
+    #[arg(long, value_name = "NAME", default_value = "GRANTSPEC_PROBE_CLIENT_ID")]
+    pub client_id_env: String,
+    /// The variable holding the client secret (unset: a public client)
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "GRANTSPEC_PROBE_CLIENT_SECRET"
+    )]
+    pub client_secret_env: String,
+    /// The variable holding the username, for --grant password
+    #[arg(long, value_name = "NAME", default_value = "GRANTSPEC_PROBE_USERNAME")]
+    pub username_env: String,
+    /// The variable holding the password, for --grant password
+    #[arg(long, value_name = "NAME", default_value = "GRANTSPEC_PROBE_PASSWORD")]
+    pub password_env: String,
+    /// The grant of the baseline request: client_credentials or password
+    #[arg(long, value_name = "GRANT", default_value = "client_credentials")]
+    pub grant: String,
+    /// A scope the client may ask for (repeat the flag, or separate with commas)
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',')]
+    pub scope: Vec<String>,
+    /// Most requests sent, discovery included
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub budget: u32,
+    /// Least time between two requests: `500ms`, `2s`, or milliseconds
+    #[arg(long, value_name = "TIME", default_value = "1s", value_parser = duration)]
+    pub interval: std::time::Duration,
+    /// Probe only these areas: discovery, client-auth, encoding, scope, errors, refresh
+    #[arg(long, value_name = "AREAS", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Do not read the issuer's well-known metadata (nor its JWKS)
+    #[arg(long)]
+    pub no_discovery: bool,
+    /// The issuer whose well-known metadata is read [default: the URL's origin]
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+}
+
+/// `500ms`, `2s` or a number of milliseconds, at most a minute.
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match text.strip_suffix("ms") {
+        Some(number) => (number, 1),
+        None => match text.strip_suffix('s') {
+            Some(number) => (number, 1000),
+            None => (text, 1),
+        },
+    };
+    match number.trim().parse::<u64>() {
+        Ok(n) if n.saturating_mul(unit) <= 60_000 => Ok(std::time::Duration::from_millis(n * unit)),
+        _ => Err(format!(
+            "{text:?} is not a time of at most a minute (`500ms`, `2s`, or milliseconds)"
+        )),
+    }
+}
+
 /// The arguments of an internal task, passed on as they are.
 #[derive(Debug, Args)]
 pub struct Raw {
@@ -258,6 +332,40 @@ mod tests {
             !help.contains("--max-tokens"),
             "only report's flags: {help}"
         );
+    }
+
+    #[test]
+    fn probe_reads_its_budget_interval_and_areas() {
+        let Task::Probe(probe) = parse(&[
+            "probe",
+            "https://as.example/token",
+            "--budget=5",
+            "--interval",
+            "250ms",
+            "--only",
+            "client-auth,errors",
+            "--scope",
+            "a,b",
+        ])
+        .unwrap()
+        .task
+        else {
+            panic!("not probe");
+        };
+        assert_eq!(probe.budget, 5);
+        assert_eq!(probe.interval, std::time::Duration::from_millis(250));
+        assert_eq!(probe.only, ["client-auth", "errors"]);
+        assert_eq!(probe.scope, ["a", "b"]);
+        for bad in [
+            &["probe", "u", "--budget", "0"][..],
+            &["probe", "u", "--interval", "2h"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        // No flag takes a secret: credentials come from the environment.
+        let help = parse(&["probe", "--help"]).unwrap_err().to_string();
+        assert!(!help.contains("--client-secret "), "{help}");
+        assert!(help.contains("--client-secret-env"), "{help}");
     }
 
     #[test]

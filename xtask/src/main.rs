@@ -8,6 +8,7 @@ mod bench;
 mod flags;
 mod mock;
 mod new_provider;
+mod probe;
 mod record;
 mod report;
 mod schema;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Task::Review(args) => snapshots::review(args),
         Task::Accept(args) => snapshots::accept(args),
         Task::Authorize(args) => authorize::run(args),
+        Task::Probe(args) => probe::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,10 @@
 //! The conformance engine: every exchange of a case is checked against the
 //! token-endpoint rules of RFC 6749 (§2.3, §3.2, §3.3, §4, §4.4.3, §4.5, §5.1,
 //! §5.2, §6, §7.1, §10.10, Appendix A), RFC 6750 (§2.1, §3) and the OAuth 2.0
-//! Security BCP (RFC 9700), beside the case's own expectations.
+//! Security BCP (RFC 9700), beside the case's own expectations; and, for a
+//! provider whose spec names its discovery metadata, the metadata (RFC 8414,
+//! OpenID Connect Discovery) and its JWT access tokens (RFC 9068) against what
+//! the endpoint did ([`check_metadata`]).
 //!
 //! Every rule is a [`Check`] in [`CHECKS`]: a stable id, the clause it comes
 //! from, a [`Severity`] (failure for a MUST, warning for a SHOULD or a
@@ -28,10 +31,11 @@
 //! response (`error_response`), bearer use at the protected resource
 //! (`bearer`), refresh and other sequences (`refresh`), the authorization
 //! code grant and PKCE (`code`), whom and what a grant is for (`grants`),
-//! and the extension grants and JWT client authentication
-//! (`extension_grants`: RFC 7523, 8628, 8693). A check is one
-//! `const` [`Check`] there, carrying its rule (one exchange or a case's
-//! sequence) and its evaluation function, next to which it sits; the
+//! the extension grants and JWT client authentication (`extension_grants`:
+//! RFC 7523, 8628, 8693), and discovery metadata (`metadata`). A check is
+//! one `const` [`Check`] there, carrying its rule (one exchange, a case's
+//! sequence, or the provider's metadata) and its evaluation function, next
+//! to which it sits; the
 //! module's tests hold its failing and passing fixtures. [`CHECKS`] only
 //! orders them. The areas read exchanges through shared readers: the
 //! exchange's context (`ctx`), its parameters and headers (`params`), its
@@ -48,6 +52,7 @@ mod docs;
 mod error_response;
 mod extension_grants;
 mod grants;
+mod metadata;
 mod params;
 mod refresh;
 mod request_shape;
@@ -72,6 +77,10 @@ pub use deviations::{
     DeviationReport, compare_deviations, exercised_deviations, observed_deviations,
 };
 pub use docs::markdown_table;
+pub use metadata::{
+    MetadataFacts, OAUTH_WELL_KNOWN, OIDC_WELL_KNOWN, RFC9068_CLAIMS, check_metadata,
+    well_known_urls,
+};
 
 pub use grantspec_outcome::Severity;
 
@@ -251,6 +260,14 @@ pub const CHECKS: &[Check] = &[
     grants::CLIENT_CREDENTIALS_AUTHENTICATED,
     grants::REFRESH_BOUND_TO_CLIENT,
     grants::SCOPE_STATED_WHEN_CHANGED,
+    metadata::METADATA_DOCUMENT,
+    metadata::METADATA_ISSUER,
+    metadata::METADATA_TOKEN_ENDPOINT,
+    metadata::METADATA_AUTH_METHODS,
+    metadata::METADATA_GRANT_TYPES,
+    metadata::JWT_TYP,
+    metadata::JWT_CLAIMS,
+    metadata::JWT_SIGNATURE,
     extension_grants::ASSERTION_AUDIENCE,
     extension_grants::ASSERTION_EXPIRY,
     extension_grants::ASSERTION_REPLAY,
@@ -305,6 +322,14 @@ pub fn shown_by_requests_alone(id: &str) -> bool {
         })
 }
 
+/// Whether deviation `id` is reported by metadata checks only: it shows only
+/// where a spec names its discovery metadata ([`check_metadata`]), so never
+/// against the mock, which serves none. False for an id no check reports.
+pub fn shown_by_metadata_only(id: &str) -> bool {
+    let mut checks = checks_for_deviation(id).peekable();
+    checks.peek().is_some() && checks.all(|check| matches!(check.rule, Rule::Metadata(_)))
+}
+
 // ---------------------------------------------------------------------------
 // Rules: how a check judges.
 
@@ -347,6 +372,9 @@ pub(crate) enum Rule {
     },
     /// The steps of a case together.
     Sequence(fn(&[Step<'_>]) -> Tally),
+    /// The provider's discovery metadata, against a case's exchanges: only
+    /// judged when a spec names its metadata ([`check_metadata`]).
+    Metadata(fn(&metadata::MetaCtx<'_>) -> Judged),
 }
 
 /// Judges one exchange: one [`Finding`] for every per-exchange check, in
@@ -449,6 +477,21 @@ pub fn check_case(
     (each, sequence_findings(&contexts, details))
 }
 
+/// [`check_metadata`] of a context: every metadata rule, in catalogue order.
+fn metadata_findings(mx: &metadata::MetaCtx<'_>, details: Details) -> Vec<Finding> {
+    Catalogue::get()
+        .metadata
+        .iter()
+        .map(|&position| {
+            let check = &CHECKS[position];
+            let Rule::Metadata(eval) = check.rule else {
+                unreachable!("the catalogue lists metadata checks only")
+            };
+            finding(check, position, eval(mx), details)
+        })
+        .collect()
+}
+
 /// Every exchange judged alone, as [`check_exchange`] does, with the
 /// `details` asked for: one list per exchange. What a case's bent requests
 /// get, which are judged apart from the provider's dialect.
@@ -466,15 +509,24 @@ struct Catalogue {
     exchange: Vec<usize>,
     /// Positions of the checks with a [`Rule::Sequence`], in order.
     sequence: Vec<usize>,
+    /// Positions of the checks with a [`Rule::Metadata`], in order.
+    metadata: Vec<usize>,
 }
 
 impl Catalogue {
     fn get() -> &'static Self {
         static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
         CATALOGUE.get_or_init(|| {
-            let (exchange, sequence) = (0..CHECKS.len())
-                .partition(|&position| matches!(CHECKS[position].rule, Rule::Exchange { .. }));
-            Self { exchange, sequence }
+            let of = |wanted: fn(&Rule) -> bool| {
+                (0..CHECKS.len())
+                    .filter(|&position| wanted(&CHECKS[position].rule))
+                    .collect()
+            };
+            Self {
+                exchange: of(|rule| matches!(rule, Rule::Exchange { .. })),
+                sequence: of(|rule| matches!(rule, Rule::Sequence(_))),
+                metadata: of(|rule| matches!(rule, Rule::Metadata(_))),
+            }
         })
     }
 }
@@ -536,8 +588,10 @@ mod tests {
                 };
             }
         }
+        // Metadata checks keep their fixtures in `metadata.rs`.
         let missing: Vec<String> = CHECKS
             .iter()
+            .filter(|check| !matches!(check.rule, Rule::Metadata(_)))
             .filter_map(|check| {
                 let what: Vec<&str> = [
                     (!broken.contains(check.id)).then_some("a failing"),
@@ -623,6 +677,7 @@ mod tests {
             .exchange
             .iter()
             .chain(&catalogue.sequence)
+            .chain(&catalogue.metadata)
             .copied()
             .collect();
         judged.sort_unstable();

@@ -161,6 +161,9 @@ pub struct CaseContext<'a> {
     /// The HTTP client: on the live target, paced to the provider's
     /// `live.rate` when it has one, that pace shared by all its cases.
     pub transport: &'a Transport,
+    /// The provider's discovery metadata, on a live run of a spec that
+    /// names it: every case is also judged against it.
+    pub metadata: Option<&'a crate::metadata::Metadata>,
     /// The target's time when the case starts: the mock's clock (which
     /// `advance` steps move for the case), or the system clock live. The
     /// `iat` of the JWTs the case signs.
@@ -193,7 +196,22 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
         side.facts.push(facts);
     }
     let (each, sequence) = rfc::check_case(&shaped.facts, rfc::Details::Deviations);
-    let findings = shaped.flatten(each, sequence);
+    let mut findings = shaped.flatten(each, sequence);
+    // The metadata's claims hold for every request the endpoint answered,
+    // bent or not: a method or grant it accepted must be listed.
+    if let Some(metadata) = cx.metadata {
+        let every: Vec<ExchangeFacts<'_>> = run
+            .exchanges
+            .iter()
+            .zip(&bodies)
+            .filter_map(|(exchange, json)| exchange.facts(json.as_ref()))
+            .collect();
+        findings.extend(rfc::check_metadata(
+            &metadata.facts(),
+            &every,
+            rfc::Details::Deviations,
+        ));
+    }
     let each = rfc::check_exchanges(&bent.facts, rfc::Details::Deviations);
     let probe_findings = bent.flatten(each, Vec::new());
     let declared = &cx.spec.provider.deviations;

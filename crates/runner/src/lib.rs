@@ -15,6 +15,8 @@ pub mod compat;
 mod config;
 mod exec;
 pub mod harness;
+pub mod metadata;
+pub mod probe;
 pub mod redact;
 pub mod render;
 mod snapshot;
@@ -139,6 +141,11 @@ struct LoadedProvider {
     shown: Mutex<Shown>,
     /// Which cases have run.
     ran: Vec<AtomicBool>,
+    /// On a live run, where the provider's discovery metadata is
+    /// (`provider.metadata` joined to the base URL).
+    metadata_url: Option<Url>,
+    /// The metadata, read by the first case that needs it.
+    metadata: tokio::sync::OnceCell<metadata::Metadata>,
 }
 
 /// The checks some runs showed deviating ([`rfc::observed_deviations`]) and
@@ -300,7 +307,13 @@ impl Suite {
                     (None, Some(live)) => live.rate.and_then(|rate| rate.request_rate()),
                     _ => None,
                 };
+                let metadata_url = match (&mock, &loaded.spec.provider.metadata, &base_url) {
+                    (None, Some(path), Some(base)) => grantspec_token::endpoint_url(base, path).ok(),
+                    _ => None,
+                };
                 LoadedProvider {
+                    metadata_url,
+                    metadata: tokio::sync::OnceCell::new(),
                     token_url,
                     emulated,
                     transport: match rate {
@@ -691,6 +704,15 @@ impl Suite {
         }
         let run = match (&provider.base_url, &provider.base_url_problem) {
             (Some(base_url), _) => {
+                let metadata = match &provider.metadata_url {
+                    Some(url) => Some(
+                        provider
+                            .metadata
+                            .get_or_init(|| metadata::read(&provider.transport, url.clone()))
+                            .await,
+                    ),
+                    None => None,
+                };
                 let cx = exec::CaseContext {
                     spec,
                     profile: &provider.profile,
@@ -699,6 +721,7 @@ impl Suite {
                     target: self.config.target,
                     env: &self.config.env,
                     transport: &provider.transport,
+                    metadata,
                     now: match self.config.target {
                         TargetKind::Mock => self.clock.now(),
                         TargetKind::Live => std::time::SystemTime::now(),

@@ -129,6 +129,14 @@ pub struct Provider {
     /// `/authorize` when absent, where the mock serves one.
     #[serde(default)]
     pub authorization_endpoint: Option<ResourceEndpoint>,
+    /// Path of the provider's discovery metadata (RFC 8414
+    /// `/.well-known/oauth-authorization-server`, or OpenID Connect
+    /// `/.well-known/openid-configuration`), joined to the base URL as the
+    /// token path is. On a live run the metadata (and the JWKS its
+    /// `jwks_uri` names) is read once, and every case's exchanges are also
+    /// judged by the metadata checks; the mock serves no metadata.
+    #[serde(default)]
+    pub metadata: Option<String>,
 }
 
 /// The authorization endpoint's path when a spec names none.

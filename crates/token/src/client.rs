@@ -158,6 +158,20 @@ impl Transport {
         self
     }
 
+    /// This transport (sharing its connection pool), each attempt starting
+    /// at least `interval` after the one before started and after its answer
+    /// came back: for a sender that sends one request at a time (`cargo xtask
+    /// probe`), every two requests then arrive at the server at least
+    /// `interval` apart. `None` for a zero interval.
+    #[must_use]
+    pub fn spaced(mut self, interval: Duration) -> Option<Self> {
+        if interval.is_zero() {
+            return None;
+        }
+        self.pacer = Some(Pacer::spaced(RequestRate::new(1, interval)?));
+        Some(self)
+    }
+
     /// The rate this transport keeps to, if it was [`paced`](Self::paced).
     pub fn rate(&self) -> Option<RequestRate> {
         self.pacer.as_ref().map(Pacer::rate)
@@ -216,13 +230,17 @@ impl Transport {
         // cancels the request; hyper's connection task notices when it next
         // yields (under a flood, once tokio's cooperative budget of reads is
         // spent, a few seconds at most) and closes the connection.
-        match tokio::time::timeout(self.config.timeout, self.exchange(request)).await {
+        let answer = match tokio::time::timeout(self.config.timeout, self.exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(failure(
                 request,
                 TransportErrorKind::Timeout(self.config.timeout),
             )),
+        };
+        if let Some(pacer) = &self.pacer {
+            pacer.answered();
         }
+        answer
     }
 
     async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {

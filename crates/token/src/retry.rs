@@ -496,6 +496,9 @@ impl fmt::Display for RequestRate {
 pub(crate) struct Pacer {
     rate: RequestRate,
     next: Arc<Mutex<Option<tokio::time::Instant>>>,
+    /// Whether the interval also runs from each answer: see
+    /// [`Pacer::spaced`].
+    after_answer: bool,
 }
 
 impl Pacer {
@@ -503,7 +506,31 @@ impl Pacer {
         Self {
             rate,
             next: Arc::default(),
+            after_answer: false,
         }
+    }
+
+    /// A pacer whose turns are also one `rate` interval after the answer
+    /// to the turn before came back: for one sender at a time, the gap then
+    /// holds between the requests' arrivals at the server too, whatever the
+    /// network's delays.
+    pub(crate) fn spaced(rate: RequestRate) -> Self {
+        Self {
+            after_answer: true,
+            ..Self::new(rate)
+        }
+    }
+
+    /// An answer (or a failure) came back: with [`Pacer::spaced`], the next
+    /// turn is an interval from now at the earliest.
+    pub(crate) fn answered(&self) {
+        if !self.after_answer {
+            return;
+        }
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = tokio::time::Instant::now();
+        let at = now.checked_add(self.rate.interval()).unwrap_or(now);
+        *next = Some(next.map_or(at, |next| next.max(at)));
     }
 
     pub(crate) fn rate(&self) -> RequestRate {
@@ -804,6 +831,32 @@ mod tests {
         assert_eq!(RequestRate::new(0, Duration::from_secs(1)), None);
         let slow = RequestRate::new(1, Duration::MAX).expect("a rate");
         assert_eq!(slow.interval(), MAX_INTERVAL);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_spaced_pacer_counts_the_interval_from_the_answer_too() {
+        let interval = Duration::from_millis(100);
+        let spaced = Pacer::spaced(RequestRate::new(1, interval).expect("a rate"));
+        let start = tokio::time::Instant::now();
+        spaced.turn().await;
+        // A slow answer: the next turn is an interval after it, not after
+        // the start.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        spaced.answered();
+        spaced.turn().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(350));
+        // A quick answer: the start-to-start interval still holds.
+        spaced.answered();
+        spaced.turn().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(450));
+        // A plain pacer ignores answers.
+        let paced = Pacer::new(RequestRate::new(1, interval).expect("a rate"));
+        let start = tokio::time::Instant::now();
+        paced.turn().await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        paced.answered();
+        paced.turn().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(250));
     }
 
     #[tokio::test(start_paused = true)]

@@ -2,6 +2,7 @@
 
 mod authorize;
 mod canary_echo;
+mod probe;
 mod report;
 mod scaffold_record;
 mod verdicts;

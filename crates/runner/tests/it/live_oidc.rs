@@ -38,7 +38,7 @@ const CREDENTIALS: &[(&str, &str)] = &[
 /// How long the server may take to print its URL.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 
-fn fixture_dir() -> PathBuf {
+pub(super) fn fixture_dir() -> PathBuf {
     grantspec_runner::workspace_root()
         .join(".ci")
         .join("oidc-provider")
@@ -61,7 +61,7 @@ fn require_tool(program: &str) {
 }
 
 /// Installs the fixture's locked dependencies unless they are there.
-fn npm_ci(dir: &Path) {
+pub(super) fn npm_ci(dir: &Path) {
     if dir.join("node_modules").join("oidc-provider").is_dir() {
         return;
     }
@@ -84,14 +84,14 @@ fn npm_ci(dir: &Path) {
 
 /// The running node-oidc-provider; stopped by its process id when dropped,
 /// also when the test panics.
-struct Server {
+pub(super) struct Server {
     child: Child,
-    url: String,
+    pub(super) url: String,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
-    fn start(dir: &Path) -> Self {
+    pub(super) fn start(dir: &Path) -> Self {
         require_tool("node");
         let mut child = Command::new("node")
             .args(["server.mjs", "0"])

@@ -6,6 +6,7 @@ mod compat;
 mod emulated;
 mod faults;
 mod live_oidc;
+mod probe;
 mod refresh;
 mod retries;
 mod runner;
