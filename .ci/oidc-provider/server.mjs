@@ -54,7 +54,7 @@ const CLIENTS = [
   {
     // RFC 7523 §2.2 / OpenID Connect Core §9: authenticates with an ES256 JWT signed
     // by the public test key pair of crates/test-support/keys (its public half here).
-    client_id: 'grantspec-jwt',
+    client_id: 'grantspec-pkjwt',
     token_endpoint_auth_method: 'private_key_jwt',
     jwks: {
       keys: [

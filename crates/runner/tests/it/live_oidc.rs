@@ -25,7 +25,7 @@ const CREDENTIALS: &[(&str, &str)] = &[
     ("OIDC_PROVIDER_POST_CLIENT_SECRET", "post-secret-9b2e"),
     ("OIDC_PROVIDER_RESERVED_CLIENT_ID", "sp client"),
     ("OIDC_PROVIDER_RESERVED_CLIENT_SECRET", "p@ss:w/rd+%"),
-    ("OIDC_PROVIDER_JWT_CLIENT_ID", "grantspec-jwt"),
+    ("OIDC_PROVIDER_PKJWT_CLIENT_ID", "grantspec-pkjwt"),
     ("OIDC_PROVIDER_CODE_CLIENT_ID", "grantspec-code"),
     ("OIDC_PROVIDER_CODE_CLIENT_SECRET", "code-secret-7d3a"),
     ("OIDC_PROVIDER_OTHER_CODE_CLIENT_ID", "grantspec-code-other"),
@@ -194,10 +194,10 @@ fn oidc_provider_passes_its_spec_live_and_matches_snapshots() {
     let snapshots_dir = root.join("snapshots");
     let mut env: Vec<(&str, &str)> = CREDENTIALS.to_vec();
     env.push(("OIDC_PROVIDER_BASE_URL", &server.url));
-    // The private half of the key server.mjs registers for grantspec-jwt.
+    // The private half of the key server.mjs registers for grantspec-pkjwt.
     let key_file = root.join("crates/test-support/keys/ec-private.pem");
     let key_file = key_file.to_str().unwrap();
-    env.push(("OIDC_PROVIDER_JWT_KEY_FILE", key_file));
+    env.push(("OIDC_PROVIDER_PKJWT_KEY_FILE", key_file));
     let config = SuiteConfig {
         specs_dir: specs.path().to_path_buf(),
         snapshots_dir: snapshots_dir.clone(),
