@@ -26,7 +26,7 @@
 //! (`client_auth`), the request's shape (`request_shape`), the success
 //! response (`success`), the tokens themselves (`strength`), the error
 //! response (`error_response`), bearer use at the protected resource
-//! (`bearer`), and refresh and other sequences (`refresh`). A check is one
+//! (`bearer`), where the token goes at the resource (`placement`), and refresh and other sequences (`refresh`). A check is one
 //! `const` [`Check`] there, carrying its rule (one exchange or a case's
 //! sequence) and its evaluation function, next to which it sits; the
 //! module's tests hold its failing and passing fixtures. [`CHECKS`] only
@@ -43,6 +43,7 @@ mod deviations;
 mod docs;
 mod error_response;
 mod params;
+mod placement;
 mod refresh;
 mod request_shape;
 mod steps;
@@ -230,6 +231,9 @@ pub const CHECKS: &[Check] = &[
     refresh::USED_REFRESH_TOKEN_INVALIDATED,
     refresh::REPLAY_REVOKES_ACTIVE_TOKEN,
     request_shape::PASSWORD_GRANT,
+    placement::SCHEME_PRESENT,
+    placement::TOKEN_NOT_IN_QUERY,
+    placement::FORM_FIELD_TOKEN,
 ];
 
 /// The check with this id.

@@ -15,7 +15,7 @@ use grantspec_spec::{
 };
 use grantspec_token::{
     BodyEncoding, CLOCK_OFFSET_HEADER, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle,
-    ProviderProfile, ResponseEncoding, ZeroLifetime,
+    ProviderProfile, ResponseEncoding, TokenPlacement, ZeroLifetime,
 };
 use serde_json::{Value, json};
 
@@ -647,23 +647,53 @@ impl Emulator {
         Ok(client)
     }
 
+    /// The access token where the profile says the API takes it
+    /// ([`TokenPlacement`]); a token anywhere else is not looked for, so a
+    /// request that puts it elsewhere presents none.
+    fn presented_token<'r>(&self, request: &'r MockRequest) -> Option<Cow<'r, str>> {
+        let authorization = || request.header(&AUTHORIZATION);
+        match &self.profile.resource.token {
+            TokenPlacement::Header(scheme) if !scheme.is_empty() => {
+                let value = authorization()?;
+                let prefix = value.get(..scheme.len())?;
+                let rest = value.get(scheme.len()..)?;
+                if !prefix.eq_ignore_ascii_case(scheme) || !rest.starts_with(' ') {
+                    return None;
+                }
+                Some(Cow::Owned(rest.trim().to_owned()))
+            }
+            // A bare token is one word; a value with a scheme is not it.
+            TokenPlacement::Header(_) | TokenPlacement::BareHeader => authorization()
+                .map(|value| Cow::<str>::Owned(value.trim().to_owned()))
+                .filter(|value| !value.is_empty() && !value.contains(' ')),
+            TokenPlacement::Query(name) => {
+                let query = request.uri.query()?;
+                form_field(query.as_bytes(), name)
+            }
+            TokenPlacement::Form(name) => {
+                let form = request.header(&CONTENT_TYPE).is_some_and(|value| {
+                    value.split(';').next().is_some_and(|media| {
+                        media
+                            .trim()
+                            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                    })
+                });
+                if !form {
+                    return None;
+                }
+                form_field(&request.body, name)
+            }
+        }
+    }
+
     fn protected_resource(&self, request: &MockRequest) -> MockResponse {
         let realm = &self.id;
         let challenge = |error: Option<&str>| match error {
             Some(error) => format!("Bearer realm=\"{realm}\", error=\"{error}\""),
             None => format!("Bearer realm=\"{realm}\""),
         };
-        let authorization = request.header(&AUTHORIZATION);
-        let token = authorization
-            .as_deref()
-            .filter(|value| {
-                value
-                    .get(..7)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
-            })
-            .and_then(|value| value.get(7..))
-            .map(str::trim);
-        let Some(token) = token else {
+        let token = self.presented_token(request);
+        let Some(token) = token.as_deref() else {
             // RFC 6750 §3.1: no credentials, so no error code in the challenge.
             return MockResponse::json(
                 401,
@@ -782,6 +812,13 @@ fn text(bytes: &[u8]) -> Cow<'_, str> {
 /// The name-value pairs of an `application/x-www-form-urlencoded` body or
 /// query, as `form_urlencoded::parse` yields them, borrowing every part that
 /// needs no decoding.
+/// The first value of the form field `name` in `input`.
+fn form_field<'a>(input: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
+    parse_form(input)
+        .find(|(n, _)| n == name)
+        .map(|(_, value)| value)
+}
+
 fn parse_form(input: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     input
         .split(|&byte| byte == b'&')

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use grantspec_token::{
-    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, RequestRate, ResponseShape,
-    TokenEndpoint,
+    BodyEncoding, ClientAuth, ErrorFormat, ListStyle, ProviderProfile, RequestRate, ResourceAccess,
+    ResponseShape, TokenEndpoint, TokenPlacement,
 };
 use serde::Deserialize;
 
@@ -40,6 +40,14 @@ impl Spec {
             token_endpoint: self.provider.token_endpoint.clone(),
             response: self.provider.response.clone(),
             errors: self.provider.errors,
+            resource: ResourceAccess {
+                token: self
+                    .provider
+                    .resource
+                    .as_ref()
+                    .map(|resource| resource.token.clone())
+                    .unwrap_or_default(),
+            },
         }
     }
 
@@ -445,12 +453,20 @@ impl DocPlace {
     }
 }
 
-/// A protected resource of the provider.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+/// A protected resource of the provider (its API), and how it takes an
+/// access token.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceEndpoint {
-    /// Path joined to the base URL.
-    pub path: String,
+    /// Path joined to the base URL on the live target (the mock serves its
+    /// resource at `/ping`); a live run of a `resource` step needs it.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Where the access token goes: `{ header: Bearer }` (the default,
+    /// RFC 6750 §2.1), `bare_header`, `{ query: access_token }` or
+    /// `{ form: token }`.
+    #[serde(default)]
+    pub token: TokenPlacement,
 }
 
 /// A grant the mock enables and a case can use.
@@ -1322,6 +1338,29 @@ pub struct RequestOverride {
     pub headers: BTreeMap<String, String>,
 }
 
+impl ResourceCall {
+    /// Where this call puts the token: the case's own placement or scheme,
+    /// else the profile's.
+    pub fn placement(&self, profile: &TokenPlacement) -> TokenPlacement {
+        match (&self.placement, &self.scheme) {
+            (Some(placement), _) => placement.clone(),
+            (None, Some(scheme)) if scheme.is_empty() => TokenPlacement::BareHeader,
+            (None, Some(scheme)) => TokenPlacement::Header(scheme.clone()),
+            (None, None) => profile.clone(),
+        }
+    }
+
+    /// The HTTP method, upper case: the call's own, else `POST` for a token
+    /// in a form field (a body the resource reads) and `GET` otherwise.
+    pub fn method(&self, placement: &TokenPlacement) -> String {
+        match (&self.method, placement) {
+            (Some(method), _) => method.to_ascii_uppercase(),
+            (None, TokenPlacement::Form(_)) => "POST".to_owned(),
+            (None, _) => "GET".to_owned(),
+        }
+    }
+}
+
 /// A call to the provider's protected resource with a token.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -1329,21 +1368,17 @@ pub struct ResourceCall {
     /// The access token (`${login.access_token}`); omit to send none.
     #[serde(default)]
     pub token: Option<String>,
-    /// Authorization scheme; `Bearer` by RFC 6750. An empty string sends the
-    /// bare token.
-    #[serde(default = "bearer")]
-    pub scheme: String,
-    /// HTTP method.
-    #[serde(default = "get")]
-    pub method: String,
-}
-
-fn bearer() -> String {
-    "Bearer".to_owned()
-}
-
-fn get() -> String {
-    "GET".to_owned()
+    /// Authorization scheme to send the token with instead of the profile's
+    /// placement (`provider.resource.token`): a probe. An empty string sends
+    /// the bare token.
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// Where to put the token instead of the profile's placement: a probe.
+    #[serde(default)]
+    pub placement: Option<TokenPlacement>,
+    /// HTTP method: `GET`, or `POST` when the token goes in a form field.
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// What a response must look like.

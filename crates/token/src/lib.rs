@@ -49,6 +49,7 @@
 //! | expiry | `expires_in` | numeric string, absolute `expires`, both, neither (default lifetime) |
 //! | `token_type` | required | case-insensitive; a policy for a missing one |
 //! | errors | `error` | `errors` array (`status` string or number), problem+json, raw |
+//! | token at the API | `Authorization: Bearer` | another scheme, no scheme, a query parameter, a form field ([`present_token`]) |
 //!
 //! Grants: client credentials, password, refresh token, authorization code
 //! (with PKCE), and Elastic Path's token-endpoint `implicit`; extra
@@ -174,6 +175,7 @@
 
 mod client;
 mod clock;
+mod present;
 mod profile;
 mod request;
 mod response;
@@ -184,9 +186,11 @@ pub use client::{
     TransportError, TransportErrorKind, is_loopback,
 };
 pub use clock::{CLOCK_OFFSET_HEADER, Clock, ManualClock, SystemClock};
+pub use present::{present_token, resource_request};
 pub use profile::{
     BodyEncoding, ClientAuth, ErrorFormat, ExpiryStyle, HttpMethod, ListStyle, MissingTokenType,
-    ProviderProfile, ResponseEncoding, ResponseMembers, ResponseShape, TokenEndpoint, ZeroLifetime,
+    ProviderProfile, ResourceAccess, ResponseEncoding, ResponseMembers, ResponseShape,
+    TokenEndpoint, TokenPlacement, ZeroLifetime,
 };
 pub use request::{
     Body, BuildError, ClientCredentials, Grant, HttpRequest, JsonField, ParamValue, REDACTED,
