@@ -291,6 +291,8 @@ impl Emulator {
             audience: audience.clone(),
             read_only: false,
         };
+        // Whether the answer to this grant carries a refresh token.
+        let issues_refresh = !self.seed.without_refresh_token.contains(&grant);
         // The family of a refresh token and of the tokens issued with it.
         let (grantee, refresh_token, family) = match grant {
             GrantKind::ClientCredentials => (fresh(None), None, None),
@@ -323,8 +325,8 @@ impl Emulator {
                 }
                 let grantee = fresh(Some(username.into_owned()));
                 let family = Family::default();
-                let refresh = store.issue_refresh(&grantee, &family);
-                (grantee, Some(refresh), Some(family))
+                let refresh = issues_refresh.then(|| store.issue_refresh(&grantee, &family));
+                (grantee, refresh, Some(family))
             }
             GrantKind::AuthorizationCode => {
                 let (Some(code), Some(redirect_uri)) =
@@ -347,8 +349,8 @@ impl Emulator {
                 };
                 let grantee = fresh(issued.user.clone());
                 let family = Family::default();
-                let refresh = store.issue_refresh(&grantee, &family);
-                (grantee, Some(refresh), Some(family))
+                let refresh = issues_refresh.then(|| store.issue_refresh(&grantee, &family));
+                (grantee, refresh, Some(family))
             }
             GrantKind::RefreshToken => {
                 let Some(presented) = params.take_one("refresh_token") else {
@@ -453,7 +455,13 @@ impl Emulator {
             );
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
-            token.set(name("expires_in"), Member::Number(lifetime.as_secs()));
+            let seconds = lifetime.as_secs();
+            let value = if self.seed.expires_in_as_string {
+                Member::Text(seconds.to_string().into())
+            } else {
+                Member::Number(seconds)
+            };
+            token.set(name("expires_in"), value);
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now.saturating_add(lifetime);
@@ -473,6 +481,7 @@ impl Emulator {
             ResponseScope::Array => {
                 token.set(name("scope"), Member::Texts(&grantee.scope));
             }
+            ResponseScope::Null => token.set(name("scope"), Member::Json(Value::Null)),
         }
         for (member, value) in &self.seed.extra_members {
             token.set(member, Member::Json(value.to_json(Some(grant))));
@@ -1052,7 +1061,13 @@ mod tests {
             );
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
-            token.insert(name("expires_in"), Value::from(lifetime.as_secs()));
+            let seconds = lifetime.as_secs();
+            let value = if emulator.seed.expires_in_as_string {
+                Value::from(seconds.to_string())
+            } else {
+                Value::from(seconds)
+            };
+            token.insert(name("expires_in"), value);
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now + lifetime;
@@ -1071,6 +1086,9 @@ mod tests {
             }
             ResponseScope::Array => {
                 token.insert(name("scope"), Value::from(grantee.scope.clone()));
+            }
+            ResponseScope::Null => {
+                token.insert(name("scope"), Value::Null);
             }
         }
         for (name, value) in &emulator.seed.extra_members {
@@ -1110,6 +1128,7 @@ mod tests {
                 ResponseScope::Omit,
                 ResponseScope::Always,
                 ResponseScope::Array,
+                ResponseScope::Null,
             ] {
                 for expiry in [
                     ExpiryStyle::ExpiresIn,

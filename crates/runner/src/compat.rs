@@ -670,6 +670,7 @@ fn facts(
             ResponseScope::Omit => "omit",
             ResponseScope::Always => "always",
             ResponseScope::Array => "array",
+            ResponseScope::Null => "null",
         }
         .to_owned(),
         joined(&seen.response_scope),

@@ -557,6 +557,15 @@ pub struct MockSeed {
     /// Whether `scope` appears in token responses.
     #[serde(default)]
     pub response_scope: ResponseScope,
+    /// Send `expires_in` as a JSON string of digits (`"600"`: Weibo's
+    /// table types it string; PayPal, by golang.org/x/oauth2's comment).
+    #[serde(default)]
+    pub expires_in_as_string: bool,
+    /// Grants whose answer carries no refresh token, where the mock would
+    /// otherwise issue one (GitHub's and Facebook's code exchanges,
+    /// Mailchimp's "We don't expire tokens").
+    #[serde(default)]
+    pub without_refresh_token: Vec<GrantKind>,
     /// Extra members of token responses: a string (where `{grant_type}` is
     /// replaced by the grant used: Elastic Path's `identifier`), a number
     /// or a boolean (Slack's `ok: true`).
@@ -606,6 +615,8 @@ pub enum ResponseScope {
     Always,
     /// The granted scopes as a JSON array.
     Array,
+    /// `"scope": null` (Mailchimp, by requests-oauthlib's mailchimp fix).
+    Null,
 }
 
 impl Default for MockSeed {
@@ -622,6 +633,8 @@ impl Default for MockSeed {
             error_items: ErrorItemStyle::default(),
             success_status: default_success_status(),
             response_scope: ResponseScope::default(),
+            expires_in_as_string: false,
+            without_refresh_token: Vec::new(),
             extra_members: BTreeMap::new(),
             error_status: None,
             error_members: BTreeMap::new(),

@@ -54,7 +54,8 @@ impl ResourceAccess {
 /// credentials never go in a URL whatever the profile says.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", schemars(with = "PlacementRepr"))]
+#[serde(from = "PlacementRepr", into = "PlacementRepr")]
 pub enum TokenPlacement {
     /// `Authorization: <scheme> <token>` (RFC 6750 §2.1 with `Bearer`).
     Header(String),
@@ -67,6 +68,63 @@ pub enum TokenPlacement {
     /// A form body field of this name (Slack's legacy `token`; RFC 6750
     /// §2.2 names it `access_token`).
     Form(String),
+}
+
+/// How a [`TokenPlacement`] is written: `bare_header`, `{ header: Bearer }`,
+/// `{ query: access_token }` or `{ form: token }` (YAML readers want a
+/// one-key map here, not a tag).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+enum PlacementRepr {
+    /// `bare_header`: `Authorization: <token>`, no scheme.
+    Word(PlacementWord),
+    /// `{ header: <scheme> }`: `Authorization: <scheme> <token>`.
+    Header {
+        /// The scheme (`Bearer`).
+        header: String,
+    },
+    /// `{ query: <name> }`: a URL query parameter.
+    Query {
+        /// The parameter name (`access_token`).
+        query: String,
+    },
+    /// `{ form: <name> }`: a form body field.
+    Form {
+        /// The field name (`token`).
+        form: String,
+    },
+}
+
+/// The placements written as one word.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+enum PlacementWord {
+    /// `Authorization: <token>`, no scheme.
+    BareHeader,
+}
+
+impl From<PlacementRepr> for TokenPlacement {
+    fn from(repr: PlacementRepr) -> Self {
+        match repr {
+            PlacementRepr::Word(PlacementWord::BareHeader) => Self::BareHeader,
+            PlacementRepr::Header { header } => Self::Header(header),
+            PlacementRepr::Query { query } => Self::Query(query),
+            PlacementRepr::Form { form } => Self::Form(form),
+        }
+    }
+}
+
+impl From<TokenPlacement> for PlacementRepr {
+    fn from(placement: TokenPlacement) -> Self {
+        match placement {
+            TokenPlacement::BareHeader => Self::Word(PlacementWord::BareHeader),
+            TokenPlacement::Header(header) => Self::Header { header },
+            TokenPlacement::Query(query) => Self::Query { query },
+            TokenPlacement::Form(form) => Self::Form { form },
+        }
+    }
 }
 
 impl Default for TokenPlacement {
