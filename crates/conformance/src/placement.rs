@@ -224,6 +224,26 @@ pub(crate) mod tests {
                 &[("RFC6750-2.2-form-body-token", Pass)],
             ),
             fx(
+                "a rejected query token gets invalid_token, as a Bearer header would",
+                vec![{
+                    let mut fx = resource_with(
+                        "GET",
+                        vec![("access_token", Text::secret(strong(38)))],
+                        None,
+                    );
+                    fx.response = response(
+                        401,
+                        &[(
+                            "www-authenticate",
+                            "Bearer realm=\"p\", error=\"invalid_token\"",
+                        )],
+                        "",
+                    );
+                    fx
+                }],
+                &[("RFC6750-3.1-invalid-token-error", Pass)],
+            ),
+            fx(
                 "access_token field on a GET",
                 vec![resource_with(
                     "GET",

@@ -11,7 +11,7 @@ use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
 use grantspec_spec::{
-    DEFAULT_CONTENT_TYPE, GrantKind, MockClient, MockProvider, MockSeed, ResponseScope,
+    DEFAULT_CONTENT_TYPE, ExtraMember, GrantKind, MockClient, MockProvider, MockSeed, ResponseScope,
 };
 use grantspec_token::{
     BodyEncoding, CLOCK_OFFSET_HEADER, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle,
@@ -484,7 +484,7 @@ impl Emulator {
             ResponseScope::Null => token.set(name("scope"), Member::Json(Value::Null)),
         }
         for (member, value) in &self.seed.extra_members {
-            token.set(member, Member::Json(value.to_json(Some(grant))));
+            token.set(member, Member::Json(issued_member(value, grant, now)));
         }
         let body = match shape.encoding {
             ResponseEncoding::Json => token.to_json(shape.envelope.as_deref()),
@@ -821,6 +821,21 @@ fn text(bytes: &[u8]) -> Cow<'_, str> {
 /// The name-value pairs of an `application/x-www-form-urlencoded` body or
 /// query, as `form_urlencoded::parse` yields them, borrowing every part that
 /// needs no decoding.
+/// An extra member of a token answer as issued: `{grant_type}` in a string
+/// is the grant, and `{issued_at_ms}` the issuing time in milliseconds
+/// since the Unix epoch, by the mock's clock (Salesforce's `issued_at`).
+fn issued_member(value: &ExtraMember, grant: GrantKind, now: Duration) -> Value {
+    match value.to_json(Some(grant)) {
+        Value::String(text) if text.contains(ISSUED_AT_MS) => {
+            Value::from(text.replace(ISSUED_AT_MS, &now.as_millis().to_string()))
+        }
+        other => other,
+    }
+}
+
+/// The placeholder an extra member's string uses for the issuing time.
+const ISSUED_AT_MS: &str = "{issued_at_ms}";
+
 /// The first value of the form field `name` in `input`.
 fn form_field<'a>(input: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
     parse_form(input)
@@ -1008,7 +1023,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use grantspec_spec::ExtraMember;
     use grantspec_token::ManualClock;
     use serde_json::Map;
 
@@ -1092,7 +1106,7 @@ mod tests {
             }
         }
         for (name, value) in &emulator.seed.extra_members {
-            token.insert(name.clone(), value.to_json(Some(grant)));
+            token.insert(name.clone(), issued_member(value, grant, now));
         }
         let mut body = Value::Object(token);
         if let Some(pointer) = shape.envelope.as_deref() {

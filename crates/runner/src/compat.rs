@@ -27,6 +27,7 @@
 //! RFC check results and deviation drift come from the runner's checks
 //! ([`grantspec_conformance`]), aggregated per provider by `rfc_results`.
 
+mod answer;
 mod refresh;
 
 use std::borrow::Cow;
@@ -54,6 +55,7 @@ use crate::exec::Exchange;
 use crate::redact::{Redactor, configured_secrets, scrub_strings};
 use crate::render::unified_diff;
 use crate::{CaseReport, Judgement, Suite, TrialId, read_snapshot, snapshot_body, snapshot_file};
+use answer::TokenAnswer;
 use grantspec_token::ExposeSecret;
 
 /// The compatibility report of a run: every loaded spec, with the reports
@@ -458,6 +460,7 @@ impl Seen {
                 None => "omit",
                 Some(Value::String(_)) => "always",
                 Some(Value::Array(_)) => "array",
+                Some(Value::Null) => "null",
                 Some(_) => "other",
             }
             .to_owned(),
@@ -556,6 +559,12 @@ fn facts(
     add(
         "endpoint".into(),
         format!("{} {}", endpoint.method.as_str(), endpoint.path),
+        None,
+        Vec::new(),
+    );
+    add(
+        "resource_token".into(),
+        spec.profile().resource.token.describe(),
         None,
         Vec::new(),
     );
@@ -779,28 +788,42 @@ fn declared_seed(spec: &Spec) -> Cow<'_, MockSeed> {
 }
 
 /// What the target did with a case's last request that got an answer.
-fn way_outcome(report: Option<&&CaseReport>) -> WayOutcome {
+fn way_outcome(profile: &ProviderProfile, report: Option<&&CaseReport>) -> WayOutcome {
     let Some(report) = report else {
         return WayOutcome::NotExercised;
     };
     if matches!(report.judgement, Judgement::Ignored(_)) {
         return WayOutcome::NotExercised;
     }
-    match report
+    let Some((exchange, response)) = report
         .run
         .exchanges
         .iter()
         .rev()
-        .find_map(|e| e.response.as_ref())
-    {
-        Some(r) if (200..300).contains(&r.status) => WayOutcome::Accepted,
-        Some(r) if r.status >= 400 => WayOutcome::Refused,
-        _ => WayOutcome::NotExercised,
+        .find_map(|e| e.response.as_ref().map(|r| (e, r)))
+    else {
+        return WayOutcome::NotExercised;
+    };
+    // A token endpoint's error under a success status is a refusal.
+    let answer = match exchange.kind {
+        rfc::ExchangeKind::Token => TokenAnswer::of(profile, response),
+        rfc::ExchangeKind::Resource => match response.status {
+            200..=299 => TokenAnswer::Issued,
+            400.. => TokenAnswer::Refused,
+            _ => TokenAnswer::Other,
+        },
+    };
+    match answer {
+        TokenAnswer::Issued => WayOutcome::Accepted,
+        TokenAnswer::Refused => WayOutcome::Refused,
+        TokenAnswer::Other if response.status >= 500 => WayOutcome::Refused,
+        TokenAnswer::Other => WayOutcome::NotExercised,
     }
 }
 
 /// The spec's contradictions, with what the run's target did with each way.
 fn contradictions(spec: &Spec, cases: &[&CaseReport]) -> Vec<ContradictionReport> {
+    let profile = spec.profile();
     spec.provider
         .contradictions
         .iter()
@@ -815,7 +838,7 @@ fn contradictions(spec: &Spec, cases: &[&CaseReport]) -> Vec<ContradictionReport
                     quote: w.quote.clone(),
                     location: w.location.as_str().to_owned(),
                     case: w.case.clone(),
-                    run: way_outcome(cases.iter().find(|r| r.case == w.case)),
+                    run: way_outcome(&profile, cases.iter().find(|r| r.case == w.case)),
                     live: None,
                 })
                 .collect(),
@@ -945,8 +968,9 @@ fn provider_report(
             };
             let used = used(step, exchange);
             let name = report.name.as_str();
-            let success = (200..300).contains(&response.status);
-            let refused = (400..500).contains(&response.status);
+            let answer = TokenAnswer::of(&profile, response);
+            let success = answer == TokenAnswer::Issued;
+            let refused = answer == TokenAnswer::Refused;
             if success {
                 if let Some(c) = used.grant.and_then(|g| find(&mut grants, g.as_str())) {
                     observe(c, true, name);

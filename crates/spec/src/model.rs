@@ -567,8 +567,10 @@ pub struct MockSeed {
     #[serde(default)]
     pub without_refresh_token: Vec<GrantKind>,
     /// Extra members of token responses: a string (where `{grant_type}` is
-    /// replaced by the grant used: Elastic Path's `identifier`), a number
-    /// or a boolean (Slack's `ok: true`).
+    /// replaced by the grant used: Elastic Path's `identifier`; and
+    /// `{issued_at_ms}` by the issuing time in milliseconds by the mock's
+    /// clock: Salesforce's `issued_at`), a number or a boolean (Slack's
+    /// `ok: true`).
     #[serde(default)]
     pub extra_members: BTreeMap<String, ExtraMember>,
     /// The status of every error answer, when the provider does not use

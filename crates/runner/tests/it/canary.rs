@@ -112,6 +112,26 @@ fn break_expectations(spec: &mut Value) {
     }
 }
 
+/// For a spec whose API takes the token in the URL query
+/// (`provider.resource.token: { query: … }`), a case that presents a canary
+/// as the token there: the one credential the harness puts in a URL must
+/// not show in any output either, raw or percent-encoded (its `|`, `+` and
+/// `/` are encoded in the URL). Returns the canary it added, if any.
+fn add_query_token_case(spec: &mut Value, n: usize) -> Option<(String, String)> {
+    spec["provider"]["resource"]["token"].get("query")?;
+    let token = format!("CANARY|{n}+q/-{CANARY_TAIL}");
+    let case: Value = serde_yaml::from_str(&format!(
+        "name: canary_token_in_query\n\
+         tags: [mock-only]\n\
+         steps:\n\
+         \x20 - resource: {{ token: \"{token}\" }}\n\
+         \x20   expect: {{ status: 401 }}\n"
+    ))
+    .unwrap();
+    spec.get_mut("cases")?.as_sequence_mut()?.push(case);
+    Some((format!("query token {n}"), token))
+}
+
 /// Copies every spec of `from` into `to` with canaries in place of mock
 /// secrets; returns the canaries.
 fn write_canary_specs(from: &Path, to: &Path, broken: bool) -> Vec<String> {
@@ -151,6 +171,10 @@ fn write_canary_specs(from: &Path, to: &Path, broken: bool) -> Vec<String> {
             "{}: expected every mock secret in the seed and in a var or case, replaced {replaced}",
             file.display()
         );
+        own.extend(add_query_token_case(
+            &mut spec,
+            canaries.len() + own.len() + 1,
+        ));
         if broken {
             break_expectations(&mut spec);
         }
@@ -244,6 +268,10 @@ fn no_mock_secret_appears_in_output_or_snapshots() {
         std::fs::create_dir(&snapshots).unwrap();
         let canaries = write_canary_specs(&specs_source, &specs, broken);
         assert!(canaries.len() >= 5, "canaries: {canaries:?}");
+        assert!(
+            canaries.iter().any(|c| c.starts_with("CANARY|")),
+            "no spec puts the token in the query: {canaries:?}"
+        );
 
         let output = run_specs(binary, &specs, &snapshots);
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -41,11 +41,15 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
             "facebook",
             "fitbit",
             "github",
+            "instagram",
             "json-token-api",
+            "mailchimp",
             "oidc-provider",
+            "plentymarkets",
             "salesforce",
             "shopware",
-            "slack"
+            "slack",
+            "weibo"
         ]
     );
     assert!(report.summary.cases > 40);
@@ -171,6 +175,36 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
         answered(&advanced.grants, "authorization_code"),
         Acceptance::NotExercised
     );
+}
+
+/// An error answered with HTTP 200 is a refusal to the report, read through
+/// the provider's profile (the token crate's `parse_response`), never an
+/// acceptance by status: Slack's `ok: false` to a replayed refresh token,
+/// GitHub's form-encoded `error=` to HTTP Basic client authentication.
+#[test]
+fn an_error_answered_with_200_is_a_refusal_in_the_report() {
+    let report = mock_run();
+    let provider = |id: &str| report.providers.iter().find(|p| p.id == id).unwrap();
+
+    let slack = provider("slack");
+    assert_eq!(slack.refresh.declared, Some(RefreshBehaviour::Rotate));
+    assert!(
+        slack.refresh.observations.iter().any(|o| o
+            == "slack::refresh_rotates_and_revokes: a refresh answered a new refresh token, then a used refresh token was refused when presented again"),
+        "{:?}",
+        slack.refresh.observations
+    );
+    assert_eq!(
+        slack.refresh.run,
+        Some(RefreshSeen::OneOf(vec![
+            RefreshBehaviour::Rotate,
+            RefreshBehaviour::RotateRevokeFamily
+        ]))
+    );
+
+    let github = provider("github");
+    assert_eq!(answered(&github.client_auth, "basic"), Acceptance::Rejected);
+    assert_eq!(answered(&github.client_auth, "post"), Acceptance::Accepted);
 }
 
 #[test]
