@@ -38,7 +38,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use grantspec_conformance as rfc;
 use grantspec_report::{
     Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, Compatibility,
-    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, LifetimeRule,
+    ContradictionReport, Dialect, Endpoint, ErrorFormatReport, ExpiryReport, Fact, LifetimeRule,
     LifetimeSeen, NOT_DECLARED, NoteBasis, NoteReport, Provenance, ProviderReport, QuirkReport,
     RefreshBehaviour, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
     TokenTypeReport, WayOutcome, WayReport,
@@ -776,6 +776,34 @@ const SEED_FACTS: [&str; 10] = [
     "extra_members",
 ];
 
+/// The dialect columns of the matrix, from the profile and the seed.
+fn dialect(spec: &Spec) -> Dialect {
+    let profile = spec.profile();
+    let shape = &profile.response;
+    let renamed_members = [
+        "access_token",
+        "token_type",
+        "expires_in",
+        "expires",
+        "refresh_token",
+        "scope",
+    ]
+    .into_iter()
+    .filter(|rfc| shape.members.name(rfc) != *rfc)
+    .map(|rfc| format!("{rfc} → {}", shape.members.name(rfc)))
+    .collect();
+    Dialect {
+        encoding: snake(shape.encoding),
+        renamed_members,
+        errors_with_status: spec
+            .mock
+            .as_ref()
+            .and_then(|seed| seed.error_status)
+            .filter(|status| (200..300).contains(status)),
+        token_placement: profile.resource.token.describe(),
+    }
+}
+
 /// The seed whose values the report shows as what the spec says: the spec's
 /// own or, for a live-only spec (no `mock` section), an empty one. Having no
 /// clients, it declares no grant and no body encoding or client
@@ -1141,6 +1169,7 @@ fn provider_report(
         expiry,
         refresh,
         errors,
+        dialect: dialect(spec),
         rfc: rfc_results(drift, cases),
         deviations: spec.provider.deviations.clone(),
         live_only,

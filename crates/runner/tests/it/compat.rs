@@ -207,6 +207,35 @@ fn an_error_answered_with_200_is_a_refusal_in_the_report() {
     assert_eq!(answered(&github.client_auth, "post"), Acceptance::Accepted);
 }
 
+/// The dialect columns of the matrix (issue #18), from each profile.
+#[test]
+fn the_matrix_shows_each_providers_dialect() {
+    let report = mock_run();
+    let dialect = |id: &str| {
+        let p = report.providers.iter().find(|p| p.id == id).unwrap();
+        (
+            p.dialect.encoding.as_str(),
+            p.dialect.renamed_members.len(),
+            p.dialect.errors_with_status,
+            p.dialect.token_placement.as_str(),
+        )
+    };
+    assert_eq!(
+        dialect("github"),
+        ("form", 0, Some(200), "Authorization: Bearer")
+    );
+    assert_eq!(dialect("slack"), ("json", 0, Some(200), "form token"));
+    assert_eq!(
+        dialect("plentymarkets"),
+        ("json", 4, None, "Authorization: Bearer")
+    );
+    assert_eq!(dialect("weibo"), ("json", 0, None, "query access_token"));
+    assert_eq!(
+        dialect("shopware"),
+        ("json", 0, None, "Authorization: Bearer")
+    );
+}
+
 #[test]
 fn failures_carry_the_redacted_message_and_skips_their_reason() {
     let dir = temp_dir("compat");
