@@ -448,11 +448,9 @@ impl Emulator {
         let name = |rfc_name| shape.members.name(rfc_name);
         let mut token = Members::default();
         token.set(name("access_token"), Member::Text(access_token.into()));
-        if !self.seed.token_type.is_empty() {
-            token.set(
-                name("token_type"),
-                Member::Text(self.seed.token_type.as_str().into()),
-            );
+        let token_type = self.seed.token_type_for(grant);
+        if !token_type.is_empty() {
+            token.set(name("token_type"), Member::Text(token_type.into()));
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
             let seconds = lifetime.as_secs();
@@ -1068,11 +1066,9 @@ mod tests {
         let name = |rfc_name: &str| shape.members.name(rfc_name).to_owned();
         let mut token = Map::new();
         token.insert(name("access_token"), Value::from(access_token));
-        if !emulator.seed.token_type.is_empty() {
-            token.insert(
-                name("token_type"),
-                Value::from(emulator.seed.token_type.as_str()),
-            );
+        let token_type = emulator.seed.token_type_for(grant);
+        if !token_type.is_empty() {
+            token.insert(name("token_type"), Value::from(token_type));
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
             let seconds = lifetime.as_secs();

@@ -1166,7 +1166,8 @@ async fn each_answer_dialect_is_served_from_the_profile_and_read_back_through_it
 }
 
 /// The rest of the atlas (issue #18), each from the profile and seed alone:
-/// `scope: null`, `expires_in` as a string, no `token_type`, and the three
+/// `scope: null`, `expires_in` as a string, no `token_type`, the provider's
+/// own error codes, a `token_type` by grant, and the three
 /// places other than `Authorization: Bearer` where an API takes the token,
 /// where `/ping` accepts it and nowhere else.
 #[tokio::test]
@@ -1204,6 +1205,12 @@ async fn scope_null_string_lifetimes_and_token_placements_are_served_from_the_pr
             "resource: { token: { header: OAuth } }",
             "token_lifetime: 600",
         ),
+        // Slack's own codes for RFC 6749's meanings; eBay's spelling by grant.
+        dialect(
+            "coded",
+            "response: { bearer_aliases: [Application Access Token] }",
+            "error_codes: { invalid_client: invalid_client_id }\n  token_type_by_grant: { client_credentials: Application Access Token }",
+        ),
     ];
     let (server, _) = start(&specs).await;
     let json = |body: &str| -> Value { serde_json::from_str(body).unwrap() };
@@ -1217,6 +1224,16 @@ async fn scope_null_string_lifetimes_and_token_placements_are_served_from_the_pr
 
     let (_, _, body) = raw_token(&server, "stringly", "s3cret").await;
     assert_eq!(json(&body)["expires_in"], "600", "{body}");
+
+    let (_, _, body) = raw_token(&server, "coded", "s3cret").await;
+    assert_eq!(
+        json(&body)["token_type"],
+        "Application Access Token",
+        "{body}"
+    );
+    let (status, _, body) = raw_token(&server, "coded", "wrong").await;
+    assert_eq!(status, 401);
+    assert_eq!(json(&body)["error"], "invalid_client_id", "{body}");
 
     let http = reqwest::Client::new();
     // The mock's tokens are hexadecimal: nothing to escape.

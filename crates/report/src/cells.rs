@@ -303,7 +303,13 @@ pub fn token_type(provider: &ProviderReport) -> String {
 pub fn token_type_conflict(provider: &ProviderReport) -> bool {
     let t = &provider.token_type;
     match &t.declared {
-        Some(spelling) => t.run_missing || t.run.iter().any(|seen| seen != spelling),
+        // A seed with spellings by grant declares them joined by ` | `.
+        Some(spellings) => {
+            t.run_missing
+                || t.run
+                    .iter()
+                    .any(|seen| !spellings.split(" | ").any(|s| s == seen))
+        }
         None => !provider.live_only && !t.run.is_empty(),
     }
 }

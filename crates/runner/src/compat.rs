@@ -731,6 +731,19 @@ fn facts(
             "token_lifetime" if !expiry.declared_rules.is_empty() => {
                 fact.run_differs = expiry.run_by_grant.iter().any(LifetimeSeen::differs);
             }
+            // Per-grant spellings come in the order the cases ran.
+            "token_type" => {
+                fn set(text: &str) -> Vec<&str> {
+                    let mut items: Vec<&str> = text.split(" | ").collect();
+                    items.sort_unstable();
+                    items.dedup();
+                    items
+                }
+                fact.run_differs = fact
+                    .run
+                    .as_deref()
+                    .is_some_and(|run| set(run) != set(&fact.spec));
+            }
             "refresh" => {
                 fact.run_differs = refresh.run.as_ref().is_some_and(|seen| {
                     refresh
@@ -918,7 +931,13 @@ fn provider_report(
         .collect();
 
     let mut token_type = TokenTypeReport {
-        declared: (!seed.token_type.is_empty() && !live_only).then(|| seed.token_type.clone()),
+        declared: (!seed.token_type.is_empty() && !live_only).then(|| {
+            let mut spellings = vec![seed.token_type.clone()];
+            for spelling in seed.token_type_by_grant.values() {
+                push_unique(&mut spellings, spelling.clone());
+            }
+            spellings.join(" | ")
+        }),
         assume_bearer_when_missing: profile.response.missing_token_type
             == MissingTokenType::AssumeBearer,
         run: Vec::new(),

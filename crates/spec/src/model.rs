@@ -566,6 +566,15 @@ pub struct MockSeed {
     /// Mailchimp's "We don't expire tokens").
     #[serde(default)]
     pub without_refresh_token: Vec<GrantKind>,
+    /// The provider's own error codes, by the RFC 6749 §5.2 code whose
+    /// meaning they carry (GitHub: `invalid_grant: bad_verification_code`;
+    /// Slack: `invalid_client: invalid_client_id`).
+    #[serde(default)]
+    pub error_codes: BTreeMap<String, String>,
+    /// `token_type` spellings by grant, where they differ from
+    /// [`MockSeed::token_type`] (eBay: `authorization_code: User Access Token`).
+    #[serde(default)]
+    pub token_type_by_grant: BTreeMap<GrantKind, String>,
     /// Extra members of token responses: a string (where `{grant_type}` is
     /// replaced by the grant used: Elastic Path's `identifier`; and
     /// `{issued_at_ms}` by the issuing time in milliseconds by the mock's
@@ -637,6 +646,8 @@ impl Default for MockSeed {
             response_scope: ResponseScope::default(),
             expires_in_as_string: false,
             without_refresh_token: Vec::new(),
+            error_codes: BTreeMap::new(),
+            token_type_by_grant: BTreeMap::new(),
             extra_members: BTreeMap::new(),
             error_status: None,
             error_members: BTreeMap::new(),
@@ -652,6 +663,14 @@ impl Default for MockSeed {
 pub const DEFAULT_TOKEN_LIFETIME: u64 = 3600;
 
 impl MockSeed {
+    /// The `token_type` spelling of a token `grant` issues: its own, else
+    /// the seed's ([`MockSeed::token_type`]; empty means none is sent).
+    pub fn token_type_for(&self, grant: GrantKind) -> &str {
+        self.token_type_by_grant
+            .get(&grant)
+            .map_or(self.token_type.as_str(), String::as_str)
+    }
+
     /// The lifetime, in seconds, of an access token that `grant` issues to
     /// `client` (a seeded client; `None` for a client the seed does not
     /// know). The most specific rule wins:
