@@ -934,7 +934,7 @@ fn provider_report(
         declared: (!seed.token_type.is_empty() && !live_only).then(|| {
             let mut spellings = vec![seed.token_type.clone()];
             for spelling in seed.token_type_by_grant.values() {
-                push_unique(&mut spellings, spelling.clone());
+                push_unique(&mut spellings, spelling.to_owned());
             }
             spellings.join(" | ")
         }),

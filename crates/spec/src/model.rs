@@ -574,7 +574,7 @@ pub struct MockSeed {
     /// `token_type` spellings by grant, where they differ from
     /// [`MockSeed::token_type`] (eBay: `authorization_code: User Access Token`).
     #[serde(default)]
-    pub token_type_by_grant: BTreeMap<GrantKind, String>,
+    pub token_type_by_grant: GrantTokenTypes,
     /// Extra members of token responses: a string (where `{grant_type}` is
     /// replaced by the grant used: Elastic Path's `identifier`; and
     /// `{issued_at_ms}` by the issuing time in milliseconds by the mock's
@@ -647,7 +647,7 @@ impl Default for MockSeed {
             expires_in_as_string: false,
             without_refresh_token: Vec::new(),
             error_codes: BTreeMap::new(),
-            token_type_by_grant: BTreeMap::new(),
+            token_type_by_grant: GrantTokenTypes::default(),
             extra_members: BTreeMap::new(),
             error_status: None,
             error_members: BTreeMap::new(),
@@ -667,8 +667,8 @@ impl MockSeed {
     /// the seed's ([`MockSeed::token_type`]; empty means none is sent).
     pub fn token_type_for(&self, grant: GrantKind) -> &str {
         self.token_type_by_grant
-            .get(&grant)
-            .map_or(self.token_type.as_str(), String::as_str)
+            .get(grant)
+            .unwrap_or(self.token_type.as_str())
     }
 
     /// The lifetime, in seconds, of an access token that `grant` issues to
@@ -805,6 +805,45 @@ pub struct GrantLifetimes {
     /// For the token-endpoint implicit grant.
     #[serde(default)]
     pub implicit: Option<u64>,
+}
+
+/// `token_type` spellings by the grant that issues the token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantTokenTypes {
+    /// For the client_credentials grant.
+    #[serde(default)]
+    pub client_credentials: Option<String>,
+    /// For the password grant.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// For a refresh (the refresh_token grant).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// For the authorization_code grant.
+    #[serde(default)]
+    pub authorization_code: Option<String>,
+    /// For the token-endpoint implicit grant.
+    #[serde(default)]
+    pub implicit: Option<String>,
+}
+
+impl GrantTokenTypes {
+    /// The spelling named for `grant`.
+    pub fn get(&self, grant: GrantKind) -> Option<&str> {
+        match grant {
+            GrantKind::ClientCredentials => self.client_credentials.as_deref(),
+            GrantKind::Password => self.password.as_deref(),
+            GrantKind::RefreshToken => self.refresh_token.as_deref(),
+            GrantKind::AuthorizationCode => self.authorization_code.as_deref(),
+            GrantKind::Implicit => self.implicit.as_deref(),
+        }
+    }
+
+    /// The spellings named, in [`GrantKind::ALL`] order.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        GrantKind::ALL.iter().filter_map(|grant| self.get(*grant))
+    }
 }
 
 impl GrantLifetimes {
