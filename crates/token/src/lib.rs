@@ -49,6 +49,7 @@
 //! | expiry | `expires_in` | numeric string, absolute `expires`, both, neither (default lifetime) |
 //! | `token_type` | required | case-insensitive; a policy for a missing one |
 //! | errors | `error` | `errors` array (`status` string or number), problem+json, raw |
+//! | token at the API | `Authorization: Bearer` | another scheme, no scheme, a query parameter, a form field ([`present_token`]) |
 //!
 //! Grants: client credentials, password, refresh token, authorization code
 //! (with PKCE), and Elastic Path's token-endpoint `implicit`; extra
@@ -181,6 +182,7 @@ mod authorize;
 mod client;
 mod clock;
 mod pkce;
+mod present;
 mod profile;
 mod request;
 mod response;
@@ -196,9 +198,11 @@ pub use pkce::{
     CodeVerifier, MAX_VERIFIER_LEN, MIN_VERIFIER_LEN, PkceError, PkceMethod, is_valid_verifier,
     random_state,
 };
+pub use present::{present_token, resource_request};
 pub use profile::{
     BodyEncoding, ClientAuth, ErrorFormat, ExpiryStyle, HttpMethod, ListStyle, MissingTokenType,
-    ProviderProfile, ResponseEncoding, ResponseMembers, ResponseShape, TokenEndpoint, ZeroLifetime,
+    ProviderProfile, ResourceAccess, ResponseEncoding, ResponseMembers, ResponseShape,
+    TokenEndpoint, TokenPlacement, ZeroLifetime,
 };
 pub use request::{
     Body, BuildError, ClientCredentials, Grant, HttpRequest, JsonField, ParamValue, REDACTED,

@@ -78,7 +78,7 @@ fn a_live_rate_loads_within_its_bounds_and_is_refused_beyond_them() {
         let text = loaded(rate).unwrap_err().to_string();
         assert!(text.contains(message), "{rate}: {text}");
         assert!(
-            text.contains("shopware.yaml:69:"),
+            text.contains("shopware.yaml:70:"),
             "{rate}: located at the rate: {text}"
         );
     }
