@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use grantspec_mock::MockServer;
 use grantspec_token::{
-    ClientCredentials, ExposeSecret as _, Grant, ManualClock, TokenClient, TokenRequest, TokenType,
+    ClientCredentials, ExposeSecret as _, Grant, ManualClock, ProviderProfile, TokenClient,
+    TokenPlacement, TokenRequest, TokenType, Transport, TransportConfig, endpoint_url,
 };
 
 fn spec(name: &str) -> grantspec_spec::Spec {
@@ -341,6 +342,7 @@ async fn pkce_code(
         .send(&HttpRequest {
             method: "GET".into(),
             url,
+            query: Vec::new(),
             headers: Vec::new(),
             body: None,
         })
@@ -390,6 +392,185 @@ async fn token_client_exchanges_a_pkce_code_and_the_mock_refuses_a_replay_and_a_
     );
     let refused = client.fetch(&wrong).await.unwrap_err();
     assert_eq!(refused.provider_error().map(|e| e.status), Some(400));
+}
+
+/// The atlas providers added for the rest of issue #18's dialects: Mailchimp
+/// (`expires_in: 0` = never, `scope: null`, no `token_type`), Weibo (no
+/// `token_type`, `expires_in` as a string), Instagram (neither `token_type`
+/// nor `expires_in`), Plentymarkets (camelCase members). `TokenClient` reads
+/// each through its profile alone; `None` is a token that never expires.
+#[tokio::test]
+async fn every_added_atlas_provider_gives_a_token_through_its_profile() {
+    let ids = ["mailchimp", "weibo", "instagram", "plentymarkets"];
+    let specs: Vec<_> = ids.iter().map(|id| spec(id)).collect();
+    let clock = ManualClock::default();
+    let server = MockServer::start(
+        specs.iter().map(|s| s.mock_provider().unwrap()),
+        Arc::new(clock.clone()),
+        0,
+    )
+    .await
+    .unwrap();
+    let code = |client: &str, secret: &str, code: &str, redirect_uri: &str| {
+        TokenRequest::new(
+            Grant::authorization_code(code, Some(redirect_uri.to_owned()), None),
+            ClientCredentials::new(client, secret),
+        )
+    };
+    // (provider, request, lifetime in seconds or None for never, refresh token?)
+    let cases = [
+        (
+            "mailchimp",
+            code(
+                "mock-mailchimp-client-id",
+                "mock-mailchimp-client-secret",
+                "mock-mailchimp-code-1",
+                "http://127.0.0.1/mailchimp/callback",
+            ),
+            None,
+            false,
+        ),
+        (
+            "weibo",
+            code(
+                "mock-weibo-app-key",
+                "mock-weibo-app-secret",
+                "mock-weibo-code-1",
+                "http://127.0.0.1/weibo/callback",
+            ),
+            Some(2_592_000),
+            false,
+        ),
+        (
+            "instagram",
+            code(
+                "mock-instagram-client-id",
+                "mock-instagram-client-secret",
+                "mock-instagram-code-1",
+                "http://127.0.0.1/instagram/callback",
+            ),
+            Some(5_184_000),
+            false,
+        ),
+        (
+            "plentymarkets",
+            TokenRequest::new(
+                Grant::password("mock-plenty-user", "mock-plenty-password"),
+                ClientCredentials::public("plentymarkets-rest"),
+            ),
+            Some(86400),
+            true,
+        ),
+    ];
+    for (id, request, lifetime, refresh) in cases {
+        let spec = specs.iter().find(|s| s.provider.id == id).unwrap();
+        let client = TokenClient::new(spec.profile(), server.base_url(id))
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        let token = client
+            .get_token(&request)
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(token.token_type, TokenType::Bearer, "{id}");
+        assert!(token.access_token.expose_secret().len() >= 16, "{id}");
+        assert_eq!(token.refresh_token.is_some(), refresh, "{id}");
+        let now = clock_now(&clock);
+        match lifetime {
+            None => assert_eq!(token.expires_at, None, "{id}: never expires"),
+            Some(seconds) => assert_eq!(
+                token.expires_at,
+                Some(now + std::time::Duration::from_secs(seconds)),
+                "{id}"
+            ),
+        }
+    }
+}
+
+/// Where the API takes the token (issue #18): each placement a profile can
+/// say, presented by the token crate (`Token::present`) to the mock's
+/// `/ping`, which accepts it there, and refuses the same token presented
+/// the RFC 6750 way instead. Weibo: `?access_token=`; Slack: the form field
+/// `token`; Advanced Store's text, "(no bearer)": a bare header.
+#[tokio::test]
+async fn each_token_placement_reaches_the_mocks_resource_only_where_the_profile_says() {
+    let mut advanced = spec("advanced-store");
+    advanced.provider.resource = Some(grantspec_spec::ResourceEndpoint {
+        path: None,
+        token: TokenPlacement::BareHeader,
+    });
+    let specs = [spec("weibo"), spec("slack"), advanced];
+    let clock = ManualClock::default();
+    let server = MockServer::start(
+        specs.iter().map(|s| s.mock_provider().unwrap()),
+        Arc::new(clock.clone()),
+        0,
+    )
+    .await
+    .unwrap();
+    let code = |client: &str, secret: &str, code: &str, redirect_uri: &str| {
+        TokenRequest::new(
+            Grant::authorization_code(code, Some(redirect_uri.to_owned()), None),
+            ClientCredentials::new(client, secret),
+        )
+    };
+    let cases = [
+        (
+            "weibo",
+            code(
+                "mock-weibo-app-key",
+                "mock-weibo-app-secret",
+                "mock-weibo-code-2",
+                "http://127.0.0.1/weibo/callback",
+            ),
+        ),
+        (
+            "slack",
+            code(
+                "mock-slack-client-id",
+                "mock-slack-client-secret",
+                "mock-slack-code-2",
+                "http://127.0.0.1/slack/callback",
+            ),
+        ),
+        (
+            "advanced-store",
+            TokenRequest::new(
+                Grant::ClientCredentials,
+                ClientCredentials::new("adv-client-1", "mock-adv-secret"),
+            )
+            .with_audience(["api.ad4mat.net"]),
+        ),
+    ];
+    let transport = Transport::new(TransportConfig::default()).unwrap();
+    for (id, request) in cases {
+        let spec = specs.iter().find(|s| s.provider.id == id).unwrap();
+        let profile = spec.profile();
+        let base = server.base_url(id);
+        let client = TokenClient::new(profile.clone(), base.clone())
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        let token = client
+            .get_token(&request)
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        let ping = endpoint_url(&base, "/ping").unwrap();
+
+        let presented = token.present(&profile, ping.clone());
+        let shown = format!("{}{presented:?}", presented.redacted());
+        assert!(
+            !shown.contains(token.access_token.expose_secret()),
+            "{id}: {shown}"
+        );
+        let answer = transport.send(&presented).await.unwrap();
+        assert_eq!(answer.status, 200, "{id}: {}", presented.redacted());
+
+        let mut bearer_only = ProviderProfile::default();
+        bearer_only.resource.token = TokenPlacement::default();
+        assert_ne!(bearer_only.resource, profile.resource, "{id}");
+        let elsewhere = token.present(&bearer_only, ping);
+        let answer = transport.send(&elsewhere).await.unwrap();
+        assert_eq!(answer.status, 401, "{id}: a Bearer header is not looked at");
+    }
 }
 
 /// A sleeper that moves the mock's clock instead of waiting, and can wake

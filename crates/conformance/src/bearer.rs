@@ -6,6 +6,7 @@ use crate::ExchangeKind::{Resource, Token};
 use crate::challenge::{Challenge, challenges, schemes};
 use crate::ctx::Ctx;
 use crate::params::{Place, request_headers, shown_scheme, split_scheme};
+use crate::placement::is_bare_token;
 use crate::steps::{Step, Tally};
 use crate::syntax::{b64token_problem, is_b64token};
 use crate::{Check, ExchangeKind, Judged, Rule, Severity, Side};
@@ -15,7 +16,7 @@ pub(crate) const AUTHORIZATION_HEADER: Check = Check {
     clause: "RFC6750-2.1",
     severity: Severity::Failure,
     title: "The token is presented as `Authorization: Bearer <b64token>`",
-    looks_at: "protected-resource calls: Bearer credentials that are not b64token fail; another scheme (clients SHOULD use Bearer, RFC 6750 §2.1) and access_token in the URL query (SHOULD NOT, §2.3) warn",
+    looks_at: "protected-resource calls: Bearer credentials that are not b64token fail; another scheme warns (clients SHOULD use Bearer, RFC 6750 §2.1). A token with no scheme, in the query or in a form field is judged by the token-placement checks",
     deviation: "non-bearer-authorization",
     rule: Rule::Exchange {
         kind: ExchangeKind::Resource,
@@ -32,6 +33,9 @@ fn authorization_header(cx: &Ctx<'_>) -> Judged {
     let mut fine = false;
     for value in request_headers(cx.facts.request, "authorization") {
         let (scheme, rest) = split_scheme(value);
+        if is_bare_token(value) {
+            continue;
+        }
         if !scheme.eq_ignore_ascii_case("bearer") {
             discouraged.push(format!(
                 "the Authorization header has {}, not `Bearer`",
@@ -42,13 +46,6 @@ fn authorization_header(cx: &Ctx<'_>) -> Judged {
         } else {
             fine = true;
         }
-    }
-    if cx
-        .params
-        .iter()
-        .any(|p| p.place == Place::Query && p.name == "access_token")
-    {
-        discouraged.push("the token is in the URL query (`access_token`)".into());
     }
     let in_body = cx
         .params
@@ -288,7 +285,8 @@ pub(crate) mod tests {
                     response(401, &[("www-authenticate", "Bearer realm=\"p\"")], ""),
                 )],
                 &[
-                    ("RFC6750-2.1-authorization-header", Warn),
+                    ("RFC6750-2.1-authorization-header", NA),
+                    ("RFC6750-2.1-scheme-present", Warn),
                     ("RFC6750-3-bearer-challenge", Pass),
                     ("RFC6750-3.1-invalid-token-error", Pass),
                 ],
@@ -311,7 +309,10 @@ pub(crate) mod tests {
                     Vec::new(),
                     ok(json!({ "ok": true })),
                 )],
-                &[("RFC6750-2.1-authorization-header", Warn)],
+                &[
+                    ("RFC6750-2.1-authorization-header", NA),
+                    ("RFC9700-2.4-token-not-in-query", Fail),
+                ],
             ),
             fx(
                 "rejected token with invalid_token",

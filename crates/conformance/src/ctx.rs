@@ -218,9 +218,20 @@ impl<'a> Ctx<'a> {
             })
     }
 
+    /// Whether the request presents a bearer token (RFC 6750 §2): in an
+    /// `Authorization: Bearer` header, or, as a profile may place it, in
+    /// the query or a form field (a value the harness marks as a secret, or
+    /// one named `access_token`).
     pub(crate) fn bearer_presented(&self) -> bool {
-        request_headers(self.facts.request, "authorization")
-            .any(|value| split_scheme(value).0.eq_ignore_ascii_case("bearer"))
+        let request = self.facts.request;
+        let in_header = request_headers(request, "authorization")
+            .any(|value| split_scheme(value).0.eq_ignore_ascii_case("bearer"));
+        let marked = request.query.iter().any(|(_, value)| value.is_secret())
+            || matches!(&request.body, Some(grantspec_token::Body::Form(pairs))
+                if pairs.iter().any(|(_, value)| value.is_secret()));
+        in_header
+            || (self.facts.kind == crate::ExchangeKind::Resource
+                && (marked || self.params.iter().any(|p| p.name == "access_token")))
     }
 }
 

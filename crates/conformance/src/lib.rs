@@ -29,13 +29,13 @@
 //! (`client_auth`), the request's shape (`request_shape`), the success
 //! response (`success`), the tokens themselves (`strength`), the error
 //! response (`error_response`), bearer use at the protected resource
-//! (`bearer`), refresh and other sequences (`refresh`), the authorization
-//! code grant and PKCE (`code`), whom and what a grant is for (`grants`),
-//! the extension grants and JWT client authentication (`extension_grants`:
-//! RFC 7523, 8628, 8693), and discovery metadata (`metadata`). A check is
-//! one `const` [`Check`] there, carrying its rule (one exchange, a case's
-//! sequence, or the provider's metadata) and its evaluation function, next
-//! to which it sits; the
+//! (`bearer`), where the token goes at the resource (`placement`), refresh
+//! and other sequences (`refresh`), the authorization code grant and PKCE
+//! (`code`), whom and what a grant is for (`grants`), the extension grants
+//! and JWT client authentication (`extension_grants`: RFC 7523, 8628,
+//! 8693), and discovery metadata (`metadata`). A check is one
+//! `const` [`Check`] there, carrying its rule (one exchange, a case's
+//! sequence, or the provider's metadata) and its evaluation function, next to which it sits; the
 //! module's tests hold its failing and passing fixtures. [`CHECKS`] only
 //! orders them. The areas read exchanges through shared readers: the
 //! exchange's context (`ctx`), its parameters and headers (`params`), its
@@ -54,6 +54,7 @@ mod extension_grants;
 mod grants;
 mod metadata;
 mod params;
+mod placement;
 mod refresh;
 mod request_shape;
 mod steps;
@@ -268,6 +269,9 @@ pub const CHECKS: &[Check] = &[
     metadata::JWT_TYP,
     metadata::JWT_CLAIMS,
     metadata::JWT_SIGNATURE,
+    placement::SCHEME_PRESENT,
+    placement::TOKEN_NOT_IN_QUERY,
+    placement::FORM_FIELD_TOKEN,
     extension_grants::ASSERTION_AUDIENCE,
     extension_grants::ASSERTION_EXPIRY,
     extension_grants::ASSERTION_REPLAY,

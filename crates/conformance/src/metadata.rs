@@ -494,6 +494,7 @@ mod tests {
         HttpRequest {
             method: "POST".into(),
             url: Url::parse(&format!("{ISSUER}/token")).unwrap(),
+            query: Vec::new(),
             headers,
             body: Some(Body::Form(pairs)),
         }

@@ -41,6 +41,11 @@ pub(crate) fn request_params(request: &HttpRequest) -> Vec<Param<'_>> {
             values: vec![value],
             place: Place::Query,
         })
+        .chain(request.query.iter().map(|(name, value)| Param {
+            name: Cow::Borrowed(name),
+            values: vec![Cow::Borrowed(value.expose())],
+            place: Place::Query,
+        }))
         .collect();
     pub(crate) fn body<'r>(name: Cow<'r, str>, values: Vec<Cow<'r, str>>) -> Param<'r> {
         Param {

@@ -383,7 +383,10 @@ pub(crate) const SCOPE_FORMAT: Check = Check {
 fn scope_format(cx: &Ctx<'_>) -> Judged {
     let view = success_token!(cx);
     match view.scope {
-        None | Some(Value::Null) => Judged::NotApplicable("no `scope` member".into()),
+        None => Judged::NotApplicable("no `scope` member".into()),
+        // Mailchimp's `"scope": null`: RFC 6749 §5.1 leaves `scope` out
+        // when it is the requested one; a null is neither.
+        Some(Value::Null) => Judged::Violated("`scope` is null".into()),
         Some(Value::String(scope)) if scope.is_empty() => Judged::Pass(
             "an empty string (no scope granted; the scope ABNF has no empty form, so this is noted, not failed)"
                 .into(),

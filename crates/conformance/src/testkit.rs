@@ -72,6 +72,7 @@ pub(crate) fn request(
     HttpRequest {
         method: method.to_owned(),
         url: url::Url::parse(url).unwrap(),
+        query: Vec::new(),
         headers: all,
         body,
     }
@@ -328,6 +329,7 @@ pub(crate) fn all_fixtures() -> Vec<Fixture> {
         crate::strength::tests::fixtures(),
         crate::error_response::tests::fixtures(),
         crate::bearer::tests::fixtures(),
+        crate::placement::tests::fixtures(),
         crate::refresh::tests::fixtures(),
         crate::code::tests::fixtures(),
         crate::grants::tests::fixtures(),

@@ -29,7 +29,7 @@ use grantspec_conformance::{self as rfc, Details, ExchangeFacts, ExchangeKind};
 use grantspec_spec::{GrantKind, MockClient, MockProvider};
 use grantspec_token::{
     CLOCK_OFFSET_HEADER, ClientCredentials, HttpRequest, HttpResponse, ManualClock, ParamValue,
-    SecretString, Text, build_raw_at,
+    SecretString, Text, build_raw_at, present_token,
 };
 use serde_json::Value;
 use url::Url;
@@ -333,22 +333,25 @@ impl<'p> Probe<'p> {
         .ok()
     }
 
-    /// A call to the protected resource with `token` as a Bearer token (none
-    /// when `None`), `clock_offset` seconds after now.
+    /// A call to the protected resource with `token` presented the
+    /// profile's way (none when `None`), `clock_offset` seconds after now.
     fn resource(&self, token: Option<&str>, method: Method, clock_offset: u64) -> Option<Exchange> {
-        let mut headers = vec![("accept".to_owned(), Text::from("application/json"))];
-        if let Some(token) = token {
-            headers.push((
-                "authorization".to_owned(),
-                Text::secret(format!("Bearer {token}")),
-            ));
-        }
-        let request = HttpRequest {
+        let mut request = HttpRequest {
             method: method.as_str().to_owned(),
             url: self.resource_url.clone(),
-            headers,
+            query: Vec::new(),
+            headers: vec![("accept".to_owned(), Text::from("application/json"))],
             body: None,
         };
+        if let Some(token) = token {
+            let placement = &self.provider.profile.resource.token;
+            present_token(
+                placement,
+                &SecretString::from(token.to_owned()),
+                &mut request,
+            )
+            .ok()?;
+        }
         Some(self.send(request, None, ExchangeKind::Resource, clock_offset))
     }
 
@@ -478,9 +481,10 @@ fn mock_request(request: &HttpRequest) -> MockRequest {
     if let Some(Ok(value)) = content_type.map(HeaderValue::try_from) {
         headers.insert(axum::http::header::CONTENT_TYPE, value);
     }
-    let uri = match request.url.query() {
-        Some(query) => format!("{}?{query}", request.url.path()),
-        None => request.url.path().to_owned(),
+    let url = request.wire_url();
+    let uri = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
     };
     MockRequest {
         method: Method::from_bytes(request.method.as_bytes()).unwrap_or(Method::POST),

@@ -11,12 +11,12 @@ use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
 use grantspec_spec::{
-    DEFAULT_AUTHORIZE_PATH, DEFAULT_CONTENT_TYPE, GrantKind, MockClient, MockProvider, MockSeed,
-    ResponseScope,
+    DEFAULT_AUTHORIZE_PATH, DEFAULT_CONTENT_TYPE, ExtraMember, GrantKind, MockClient, MockProvider,
+    MockSeed, ResponseScope,
 };
 use grantspec_token::{
     BodyEncoding, CLOCK_OFFSET_HEADER, ClientAuth, Clock, ExpiryStyle, HttpMethod, ListStyle,
-    ProviderProfile, ResponseEncoding, ZeroLifetime,
+    ProviderProfile, ResponseEncoding, TokenPlacement, ZeroLifetime,
 };
 use serde_json::{Value, json};
 
@@ -318,6 +318,8 @@ impl Emulator {
             audience: audience.clone(),
             read_only: false,
         };
+        // Whether the answer to this grant carries a refresh token.
+        let issues_refresh = !self.seed.without_refresh_token.contains(&grant);
         // The family of a refresh token and of the tokens issued with it.
         let (grantee, refresh_token, family) = match grant {
             GrantKind::ClientCredentials => (fresh(None), None, None),
@@ -350,8 +352,8 @@ impl Emulator {
                 }
                 let grantee = fresh(Some(username.into_owned()));
                 let family = Family::default();
-                let refresh = store.issue_refresh(&grantee, &family);
-                (grantee, Some(refresh), Some(family))
+                let refresh = issues_refresh.then(|| store.issue_refresh(&grantee, &family));
+                (grantee, refresh, Some(family))
             }
             GrantKind::AuthorizationCode => {
                 let Some(code) = params.take_one("code") else {
@@ -379,8 +381,8 @@ impl Emulator {
                     }
                     let grantee = fresh(seeded.user.clone());
                     let family = Family::default();
-                    let refresh = store.issue_refresh(&grantee, &family);
-                    (grantee, Some(refresh), Some(family))
+                    let refresh = issues_refresh.then(|| store.issue_refresh(&grantee, &family));
+                    (grantee, refresh, Some(family))
                 } else {
                     let issued = crate::authorize::redeem_code(
                         &mut store,
@@ -396,10 +398,9 @@ impl Emulator {
                         audience: audience.clone(),
                         ..issued.grantee
                     };
-                    let refresh = client
-                        .grants
-                        .contains(&GrantKind::RefreshToken)
-                        .then(|| store.issue_refresh(&grantee, &issued.family));
+                    let refresh = (issues_refresh
+                        && client.grants.contains(&GrantKind::RefreshToken))
+                    .then(|| store.issue_refresh(&grantee, &issued.family));
                     (grantee, refresh, Some(issued.family))
                 }
             }
@@ -517,14 +518,18 @@ impl Emulator {
         let name = |rfc_name| shape.members.name(rfc_name);
         let mut token = Members::default();
         token.set(name("access_token"), Member::Text(access_token.into()));
-        if !self.seed.token_type.is_empty() {
-            token.set(
-                name("token_type"),
-                Member::Text(self.seed.token_type.as_str().into()),
-            );
+        let token_type = self.seed.token_type_for(grant);
+        if !token_type.is_empty() {
+            token.set(name("token_type"), Member::Text(token_type.into()));
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
-            token.set(name("expires_in"), Member::Number(lifetime.as_secs()));
+            let seconds = lifetime.as_secs();
+            let value = if self.seed.expires_in_as_string {
+                Member::Text(seconds.to_string().into())
+            } else {
+                Member::Number(seconds)
+            };
+            token.set(name("expires_in"), value);
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now.saturating_add(lifetime);
@@ -544,6 +549,7 @@ impl Emulator {
             ResponseScope::Array => {
                 token.set(name("scope"), Member::Texts(&grantee.scope));
             }
+            ResponseScope::Null => token.set(name("scope"), Member::Json(Value::Null)),
         }
         if grant == GrantKind::TokenExchange
             && self
@@ -558,7 +564,7 @@ impl Emulator {
             );
         }
         for (member, value) in &self.seed.extra_members {
-            token.set(member, Member::Json(value.to_json(Some(grant))));
+            token.set(member, Member::Json(issued_member(value, grant, now)));
         }
         let body = match shape.encoding {
             ResponseEncoding::Json => token.to_json(shape.envelope.as_deref()),
@@ -734,23 +740,53 @@ impl Emulator {
         Ok(client)
     }
 
+    /// The access token where the profile says the API takes it
+    /// ([`TokenPlacement`]); a token anywhere else is not looked for, so a
+    /// request that puts it elsewhere presents none.
+    fn presented_token<'r>(&self, request: &'r MockRequest) -> Option<Cow<'r, str>> {
+        let authorization = || request.header(&AUTHORIZATION);
+        match &self.profile.resource.token {
+            TokenPlacement::Header(scheme) if !scheme.is_empty() => {
+                let value = authorization()?;
+                let prefix = value.get(..scheme.len())?;
+                let rest = value.get(scheme.len()..)?;
+                if !prefix.eq_ignore_ascii_case(scheme) || !rest.starts_with(' ') {
+                    return None;
+                }
+                Some(Cow::Owned(rest.trim().to_owned()))
+            }
+            // A bare token is one word; a value with a scheme is not it.
+            TokenPlacement::Header(_) | TokenPlacement::BareHeader => authorization()
+                .map(|value| Cow::<str>::Owned(value.trim().to_owned()))
+                .filter(|value| !value.is_empty() && !value.contains(' ')),
+            TokenPlacement::Query(name) => {
+                let query = request.uri.query()?;
+                form_field(query.as_bytes(), name)
+            }
+            TokenPlacement::Form(name) => {
+                let form = request.header(&CONTENT_TYPE).is_some_and(|value| {
+                    value.split(';').next().is_some_and(|media| {
+                        media
+                            .trim()
+                            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                    })
+                });
+                if !form {
+                    return None;
+                }
+                form_field(&request.body, name)
+            }
+        }
+    }
+
     fn protected_resource(&self, request: &MockRequest) -> MockResponse {
         let realm = &self.id;
         let challenge = |error: Option<&str>| match error {
             Some(error) => format!("Bearer realm=\"{realm}\", error=\"{error}\""),
             None => format!("Bearer realm=\"{realm}\""),
         };
-        let authorization = request.header(&AUTHORIZATION);
-        let token = authorization
-            .as_deref()
-            .filter(|value| {
-                value
-                    .get(..7)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
-            })
-            .and_then(|value| value.get(7..))
-            .map(str::trim);
-        let Some(token) = token else {
+        let token = self.presented_token(request);
+        let Some(token) = token.as_deref() else {
             // RFC 6750 §3.1: no credentials, so no error code in the challenge.
             return MockResponse::json(
                 401,
@@ -869,6 +905,28 @@ fn text(bytes: &[u8]) -> Cow<'_, str> {
 /// The name-value pairs of an `application/x-www-form-urlencoded` body or
 /// query, as `form_urlencoded::parse` yields them, borrowing every part that
 /// needs no decoding.
+/// An extra member of a token answer as issued: `{grant_type}` in a string
+/// is the grant, and `{issued_at_ms}` the issuing time in milliseconds
+/// since the Unix epoch, by the mock's clock (Salesforce's `issued_at`).
+fn issued_member(value: &ExtraMember, grant: GrantKind, now: Duration) -> Value {
+    match value.to_json(Some(grant)) {
+        Value::String(text) if text.contains(ISSUED_AT_MS) => {
+            Value::from(text.replace(ISSUED_AT_MS, &now.as_millis().to_string()))
+        }
+        other => other,
+    }
+}
+
+/// The placeholder an extra member's string uses for the issuing time.
+const ISSUED_AT_MS: &str = "{issued_at_ms}";
+
+/// The first value of the form field `name` in `input`.
+fn form_field<'a>(input: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
+    parse_form(input)
+        .find(|(n, _)| n == name)
+        .map(|(_, value)| value)
+}
+
 pub(crate) fn parse_form(input: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     input
         .split(|&byte| byte == b'&')
@@ -1049,7 +1107,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use grantspec_spec::ExtraMember;
     use grantspec_token::ManualClock;
     use serde_json::Map;
 
@@ -1095,14 +1152,18 @@ mod tests {
         let name = |rfc_name: &str| shape.members.name(rfc_name).to_owned();
         let mut token = Map::new();
         token.insert(name("access_token"), Value::from(access_token));
-        if !emulator.seed.token_type.is_empty() {
-            token.insert(
-                name("token_type"),
-                Value::from(emulator.seed.token_type.as_str()),
-            );
+        let token_type = emulator.seed.token_type_for(grant);
+        if !token_type.is_empty() {
+            token.insert(name("token_type"), Value::from(token_type));
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
-            token.insert(name("expires_in"), Value::from(lifetime.as_secs()));
+            let seconds = lifetime.as_secs();
+            let value = if emulator.seed.expires_in_as_string {
+                Value::from(seconds.to_string())
+            } else {
+                Value::from(seconds)
+            };
+            token.insert(name("expires_in"), value);
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now + lifetime;
@@ -1122,6 +1183,9 @@ mod tests {
             ResponseScope::Array => {
                 token.insert(name("scope"), Value::from(grantee.scope.clone()));
             }
+            ResponseScope::Null => {
+                token.insert(name("scope"), Value::Null);
+            }
         }
         let exchange = emulator.seed.token_exchange.as_ref();
         if grant == GrantKind::TokenExchange && exchange.is_some_and(|p| p.issued_token_type) {
@@ -1131,7 +1195,7 @@ mod tests {
             );
         }
         for (name, value) in &emulator.seed.extra_members {
-            token.insert(name.clone(), value.to_json(Some(grant)));
+            token.insert(name.clone(), issued_member(value, grant, now));
         }
         let mut body = Value::Object(token);
         if let Some(pointer) = shape.envelope.as_deref() {
@@ -1167,6 +1231,7 @@ mod tests {
                 ResponseScope::Omit,
                 ResponseScope::Always,
                 ResponseScope::Array,
+                ResponseScope::Null,
             ] {
                 for expiry in [
                     ExpiryStyle::ExpiresIn,

@@ -134,6 +134,11 @@ pub fn render_error(
     let reason = reason_phrase(error.status);
     // Some providers answer errors with a success status (Slack, GitHub).
     let status = seed.error_status.unwrap_or(error.status);
+    // The provider's own code for the RFC 6749 meaning, when it has one.
+    let code = seed
+        .error_codes
+        .get(error.code)
+        .map_or(error.code, String::as_str);
     let content_type = answer_content_type(profile, seed);
     let with_members = |mut body: serde_json::Map<String, Value>| {
         for (name, value) in &seed.error_members {
@@ -144,7 +149,7 @@ pub fn render_error(
     let mut response = match profile.errors {
         ErrorFormat::Rfc6749 => {
             let mut body = serde_json::Map::new();
-            body.insert("error".into(), Value::from(error.code));
+            body.insert("error".into(), Value::from(code));
             body.insert(
                 "error_description".into(),
                 Value::from(error.description.as_str()),
@@ -176,7 +181,7 @@ pub fn render_error(
                     body.insert("errors".into(), Value::from(vec![Value::Object(item)]));
                 }
                 ErrorItemShape::ErrorType => {
-                    item.insert("errorType".into(), Value::from(error.code));
+                    item.insert("errorType".into(), Value::from(code));
                     item.insert("message".into(), Value::from(error.description.as_str()));
                     body.insert("errors".into(), Value::from(vec![Value::Object(item)]));
                     body.insert("success".into(), Value::from(false));
@@ -188,7 +193,7 @@ pub fn render_error(
             status,
             "application/problem+json",
             &json!({
-                "type": format!("urn:ietf:params:oauth:error:{}", error.code),
+                "type": format!("urn:ietf:params:oauth:error:{code}"),
                 "title": reason,
                 "status": error.status,
                 "detail": error.description,

@@ -1164,3 +1164,108 @@ async fn each_answer_dialect_is_served_from_the_profile_and_read_back_through_it
         }
     }
 }
+
+/// The rest of the atlas (issue #18), each from the profile and seed alone:
+/// `scope: null`, `expires_in` as a string, no `token_type`, the provider's
+/// own error codes, a `token_type` by grant, and the three
+/// places other than `Authorization: Bearer` where an API takes the token,
+/// where `/ping` accepts it and nowhere else.
+#[tokio::test]
+async fn scope_null_string_lifetimes_and_token_placements_are_served_from_the_profile() {
+    let specs = [
+        // Mailchimp: `scope: null`, `expires_in: 0`, no token_type.
+        dialect(
+            "nullscope",
+            "response: { zero_lifetime: never, missing_token_type: assume_bearer }",
+            "token_type: \"\"\n  token_lifetime: 0\n  response_scope: \"null\"",
+        ),
+        // Weibo: `expires_in` as a string, no token_type.
+        dialect(
+            "stringly",
+            "response: { missing_token_type: assume_bearer }",
+            "token_type: \"\"\n  token_lifetime: 600\n  expires_in_as_string: true",
+        ),
+        dialect(
+            "query",
+            "resource: { token: { query: access_token } }",
+            "token_lifetime: 600",
+        ),
+        dialect(
+            "field",
+            "resource: { token: { form: token } }",
+            "token_lifetime: 600",
+        ),
+        dialect(
+            "bare",
+            "resource: { token: bare_header }",
+            "token_lifetime: 600",
+        ),
+        dialect(
+            "scheme",
+            "resource: { token: { header: OAuth } }",
+            "token_lifetime: 600",
+        ),
+        // Slack's own codes for RFC 6749's meanings; eBay's spelling by grant.
+        dialect(
+            "coded",
+            "response: { bearer_aliases: [Application Access Token] }",
+            "error_codes: { invalid_client: invalid_client_id }\n  token_type_by_grant: { client_credentials: Application Access Token }",
+        ),
+    ];
+    let (server, _) = start(&specs).await;
+    let json = |body: &str| -> Value { serde_json::from_str(body).unwrap() };
+
+    let (_, _, body) = raw_token(&server, "nullscope", "s3cret").await;
+    let answer = json(&body);
+    assert_eq!(answer["scope"], Value::Null, "{body}");
+    assert!(answer.get("scope").is_some(), "{body}");
+    assert_eq!(answer["expires_in"], 0, "{body}");
+    assert!(answer.get("token_type").is_none(), "{body}");
+
+    let (_, _, body) = raw_token(&server, "stringly", "s3cret").await;
+    assert_eq!(json(&body)["expires_in"], "600", "{body}");
+
+    let (_, _, body) = raw_token(&server, "coded", "s3cret").await;
+    assert_eq!(
+        json(&body)["token_type"],
+        "Application Access Token",
+        "{body}"
+    );
+    let (status, _, body) = raw_token(&server, "coded", "wrong").await;
+    assert_eq!(status, 401);
+    assert_eq!(json(&body)["error"], "invalid_client_id", "{body}");
+
+    let http = reqwest::Client::new();
+    // The mock's tokens are hexadecimal: nothing to escape.
+    let form = |request: reqwest::RequestBuilder, body: &str| {
+        request
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
+    };
+    for id in ["query", "field", "bare", "scheme"] {
+        let (_, _, body) = raw_token(&server, id, "s3cret").await;
+        let token = json(&body)["access_token"].as_str().unwrap().to_owned();
+        let url = format!("{}/ping", server.base_url(id));
+        let the_profiles_way = match id {
+            "query" => http.get(format!("{url}?access_token={token}")),
+            "field" => form(http.post(&url), &format!("token={token}")),
+            "bare" => http.get(&url).header("authorization", &token),
+            _ => http
+                .get(&url)
+                .header("authorization", format!("OAuth {token}")),
+        };
+        let status = the_profiles_way.send().await.unwrap().status().as_u16();
+        assert_eq!(status, 200, "{id}: the profile's placement");
+        let (status, challenge) = ping(&server, id, &token).await;
+        assert_eq!(status, 401, "{id}: a Bearer header is not where it looks");
+        assert!(challenge.starts_with("Bearer realm="), "{id}: {challenge}");
+        let elsewhere = match id {
+            "query" => form(http.post(&url), &format!("access_token={token}")),
+            "field" => http.get(format!("{url}?token={token}")),
+            "bare" => http.get(format!("{url}?access_token={token}")),
+            _ => http.get(&url).header("authorization", &token),
+        };
+        let status = elsewhere.send().await.unwrap().status().as_u16();
+        assert_eq!(status, 401, "{id}: another placement");
+    }
+}

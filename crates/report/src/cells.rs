@@ -303,7 +303,13 @@ pub fn token_type(provider: &ProviderReport) -> String {
 pub fn token_type_conflict(provider: &ProviderReport) -> bool {
     let t = &provider.token_type;
     match &t.declared {
-        Some(spelling) => t.run_missing || t.run.iter().any(|seen| seen != spelling),
+        // A seed with spellings by grant declares them joined by ` | `.
+        Some(spellings) => {
+            t.run_missing
+                || t.run
+                    .iter()
+                    .any(|seen| !spellings.split(" | ").any(|s| s == seen))
+        }
         None => !provider.live_only && !t.run.is_empty(),
     }
 }
@@ -534,4 +540,45 @@ pub fn quirk_shown(provider: &ProviderReport, quirk: &QuirkReport) -> String {
         }
         Some(CaseOutcome::Skipped) | None => format!("case `{name}` did not run"),
     }
+}
+
+/// The dialect columns of the matrix, in order: (column id, header, title,
+/// cell text). Each comes from the profile and seed; none is judged.
+pub fn dialect_columns(
+    provider: &ProviderReport,
+) -> [(&'static str, &'static str, &'static str, String); 4] {
+    let dialect = &provider.dialect;
+    [
+        (
+            "encoding",
+            "answer encoding",
+            "how the token answer is encoded: json (RFC 6749 §5.1) or form",
+            dialect.encoding.clone(),
+        ),
+        (
+            "members",
+            "renamed members",
+            "token answer members named otherwise than RFC 6749's",
+            if dialect.renamed_members.is_empty() {
+                "none".to_owned()
+            } else {
+                dialect.renamed_members.join(", ")
+            },
+        ),
+        (
+            "errors_status",
+            "errors in success",
+            "whether errors come inside a success status (Slack's ok: false, GitHub's error=, with 200)",
+            match dialect.errors_with_status {
+                Some(status) => format!("yes, HTTP {status}"),
+                None => "no".to_owned(),
+            },
+        ),
+        (
+            "placement",
+            "token at the API",
+            "where the API takes the access token (RFC 6750 §2.1: Authorization: Bearer)",
+            dialect.token_placement.clone(),
+        ),
+    ]
 }

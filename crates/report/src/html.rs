@@ -191,7 +191,7 @@ fn matrix(out: &mut String, report: &Compatibility) {
     );
     let _ = write!(
         out,
-        "<th colspan=\"{}\">grants</th><th colspan=\"{}\">request body</th><th colspan=\"{}\">client authentication</th><th colspan=\"5\">response</th><th>documentation</th><th colspan=\"2\">conformance</th><th colspan=\"3\">cases</th></tr>\n<tr>",
+        "<th colspan=\"{}\">grants</th><th colspan=\"{}\">request body</th><th colspan=\"{}\">client authentication</th><th colspan=\"9\">response</th><th>documentation</th><th colspan=\"2\">conformance</th><th colspan=\"3\">cases</th></tr>\n<tr>",
         report.grants.len(),
         BODY_ENCODINGS.len(),
         CLIENT_AUTH.len()
@@ -241,6 +241,15 @@ fn matrix(out: &mut String, report: &Compatibility) {
         "what a refresh does to the refresh token",
     ));
     out.push_str(&sortable("errors", "errors", "error format"));
+    if let Some(first) = report.providers.first() {
+        for (id, header, title, _) in cells::dialect_columns(first) {
+            out.push_str(&sortable(id, header, title));
+        }
+    } else {
+        for _ in 0..4 {
+            out.push_str("<th></th>");
+        }
+    }
     out.push_str(&sortable(
         "cache_headers",
         "cache headers",
@@ -338,6 +347,13 @@ fn matrix(out: &mut String, report: &Compatibility) {
             "errors",
             false,
         ));
+        for (_, _, _, text) in cells::dialect_columns(p) {
+            let _ = write!(
+                out,
+                "<td class=\"text dialect\" data-sort=\"{text}\">{text}</td>",
+                text = html(&text)
+            );
+        }
         let cache = p
             .fact("cache_headers")
             .map(|f| f.run.clone().unwrap_or_else(|| f.spec.clone()))

@@ -128,9 +128,12 @@ fn matrix(out: &mut String, report: &Compatibility) {
     let _ = writeln!(out, "\n### Responses and results\n");
     let _ = writeln!(
         out,
-        "| provider | `token_type` | expiry | refresh | errors | cache headers | contradictions in the documentation | RFC checks | deviations | passed | failed | skipped |"
+        "| provider | `token_type` | expiry | refresh | errors | answer encoding | renamed members | errors in success | token at the API | cache headers | contradictions in the documentation | RFC checks | deviations | passed | failed | skipped |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|--:|--:|--:|");
+    let _ = writeln!(
+        out,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|--:|--:|--:|"
+    );
     for provider in &report.providers {
         let conflict = |c: bool| if c { " !" } else { "" };
         // The cell's text, the source tag of its fact, and the live part.
@@ -168,7 +171,7 @@ fn matrix(out: &mut String, report: &Compatibility) {
         let o = &provider.outcome;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             provider_link(provider),
             fact_cell(
                 cells::token_type(provider),
@@ -178,6 +181,9 @@ fn matrix(out: &mut String, report: &Compatibility) {
             fact_cell(cells::expiry(provider), expiry_conflict, "expiry"),
             fact_cell(refresh, refresh_conflict, "refresh"),
             fact_cell(provider.errors.format.clone(), errors_conflict, "errors"),
+            cells::dialect_columns(provider)
+                .map(|(_, _, _, text)| md_cell(&text))
+                .join(" | "),
             fact_cell(cache, cache_conflict, "cache_headers"),
             if contradictions.is_empty() {
                 "none recorded".to_owned()

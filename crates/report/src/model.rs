@@ -13,7 +13,7 @@ pub use grantspec_outcome::{CaseOutcome, CheckOutcome, Severity};
 
 /// The version of this model's JSON form. Bump it on any change a reader of
 /// `compatibility.json` would notice (a renamed, removed or retyped field).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// What a fact's [`Fact::spec`] says when the spec does not declare it: a
 /// live-only provider's spec (no `mock` section) declares none of the facts
@@ -200,6 +200,11 @@ pub struct ProviderReport {
     pub refresh: RefreshReport,
     /// How errors are reported.
     pub errors: ErrorFormatReport,
+    /// The profile's dialect at a glance: the answer's encoding, renamed
+    /// members, errors inside a success status, and where the API takes the
+    /// token.
+    #[serde(default)]
+    pub dialect: Dialect,
     /// RFC 6749 / RFC 6750 check results by clause, and deviation drift.
     pub rfc: RfcReport,
     /// Known deviations from RFC 6749 the spec declares (`provider.deviations`).
@@ -498,6 +503,23 @@ impl WayOutcome {
             Self::NotExercised => "–",
         }
     }
+}
+
+/// A provider's dialect as the matrix shows it, from its profile and seed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dialect {
+    /// How the token answer is encoded: `json` or `form`.
+    pub encoding: String,
+    /// Response members renamed from RFC 6749's: `access_token → accessToken`.
+    #[serde(default)]
+    pub renamed_members: Vec<String>,
+    /// The success status errors come with, when the provider answers them
+    /// inside one (Slack, GitHub: 200); `None` for RFC 6749 §5.2's 4xx.
+    #[serde(default)]
+    pub errors_with_status: Option<u16>,
+    /// Where the API takes the access token: `Authorization: Bearer`,
+    /// `Authorization (bare)`, `query access_token`, `form token`.
+    pub token_placement: String,
 }
 
 /// The token endpoint as the provider profile describes it.

@@ -90,6 +90,12 @@ fn provider(id: &str, name: &str) -> ProviderReport {
             format: "rfc6749".into(),
             run: vec!["rfc6749".into()],
         },
+        dialect: Dialect {
+            encoding: "form".into(),
+            renamed_members: vec!["access_token → accessToken".into()],
+            errors_with_status: Some(200),
+            token_placement: "query access_token".into(),
+        },
         rfc: RfcReport::default(),
         deviations: vec!["json-request-body".into()],
         live_only: false,
@@ -318,14 +324,27 @@ fn html_has_sort_filter_and_expandable_failures() {
         "auth-basic",
         "rfc",
         "failed",
+        "encoding",
+        "members",
+        "errors_status",
+        "placement",
     ] {
         assert!(
             page.contains(&format!("data-key=\"{key}\" title=")),
             "sortable column {key}"
         );
     }
-    assert_eq!(page.matches("<th scope=\"col\" data-key=").count(), 24);
-    assert_eq!(page.matches("<button type=\"button\">").count(), 24);
+    assert_eq!(page.matches("<th scope=\"col\" data-key=").count(), 28);
+    assert_eq!(page.matches("<button type=\"button\">").count(), 28);
+    // The dialect columns of the sample provider.
+    for cell in [
+        ">form</td>",
+        ">access_token → accessToken</td>",
+        ">yes, HTTP 200</td>",
+        ">query access_token</td>",
+    ] {
+        assert!(page.contains(cell), "dialect cell {cell}");
+    }
     assert!(page.contains("<tr data-provider=\"alpha\">"));
     assert!(page.contains("<tr data-provider=\"zeta-shop\">"));
     assert!(page.contains("id=\"provider-zeta-shop\""));

@@ -27,6 +27,7 @@
 //! RFC check results and deviation drift come from the runner's checks
 //! ([`grantspec_conformance`]), aggregated per provider by `rfc_results`.
 
+mod answer;
 mod refresh;
 
 use base64::Engine as _;
@@ -38,7 +39,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use grantspec_conformance as rfc;
 use grantspec_report::{
     Acceptance, BODY_ENCODINGS, CLIENT_AUTH, Capability, CaseOutcome, CaseResult, Compatibility,
-    ContradictionReport, Endpoint, ErrorFormatReport, ExpiryReport, Fact, LifetimeRule,
+    ContradictionReport, Dialect, Endpoint, ErrorFormatReport, ExpiryReport, Fact, LifetimeRule,
     LifetimeSeen, NOT_DECLARED, NoteBasis, NoteReport, Provenance, ProviderReport, QuirkReport,
     RefreshBehaviour, RefreshReport, RfcReport, RunKind, RunSource, SpecFileError, Target,
     TokenTypeReport, WayOutcome, WayReport,
@@ -55,6 +56,7 @@ use crate::exec::Exchange;
 use crate::redact::{Redactor, configured_secrets, scrub_strings};
 use crate::render::unified_diff;
 use crate::{CaseReport, Judgement, Suite, TrialId, read_snapshot, snapshot_body, snapshot_file};
+use answer::TokenAnswer;
 use grantspec_token::ExposeSecret;
 
 /// The compatibility report of a run: every loaded spec, with the reports
@@ -480,6 +482,7 @@ impl Seen {
                 None => "omit",
                 Some(Value::String(_)) => "always",
                 Some(Value::Array(_)) => "array",
+                Some(Value::Null) => "null",
                 Some(_) => "other",
             }
             .to_owned(),
@@ -578,6 +581,12 @@ fn facts(
     add(
         "endpoint".into(),
         format!("{} {}", endpoint.method.as_str(), endpoint.path),
+        None,
+        Vec::new(),
+    );
+    add(
+        "resource_token".into(),
+        spec.profile().resource.token.describe(),
         None,
         Vec::new(),
     );
@@ -692,6 +701,7 @@ fn facts(
             ResponseScope::Omit => "omit",
             ResponseScope::Always => "always",
             ResponseScope::Array => "array",
+            ResponseScope::Null => "null",
         }
         .to_owned(),
         joined(&seen.response_scope),
@@ -743,6 +753,19 @@ fn facts(
             "token_lifetime" if !expiry.declared_rules.is_empty() => {
                 fact.run_differs = expiry.run_by_grant.iter().any(LifetimeSeen::differs);
             }
+            // Per-grant spellings come in the order the cases ran.
+            "token_type" => {
+                fn set(text: &str) -> Vec<&str> {
+                    let mut items: Vec<&str> = text.split(" | ").collect();
+                    items.sort_unstable();
+                    items.dedup();
+                    items
+                }
+                fact.run_differs = fact
+                    .run
+                    .as_deref()
+                    .is_some_and(|run| set(run) != set(&fact.spec));
+            }
             "refresh" => {
                 fact.run_differs = refresh.run.as_ref().is_some_and(|seen| {
                     refresh
@@ -788,6 +811,34 @@ const SEED_FACTS: [&str; 10] = [
     "extra_members",
 ];
 
+/// The dialect columns of the matrix, from the profile and the seed.
+fn dialect(spec: &Spec) -> Dialect {
+    let profile = spec.profile();
+    let shape = &profile.response;
+    let renamed_members = [
+        "access_token",
+        "token_type",
+        "expires_in",
+        "expires",
+        "refresh_token",
+        "scope",
+    ]
+    .into_iter()
+    .filter(|rfc| shape.members.name(rfc) != *rfc)
+    .map(|rfc| format!("{rfc} → {}", shape.members.name(rfc)))
+    .collect();
+    Dialect {
+        encoding: snake(shape.encoding),
+        renamed_members,
+        errors_with_status: spec
+            .mock
+            .as_ref()
+            .and_then(|seed| seed.error_status)
+            .filter(|status| (200..300).contains(status)),
+        token_placement: profile.resource.token.describe(),
+    }
+}
+
 /// The seed whose values the report shows as what the spec says: the spec's
 /// own or, for a live-only spec (no `mock` section), an empty one. Having no
 /// clients, it declares no grant and no body encoding or client
@@ -800,28 +851,49 @@ fn declared_seed(spec: &Spec) -> Cow<'_, MockSeed> {
 }
 
 /// What the target did with a case's last request that got an answer.
-fn way_outcome(report: Option<&&CaseReport>) -> WayOutcome {
+fn way_outcome(profile: &ProviderProfile, report: Option<&&CaseReport>) -> WayOutcome {
     let Some(report) = report else {
         return WayOutcome::NotExercised;
     };
     if matches!(report.judgement, Judgement::Ignored(_)) {
         return WayOutcome::NotExercised;
     }
-    match report
+    let Some((exchange, response)) = report
         .run
         .exchanges
         .iter()
         .rev()
-        .find_map(|e| e.response.as_ref())
-    {
-        Some(r) if (200..300).contains(&r.status) => WayOutcome::Accepted,
-        Some(r) if r.status >= 400 => WayOutcome::Refused,
-        _ => WayOutcome::NotExercised,
+        .find_map(|e| e.response.as_ref().map(|r| (e, r)))
+    else {
+        return WayOutcome::NotExercised;
+    };
+    // A token endpoint's error under a success status is a refusal.
+    let answer = match exchange.kind {
+        rfc::ExchangeKind::Token => TokenAnswer::of(profile, response),
+        rfc::ExchangeKind::Resource | rfc::ExchangeKind::DeviceAuthorization => {
+            match response.status {
+                200..=299 => TokenAnswer::Issued,
+                400.. => TokenAnswer::Refused,
+                _ => TokenAnswer::Other,
+            }
+        } // An authorization request refused outright; a redirect (with a
+        // code or an error) says nothing of the token endpoint.
+        rfc::ExchangeKind::Authorization => match response.status {
+            400.. => TokenAnswer::Refused,
+            _ => TokenAnswer::Other,
+        },
+    };
+    match answer {
+        TokenAnswer::Issued => WayOutcome::Accepted,
+        TokenAnswer::Refused => WayOutcome::Refused,
+        TokenAnswer::Other if response.status >= 500 => WayOutcome::Refused,
+        TokenAnswer::Other => WayOutcome::NotExercised,
     }
 }
 
 /// The spec's contradictions, with what the run's target did with each way.
 fn contradictions(spec: &Spec, cases: &[&CaseReport]) -> Vec<ContradictionReport> {
+    let profile = spec.profile();
     spec.provider
         .contradictions
         .iter()
@@ -836,7 +908,7 @@ fn contradictions(spec: &Spec, cases: &[&CaseReport]) -> Vec<ContradictionReport
                     quote: w.quote.clone(),
                     location: w.location.as_str().to_owned(),
                     case: w.case.clone(),
-                    run: way_outcome(cases.iter().find(|r| r.case == w.case)),
+                    run: way_outcome(&profile, cases.iter().find(|r| r.case == w.case)),
                     live: None,
                 })
                 .collect(),
@@ -888,7 +960,13 @@ fn provider_report(
         .collect();
 
     let mut token_type = TokenTypeReport {
-        declared: (!seed.token_type.is_empty() && !live_only).then(|| seed.token_type.clone()),
+        declared: (!seed.token_type.is_empty() && !live_only).then(|| {
+            let mut spellings = vec![seed.token_type.clone()];
+            for spelling in seed.token_type_by_grant.values() {
+                push_unique(&mut spellings, spelling.to_owned());
+            }
+            spellings.join(" | ")
+        }),
         assume_bearer_when_missing: profile.response.missing_token_type
             == MissingTokenType::AssumeBearer,
         run: Vec::new(),
@@ -966,8 +1044,9 @@ fn provider_report(
             };
             let used = used(step, exchange);
             let name = report.name.as_str();
-            let success = (200..300).contains(&response.status);
-            let refused = (400..500).contains(&response.status);
+            let answer = TokenAnswer::of(&profile, response);
+            let success = answer == TokenAnswer::Issued;
+            let refused = answer == TokenAnswer::Refused;
             if success {
                 if let Some(c) = used.grant.and_then(|g| find(&mut grants, g.as_str())) {
                     observe(c, true, name);
@@ -1138,6 +1217,7 @@ fn provider_report(
         expiry,
         refresh,
         errors,
+        dialect: dialect(spec),
         rfc: rfc_results(drift, cases),
         deviations: spec.provider.deviations.clone(),
         live_only,

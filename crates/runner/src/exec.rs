@@ -12,13 +12,13 @@ use grantspec_spec::matcher::lookup;
 use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
 use grantspec_spec::{
     AssertionSpec, Case, DEFAULT_AUTHORIZE_PATH, Expect, MAX_AUTHORIZE_REDIRECTS, Matcher,
-    Mismatch, ParamSpec, RequestOverride, Spec, Step, StepKind, Var,
+    Mismatch, ParamSpec, RequestOverride, ResourceEndpoint, Spec, Step, StepKind, Var,
 };
 use grantspec_token::{
     AuthorizationRequest, Body, CLOCK_OFFSET_HEADER, ClientAssertion, ClientAuth,
     ClientCredentials, CodeVerifier, ExposeSecret, HttpRequest, HttpResponse, JsonField,
     ParamValue, ProviderProfile, Retries, SecretString, Sent, Text, Transport,
-    build_device_authorization, build_raw_at, endpoint_url, random_state,
+    build_device_authorization, build_raw_at, endpoint_url, present_token, random_state,
 };
 use serde_json::Value;
 use url::Url;
@@ -475,7 +475,10 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             _ => (
                 ExchangeKind::Resource,
                 None,
-                step.resource.as_ref().is_some_and(|r| r.scheme == "Bearer"),
+                step.resource.as_ref().is_some_and(|call| {
+                    let profile = &cx.profile.resource.token;
+                    call.placement(profile) == *profile
+                }),
             ),
         };
         run.exchanges.push(Exchange {
@@ -796,34 +799,36 @@ fn build_resource_call(
         .resource
         .as_ref()
         .ok_or_else(|| StepError::Other("not a resource step".into()))?;
-    let path = match (&cx.spec.provider.resource, cx.target) {
-        (Some(resource), _) => resource.path.clone(),
-        (None, TargetKind::Mock) => "/ping".to_owned(),
-        (None, TargetKind::Live) => {
+    let path = match (cx.target, cx.spec.provider.resource.as_ref()) {
+        (TargetKind::Mock, _) => "/ping".to_owned(),
+        (
+            TargetKind::Live,
+            Some(ResourceEndpoint {
+                path: Some(path), ..
+            }),
+        ) => path.clone(),
+        (TargetKind::Live, _) => {
             return Err(StepError::Missing(
-                "calls the protected resource, but the spec names no `provider.resource` for the live target".into(),
+                "calls the protected resource, but the spec names no `provider.resource.path` for the live target".into(),
             ));
         }
     };
     let url = endpoint_url(cx.base_url, &path).map_err(|e| StepError::Other(e.to_string()))?;
-    let mut headers = vec![("accept".to_owned(), Text::from("application/json"))];
-    if let Some(template) = &call.token {
-        let token = resolver.resolve(template, captures)?;
-        let value = if call.scheme.is_empty() {
-            token.expose().to_owned()
-        } else {
-            format!("{} {}", call.scheme, token.expose())
-        };
-        let value = SecretString::from(value);
-        secrets.push(SecretString::from(token.expose().to_owned()));
-        headers.push(("authorization".to_owned(), Text::Secret(value)));
-    }
-    let request = HttpRequest {
-        method: call.method.to_ascii_uppercase(),
+    let placement = call.placement(&cx.profile.resource.token);
+    let mut request = HttpRequest {
+        method: call.method(&placement),
         url,
-        headers,
+        query: Vec::new(),
+        headers: vec![("accept".to_owned(), Text::from("application/json"))],
         body: None,
     };
+    if let Some(template) = &call.token {
+        let token = resolver.resolve(template, captures)?;
+        let token = SecretString::from(token.expose().to_owned());
+        secrets.push(token.clone());
+        present_token(&placement, &token, &mut request)
+            .map_err(|e| StepError::Other(e.to_string()))?;
+    }
     Ok((request, path))
 }
 
@@ -883,6 +888,7 @@ fn build_authorization(
     let request = HttpRequest {
         method: "GET".to_owned(),
         url: authorization.url(&endpoint),
+        query: Vec::new(),
         headers: vec![(
             "accept".to_owned(),
             Text::from("text/html, application/json"),
@@ -944,6 +950,7 @@ async fn follow_within_provider(
         request = HttpRequest {
             method: "GET".to_owned(),
             url: next,
+            query: Vec::new(),
             headers,
             body: None,
         };

@@ -47,6 +47,7 @@ pub(crate) fn get_json(url: &Url) -> HttpRequest {
     HttpRequest {
         method: "GET".to_owned(),
         url: url.clone(),
+        query: Vec::new(),
         headers: vec![("accept".to_owned(), "application/json".into())],
         body: None,
     }

@@ -499,6 +499,7 @@ impl<'c> Session<'c> {
         let request = grantspec_token::HttpRequest {
             method: "GET".to_owned(),
             url: url.clone(),
+            query: Vec::new(),
             headers: vec![("accept".to_owned(), "application/json".into())],
             body: None,
         };

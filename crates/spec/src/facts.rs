@@ -9,6 +9,10 @@ use crate::model::GrantKind;
 pub const FACTS: &[(&str, &str)] = &[
     ("endpoint", "the token endpoint's method and path"),
     (
+        "resource_token",
+        "where the API takes the access token (`provider.resource.token`)",
+    ),
+    (
         "lists",
         "how list-valued parameters are sent (`token_endpoint.lists`)",
     ),

@@ -5,7 +5,7 @@ use std::fmt;
 
 use grantspec_token::{
     BodyEncoding, ClientAuth, ErrorFormat, ListStyle, PkceMethod, ProviderProfile, RequestRate,
-    ResponseShape, SigningAlgorithm, TokenEndpoint,
+    ResourceAccess, ResponseShape, SigningAlgorithm, TokenEndpoint, TokenPlacement,
 };
 use serde::Deserialize;
 
@@ -40,6 +40,14 @@ impl Spec {
             token_endpoint: self.provider.token_endpoint.clone(),
             response: self.provider.response.clone(),
             errors: self.provider.errors,
+            resource: ResourceAccess {
+                token: self
+                    .provider
+                    .resource
+                    .as_ref()
+                    .map(|resource| resource.token.clone())
+                    .unwrap_or_default(),
+            },
         }
     }
 
@@ -128,7 +136,7 @@ pub struct Provider {
     /// The authorization endpoint (RFC 6749 §3.1), for `authorize` steps;
     /// `/authorize` when absent, where the mock serves one.
     #[serde(default)]
-    pub authorization_endpoint: Option<ResourceEndpoint>,
+    pub authorization_endpoint: Option<AuthorizationEndpoint>,
     /// Path of the provider's discovery metadata (RFC 8414
     /// `/.well-known/oauth-authorization-server`, or OpenID Connect
     /// `/.well-known/openid-configuration`), joined to the base URL as the
@@ -137,6 +145,14 @@ pub struct Provider {
     /// judged by the metadata checks; the mock serves no metadata.
     #[serde(default)]
     pub metadata: Option<String>,
+}
+
+/// Where the provider's authorization endpoint is.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationEndpoint {
+    /// Path joined to the live base URL (node-oidc-provider: `/auth`).
+    pub path: String,
 }
 
 /// The authorization endpoint's path when a spec names none.
@@ -470,12 +486,20 @@ impl DocPlace {
     }
 }
 
-/// A protected resource of the provider.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+/// A protected resource of the provider (its API), and how it takes an
+/// access token.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceEndpoint {
-    /// Path joined to the base URL.
-    pub path: String,
+    /// Path joined to the base URL on the live target (the mock serves its
+    /// resource at `/ping`); a live run of a `resource` step needs it.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Where the access token goes: `{ header: Bearer }` (the default,
+    /// RFC 6750 §2.1), `bare_header`, `{ query: access_token }` or
+    /// `{ form: token }`.
+    #[serde(default)]
+    pub token: TokenPlacement,
 }
 
 /// A grant the mock enables and a case can use.
@@ -593,9 +617,29 @@ pub struct MockSeed {
     /// Whether `scope` appears in token responses.
     #[serde(default)]
     pub response_scope: ResponseScope,
+    /// Send `expires_in` as a JSON string of digits (`"600"`: Weibo's
+    /// table types it string; PayPal, by golang.org/x/oauth2's comment).
+    #[serde(default)]
+    pub expires_in_as_string: bool,
+    /// Grants whose answer carries no refresh token, where the mock would
+    /// otherwise issue one (GitHub's and Facebook's code exchanges,
+    /// Mailchimp's "We don't expire tokens").
+    #[serde(default)]
+    pub without_refresh_token: Vec<GrantKind>,
+    /// The provider's own error codes, by the RFC 6749 §5.2 code whose
+    /// meaning they carry (GitHub: `invalid_grant: bad_verification_code`;
+    /// Slack: `invalid_client: invalid_client_id`).
+    #[serde(default)]
+    pub error_codes: BTreeMap<String, String>,
+    /// `token_type` spellings by grant, where they differ from
+    /// [`MockSeed::token_type`] (eBay: `authorization_code: User Access Token`).
+    #[serde(default)]
+    pub token_type_by_grant: GrantTokenTypes,
     /// Extra members of token responses: a string (where `{grant_type}` is
-    /// replaced by the grant used: Elastic Path's `identifier`), a number
-    /// or a boolean (Slack's `ok: true`).
+    /// replaced by the grant used: Elastic Path's `identifier`; and
+    /// `{issued_at_ms}` by the issuing time in milliseconds by the mock's
+    /// clock: Salesforce's `issued_at`), a number or a boolean (Slack's
+    /// `ok: true`).
     #[serde(default)]
     pub extra_members: BTreeMap<String, ExtraMember>,
     /// The status of every error answer, when the provider does not use
@@ -696,6 +740,8 @@ pub enum ResponseScope {
     Always,
     /// The granted scopes as a JSON array.
     Array,
+    /// `"scope": null` (Mailchimp, by requests-oauthlib's mailchimp fix).
+    Null,
 }
 
 impl Default for MockSeed {
@@ -712,6 +758,10 @@ impl Default for MockSeed {
             error_items: ErrorItemStyle::default(),
             success_status: default_success_status(),
             response_scope: ResponseScope::default(),
+            expires_in_as_string: false,
+            without_refresh_token: Vec::new(),
+            error_codes: BTreeMap::new(),
+            token_type_by_grant: GrantTokenTypes::default(),
             extra_members: BTreeMap::new(),
             error_status: None,
             error_members: BTreeMap::new(),
@@ -733,6 +783,14 @@ impl Default for MockSeed {
 pub const DEFAULT_TOKEN_LIFETIME: u64 = 3600;
 
 impl MockSeed {
+    /// The `token_type` spelling of a token `grant` issues: its own, else
+    /// the seed's ([`MockSeed::token_type`]; empty means none is sent).
+    pub fn token_type_for(&self, grant: GrantKind) -> &str {
+        self.token_type_by_grant
+            .get(grant)
+            .unwrap_or(self.token_type.as_str())
+    }
+
     /// The lifetime, in seconds, of an access token that `grant` issues to
     /// `client` (a seeded client; `None` for a client the seed does not
     /// know). The most specific rule wins:
@@ -876,6 +934,57 @@ pub struct GrantLifetimes {
     /// For token exchange.
     #[serde(default)]
     pub token_exchange: Option<u64>,
+}
+
+/// `token_type` spellings by the grant that issues the token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantTokenTypes {
+    /// For the client_credentials grant.
+    #[serde(default)]
+    pub client_credentials: Option<String>,
+    /// For the password grant.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// For a refresh (the refresh_token grant).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// For the authorization_code grant.
+    #[serde(default)]
+    pub authorization_code: Option<String>,
+    /// For the token-endpoint implicit grant.
+    #[serde(default)]
+    pub implicit: Option<String>,
+    /// For the JWT bearer grant.
+    #[serde(default)]
+    pub jwt_bearer: Option<String>,
+    /// For the device authorization grant.
+    #[serde(default)]
+    pub device_code: Option<String>,
+    /// For token exchange.
+    #[serde(default)]
+    pub token_exchange: Option<String>,
+}
+
+impl GrantTokenTypes {
+    /// The spelling named for `grant`.
+    pub fn get(&self, grant: GrantKind) -> Option<&str> {
+        match grant {
+            GrantKind::ClientCredentials => self.client_credentials.as_deref(),
+            GrantKind::Password => self.password.as_deref(),
+            GrantKind::RefreshToken => self.refresh_token.as_deref(),
+            GrantKind::AuthorizationCode => self.authorization_code.as_deref(),
+            GrantKind::Implicit => self.implicit.as_deref(),
+            GrantKind::JwtBearer => self.jwt_bearer.as_deref(),
+            GrantKind::DeviceCode => self.device_code.as_deref(),
+            GrantKind::TokenExchange => self.token_exchange.as_deref(),
+        }
+    }
+
+    /// The spellings named, in [`GrantKind::ALL`] order.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        GrantKind::ALL.iter().filter_map(|grant| self.get(*grant))
+    }
 }
 
 impl GrantLifetimes {
@@ -1805,6 +1914,29 @@ pub struct RequestOverride {
     pub headers: BTreeMap<String, String>,
 }
 
+impl ResourceCall {
+    /// Where this call puts the token: the case's own placement or scheme,
+    /// else the profile's.
+    pub fn placement(&self, profile: &TokenPlacement) -> TokenPlacement {
+        match (&self.placement, &self.scheme) {
+            (Some(placement), _) => placement.clone(),
+            (None, Some(scheme)) if scheme.is_empty() => TokenPlacement::BareHeader,
+            (None, Some(scheme)) => TokenPlacement::Header(scheme.clone()),
+            (None, None) => profile.clone(),
+        }
+    }
+
+    /// The HTTP method, upper case: the call's own, else `POST` for a token
+    /// in a form field (a body the resource reads) and `GET` otherwise.
+    pub fn method(&self, placement: &TokenPlacement) -> String {
+        match (&self.method, placement) {
+            (Some(method), _) => method.to_ascii_uppercase(),
+            (None, TokenPlacement::Form(_)) => "POST".to_owned(),
+            (None, _) => "GET".to_owned(),
+        }
+    }
+}
+
 /// A call to the provider's protected resource with a token.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -1812,21 +1944,17 @@ pub struct ResourceCall {
     /// The access token (`${login.access_token}`); omit to send none.
     #[serde(default)]
     pub token: Option<String>,
-    /// Authorization scheme; `Bearer` by RFC 6750. An empty string sends the
-    /// bare token.
-    #[serde(default = "bearer")]
-    pub scheme: String,
-    /// HTTP method.
-    #[serde(default = "get")]
-    pub method: String,
-}
-
-fn bearer() -> String {
-    "Bearer".to_owned()
-}
-
-fn get() -> String {
-    "GET".to_owned()
+    /// Authorization scheme to send the token with instead of the profile's
+    /// placement (`provider.resource.token`): a probe. An empty string sends
+    /// the bare token.
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// Where to put the token instead of the profile's placement: a probe.
+    #[serde(default)]
+    pub placement: Option<TokenPlacement>,
+    /// HTTP method: `GET`, or `POST` when the token goes in a form field.
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// What a response must look like.

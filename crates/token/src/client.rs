@@ -246,7 +246,7 @@ impl Transport {
     async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| failure(request, TransportErrorKind::InvalidMethod))?;
-        let mut builder = self.http.request(method, request.url.clone());
+        let mut builder = self.http.request(method, request.wire_url());
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.expose());
         }
@@ -294,6 +294,9 @@ impl Transport {
         if error.is_timeout() {
             return failure(request, TransportErrorKind::Timeout(self.config.timeout));
         }
+        // reqwest names the URL it was sending to, which may carry a query
+        // token; the failure's own `url` is the shown one.
+        let error = error.without_url();
         let mut message = error.to_string();
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
@@ -325,7 +328,7 @@ impl Transport {
 fn failure(request: &HttpRequest, kind: TransportErrorKind) -> TransportError {
     TransportError {
         method: request.method.clone(),
-        url: shown_url(&request.url),
+        url: shown_url(&request.shown_url()),
         kind,
     }
 }

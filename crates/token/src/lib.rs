@@ -49,6 +49,7 @@
 //! | expiry | `expires_in` | numeric string, absolute `expires`, both, neither (default lifetime) |
 //! | `token_type` | required | case-insensitive; a policy for a missing one |
 //! | errors | `error` | `errors` array (`status` string or number), problem+json, raw |
+//! | token at the API | `Authorization: Bearer` | another scheme, no scheme, a query parameter, a form field ([`present_token`]) |
 //!
 //! Grants: client credentials, password, refresh token, authorization code
 //! (with PKCE), and Elastic Path's token-endpoint `implicit`; extra
@@ -183,6 +184,7 @@ mod client;
 mod clock;
 mod device;
 mod pkce;
+mod present;
 mod profile;
 mod request;
 mod response;
@@ -207,10 +209,11 @@ pub use pkce::{
     CodeVerifier, MAX_VERIFIER_LEN, MIN_VERIFIER_LEN, PkceError, PkceMethod, is_valid_verifier,
     random_state,
 };
+pub use present::{present_token, resource_request};
 pub use profile::{
     BodyEncoding, ClientAuth, DEFAULT_DEVICE_AUTHORIZATION_PATH, ErrorFormat, ExpiryStyle,
-    HttpMethod, ListStyle, MissingTokenType, ProviderProfile, ResponseEncoding, ResponseMembers,
-    ResponseShape, TokenEndpoint, ZeroLifetime,
+    HttpMethod, ListStyle, MissingTokenType, ProviderProfile, ResourceAccess, ResponseEncoding,
+    ResponseMembers, ResponseShape, TokenEndpoint, TokenPlacement, ZeroLifetime,
 };
 pub use request::{
     ACCESS_TOKEN_TYPE, Body, BuildError, ClientAssertion, ClientCredentials, Grant, HttpRequest,

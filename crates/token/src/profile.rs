@@ -23,6 +23,128 @@ pub struct ProviderProfile {
     /// How errors are reported.
     #[serde(default)]
     pub errors: ErrorFormat,
+    /// How the provider's API takes an access token.
+    #[serde(default, skip_serializing_if = "ResourceAccess::is_rfc6750")]
+    pub resource: ResourceAccess,
+}
+
+/// How the provider's protected resources (its API) take an access token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResourceAccess {
+    /// Where the access token goes in an API request.
+    #[serde(default)]
+    pub token: TokenPlacement,
+}
+
+impl ResourceAccess {
+    /// Whether the token goes as RFC 6750 §2.1 says: `Authorization: Bearer`.
+    pub fn is_rfc6750(&self) -> bool {
+        self.token == TokenPlacement::default()
+    }
+}
+
+/// Where an access token goes in a request to the provider's API
+/// (RFC 6750 §2 lists the header, the form body and the query).
+///
+/// A token in a URL is something only a provider's profile can ask for
+/// (Instagram's legacy API): RFC 6750 §2.3 says SHOULD NOT and RFC 9700 §2.4
+/// forbids it, and the checks report it as `token-in-query`. Client
+/// credentials never go in a URL whatever the profile says.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schemars", schemars(with = "PlacementRepr"))]
+#[serde(from = "PlacementRepr", into = "PlacementRepr")]
+pub enum TokenPlacement {
+    /// `Authorization: <scheme> <token>` (RFC 6750 §2.1 with `Bearer`).
+    Header(String),
+    /// `Authorization: <token>`, with no scheme (the Advanced Store
+    /// document's "(no bearer)").
+    BareHeader,
+    /// A query parameter of this name (`access_token`: Instagram's legacy
+    /// API, Weibo).
+    Query(String),
+    /// A form body field of this name (Slack's legacy `token`; RFC 6750
+    /// §2.2 names it `access_token`).
+    Form(String),
+}
+
+/// How a [`TokenPlacement`] is written: `bare_header`, `{ header: Bearer }`,
+/// `{ query: access_token }` or `{ form: token }` (YAML readers want a
+/// one-key map here, not a tag).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+enum PlacementRepr {
+    /// `bare_header`: `Authorization: <token>`, no scheme.
+    Word(PlacementWord),
+    /// `{ header: <scheme> }`: `Authorization: <scheme> <token>`.
+    Header {
+        /// The scheme (`Bearer`).
+        header: String,
+    },
+    /// `{ query: <name> }`: a URL query parameter.
+    Query {
+        /// The parameter name (`access_token`).
+        query: String,
+    },
+    /// `{ form: <name> }`: a form body field.
+    Form {
+        /// The field name (`token`).
+        form: String,
+    },
+}
+
+/// The placements written as one word.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+enum PlacementWord {
+    /// `Authorization: <token>`, no scheme.
+    BareHeader,
+}
+
+impl From<PlacementRepr> for TokenPlacement {
+    fn from(repr: PlacementRepr) -> Self {
+        match repr {
+            PlacementRepr::Word(PlacementWord::BareHeader) => Self::BareHeader,
+            PlacementRepr::Header { header } => Self::Header(header),
+            PlacementRepr::Query { query } => Self::Query(query),
+            PlacementRepr::Form { form } => Self::Form(form),
+        }
+    }
+}
+
+impl From<TokenPlacement> for PlacementRepr {
+    fn from(placement: TokenPlacement) -> Self {
+        match placement {
+            TokenPlacement::BareHeader => Self::Word(PlacementWord::BareHeader),
+            TokenPlacement::Header(header) => Self::Header { header },
+            TokenPlacement::Query(query) => Self::Query { query },
+            TokenPlacement::Form(form) => Self::Form { form },
+        }
+    }
+}
+
+impl Default for TokenPlacement {
+    fn default() -> Self {
+        Self::Header("Bearer".to_owned())
+    }
+}
+
+impl TokenPlacement {
+    /// The placement in a few words, for reports: `Authorization: Bearer`,
+    /// `Authorization (bare)`, `query access_token`, `form token`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Header(scheme) if scheme.is_empty() => "Authorization (bare)".to_owned(),
+            Self::Header(scheme) => format!("Authorization: {scheme}"),
+            Self::BareHeader => "Authorization (bare)".to_owned(),
+            Self::Query(name) => format!("query {name}"),
+            Self::Form(name) => format!("form {name}"),
+        }
+    }
 }
 
 /// Location of the token endpoint and the shape of requests sent to it.

@@ -596,8 +596,13 @@ impl Body {
 pub struct HttpRequest {
     /// The HTTP method, as sent (overrides may send any method).
     pub method: String,
-    /// The full URL, query included.
+    /// The URL, with the query parameters that are not secrets.
     pub url: Url,
+    /// Query parameters appended to [`HttpRequest::url`] when sent, kept
+    /// apart so that a secret among them stays marked: only an access token
+    /// whose profile puts it in the query ([`crate::TokenPlacement::Query`])
+    /// is ever here; never a client credential.
+    pub query: Vec<(String, Text)>,
     /// Headers other than `Content-Type`, which comes from the body.
     pub headers: Vec<(String, Text)>,
     /// The body, if any.
@@ -608,6 +613,7 @@ impl HttpRequest {
     /// Whether any header or body parameter is a secret.
     pub fn carries_secret(&self) -> bool {
         self.headers.iter().any(|(_, value)| value.is_secret())
+            || self.query.iter().any(|(_, value)| value.is_secret())
             || match &self.body {
                 Some(Body::Form(pairs)) => pairs.iter().any(|(_, value)| value.is_secret()),
                 Some(Body::Json(fields)) => fields
@@ -617,9 +623,29 @@ impl HttpRequest {
             }
     }
 
+    /// The URL as sent: [`HttpRequest::url`] with [`HttpRequest::query`]
+    /// appended, secrets exposed. Only for the wire.
+    pub fn wire_url(&self) -> Url {
+        self.url_with(Text::expose)
+    }
+
+    /// The URL as it may be shown: a secret query value is `[redacted]`.
+    pub fn shown_url(&self) -> Url {
+        self.url_with(Text::shown)
+    }
+
+    fn url_with(&self, show: fn(&Text) -> &str) -> Url {
+        let mut url = self.url.clone();
+        if !self.query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(self.query.iter().map(|(name, value)| (name, show(value))));
+        }
+        url
+    }
+
     /// The request as text, as it may appear in logs and failure messages.
     pub fn redacted(&self) -> String {
-        let mut out = format!("{} {}\n", self.method, self.url);
+        let mut out = format!("{} {}\n", self.method, self.shown_url());
         if let Some(content_type) = self.body.as_ref().and_then(Body::content_type) {
             out.push_str(&format!("content-type: {content_type}\n"));
         }
@@ -678,6 +704,15 @@ pub enum BuildError {
         "refusing a token endpoint URL with a password in it: give client credentials through ClientCredentials instead"
     )]
     PasswordInUrl,
+    /// The profile puts the access token in a form field, but the request's
+    /// body is raw bytes or JSON to which no form field can be added.
+    #[error(
+        "the profile puts the access token in form field `{field}`, but the request's body is not a form"
+    )]
+    TokenFieldInNonFormBody {
+        /// The profile's field name.
+        field: String,
+    },
 }
 
 /// The `Authorization: Basic` value for a client, with the id and the secret
@@ -957,6 +992,7 @@ pub fn build_raw_at(
     };
 
     Ok(HttpRequest {
+        query: Vec::new(),
         method: endpoint.method.as_str().to_owned(),
         url,
         headers,

@@ -34,6 +34,7 @@ use grantspec_spec::{Case, GrantKind, ParamSpec, StepKind};
 use grantspec_token::{Body, JsonField, ProviderProfile};
 use serde_json::Value;
 
+use super::answer::TokenAnswer;
 use super::token_object;
 use crate::exec::Exchange;
 
@@ -100,8 +101,8 @@ pub(super) enum Event<'a> {
         sent: Option<Cow<'a, str>>,
         /// Whether the refresh asked for a scope.
         asked_scope: bool,
-        /// The status.
-        status: u16,
+        /// What the answer means, read through the profile.
+        answer: TokenAnswer,
         /// The refresh token and the access token answered, on success.
         issued_refresh: Option<&'a str>,
         issued_access: Option<&'a str>,
@@ -140,12 +141,13 @@ pub(super) fn events<'a>(
             (ExchangeKind::Token, Some(StepKind::Grant(grant)))
                 if exchange.profile_shaped && !step.with.contains_key("grant_type") =>
             {
+                let answer = TokenAnswer::of(profile, response);
                 let object = body.as_ref().and_then(|b| token_object(profile, b));
                 let member = |name: &str| {
                     object
                         .and_then(|o| o.get(name))
                         .and_then(Value::as_str)
-                        .filter(|_| (200..300).contains(&response.status))
+                        .filter(|_| answer == TokenAnswer::Issued)
                 };
                 Event::Token {
                     refresh: grant == GrantKind::RefreshToken,
@@ -155,7 +157,7 @@ pub(super) fn events<'a>(
                     }),
                     sent: sent_value(exchange, profile),
                     asked_scope: step.with.contains_key("scope"),
-                    status: response.status,
+                    answer,
                     issued_refresh: member("refresh_token"),
                     issued_access: member("access_token"),
                 }
@@ -313,11 +315,11 @@ fn observe(events: &[Event<'_>]) -> Vec<Observation> {
                 client,
                 ref sent,
                 asked_scope,
-                status,
+                answer,
                 issued_refresh,
                 issued_access,
             } => {
-                let success = (200..300).contains(&status);
+                let success = answer == TokenAnswer::Issued;
                 if !refresh {
                     if let (true, Some(issued)) = (success, issued_refresh) {
                         families.push(Family {
@@ -374,7 +376,7 @@ fn observe(events: &[Event<'_>]) -> Vec<Observation> {
                         family.access_accepted = false;
                         access_tokens.insert(access, index);
                     }
-                } else if (400..500).contains(&status) {
+                } else if answer == TokenAnswer::Refused {
                     if replaced {
                         family.replay_refused = true;
                         seen.push(Observation::ReplayRefused);
@@ -400,7 +402,7 @@ mod tests {
             client: Some("app"),
             sent: None,
             asked_scope: false,
-            status: 200,
+            answer: TokenAnswer::Issued,
             issued_refresh: Some(refresh),
             issued_access: Some(access),
         }
@@ -420,7 +422,11 @@ mod tests {
             client: Some("app"),
             sent: Some(Cow::Borrowed(sent)),
             asked_scope: false,
-            status,
+            answer: match status {
+                200..=299 => TokenAnswer::Issued,
+                400..=499 => TokenAnswer::Refused,
+                _ => TokenAnswer::Other,
+            },
             issued_refresh: issued.filter(|_| success),
             issued_access: Some(access).filter(|_| success),
         }
@@ -599,7 +605,7 @@ mod tests {
             client: Some("other"),
             sent: Some(Cow::Borrowed("r1")),
             asked_scope: false,
-            status: 400,
+            answer: TokenAnswer::Refused,
             issued_refresh: None,
             issued_access: None,
         };
@@ -608,7 +614,7 @@ mod tests {
             client: Some("app"),
             sent: Some(Cow::Borrowed("r1")),
             asked_scope: true,
-            status: 400,
+            answer: TokenAnswer::Refused,
             issued_refresh: None,
             issued_access: None,
         };

@@ -119,6 +119,32 @@ fn break_expectations(spec: &mut Value) {
     }
 }
 
+/// For a spec whose API takes the token in the URL query
+/// (`provider.resource.token: { query: … }`), its cases' made-up resource
+/// tokens (`made-up|…`) become a canary: the one credential the harness puts
+/// in a URL must not show in any output either, raw or percent-encoded (its
+/// `|`, `+` and `/` are encoded in the URL). Returns the canary, if any.
+fn canary_query_token(spec: &mut Value, n: usize) -> Option<(String, String)> {
+    spec["provider"]["resource"]["token"].get("query")?;
+    let token = format!("CANARY|{n}+q/-{CANARY_TAIL}");
+    let mut replaced = false;
+    for case in spec.get_mut("cases")?.as_sequence_mut()? {
+        let Some(steps) = case.get_mut("steps").and_then(Value::as_sequence_mut) else {
+            continue;
+        };
+        for step in steps {
+            let Some(sent) = step.get_mut("resource").and_then(|r| r.get_mut("token")) else {
+                continue;
+            };
+            if sent.as_str().is_some_and(|t| t.starts_with("made-up|")) {
+                *sent = Value::from(token.clone());
+                replaced = true;
+            }
+        }
+    }
+    replaced.then(|| (format!("query token {n}"), token))
+}
+
 /// Copies every spec of `from` into `to` with canaries in place of mock
 /// secrets; returns the canaries.
 fn write_canary_specs(from: &Path, to: &Path, broken: bool) -> Vec<String> {
@@ -158,6 +184,10 @@ fn write_canary_specs(from: &Path, to: &Path, broken: bool) -> Vec<String> {
             "{}: expected every mock secret in the seed and in a var or case, replaced {replaced}",
             file.display()
         );
+        own.extend(canary_query_token(
+            &mut spec,
+            canaries.len() + own.len() + 1,
+        ));
         if broken {
             break_expectations(&mut spec);
         }
@@ -306,6 +336,10 @@ fn no_mock_secret_appears_in_output_or_snapshots() {
         copy_keys(dir.path());
         let canaries = write_canary_specs(&specs_source, &specs, broken);
         assert!(canaries.len() >= 5, "canaries: {canaries:?}");
+        assert!(
+            canaries.iter().any(|c| c.starts_with("CANARY|")),
+            "no spec puts the token in the query: {canaries:?}"
+        );
 
         let output = run_specs(binary, &specs, &snapshots);
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -41,12 +41,16 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
             "facebook",
             "fitbit",
             "github",
+            "instagram",
             "json-token-api",
             "keycloak",
+            "mailchimp",
             "oidc-provider",
+            "plentymarkets",
             "salesforce",
             "shopware",
-            "slack"
+            "slack",
+            "weibo"
         ]
     );
     assert!(report.summary.cases > 40);
@@ -171,6 +175,65 @@ fn the_mock_run_fills_every_provider_as_its_spec_declares() {
     assert_eq!(
         answered(&advanced.grants, "authorization_code"),
         Acceptance::NotExercised
+    );
+}
+
+/// An error answered with HTTP 200 is a refusal to the report, read through
+/// the provider's profile (the token crate's `parse_response`), never an
+/// acceptance by status: Slack's `ok: false` to a replayed refresh token,
+/// GitHub's form-encoded `error=` to HTTP Basic client authentication.
+#[test]
+fn an_error_answered_with_200_is_a_refusal_in_the_report() {
+    let report = mock_run();
+    let provider = |id: &str| report.providers.iter().find(|p| p.id == id).unwrap();
+
+    let slack = provider("slack");
+    assert_eq!(slack.refresh.declared, Some(RefreshBehaviour::Rotate));
+    assert!(
+        slack.refresh.observations.iter().any(|o| o
+            == "slack::refresh_rotates_and_revokes: a refresh answered a new refresh token, then a used refresh token was refused when presented again"),
+        "{:?}",
+        slack.refresh.observations
+    );
+    assert_eq!(
+        slack.refresh.run,
+        Some(RefreshSeen::OneOf(vec![
+            RefreshBehaviour::Rotate,
+            RefreshBehaviour::RotateRevokeFamily
+        ]))
+    );
+
+    let github = provider("github");
+    assert_eq!(answered(&github.client_auth, "basic"), Acceptance::Rejected);
+    assert_eq!(answered(&github.client_auth, "post"), Acceptance::Accepted);
+}
+
+/// The dialect columns of the matrix (issue #18), from each profile.
+#[test]
+fn the_matrix_shows_each_providers_dialect() {
+    let report = mock_run();
+    let dialect = |id: &str| {
+        let p = report.providers.iter().find(|p| p.id == id).unwrap();
+        (
+            p.dialect.encoding.as_str(),
+            p.dialect.renamed_members.len(),
+            p.dialect.errors_with_status,
+            p.dialect.token_placement.as_str(),
+        )
+    };
+    assert_eq!(
+        dialect("github"),
+        ("form", 0, Some(200), "Authorization: Bearer")
+    );
+    assert_eq!(dialect("slack"), ("json", 0, Some(200), "form token"));
+    assert_eq!(
+        dialect("plentymarkets"),
+        ("json", 4, None, "Authorization: Bearer")
+    );
+    assert_eq!(dialect("weibo"), ("json", 0, None, "query access_token"));
+    assert_eq!(
+        dialect("shopware"),
+        ("json", 0, None, "Authorization: Bearer")
     );
 }
 

@@ -46,6 +46,14 @@ fn not_shown_by_the_token_endpoint(provider: &str, deviation: &str) -> Option<&'
         ("slack", "unregistered-token-type") => {
             "only an authorization code gets a token, and the probe has none"
         }
+        (
+            "instagram" | "mailchimp" | "weibo",
+            "missing-expires-in"
+            | "missing-token-type"
+            | "expires-in-out-of-range"
+            | "response-scope-format"
+            | "expires-in-as-string",
+        ) => "only an authorization code gets a token, and the probe has none",
         // Elastic Path's own `implicit` grant type (a public client's token
         // at the token endpoint) is what is not a URI: the probe sends the
         // baseline grant, and a URI for its unsupported grant type.
