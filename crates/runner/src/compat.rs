@@ -815,18 +815,11 @@ const SEED_FACTS: [&str; 10] = [
 fn dialect(spec: &Spec) -> Dialect {
     let profile = spec.profile();
     let shape = &profile.response;
-    let renamed_members = [
-        "access_token",
-        "token_type",
-        "expires_in",
-        "expires",
-        "refresh_token",
-        "scope",
-    ]
-    .into_iter()
-    .filter(|rfc| shape.members.name(rfc) != *rfc)
-    .map(|rfc| format!("{rfc} → {}", shape.members.name(rfc)))
-    .collect();
+    let renamed_members = shape
+        .members
+        .renamed()
+        .map(|(rfc, name)| format!("{rfc} → {name}"))
+        .collect();
     Dialect {
         encoding: snake(shape.encoding),
         renamed_members,

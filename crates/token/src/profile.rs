@@ -406,6 +406,24 @@ impl ResponseMembers {
         renamed.as_deref().unwrap_or(rfc_name)
     }
 
+    /// The RFC 6749 response members a profile can rename.
+    pub const RFC_NAMES: [&'static str; 6] = [
+        "access_token",
+        "token_type",
+        "expires_in",
+        "expires",
+        "refresh_token",
+        "scope",
+    ];
+
+    /// Each renamed member, as its RFC 6749 name and the provider's.
+    pub fn renamed(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        Self::RFC_NAMES
+            .into_iter()
+            .map(|rfc| (rfc, self.name(rfc)))
+            .filter(|(rfc, name)| rfc != name)
+    }
+
     /// Whether every member has its RFC 6749 name.
     pub fn is_rfc6749(&self) -> bool {
         *self == Self::default()

@@ -49,18 +49,8 @@ fn provider(out: &mut String, session: &Session<'_>, dialect: &Dialect) {
     }
     if !response.members.is_rfc6749() {
         let _ = writeln!(out, "    members:");
-        for rfc_name in [
-            "access_token",
-            "token_type",
-            "expires_in",
-            "expires",
-            "refresh_token",
-            "scope",
-        ] {
-            let name = response.members.name(rfc_name);
-            if name != rfc_name {
-                let _ = writeln!(out, "      {rfc_name}: {}", q(name));
-            }
+        for (rfc_name, name) in response.members.renamed() {
+            let _ = writeln!(out, "      {rfc_name}: {}", q(name));
         }
     }
     let _ = writeln!(out, "    expiry: {}", name_of(&response.expiry));
