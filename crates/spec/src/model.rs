@@ -1926,14 +1926,13 @@ impl ResourceCall {
         }
     }
 
-    /// The HTTP method, upper case: the call's own, else `POST` for a token
-    /// in a form field (a body the resource reads) and `GET` otherwise.
+    /// The HTTP method, upper case: the call's own, else the placement's
+    /// ([`TokenPlacement::default_method`]).
     pub fn method(&self, placement: &TokenPlacement) -> String {
-        match (&self.method, placement) {
-            (Some(method), _) => method.to_ascii_uppercase(),
-            (None, TokenPlacement::Form(_)) => "POST".to_owned(),
-            (None, _) => "GET".to_owned(),
-        }
+        self.method.as_ref().map_or_else(
+            || placement.default_method().to_owned(),
+            |method| method.to_ascii_uppercase(),
+        )
     }
 }
 

@@ -65,12 +65,8 @@ pub fn resource_request(
     access_token: &SecretString,
 ) -> HttpRequest {
     let placement = &profile.resource.token;
-    let method = match placement {
-        TokenPlacement::Form(_) => "POST",
-        _ => "GET",
-    };
     let mut request = HttpRequest {
-        method: method.to_owned(),
+        method: placement.default_method().to_owned(),
         url,
         query: Vec::new(),
         headers: vec![("accept".to_owned(), Text::from("application/json"))],

@@ -134,6 +134,16 @@ impl Default for TokenPlacement {
 }
 
 impl TokenPlacement {
+    /// The HTTP method a call presenting the token this way uses unless it
+    /// says otherwise: `POST` for a form field (a `GET` has no body to carry
+    /// one), `GET` otherwise.
+    pub fn default_method(&self) -> &'static str {
+        match self {
+            Self::Form(_) => "POST",
+            _ => "GET",
+        }
+    }
+
     /// The placement in a few words, for reports: `Authorization: Bearer`,
     /// `Authorization (bare)`, `query access_token`, `form token`.
     pub fn describe(&self) -> String {
