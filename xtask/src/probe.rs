@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use anyhow::Context as _;
 use grantspec_runner::probe::{self, Area, Credentials, ProbeConfig, ProbeGrant, VarNames};
@@ -72,7 +72,7 @@ pub fn run(flags: crate::flags::Probe) -> anyhow::Result<ExitCode> {
         budget: flags.budget,
         interval: flags.interval,
         areas,
-        today: today(),
+        today: grantspec_runner::compat::utc_date(SystemTime::now()),
         transport: TransportConfig::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -211,39 +211,9 @@ fn provider_id(url: &Url) -> String {
     }
 }
 
-/// Today's date in UTC, `YYYY-MM-DD` (the civil-from-days algorithm of
-/// Howard Hinnant's date library).
-fn today() -> String {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    civil_date(seconds / 86_400)
-}
-
-fn civil_date(days: u64) -> String {
-    let z = i64::try_from(days).unwrap_or(i64::MAX / 2) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(19_723), "2024-01-01");
-        assert_eq!(civil_date(20_788), "2026-12-01");
-        assert_eq!(civil_date(11_016), "2000-02-29");
-    }
 
     #[test]
     fn provider_ids_from_hosts() {

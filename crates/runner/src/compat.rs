@@ -1252,8 +1252,21 @@ fn note_report(note: &Note) -> NoteReport {
 /// `2026-01-02T03:04:05Z`.
 fn rfc3339(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        utc_date(time),
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+/// The UTC date of `time`, `2026-01-02`: what a note observed on a day, or
+/// a report generated at a time, says.
+pub fn utc_date(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -1264,12 +1277,7 @@ fn rfc3339(time: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 #[cfg(test)]
@@ -1283,6 +1291,15 @@ mod tests {
         assert_eq!(at(0), "1970-01-01T00:00:00Z");
         assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(at(1_767_323_045), "2026-01-02T03:04:05Z");
+    }
+
+    #[test]
+    fn utc_dates() {
+        let day = |days: u64| utc_date(UNIX_EPOCH + Duration::from_secs(days * 86_400));
+        assert_eq!(day(0), "1970-01-01");
+        assert_eq!(day(19_723), "2024-01-01");
+        assert_eq!(day(20_788), "2026-12-01");
+        assert_eq!(day(11_016), "2000-02-29");
     }
 
     #[test]
