@@ -44,6 +44,9 @@ pub(crate) const CLIENT_SECRET: &str = "fault-secret-2c9d71";
 /// it parses, which on a loaded debug build takes seconds.
 const FLOOD_LIMIT: Duration = Duration::from_secs(60);
 
+/// Interim responses the early-hints flood sends per millisecond.
+const HINTS_PER_BURST: usize = 16;
+
 fn hang_bound() -> Duration {
     TIMEOUT * 4 + Duration::from_secs(5)
 }
@@ -308,15 +311,20 @@ async fn serve_faulty(mut stream: TcpStream, state: Arc<Faulty>) {
         }
         "early-hints" => {
             // Interim responses without end, until the client goes away
-            // (or, should it never, for `FLOOD_LIMIT`).
+            // (or, should it never, for `FLOOD_LIMIT`): a burst of them every
+            // millisecond, which never lets a response start, without
+            // taking both cores of a test machine from the other tests.
             let hint = b"HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n";
             let until = Instant::now() + FLOOD_LIMIT;
             while Instant::now() < until {
-                if stream.write_all(hint).await.is_err() {
-                    state.client_hung_up.store(true, Ordering::SeqCst);
-                    return;
+                for _ in 0..HINTS_PER_BURST {
+                    if stream.write_all(hint).await.is_err() {
+                        state.client_hung_up.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    state.hints.fetch_add(1, Ordering::SeqCst);
                 }
-                state.hints.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }
         "control" => {
