@@ -342,19 +342,49 @@ pub(crate) fn scope_ignored(
     })
 }
 
-/// Rule 1, the evidence: the answer to the request that sent the scope
-/// under another name issued a token that says it granted all of it, as
-/// the RFC name should have. Anything else (a refusal, silence, part of
-/// the scope) infers nothing.
+/// Rule 2, the trigger: the request with `scope` was refused, not for its
+/// client or scope (no `invalid_client`, no `invalid_scope`), by an answer
+/// whose body names one of [`SCOPE_ALTERNATIVES`] as a word (`"scopes" is
+/// required`): the names it names, to try first. The names are only tried:
+/// what infers one is its answer ([`scope_honoured`]).
+pub(crate) fn scope_names_named(response: &HttpResponse) -> Vec<&'static str> {
+    if TokenSeen::read(response).is_some() || refuses_client(response) {
+        return Vec::new();
+    }
+    if error_code(response).is_some_and(|code| code.contains("invalid_scope")) {
+        return Vec::new();
+    }
+    let body = String::from_utf8_lossy(&response.body);
+    let words: BTreeSet<&str> = body
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .collect();
+    SCOPE_ALTERNATIVES
+        .iter()
+        .copied()
+        .filter(|name| words.contains(name))
+        .collect()
+}
+
+/// The evidence, for both rules: the answer to the request that sent the
+/// scope under another name issued a token that says it granted all of it,
+/// as the RFC name should have; or, when `scope` was refused by an answer
+/// naming this name (rule 2), a token that does not say what it granted:
+/// the refusal is gone. Anything else (a refusal, part of the scope,
+/// silence after a token that ignored the scope) infers nothing.
 pub(crate) fn scope_honoured(
     requested: &BTreeSet<String>,
     response: &HttpResponse,
+    refused_naming_it: bool,
 ) -> Result<String, String> {
     match granted_scope(response) {
         Some((granted, said)) if granted.is_superset(requested) && !requested.is_empty() => {
             Ok(format!("granted {} ({said})", scope_text(&granted)))
         }
         Some((granted, said)) => Err(format!("granted {} ({said})", scope_text(&granted))),
+        None if TokenSeen::read(response).is_some() && refused_naming_it => Ok(format!(
+            "{}, where `scope` was refused",
+            answer_label(response)
+        )),
         None if TokenSeen::read(response).is_some() => Err(format!(
             "{}, which does not say what it granted",
             answer_label(response)
@@ -687,18 +717,40 @@ pub(crate) async fn scope(
     let mut joined_accepted = first_response(session, index)
         .and_then(TokenSeen::read)
         .is_some();
-    if let Some(ignored) = first_response(session, index).and_then(|r| scope_ignored(&requested, r))
-    {
+    let answer = first_response(session, index);
+    let named = answer.map(scope_names_named).unwrap_or_default();
+    let ignored = match (answer, named.is_empty()) {
+        (Some(answer), false) => Some(format!(
+            "{name}: refused ({}), naming {}",
+            answer_label(answer),
+            named
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        (Some(answer), true) => {
+            scope_ignored(&requested, answer).map(|seen| format!("{name}: {seen}"))
+        }
+        (None, _) => None,
+    };
+    if let Some(ignored) = ignored {
         let mut trial = NameTrial {
             rfc_name: "scope",
-            ignored: format!("{name}: {ignored}"),
+            ignored,
             tried: Vec::new(),
             inferred: None,
         };
-        for alternative in SCOPE_ALTERNATIVES {
+        // The names the refusal named, else every alternative, in order.
+        let alternatives: &[&'static str] = if named.is_empty() {
+            SCOPE_ALTERNATIVES
+        } else {
+            &named
+        };
+        for alternative in alternatives {
             let renamed = dialect.renaming("scope", alternative);
             let description = format!(
-                "{description} The scope sent as `{alternative}`: the answer to `scope` granted none of it."
+                "{description} The scope sent as `{alternative}`: the answer to `scope` showed it ignored."
             );
             let probe = case(
                 session,
@@ -713,7 +765,7 @@ pub(crate) async fn scope(
             let Some(response) = first_response(session, index) else {
                 continue;
             };
-            match scope_honoured(&requested, response) {
+            match scope_honoured(&requested, response, !named.is_empty()) {
                 Ok(seen) => {
                     trial.tried.push((alternative, seen));
                     trial.inferred = Some(alternative);
@@ -1487,24 +1539,61 @@ mod tests {
         let asked = set(&["read", "write"]);
         let granted = jwt_answer(r#"{"scopes":["read","write"]}"#, "");
         assert!(
-            scope_honoured(&asked, &granted)
+            scope_honoured(&asked, &granted, false)
                 .unwrap()
                 .contains("`read write`")
         );
         let stated = answer(200, r#"{"access_token":"a","scope":"read write admin"}"#);
-        assert!(scope_honoured(&asked, &stated).is_ok());
+        assert!(scope_honoured(&asked, &stated, false).is_ok());
         // Part of it, nothing, silence or a refusal: not inferred.
         let part = answer(200, r#"{"access_token":"a","scope":"read"}"#);
-        assert!(scope_honoured(&asked, &part).is_err());
-        assert!(scope_honoured(&asked, &jwt_answer(r#"{"scopes":[]}"#, "")).is_err());
-        let silent = scope_honoured(&asked, &answer(200, r#"{"access_token":"opaque"}"#));
+        assert!(scope_honoured(&asked, &part, false).is_err());
+        assert!(scope_honoured(&asked, &jwt_answer(r#"{"scopes":[]}"#, ""), false).is_err());
+        let silent = scope_honoured(&asked, &answer(200, r#"{"access_token":"opaque"}"#), false);
         assert!(silent.unwrap_err().contains("does not say"));
         let refused = answer(400, r#"{"error":"invalid_request"}"#);
         assert_eq!(
-            scope_honoured(&asked, &refused).unwrap_err(),
+            scope_honoured(&asked, &refused, true).unwrap_err(),
             "400 invalid_request"
         );
-        assert!(scope_honoured(&BTreeSet::new(), &stated).is_err());
+        assert!(scope_honoured(&BTreeSet::new(), &stated, false).is_err());
+        // After a refusal that named this name, a token is the change, as
+        // long as it does not say it granted less.
+        let opaque = answer(200, r#"{"access_token":"opaque"}"#);
+        assert!(scope_honoured(&asked, &opaque, true).is_ok());
+        assert!(scope_honoured(&asked, &part, true).is_err());
+    }
+
+    #[test]
+    fn a_refusal_naming_another_scope_name_is_a_reason_to_try_it() {
+        let missing = answer(
+            400,
+            r#"{"error":"invalid_request","error_description":"\"scopes\" is required"}"#,
+        );
+        assert_eq!(scope_names_named(&missing), ["scopes"]);
+        let array = answer(
+            400,
+            r#"{"errors":[{"code":"3","detail":"Check the `scopes` parameter"}]}"#,
+        );
+        assert_eq!(scope_names_named(&array), ["scopes"]);
+        // Not a word of it, a scope or client refusal, or a token: no reason.
+        let scoped = answer(
+            400,
+            r#"{"error":"invalid_request","error_description":"bad scopes_list"}"#,
+        );
+        assert!(scope_names_named(&scoped).is_empty());
+        let invalid_scope = answer(
+            400,
+            r#"{"error":"invalid_scope","error_description":"unknown scopes"}"#,
+        );
+        assert!(scope_names_named(&invalid_scope).is_empty());
+        let client = answer(
+            401,
+            r#"{"error":"invalid_client","error_description":"scopes"}"#,
+        );
+        assert!(scope_names_named(&client).is_empty());
+        let token = answer(200, r#"{"access_token":"a","scopes":"read"}"#);
+        assert!(scope_names_named(&token).is_empty());
     }
 
     #[test]
