@@ -22,7 +22,7 @@ mod discovery;
 mod infer;
 mod write;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
@@ -284,6 +284,9 @@ pub(crate) struct ProbeCase {
     pub description: String,
     pub area: Option<Area>,
     pub steps: Vec<ProbeStep>,
+    /// The parameter names it was sent with: the `rename` of the dialect it
+    /// ran under (set by [`Session::run`]).
+    pub rename: BTreeMap<String, String>,
 }
 
 /// A case that ran: its exchanges, and what became of it.
@@ -440,6 +443,8 @@ impl<'c> Session<'c> {
         if !self.may_send(&case.name, steps) {
             return Ok(None);
         }
+        let mut case = case;
+        case.rename = dialect.rename.clone();
         let text = write::single_case_spec(self, dialect, &case);
         let file = format!("{}.yaml", self.config.provider_id);
         let loaded = grantspec_spec::load_str(Path::new(&file), &text)

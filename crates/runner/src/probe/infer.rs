@@ -1,6 +1,6 @@
 //! What the probe sends, area by area, and what it reads from the answers.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use grantspec_conformance::{self as rfc, Details, ExchangeFacts, Finding};
 use grantspec_spec::GrantKind;
@@ -25,6 +25,24 @@ pub(crate) struct Dialect {
     /// The run (index in [`Session::ran`]) whose answer issued a token with
     /// the dialect's shape, if one did.
     pub(crate) issued: Option<usize>,
+    /// Parameter names inferred instead of RFC 6749's, keyed by the RFC
+    /// name (the profile's `token_endpoint.rename`).
+    pub(crate) rename: BTreeMap<String, String>,
+    /// What the trials of other parameter names showed, for the table.
+    pub(crate) name_trials: Vec<NameTrial>,
+}
+
+/// An RFC 6749 parameter the server ignored, and the other names tried.
+#[derive(Debug, Clone)]
+pub(crate) struct NameTrial {
+    /// The RFC name.
+    pub(crate) rfc_name: &'static str,
+    /// How the answer to the RFC name showed it ignored.
+    pub(crate) ignored: String,
+    /// Each other name sent, and what its answer showed.
+    pub(crate) tried: Vec<(&'static str, String)>,
+    /// The name inferred, if one visibly did what the RFC name should have.
+    pub(crate) inferred: Option<&'static str>,
 }
 
 impl Dialect {
@@ -35,7 +53,18 @@ impl Dialect {
             response: ResponseShape::default(),
             errors: ErrorFormat::Rfc6749,
             issued: None,
+            rename: BTreeMap::new(),
+            name_trials: Vec::new(),
         }
+    }
+
+    /// This dialect with `rfc_name` sent as `wire_name`.
+    fn renaming(&self, rfc_name: &str, wire_name: &str) -> Self {
+        let mut dialect = self.clone();
+        dialect
+            .rename
+            .insert(rfc_name.to_owned(), wire_name.to_owned());
+        dialect
     }
 
     /// The baseline grant's `grant_type`.
@@ -253,6 +282,117 @@ pub(crate) fn answer_label(response: &HttpResponse) -> String {
     }
 }
 
+/// Other names a provider may read the scope under, tried in this order
+/// when the answer to `scope` shows it ignored. Short on purpose: each one
+/// costs a request. `scopes`: Shopware 6 (`"scopes": "write"`).
+pub(crate) const SCOPE_ALTERNATIVES: &[&str] = &["scopes"];
+
+/// A scope value as a set: space-separated text, or an array of strings.
+fn scope_values(value: &Value) -> Option<BTreeSet<String>> {
+    match value {
+        Value::String(text) => Some(text.split_whitespace().map(str::to_owned).collect()),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The scope a token answer says was granted, and where it says so: its
+/// scope member, else the access token's `scope`, `scp` or `scopes` claim
+/// when it is a JWT (read, not verified). `None` when the answer does not
+/// say: then nothing can be told from it.
+fn granted_scope(response: &HttpResponse) -> Option<(BTreeSet<String>, String)> {
+    let token = TokenSeen::read(response)?;
+    if let Some((name, value)) = token.member(SCOPE) {
+        return Some((scope_values(value)?, format!("its `{name}` member")));
+    }
+    let access = token.member(ACCESS_TOKEN)?.1.as_str()?;
+    let claims = grantspec_token::unverified_claims(access)?;
+    ["scope", "scp", "scopes"].into_iter().find_map(|claim| {
+        let granted = scope_values(claims.get(claim)?)?;
+        Some((granted, format!("the access token's `{claim}` claim")))
+    })
+}
+
+fn scope_text(scope: &BTreeSet<String>) -> String {
+    if scope.is_empty() {
+        return "nothing".to_owned();
+    }
+    let names: Vec<&str> = scope.iter().map(String::as_str).collect();
+    format!("`{}`", names.join(" "))
+}
+
+/// Rule 1, the trigger: the answer to a request for `requested` issued a
+/// token and says it granted none of it. Then the server may read the
+/// scope under another name. A refusal, a token that does not say what it
+/// grants, or one that grants any of the scope asked for is no sign.
+pub(crate) fn scope_ignored(
+    requested: &BTreeSet<String>,
+    response: &HttpResponse,
+) -> Option<String> {
+    let (granted, said) = granted_scope(response)?;
+    granted.is_disjoint(requested).then(|| {
+        format!(
+            "asked for {}, granted {} ({said})",
+            scope_text(requested),
+            scope_text(&granted)
+        )
+    })
+}
+
+/// Rule 2, the trigger: the request with `scope` was refused, not for its
+/// client or scope (no `invalid_client`, no `invalid_scope`), by an answer
+/// whose body names one of [`SCOPE_ALTERNATIVES`] as a word (`"scopes" is
+/// required`): the names it names, to try first. The names are only tried:
+/// what infers one is its answer ([`scope_honoured`]).
+pub(crate) fn scope_names_named(response: &HttpResponse) -> Vec<&'static str> {
+    if TokenSeen::read(response).is_some() || refuses_client(response) {
+        return Vec::new();
+    }
+    if error_code(response).is_some_and(|code| code.contains("invalid_scope")) {
+        return Vec::new();
+    }
+    let body = String::from_utf8_lossy(&response.body);
+    let words: BTreeSet<&str> = body
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .collect();
+    SCOPE_ALTERNATIVES
+        .iter()
+        .copied()
+        .filter(|name| words.contains(name))
+        .collect()
+}
+
+/// The evidence, for both rules: the answer to the request that sent the
+/// scope under another name issued a token that says it granted all of it,
+/// as the RFC name should have; or, when `scope` was refused by an answer
+/// naming this name (rule 2), a token that does not say what it granted:
+/// the refusal is gone. Anything else (a refusal, part of the scope,
+/// silence after a token that ignored the scope) infers nothing.
+pub(crate) fn scope_honoured(
+    requested: &BTreeSet<String>,
+    response: &HttpResponse,
+    refused_naming_it: bool,
+) -> Result<String, String> {
+    match granted_scope(response) {
+        Some((granted, said)) if granted.is_superset(requested) && !requested.is_empty() => {
+            Ok(format!("granted {} ({said})", scope_text(&granted)))
+        }
+        Some((granted, said)) => Err(format!("granted {} ({said})", scope_text(&granted))),
+        None if TokenSeen::read(response).is_some() && refused_naming_it => Ok(format!(
+            "{}, where `scope` was refused",
+            answer_label(response)
+        )),
+        None if TokenSeen::read(response).is_some() => Err(format!(
+            "{}, which does not say what it granted",
+            answer_label(response)
+        )),
+        None => Err(answer_label(response)),
+    }
+}
+
 fn auth_name(auth: ClientAuth) -> &'static str {
     match auth {
         ClientAuth::Basic => "basic",
@@ -310,6 +450,7 @@ fn grant_case(
         name,
         description,
         area,
+        rename: BTreeMap::new(),
         steps: vec![ProbeStep {
             id: None,
             grant: session.config.grant.kind(),
@@ -531,60 +672,128 @@ pub(crate) async fn encodings(
 }
 
 /// Scope: the scopes given, space-joined and repeated; without any, a
-/// made-up scope, to see whether it is refused or dropped.
+/// made-up scope, to see whether it is refused or dropped. When the answer
+/// to the first shows the scope ignored ([`scope_ignored`]), the same
+/// request is sent with each of [`SCOPE_ALTERNATIVES`] in turn, until one
+/// is honoured ([`scope_honoured`]): that name is the dialect's.
 pub(crate) async fn scope(
     session: &mut Session<'_>,
     dialect: &mut Dialect,
 ) -> Result<(), ProbeError> {
     let scopes = session.config.scopes.clone();
-    if scopes.is_empty() {
-        let mut case = grant_case(
-            session,
-            "unknown_scope".to_owned(),
-            "Scope: a made-up scope; refused (invalid_scope) or dropped from the grant.".to_owned(),
-            Some(Area::Scope),
-            dialect.shape,
-        );
-        case.steps[0].with.push((
-            "scope".to_owned(),
-            WithValue::List(vec![format!("{MADE_UP}-unknown-scope")]),
-        ));
-        case.steps[0].lists = Some(dialect.lists);
-        session.run(case, dialect).await?;
-        return Ok(());
-    }
-    let mut styles = vec![ListStyle::SpaceJoined];
-    if scopes.len() > 1 {
-        styles.push(ListStyle::Repeat);
-    }
-    let mut accepted = Vec::new();
-    for style in styles {
-        let (name, how) = match style {
-            ListStyle::SpaceJoined => ("scope_requested", "space-joined (RFC 6749 §3.3)"),
-            ListStyle::Repeat => ("scope_repeated", "as a repeated parameter"),
-        };
+    let shape = dialect.shape;
+    let case = |session: &Session<'_>, name: &str, description: String, style, scope: &[String]| {
         let mut case = grant_case(
             session,
             name.to_owned(),
-            format!("Scope: the scopes given, {how}; what is granted against what was asked."),
+            description,
             Some(Area::Scope),
-            dialect.shape,
+            shape,
         );
         case.steps[0]
             .with
-            .push(("scope".to_owned(), WithValue::List(scopes.clone())));
+            .push(("scope".to_owned(), WithValue::List(scope.to_vec())));
         case.steps[0].lists = Some(style);
-        if let Some(index) = session.run(case, dialect).await? {
-            if first_response(session, index)
-                .and_then(TokenSeen::read)
-                .is_some()
-            {
-                accepted.push(style);
+        case
+    };
+    let (name, description, asked) = if scopes.is_empty() {
+        (
+            "unknown_scope",
+            "Scope: a made-up scope; refused (invalid_scope) or dropped from the grant.".to_owned(),
+            vec![format!("{MADE_UP}-unknown-scope")],
+        )
+    } else {
+        (
+            "scope_requested",
+            "Scope: the scopes given, space-joined (RFC 6749 §3.3); what is granted against what was asked.".to_owned(),
+            scopes.clone(),
+        )
+    };
+    let requested: BTreeSet<String> = asked.iter().cloned().collect();
+    let first = case(session, name, description.clone(), dialect.lists, &asked);
+    let Some(index) = session.run(first, dialect).await? else {
+        return Ok(());
+    };
+    let mut joined_accepted = first_response(session, index)
+        .and_then(TokenSeen::read)
+        .is_some();
+    let answer = first_response(session, index);
+    let named = answer.map(scope_names_named).unwrap_or_default();
+    let ignored = match (answer, named.is_empty()) {
+        (Some(answer), false) => Some(format!(
+            "{name}: refused ({}), naming {}",
+            answer_label(answer),
+            named
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        (Some(answer), true) => {
+            scope_ignored(&requested, answer).map(|seen| format!("{name}: {seen}"))
+        }
+        (None, _) => None,
+    };
+    if let Some(ignored) = ignored {
+        let mut trial = NameTrial {
+            rfc_name: "scope",
+            ignored,
+            tried: Vec::new(),
+            inferred: None,
+        };
+        // The names the refusal named, else every alternative, in order.
+        let alternatives: &[&'static str] = if named.is_empty() {
+            SCOPE_ALTERNATIVES
+        } else {
+            &named
+        };
+        for alternative in alternatives {
+            let renamed = dialect.renaming("scope", alternative);
+            let description = format!(
+                "{description} The scope sent as `{alternative}`: the answer to `scope` showed it ignored."
+            );
+            let probe = case(
+                session,
+                &format!("{name}_as_{alternative}"),
+                description,
+                dialect.lists,
+                &asked,
+            );
+            let Some(index) = session.run(probe, &renamed).await? else {
+                break;
+            };
+            let Some(response) = first_response(session, index) else {
+                continue;
+            };
+            match scope_honoured(&requested, response, !named.is_empty()) {
+                Ok(seen) => {
+                    trial.tried.push((alternative, seen));
+                    trial.inferred = Some(alternative);
+                    *dialect = renamed;
+                    joined_accepted = true;
+                    break;
+                }
+                Err(seen) => trial.tried.push((alternative, seen)),
             }
         }
+        dialect.name_trials.push(trial);
     }
-    if accepted == [ListStyle::Repeat] {
-        dialect.lists = ListStyle::Repeat;
+    if scopes.len() > 1 {
+        let repeated = case(
+            session,
+            "scope_repeated",
+            "Scope: the scopes given, as a repeated parameter; what is granted against what was asked.".to_owned(),
+            ListStyle::Repeat,
+            &scopes,
+        );
+        if let Some(index) = session.run(repeated, dialect).await? {
+            let repeat_accepted = first_response(session, index)
+                .and_then(TokenSeen::read)
+                .is_some();
+            if repeat_accepted && !joined_accepted {
+                dialect.lists = ListStyle::Repeat;
+            }
+        }
     }
     Ok(())
 }
@@ -720,6 +929,7 @@ pub(crate) async fn refresh(
         name: "refresh_rotation".to_owned(),
         description: "Refresh: the baseline grant, a refresh with its refresh token, then the same refresh token again.".to_owned(),
         area: Some(Area::Refresh),
+        rename: BTreeMap::new(),
         steps: vec![login.remove(0), refresh(Some("second")), refresh(None)],
     };
     session.run(case, dialect).await?;
@@ -735,6 +945,27 @@ pub(crate) struct Judged {
     pub dropped: Vec<Option<String>>,
     /// Per deviation, the checks that showed it and where.
     pub evidence: Vec<(&'static str, String)>,
+}
+
+/// Why a case's request is not what the dialect sends, when it named a
+/// parameter other than the dialect does: an RFC name the server turned out
+/// to ignore, or another name it did not honour. `None` when it names every
+/// parameter as the dialect does.
+fn sent_under_other_names(case: &ProbeCase, dialect: &Dialect) -> Option<String> {
+    let wire = |rename: &BTreeMap<String, String>, name: &str| {
+        rename.get(name).cloned().unwrap_or_else(|| name.to_owned())
+    };
+    case.steps
+        .iter()
+        .flat_map(|step| &step.with)
+        .map(|(name, _)| name)
+        .find_map(|name| {
+            let sent = wire(&case.rename, name);
+            let dialect_name = wire(&dialect.rename, name);
+            (sent != dialect_name).then(|| {
+                format!("it sent `{name}` as `{sent}`; the spec sends it as `{dialect_name}`")
+            })
+        })
 }
 
 /// Whether a step is what the dialect builds (no `request:` override).
@@ -759,7 +990,18 @@ pub(crate) fn judge(
 ) -> Judged {
     let mut shaped_all: Vec<Finding> = Vec::new();
     let mut bent_by_run: Vec<Vec<Finding>> = Vec::new();
-    for ran in &session.ran {
+    let stale: Vec<Option<String>> = session
+        .ran
+        .iter()
+        .map(|ran| sent_under_other_names(&ran.case, dialect))
+        .collect();
+    for (ran, stale) in session.ran.iter().zip(&stale) {
+        // A request sent under names the dialect does not use is not what
+        // the written spec sends: neither judged nor written.
+        if stale.is_some() {
+            bent_by_run.push(Vec::new());
+            continue;
+        }
         let bodies: Vec<Option<Value>> = ran
             .run
             .exchanges
@@ -812,7 +1054,11 @@ pub(crate) fn judge(
         .map(|f| (f.check.deviation, format!("{}: {}", f.check.id, f.detail)))
         .collect();
     let mut dropped = Vec::new();
-    for (ran, bent) in session.ran.iter().zip(&bent_by_run) {
+    for ((ran, bent), stale) in session.ran.iter().zip(&bent_by_run).zip(stale) {
+        if stale.is_some() {
+            dropped.push(stale);
+            continue;
+        }
         let extra: BTreeSet<&'static str> = rfc::observed_deviations(bent)
             .difference(&declared)
             .copied()
@@ -900,7 +1146,10 @@ pub(crate) fn table(session: &Session<'_>, dialect: &Dialect, judged: &Judged) -
                 } else if refuses_client(response) {
                     format!("refused ({})", answer_label(response))
                 } else {
-                    format!("not refused for the client ({})", answer_label(response))
+                    format!(
+                        "no token ({}), and no sign the client was refused",
+                        answer_label(response)
+                    )
                 }
             })
     };
@@ -1060,14 +1309,15 @@ pub(crate) fn table(session: &Session<'_>, dialect: &Dialect, judged: &Judged) -
                 .exchanges
                 .first()
                 .and_then(|e| e.response.as_ref())
-                .map(|response| match TokenSeen::read(response) {
-                    Some(token) => format!(
-                        "{}; scope granted: {}",
+                .map(|response| match granted_scope(response) {
+                    Some((granted, said)) => format!(
+                        "{}; scope granted: {} ({said})",
                         answer_label(response),
-                        token
-                            .member(SCOPE)
-                            .map_or_else(|| "not said".to_owned(), |(_, v)| clean(&v.to_string()))
+                        clean(&scope_text(&granted))
                     ),
+                    None if TokenSeen::read(response).is_some() => {
+                        format!("{}; scope granted: not said", answer_label(response))
+                    }
                     None => answer_label(response),
                 });
             row("scope", name, seen.unwrap_or_default());
@@ -1107,11 +1357,45 @@ pub(crate) fn table(session: &Session<'_>, dialect: &Dialect, judged: &Judged) -
     {
         row("refresh", "rotation", refresh_behaviour(ran, dialect));
     }
+    for trial in &dialect.name_trials {
+        let tried: Vec<String> = trial
+            .tried
+            .iter()
+            .map(|(name, seen)| format!("as `{name}`, {seen}"))
+            .collect();
+        let tried = if tried.is_empty() {
+            "no other name could be sent".to_owned()
+        } else {
+            tried.join("; ")
+        };
+        let verdict = match trial.inferred {
+            Some(name) => format!("sent as `{name}` (inferred)"),
+            None => format!(
+                "kept as `{}`: no other name tried was honoured",
+                trial.rfc_name
+            ),
+        };
+        row(
+            "parameters",
+            trial.rfc_name,
+            format!(
+                "{verdict}. As `{}`, {}; {tried}",
+                trial.rfc_name,
+                clean(&trial.ignored)
+            ),
+        );
+    }
+    let kept: Vec<&str> = ["grant_type", "client_id", "client_secret", "scope"]
+        .into_iter()
+        .filter(|name| !dialect.name_trials.iter().any(|t| t.rfc_name == *name))
+        .collect();
     row(
         "parameters",
         "names",
-        "RFC 6749 names (grant_type, client_id, client_secret, scope); the probe tries no others"
-            .to_owned(),
+        format!(
+            "{}: sent under RFC 6749's names; another name is tried only for the scope, when an answer shows it ignored",
+            kept.join(", ")
+        ),
     );
     let declared: Vec<&str> = judged.declared.iter().copied().collect();
     row(
@@ -1209,6 +1493,153 @@ mod tests {
         let none = self::shape(r#"{"access_token":"a","token_type":"bot"}"#);
         assert_eq!(none.expiry, ExpiryStyle::None);
         assert_eq!(none.bearer_aliases, ["bot"]);
+    }
+
+    /// A token answer whose access token is an unsigned JWT with `claims`.
+    fn jwt_answer(claims: &str, extra: &str) -> HttpResponse {
+        use base64::Engine as _;
+        let encode = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+        let jwt = format!("{}.{}.c2ln", encode(r#"{"alg":"none"}"#), encode(claims));
+        answer(
+            200,
+            &format!(r#"{{"access_token":"{jwt}","token_type":"Bearer"{extra}}}"#),
+        )
+    }
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|item| (*item).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_scope_is_ignored_only_when_the_answer_says_none_of_it_was_granted() {
+        let asked = set(&["write"]);
+        // Said by the JWT's claim, or by the scope member.
+        let seen = scope_ignored(&asked, &jwt_answer(r#"{"scopes":[]}"#, "")).unwrap();
+        assert!(seen.contains("the access token's `scopes` claim"), "{seen}");
+        assert!(
+            scope_ignored(
+                &asked,
+                &answer(200, r#"{"access_token":"a","scope":"read"}"#)
+            )
+            .is_some()
+        );
+        // Granted, in part or in full: the name was read.
+        let partly = answer(200, r#"{"access_token":"a","scope":"read write"}"#);
+        assert!(scope_ignored(&set(&["write", "admin"]), &partly).is_none());
+        assert!(scope_ignored(&asked, &jwt_answer(r#"{"scp":"write"}"#, "")).is_none());
+        // Silence is no sign: a token that does not say what it grants, or
+        // a refusal.
+        assert!(scope_ignored(&asked, &answer(200, r#"{"access_token":"opaque"}"#)).is_none());
+        assert!(scope_ignored(&asked, &jwt_answer(r#"{"sub":"x"}"#, "")).is_none());
+        assert!(scope_ignored(&asked, &answer(400, r#"{"error":"invalid_scope"}"#)).is_none());
+    }
+
+    #[test]
+    fn another_name_is_inferred_only_when_its_answer_grants_the_whole_scope() {
+        let asked = set(&["read", "write"]);
+        let granted = jwt_answer(r#"{"scopes":["read","write"]}"#, "");
+        assert!(
+            scope_honoured(&asked, &granted, false)
+                .unwrap()
+                .contains("`read write`")
+        );
+        let stated = answer(200, r#"{"access_token":"a","scope":"read write admin"}"#);
+        assert!(scope_honoured(&asked, &stated, false).is_ok());
+        // Part of it, nothing, silence or a refusal: not inferred.
+        let part = answer(200, r#"{"access_token":"a","scope":"read"}"#);
+        assert!(scope_honoured(&asked, &part, false).is_err());
+        assert!(scope_honoured(&asked, &jwt_answer(r#"{"scopes":[]}"#, ""), false).is_err());
+        let silent = scope_honoured(&asked, &answer(200, r#"{"access_token":"opaque"}"#), false);
+        assert!(silent.unwrap_err().contains("does not say"));
+        let refused = answer(400, r#"{"error":"invalid_request"}"#);
+        assert_eq!(
+            scope_honoured(&asked, &refused, true).unwrap_err(),
+            "400 invalid_request"
+        );
+        assert!(scope_honoured(&BTreeSet::new(), &stated, false).is_err());
+        // After a refusal that named this name, a token is the change, as
+        // long as it does not say it granted less.
+        let opaque = answer(200, r#"{"access_token":"opaque"}"#);
+        assert!(scope_honoured(&asked, &opaque, true).is_ok());
+        assert!(scope_honoured(&asked, &part, true).is_err());
+    }
+
+    #[test]
+    fn a_refusal_naming_another_scope_name_is_a_reason_to_try_it() {
+        let missing = answer(
+            400,
+            r#"{"error":"invalid_request","error_description":"\"scopes\" is required"}"#,
+        );
+        assert_eq!(scope_names_named(&missing), ["scopes"]);
+        let array = answer(
+            400,
+            r#"{"errors":[{"code":"3","detail":"Check the `scopes` parameter"}]}"#,
+        );
+        assert_eq!(scope_names_named(&array), ["scopes"]);
+        // Not a word of it, a scope or client refusal, or a token: no reason.
+        let scoped = answer(
+            400,
+            r#"{"error":"invalid_request","error_description":"bad scopes_list"}"#,
+        );
+        assert!(scope_names_named(&scoped).is_empty());
+        let invalid_scope = answer(
+            400,
+            r#"{"error":"invalid_scope","error_description":"unknown scopes"}"#,
+        );
+        assert!(scope_names_named(&invalid_scope).is_empty());
+        let client = answer(
+            401,
+            r#"{"error":"invalid_client","error_description":"scopes"}"#,
+        );
+        assert!(scope_names_named(&client).is_empty());
+        let token = answer(200, r#"{"access_token":"a","scopes":"read"}"#);
+        assert!(scope_names_named(&token).is_empty());
+    }
+
+    #[test]
+    fn a_case_sent_under_other_names_than_the_dialects_is_not_written() {
+        let shape = Shape {
+            body: BodyEncoding::Form,
+            client_auth: ClientAuth::Basic,
+        };
+        let dialect = Dialect::provisional(shape);
+        let step = ProbeStep {
+            id: None,
+            grant: GrantKind::ClientCredentials,
+            with: vec![("scope".to_owned(), WithValue::One("write".to_owned()))],
+            shape,
+            lists: None,
+            method: None,
+            omit: Vec::new(),
+        };
+        let case = ProbeCase {
+            name: "scope_requested".to_owned(),
+            description: String::new(),
+            area: Some(Area::Scope),
+            steps: vec![step],
+            rename: BTreeMap::new(),
+        };
+        assert_eq!(sent_under_other_names(&case, &dialect), None);
+        let renamed = dialect.renaming("scope", "scopes");
+        assert_eq!(
+            sent_under_other_names(&case, &renamed).as_deref(),
+            Some("it sent `scope` as `scope`; the spec sends it as `scopes`")
+        );
+        let trial = ProbeCase {
+            rename: renamed.rename.clone(),
+            ..case.clone()
+        };
+        assert_eq!(sent_under_other_names(&trial, &renamed), None);
+        assert!(sent_under_other_names(&trial, &dialect).is_some());
+        // A case that sends no scope is the same under either name.
+        let baseline = ProbeCase {
+            steps: vec![ProbeStep {
+                with: Vec::new(),
+                ..case.steps[0].clone()
+            }],
+            ..case
+        };
+        assert_eq!(sent_under_other_names(&baseline, &renamed), None);
     }
 
     #[test]

@@ -41,6 +41,14 @@ fn provider(out: &mut String, session: &Session<'_>, dialect: &Dialect) {
         name_of(&dialect.shape.client_auth)
     );
     let _ = writeln!(out, "    lists: {}", name_of(&dialect.lists));
+    if !dialect.rename.is_empty() {
+        let renamed: Vec<String> = dialect
+            .rename
+            .iter()
+            .map(|(rfc_name, name)| format!("{}: {}", q(rfc_name), q(name)))
+            .collect();
+        let _ = writeln!(out, "    rename: {{ {} }}", renamed.join(", "));
+    }
     let response = &dialect.response;
     let _ = writeln!(out, "  response:");
     let _ = writeln!(out, "    encoding: {}", name_of(&response.encoding));
@@ -418,6 +426,7 @@ fn notes(session: &Session<'_>, dialect: &Dialect, judged: &Judged) -> Vec<Strin
                 "scope",
                 "errors",
                 "refresh",
+                "parameters",
             ]
             .contains(&area.as_str())
         })

@@ -28,7 +28,12 @@ fn not_shown_by_the_token_endpoint(provider: &str, deviation: &str) -> Option<&'
         // RFC 6749 shape as well, so the probe, which tries the conformant
         // shape first, never sends theirs. What the documentation asks a
         // client to send is not something a server's answers can show.
-        (_, id) if grantspec_conformance::shown_by_requests_alone(id) => {
+        // Not `renamed-scope-parameter`: the probe infers the scope's name
+        // when the answer shows `scope` ignored, and sends that name.
+        (_, id)
+            if id != "renamed-scope-parameter"
+                && grantspec_conformance::shown_by_requests_alone(id) =>
+        {
             "shown by the requests alone, and the server also accepts the RFC 6749 request"
         }
         // The mock of these providers issues tokens only for the
@@ -59,21 +64,6 @@ fn not_shown_by_the_token_endpoint(provider: &str, deviation: &str) -> Option<&'
         // baseline grant, and a URI for its unsupported grant type.
         ("elastic-path", "non-uri-grant-type") => {
             "only a request with the provider's own `implicit` grant type shows it"
-        }
-        _ => return None,
-    })
-}
-
-/// Why the probe declares a deviation the hand-written spec does not, for
-/// the few that only the probe's RFC 6749-shaped requests show.
-fn shown_only_to_the_rfc_request(provider: &str, deviation: &str) -> Option<&'static str> {
-    Some(match (provider, deviation) {
-        // The probe names the scope `scope`; the Shopware mock reads only
-        // `scopes` (`renamed-scope-parameter`), so it grants no scope for
-        // the probe's request, and its answer, like every Shopware answer,
-        // states none. The spec's own cases send `scopes` and never see it.
-        ("shopware", "changed-scope-not-stated") => {
-            "the server reads the scope only under its own name, `scopes`"
         }
         _ => return None,
     })
@@ -225,6 +215,13 @@ fn probe_of_every_mock_writes_a_spec_that_passes_live_and_declares_the_providers
                 )
             });
             assert!(written.spec.is_live_only(), "{id}");
+            // The names the probe inferred are the hand-written spec's.
+            assert_eq!(
+                written.spec.provider.token_endpoint.rename,
+                spec.provider.token_endpoint.rename,
+                "{id}\n{}",
+                report.table_text()
+            );
             let origin = base.origin().ascii_serialization();
             env.extend(env_of(&config, &origin));
             probed_set.extend(report.deviations.iter().copied());
@@ -238,9 +235,6 @@ fn probe_of_every_mock_writes_a_spec_that_passes_live_and_declares_the_providers
             .map(String::as_str)
             .collect();
         for extra in probed_set.difference(&declared) {
-            if shown_only_to_the_rfc_request(id, extra).is_some() {
-                continue;
-            }
             problems.push(format!(
                 "{id}: the probe declares `{extra}`, the hand-written spec does not"
             ));
@@ -290,6 +284,9 @@ const TOKEN: &str =
     "200 OK\r\ncontent-type: application/json\r\ncache-control: no-store\r\npragma: no-cache";
 const TOKEN_BODY: &str =
     r#"{"access_token":"recorded-token-0123456789abcdef","token_type":"Bearer","expires_in":60}"#;
+
+/// A token answer that says it grants no scope, whatever was asked.
+const TOKEN_BODY_GRANTING_NO_SCOPE: &str = r#"{"access_token":"recorded-token-0123456789abcdef","token_type":"Bearer","expires_in":60,"scope":""}"#;
 
 async fn start_recorder() -> Recorder {
     start_answering(TOKEN, TOKEN_BODY).await
@@ -390,7 +387,9 @@ fn the_budget_and_the_interval_hold_at_the_server() {
         (5, Duration::from_millis(40)),
         (30, Duration::from_millis(15)),
     ] {
-        let recorder = runtime.block_on(start_recorder());
+        // Its tokens say they grant no scope: the probe also tries the
+        // scope under another name, and those requests count too.
+        let recorder = runtime.block_on(start_answering(TOKEN, TOKEN_BODY_GRANTING_NO_SCOPE));
         let config = ProbeConfig {
             token_url: recorder.url.clone(),
             issuer: None,
@@ -425,6 +424,22 @@ fn the_budget_and_the_interval_hold_at_the_server() {
                 report.table_text().contains("the budget (5 requests) has"),
                 "{}",
                 report.table_text()
+            );
+        }
+        if budget == 30 {
+            let table = report.table_text();
+            assert!(
+                table.lines().any(|line| line.split_whitespace().eq([
+                    "request",
+                    "scope_requested_as_scopes",
+                    "200",
+                    "token"
+                ])),
+                "{table}"
+            );
+            assert!(
+                table.contains("kept as `scope`: no other name tried was honoured"),
+                "{table}"
             );
         }
         for pair in arrivals.windows(2) {
