@@ -53,9 +53,9 @@ pub enum Task {
     /// A load generator process (internal).
     #[command(hide = true)]
     BenchLoad(Raw),
-    /// The harness's libtest floor (internal).
+    /// The bare loop as a process of its own (internal).
     #[command(hide = true)]
-    BenchTrials(Raw),
+    BenchBare(Raw),
     /// A mock server process (internal).
     #[command(hide = true)]
     BenchServe(Raw),

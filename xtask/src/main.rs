@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         Task::BenchMeasure(raw) => bench::measure(raw.args),
         Task::BenchEngine(raw) => bench::engine(raw.args),
         Task::BenchLoad(raw) => bench::load_generator(raw.args),
-        Task::BenchTrials(raw) => bench::trials_floor(raw.args),
+        Task::BenchBare(raw) => bench::bare_process(raw.args),
         Task::BenchServe(raw) => bench::serve(raw.args),
         Task::BenchLoadSpec(raw) => bench::load_spec(raw.args),
         Task::Review(args) => snapshots::review(args),

@@ -1,22 +1,22 @@
-//! The floors the runner is measured against: the same request, sent and
-//! checked with nothing else around it.
+//! The floor the runner is measured against: the same request, sent and
+//! checked with nothing else around it, either as a process of its own
+//! (`xtask bench-bare`, against a mock another process serves) or in the
+//! engine's process against an embedded mock (`xtask bench-engine`).
 //!
-//! Both floors send what the runner sends for a generated case (a
-//! client_credentials request with Basic authentication, a form body and
-//! `Accept: application/json`) to the same mock, and check the response as
-//! the case does: status 200, a JSON body, `token_type` `Bearer`, an
-//! `access_token` string of at least 16 characters, a positive `expires_in`.
+//! It sends what the runner sends for a generated case (a client_credentials
+//! request with Basic authentication, a form body and `Accept:
+//! application/json`) and checks the response as the case does: status
+//! 200, a JSON body, `token_type` `Bearer`, an `access_token` string of at
+//! least 16 characters, a positive `expires_in`.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use grantspec_mock::MockServer;
-use grantspec_runner::harness::RunAhead;
 use grantspec_spec::Spec;
 use grantspec_token::ExposeSecret as _;
 use grantspec_token::{ManualClock, basic_authorization};
-use libtest_mimic::{Arguments, Failed, Trial};
 
 use super::measure::{CLIENT_ID, CLIENT_SECRET, IN_FLIGHT, Stopwatch, Timed};
 
@@ -35,6 +35,11 @@ impl BareRequest {
             .token_url("bench")
             .ok_or_else(|| anyhow::anyhow!("no bench provider"))?
             .to_string();
+        Self::to(url)
+    }
+
+    /// A client for the token endpoint at `url`.
+    fn to(url: String) -> anyhow::Result<Self> {
         let authorization = basic_authorization(CLIENT_ID, CLIENT_SECRET)
             .expose_secret()
             .to_owned();
@@ -83,7 +88,7 @@ pub(crate) fn seeded(spec: &Spec) -> anyhow::Result<grantspec_spec::MockProvider
         .ok_or_else(|| anyhow::anyhow!("the generated spec has no `mock` section"))
 }
 
-/// The generated spec in `specs`, its mock, and a bare request to it.
+/// The generated spec in `specs`, its embedded mock, and a bare request to it.
 async fn start(specs: &Path) -> anyhow::Result<(Spec, MockServer, BareRequest)> {
     let spec = grantspec_spec::load_file(&specs.join("bench.yaml"))
         .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -97,6 +102,11 @@ async fn start(specs: &Path) -> anyhow::Result<(Spec, MockServer, BareRequest)> 
 /// `IN_FLIGHT` at a time, in this process.
 pub async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Timed> {
     let (_spec, _server, request) = start(specs).await?;
+    send_all(&request, cases).await
+}
+
+/// Sends `cases` bare requests, `IN_FLIGHT` at a time.
+async fn send_all(request: &BareRequest, cases: usize) -> anyhow::Result<Timed> {
     let started = Stopwatch::start();
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..IN_FLIGHT {
@@ -115,51 +125,24 @@ pub async fn bare_loop(specs: &Path, cases: usize) -> anyhow::Result<Timed> {
     Ok(started.stop())
 }
 
-/// `xtask bench-trials SPECS_DIR [LIBTEST ARGUMENTS…]`: the floor of the
-/// specs test binary. Like it, this process loads the generated spec,
-/// starts the mock and turns every case into a libtest-mimic trial whose
-/// work runs ahead on the runtime ([`RunAhead`], `--test-threads` at once)
-/// while the trials wait for it in order; here the work is the bare request.
-/// What this costs beyond the bare loop is the price of one trial per
-/// request, which the harness pays whatever it runs.
-pub fn trials(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
+/// `xtask bench-bare TOKEN_URL CASES`: the floor of the runner as a whole
+/// process. It sends `CASES` bare requests to a mock another process
+/// serves, `IN_FLIGHT` at a time with one reqwest client, and prints
+/// `loop_ms=T`, the loop's own time; the caller times the whole process.
+pub fn bare_process(args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let [url, cases] = args.as_slice() else {
+        anyhow::bail!("usage: xtask bench-bare TOKEN_URL CASES");
+    };
     anyhow::ensure!(
-        !args.is_empty(),
-        "usage: xtask bench-trials SPECS_DIR [LIBTEST ARGUMENTS…]"
+        url.starts_with("http://127.0.0.1:"),
+        "the bare loop only ever sends to loopback"
     );
-    let specs = args.remove(0);
+    let cases: usize = cases.parse()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (spec, server, request) = runtime.block_on(start(Path::new(&specs)))?;
-    let mut arguments =
-        Arguments::from_iter(std::iter::once("bench-trials".to_owned()).chain(args));
-    let cases = spec.cases.len();
-    let ahead = RunAhead::new(runtime.handle(), cases);
-    let trials: Vec<Trial> = spec
-        .cases
-        .iter()
-        .enumerate()
-        .map(|(index, case)| {
-            let (request, handle, ahead) = (
-                request.clone(),
-                runtime.handle().clone(),
-                Arc::clone(&ahead),
-            );
-            Trial::test(format!("bench::{}", case.name), move || {
-                ahead
-                    .take(index, || handle.block_on(request.send()))
-                    .map_err(|e| Failed::from(e.to_string()))
-            })
-        })
-        .collect();
-    let in_flight = arguments.test_threads.unwrap_or(IN_FLIGHT);
-    ahead.start((0..cases).collect(), in_flight, move |_| {
-        let request = request.clone();
-        async move { request.send().await }
-    });
-    arguments.test_threads = Some(1);
-    let conclusion = libtest_mimic::run(&arguments, trials);
-    drop(server);
-    Ok(conclusion.exit_code())
+    let request = BareRequest::to(url.clone())?;
+    let timed = runtime.block_on(send_all(&request, cases))?;
+    println!("loop_ms={:.1}", timed.wall.as_secs_f64() * 1000.0);
+    Ok(ExitCode::SUCCESS)
 }

@@ -4,32 +4,38 @@
 //! The task builds `xtask` in release mode and runs `xtask bench-measure`,
 //! which prints one table:
 //!
-//! - (a) the runner on a generated spec of 10,000 client_credentials cases
-//!   against the mock, against a bare loop of the same requests with one
-//!   reqwest client and the same number in flight, which checks each
-//!   response as the case does (see `floor`). The specs test binary is
-//!   timed by libtest's own clock, so its start-up (loading the spec,
-//!   starting the mock, listing trials) is reported apart; and it is also
-//!   compared with its own floor, the bare request as one libtest-mimic
-//!   trial per case, which shows what one trial per request costs anyway;
-//! - (b) the mock's token endpoint under load from a second process (an
-//!   in-repo HTTP/1.1 load generator), against a minimal axum handler that
-//!   returns a fixed token;
+//! - (a) the runner as a user runs it against a server: the release specs
+//!   test binary in live mode, on a generated spec of 10,000
+//!   client_credentials cases, against the mock served by another process
+//!   (as `cargo xtask mock` serves it). Its baseline is a bare loop of the
+//!   same requests, as a process of its own with one reqwest client and the
+//!   same number in flight, which checks each response as the case does
+//!   (see `floor`). Both are timed as whole processes and by their own
+//!   clocks (libtest's, the loop's), and the runner's start-up (the whole
+//!   process less its trials) is set against reading the spec file. When
+//!   `hurl` is on PATH, the same requests and checks run as Hurl files too;
+//! - (b) the mock's token endpoint under load from another process (an
+//!   in-repo HTTP/1.1 load generator, 64 keep-alive connections), against a
+//!   minimal axum handler that returns a fixed token, and the mock's
+//!   resident memory from its warm-up to the end of the rounds;
 //! - (c) loading and validating the spec, at three sizes, with peak memory;
 //! - (d) the wall time of the default `cargo test` suite, build excluded.
 //!
 //! (a), (b) and (c) run in rounds, the sides of each comparison alternating,
 //! and report medians: the machine is shared. Each (b) server gets a second
-//! of load before its rounds.
+//! of load before its rounds. `xtask bench-engine` runs the runner's engine
+//! in-process against its in-process bare loop, which is what to put under
+//! a profiler.
 
 mod floor;
+mod hurl;
 mod load;
 mod measure;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-pub use floor::trials as trials_floor;
+pub use floor::bare_process;
 pub use load::{load_generator, load_spec, serve};
 pub use measure::{engine, measure};
 
