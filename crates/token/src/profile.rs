@@ -190,6 +190,7 @@ pub struct TokenEndpoint {
     /// authorization endpoint): `application/json` unless a profile says
     /// otherwise (GitHub's default form answers `*/*`).
     #[serde(default, skip_serializing_if = "AcceptHeader::is_json")]
+    #[cfg_attr(feature = "schemars", schemars(extend("default" = "application/json")))]
     pub accept: AcceptHeader,
 }
 
