@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use grantspec_mock::MockServer;
 use grantspec_token::{
-    ClientCredentials, ExposeSecret as _, Grant, ManualClock, ProviderProfile, TokenClient,
-    TokenPlacement, TokenRequest, TokenType, Transport, TransportConfig, endpoint_url,
+    AcceptHeader, ClientCredentials, ExposeSecret as _, Grant, ManualClock, ProviderProfile,
+    TokenClient, TokenPlacement, TokenRequest, TokenType, Transport, TransportConfig,
+    build_request, endpoint_url, parse_response,
 };
 
 fn spec(name: &str) -> grantspec_spec::Spec {
@@ -253,6 +254,82 @@ async fn every_atlas_provider_gives_a_token_through_its_profile() {
             token.is_expired(at_expiry),
             "{id}: lifetime beyond {lifetime} s"
         );
+    }
+}
+
+/// GitHub's content negotiation through the profile alone: with the
+/// shipped profile (`accept: */*`) the mock answers its default form, with
+/// `accept: application/json` it answers JSON, and the client reads a token
+/// from either; the wire shows which answer came.
+#[tokio::test]
+async fn github_gives_a_token_as_a_form_by_default_and_as_json_when_the_profile_asks() {
+    let spec = spec("github");
+    let clock = ManualClock::default();
+    let server = MockServer::start([spec.mock_provider().unwrap()], Arc::new(clock.clone()), 0)
+        .await
+        .unwrap();
+    let base = server.base_url("github");
+    let mut asks_for_json = spec.profile();
+    asks_for_json.token_endpoint.accept = AcceptHeader::parse("application/json").unwrap();
+    let ways = [
+        (
+            spec.profile(),
+            "*/*",
+            "application/x-www-form-urlencoded",
+            "mock-github-code-1",
+        ),
+        (
+            asks_for_json,
+            "application/json",
+            "application/json",
+            "mock-github-code-2",
+        ),
+    ];
+    for (profile, accept, content_type, code) in ways {
+        let request = TokenRequest::new(
+            Grant::authorization_code(code, Some("http://127.0.0.1/callback".to_owned()), None),
+            ClientCredentials::new("mock-github-client-id", "mock-github-client-secret"),
+        );
+        let wire = build_request(&profile, &base, &request).unwrap();
+        let sent_accept: Vec<&str> = wire
+            .headers
+            .iter()
+            .filter(|(name, _)| name == "accept")
+            .map(|(_, value)| value.expose())
+            .collect();
+        assert_eq!(sent_accept, [accept]);
+        let answer = Transport::new(TransportConfig::default())
+            .unwrap()
+            .send_once(&wire)
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.header("content-type"),
+            Some(content_type),
+            "{accept}"
+        );
+        let token = parse_response(&profile, &answer, clock_now(&clock))
+            .unwrap_or_else(|e| panic!("{accept}: {e}"));
+        assert_eq!(token.token_type, TokenType::Bearer, "{accept}");
+
+        // The client itself, on a fresh code, sends the same and reads it.
+        let fresh = if accept == "*/*" {
+            "mock-github-code-5"
+        } else {
+            "mock-github-code-6"
+        };
+        let client = TokenClient::new(profile, base.clone())
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        let request = TokenRequest::new(
+            Grant::authorization_code(fresh, Some("http://127.0.0.1/callback".to_owned()), None),
+            ClientCredentials::new("mock-github-client-id", "mock-github-client-secret"),
+        );
+        let token = client
+            .get_token(&request)
+            .await
+            .unwrap_or_else(|e| panic!("{accept}: {e}"));
+        assert!(token.access_token.expose_secret().len() >= 16, "{accept}");
     }
 }
 

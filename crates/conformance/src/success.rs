@@ -593,6 +593,30 @@ pub(crate) mod tests {
                 ],
             ),
             fx(
+                "a form answer to `Accept: */*` (GitHub's default): JSON was acceptable, so still the deviation",
+                vec![cc_accepting(
+                    "*/*",
+                    response(
+                        200,
+                        &[("content-type", "application/x-www-form-urlencoded")],
+                        &format!("access_token={}&token_type=bearer", strong(16)),
+                    ),
+                )],
+                &[("RFC6749-5.1-content-type", Fail)],
+            ),
+            fx(
+                "a form answer to a request whose Accept leaves JSON out: content negotiation",
+                vec![cc_accepting(
+                    "application/x-www-form-urlencoded",
+                    response(
+                        200,
+                        &[("content-type", "application/x-www-form-urlencoded")],
+                        &format!("access_token={}&token_type=bearer", strong(16)),
+                    ),
+                )],
+                &[("RFC6749-5.1-content-type", NA)],
+            ),
+            fx(
                 "a form answer without token_type (Facebook's legacy text/plain answer)",
                 vec![cc(response(
                     200,

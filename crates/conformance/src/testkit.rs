@@ -169,6 +169,16 @@ pub(crate) fn cc(response: HttpResponse) -> Fx {
     token(cc_request(), response, "client_credentials")
 }
 
+/// [`cc`] with the profile's `Accept` header set to `accept`.
+pub(crate) fn cc_accepting(accept: &str, response: HttpResponse) -> Fx {
+    let mut request = cc_request();
+    request.headers.retain(|(name, _)| name != "accept");
+    request
+        .headers
+        .push(("accept".to_owned(), Text::from(accept)));
+    token(request, response, "client_credentials")
+}
+
 pub(crate) fn overridden(mut fx: Fx) -> Fx {
     fx.shaped = false;
     fx

@@ -28,8 +28,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use grantspec_conformance::{self as rfc, Details, ExchangeFacts, ExchangeKind};
 use grantspec_spec::{GrantKind, MockClient, MockProvider};
 use grantspec_token::{
-    CLOCK_OFFSET_HEADER, ClientCredentials, HttpRequest, HttpResponse, ManualClock, ParamValue,
-    SecretString, Text, build_raw_at, present_token,
+    AcceptHeader, CLOCK_OFFSET_HEADER, ClientCredentials, HttpRequest, HttpResponse, ManualClock,
+    ParamValue, SecretString, Text, build_raw_at, present_token,
 };
 use serde_json::Value;
 use url::Url;
@@ -43,18 +43,34 @@ use crate::emulator::{Emulator, MAX_CLOCK_OFFSET, MockRequest, MockResponse};
 /// ([`grantspec_conformance::shown_by_requests_alone`]) are not among them:
 /// no target can change what a request shows, so whoever sends the request
 /// shows them, against the mock as against a live provider.
+///
+/// A provider that negotiates (`mock.json_on_accept`) is probed twice: with
+/// the profile's `Accept`, and asking for JSON as a case may, whose answers
+/// show what its default answer hides from the checks (GitHub's missing
+/// `expires_in`, its own error codes).
 pub fn emulated_deviations(provider: &MockProvider<'_>) -> BTreeSet<&'static str> {
+    let mut shown = probed(provider);
+    let json = AcceptHeader::default();
+    if provider.seed.json_on_accept && provider.profile.token_endpoint.accept != json {
+        let mut asks_for_json = provider.clone();
+        asks_for_json.profile.token_endpoint.accept = json;
+        shown.extend(probed(&asks_for_json));
+    }
+    shown
+        .into_iter()
+        .filter(|id| !rfc::shown_by_requests_alone(id))
+        .collect()
+}
+
+/// What one probe session of `provider` shows.
+fn probed(provider: &MockProvider<'_>) -> BTreeSet<&'static str> {
     // The probes' URLs are the mock's own with a made-up host; a token path
     // that makes no URL leaves nothing to probe.
     let Some(mut probe) = Probe::new(provider) else {
         return BTreeSet::new();
     };
     probe.run_all();
-    probe
-        .shown
-        .into_iter()
-        .filter(|id| !rfc::shown_by_requests_alone(id))
-        .collect()
+    probe.shown
 }
 
 /// A made-up identifier the probes use where the seed has none.
@@ -544,5 +560,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// GitHub's default form hides its missing `expires_in` and its own
+    /// error codes from the checks; its answers to a request asking for
+    /// JSON show them, and only a negotiating seed gives those answers.
+    #[test]
+    fn a_negotiating_provider_is_probed_asking_for_json_too() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/github.yaml");
+        let spec = grantspec_spec::load_file(&path).unwrap().spec;
+        let shown_by_json = ["missing-expires-in", "unregistered-error-code"];
+        let negotiating = emulated_deviations(&spec.mock_provider().unwrap());
+        for id in shown_by_json
+            .iter()
+            .chain(&["non-json-token-response", "non-json-error-response"])
+        {
+            assert!(negotiating.contains(id), "{id} not in {negotiating:?}");
+        }
+        let mut insisting = spec.mock.clone().unwrap();
+        insisting.json_on_accept = false;
+        let provider = MockProvider {
+            seed: &insisting,
+            ..spec.mock_provider().unwrap()
+        };
+        let form_only = emulated_deviations(&provider);
+        for id in shown_by_json {
+            assert!(!form_only.contains(id), "{id} in {form_only:?}");
+        }
+        assert!(
+            form_only.contains("non-json-token-response"),
+            "{form_only:?}"
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::header::{
+    ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE,
+};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
 use grantspec_spec::{
@@ -116,6 +118,34 @@ impl MockResponse {
     }
 }
 
+/// How a token answer is written and what it says of time.
+struct Answer {
+    /// JSON or the profile's encoding, as negotiated.
+    encoding: ResponseEncoding,
+    /// The emulator's time of issue.
+    now: Duration,
+    /// The access token's lifetime.
+    lifetime: Duration,
+}
+
+/// Whether an `Accept` value names `application/json` with a weight above
+/// zero. Only the exact media type counts: what GitHub answers `*/*` or
+/// `application/*` with is not documented, and its default (a form) is
+/// assumed.
+fn names_json(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim();
+        let refused = parts.any(|param| {
+            param.split_once('=').is_some_and(|(name, value)| {
+                name.trim().eq_ignore_ascii_case("q")
+                    && value.trim().parse::<f64>().is_ok_and(|q| q <= 0.0)
+            })
+        });
+        media.eq_ignore_ascii_case("application/json") && !refused
+    })
+}
+
 /// How the client authenticated, as far as the emulator could tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AuthUsed {
@@ -182,7 +212,8 @@ impl Emulator {
         enabled_grants.sort();
         enabled_grants.dedup();
         let mut token_headers = HeaderMap::new();
-        if let Ok(content_type) = HeaderValue::from_str(answer_content_type(&profile, &seed)) {
+        let content_type = answer_content_type(profile.response.encoding, &seed);
+        if let Ok(content_type) = HeaderValue::from_str(content_type) {
             token_headers.append(CONTENT_TYPE, content_type);
         }
         token_headers.extend(cache_headers(&seed));
@@ -227,9 +258,29 @@ impl Emulator {
         }
     }
 
-    /// Answers with `error`, rendered in this provider's format.
+    /// Answers with `error`, rendered in this provider's format and its
+    /// default encoding (the request that brought it could not be read).
     pub fn reject(&self, error: &OAuthError) -> MockResponse {
-        render_error(&self.id, &self.profile, &self.seed, error, false)
+        let encoding = self.profile.response.encoding;
+        render_error(&self.id, &self.profile, &self.seed, error, encoding, false)
+    }
+
+    /// The encoding of a token or error answer to `request`: JSON when the
+    /// seed says the provider negotiates (`json_on_accept`) and the request's
+    /// `Accept` names `application/json`, the profile's otherwise.
+    pub(crate) fn answer_encoding(&self, request: &MockRequest) -> ResponseEncoding {
+        let names_json = || {
+            request
+                .headers
+                .get_all(ACCEPT)
+                .iter()
+                .any(|value| names_json(&text(value.as_bytes())))
+        };
+        if self.seed.json_on_accept && names_json() {
+            ResponseEncoding::Json
+        } else {
+            self.profile.response.encoding
+        }
     }
 
     fn token_endpoint(&self, request: &MockRequest) -> MockResponse {
@@ -239,7 +290,15 @@ impl Emulator {
                     .get(..6)
                     .is_some_and(|p| p.eq_ignore_ascii_case("basic "))
             });
-            render_error(&self.id, &self.profile, &self.seed, &error, basic_used)
+            let encoding = self.answer_encoding(request);
+            render_error(
+                &self.id,
+                &self.profile,
+                &self.seed,
+                &error,
+                encoding,
+                basic_used,
+            )
         });
         self.with_date(request, response)
     }
@@ -477,7 +536,12 @@ impl Emulator {
             family.as_ref(),
         );
         drop(store);
-        Ok(self.success(&access, refresh_token, &grantee, grant, now, lifetime))
+        let answer = Answer {
+            encoding: self.answer_encoding(request),
+            now,
+            lifetime,
+        };
+        Ok(self.success(&access, refresh_token, &grantee, grant, answer))
     }
 
     /// The emulator's time for this request, since the Unix epoch: the
@@ -511,8 +575,11 @@ impl Emulator {
         refresh_token: Option<String>,
         grantee: &Grantee,
         grant: GrantKind,
-        now: Duration,
-        lifetime: Duration,
+        Answer {
+            encoding,
+            now,
+            lifetime,
+        }: Answer,
     ) -> MockResponse {
         let shape = &self.profile.response;
         let name = |rfc_name| shape.members.name(rfc_name);
@@ -566,13 +633,21 @@ impl Emulator {
         for (member, value) in &self.seed.extra_members {
             token.set(member, Member::Json(issued_member(value, grant, now)));
         }
-        let body = match shape.encoding {
+        let body = match encoding {
             ResponseEncoding::Json => token.to_json(shape.envelope.as_deref()),
             ResponseEncoding::Form => token.to_form(),
         };
+        let mut headers = self.token_headers.clone();
+        if encoding != shape.encoding {
+            if let Ok(content_type) =
+                HeaderValue::from_str(answer_content_type(encoding, &self.seed))
+            {
+                headers.insert(CONTENT_TYPE, content_type);
+            }
+        }
         MockResponse {
             status: self.seed.success_status,
-            headers: self.token_headers.clone(),
+            headers,
             body,
         }
     }
@@ -1003,10 +1078,10 @@ fn cache_headers(seed: &MockSeed) -> impl Iterator<Item = (HeaderName, HeaderVal
     cache_control.into_iter().chain(pragma)
 }
 
-/// The `Content-Type` of the provider's answers: the seed's, except that
-/// a provider answering forms whose seed keeps the JSON default says so.
-pub(crate) fn answer_content_type<'s>(profile: &ProviderProfile, seed: &'s MockSeed) -> &'s str {
-    match profile.response.encoding {
+/// The `Content-Type` of the provider's answers in `encoding`: the seed's,
+/// except that a form answer whose seed keeps the JSON default says so.
+pub(crate) fn answer_content_type(encoding: ResponseEncoding, seed: &MockSeed) -> &str {
+    match encoding {
         ResponseEncoding::Form if seed.content_type == DEFAULT_CONTENT_TYPE => {
             "application/x-www-form-urlencoded"
         }
@@ -1281,8 +1356,13 @@ mod tests {
                 for refresh in [None, Some("def50200ab".to_owned())] {
                     for grant in GrantKind::ALL {
                         let lifetime = Duration::from_secs(3600);
+                        let answer = Answer {
+                            encoding: spec.provider.response.encoding,
+                            now,
+                            lifetime,
+                        };
                         let ours = emulator
-                            .success("tok\"en", refresh.clone(), &grantee, grant, now, lifetime)
+                            .success("tok\"en", refresh.clone(), &grantee, grant, answer)
                             .body;
                         let theirs = reference(
                             &emulator,

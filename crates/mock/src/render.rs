@@ -122,13 +122,15 @@ impl OAuthError {
     }
 }
 
-/// Renders `error` as the provider would, with `WWW-Authenticate` when the
+/// Renders `error` as the provider would, in `encoding` (the profile's, or
+/// JSON where the provider negotiates it), with `WWW-Authenticate` when the
 /// client used Basic and failed to authenticate (RFC 6749 §5.2).
 pub fn render_error(
     provider_id: &str,
     profile: &ProviderProfile,
     seed: &MockSeed,
     error: &OAuthError,
+    encoding: ResponseEncoding,
     basic_used: bool,
 ) -> MockResponse {
     let reason = reason_phrase(error.status);
@@ -139,7 +141,7 @@ pub fn render_error(
         .error_codes
         .get(error.code)
         .map_or(error.code, String::as_str);
-    let content_type = answer_content_type(profile, seed);
+    let content_type = answer_content_type(encoding, seed);
     let with_members = |mut body: serde_json::Map<String, Value>| {
         for (name, value) in &seed.error_members {
             body.insert(name.clone(), value.to_json(None));
@@ -155,7 +157,7 @@ pub fn render_error(
                 Value::from(error.description.as_str()),
             );
             let body = with_members(body);
-            match profile.response.encoding {
+            match encoding {
                 ResponseEncoding::Json => {
                     MockResponse::json(status, content_type, &Value::Object(body))
                 }

@@ -992,9 +992,20 @@ fn dialect(id: &str, profile: &str, seed: &str) -> Spec {
 
 /// The raw answer to a client_credentials request with `secret`.
 async fn raw_token(server: &MockServer, id: &str, secret: &str) -> (u16, String, String) {
+    raw_token_accepting(server, id, secret, "*/*").await
+}
+
+/// [`raw_token`] with `Accept: <accept>`.
+async fn raw_token_accepting(
+    server: &MockServer,
+    id: &str,
+    secret: &str,
+    accept: &str,
+) -> (u16, String, String) {
     let response = reqwest::Client::new()
         .post(server.token_url(id).unwrap())
         .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", accept)
         .body(format!(
             "grant_type=client_credentials&client_id=app&client_secret={secret}"
         ))
@@ -1170,6 +1181,91 @@ async fn each_answer_dialect_is_served_from_the_profile_and_read_back_through_it
 /// own error codes, a `token_type` by grant, and the three
 /// places other than `Authorization: Bearer` where an API takes the token,
 /// where `/ping` accepts it and nowhere else.
+/// GitHub's content negotiation, from the seed's `json_on_accept` alone:
+/// tokens and errors in JSON when the request's `Accept` names
+/// `application/json`, in the profile's form otherwise; without the flag,
+/// the form whatever is asked.
+#[tokio::test]
+async fn a_negotiating_provider_answers_json_only_when_accept_names_it() {
+    let specs = [
+        dialect(
+            "negotiates",
+            "response: { encoding: form }",
+            "token_type: bearer\n  error_status: 200\n  json_on_accept: true",
+        ),
+        dialect(
+            "insists",
+            "response: { encoding: form }",
+            "token_type: bearer\n  error_status: 200",
+        ),
+    ];
+    let (server, _) = start(&specs).await;
+    let json = [
+        "application/json",
+        "APPLICATION/JSON; charset=utf-8",
+        "text/html, application/json;q=0.9",
+    ];
+    let form = [
+        "*/*",
+        "application/*",
+        "application/xml",
+        "application/json;q=0",
+    ];
+    for accept in json {
+        let (status, content_type, body) =
+            raw_token_accepting(&server, "negotiates", "s3cret", accept).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, "application/json"),
+            "{accept}"
+        );
+        let token: Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{accept}: {e}: {body}"));
+        assert!(token["access_token"].is_string(), "{accept}: {body}");
+        assert_eq!(token["token_type"], "bearer", "{accept}: {body}");
+
+        let (status, content_type, body) =
+            raw_token_accepting(&server, "negotiates", "wrong", accept).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, "application/json"),
+            "{accept}"
+        );
+        let error: Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{accept}: {e}: {body}"));
+        assert_eq!(error["error"], "invalid_client", "{accept}: {body}");
+
+        let (_, content_type, body) =
+            raw_token_accepting(&server, "insists", "s3cret", accept).await;
+        assert_eq!(
+            content_type, "application/x-www-form-urlencoded",
+            "{accept}"
+        );
+        assert!(body.starts_with("access_token="), "{accept}: {body}");
+    }
+    for accept in form {
+        let (status, content_type, body) =
+            raw_token_accepting(&server, "negotiates", "s3cret", accept).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, "application/x-www-form-urlencoded"),
+            "{accept}"
+        );
+        assert!(body.starts_with("access_token="), "{accept}: {body}");
+
+        let (_, content_type, body) =
+            raw_token_accepting(&server, "negotiates", "wrong", accept).await;
+        assert_eq!(
+            content_type, "application/x-www-form-urlencoded",
+            "{accept}"
+        );
+        assert!(
+            body.starts_with("error=invalid_client&"),
+            "{accept}: {body}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn scope_null_string_lifetimes_and_token_placements_are_served_from_the_profile() {
     let specs = [

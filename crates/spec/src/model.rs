@@ -662,6 +662,12 @@ pub struct MockSeed {
     /// The `Content-Type` of JSON responses (some servers add a charset).
     #[serde(default = "default_json_content_type")]
     pub content_type: String,
+    /// Answer tokens and errors in JSON when the request's `Accept` names
+    /// `application/json`, and in `response.encoding` otherwise (GitHub:
+    /// a form by default, JSON when asked). A media range that only
+    /// includes JSON (`*/*`, `application/*`) does not ask for it.
+    #[serde(default)]
+    pub json_on_accept: bool,
     /// How client assertions and JWT bearer grants are judged.
     #[serde(default)]
     pub assertions: AssertionPolicy,
@@ -769,6 +775,7 @@ impl Default for MockSeed {
             cache_headers: true,
             pragma: true,
             content_type: default_json_content_type(),
+            json_on_accept: false,
             assertions: AssertionPolicy::default(),
             trusted_issuers: Vec::new(),
             device_flow: DeviceFlowSeed::default(),

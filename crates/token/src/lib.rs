@@ -211,9 +211,9 @@ pub use pkce::{
 };
 pub use present::{present_token, resource_request};
 pub use profile::{
-    BodyEncoding, ClientAuth, DEFAULT_DEVICE_AUTHORIZATION_PATH, ErrorFormat, ExpiryStyle,
-    HttpMethod, ListStyle, MissingTokenType, ProviderProfile, ResourceAccess, ResponseEncoding,
-    ResponseMembers, ResponseShape, TokenEndpoint, TokenPlacement, ZeroLifetime,
+    AcceptHeader, BodyEncoding, ClientAuth, DEFAULT_DEVICE_AUTHORIZATION_PATH, ErrorFormat,
+    ExpiryStyle, HttpMethod, ListStyle, MissingTokenType, ProviderProfile, ResourceAccess,
+    ResponseEncoding, ResponseMembers, ResponseShape, TokenEndpoint, TokenPlacement, ZeroLifetime,
 };
 pub use request::{
     ACCESS_TOKEN_TYPE, Body, BuildError, ClientAssertion, ClientCredentials, Grant, HttpRequest,

@@ -7,6 +7,7 @@
 //! profile describes a conformant provider.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -185,6 +186,12 @@ pub struct TokenEndpoint {
     /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_path: Option<String>,
+    /// The `Accept` header of requests to the token endpoint (and the device
+    /// authorization endpoint): `application/json` unless a profile says
+    /// otherwise (GitHub's default form answers `*/*`).
+    #[serde(default, skip_serializing_if = "AcceptHeader::is_json")]
+    #[cfg_attr(feature = "schemars", schemars(extend("default" = "application/json")))]
+    pub accept: AcceptHeader,
 }
 
 /// Where the device authorization endpoint is when a profile does not say.
@@ -200,6 +207,7 @@ impl Default for TokenEndpoint {
             rename: BTreeMap::new(),
             lists: ListStyle::default(),
             device_authorization_path: None,
+            accept: AcceptHeader::default(),
         }
     }
 }
@@ -215,6 +223,97 @@ impl TokenEndpoint {
         self.device_authorization_path
             .as_deref()
             .unwrap_or(DEFAULT_DEVICE_AUTHORIZATION_PATH)
+    }
+}
+
+/// The `Accept` header a token request carries: a media range list
+/// (RFC 9110 §12.5.1).
+///
+/// A provider that negotiates its answer's format answers what this asks
+/// for: GitHub answers a form by default and JSON to
+/// `Accept: application/json`. There is no "no header": the transport
+/// (reqwest) sends `Accept: */*` with a request that names none, as curl and
+/// Python's requests do, so a profile that wants a provider's default answer
+/// says `*/*`, which is what goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AcceptHeader(String);
+
+impl Default for AcceptHeader {
+    fn default() -> Self {
+        Self("application/json".to_owned())
+    }
+}
+
+impl AcceptHeader {
+    /// The header's value.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is the default, `Accept: application/json`.
+    pub fn is_json(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Reads a media range list: a `type/subtype` first, then visible ASCII
+    /// and spaces only, so that the value is a valid header value.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (kind, rest) = text.split_once('/')?;
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+.^_`|~-".contains(c);
+        let visible = |c: char| c == ' ' || c.is_ascii_graphic();
+        (!kind.is_empty()
+            && kind.chars().all(token)
+            && !rest.is_empty()
+            && rest.chars().all(visible))
+        .then(|| Self(text.to_owned()))
+    }
+}
+
+impl fmt::Display for AcceptHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for AcceptHeader {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AcceptHeader {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = AcceptHeader;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a media range list such as `application/json` or `*/*`")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<AcceptHeader, E> {
+                AcceptHeader::parse(text)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(text), &self))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for AcceptHeader {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AcceptHeader".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::AcceptHeader").into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The `Accept` header of token requests, a media range list: `application/json` (the default), or `*/*` for a provider's default answer (GitHub's form).",
+            "type": "string",
+            "pattern": "^[-!#$%&'*+.^_`|~0-9A-Za-z]+/[ -~]+$"
+        })
     }
 }
 
@@ -495,4 +594,57 @@ pub enum ErrorFormat {
     ErrorsArray,
     /// RFC 9457 `application/problem+json`.
     Problem,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(yaml: &str) -> Result<TokenEndpoint, serde_json::Error> {
+        serde_json::from_str(yaml)
+    }
+
+    #[test]
+    fn accept_is_json_unless_the_profile_names_another_media_range() {
+        let default = endpoint(r#"{"path": "/token"}"#).unwrap();
+        assert_eq!(default.accept.as_str(), "application/json");
+        let any = endpoint(r#"{"path": "/token", "accept": "*/*"}"#).unwrap();
+        assert_eq!(any.accept.as_str(), "*/*");
+        let xml = endpoint(r#"{"path": "/token", "accept": "application/xml, */*;q=0.1"}"#);
+        assert_eq!(xml.unwrap().accept.as_str(), "application/xml, */*;q=0.1");
+    }
+
+    #[test]
+    fn accept_refuses_what_is_no_media_range_or_no_header_value() {
+        for bad in [
+            "",
+            "none",
+            "json",
+            "/json",
+            "application/",
+            "application/json\r\nx: y",
+        ] {
+            let error = serde_json::from_value::<TokenEndpoint>(
+                serde_json::json!({"path": "/token", "accept": bad}),
+            )
+            .expect_err(bad)
+            .to_string();
+            assert!(
+                error.starts_with("invalid value: string") && error.contains("a media range list"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn accept_is_written_only_when_it_is_not_the_default() {
+        let mut endpoint = TokenEndpoint::default();
+        let written = serde_json::to_value(&endpoint).unwrap();
+        assert!(written.get("accept").is_none(), "{written}");
+        endpoint.accept = AcceptHeader::parse("*/*").unwrap();
+        assert_eq!(serde_json::to_value(&endpoint).unwrap()["accept"], "*/*");
+        let read: TokenEndpoint =
+            serde_json::from_value(serde_json::to_value(&endpoint).unwrap()).unwrap();
+        assert_eq!(read, endpoint);
+    }
 }

@@ -855,8 +855,9 @@ pub fn build_request(
 
 /// Builds a request for any `grant_type` from parameters given by RFC 6749
 /// name (renamed per the profile on the way out). The client is placed as
-/// the profile's client authentication says. Parameters named in
-/// [`SECRET_PARAMS`] are always treated as secrets.
+/// the profile's client authentication says, and the `Accept` header is the
+/// profile's `token_endpoint.accept`. Parameters named in [`SECRET_PARAMS`]
+/// are always treated as secrets.
 ///
 /// This is the layer under [`build_request`]; a conformance harness uses it
 /// to send requests a typed [`Grant`] cannot express, such as one that lacks
@@ -885,7 +886,7 @@ pub fn build_raw_at(
     if url.password().is_some() {
         return Err(BuildError::PasswordInUrl);
     }
-    let mut headers = vec![("accept".to_owned(), Text::from("application/json"))];
+    let mut headers = vec![("accept".to_owned(), Text::from(endpoint.accept.as_str()))];
     let mut params: Vec<(String, ParamValue)> =
         vec![("grant_type".to_owned(), ParamValue::One(grant_type.into()))];
 

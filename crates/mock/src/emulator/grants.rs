@@ -340,7 +340,8 @@ impl Emulator {
     /// The device authorization endpoint (RFC 8628 §3.1, §3.2).
     pub(super) fn device_authorization(&self, request: &MockRequest) -> MockResponse {
         self.device_flow_start(request).unwrap_or_else(|error| {
-            render_error(&self.id, &self.profile, &self.seed, &error, false)
+            let encoding = self.answer_encoding(request);
+            render_error(&self.id, &self.profile, &self.seed, &error, encoding, false)
         })
     }
 

@@ -42,6 +42,21 @@ fn not_shown_by_the_token_endpoint(provider: &str, deviation: &str) -> Option<&'
         ("github" | "facebook", "non-json-token-response") => {
             "only an authorization code gets a token, and the probe has none"
         }
+        ("github", "missing-expires-in") => {
+            "only an authorization code gets a token, and the probe has none"
+        }
+        // The probe's requests carry its profile's `Accept: application/json`,
+        // which GitHub's mock answers in JSON (`mock.json_on_accept`); the
+        // form is its answer to the `*/*` of GitHub's own profile.
+        ("github", "non-json-error-response") => {
+            "the probe asks for JSON, and GitHub answers JSON when asked"
+        }
+        // GitHub's own codes answer a bad client secret or code of a code
+        // exchange; the probe's grants are refused `unsupported_grant_type`
+        // before the client is judged.
+        ("github", "unregistered-error-code") => {
+            "the mock refuses the probe's grants before it judges the client or a code"
+        }
         ("facebook", "missing-token-type") => {
             "only an authorization code gets a token, and the probe has none"
         }

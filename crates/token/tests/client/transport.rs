@@ -174,3 +174,24 @@ async fn a_certificate_no_trusted_authority_signed_is_refused() {
         "no TLS session was established, so no request (and no credential) was sent"
     );
 }
+
+/// Why a profile cannot ask for "no Accept header": a request that names
+/// none still carries reqwest's `Accept: */*`, so `token_endpoint.accept`
+/// says `*/*` for a provider's default answer, which is what is sent.
+#[tokio::test]
+async fn a_request_naming_no_accept_arrives_with_accept_any() {
+    let server = TestServer::canned(Canned::json(200, json!({}))).await;
+    let request = grantspec_token::HttpRequest {
+        method: "GET".to_owned(),
+        url: server.base.join("anything").unwrap(),
+        query: Vec::new(),
+        headers: Vec::new(),
+        body: None,
+    };
+    Transport::new(TransportConfig::default())
+        .unwrap()
+        .send_once(&request)
+        .await
+        .unwrap();
+    assert_eq!(server.requests()[0].header("accept"), Some("*/*"));
+}
