@@ -311,6 +311,11 @@ impl Env {
     pub fn get(&self, name: &str) -> Option<String> {
         self.vars.get(name).filter(|v| !v.is_empty()).cloned()
     }
+
+    /// Whether [`Env::get`] finds `name`, without copying its value.
+    pub fn has(&self, name: &str) -> bool {
+        self.vars.get(name).is_some_and(|v| !v.is_empty())
+    }
 }
 
 /// A `.env` file that could not be read.

@@ -1006,39 +1006,79 @@ fn redirect_parameters(
     Value::Object(object)
 }
 
-/// The environment variables a case needs on the live target that are not
-/// set, in the order first used: through `${env:…}`, `${secret:…}`, or a
-/// variable whose live value uses them.
-pub fn missing_env(spec: &Spec, case: &Case, env: &Env) -> Vec<String> {
-    fn visit(spec: &Spec, text: &str, env: &Env, depth: u8, missing: &mut Vec<String>) {
-        let Ok(pieces) = template::parse(text) else {
-            return;
-        };
-        for piece in pieces {
-            match piece {
-                Piece::Env(name) | Piece::Secret(name)
-                    if env.get(&name).is_none() && !missing.contains(&name) =>
-                {
-                    missing.push(name);
-                }
-                Piece::Var(name) if depth < 8 => {
-                    if let Some(var) = spec.vars.get(&name) {
-                        let value = match var {
-                            Var::Same(value) | Var::PerTarget { live: value, .. } => value,
-                        };
-                        visit(spec, value, env, depth + 1, missing);
+/// The environment variables a spec's variables need on the live target
+/// and the environment lacks, worked out once per provider, so that each of
+/// its cases looks its `${var}` up rather than parsing the variable again.
+#[derive(Debug, Default)]
+pub struct MissingEnv {
+    by_var: HashMap<String, Vec<String>>,
+}
+
+impl MissingEnv {
+    /// What each of `spec`'s variables lacks in `env`.
+    pub fn new(spec: &Spec, env: &Env) -> Self {
+        let by_var = spec
+            .vars
+            .iter()
+            .map(|(name, var)| {
+                let value = match var {
+                    Var::Same(value) | Var::PerTarget { live: value, .. } => value,
+                };
+                let mut missing = Vec::new();
+                missing_in(spec, value, env, 1, &mut missing);
+                (name.clone(), missing)
+            })
+            .collect();
+        Self { by_var }
+    }
+
+    /// The environment variables `case` needs on the live target and `env`
+    /// lacks, in the order its steps name them.
+    pub fn of_case(&self, spec: &Spec, case: &Case, env: &Env) -> Vec<String> {
+        let mut missing = Vec::new();
+        for text in case.steps.iter().flat_map(Step::templates) {
+            if !text.contains("${") {
+                continue;
+            }
+            match template::lone_var(text).and_then(|name| self.by_var.get(name)) {
+                Some(lacking) => {
+                    for name in lacking {
+                        if !missing.contains(name) {
+                            missing.push(name.clone());
+                        }
                     }
                 }
-                _ => {}
+                None => missing_in(spec, text, env, 0, &mut missing),
             }
         }
+        missing
     }
-    let texts = case.steps.iter().flat_map(Step::templates);
-    let mut missing = Vec::new();
-    for text in texts {
-        visit(spec, text, env, 0, &mut missing);
+}
+
+/// Adds the environment variables `text` names, directly or through the
+/// spec's variables, that `env` lacks.
+fn missing_in(spec: &Spec, text: &str, env: &Env, depth: u8, missing: &mut Vec<String>) {
+    let Ok(pieces) = template::parse(text) else {
+        return;
+    };
+    for piece in pieces {
+        match piece {
+            Piece::Env(name) | Piece::Secret(name)
+                if !env.has(&name) && !missing.contains(&name) =>
+            {
+                missing.push(name);
+            }
+            Piece::Var(name) if depth < 8 => {
+                if let Some(var) = spec.vars.get(&name) {
+                    let value = match var {
+                        Var::Same(value) | Var::PerTarget { live: value, .. } => value,
+                    };
+                    missing_in(spec, value, env, depth + 1, missing);
+                }
+            }
+            _ => {}
+        }
     }
-    missing
 }
 
 /// Checks a response against expectations.
@@ -1113,6 +1153,45 @@ fn check_parsed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_case_lacks_the_environment_its_variables_and_its_own_templates_name() {
+        let source = "provider: { id: p, name: P, token_endpoint: { path: /token } }\n\
+                      vars:\n  id: { mock: m, live: \"${env:ID}\" }\n  \
+                      secret: { mock: s, live: \"${secret:SECRET}\" }\n  \
+                      both: \"${id}:${secret}\"\n  plain: text\n\
+                      cases:\n  \
+                      - { name: lone, grant: client_credentials, with: { client_id: \"${both}\", client_secret: \"${secret}\" } }\n  \
+                      - { name: mixed, grant: client_credentials, with: { client_id: \"x-${id}\", client_secret: \"${env:OTHER}\" } }\n  \
+                      - { name: none, grant: client_credentials, with: { client_id: \"${plain}\", client_secret: plain } }\n";
+        let spec = grantspec_spec::load_str(std::path::Path::new("p.yaml"), source)
+            .unwrap()
+            .spec;
+        let of = |env: &Env| -> Vec<Vec<String>> {
+            let memo = MissingEnv::new(&spec, env);
+            spec.cases
+                .iter()
+                .map(|case| memo.of_case(&spec, case, env))
+                .collect()
+        };
+        assert_eq!(
+            of(&Env::from_pairs([("UNRELATED", "1")])),
+            [vec!["ID", "SECRET"], vec!["ID", "OTHER"], vec![]]
+        );
+        assert_eq!(
+            of(&Env::from_pairs([("ID", "i"), ("OTHER", "")])),
+            [vec!["SECRET"], vec!["OTHER"], vec![]],
+            "an empty variable counts as not set"
+        );
+        assert_eq!(
+            of(&Env::from_pairs([
+                ("ID", "i"),
+                ("SECRET", "s"),
+                ("OTHER", "o")
+            ])),
+            [Vec::<String>::new(), vec![], vec![]]
+        );
+    }
 
     #[test]
     fn advances_add_up_to_the_mocks_bound_and_fail_beyond_it_without_overflow() {

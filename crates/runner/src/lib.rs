@@ -129,6 +129,9 @@ struct LoadedProvider {
     /// The token endpoint's URL, joined once.
     token_url: Option<Url>,
     base_url_problem: Option<String>,
+    /// On the live target, the environment variables each of the spec's
+    /// variables lacks (empty on the mock).
+    missing_env: exec::MissingEnv,
     /// On the mock target, the deviations the mock emulates for this
     /// provider ([`grantspec_mock::emulated_deviations`]); `None` on a live
     /// run, where every declared deviation is judged, and for a live-only
@@ -311,7 +314,12 @@ impl Suite {
                     (None, Some(path), Some(base)) => grantspec_token::endpoint_url(base, path).ok(),
                     _ => None,
                 };
+                let missing_env = match config.target {
+                    TargetKind::Live => exec::MissingEnv::new(&loaded.spec, &config.env),
+                    TargetKind::Mock => exec::MissingEnv::default(),
+                };
                 LoadedProvider {
+                    missing_env,
                     metadata_url,
                     metadata: tokio::sync::OnceCell::new(),
                     token_url,
@@ -437,7 +445,10 @@ impl Suite {
             return Some(problem.clone());
         }
         if live {
-            let missing = exec::missing_env(&provider.loaded.spec, case, &self.config.env);
+            let missing =
+                provider
+                    .missing_env
+                    .of_case(&provider.loaded.spec, case, &self.config.env);
             match missing.as_slice() {
                 [] => {}
                 [name] => {

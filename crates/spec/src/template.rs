@@ -46,6 +46,15 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// The variable's name when `template` is only `${name}`, which [`parse`]
+/// would find as that one [`Piece::Var`], without parsing.
+pub fn lone_var(template: &str) -> Option<&str> {
+    template
+        .strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+        .filter(|name| valid_name(name))
+}
+
 /// Splits a template into pieces, or says what is wrong with it.
 ///
 /// # Errors
@@ -196,11 +205,7 @@ impl<'a> Resolver<'a> {
             // Only a literal, as `parse` would find.
             return Ok(Text::Plain(template.to_owned()));
         }
-        if let Some(name) = template
-            .strip_prefix("${")
-            .and_then(|rest| rest.strip_suffix('}'))
-            .filter(|name| valid_name(name))
-        {
+        if let Some(name) = lone_var(template) {
             // Only `${name}`, as `parse` would find: the variable's value.
             return self.var(name, captures, depth);
         }
