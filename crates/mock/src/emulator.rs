@@ -173,6 +173,9 @@ pub struct Emulator {
     jtis: Mutex<JtiCache>,
     /// Device codes issued by the device authorization endpoint.
     devices: Mutex<DeviceCodes>,
+    /// The last `Date` written and the second it is for: every answer
+    /// carries one, and most seconds bring thousands of them under load.
+    last_date: Mutex<Option<(u64, HeaderValue)>>,
 }
 
 impl Emulator {
@@ -229,6 +232,7 @@ impl Emulator {
             enabled_grants,
             clock,
             store: Mutex::new(TokenStore::with_max_tokens(max_tokens)),
+            last_date: Mutex::new(None),
         }
     }
 
@@ -310,8 +314,28 @@ impl Emulator {
         let now = self
             .now(request)
             .unwrap_or_else(|_| since_epoch(self.clock.now()));
-        let date = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + now);
-        response.with_header(axum::http::header::DATE, date)
+        match self.http_date(now.as_secs()) {
+            Some(date) => response.with_header(axum::http::header::DATE, date),
+            None => response,
+        }
+    }
+
+    /// `Date`'s value for `seconds` since the epoch (an HTTP date has no
+    /// finer unit), formatted once per second.
+    fn http_date(&self, seconds: u64) -> Option<HeaderValue> {
+        let mut last = self
+            .last_date
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((at, value)) = &*last
+            && *at == seconds
+        {
+            return Some(value.clone());
+        }
+        let text = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds));
+        let value = HeaderValue::from_str(&text).ok()?;
+        *last = Some((seconds, value.clone()));
+        Some(value)
     }
 
     fn token_flow(&self, request: &MockRequest) -> Result<MockResponse, OAuthError> {
@@ -1184,6 +1208,37 @@ mod tests {
     use super::*;
     use grantspec_token::ManualClock;
     use serde_json::Map;
+
+    #[test]
+    fn the_date_follows_the_clock_second_by_second() {
+        let spec = grantspec_spec::load_str(
+            std::path::Path::new("d.yaml"),
+            "provider: { id: d, name: D, token_endpoint: { path: /token } }\n\
+             mock: { clients: [{ id: c, secret: s, grants: [client_credentials] }] }\ncases: []\n",
+        )
+        .unwrap()
+        .spec;
+        let clock = Arc::new(ManualClock::new(
+            SystemTime::UNIX_EPOCH + Duration::from_millis(784_111_777_400),
+        ));
+        let emulator = Emulator::new(spec.mock_provider().unwrap(), clock.clone());
+        let date = |emulator: &Emulator| {
+            let seconds = since_epoch(clock.now()).as_secs();
+            emulator
+                .http_date(seconds)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(date(&emulator), "Sun, 06 Nov 1994 08:49:37 GMT");
+        clock.advance(Duration::from_millis(500));
+        assert_eq!(date(&emulator), "Sun, 06 Nov 1994 08:49:37 GMT");
+        clock.advance(Duration::from_millis(100));
+        assert_eq!(date(&emulator), "Sun, 06 Nov 1994 08:49:38 GMT");
+        clock.advance(Duration::from_secs(86_400));
+        assert_eq!(date(&emulator), "Mon, 07 Nov 1994 08:49:38 GMT");
+    }
 
     #[test]
     fn forms_parse_as_form_urlencoded_parses_them() {
