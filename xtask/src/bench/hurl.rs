@@ -16,7 +16,7 @@ use grantspec_token::basic_authorization;
 use super::measure::{CLIENT_ID, CLIENT_SECRET, IN_FLIGHT};
 
 /// Where to get Hurl, for the row printed when it is not on PATH.
-pub(super) const HOW_TO_GET: &str = "https://hurl.dev/docs/installation.html, or `cargo install hurl --locked` (needs libcurl and libxml2 headers)";
+pub(super) const HOW_TO_GET: &str = "https://hurl.dev/docs/installation.html, or `cargo install hurl --locked` (needs the libcurl, libxml2 and libclang development packages)";
 
 /// The `hurl` executable on PATH, if any.
 pub(super) fn find() -> Option<PathBuf> {
