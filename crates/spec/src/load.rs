@@ -458,8 +458,8 @@ pub fn load_dir(dir: &Path) -> (Vec<LoadedSpec>, Vec<SpecError>) {
 pub fn load_files(files: &[PathBuf]) -> (Vec<LoadedSpec>, Vec<SpecError>) {
     let mut specs: Vec<LoadedSpec> = Vec::new();
     let mut errors = Vec::new();
-    for file in files {
-        match load_file(file) {
+    for loaded in load_each(files) {
+        match loaded {
             Ok(spec) => {
                 // Ids that differ only in case name one snapshot folder on a
                 // case-insensitive file system.
@@ -476,6 +476,46 @@ pub fn load_files(files: &[PathBuf]) -> (Vec<LoadedSpec>, Vec<SpecError>) {
         }
     }
     (specs, errors)
+}
+
+/// [`load_file`] of each of `files`, in their order, on up to as many
+/// threads as the machine runs at once: the files are independent, and
+/// every process that runs cases (a specs binary, once per trial under
+/// nextest) starts by loading them all.
+fn load_each(files: &[PathBuf]) -> Vec<Result<LoadedSpec, SpecErrors>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len());
+    if threads <= 1 {
+        return files.iter().map(|file| load_file(file)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut loaded: Vec<(usize, Result<LoadedSpec, SpecErrors>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(index) else {
+                            break mine;
+                        };
+                        mine.push((index, load_file(file)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    loaded.sort_by_key(|(index, _)| *index);
+    loaded.into_iter().map(|(_, result)| result).collect()
 }
 
 /// A provider `id` defined by `first` and again by `again`.
