@@ -1,7 +1,8 @@
 //! Helpers shared by grantspec's integration tests (a dev-dependency only):
 //! temporary folders that are removed when dropped, copying folders, the
-//! runner's `specs` test binary as cargo built it, reading libtest's
-//! output, and golden files kept as insta snapshots.
+//! `specs` test binary and the `xtask` binary as the workspace's `cargo test`
+//! built them, reading libtest's output, and golden files kept as insta
+//! snapshots.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -95,25 +96,49 @@ pub fn outcomes(output: &Output) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The runner's `specs` test binary, built by the same cargo that runs the
-/// calling test, as cargo itself reports it (built once per test binary).
+/// The runner's `specs` test binary, as the workspace's `cargo test` built
+/// it (see [`workspace_executable`]).
 ///
 /// # Panics
 ///
 /// When cargo cannot build it.
 pub fn specs_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
+    workspace_executable("test", "specs")
+}
+
+/// The `xtask` binary, as the workspace's `cargo test` built it, for tests
+/// outside the xtask package (which have `CARGO_BIN_EXE_xtask`).
+///
+/// # Panics
+///
+/// When cargo cannot build it.
+pub fn xtask_binary() -> &'static Path {
+    workspace_executable("bin", "xtask")
+}
+
+/// The executable of the `kind` target `name` that `cargo test` builds for
+/// the whole workspace, as cargo itself reports it (asked once per test
+/// binary).
+///
+/// Cargo unifies dependency features over the packages it builds, so a
+/// narrower command (`-p grantspec`, `cargo run -p xtask`) would compile a
+/// second copy of much of the dependency tree, inside the test run, on a
+/// fresh CI machine. Asking for the same packages as `cargo test` finds
+/// everything fresh.
+///
+/// # Panics
+///
+/// When cargo cannot build the workspace's tests or built no such target.
+pub fn workspace_executable(kind: &str, name: &str) -> &'static Path {
+    static BUILT: OnceLock<Vec<(String, String, PathBuf)>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let output = Command::new(cargo)
             .args([
                 "test",
                 "--no-run",
+                "--workspace",
                 "--message-format=json-render-diagnostics",
-                "-p",
-                "grantspec",
-                "--test",
-                "specs",
                 "--manifest-path",
             ])
             .arg(workspace().join("Cargo.toml"))
@@ -123,17 +148,33 @@ pub fn specs_binary() -> &'static Path {
             .unwrap_or_else(|e| panic!("cargo does not run: {e}"));
         assert!(
             output.status.success(),
-            "building the specs test binary failed ({})",
+            "building the workspace's tests failed ({})",
             output.status
         );
         String::from_utf8_lossy(&output.stdout)
             .lines()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
             .filter(|message| message["reason"] == "compiler-artifact")
-            .filter(|message| message["target"]["name"] == "specs")
-            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-            .unwrap_or_else(|| panic!("cargo reported no executable for the `specs` test target"))
-    })
+            // A binary's unit-test harness has the binary's kind and name.
+            .filter(|message| {
+                message["target"]["kind"][0] == "test" || message["profile"]["test"] == false
+            })
+            .filter_map(|message| {
+                let target = &message["target"];
+                let executable = PathBuf::from(message["executable"].as_str()?);
+                Some((
+                    target["kind"][0].as_str()?.to_owned(),
+                    target["name"].as_str()?.to_owned(),
+                    executable,
+                ))
+            })
+            .collect()
+    });
+    built
+        .iter()
+        .find(|(k, n, _)| k == kind && n == name)
+        .map(|(_, _, path)| path.as_path())
+        .unwrap_or_else(|| panic!("cargo reported no executable for the {kind} target `{name}`"))
 }
 
 /// Compares `actual` with the golden file `<dir>/<name>.snap`, an insta

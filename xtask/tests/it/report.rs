@@ -144,6 +144,14 @@ fn rows(dom: &str) -> Vec<(String, bool)> {
 
 #[test]
 fn html_report_shows_every_provider_in_chromium_without_console_errors() {
+    // The screenshot's browser runs while the DOM's is read.
+    let screenshot = mock_report().join("report.png");
+    let screenshot_args = [
+        format!("--screenshot={}", screenshot.display()),
+        "--window-size=1720,960".to_owned(),
+        page_url(""),
+    ];
+    let screenshot_browser = std::thread::spawn(move || chromium(&screenshot_args));
     let dom = dump_dom("");
     assert!(
         dom.contains("data-console-errors=\"0\""),
@@ -238,12 +246,9 @@ fn html_report_shows_every_provider_in_chromium_without_console_errors() {
         "the page script did not run"
     );
 
-    let screenshot = mock_report().join("report.png");
-    let output = chromium(&[
-        format!("--screenshot={}", screenshot.display()),
-        "--window-size=1720,960".to_owned(),
-        page_url(""),
-    ]);
+    let output = screenshot_browser
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let png = std::fs::read(&screenshot)
         .unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&output.stderr)));
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
@@ -261,7 +266,18 @@ fn html_report_shows_every_provider_in_chromium_without_console_errors() {
 
 #[test]
 fn html_report_filters_and_sorts_from_its_address_in_chromium() {
-    let dom = dump_dom("#filter=shopware");
+    // Three independent browsers, side by side.
+    let _ = mock_report();
+    let [filtered_dom, by_passed_dom, by_provider_dom] = std::thread::scope(|scope| {
+        ["#filter=shopware", "#sort=-passed", "#sort=provider"]
+            .map(|fragment| scope.spawn(move || dump_dom(fragment)))
+            .map(|browser| {
+                browser
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+    });
+    let dom = filtered_dom;
     assert!(dom.contains("data-console-errors=\"0\""));
     let filtered = rows(&dom);
     assert_eq!(filtered.len(), shipped_providers().len());
@@ -283,13 +299,13 @@ fn html_report_filters_and_sorts_from_its_address_in_chromium() {
         .collect();
     expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
-    let dom = dump_dom("#sort=-passed");
+    let dom = by_passed_dom;
     assert!(dom.contains("data-console-errors=\"0\""));
     let order: Vec<String> = rows(&dom).into_iter().map(|(id, _)| id).collect();
     assert_eq!(order, expected);
     assert!(dom.contains("data-key=\"passed\" title=\"cases passed\" aria-sort=\"descending\""));
 
-    let dom = dump_dom("#sort=provider");
+    let dom = by_provider_dom;
     let order: Vec<String> = rows(&dom).into_iter().map(|(id, _)| id).collect();
     assert_eq!(order, shipped_providers());
 }

@@ -126,8 +126,7 @@ fn nextest(dir: &Path) -> (Verdicts, Totals, bool) {
     command.args([
         "nextest",
         "run",
-        "-p",
-        "grantspec",
+        "--workspace",
         "--test",
         "specs",
         "--no-fail-fast",

@@ -16,7 +16,7 @@
 //! own text, and for the header every assertion the runner signs starts
 //! with.
 
-use grantspec_test_support::specs_binary;
+use grantspec_test_support::{specs_binary, xtask_binary};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -322,12 +322,27 @@ fn assert_no_canary(what: &str, text: &[u8], canaries: &[String]) {
     }
 }
 
+/// The passing and the failing run are independent (each its own folder,
+/// mock and processes), so they run side by side.
 #[test]
 fn no_mock_secret_appears_in_output_or_snapshots() {
+    // Built once, before the two threads ask for them.
+    let _ = (specs_binary(), xtask_binary());
+    std::thread::scope(|scope| {
+        let runs = [false, true].map(|broken| scope.spawn(move || canary_run(broken)));
+        for run in runs {
+            run.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+    });
+}
+
+/// One run of the specs binary and of `xtask report` on the canary specs,
+/// with every case passing (`broken: false`, every snapshot new) or failing.
+fn canary_run(broken: bool) {
     let binary = specs_binary();
     let specs_source = grantspec_runner::workspace_root().join("specs");
-
-    for broken in [false, true] {
+    {
         let dir = tempfile::tempdir().unwrap();
         let specs = dir.path().join("specs");
         let snapshots = dir.path().join("snapshots");
@@ -391,8 +406,8 @@ fn no_mock_secret_appears_in_output_or_snapshots() {
         // `cargo xtask report` on the same specs: its output and all four
         // report files (failure messages and diffs included) stay clean.
         let out = dir.path().join("report");
-        let report = Command::new(env!("CARGO"))
-            .args(["run", "-q", "-p", "xtask", "--", "report", "--specs"])
+        let report = Command::new(xtask_binary())
+            .args(["report", "--specs"])
             .arg(&specs)
             .arg("--out")
             .arg(&out)

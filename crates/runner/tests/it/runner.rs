@@ -319,34 +319,49 @@ fn nextest_partitions_cover_every_case_exactly_once() {
         .collect();
     assert!(all.len() >= 29, "{all:?}");
 
+    // The three partitions are independent runs, so they run side by side;
+    // `--workspace`, as `cargo test` builds it, so nextest finds its build
+    // fresh (see `grantspec_test_support::workspace_executable`).
+    let snapshots = &snapshots;
+    let logs = std::thread::scope(|scope| {
+        let partitions = [1, 2, 3].map(|k| {
+            scope.spawn(move || {
+                let output = Command::new(env!("CARGO"))
+                    .args([
+                        "nextest",
+                        "run",
+                        "--workspace",
+                        "--test",
+                        "specs",
+                        "--partition",
+                        &format!("count:{k}/3"),
+                        "--no-fail-fast",
+                        "--status-level",
+                        "pass",
+                        "--final-status-level",
+                        "none",
+                        "--color",
+                        "never",
+                    ])
+                    .current_dir(workspace())
+                    .env("GRANTSPEC_SPECS", specs)
+                    .env("GRANTSPEC_SNAPSHOTS", snapshots)
+                    .env_remove("GRANTSPEC_TARGET")
+                    .output()
+                    .expect("cargo-nextest is installed (cargo install cargo-nextest)");
+                let log = text(&output);
+                assert!(output.status.success(), "partition {k}/3 failed:\n{log}");
+                log
+            })
+        });
+        partitions.map(|partition| {
+            partition
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    });
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for k in 1..=3 {
-        let output = Command::new(env!("CARGO"))
-            .args([
-                "nextest",
-                "run",
-                "-p",
-                "grantspec",
-                "--test",
-                "specs",
-                "--partition",
-                &format!("count:{k}/3"),
-                "--no-fail-fast",
-                "--status-level",
-                "pass",
-                "--final-status-level",
-                "none",
-                "--color",
-                "never",
-            ])
-            .current_dir(workspace())
-            .env("GRANTSPEC_SPECS", specs)
-            .env("GRANTSPEC_SNAPSHOTS", &snapshots)
-            .env_remove("GRANTSPEC_TARGET")
-            .output()
-            .expect("cargo-nextest is installed (cargo install cargo-nextest)");
-        let log = text(&output);
-        assert!(output.status.success(), "partition {k}/3 failed:\n{log}");
+    for log in &logs {
         for line in log.lines() {
             if let Some(rest) = line.trim_start().strip_prefix("PASS") {
                 let name = rest.rsplit(' ').next().unwrap().to_owned();

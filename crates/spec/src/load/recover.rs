@@ -31,6 +31,15 @@ pub(crate) fn all_errors<T: DeserializeOwned>(
     root: &Node,
     first: serde_yaml::Error,
 ) -> Vec<serde_yaml::Error> {
+    search::<T>(source, root, first).0
+}
+
+/// [`all_errors`], and how many pruned copies it parsed to find them.
+fn search<T: DeserializeOwned>(
+    source: &str,
+    root: &Node,
+    first: serde_yaml::Error,
+) -> (Vec<serde_yaml::Error>, usize) {
     let mut search = Search {
         text: Text::new(source),
         root,
@@ -40,7 +49,7 @@ pub(crate) fn all_errors<T: DeserializeOwned>(
     let mut path = Vec::new();
     search.children::<T>(&mut path, root);
     search.errors.push(first);
-    search.errors
+    (search.errors, search.parses)
 }
 
 struct Search<'a> {
@@ -365,6 +374,96 @@ mod tests {
         assert_eq!(blank("ab\r\ncd\n", vec![(4, 5)]), "\nc \n");
         assert_eq!(blank("a\nb\nc\nd", vec![(2, 5)]), "\nb\nc\n");
         assert_eq!(blank("é\nxé\n", vec![(3, 4), (0, 0)]), "\n é\n");
+    }
+
+    /// shopware.yaml with its cases replaced by `count` copies of its first
+    /// one, two of them broken (a wrong type, an unknown grant) at the same
+    /// relative places whatever the count.
+    fn long_spec(count: usize) -> String {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../specs/shopware.yaml");
+        let source = std::fs::read_to_string(path).unwrap_or_default();
+        let split = source
+            .find("cases:\n")
+            .map_or(0, |at| at + "cases:\n".len());
+        let (head, cases) = source.split_at(split);
+        let one = &cases[..cases.find("\n  - name: password_grant").unwrap_or(0)];
+        assert!(
+            one.contains("status: 200"),
+            "the first shopware case: {one}"
+        );
+        let mut long = head.to_owned();
+        for index in 0..count {
+            let case = one.replacen(
+                "name: client_credentials",
+                &format!("name: case_{index}"),
+                1,
+            );
+            let case = if index == count * 7 / 20 {
+                case.replacen("status: 200", "status: ok", 1)
+            } else if index == count * 19 / 20 {
+                case.replacen("grant: client_credentials", "grant: client_credential", 1)
+            } else {
+                case
+            };
+            long.push_str(&case);
+            long.push('\n');
+        }
+        long
+    }
+
+    /// An error's line and column, and what it says.
+    type Found = ((usize, usize), String);
+
+    /// Where the errors found in `long_spec(count)` are (they may repeat),
+    /// with what each says, and the pruned copies parsed.
+    fn searched(count: usize) -> (Vec<Found>, usize) {
+        let source = long_spec(count);
+        let Ok(parsed) = super::super::tree::parse(&source) else {
+            panic!("the long spec is YAML");
+        };
+        let Err(first) = serde_yaml::from_str::<crate::Spec>(&source) else {
+            panic!("the long spec has errors");
+        };
+        let (errors, parses) = search::<crate::Spec>(&source, &parsed.root, first);
+        let mut found: Vec<Found> = errors
+            .iter()
+            .filter_map(|e| {
+                let at = e.location()?;
+                Some(((at.line(), at.column()), e.to_string()))
+            })
+            .collect();
+        found.sort();
+        found.dedup_by_key(|(at, _)| *at);
+        (found, parses)
+    }
+
+    /// Searching by halves: the pruned copies parsed grow with the logarithm
+    /// of the number of cases (a few per halving, for each bad case), not
+    /// with the number, so eight times the cases costs a few more parses
+    /// rather than eight times as many (48 and 60 parses when written).
+    /// Counted, not timed.
+    #[test]
+    fn a_long_list_with_two_bad_items_costs_a_few_parses_per_halving() {
+        let (small_errors, small) = searched(250);
+        let (large_errors, large) = searched(2000);
+        for errors in [&small_errors, &large_errors] {
+            assert_eq!(errors.len(), 2, "{errors:?}");
+            assert!(
+                errors[0].1.contains("invalid type: string \"ok\""),
+                "{errors:?}"
+            );
+            assert!(
+                errors[1].1.contains("unknown variant `client_credential`"),
+                "{errors:?}"
+            );
+        }
+        // 2000 is 250 doubled three times: at most a few more parses per
+        // halving for each of the two bad cases.
+        assert!(
+            large <= small + 3 * 2 * 4,
+            "250 cases took {small} parses, 2000 took {large}"
+        );
+        assert!(large < 100, "2000 cases took {large} parses");
     }
 
     #[test]

@@ -266,21 +266,25 @@ fn never_panics_on_truncated_or_mangled_specs() {
     }
 }
 
+/// Both errors of a 400-case spec are found, each once. That the search
+/// costs a few parses per halving rather than one per case is counted, not
+/// timed, by the unit test
+/// `load::recover::tests::a_long_list_with_two_bad_items_costs_a_few_parses_per_halving`.
 #[test]
-fn a_long_spec_with_a_few_errors_is_searched_quickly() {
+fn a_long_spec_with_a_few_errors_has_each_of_them_found() {
     let source = shopware_source();
     let (head, cases) = source.split_at(source.find("cases:\n").unwrap() + "cases:\n".len());
     let one = &cases[..cases.find("\n  - name: password_grant").unwrap()];
     let mut long = head.to_owned();
-    for index in 0..2000 {
+    for index in 0..400 {
         let case = one.replacen(
             "name: client_credentials",
             &format!("name: case_{index}"),
             1,
         );
         let case = match index {
-            700 => case.replacen("status: 200", "status: ok", 1),
-            1900 => case.replacen("grant: client_credentials", "grant: client_credential", 1),
+            140 => case.replacen("status: 200", "status: ok", 1),
+            380 => case.replacen("grant: client_credentials", "grant: client_credential", 1),
             _ => case,
         };
         long.push_str(&case);
@@ -290,18 +294,12 @@ fn a_long_spec_with_a_few_errors_is_searched_quickly() {
         .replace("status: ok", "status: 200")
         .replace("grant: client_credential\n", "grant: client_credentials\n");
     let loaded = grantspec_spec::load_str(Path::new("shopware.yaml"), &valid).unwrap();
-    assert_eq!(loaded.spec.cases.len(), 2000);
-    let started = std::time::Instant::now();
+    assert_eq!(loaded.spec.cases.len(), 400);
     let errors = grantspec_spec::load_str(Path::new("shopware.yaml"), &long).unwrap_err();
-    let elapsed = started.elapsed();
     let text = errors.to_string();
     assert_eq!(errors.0.len(), 2, "{text}");
     assert!(text.contains("wrong type for `status`"), "{text}");
     assert!(text.contains("unknown grant `client_credential`"), "{text}");
-    assert!(
-        elapsed < std::time::Duration::from_secs(20),
-        "took {elapsed:?}"
-    );
 }
 
 const SHAPES_BASE: &str =
