@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 
-use base64::Engine as _;
 use serde_json::Value;
 
 use crate::ctx::Ctx;
@@ -88,7 +87,8 @@ fn scope_stated_when_changed(cx: &Ctx<'_>) -> Judged {
         .object
         .get("access_token")
         .and_then(Value::as_str)
-        .and_then(jwt_scope);
+        .and_then(jwt_scope)
+        .map(|(_, scope)| scope);
     match granted {
         Some(granted) if granted != requested => Judged::Violated(
             format!(
@@ -111,27 +111,27 @@ fn join(scope: &BTreeSet<String>) -> String {
     scope.iter().cloned().collect::<Vec<_>>().join(" ")
 }
 
-/// The scope claim (`scope` string, `scp` or `scopes` array or string) of a
-/// JWT access token's payload, read without verifying it.
-fn jwt_scope(token: &str) -> Option<BTreeSet<String>> {
-    let mut parts = token.split('.');
-    let (_, payload, _, None) = (parts.next()?, parts.next()?, parts.next()?, parts.next()) else {
-        return None;
-    };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+/// A scope a JSON answer or claim states, as a set: space-separated text,
+/// or an array of strings.
+pub fn scope_from_json(value: &Value) -> Option<BTreeSet<String>> {
+    match value {
+        Value::String(text) => Some(text.split_whitespace().map(str::to_owned).collect()),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The scope claim of a JWT access token's payload, read without verifying
+/// it, and the claim's name: `scope` (RFC 9068 §2.2.3), or `scp` or
+/// `scopes` as some providers write it, as a string or an array.
+pub fn jwt_scope(token: &str) -> Option<(&'static str, BTreeSet<String>)> {
+    let claims = grantspec_token::unverified_claims(token)?;
     ["scope", "scp", "scopes"]
-        .iter()
-        .find_map(|name| match claims.get(name)? {
-            Value::String(text) => Some(text.split_whitespace().map(str::to_owned).collect()),
-            Value::Array(items) => items
-                .iter()
-                .map(|item| item.as_str().map(str::to_owned))
-                .collect(),
-            _ => None,
-        })
+        .into_iter()
+        .find_map(|name| Some((name, scope_from_json(claims.get(name)?)?)))
 }
 
 pub(crate) const REFRESH_BOUND_TO_CLIENT: Check = Check {

@@ -78,6 +78,7 @@ pub use deviations::{
     DeviationReport, compare_deviations, exercised_deviations, observed_deviations,
 };
 pub use docs::markdown_table;
+pub use grants::{jwt_scope, scope_from_json};
 pub use metadata::{
     MetadataFacts, OAUTH_WELL_KNOWN, OIDC_WELL_KNOWN, RFC9068_CLAIMS, check_metadata,
     well_known_urls,

@@ -287,18 +287,6 @@ pub(crate) fn answer_label(response: &HttpResponse) -> String {
 /// costs a request. `scopes`: Shopware 6 (`"scopes": "write"`).
 pub(crate) const SCOPE_ALTERNATIVES: &[&str] = &["scopes"];
 
-/// A scope value as a set: space-separated text, or an array of strings.
-fn scope_values(value: &Value) -> Option<BTreeSet<String>> {
-    match value {
-        Value::String(text) => Some(text.split_whitespace().map(str::to_owned).collect()),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| item.as_str().map(str::to_owned))
-            .collect(),
-        _ => None,
-    }
-}
-
 /// The scope a token answer says was granted, and where it says so: its
 /// scope member, else the access token's `scope`, `scp` or `scopes` claim
 /// when it is a JWT (read, not verified). `None` when the answer does not
@@ -306,14 +294,14 @@ fn scope_values(value: &Value) -> Option<BTreeSet<String>> {
 fn granted_scope(response: &HttpResponse) -> Option<(BTreeSet<String>, String)> {
     let token = TokenSeen::read(response)?;
     if let Some((name, value)) = token.member(SCOPE) {
-        return Some((scope_values(value)?, format!("its `{name}` member")));
+        return Some((
+            grantspec_conformance::scope_from_json(value)?,
+            format!("its `{name}` member"),
+        ));
     }
     let access = token.member(ACCESS_TOKEN)?.1.as_str()?;
-    let claims = grantspec_token::unverified_claims(access)?;
-    ["scope", "scp", "scopes"].into_iter().find_map(|claim| {
-        let granted = scope_values(claims.get(claim)?)?;
-        Some((granted, format!("the access token's `{claim}` claim")))
-    })
+    let (claim, granted) = grantspec_conformance::jwt_scope(access)?;
+    Some((granted, format!("the access token's `{claim}` claim")))
 }
 
 fn scope_text(scope: &BTreeSet<String>) -> String {
