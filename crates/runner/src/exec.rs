@@ -12,7 +12,7 @@ use grantspec_spec::matcher::lookup;
 use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
 use grantspec_spec::{
     AssertionSpec, Case, DEFAULT_AUTHORIZE_PATH, Expect, MAX_AUTHORIZE_REDIRECTS, Matcher,
-    Mismatch, ParamSpec, RequestOverride, ResourceEndpoint, Spec, Step, StepKind, Var,
+    Mismatch, ParamSpec, RequestOverride, ResourceEndpoint, Spec, Step, StepKind,
 };
 use grantspec_token::{
     AuthorizationRequest, Body, CLOCK_OFFSET_HEADER, ClientAssertion, ClientAuth,
@@ -1021,11 +1021,8 @@ impl MissingEnv {
             .vars
             .iter()
             .map(|(name, var)| {
-                let value = match var {
-                    Var::Same(value) | Var::PerTarget { live: value, .. } => value,
-                };
                 let mut missing = Vec::new();
-                missing_in(spec, value, env, 1, &mut missing);
+                missing_in(spec, var.on(TargetKind::Live), env, 1, &mut missing);
                 (name.clone(), missing)
             })
             .collect();
@@ -1070,10 +1067,7 @@ fn missing_in(spec: &Spec, text: &str, env: &Env, depth: u8, missing: &mut Vec<S
             }
             Piece::Var(name) if depth < 8 => {
                 if let Some(var) = spec.vars.get(&name) {
-                    let value = match var {
-                        Var::Same(value) | Var::PerTarget { live: value, .. } => value,
-                    };
-                    missing_in(spec, value, env, depth + 1, missing);
+                    missing_in(spec, var.on(TargetKind::Live), env, depth + 1, missing);
                 }
             }
             _ => {}

@@ -1397,6 +1397,17 @@ pub enum Var {
     },
 }
 
+impl Var {
+    /// The value on `target`.
+    pub fn on(&self, target: crate::template::TargetKind) -> &str {
+        match (self, target) {
+            (Self::Same(value), _)
+            | (Self::PerTarget { mock: value, .. }, crate::template::TargetKind::Mock)
+            | (Self::PerTarget { live: value, .. }, crate::template::TargetKind::Live) => value,
+        }
+    }
+}
+
 // By hand rather than `untagged`, so that a misspelt key (`lvie:`) is an
 // error located at that key instead of a variant that silently ignores it.
 impl<'de> Deserialize<'de> for Var {
