@@ -39,12 +39,18 @@ fn not_shown_by_the_token_endpoint(provider: &str, deviation: &str) -> Option<&'
         // The mock of these providers issues tokens only for the
         // authorization_code grant; a client id and secret alone get no
         // token, so no success answer shows the token response's shape.
-        ("github" | "facebook", "non-json-token-response") => {
-            "only an authorization code gets a token, and the probe has none"
-        }
-        ("github", "missing-expires-in") => {
-            "only an authorization code gets a token, and the probe has none"
-        }
+        ("github" | "facebook", "non-json-token-response")
+        | ("github" | "salesforce", "missing-expires-in")
+        | ("facebook", "missing-token-type")
+        | ("slack", "unregistered-token-type")
+        | (
+            "instagram" | "mailchimp" | "weibo",
+            "missing-expires-in"
+            | "missing-token-type"
+            | "expires-in-out-of-range"
+            | "response-scope-format"
+            | "expires-in-as-string",
+        ) => "only an authorization code gets a token, and the probe has none",
         // The probe's requests carry its profile's `Accept: application/json`,
         // which GitHub's mock answers in JSON (`mock.json_on_accept`); the
         // form is its answer to the `*/*` of GitHub's own profile.
@@ -57,23 +63,6 @@ fn not_shown_by_the_token_endpoint(provider: &str, deviation: &str) -> Option<&'
         ("github", "unregistered-error-code") => {
             "the mock refuses the probe's grants before it judges the client or a code"
         }
-        ("facebook", "missing-token-type") => {
-            "only an authorization code gets a token, and the probe has none"
-        }
-        ("salesforce", "missing-expires-in") => {
-            "only an authorization code gets a token, and the probe has none"
-        }
-        ("slack", "unregistered-token-type") => {
-            "only an authorization code gets a token, and the probe has none"
-        }
-        (
-            "instagram" | "mailchimp" | "weibo",
-            "missing-expires-in"
-            | "missing-token-type"
-            | "expires-in-out-of-range"
-            | "response-scope-format"
-            | "expires-in-as-string",
-        ) => "only an authorization code gets a token, and the probe has none",
         // Elastic Path's own `implicit` grant type (a public client's token
         // at the token endpoint) is what is not a URI: the probe sends the
         // baseline grant, and a URI for its unsupported grant type.
