@@ -69,7 +69,7 @@ pub(super) fn write_files(dir: &Path, url: &str, cases: usize) -> anyhow::Result
         .map(|file| {
             let count = (file..cases).step_by(IN_FLIGHT).count();
             let path = dir.join(format!("bench-{file}.hurl"));
-            std::fs::write(&path, entry.repeat(count).replace("\nPOST", "\n\nPOST"))?;
+            std::fs::write(&path, vec![entry.as_str(); count].join("\n"))?;
             Ok(path)
         })
         .collect()

@@ -138,20 +138,22 @@ pub fn load_spec(args: Vec<String>) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let loaded = grantspec_spec::load_file(Path::new(file)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let millis = started.elapsed().as_secs_f64() * 1000.0;
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .unwrap_or(0);
+    let peak = status_kib("self", "VmHWM").unwrap_or(0);
     println!(
         "cases={} millis={millis:.1} peak_kib={peak}",
         loaded.spec.cases.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A memory figure in KiB (`VmRSS`, `VmHWM`, …) from `/proc/PROCESS/status`,
+/// where PROCESS is a PID or `self`.
+pub(super) fn status_kib(process: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// `xtask bench-serve SPEC_FILE`: serves the mock for the spec's providers

@@ -723,11 +723,7 @@ impl Servers {
 
     /// The child's resident set size in KiB, from `/proc/PID/status`.
     fn rss_kib(&self) -> anyhow::Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        super::load::status_kib(&self.child.id().to_string(), "VmRSS")
             .ok_or_else(|| anyhow::anyhow!("no VmRSS for the server process"))
     }
 
