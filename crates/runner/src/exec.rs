@@ -9,7 +9,7 @@ use grantspec_mock::MAX_CLOCK_OFFSET;
 
 use grantspec_conformance::{self as rfc, ExchangeFacts, ExchangeKind, Finding};
 use grantspec_spec::matcher::lookup;
-use grantspec_spec::template::{self, Piece, Resolver, TargetKind, Unresolved};
+use grantspec_spec::template::{self, Piece, ResolvedVars, Resolver, TargetKind, Unresolved};
 use grantspec_spec::{
     AssertionSpec, Case, DEFAULT_AUTHORIZE_PATH, Expect, MAX_AUTHORIZE_REDIRECTS, Matcher,
     Mismatch, ParamSpec, RequestOverride, ResourceEndpoint, Spec, Step, StepKind,
@@ -158,6 +158,9 @@ pub struct CaseContext<'a> {
     pub target: TargetKind,
     /// Environment for `${env:…}`.
     pub env: &'a Env,
+    /// The spec's variables resolved once for this target and `env`
+    /// ([`ResolvedVars::new`]); an empty set resolves every one each time.
+    pub resolved_vars: &'a ResolvedVars,
     /// The HTTP client: on the live target, paced to the provider's
     /// `live.rate` when it has one, that pace shared by all its cases.
     pub transport: &'a Transport,
@@ -345,7 +348,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
     };
     let mut bodies: Vec<Option<Value>> = Vec::with_capacity(steps.len());
     let env_lookup = |name: &str| cx.env.get(name);
-    let resolver = Resolver::new(cx.spec, cx.target, &env_lookup);
+    let resolver = Resolver::new(cx.spec, cx.target, &env_lookup).with_resolved(cx.resolved_vars);
     let mut captures: HashMap<String, Value> = HashMap::new();
     let mut jtis: HashMap<String, String> = HashMap::new();
     let mut clock_offset: u64 = 0;

@@ -25,11 +25,11 @@ mod verdict;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use grantspec_conformance as rfc;
 use grantspec_mock::MockServer;
-use grantspec_spec::template::{Resolver, TargetKind};
+use grantspec_spec::template::{ResolvedVars, Resolver, TargetKind};
 use grantspec_spec::{LoadedSpec, SpecError, load_dir};
 use grantspec_token::{
     Clock as _, ManualClock, ProviderProfile, RequestRate, RetryPolicy, Transport,
@@ -132,6 +132,9 @@ struct LoadedProvider {
     /// On the live target, the environment variables each of the spec's
     /// variables lacks (empty on the mock).
     missing_env: exec::MissingEnv,
+    /// The spec's variables that read no capture, resolved once for the
+    /// suite's target and environment.
+    resolved_vars: ResolvedVars,
     /// On the mock target, the deviations the mock emulates for this
     /// provider ([`grantspec_mock::emulated_deviations`]); `None` on a live
     /// run, where every declared deviation is judged, and for a live-only
@@ -144,6 +147,10 @@ struct LoadedProvider {
     shown: Mutex<Shown>,
     /// Which cases have run.
     ran: Vec<AtomicBool>,
+    /// Each case's [`Suite::skip_reason`], worked out when first asked:
+    /// the harness asks when it lists the trials, when it prints why some
+    /// are ignored, and when it runs the case.
+    skip_reasons: Vec<OnceLock<Option<String>>>,
     /// On a live run, where the provider's discovery metadata is
     /// (`provider.metadata` joined to the base URL).
     metadata_url: Option<Url>,
@@ -318,8 +325,12 @@ impl Suite {
                     TargetKind::Live => exec::MissingEnv::new(&loaded.spec, &config.env),
                     TargetKind::Mock => exec::MissingEnv::default(),
                 };
+                let resolved_vars = ResolvedVars::new(&loaded.spec, config.target, &|name| {
+                    config.env.get(name)
+                });
                 LoadedProvider {
                     missing_env,
+                    resolved_vars,
                     metadata_url,
                     metadata: tokio::sync::OnceCell::new(),
                     token_url,
@@ -331,6 +342,9 @@ impl Suite {
                     shown: Mutex::new(Shown::default()),
                     ran: (0..loaded.spec.cases.len())
                         .map(|_| AtomicBool::new(false))
+                        .collect(),
+                    skip_reasons: (0..loaded.spec.cases.len())
+                        .map(|_| OnceLock::new())
                         .collect(),
                     loaded,
                     profile,
@@ -429,6 +443,12 @@ impl Suite {
     /// tags exclude the target, or (live) the base URL or a variable it uses
     /// is not set. Such cases are ignored trials, with this reason.
     pub fn skip_reason(&self, id: CaseId) -> Option<String> {
+        self.providers[id.spec].skip_reasons[id.case]
+            .get_or_init(|| self.work_out_skip_reason(id))
+            .clone()
+    }
+
+    fn work_out_skip_reason(&self, id: CaseId) -> Option<String> {
         let provider = &self.providers[id.spec];
         let case = self.case(id);
         let live = self.config.target == TargetKind::Live;
@@ -731,6 +751,7 @@ impl Suite {
                     token_url: provider.token_url.as_ref(),
                     target: self.config.target,
                     env: &self.config.env,
+                    resolved_vars: &provider.resolved_vars,
                     transport: &provider.transport,
                     metadata,
                     now: match self.config.target {

@@ -28,7 +28,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use grantspec_spec::GrantKind;
-use grantspec_spec::template::TargetKind;
+use grantspec_spec::template::{ResolvedVars, TargetKind};
 use grantspec_token::{
     BodyEncoding, ClientAuth, HttpResponse, ListStyle, RetryPolicy, Transport, TransportConfig,
 };
@@ -460,6 +460,7 @@ impl<'c> Session<'c> {
             token_url: Some(&token_url),
             target: TargetKind::Live,
             env: &self.env,
+            resolved_vars: &ResolvedVars::default(),
             transport: &self.transport,
             metadata: None,
             now: std::time::SystemTime::now(),

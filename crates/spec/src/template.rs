@@ -169,6 +169,7 @@ pub struct Resolver<'a> {
     spec: &'a Spec,
     target: TargetKind,
     env: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    resolved: Option<&'a ResolvedVars>,
 }
 
 impl<'a> Resolver<'a> {
@@ -178,7 +179,23 @@ impl<'a> Resolver<'a> {
         target: TargetKind,
         env: &'a (dyn Fn(&str) -> Option<String> + Sync),
     ) -> Self {
-        Self { spec, target, env }
+        Self {
+            spec,
+            target,
+            env,
+            resolved: None,
+        }
+    }
+
+    /// The same resolver, taking a variable a template names directly
+    /// (`${name}`) from `resolved` when it is there: `resolved` must come
+    /// from [`ResolvedVars::new`] for this spec, target and environment.
+    #[must_use]
+    pub fn with_resolved(self, resolved: &'a ResolvedVars) -> Self {
+        Self {
+            resolved: Some(resolved),
+            ..self
+        }
     }
 
     /// Resolves `template`, with `captures` holding earlier steps' bodies.
@@ -264,6 +281,13 @@ impl<'a> Resolver<'a> {
         captures: &HashMap<String, Value>,
         depth: u8,
     ) -> Result<Text, Unresolved> {
+        // Resolved once at the top level; deeper, how deep it nests decides
+        // whether it is too deep, so it is resolved again.
+        if depth == 0
+            && let Some(result) = self.resolved.and_then(|resolved| resolved.0.get(name))
+        {
+            return result.clone();
+        }
         let var = self
             .spec
             .vars
@@ -283,6 +307,55 @@ impl<'a> Resolver<'a> {
             value => value,
         })
     }
+}
+
+/// A spec's variables resolved once for one target and environment, for
+/// the cases that name them: the variables whose values read no earlier
+/// step's response (no `${step.member}`, directly or through another
+/// variable), so that every case would resolve them alike, successfully or
+/// not. A case then clones the value rather than parsing and looking up
+/// the environment again.
+#[derive(Debug, Default)]
+pub struct ResolvedVars(HashMap<String, Result<Text, Unresolved>>);
+
+impl ResolvedVars {
+    /// Resolves every variable of `spec` that reads no capture, as
+    /// [`Resolver::resolve`] of `${name}` would.
+    pub fn new(
+        spec: &Spec,
+        target: TargetKind,
+        env: &(dyn Fn(&str) -> Option<String> + Sync),
+    ) -> Self {
+        let resolver = Resolver::new(spec, target, env);
+        let no_captures = HashMap::new();
+        Self(
+            spec.vars
+                .keys()
+                .filter(|name| !reads_captures(spec, target, &format!("${{{name}}}"), 0))
+                .map(|name| (name.clone(), resolver.var(name, &no_captures, 0)))
+                .collect(),
+        )
+    }
+}
+
+/// Whether resolving `template` may read an earlier step's response: a
+/// `${step.member}` in it or in a variable it names, at any depth (deeper
+/// than resolving goes counts as reading one, as nothing is known there).
+fn reads_captures(spec: &Spec, target: TargetKind, template: &str, depth: u8) -> bool {
+    if depth > 8 {
+        return true;
+    }
+    let Ok(pieces) = parse(template) else {
+        return false;
+    };
+    pieces.iter().any(|piece| match piece {
+        Piece::Capture { .. } => true,
+        Piece::Var(name) => spec
+            .vars
+            .get(name)
+            .is_some_and(|var| reads_captures(spec, target, var.on(target), depth + 1)),
+        Piece::Literal(_) | Piece::Env(_) | Piece::Secret(_) => false,
+    })
 }
 
 /// The names of every `${secret:NAME}` the spec uses anywhere: variables,
@@ -367,6 +440,53 @@ mod tests {
             }
             let pass = resolver.resolve("${pass}", &captures).expect("resolves");
             assert!(pass.is_secret(), "a secret stays one through a variable");
+        }
+    }
+
+    #[test]
+    fn variables_resolved_once_resolve_as_each_time_and_capture_readers_are_left_out() {
+        let source = "provider: { id: p, name: P, token_endpoint: { path: /token } }\n\
+                      vars:\n  id: plain\n  pass: { mock: \"m-${secret:PASS}\", live: \"${secret:PASS}\" }\n  \
+                      alias: \"${id}\"\n  unset: \"${env:UNSET}\"\n  token: \"${login.access_token}\"\n  \
+                      bearer: \"Bearer ${token}\"\n  a: \"${b}\"\n  b: \"${c}\"\n  c: \"${d}\"\n  \
+                      d: \"${e}\"\n  e: \"${f}\"\n  f: \"${g}\"\n  g: \"${h}\"\n  h: \"${i}\"\n  \
+                      i: \"${id}\"\ncases:\n  - { name: c, grant: client_credentials }\n";
+        let spec = crate::load_str(std::path::Path::new("p.yaml"), source)
+            .expect("the spec loads")
+            .spec;
+        let env = |name: &str| (name == "PASS").then(|| "hunter2".to_owned());
+        let login = HashMap::from([(
+            "login".to_owned(),
+            serde_json::json!({ "access_token": "tkn" }),
+        )]);
+        let shown = |result: Result<Text, Unresolved>| {
+            result.map(|text| (text.expose().to_owned(), text.is_secret()))
+        };
+        for target in [TargetKind::Mock, TargetKind::Live] {
+            let resolved = ResolvedVars::new(&spec, target, &env);
+            let mut kept: Vec<&str> = resolved.0.keys().map(String::as_str).collect();
+            kept.sort_unstable();
+            assert_eq!(
+                kept,
+                [
+                    "alias", "c", "d", "e", "f", "g", "h", "i", "id", "pass", "unset"
+                ],
+                "every variable but those reading a capture and those nesting beyond \
+                 where resolving stops (`a`, `b`), on {target:?}"
+            );
+            let each_time = Resolver::new(&spec, target, &env);
+            let once = Resolver::new(&spec, target, &env).with_resolved(&resolved);
+            for captures in [HashMap::new(), login.clone()] {
+                for name in spec.vars.keys().map(String::as_str).chain(["missing"]) {
+                    for template in [format!("${{{name}}}"), format!("<${{{name}}}>")] {
+                        assert_eq!(
+                            shown(once.resolve(&template, &captures)),
+                            shown(each_time.resolve(&template, &captures)),
+                            "{template} on {target:?}"
+                        );
+                    }
+                }
+            }
         }
     }
 
