@@ -288,32 +288,44 @@ impl Emulator {
     }
 
     fn token_endpoint(&self, request: &MockRequest) -> MockResponse {
-        let response = self.token_flow(request).unwrap_or_else(|error| {
-            let basic_used = request.header(&AUTHORIZATION).is_some_and(|value| {
-                value
-                    .get(..6)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("basic "))
+        let now = self.now(request);
+        let response = self
+            .token_flow(request, now.clone())
+            .unwrap_or_else(|error| {
+                let basic_used = request.header(&AUTHORIZATION).is_some_and(|value| {
+                    value
+                        .get(..6)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("basic "))
+                });
+                let encoding = self.answer_encoding(request);
+                render_error(
+                    &self.id,
+                    &self.profile,
+                    &self.seed,
+                    &error,
+                    encoding,
+                    basic_used,
+                )
             });
-            let encoding = self.answer_encoding(request);
-            render_error(
-                &self.id,
-                &self.profile,
-                &self.seed,
-                &error,
-                encoding,
-                basic_used,
-            )
-        });
-        self.with_date(request, response)
+        self.with_date_at(now, response)
     }
 
     /// Adds `Date` (RFC 9110 §6.6.1) on the emulator's clock, moved by the
     /// request's clock offset: the time by which an assertion's `exp` and a
     /// device flow's `interval` were judged, so a checker reads the same.
     fn with_date(&self, request: &MockRequest, response: MockResponse) -> MockResponse {
-        let now = self
-            .now(request)
-            .unwrap_or_else(|_| since_epoch(self.clock.now()));
+        self.with_date_at(self.now(request), response)
+    }
+
+    /// [`Emulator::with_date`] for the request's time, [`Emulator::now`],
+    /// already worked out; the clock's own when the request's offset was
+    /// refused.
+    fn with_date_at(
+        &self,
+        now: Result<Duration, OAuthError>,
+        response: MockResponse,
+    ) -> MockResponse {
+        let now = now.unwrap_or_else(|_| since_epoch(self.clock.now()));
         match self.http_date(now.as_secs()) {
             Some(date) => response.with_header(axum::http::header::DATE, date),
             None => response,
@@ -338,13 +350,19 @@ impl Emulator {
         Some(value)
     }
 
-    fn token_flow(&self, request: &MockRequest) -> Result<MockResponse, OAuthError> {
+    /// A token request's answer; `now` is the request's time
+    /// ([`Emulator::now`]), refused after the method is.
+    fn token_flow(
+        &self,
+        request: &MockRequest,
+        now: Result<Duration, OAuthError>,
+    ) -> Result<MockResponse, OAuthError> {
         let expected_method = self.profile.token_endpoint.method.as_str();
         let method = request.method.as_str();
         if !method.eq_ignore_ascii_case(expected_method) {
             return Err(OAuthError::method_not_allowed(method, expected_method));
         }
-        let now = self.now(request)?;
+        let now = now?;
         let mut params = self.read_params(request)?;
 
         let grant_type = params.take_one("grant_type").ok_or_else(|| {

@@ -335,12 +335,12 @@ async fn accept_loop(
 
 async fn serve(mock: &Mock, request: Request<Incoming>, read_timeout: Duration) -> Response {
     let (parts, body) = request.into_parts();
-    let read = axum::body::to_bytes(Body::new(body), MAX_REQUEST_BODY);
+    let read =
+        http_body_util::BodyExt::collect(http_body_util::Limited::new(body, MAX_REQUEST_BODY));
     let body = match tokio::time::timeout(read_timeout, read).await {
-        Ok(Ok(body)) => body,
+        Ok(Ok(body)) => body.to_bytes(),
         Ok(Err(error)) => {
             let oversized = error
-                .into_inner()
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some();
             return into_response(if oversized {

@@ -139,13 +139,18 @@ enum Kind {
     Code,
 }
 
+/// Records by token. The keys are tokens and codes the mock minted at
+/// random, never text a client chose, so a fast hash cannot be steered into
+/// collisions: std's SipHash would cost an insert twice the work.
+type TokenMap<V> = HashMap<Arc<str>, V, foldhash::fast::RandomState>;
+
 /// The tokens one provider has issued.
 #[derive(Debug)]
 pub struct TokenStore {
-    access: HashMap<Arc<str>, AccessRecord>,
+    access: TokenMap<AccessRecord>,
     /// Refresh tokens still redeemable, and used ones kept to recognise a
     /// replay; a rotated one is removed.
-    refresh: HashMap<Arc<str>, RefreshRecord>,
+    refresh: TokenMap<RefreshRecord>,
     /// Every token issued, oldest first, until it is evicted from the
     /// front. Tokens dropped earlier (expired, rotated) stay here until
     /// they reach the front, so its length bounds both maps.
@@ -153,7 +158,7 @@ pub struct TokenStore {
     max_tokens: usize,
     used_codes: HashSet<(String, String)>,
     /// Codes the authorization endpoint issued, in the issue order too.
-    codes: HashMap<Arc<str>, CodeRecord>,
+    codes: TokenMap<CodeRecord>,
     /// Size of the access map at which the next sweep of expired tokens runs.
     next_sweep: usize,
 }
@@ -168,12 +173,12 @@ impl TokenStore {
     /// A store that keeps at most `max_tokens` tokens (at least one).
     pub fn with_max_tokens(max_tokens: usize) -> Self {
         Self {
-            access: HashMap::new(),
-            refresh: HashMap::new(),
+            access: TokenMap::default(),
+            refresh: TokenMap::default(),
             order: VecDeque::new(),
             max_tokens: max_tokens.max(1),
             used_codes: HashSet::new(),
-            codes: HashMap::new(),
+            codes: TokenMap::default(),
             next_sweep: EVICT_ABOVE,
         }
     }
@@ -363,12 +368,45 @@ impl TokenStore {
     }
 }
 
-/// `N` bytes from the operating system's random source. Should it ever
-/// fail, the bytes come from std's randomly keyed hasher over a counter:
-/// unique and unpredictable enough for a mock, and no panic mid-request.
+/// `N` bytes from the operating system's random source, handed out from a
+/// per-thread buffer filled [`RANDOM_BUFFER`] bytes at a time: one system
+/// call per hundreds of tokens rather than one per token. Should the source
+/// ever fail, the bytes come from std's randomly keyed hasher over a
+/// counter: unique and unpredictable enough for a mock, and no panic
+/// mid-request.
 fn random_bytes<const N: usize>() -> [u8; N] {
+    use std::cell::RefCell;
+    thread_local! {
+        /// Unused random bytes, and where the unused ones start.
+        static BUFFER: RefCell<([u8; RANDOM_BUFFER], usize)> =
+            const { RefCell::new(([0; RANDOM_BUFFER], RANDOM_BUFFER)) };
+    }
     let mut bytes = [0u8; N];
-    if getrandom::fill(&mut bytes).is_err() {
+    if N > RANDOM_BUFFER {
+        fill_random(&mut bytes);
+        return bytes;
+    }
+    BUFFER.with_borrow_mut(|(buffer, next)| {
+        if RANDOM_BUFFER - *next < N {
+            fill_random(buffer);
+            *next = 0;
+        }
+        bytes.copy_from_slice(&buffer[*next..*next + N]);
+        // Handed out once: the bytes are not kept where a later call or a
+        // memory dump of the buffer would find them again.
+        buffer[*next..*next + N].fill(0);
+        *next += N;
+    });
+    bytes
+}
+
+/// How many random bytes a thread fetches from the operating system at once.
+const RANDOM_BUFFER: usize = 4096;
+
+/// Fills `bytes` from the operating system's random source, or, should it
+/// fail, from std's randomly keyed hasher over a counter.
+fn fill_random(bytes: &mut [u8]) {
+    if getrandom::fill(bytes).is_err() {
         use std::hash::{BuildHasher as _, Hasher as _};
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let keys = std::collections::hash_map::RandomState::new();
@@ -379,7 +417,6 @@ fn random_bytes<const N: usize>() -> [u8; N] {
             chunk.copy_from_slice(&word[..chunk.len()]);
         }
     }
-    bytes
 }
 
 /// `BYTES` random bytes in lower-case hex.
@@ -428,6 +465,25 @@ mod tests {
             audience: Vec::new(),
             read_only: false,
         }
+    }
+
+    #[test]
+    fn random_bytes_are_fresh_across_buffer_refills() {
+        // 1,000 draws of 20 bytes empty the per-thread buffer five times.
+        let draws: Vec<[u8; 20]> = (0..1000).map(|_| random_bytes::<20>()).collect();
+        let distinct: HashSet<&[u8; 20]> = draws.iter().collect();
+        assert_eq!(distinct.len(), draws.len(), "every draw is new");
+        assert!(
+            draws.iter().all(|draw| draw.iter().any(|&byte| byte != 0)),
+            "no draw is a handed-out, zeroed part of the buffer"
+        );
+        let larger_than_the_buffer = random_bytes::<{ RANDOM_BUFFER + 1 }>();
+        let zeros = larger_than_the_buffer.iter().filter(|&&b| b == 0).count();
+        assert!(
+            zeros < 100,
+            "{zeros} zero bytes in {} random ones",
+            RANDOM_BUFFER + 1
+        );
     }
 
     #[test]
