@@ -25,14 +25,29 @@
 //! Positions come from a second parse with spans ([`tree`]).
 //!
 //! All of that is the full path. A spec that loads cleanly takes a fast path
-//! first: one parse, straight into [`Spec`], through an adapter that
-//! watches for the duplicate keys only the plain value would have refused
-//! ([`watch`]), then the meaning checks without positions. The fast path
-//! only ever answers "loaded"; on anything else (an error, a doubtful key, a
-//! tag, an alias it has not counted) the full path runs from the start and
-//! reports exactly what it always did. With more than
-//! [`PRESCAN_ABOVE_OPENERS`] brackets, it builds the tree first, so that deep
-//! nesting is refused before serde reads it.
+//! first, which only ever answers "loaded"; on anything else the full path
+//! runs from the start and reports exactly what it always did. The fast path
+//! reads the spec one of two ways, then checks its meaning without
+//! positions:
+//!
+//! - [`subset`]: specs are written in a small part of YAML (block
+//!   collections, one-line flow collections and scalars, comments, block
+//!   scalars). This reader parses exactly that part in one linear pass into
+//!   the events libyaml would give, refusing duplicate and doubtful keys,
+//!   and deserializes them as serde_yaml would. It exists for start-up
+//!   time: both general parsers cost about 300 instructions per byte, and a
+//!   10,000-case spec is 2.7 MB. Loading the benchmark's spec (callgrind,
+//!   `xtask bench-load-spec`) took 462M instructions for 2,000 cases and
+//!   2.30G for 10,000 through serde_yaml (with the tree first: more than
+//!   [`PRESCAN_ABOVE_OPENERS`] brackets); through the subset 69M and 330M,
+//!   of which the parse is about a third, deserializing a quarter and the
+//!   meaning checks the rest.
+//! - Outside the subset: one serde_yaml parse, straight into [`Spec`],
+//!   through an adapter that watches for the duplicate keys only the plain
+//!   value would have refused ([`watch`]). A doubtful key, a tag or an
+//!   alias it has not counted sends the spec down the full path. With more
+//!   than [`PRESCAN_ABOVE_OPENERS`] brackets, it builds the tree first, so
+//!   that deep nesting is refused before serde reads it.
 
 mod bounds;
 mod check;

@@ -16,7 +16,7 @@
 //! or quoted scalars and flow collections over several lines; a block
 //! scalar with an indentation indicator, `+` chomping, or lines that only
 //! hold spaces; a mapping key seen twice in one mapping, or one that might
-//! be a number, a boolean or null ([`watch::maybe_not_a_string`]); a key
+//! be a number, a boolean or null ([`maybe_not_a_string`]); a key
 //! longer than [`MAX_KEY_BYTES`]; nesting deeper than [`MAX_NESTING`].
 //! Refusing costs time only, never a different answer, so where it is not
 //! certain what libyaml reads, this refuses.
@@ -82,7 +82,7 @@ fn parse(source: &str) -> Option<Vec<Event<'_>>> {
         return None;
     }
     let mut parser = Parser {
-        events: Vec::with_capacity(source.len() / 8),
+        events: Vec::with_capacity(source.len() / 6),
         blocks: Vec::new(),
         keys: Vec::new(),
         spare_keys: Vec::new(),
@@ -116,9 +116,23 @@ fn parse(source: &str) -> Option<Vec<Event<'_>>> {
 /// libyaml), no U+2028 or U+2029 (line breaks too), no byte order mark,
 /// no U+FFFE or U+FFFF.
 fn printable(source: &str) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
     let bytes = source.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
+        // Eight bytes at once while they are all printable ASCII: none has
+        // its high bit set, none is below a space, none is DEL.
+        if let Some(word) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            let below_space = word.wrapping_sub(0x20 * LOW) & !word;
+            let del = word ^ (0x7f * LOW);
+            let is_del = del.wrapping_sub(LOW) & !del;
+            if (word | below_space | is_del) & HIGH == 0 {
+                at += 8;
+                continue;
+            }
+        }
         let byte = bytes[at];
         if byte < 0x80 {
             if (byte < 0x20 && byte != b'\n') || byte == 0x7f {
@@ -174,9 +188,14 @@ impl<'a> Lines<'a> {
         })
     }
 
+    /// Moves past `line`, which [`Lines::peek`] gave.
+    fn skip(&mut self, line: Line<'a>) {
+        self.rest = &self.rest[(line.text.len() + usize::from(line.ended))..];
+    }
+
     fn advance(&mut self) -> Option<Line<'a>> {
         let line = self.peek()?;
-        self.rest = &self.rest[(line.text.len() + usize::from(line.ended))..];
+        self.skip(line);
         Some(line)
     }
 }
@@ -274,7 +293,7 @@ fn quoted(text: &str) -> Option<(Cow<'_, str>, usize)> {
         let mut from = 1;
         let mut at = 1;
         loop {
-            let quote = at + text[at..].find('\'')?;
+            let quote = at + bytes[at..].iter().position(|&byte| byte == b'\'')?;
             if bytes.get(quote + 1) == Some(&b'\'') {
                 owned
                     .get_or_insert_with(String::new)
@@ -297,7 +316,10 @@ fn quoted(text: &str) -> Option<(Cow<'_, str>, usize)> {
     let mut from = 1;
     let mut at = 1;
     loop {
-        let stop = at + text[at..].find(['"', '\\'])?;
+        let stop = at
+            + bytes[at..]
+                .iter()
+                .position(|&byte| byte == b'"' || byte == b'\\')?;
         if bytes[stop] == b'"' {
             let value = match owned {
                 Some(mut value) => {
@@ -647,7 +669,7 @@ impl<'a> Parser<'a> {
                 // Empty lines before the first content line are refused
                 // below; libyaml counts them towards the indentation.
                 empty_lines += 1;
-                lines.advance();
+                lines.skip(line);
                 continue;
             }
             let (spaces, content) = indented(line.text);
@@ -681,7 +703,7 @@ impl<'a> Parser<'a> {
             }
             text.push_str(content);
             empty_lines = 0;
-            lines.advance();
+            lines.skip(line);
         }
         if text.is_empty() {
             return None;
