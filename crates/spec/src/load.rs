@@ -837,6 +837,24 @@ mod tests {
                 "{name} should be read by the subset reader"
             );
         }
+        // The other crates' spec fixtures: those that load are read by the
+        // subset reader too, as the full path reads them.
+        for dir in [
+            "../runner/tests/refresh-behaviours",
+            "../../xtask/tests/verdicts/specs",
+        ] {
+            for file in spec_files(&workspace_file(dir)).unwrap() {
+                let source = std::fs::read_to_string(&file).unwrap();
+                let name = file.file_name().unwrap().to_string_lossy();
+                agrees(&name, &source);
+                if load_full(Path::new(name.as_ref()), &source).is_ok() {
+                    assert!(
+                        subset::from_str::<Spec>(&source).is_some(),
+                        "{name} should be read by the subset reader"
+                    );
+                }
+            }
+        }
         for file in std::fs::read_dir(workspace_file("tests/malformed")).unwrap() {
             let file = file.unwrap().path();
             if file.extension().is_some_and(|ext| ext == "yaml") {
