@@ -301,9 +301,9 @@ fn alias_bomb(parsed: &tree::Parsed) -> bool {
     parsed.expanded > MAX_EXPANSION * parsed.nodes + MAX_EXPANSION_SLACK
 }
 
-/// The spec, when it loads without a single problem, found in one parse;
-/// `None` whenever [`load_full`] is needed to say what is wrong, or to be
-/// sure nothing is.
+/// The spec, when it loads without a single problem, found in one parse
+/// (the subset reader's, else serde_yaml's); `None` whenever [`load_full`]
+/// is needed to say what is wrong, or to be sure nothing is.
 fn load_fast(path: &Path, source: &str) -> Option<Spec> {
     let spec = match subset::from_str::<Spec>(source) {
         Some(spec) => spec,
