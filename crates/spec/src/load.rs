@@ -25,19 +25,35 @@
 //! Positions come from a second parse with spans ([`tree`]).
 //!
 //! All of that is the full path. A spec that loads cleanly takes a fast path
-//! first: one parse, straight into [`Spec`], through an adapter that
-//! watches for the duplicate keys only the plain value would have refused
-//! ([`watch`]), then the meaning checks without positions. The fast path
-//! only ever answers "loaded"; on anything else (an error, a doubtful key, a
-//! tag, an alias it has not counted) the full path runs from the start and
-//! reports exactly what it always did. With more than
-//! [`PRESCAN_ABOVE_OPENERS`] brackets, it builds the tree first, so that deep
-//! nesting is refused before serde reads it.
+//! first, which only ever answers "loaded"; on anything else the full path
+//! runs from the start and reports exactly what it always did. The fast path
+//! reads the spec one of two ways, then checks its meaning without
+//! positions:
+//!
+//! - [`subset`]: specs are written in a small part of YAML (block
+//!   collections, one-line flow collections and scalars, comments, block
+//!   scalars). This reader parses exactly that part in one linear pass into
+//!   the events libyaml would give, refusing duplicate and doubtful keys,
+//!   and deserializes them as serde_yaml would. It exists for start-up
+//!   time: both general parsers cost about 300 instructions per byte, and a
+//!   10,000-case spec is 2.7 MB. Loading the benchmark's spec (callgrind,
+//!   `xtask bench-load-spec`) took 462M instructions for 2,000 cases and
+//!   2.30G for 10,000 through serde_yaml (with the tree first: more than
+//!   [`PRESCAN_ABOVE_OPENERS`] brackets); through the subset 69M and 330M,
+//!   of which the parse is about a third, deserializing a quarter and the
+//!   meaning checks the rest.
+//! - Outside the subset: one serde_yaml parse, straight into [`Spec`],
+//!   through an adapter that watches for the duplicate keys only the plain
+//!   value would have refused ([`watch`]). A doubtful key, a tag or an
+//!   alias it has not counted sends the spec down the full path. With more
+//!   than [`PRESCAN_ABOVE_OPENERS`] brackets, it builds the tree first, so
+//!   that deep nesting is refused before serde reads it.
 
 mod bounds;
 mod check;
 mod explain;
 mod recover;
+mod subset;
 mod tree;
 mod watch;
 
@@ -285,10 +301,29 @@ fn alias_bomb(parsed: &tree::Parsed) -> bool {
     parsed.expanded > MAX_EXPANSION * parsed.nodes + MAX_EXPANSION_SLACK
 }
 
-/// The spec, when it loads without a single problem, found in one parse;
-/// `None` whenever [`load_full`] is needed to say what is wrong, or to be
-/// sure nothing is.
+/// The spec, when it loads without a single problem, found in one parse
+/// (the subset reader's, else serde_yaml's); `None` whenever [`load_full`]
+/// is needed to say what is wrong, or to be sure nothing is.
 fn load_fast(path: &Path, source: &str) -> Option<Spec> {
+    let spec = match subset::from_str::<Spec>(source) {
+        Some(spec) => spec,
+        None => load_through_serde_yaml(source)?,
+    };
+    // No positions are needed unless something is wrong, and then the full
+    // path reports it.
+    let doc = Doc {
+        path,
+        source,
+        root: None,
+    };
+    meaning(&doc, &Parts::of(&spec), spec.mock.as_ref())
+        .is_empty()
+        .then_some(spec)
+}
+
+/// The spec in one serde_yaml parse, when nothing the full path would
+/// refuse can slip through it.
+fn load_through_serde_yaml(source: &str) -> Option<Spec> {
     // Aliases must be counted before serde expands them, and tags are left
     // to the full path; without a `*` or a `!` there are neither. Deep
     // nesting must be refused before serde reads it, and without enough
@@ -300,17 +335,7 @@ fn load_fast(path: &Path, source: &str) -> Option<Spec> {
             return None;
         }
     }
-    let spec: Spec = watch::from_str(source)?;
-    // No positions are needed unless something is wrong, and then the full
-    // path reports it.
-    let doc = Doc {
-        path,
-        source,
-        root: None,
-    };
-    meaning(&doc, &Parts::of(&spec), spec.mock.as_ref())
-        .is_empty()
-        .then_some(spec)
+    watch::from_str(source)
 }
 
 /// Every stage, each reporting everything it finds.
@@ -722,9 +747,22 @@ mod tests {
 
     use super::*;
 
-    /// What the fast path accepts, the full path accepts as the same spec.
+    /// What the fast path accepts, the full path accepts as the same spec;
+    /// and what the subset reader accepts, serde_yaml reads as the same
+    /// spec. Specs compare by their `Debug` text, which is complete: every
+    /// type a spec holds derives `Debug` (none hides a field).
     fn agrees(name: &str, source: &str) -> Option<Spec> {
         let path = Path::new(name);
+        if let Some(subset) = subset::from_str::<Spec>(source) {
+            let yaml: Spec = serde_yaml::from_str(source).unwrap_or_else(|e| {
+                panic!("{name}: the subset reader read what serde_yaml refuses ({e}):\n{source}")
+            });
+            assert_eq!(
+                format!("{subset:?}"),
+                format!("{yaml:?}"),
+                "{name}:\n{source}"
+            );
+        }
         let fast = load_fast(path, source);
         if let Some(fast) = &fast {
             let full = load_full(path, source).unwrap_or_else(|e| {
@@ -794,6 +832,28 @@ mod tests {
             let name = file.file_name().unwrap().to_string_lossy();
             let fast = agrees(&name, &source);
             assert!(fast.is_some(), "{name} should load on the fast path");
+            assert!(
+                subset::from_str::<Spec>(&source).is_some(),
+                "{name} should be read by the subset reader"
+            );
+        }
+        // The other crates' spec fixtures: those that load are read by the
+        // subset reader too, as the full path reads them.
+        for dir in [
+            "../runner/tests/refresh-behaviours",
+            "../../xtask/tests/verdicts/specs",
+        ] {
+            for file in spec_files(&workspace_file(dir)).unwrap() {
+                let source = std::fs::read_to_string(&file).unwrap();
+                let name = file.file_name().unwrap().to_string_lossy();
+                agrees(&name, &source);
+                if load_full(Path::new(name.as_ref()), &source).is_ok() {
+                    assert!(
+                        subset::from_str::<Spec>(&source).is_some(),
+                        "{name} should be read by the subset reader"
+                    );
+                }
+            }
         }
         for file in std::fs::read_dir(workspace_file("tests/malformed")).unwrap() {
             let file = file.unwrap().path();
@@ -883,5 +943,183 @@ mod tests {
         );
         assert!(agrees("t.yaml", &case("    with: &w { client_id: a }\n  - name: d\n    grant: client_credentials\n    with: *w\n")).is_some());
         assert!(agrees("t.yaml", &case("    with: { client_id: !!str abc }\n")).is_none());
+    }
+
+    /// Scalars of every kind, written where the spec wants a string, a
+    /// number, a boolean, an enum, a matcher, a variable, or a key: the
+    /// subset reader reads each as serde_yaml does, or leaves it to it.
+    #[test]
+    fn every_kind_of_scalar_reads_alike_in_every_position() {
+        let scalars = [
+            "abc",
+            "yes",
+            "on",
+            "~",
+            "null",
+            "Null",
+            "true",
+            "False",
+            "0x1F",
+            "0o7",
+            "1_000",
+            "+1",
+            "-0",
+            "-1",
+            "007",
+            "123",
+            "1e3",
+            "1.5",
+            ".inf",
+            "-.inf",
+            ".NaN",
+            "'123'",
+            "\"true\"",
+            "''",
+            "\"\"",
+            "café",
+            "\"日本\"",
+            "\"a # b\"",
+            "'#x'",
+            "x # comment",
+            "a:b",
+            "http://example.com/p?q=1#f",
+            "\"a: b\"",
+            "'[k]'",
+            "\"\\u00e9\\n\"",
+            "",
+            "[a, b]",
+            "{a: b}",
+            "[]",
+            "{}",
+            "bearer",
+            "client_credentials",
+            "mock-only",
+            "json",
+            "rotate",
+            "200",
+        ];
+        let mock = |line: &str| {
+            BASE.replace("vars:\n", &format!("mock:\n  {line}\nvars:\n"))
+                + "  - { name: c, grant: client_credentials }\n"
+        };
+        let templates = [
+            case("    with: { client_id: @ }\n"),
+            case("    with:\n      client_id: @\n"),
+            case("    with: { scope: [@, x] }\n"),
+            case("    with:\n      scope:\n        - @\n"),
+            case("    description: @\n"),
+            case("    ignore: @\n"),
+            case("    snapshot: @\n"),
+            case("    tags: [@]\n"),
+            case("    request: { body: @, omit: [@] }\n"),
+            case("    expect: { status: @ }\n"),
+            case("    expect: { status: { one_of: [@] } }\n"),
+            case("    expect: { body: { k: @ } }\n"),
+            case("    expect:\n      body:\n        k: @\n"),
+            case("    expect: { body: { k: [@, 1] } }\n"),
+            case("    expect: { body: { k: { eq: @ } } }\n"),
+            case("    expect: { body: { k: { one_of: [@] } } }\n"),
+            case("    expect: { body: { k: { min: @ } } }\n"),
+            case("    expect: { body: { k: { min_len: @ } } }\n"),
+            case("    expect: { body: { k: { present: @ } } }\n"),
+            case("    expect: { body: { k: { type: @ } } }\n"),
+            case("    expect: { body: { @: 1 } }\n"),
+            case("    expect:\n      headers:\n        @: x\n"),
+            BASE.replace("  id: abc\n", "  id: @\n")
+                + "  - { name: c, grant: client_credentials }\n",
+            BASE.replace("  name: T\n", "  name: @\n  docs: @\n")
+                + "  - { name: c, grant: client_credentials }\n",
+            mock("extra_members: { m: @ }"),
+            mock("token_lifetime: @"),
+            mock("refresh: @"),
+            mock("success_status: @"),
+            mock("error_codes:\n    invalid_grant: @"),
+        ];
+        let (mut tried, mut read) = (0, 0);
+        for template in &templates {
+            for scalar in scalars {
+                let source = template.replace('@', scalar);
+                tried += 1;
+                read += usize::from(subset::from_str::<Spec>(&source).is_some());
+                agrees("t.yaml", &source);
+            }
+        }
+        // Not a test that passes because everything is refused.
+        assert!(read * 3 > tried, "{read} of {tried}");
+        for clean in [
+            case("    with: { client_id: \"true\" }\n"),
+            case("    with: { client_id: abc, scope: [a, 'b'] }\n"),
+            case("    expect: { status: 200, body: { a: 1.5, b: ~, c: [x, \"y\"] } }\n"),
+            case("    expect: { body: { k: { min: 1e3 } } }\n"),
+        ] {
+            assert!(subset::from_str::<Spec>(&clean).is_some(), "{clean}");
+        }
+    }
+
+    /// The spec `cargo xtask bench` loads (xtask's `generate_spec`).
+    fn bench_spec(cases: usize) -> String {
+        let mut out = String::from(
+            "# yaml-language-server: $schema=../schema/spec.schema.json\n\
+             provider:\n  id: bench\n  name: Benchmark provider\n  token_endpoint: { path: /oauth/token }\n\
+             live:\n  base_url: \"${env:BENCH_BASE_URL}\"\n\
+             mock:\n  cache_headers: true\n  clients:\n    - { id: bench-client, secret: bench-secret-0123456789, grants: [client_credentials] }\n\
+             vars:\n  client_id: bench-client\n  client_secret: { mock: bench-secret-0123456789, live: \"${secret:BENCH_SECRET}\" }\ncases:\n",
+        );
+        for index in 0..cases {
+            out.push_str(&format!(
+                "  - name: token_{index:05}\n    snapshot: false\n    grant: client_credentials\n    \
+                 with: {{ client_id: \"${{client_id}}\", client_secret: \"${{client_secret}}\" }}\n    \
+                 expect: {{ status: 200, body: {{ token_type: Bearer, access_token: {{ type: string, min_len: 16 }}, expires_in: {{ min: 1 }} }} }}\n"
+            ));
+        }
+        out
+    }
+
+    /// The benchmark's 10,000 cases take the subset reader; a level too
+    /// deep or a key written twice in them is still the full path's error,
+    /// at its line.
+    #[test]
+    fn a_ten_thousand_case_spec_takes_the_subset_and_keeps_its_errors() {
+        let path = Path::new("bench.yaml");
+        let source = bench_spec(10_000);
+        let spec = agrees("bench.yaml", &source).unwrap();
+        assert_eq!(spec.cases.len(), 10_000);
+        assert!(subset::from_str::<Spec>(&source).is_some());
+
+        let lines = source.lines().count();
+        let depth = tree::MAX_DEPTH + 1;
+        let deep = format!(
+            "{source}    request: {{ add: {{ x: {}{} }} }}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        assert!(load_fast(path, &deep).is_none());
+        let errors = load_str(path, &deep).unwrap_err();
+        assert_eq!(errors.0.len(), 1, "{errors}");
+        assert!(
+            matches!(errors.0[0].kind, SpecErrorKind::TooDeep { .. }),
+            "{errors}"
+        );
+        assert_eq!(errors.0[0].line, lines + 1, "{errors}");
+
+        let twice = source.replacen(
+            "    snapshot: false\n",
+            "    snapshot: false\n    snapshot: true\n",
+            1,
+        );
+        assert!(load_fast(path, &twice).is_none());
+        let errors = load_str(path, &twice).unwrap_err();
+        assert_eq!(errors.0.len(), 1, "{errors}");
+        assert!(
+            matches!(&errors.0[0].kind, SpecErrorKind::DuplicateKey { .. }),
+            "{errors}"
+        );
+        // serde_yaml places it at the mapping that holds the key twice.
+        let line = twice
+            .lines()
+            .position(|l| l == "  - name: token_00000")
+            .unwrap()
+            + 1;
+        assert_eq!(errors.0[0].line, line, "{errors}");
     }
 }

@@ -41,7 +41,7 @@ pub(crate) fn from_str<T: for<'de> Deserialize<'de>>(source: &str) -> Option<T> 
 /// Whether a mapping key with this text, read as a string, might be a
 /// different YAML value (a number, a boolean, null): such keys compare by
 /// value, not by text. Errs on the side of "might".
-fn maybe_not_a_string(text: &str) -> bool {
+pub(super) fn maybe_not_a_string(text: &str) -> bool {
     text.is_empty()
         || text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | '~'))
         || matches!(
@@ -78,7 +78,7 @@ struct WatchedMap<'u, M> {
 
 /// Hashes of the keys of one mapping. A collision only costs the full path.
 #[derive(Default)]
-struct Seen {
+pub(super) struct Seen {
     /// The first few, searched in order: most mappings are small.
     few: Vec<u64>,
     /// All of them, once there are many.
@@ -89,7 +89,7 @@ impl Seen {
     const FEW: usize = 16;
 
     /// Records `hash`; false when it was seen before.
-    fn insert(&mut self, hash: u64) -> bool {
+    pub(super) fn insert(&mut self, hash: u64) -> bool {
         if self.few.len() < Self::FEW {
             if self.few.contains(&hash) {
                 return false;
@@ -102,10 +102,16 @@ impl Seen {
         }
         self.many.insert(hash)
     }
+
+    /// Forgets every key, keeping the memory for the next mapping.
+    pub(super) fn clear(&mut self) {
+        self.few.clear();
+        self.many.clear();
+    }
 }
 
 /// FNV-1a: quick on short keys, and good enough here.
-fn fnv1a(text: &str) -> u64 {
+pub(super) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
