@@ -143,6 +143,10 @@ fn rows(dom: &str) -> Vec<(String, bool)> {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: drives Chromium; runs with `cargo test --all-features`"
+)]
 fn html_report_shows_every_provider_in_chromium_without_console_errors() {
     // The screenshot's browser runs while the DOM's is read.
     let screenshot = mock_report().join("report.png");
@@ -265,6 +269,10 @@ fn html_report_shows_every_provider_in_chromium_without_console_errors() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: drives Chromium; runs with `cargo test --all-features`"
+)]
 fn html_report_filters_and_sorts_from_its_address_in_chromium() {
     // Three independent browsers, side by side.
     let _ = mock_report();
