@@ -1361,6 +1361,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(feature = "slow-tests"),
+        ignore = "slow tier: compares the answers of every shipped spec in every response variant; runs with `cargo test --all-features`"
+    )]
     fn token_responses_are_the_bytes_serde_json_wrote() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs");
         let (specs, errors) = grantspec_spec::load_dir(&dir);

@@ -45,6 +45,10 @@ fn rss_kib() -> u64 {
 /// runs in it, since this is the only test of its binary.
 #[cfg(target_os = "linux")]
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: loads the mock for 6 s by design; runs with `cargo test --all-features`"
+)]
 fn memory_stays_flat_under_sustained_load() {
     const CLIENTS: usize = 64;
     const MAX_TOKENS: usize = 1_000;

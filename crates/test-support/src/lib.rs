@@ -116,6 +116,19 @@ pub fn xtask_binary() -> &'static Path {
     workspace_executable("bin", "xtask")
 }
 
+/// The feature flags of the `cargo test` that built this test run, for the
+/// cargo commands a test starts: `--all-features` in the full tier (built
+/// with `cargo test --all-features`, which turns on this crate's
+/// `slow-tests` feature), none in the default one. A command with other
+/// features than the outer build's compiles the workspace a second time.
+pub fn cargo_feature_args() -> &'static [&'static str] {
+    if cfg!(feature = "slow-tests") {
+        &["--all-features"]
+    } else {
+        &[]
+    }
+}
+
 /// The executable of the `kind` target `name` that `cargo test` builds for
 /// the whole workspace, as cargo itself reports it (asked once per test
 /// binary).
@@ -123,8 +136,8 @@ pub fn xtask_binary() -> &'static Path {
 /// Cargo unifies dependency features over the packages it builds, so a
 /// narrower command (`-p grantspec`, `cargo run -p xtask`) would compile a
 /// second copy of much of the dependency tree, inside the test run, on a
-/// fresh CI machine. Asking for the same packages as `cargo test` finds
-/// everything fresh.
+/// fresh CI machine. Asking for the same packages, with the same features
+/// ([`cargo_feature_args`]), as `cargo test` finds everything fresh.
 ///
 /// # Panics
 ///
@@ -139,8 +152,9 @@ pub fn workspace_executable(kind: &str, name: &str) -> &'static Path {
                 "--no-run",
                 "--workspace",
                 "--message-format=json-render-diagnostics",
-                "--manifest-path",
             ])
+            .args(cargo_feature_args())
+            .arg("--manifest-path")
             .arg(workspace().join("Cargo.toml"))
             .stdin(Stdio::null())
             .stderr(Stdio::inherit())

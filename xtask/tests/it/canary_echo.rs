@@ -228,6 +228,10 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn no_secret_or_issued_token_leaves_in_any_encoding() {
     let started = Instant::now();
     let base_url = start_echo_server();

@@ -25,10 +25,19 @@ fn shipped_providers() -> Vec<String> {
 }
 
 /// One `cargo xtask report` of the shipped specs on the mock, shared by the
-/// tests of this file.
+/// tests of this file: its output folder.
 fn mock_report() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
+    &mock_report_run().0
+}
+
+/// What that run printed on stdout: its summary and the files it wrote.
+fn mock_report_stdout() -> &'static str {
+    &mock_report_run().1
+}
+
+fn mock_report_run() -> &'static (PathBuf, String) {
+    static RUN: OnceLock<(PathBuf, String)> = OnceLock::new();
+    RUN.get_or_init(|| {
         // Shared by every test here, so kept under cargo's own temp folder
         // for test targets rather than the system's.
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mock-report");
@@ -62,7 +71,7 @@ fn mock_report() -> &'static Path {
         let cases = json.summary.cases - json.providers.len() - json.spec_errors.len();
         assert_eq!(progress, cases, "{stderr}");
         assert!(stderr.contains(&format!("[{cases}/{cases}] ")));
-        out
+        (out, stdout.into_owned())
     })
 }
 
@@ -143,6 +152,10 @@ fn rows(dom: &str) -> Vec<(String, bool)> {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: drives Chromium; runs with `cargo test --all-features`"
+)]
 fn html_report_shows_every_provider_in_chromium_without_console_errors() {
     // The screenshot's browser runs while the DOM's is read.
     let screenshot = mock_report().join("report.png");
@@ -265,6 +278,10 @@ fn html_report_shows_every_provider_in_chromium_without_console_errors() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: drives Chromium; runs with `cargo test --all-features`"
+)]
 fn html_report_filters_and_sorts_from_its_address_in_chromium() {
     // Three independent browsers, side by side.
     let _ = mock_report();
@@ -353,6 +370,20 @@ fn junit_of_a_mock_run_is_read_by_a_junit_parser() {
 }
 
 #[test]
+fn report_summarises_every_provider_on_the_mock() {
+    let stdout = mock_report_stdout();
+    for provider in [
+        "advanced-store",
+        "elastic-path",
+        "json-token-api",
+        "shopware",
+    ] {
+        assert!(stdout.contains(&format!("| {provider} |")), "{stdout}");
+    }
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+}
+
+#[test]
 fn markdown_report_has_the_matrix_and_a_section_per_provider() {
     let md = std::fs::read_to_string(mock_report().join("compatibility.md")).unwrap();
     assert!(md.starts_with("# grantspec compatibility report\n"));
@@ -428,6 +459,10 @@ fn report_with_live_refuses_anything_but_a_dated_live_report() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: runs `xtask report` twice more, live and on the mock; runs with `cargo test --all-features`"
+)]
 fn report_with_live_folds_a_live_run_into_the_mock_report() {
     // A live run with no provider's credentials: every case is skipped, so
     // it observes nothing, but it is a dated live report.

@@ -35,6 +35,10 @@ fn run_specs(specs: &Path, snapshots: &Path) -> Output {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn new_provider_scaffolds_a_spec_that_validates_and_passes_on_the_mock() {
     let specs = temp_dir("specs");
     let snapshots = temp_dir("snapshots");
@@ -315,6 +319,10 @@ fn record_writes_live_snapshots_that_match_the_mock_ones() {
 /// snapshot under `snapshots/` and accepts it: on a copy of the workspace's
 /// manifests, specs and snapshots (no build), with one snapshot changed.
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo-insta; runs with `cargo test --all-features`"
+)]
 fn cargo_insta_lists_and_accepts_a_pending_snapshot_under_snapshots() {
     let copy = temp_dir("insta-workspace");
     for entry in [

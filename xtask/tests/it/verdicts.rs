@@ -137,6 +137,7 @@ fn nextest(dir: &Path) -> (Verdicts, Totals, bool) {
         "--color",
         "never",
     ]);
+    command.args(grantspec_test_support::cargo_feature_args());
     let output = on_corpus(command, dir);
     let log = text(&output);
     let mut verdicts = Verdicts::new();
@@ -243,6 +244,10 @@ fn report(dir: &Path) -> ReportRun {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo and cargo-nextest, then `xtask report` and `record`, on one corpus; runs with `cargo test --all-features`"
+)]
 fn every_entry_point_gives_every_trial_the_same_verdict() {
     let dir = temp_dir("verdicts");
     copy_dir(&workspace().join("xtask/tests/verdicts"), &dir);

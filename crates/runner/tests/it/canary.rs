@@ -325,6 +325,10 @@ fn assert_no_canary(what: &str, text: &[u8], canaries: &[String]) {
 /// The passing and the failing run are independent (each its own folder,
 /// mock and processes), so they run side by side.
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo, then the specs binary and `xtask report` on every shipped spec, passing and failing; runs with `cargo test --all-features`"
+)]
 fn no_mock_secret_appears_in_output_or_snapshots() {
     // Built once, before the two threads ask for them.
     let _ = (specs_binary(), xtask_binary());

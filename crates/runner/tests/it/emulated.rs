@@ -11,7 +11,7 @@
 //! by none.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use grantspec_conformance::{self as rfc, CHECKS, ExchangeFacts};
 use grantspec_runner::{CaseReport, Env, Suite, SuiteConfig};
@@ -437,8 +437,16 @@ fn spec(variant: &Variant) -> String {
     )
 }
 
-/// Every variant run on the mock: each provider's case reports.
-fn run_variants() -> (Arc<Suite>, BTreeMap<String, Vec<CaseReport>>) {
+/// The suite that ran every variant, and each provider's case reports.
+type VariantRuns = (Arc<Suite>, BTreeMap<String, Vec<CaseReport>>);
+
+/// Every variant run on the mock once, shared by the tests that read it.
+fn run_variants() -> &'static VariantRuns {
+    static RUNS: OnceLock<VariantRuns> = OnceLock::new();
+    RUNS.get_or_init(run_every_variant)
+}
+
+fn run_every_variant() -> VariantRuns {
     let specs = temp_dir("emulated-specs");
     for variant in variants() {
         std::fs::write(specs.join(format!("{}.yaml", variant.id)), spec(&variant)).unwrap();

@@ -169,6 +169,10 @@ fn run_live(dir: &std::path::Path, env: &[(String, String)]) -> (BTreeMap<String
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn probe_of_every_mock_writes_a_spec_that_passes_live_and_declares_the_providers_deviations() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -472,6 +476,10 @@ fn passed(table: &str, check: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: drives node-oidc-provider, and starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn probe_of_node_oidc_provider_reads_its_metadata_and_writes_a_spec_that_passes_live() {
     let fixture = super::live_oidc::fixture_dir();
     super::live_oidc::npm_ci(&fixture);

@@ -261,6 +261,10 @@ fn run_against(mode: &str) -> Outcome {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: waits out real Retry-After seconds; runs with `cargo test --all-features`"
+)]
 fn a_429_with_retry_after_is_waited_out_and_the_case_passes_saying_so() {
     let outcome = run_against("once");
     assert_eq!(
@@ -294,6 +298,10 @@ fn a_429_with_retry_after_is_waited_out_and_the_case_passes_saying_so() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: waits out real Retry-After seconds; runs with `cargo test --all-features`"
+)]
 fn a_provider_that_keeps_throttling_fails_the_case_within_the_budget() {
     let outcome = run_against("always");
     assert_eq!(outcome.report.run.verdict, Verdict::Failed);
@@ -322,6 +330,10 @@ fn a_provider_that_keeps_throttling_fails_the_case_within_the_budget() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: waits out real Retry-After seconds; runs with `cargo test --all-features`"
+)]
 fn retry_after_as_an_http_date_is_honoured() {
     let outcome = run_against("date");
     assert_eq!(
@@ -407,6 +419,10 @@ fn a_bare_503_is_the_answer() {
 /// Cases of one provider, run at once, keep to its declared rate together:
 /// the server sees their requests at least an interval apart.
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: paces six requests at a real rate of two a second; runs with `cargo test --all-features`"
+)]
 fn the_declared_rate_holds_across_concurrently_running_cases() {
     const CASES: usize = 6;
     // 2 a second: one every 500 ms.
@@ -524,6 +540,10 @@ fn run_specs(specs: &Path, snapshots: &Path, addr: SocketAddr, attempts: &str) -
 /// how it was retried; with one attempt allowed (from the environment) it
 /// fails, saying why.
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary, and waits out a real Retry-After; runs with `cargo test --all-features`"
+)]
 fn the_test_harness_says_which_requests_were_throttled() {
     let specs = temp_dir("specs");
     std::fs::write(

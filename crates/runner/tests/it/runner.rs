@@ -36,6 +36,10 @@ fn run_specs(specs: &Path, snapshots: &Path, env: &[(&str, &str)], args: &[&str]
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn one_changed_expectation_fails_exactly_that_case_with_a_diff() {
     let specs =
         shopware_specs(|s| s.replacen("        expires_in: 600\n", "        expires_in: 601\n", 1));
@@ -65,6 +69,10 @@ fn one_changed_expectation_fails_exactly_that_case_with_a_diff() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn passing_cases_pass_and_leave_nothing_pending() {
     let specs = shopware_specs(|s| s);
     let snapshots = temp_dir("snapshots");
@@ -94,6 +102,10 @@ fn passing_cases_pass_and_leave_nothing_pending() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn live_case_without_its_variables_is_ignored_naming_them() {
     let specs = shopware_specs(|s| s);
     let snapshots = temp_dir("snapshots");
@@ -212,6 +224,10 @@ fn live_case_without_its_variables_is_ignored_naming_them() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn new_snapshot_is_pending_until_accepted_and_never_written_in_ci() {
     let specs = shopware_specs(|s| s);
     let filter = ["--exact", "shopware::client_credentials"];
@@ -246,6 +262,10 @@ fn new_snapshot_is_pending_until_accepted_and_never_written_in_ci() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn same_spec_twice_gives_byte_identical_snapshots() {
     let specs = shopware_specs(|s| s);
     let first = temp_dir("first");
@@ -288,6 +308,10 @@ fn same_spec_twice_gives_byte_identical_snapshots() {
 /// once) does not grow with the number of cases, while the time does,
 /// since nextest runs every trial in a process of its own.
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo-nextest, which runs every trial in a process of its own; runs with `cargo test --all-features`"
+)]
 fn nextest_partitions_cover_every_case_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["advanced-store.yaml", "shopware.yaml"] {
@@ -320,8 +344,9 @@ fn nextest_partitions_cover_every_case_exactly_once() {
     assert!(all.len() >= 29, "{all:?}");
 
     // The three partitions are independent runs, so they run side by side;
-    // `--workspace`, as `cargo test` builds it, so nextest finds its build
-    // fresh (see `grantspec_test_support::workspace_executable`).
+    // `--workspace` and the same features, as `cargo test` builds it, so
+    // nextest finds its build fresh (see
+    // `grantspec_test_support::workspace_executable`).
     let snapshots = &snapshots;
     let logs = std::thread::scope(|scope| {
         let partitions = [1, 2, 3].map(|k| {
@@ -343,6 +368,7 @@ fn nextest_partitions_cover_every_case_exactly_once() {
                         "--color",
                         "never",
                     ])
+                    .args(grantspec_test_support::cargo_feature_args())
                     .current_dir(workspace())
                     .env("GRANTSPEC_SPECS", specs)
                     .env("GRANTSPEC_SNAPSHOTS", snapshots)
@@ -440,6 +466,10 @@ fn regex_lite_jwt() -> impl Fn(&str) -> bool {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn declared_deviations_are_checked_both_ways() {
     let snapshots = temp_dir("snapshots");
     copy_dir(
@@ -516,6 +546,10 @@ fn declared_deviations_are_checked_both_ways() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn a_bent_requests_undeclared_deviation_fails_its_case_as_drift_does() {
     let snapshots = temp_dir("snapshots");
     copy_dir(
@@ -555,6 +589,10 @@ fn a_bent_requests_undeclared_deviation_fails_its_case_as_drift_does() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn a_case_marked_ignore_runs_only_when_asked() {
     let specs = shopware_specs(|s| {
         s.replacen(
@@ -620,6 +658,10 @@ fn a_case_marked_ignore_runs_only_when_asked() {
 
 #[cfg(unix)]
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn entries_named_like_specs_that_are_not_specs_fail_their_trials() {
     let specs = shopware_specs(|s| s);
     std::os::unix::fs::symlink("nowhere.yaml", specs.join("dangling.yaml")).unwrap();
@@ -654,6 +696,10 @@ fn entries_named_like_specs_that_are_not_specs_fail_their_trials() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn a_spec_folder_without_specs_fails_rather_than_passing_no_tests() {
     let specs = temp_dir("nospecs");
     let snapshots = temp_dir("snapshots");
@@ -668,6 +714,10 @@ fn a_spec_folder_without_specs_fails_rather_than_passing_no_tests() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn snapshots_pointing_at_a_file_is_a_start_up_error_naming_it() {
     let specs = shopware_specs(|s| s);
     let dir = temp_dir("snapshot-file");
@@ -694,6 +744,10 @@ fn snapshots_pointing_at_a_file_is_a_start_up_error_naming_it() {
 
 #[cfg(unix)]
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn a_stored_snapshot_that_is_not_a_regular_file_fails_its_case_and_hangs_nothing() {
     let specs = shopware_specs(|s| s);
     let snapshots = temp_dir("snapshots");
@@ -753,6 +807,10 @@ fn a_stored_snapshot_that_is_not_a_regular_file_fails_its_case_and_hangs_nothing
 /// `GRANTSPEC_SPECS`, not only in the working directory, the inner one
 /// first.
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: starts cargo for the specs binary; runs with `cargo test --all-features`"
+)]
 fn dotenv_files_inside_and_beside_the_spec_folder_are_read() {
     let team = temp_dir("team");
     let specs = team.join("specs");

@@ -91,6 +91,10 @@ fn schema_describes_the_format() {
 /// client), read from their YAML, must pass, and a spec with a misspelt key
 /// and mistyped values must fail, each error named by the validator.
 #[test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: drives Python's jsonschema; runs with `cargo test --all-features`"
+)]
 fn a_real_json_schema_validator_accepts_the_shipped_specs_and_rejects_a_wrong_one() {
     let dir = grantspec_test_support::temp_dir("schema");
     let mut instances = Vec::new();

@@ -127,6 +127,10 @@ async fn a_retry_after_beyond_the_budget_gives_up_at_once() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: waits out a real Retry-After second; runs with `cargo test --all-features`"
+)]
 async fn retry_after_as_an_http_date_is_read_by_the_servers_own_clock() {
     // The server's clock is 25 years behind; by its own `Date` the wait is
     // one second, which is all the transport waits.
@@ -257,6 +261,10 @@ async fn a_throttled_authorization_code_is_not_used_up() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: paces requests at a real rate of four a second; runs with `cargo test --all-features`"
+)]
 async fn a_paced_transport_spaces_requests_across_clones_and_retries() {
     // 4 per second: one every 250 ms, whatever sends them at once.
     let interval = Duration::from_millis(250);
