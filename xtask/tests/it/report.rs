@@ -39,9 +39,9 @@ fn mock_report_run() -> &'static (PathBuf, String) {
     static RUN: OnceLock<(PathBuf, String)> = OnceLock::new();
     RUN.get_or_init(|| {
         // Shared by every test here, so kept under cargo's own temp folder
-        // for test targets rather than the system's.
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mock-report");
-        let _ = std::fs::remove_dir_all(&out);
+        // for test targets rather than the system's; one per process, as
+        // nextest runs each test in a process of its own, side by side.
+        let out = report_folder();
         let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args(["report", "--out"])
             .arg(&out)
@@ -73,6 +73,33 @@ fn mock_report_run() -> &'static (PathBuf, String) {
         assert!(stderr.contains(&format!("[{cases}/{cases}] ")));
         (out, stdout.into_owned())
     })
+}
+
+/// This process's folder for the shared report run, empty, under cargo's
+/// temp folder for test targets; the folders earlier runs left there an hour
+/// ago or more are removed (a run takes seconds).
+fn report_folder() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let stale = |path: &Path| {
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(3600))
+    };
+    for entry in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let earlier_run = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("mock-report-");
+        if earlier_run && stale(&path) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+    let out = tmp.join(format!("mock-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    out
 }
 
 /// Runs Debian's Chromium headless on a fresh profile, killing it if it
