@@ -273,7 +273,7 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         target: "≤ 1.2× (flat)".into(),
     });
 
-    // (d) The default test suite, build excluded.
+    // (d) The default test suite (the offline tier), build excluded.
     if !skip_suite {
         let root = grantspec_runner::workspace_root();
         let build = Command::new(super::cargo())
@@ -323,7 +323,7 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ");
         rows.push(Row {
-            what: "(d) `cargo test`, the default suite, build excluded".into(),
+            what: "(d) `cargo test`, the default offline tier (the slow tier listed as ignored), build excluded".into(),
             result: format!("{:.1} s wall", wall.as_secs_f64()),
             baseline: format!("slowest test binaries: {slowest}"),
             ratio: String::new(),
