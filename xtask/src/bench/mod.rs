@@ -19,7 +19,8 @@
 //!   minimal axum handler that returns a fixed token, and the mock's
 //!   resident memory from its warm-up to the end of the rounds;
 //! - (c) loading and validating the spec, at three sizes, with peak memory;
-//! - (d) the wall time of the default `cargo test` suite, build excluded.
+//! - (d) the wall time of the default `cargo test` (the offline tier), build
+//!   excluded.
 //!
 //! (a), (b) and (c) run in rounds, the sides of each comparison alternating,
 //! and report medians: the machine is shared. Each (b) server gets a second
