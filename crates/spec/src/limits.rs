@@ -52,6 +52,14 @@ pub const LIVE_SNAPSHOTS: &str = "live";
 
 /// What is wrong with `name` as a case name or provider id, if anything.
 pub fn name_problem(name: &str) -> Option<String> {
+    // Most names are short and ASCII: then bytes are characters.
+    let fine = |b: u8| name_character(char::from(b));
+    if (1..=MAX_NAME_LEN).contains(&name.len())
+        && name.bytes().all(fine)
+        && name.bytes().any(|b| b != b'.')
+    {
+        return None;
+    }
     let length = name.chars().count();
     if length == 0 {
         return Some("is empty".to_owned());

@@ -40,10 +40,11 @@ pub enum Piece {
 /// Whether `name` may name a variable, an environment variable, a step or a
 /// member.
 fn valid_name(name: &str) -> bool {
+    // Bytes: a character beyond ASCII is refused either way.
     !name.is_empty()
         && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The variable's name when `template` is only `${name}`, which [`parse`]
@@ -61,48 +62,139 @@ pub fn lone_var(template: &str) -> Option<&str> {
 ///
 /// A `${` without its `}`, or a reference that is none of the four forms.
 pub fn parse(template: &str) -> Result<Vec<Piece>, TemplateError> {
-    let mut pieces = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("${") {
-        if start > 0 {
-            pieces.push(Piece::Literal(rest[..start].to_owned()));
-        }
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            return Err(TemplateError::Unclosed {
-                template: template.to_owned(),
-            });
-        };
-        let inner = after[..end].trim();
-        let piece = if let Some(name) = inner.strip_prefix("env:") {
-            Piece::Env(name.to_owned())
-        } else if let Some(name) = inner.strip_prefix("secret:") {
-            Piece::Secret(name.to_owned())
-        } else if let Some((step, path)) = inner.split_once('.') {
-            Piece::Capture {
+    pieces(template)
+        .map(|piece| piece.map(Part::to_piece))
+        .collect()
+}
+
+/// One piece of a template, borrowed from it: what [`parse`] gives, without
+/// a copy of each name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part<'t> {
+    /// Literal text.
+    Literal(&'t str),
+    /// `${name}`.
+    Var(&'t str),
+    /// `${env:NAME}`.
+    Env(&'t str),
+    /// `${secret:NAME}`.
+    Secret(&'t str),
+    /// `${step.member.member}`.
+    Capture {
+        /// The step id.
+        step: &'t str,
+        /// The member path, its members joined by dots.
+        path: &'t str,
+    },
+}
+
+impl Part<'_> {
+    /// The owned [`Piece`].
+    pub fn to_piece(self) -> Piece {
+        match self {
+            Self::Literal(text) => Piece::Literal(text.to_owned()),
+            Self::Var(name) => Piece::Var(name.to_owned()),
+            Self::Env(name) => Piece::Env(name.to_owned()),
+            Self::Secret(name) => Piece::Secret(name.to_owned()),
+            Self::Capture { step, path } => Piece::Capture {
                 step: step.to_owned(),
                 path: path.split('.').map(str::to_owned).collect(),
-            }
-        } else {
-            Piece::Var(inner.to_owned())
-        };
-        let names_ok = match &piece {
-            Piece::Env(n) | Piece::Secret(n) | Piece::Var(n) => valid_name(n),
-            Piece::Capture { step, path } => valid_name(step) && path.iter().all(|p| valid_name(p)),
-            Piece::Literal(_) => true,
-        };
-        if !names_ok {
-            return Err(TemplateError::InvalidReference {
-                inner: inner.to_owned(),
-            });
+            },
         }
-        pieces.push(piece);
-        rest = &after[end + 1..];
     }
-    if !rest.is_empty() {
-        pieces.push(Piece::Literal(rest.to_owned()));
+}
+
+/// The pieces of a template, borrowed, in order; after an error, nothing.
+/// [`parse`] is these, owned.
+pub fn pieces(template: &str) -> Pieces<'_> {
+    Pieces {
+        template,
+        rest: template,
+        reference: None,
     }
-    Ok(pieces)
+}
+
+/// The iterator of [`pieces`].
+#[derive(Debug, Clone)]
+pub struct Pieces<'t> {
+    template: &'t str,
+    rest: &'t str,
+    /// A reference found after a literal, given next.
+    reference: Option<Part<'t>>,
+}
+
+impl<'t> Iterator for Pieces<'t> {
+    type Item = Result<Part<'t>, TemplateError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(reference) = self.reference.take() {
+            return Some(Ok(reference));
+        }
+        if self.rest.is_empty() {
+            return None;
+        }
+        let Some(start) = find_open(self.rest) else {
+            let literal = std::mem::take(&mut self.rest);
+            return Some(Ok(Part::Literal(literal)));
+        };
+        let literal = &self.rest[..start];
+        let after = &self.rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            self.rest = "";
+            return Some(Err(TemplateError::Unclosed {
+                template: self.template.to_owned(),
+            }));
+        };
+        self.rest = &after[end + 1..];
+        let reference = match reference(after[..end].trim()) {
+            Ok(reference) => reference,
+            Err(error) => {
+                self.rest = "";
+                return Some(Err(error));
+            }
+        };
+        if literal.is_empty() {
+            Some(Ok(reference))
+        } else {
+            self.reference = Some(reference);
+            Some(Ok(Part::Literal(literal)))
+        }
+    }
+}
+
+/// Where the first `${` of `text` starts.
+fn find_open(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = bytes[from..].iter().position(|&b| b == b'$') {
+        let at = from + at;
+        if bytes.get(at + 1) == Some(&b'{') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// The reference `inner` (what is between `${` and `}`, trimmed) is.
+fn reference(inner: &str) -> Result<Part<'_>, TemplateError> {
+    let (part, names_ok) = if let Some(name) = inner.strip_prefix("env:") {
+        (Part::Env(name), valid_name(name))
+    } else if let Some(name) = inner.strip_prefix("secret:") {
+        (Part::Secret(name), valid_name(name))
+    } else if let Some((step, path)) = inner.split_once('.') {
+        let valid = valid_name(step) && path.split('.').all(valid_name);
+        (Part::Capture { step, path }, valid)
+    } else {
+        (Part::Var(inner), valid_name(inner))
+    };
+    if names_ok {
+        Ok(part)
+    } else {
+        Err(TemplateError::InvalidReference {
+            inner: inner.to_owned(),
+        })
+    }
 }
 
 /// Why a template does not parse.
@@ -533,6 +625,105 @@ cases:
         .unwrap_or_else(|e| panic!("{e}"))
         .spec;
         assert_eq!(secret_names(&spec), ["P_SECRET", "P_HOST", "P_HEADER"]);
+    }
+
+    /// `parse` as it was written before [`pieces`]: each piece found and
+    /// copied in one loop.
+    fn parse_in_one_loop(template: &str) -> Result<Vec<Piece>, TemplateError> {
+        let mut pieces = Vec::new();
+        let mut rest = template;
+        while let Some(start) = rest.find("${") {
+            if start > 0 {
+                pieces.push(Piece::Literal(rest[..start].to_owned()));
+            }
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                return Err(TemplateError::Unclosed {
+                    template: template.to_owned(),
+                });
+            };
+            let inner = after[..end].trim();
+            let piece = if let Some(name) = inner.strip_prefix("env:") {
+                Piece::Env(name.to_owned())
+            } else if let Some(name) = inner.strip_prefix("secret:") {
+                Piece::Secret(name.to_owned())
+            } else if let Some((step, path)) = inner.split_once('.') {
+                Piece::Capture {
+                    step: step.to_owned(),
+                    path: path.split('.').map(str::to_owned).collect(),
+                }
+            } else {
+                Piece::Var(inner.to_owned())
+            };
+            let names_ok = match &piece {
+                Piece::Env(n) | Piece::Secret(n) | Piece::Var(n) => valid_name(n),
+                Piece::Capture { step, path } => {
+                    valid_name(step) && path.iter().all(|p| valid_name(p))
+                }
+                Piece::Literal(_) => true,
+            };
+            if !names_ok {
+                return Err(TemplateError::InvalidReference {
+                    inner: inner.to_owned(),
+                });
+            }
+            pieces.push(piece);
+            rest = &after[end + 1..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Literal(rest.to_owned()));
+        }
+        Ok(pieces)
+    }
+
+    #[test]
+    fn borrowed_pieces_are_what_one_loop_finds() {
+        let fragments = [
+            "",
+            "a",
+            "$",
+            "{",
+            "}",
+            "$$",
+            "${",
+            "${x}",
+            "${ x }",
+            "${env:E}",
+            "${secret:S}",
+            "${a.b.c}",
+            "${a..b}",
+            "${.a}",
+            "${a.}",
+            "${env:a.b}",
+            "${}",
+            "${a b}",
+            "é",
+            "${é}",
+            "$${x}",
+            "${x}}",
+            " ",
+            "\n",
+            ".",
+            ":",
+        ];
+        let mut templates = Vec::new();
+        for first in fragments {
+            for second in fragments {
+                for third in ["", "${y}", "-", "${"] {
+                    templates.push(format!("{first}{second}{third}"));
+                }
+            }
+        }
+        for template in &templates {
+            assert_eq!(parse(template), parse_in_one_loop(template), "{template:?}");
+            let borrowed: Vec<_> = pieces(template).collect();
+            assert!(
+                borrowed.iter().filter(|piece| piece.is_err()).count() <= 1
+                    && borrowed.iter().take_while(|piece| piece.is_ok()).count()
+                        >= borrowed.len().saturating_sub(1),
+                "nothing follows an error: {template:?}"
+            );
+        }
     }
 
     #[test]

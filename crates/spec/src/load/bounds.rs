@@ -2,7 +2,7 @@
 //! test and a snapshot file, two case names that would share one, a number
 //! of seconds or a status downstream code cannot use.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use crate::error::{Named, RateKey, SpecError, SpecErrorKind};
 use crate::limits::{
@@ -10,6 +10,7 @@ use crate::limits::{
     snapshot_stem,
 };
 use crate::model::{Case, CaseForm, Live, MockSeed, Provider, TokenLifetime};
+use crate::status::StatusMatcher;
 
 use super::Doc;
 use super::check::Parts;
@@ -103,47 +104,60 @@ fn live_values(doc: &Doc<'_>, live: &Live) -> Vec<SpecError> {
 /// snapshot files would be one (`a.b` and `a_b`; `A` and `a` on a
 /// case-insensitive file system). Exact repeats are left to `check`.
 fn case_names(doc: &Doc<'_>, names: &[(usize, &str)]) -> Vec<SpecError> {
-    let mut errors = Vec::new();
-    let mut files: HashMap<String, &str> = HashMap::new();
-    for &(index, name) in names {
+    // Each with its place in `names`, to be reported in that order.
+    let mut errors: Vec<(usize, SpecError)> = Vec::new();
+    let mut files: Vec<(usize, Cow<'_, str>)> = Vec::new();
+    for (at, &(index, name)) in names.iter().enumerate() {
         let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
         if let Some(problem) = name_problem(name) {
-            errors.push(doc.at_node(
-                doc.closest(&path),
-                SpecErrorKind::BadName {
-                    of: Named::CaseName,
-                    name: shown(name),
-                    problem,
-                },
-            ));
+            let kind = SpecErrorKind::BadName {
+                of: Named::CaseName,
+                name: shown(name),
+                problem,
+            };
+            errors.push((at, doc.at_node(doc.closest(&path), kind)));
             continue;
         }
         if RESERVED_CASE_NAMES.contains(&name) {
-            errors.push(doc.at_node(
-                doc.closest(&path),
-                SpecErrorKind::ReservedCaseName {
-                    name: name.to_owned(),
-                },
-            ));
+            let kind = SpecErrorKind::ReservedCaseName {
+                name: name.to_owned(),
+            };
+            errors.push((at, doc.at_node(doc.closest(&path), kind)));
             continue;
         }
-        let stem = snapshot_stem(name);
-        match files.get(&stem.to_ascii_lowercase()) {
-            Some(&first) if first != name => errors.push(doc.at_node(
-                doc.closest(&path),
-                SpecErrorKind::SnapshotClash {
-                    first: first.to_owned(),
-                    name: name.to_owned(),
-                    stem: (snapshot_stem(first) == stem).then(|| stem.clone()),
-                },
-            )),
-            Some(_) => {}
-            None => {
-                files.insert(stem.to_ascii_lowercase(), name);
-            }
-        }
+        files.push((at, snapshot_file(name)));
     }
-    errors
+    let files: Vec<(usize, &str)> = files
+        .iter()
+        .map(|(at, file)| (*at, file.as_ref()))
+        .collect();
+    for (at, _, first_at) in super::check::repeats(&files) {
+        let ((index, name), first) = (names[at], names[first_at].1);
+        if first == name {
+            continue;
+        }
+        let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
+        let stem = snapshot_stem(name);
+        let kind = SpecErrorKind::SnapshotClash {
+            first: first.to_owned(),
+            name: name.to_owned(),
+            stem: (snapshot_stem(first) == stem).then(|| stem.clone()),
+        };
+        errors.push((at, doc.at_node(doc.closest(&path), kind)));
+    }
+    errors.sort_by_key(|&(at, _)| at);
+    errors.into_iter().map(|(_, error)| error).collect()
+}
+
+/// What names a case's snapshot file on a case-insensitive file system:
+/// its [`snapshot_stem`] in lower case (the name itself, most often).
+fn snapshot_file(name: &str) -> Cow<'_, str> {
+    let kept = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
+    if name.bytes().all(kept) {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(snapshot_stem(name).to_ascii_lowercase())
+    }
 }
 
 fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
@@ -160,34 +174,37 @@ fn case_values(doc: &Doc<'_>, index: usize, case: &Case) -> Vec<SpecError> {
     };
     if let Some(expect) = single {
         if let Some(matcher) = &expect.status {
-            let path = [
-                case_path.as_slice(),
-                &[Seg::Key("expect"), Seg::Key("status")],
-            ]
-            .concat();
-            for value in matcher.named() {
-                errors.extend(status(doc, &path, "`status`", value));
-            }
+            let path = || {
+                [
+                    case_path.as_slice(),
+                    &[Seg::Key("expect"), Seg::Key("status")],
+                ]
+                .concat()
+            };
+            errors.extend(statuses(doc, path, matcher));
         }
     }
     let mut total: u64 = 0;
     for (number, step) in steps.iter().enumerate() {
-        let step_path = [
-            case_path.as_slice(),
-            &[Seg::Key("steps"), Seg::Index(number)],
-        ]
-        .concat();
-        if let Some(matcher) = &step.expect.status {
-            let path = [
-                step_path.as_slice(),
-                &[Seg::Key("expect"), Seg::Key("status")],
+        let step_path = || {
+            [
+                case_path.as_slice(),
+                &[Seg::Key("steps"), Seg::Index(number)],
             ]
-            .concat();
-            for value in matcher.named() {
-                errors.extend(status(doc, &path, "`status`", value));
-            }
+            .concat()
+        };
+        if let Some(matcher) = &step.expect.status {
+            let path = || {
+                [
+                    step_path().as_slice(),
+                    &[Seg::Key("expect"), Seg::Key("status")],
+                ]
+                .concat()
+            };
+            errors.extend(statuses(doc, path, matcher));
         }
         if let Some(advance) = step.advance {
+            let step_path = step_path();
             let path = [step_path.as_slice(), &[Seg::Key("advance")]].concat();
             let too_far = seconds(doc, &path, "`advance`", advance);
             let was = total;
@@ -239,6 +256,29 @@ fn seconds(doc: &Doc<'_>, path: &[Seg<'_>], what: &str, value: u64) -> Option<Sp
             },
         )
     })
+}
+
+/// Each status `matcher` names outside [`STATUS_RANGE`], located at
+/// `path`, which is joined only for one.
+fn statuses<'p>(
+    doc: &Doc<'_>,
+    path: impl Fn() -> Vec<Seg<'p>>,
+    matcher: &StatusMatcher,
+) -> Vec<SpecError> {
+    if let StatusMatcher::Is(value) = matcher
+        && STATUS_RANGE.contains(value)
+    {
+        return Vec::new();
+    }
+    let named = matcher.named();
+    if named.iter().all(|value| STATUS_RANGE.contains(value)) {
+        return Vec::new();
+    }
+    let path = path();
+    named
+        .into_iter()
+        .filter_map(|value| status(doc, &path, "`status`", value))
+        .collect()
 }
 
 /// A status outside [`STATUS_RANGE`].

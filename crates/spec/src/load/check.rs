@@ -7,7 +7,7 @@ use crate::model::{
     AuthorizeCall, Basis, Case, CaseForm, Live, Note, ParamSpec, Provider, RequestOverride,
     ResourceCall, Spec, Step, Tag, Var,
 };
-use crate::template::{self, Piece};
+use crate::template::{self, Part, Piece};
 
 use super::Doc;
 use super::tree::{Node, Seg};
@@ -67,31 +67,51 @@ pub(crate) fn check(doc: &Doc<'_>, parts: &Parts<'_>) -> Vec<SpecError> {
         checker.vars(vars);
     }
     if let Some(live) = parts.live {
-        let path = [Seg::Key("live"), Seg::Key("base_url")];
-        checker.template(&live.base_url, &path, &Scope::Outside("`live.base_url`"));
+        let place = Place::under(&[Seg::Key("live"), Seg::Key("base_url")]);
+        checker.template(&live.base_url, place, &Scope::Outside("`live.base_url`"));
     }
-    let mut names: HashMap<&str, usize> = HashMap::new();
-    for &(index, name) in &parts.names {
-        if let Some(first) = names.get(name) {
-            let first_line = doc
-                .node(&[Seg::Key("cases"), Seg::Index(*first)])
-                .map(|node| node.start.line);
-            let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
-            checker.push(doc.at_node(
-                doc.closest(&path),
-                SpecErrorKind::DuplicateCaseName {
-                    name: name.to_owned(),
-                    first_line,
-                },
-            ));
-        } else {
-            names.insert(name, index);
-        }
+    for (index, name, first) in repeats(&parts.names) {
+        let first_line = doc
+            .node(&[Seg::Key("cases"), Seg::Index(first)])
+            .map(|node| node.start.line);
+        let path = [Seg::Key("cases"), Seg::Index(index), Seg::Key("name")];
+        checker.push(doc.at_node(
+            doc.closest(&path),
+            SpecErrorKind::DuplicateCaseName {
+                name: name.to_owned(),
+                first_line,
+            },
+        ));
     }
     for &(index, case) in &parts.cases {
         checker.case(index, case, parts.live_only);
     }
     checker.errors
+}
+
+/// Every name of `names` (`(index, name)`) that an earlier one repeats, in
+/// their order, with the index of its first: found by sorting (linear
+/// when the names come sorted, as generated ones do) rather than by
+/// hashing every name.
+pub(crate) fn repeats<'n, K: Ord + ?Sized>(names: &[(usize, &'n K)]) -> Vec<(usize, &'n K, usize)> {
+    let mut sorted: Vec<(usize, &K)> = names
+        .iter()
+        .copied()
+        .enumerate()
+        .map(|(at, (_, name))| (at, name))
+        .collect();
+    // Stable: equal names keep their order, the first one first.
+    sorted.sort_by(|a, b| a.1.cmp(b.1));
+    let mut found = Vec::new();
+    for group in sorted.chunk_by(|a, b| a.1 == b.1) {
+        let first = names[group[0].0].0;
+        found.extend(group[1..].iter().map(|&(at, name)| (at, name, first)));
+    }
+    found.sort_unstable_by_key(|&(at, _, _)| at);
+    found
+        .into_iter()
+        .map(|(at, name, first)| (names[at].0, name, first))
+        .collect()
 }
 
 /// Where a template is, which decides what it may capture.
@@ -111,6 +131,36 @@ enum Scope<'s> {
     },
     /// In a variable, which any step may use: captures are not checked.
     Var,
+}
+
+/// Where a template is: a parent path and up to three segments under it,
+/// joined only when a problem needs the position.
+#[derive(Clone, Copy)]
+struct Place<'p, 's> {
+    parent: &'p [Seg<'s>],
+    tail: [Seg<'s>; 3],
+    tail_len: usize,
+}
+
+impl<'p, 's> Place<'p, 's> {
+    fn under(parent: &'p [Seg<'s>]) -> Self {
+        Self {
+            parent,
+            tail: [Seg::Index(0); 3],
+            tail_len: 0,
+        }
+    }
+
+    /// The place `seg` under this one.
+    fn then(mut self, seg: Seg<'s>) -> Self {
+        self.tail[self.tail_len] = seg;
+        self.tail_len += 1;
+        self
+    }
+
+    fn path(&self) -> Vec<Seg<'s>> {
+        [self.parent, &self.tail[..self.tail_len]].concat()
+    }
 }
 
 struct Checker<'d, 'a> {
@@ -323,13 +373,15 @@ impl Checker<'_, '_> {
         for (name, var) in vars {
             match var {
                 Var::Same(value) => {
-                    let path = [Seg::Key("vars"), Seg::Key(name)];
-                    self.template(value, &path, &Scope::Var);
+                    let place = Place::under(&[Seg::Key("vars")]).then(Seg::Key(name));
+                    self.template(value, place, &Scope::Var);
                 }
                 Var::PerTarget { mock, live } => {
                     for (target, value) in [("mock", mock), ("live", live)] {
-                        let path = [Seg::Key("vars"), Seg::Key(name), Seg::Key(target)];
-                        self.template(value, &path, &Scope::Var);
+                        let place = Place::under(&[Seg::Key("vars")])
+                            .then(Seg::Key(name))
+                            .then(Seg::Key(target));
+                        self.template(value, place, &Scope::Var);
                     }
                 }
             }
@@ -542,34 +594,26 @@ impl Checker<'_, '_> {
         path: &[Seg<'_>],
         scope: &Scope<'_>,
     ) {
+        let at = Place::under(path);
         for (name, value) in with {
-            let mut full = path.to_vec();
-            full.extend([Seg::Key("with"), Seg::Key(name)]);
-            self.param(value, &full, scope);
+            self.param(value, at.then(Seg::Key("with")).then(Seg::Key(name)), scope);
         }
         if let Some(request) = request {
-            let mut request_path = path.to_vec();
-            request_path.push(Seg::Key("request"));
+            let at = at.then(Seg::Key("request"));
             for (name, value) in &request.add {
-                let mut full = request_path.clone();
-                full.extend([Seg::Key("add"), Seg::Key(name)]);
-                self.param(value, &full, scope);
+                self.param(value, at.then(Seg::Key("add")).then(Seg::Key(name)), scope);
             }
             if let Some(raw) = &request.raw_body {
-                let mut full = request_path.clone();
-                full.push(Seg::Key("raw_body"));
-                self.template(raw, &full, scope);
+                self.template(raw, at.then(Seg::Key("raw_body")), scope);
             }
             for (name, value) in &request.headers {
-                let mut full = request_path.clone();
-                full.extend([Seg::Key("headers"), Seg::Key(name)]);
-                self.template(value, &full, scope);
+                let place = at.then(Seg::Key("headers")).then(Seg::Key(name));
+                self.template(value, place, scope);
             }
         }
         if let Some(token) = resource.and_then(|r| r.token.as_ref()) {
-            let mut full = path.to_vec();
-            full.extend([Seg::Key("resource"), Seg::Key("token")]);
-            self.template(token, &full, scope);
+            let place = at.then(Seg::Key("resource")).then(Seg::Key("token"));
+            self.template(token, place, scope);
         }
     }
 
@@ -582,6 +626,7 @@ impl Checker<'_, '_> {
             let Some(assertion) = assertion else {
                 continue;
             };
+            let at = Place::under(path).then(Seg::Key(key));
             let texts = [
                 ("key", &assertion.key),
                 ("key_file", &assertion.key_file),
@@ -591,15 +636,11 @@ impl Checker<'_, '_> {
             ];
             for (field, text) in texts {
                 if let Some(text) = text {
-                    let mut full = path.to_vec();
-                    full.extend([Seg::Key(key), Seg::Key(field)]);
-                    self.template(text, &full, scope);
+                    self.template(text, at.then(Seg::Key(field)), scope);
                 }
             }
             if let Some(aud) = &assertion.aud {
-                let mut full = path.to_vec();
-                full.extend([Seg::Key(key), Seg::Key("aud")]);
-                self.param(aud, &full, scope);
+                self.param(aud, at.then(Seg::Key("aud")), scope);
             }
         }
     }
@@ -611,69 +652,85 @@ impl Checker<'_, '_> {
         path: &[Seg<'_>],
         scope: &Scope<'_>,
     ) {
-        let at = |key: &'static str| {
-            let mut full = path.to_vec();
-            full.extend([Seg::Key("authorize"), Seg::Key(key)]);
-            full
-        };
-        self.template(&authorize.client_id, &at("client_id"), scope);
+        let at = Place::under(path).then(Seg::Key("authorize"));
+        self.template(&authorize.client_id, at.then(Seg::Key("client_id")), scope);
         if let Some(redirect_uri) = &authorize.redirect_uri {
-            self.template(redirect_uri, &at("redirect_uri"), scope);
+            self.template(redirect_uri, at.then(Seg::Key("redirect_uri")), scope);
         }
         if let Some(state) = &authorize.state {
-            self.template(state, &at("state"), scope);
+            self.template(state, at.then(Seg::Key("state")), scope);
         }
         for (index, item) in authorize.scope.iter().enumerate() {
-            let mut full = at("scope");
-            full.push(Seg::Index(index));
-            self.template(item, &full, scope);
+            let place = at.then(Seg::Key("scope")).then(Seg::Index(index));
+            self.template(item, place, scope);
         }
         for (name, value) in &authorize.params {
-            let mut full = at("params");
-            full.push(Seg::Key(name));
-            self.template(value, &full, scope);
+            let place = at.then(Seg::Key("params")).then(Seg::Key(name));
+            self.template(value, place, scope);
         }
     }
 
-    fn param(&mut self, value: &ParamSpec, path: &[Seg<'_>], scope: &Scope<'_>) {
+    fn param(&mut self, value: &ParamSpec, place: Place<'_, '_>, scope: &Scope<'_>) {
         match value {
-            ParamSpec::One(text) => self.template(text, path, scope),
+            ParamSpec::One(text) => self.template(text, place, scope),
             ParamSpec::List(items) => {
                 for (index, item) in items.iter().enumerate() {
-                    let mut full = path.to_vec();
-                    full.push(Seg::Index(index));
-                    self.template(item, &full, scope);
+                    self.template(item, place.then(Seg::Index(index)), scope);
                 }
             }
         }
     }
 
-    /// Checks one `${…}` template, found at `path`.
-    fn template(&mut self, text: &str, path: &[Seg<'_>], scope: &Scope<'_>) {
-        if !text.contains("${") {
+    /// Whether `part` of a template in `scope` refers to something there:
+    /// a defined variable (any, when `vars` could not be read), an earlier
+    /// step's response, or anything from within a variable.
+    fn resolves(&self, part: Part<'_>, scope: &Scope<'_>) -> bool {
+        match part {
+            Part::Var(name) => self.vars.is_none_or(|vars| vars.contains_key(name)),
+            Part::Capture { step, .. } => match scope {
+                Scope::Var => true,
+                Scope::Outside(_) | Scope::Step { single: true, .. } => false,
+                Scope::Step { earlier, .. } => earlier.contains(&step),
+            },
+            Part::Literal(_) | Part::Env(_) | Part::Secret(_) => true,
+        }
+    }
+
+    /// Checks one `${…}` template, found at `place`.
+    fn template(&mut self, text: &str, place: Place<'_, '_>, scope: &Scope<'_>) {
+        if !text.as_bytes().contains(&b'$') {
             return;
         }
-        let node = self.doc.node(path);
-        let pieces = match template::parse(text) {
-            Ok(pieces) => pieces,
+        // Most templates are sound: found so without copying a name or
+        // joining a path, and most often they are one variable.
+        if template::lone_var(text).is_some_and(|name| self.resolves(Part::Var(name), scope)) {
+            return;
+        }
+        if template::pieces(text).all(|part| part.is_ok_and(|part| self.resolves(part, scope))) {
+            return;
+        }
+        let path = place.path();
+        let node = self.doc.node(&path);
+        let parts = match template::pieces(text).collect::<Result<Vec<_>, _>>() {
+            Ok(parts) => parts,
             Err(error) => {
                 let needle = template_fault(text);
-                self.push(self.at_in(node, path, needle, SpecErrorKind::from(error)));
+                self.push(self.at_in(node, &path, needle, SpecErrorKind::from(error)));
                 return;
             }
         };
-        for piece in pieces {
-            match piece {
+        for part in parts {
+            if self.resolves(part, scope) {
+                continue;
+            }
+            match part.to_piece() {
                 Piece::Var(name) => {
-                    let Some(vars) = self.vars else { continue };
-                    if vars.contains_key(&name) {
-                        continue;
-                    }
+                    let vars = self.vars.into_iter().flat_map(BTreeMap::keys);
                     let suggestion =
-                        did_you_mean(&name, vars.keys().map(String::as_str)).map(str::to_owned);
+                        did_you_mean(&name, vars.map(String::as_str)).map(str::to_owned);
                     let needle = format!("${{{name}");
                     let kind = SpecErrorKind::UndefinedVariable { name, suggestion };
-                    self.push(self.at_in(node, path, &needle, kind));
+                    self.push(self.at_in(node, &path, &needle, kind));
                 }
                 Piece::Capture {
                     step,
@@ -691,9 +748,6 @@ impl Checker<'_, '_> {
                             later,
                             ..
                         } => {
-                            if earlier.contains(&step.as_str()) {
-                                continue;
-                            }
                             if *own == Some(step.as_str()) {
                                 CaptureProblem::OwnStep
                             } else if later.contains(&step.as_str()) {
@@ -713,7 +767,7 @@ impl Checker<'_, '_> {
                         members,
                         problem,
                     };
-                    self.push(self.at_in(node, path, &needle, kind));
+                    self.push(self.at_in(node, &path, &needle, kind));
                 }
                 Piece::Literal(_) | Piece::Env(_) | Piece::Secret(_) => {}
             }
