@@ -1869,6 +1869,10 @@ mod tests {
     /// Random edits of the shipped specs: never a panic, and whatever is
     /// read here is what serde_yaml reads.
     #[test]
+    #[cfg_attr(
+        not(feature = "slow-tests"),
+        ignore = "slow tier: reads 960 mangled copies of the shipped specs; runs with `cargo test --all-features`"
+    )]
     fn mangled_specs_read_alike_or_are_refused() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs");
         let mut sources = Vec::new();
