@@ -1022,10 +1022,28 @@ impl<'de> de::VariantAccess<'de> for UnitVariant<'_, '_, '_> {
     }
 }
 
+/// Deserializer methods that do what another does, as serde_yaml_ng's do.
+macro_rules! forward {
+    ($($($method:ident),+ => $target:ident;)+) => {
+        $($(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+                self.$target(visitor)
+            }
+        )+)+
+    };
+}
+
 // Each method does what serde_yaml_ng 0.10's does (src/de.rs) with
 // untagged scalars, sequences and mappings, the only events here.
 impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
     type Error = Refused;
+
+    forward! {
+        deserialize_i8, deserialize_i16, deserialize_i32 => deserialize_i64;
+        deserialize_u8, deserialize_u16, deserialize_u32 => deserialize_u64;
+        deserialize_f32 => deserialize_f64;
+        deserialize_char, deserialize_string, deserialize_identifier => deserialize_str;
+    }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.next()? {
@@ -1041,18 +1059,6 @@ impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
         visitor.visit_bool(parse_bool(self.plain_scalar()?).ok_or(Refused)?)
     }
 
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let text = self.plain_scalar()?;
         visitor.visit_i64(parse_signed_int(text, i64::from_str_radix).ok_or(Refused)?)
@@ -1061,18 +1067,6 @@ impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
     fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let text = self.plain_scalar()?;
         visitor.visit_i128(parse_signed_int(text, i128::from_str_radix).ok_or(Refused)?)
-    }
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_u64(visitor)
     }
 
     fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -1085,16 +1079,8 @@ impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
         visitor.visit_u128(parse_unsigned_int(text, u128::from_str_radix).ok_or(Refused)?)
     }
 
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_f64(visitor)
-    }
-
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_f64(parse_f64(self.plain_scalar()?).ok_or(Refused)?)
-    }
-
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_str(visitor)
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -1102,10 +1088,6 @@ impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
             Event::Scalar { text, .. } => visitor.visit_str(text),
             _ => Err(Refused),
         }
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_str(visitor)
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value> {
@@ -1213,10 +1195,6 @@ impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
             Event::Scalar { .. } => visitor.visit_enum(UnitVariant { reader: self }),
             _ => Err(Refused),
         }
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_str(visitor)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
