@@ -9,7 +9,7 @@ use grantspec_mock::MAX_CLOCK_OFFSET;
 
 use grantspec_conformance::{self as rfc, ExchangeFacts, ExchangeKind, Finding};
 use grantspec_spec::matcher::lookup;
-use grantspec_spec::template::{self, Piece, ResolvedVars, Resolver, TargetKind, Unresolved};
+use grantspec_spec::template::{self, Part, ResolvedVars, Resolver, TargetKind, Unresolved};
 use grantspec_spec::{
     AssertionSpec, Case, DEFAULT_AUTHORIZE_PATH, Expect, MAX_AUTHORIZE_REDIRECTS, Matcher,
     Mismatch, ParamSpec, RequestOverride, ResourceEndpoint, Spec, Step, StepKind,
@@ -1055,27 +1055,17 @@ impl MissingEnv {
     }
 }
 
-/// Adds the environment variables `text` names, directly or through the
-/// spec's variables, that `env` lacks.
+/// Adds the environment variables `text` (found at `depth`) names, directly
+/// or through the spec's live variables, that `env` lacks.
 fn missing_in(spec: &Spec, text: &str, env: &Env, depth: u8, missing: &mut Vec<String>) {
-    let Ok(pieces) = template::parse(text) else {
-        return;
-    };
-    for piece in pieces {
-        match piece {
-            Piece::Env(name) | Piece::Secret(name)
-                if !env.has(&name) && !missing.contains(&name) =>
-            {
-                missing.push(name);
-            }
-            Piece::Var(name) if depth < 8 => {
-                if let Some(var) = spec.vars.get(&name) {
-                    missing_in(spec, var.on(TargetKind::Live), env, depth + 1, missing);
-                }
-            }
-            _ => {}
+    template::walk_through_vars(spec, TargetKind::Live, text, depth, &mut |part| {
+        if let Part::Env(name) | Part::Secret(name) = part
+            && !env.has(name)
+            && !missing.iter().any(|seen| seen == name)
+        {
+            missing.push(name.to_owned());
         }
-    }
+    });
 }
 
 /// Checks a response against expectations.

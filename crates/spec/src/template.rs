@@ -305,7 +305,7 @@ impl<'a> Resolver<'a> {
         captures: &HashMap<String, Value>,
         depth: u8,
     ) -> Result<Text, Unresolved> {
-        if depth > 8 {
+        if depth > MAX_VAR_DEPTH {
             return Err(Unresolved::TooDeep {
                 template: template.to_owned(),
             });
@@ -422,32 +422,56 @@ impl ResolvedVars {
         let no_captures = HashMap::new();
         Self(
             spec.vars
-                .keys()
-                .filter(|name| !reads_captures(spec, target, &format!("${{{name}}}"), 0))
-                .map(|name| (name.clone(), resolver.var(name, &no_captures, 0)))
+                .iter()
+                .filter(|(_, var)| !reads_captures(spec, target, var.on(target)))
+                .map(|(name, _)| (name.clone(), resolver.var(name, &no_captures, 0)))
                 .collect(),
         )
     }
 }
 
-/// Whether resolving `template` may read an earlier step's response: a
-/// `${step.member}` in it or in a variable it names, at any depth (deeper
-/// than resolving goes counts as reading one, as nothing is known there).
-fn reads_captures(spec: &Spec, target: TargetKind, template: &str, depth: u8) -> bool {
-    if depth > 8 {
+/// Whether resolving a variable whose value on `target` is `value` may read
+/// an earlier step's response: a `${step.member}` in it or in a variable it
+/// names (nesting deeper than resolving goes counts as reading one, as
+/// nothing is known there).
+fn reads_captures(spec: &Spec, target: TargetKind, value: &str) -> bool {
+    let mut captures = false;
+    let followed = walk_through_vars(spec, target, value, 1, &mut |part| {
+        captures |= matches!(part, Part::Capture { .. });
+    });
+    captures || !followed
+}
+
+/// How deep variables may name variables: a template names one at depth 1,
+/// that one's value names one at depth 2, and so on.
+const MAX_VAR_DEPTH: u8 = 8;
+
+/// Calls `visit` with each part of `template`, found at `depth`, and with
+/// each part of the value on `target` of every variable it names, found at
+/// one more, down to [`MAX_VAR_DEPTH`]: what resolving it reads. A template
+/// that does not parse adds nothing, nor does a variable `vars` lacks.
+/// Returns false when some variable nests deeper, so was not followed.
+pub fn walk_through_vars<'s>(
+    spec: &'s Spec,
+    target: TargetKind,
+    template: &'s str,
+    depth: u8,
+    visit: &mut impl FnMut(Part<'s>),
+) -> bool {
+    let Ok(parts) = pieces(template).collect::<Result<Vec<_>, _>>() else {
         return true;
-    }
-    let Ok(pieces) = parse(template) else {
-        return false;
     };
-    pieces.iter().any(|piece| match piece {
-        Piece::Capture { .. } => true,
-        Piece::Var(name) => spec
-            .vars
-            .get(name)
-            .is_some_and(|var| reads_captures(spec, target, var.on(target), depth + 1)),
-        Piece::Literal(_) | Piece::Env(_) | Piece::Secret(_) => false,
-    })
+    let mut followed = true;
+    for part in parts {
+        visit(part);
+        if let Part::Var(name) = part
+            && let Some(var) = spec.vars.get(name)
+        {
+            followed &= depth < MAX_VAR_DEPTH
+                && walk_through_vars(spec, target, var.on(target), depth + 1, visit);
+        }
+    }
+    followed
 }
 
 /// The names of every `${secret:NAME}` the spec uses anywhere: variables,
