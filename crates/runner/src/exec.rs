@@ -1,7 +1,7 @@
 //! Running one case: resolve, build, send, check, capture.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -1014,7 +1014,7 @@ fn redirect_parameters(
 /// its cases looks its `${var}` up rather than parsing the variable again.
 #[derive(Debug, Default)]
 pub struct MissingEnv {
-    by_var: HashMap<String, Vec<String>>,
+    by_var: BTreeMap<String, Vec<String>>,
 }
 
 impl MissingEnv {
@@ -1037,9 +1037,6 @@ impl MissingEnv {
     pub fn of_case(&self, spec: &Spec, case: &Case, env: &Env) -> Vec<String> {
         let mut missing = Vec::new();
         for text in case.steps.iter().flat_map(Step::templates) {
-            if !text.contains("${") {
-                continue;
-            }
             match template::lone_var(text).and_then(|name| self.by_var.get(name)) {
                 Some(lacking) => {
                     for name in lacking {
@@ -1048,7 +1045,8 @@ impl MissingEnv {
                         }
                     }
                 }
-                None => missing_in(spec, text, env, 0, &mut missing),
+                None if text.contains("${") => missing_in(spec, text, env, 0, &mut missing),
+                None => {}
             }
         }
         missing

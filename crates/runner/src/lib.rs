@@ -257,7 +257,26 @@ impl Suite {
                 problem,
             });
         }
-        let (specs, load_errors) = load_dir(&config.specs_dir);
+        // The mock never throttles: an answer it gives is behaviour under
+        // test, judged as it comes, never retried; and it keeps no pace.
+        let transport_config = match config.target {
+            TargetKind::Mock => grantspec_token::TransportConfig {
+                retry: RetryPolicy::none(),
+                ..config.transport.clone()
+            },
+            TargetKind::Live => config.transport.clone(),
+        };
+        // The HTTP client reads the system's root certificates (about 8 ms),
+        // and needs nothing from the specs: it is built while they load.
+        let (transport, (specs, load_errors)) = std::thread::scope(|scope| {
+            let transport = scope.spawn(|| Transport::new(transport_config));
+            let loaded = load_dir(&config.specs_dir);
+            let transport = transport
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (transport, loaded)
+        });
+        let transport = transport?;
         let clock = ManualClock::default();
         let mock = match config.target {
             TargetKind::Mock => Some(
@@ -270,15 +289,6 @@ impl Suite {
                 .map_err(SuiteError::Mock)?,
             ),
             TargetKind::Live => None,
-        };
-        // The mock never throttles: an answer it gives is behaviour under
-        // test, judged as it comes, never retried; and it keeps no pace.
-        let transport = match config.target {
-            TargetKind::Mock => Transport::new(grantspec_token::TransportConfig {
-                retry: RetryPolicy::none(),
-                ..config.transport.clone()
-            })?,
-            TargetKind::Live => Transport::new(config.transport.clone())?,
         };
         let providers = specs
             .into_iter()
@@ -431,7 +441,7 @@ impl Suite {
     /// `<provider>::<case>`.
     pub fn case_name(&self, id: CaseId) -> String {
         let spec = &self.providers[id.spec].loaded.spec;
-        format!("{}::{}", spec.provider.id, spec.cases[id.case].name)
+        [spec.provider.id.as_str(), "::", &spec.cases[id.case].name].concat()
     }
 
     /// The spec file a case comes from.

@@ -306,7 +306,10 @@ fn alias_bomb(parsed: &tree::Parsed) -> bool {
 /// (the subset reader's, else serde_yaml's); `None` whenever [`load_full`]
 /// is needed to say what is wrong, or to be sure nothing is.
 fn load_fast(path: &Path, source: &str) -> Option<Spec> {
-    let spec = match subset::from_str::<Spec>(source) {
+    let parts = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(source.len() / READ_IN_PARTS_ABOVE_BYTES);
+    let spec = match subset_in_parts(source, parts).or_else(|| subset::from_str::<Spec>(source)) {
         Some(spec) => spec,
         None => load_through_serde_yaml(source)?,
     };
@@ -320,6 +323,39 @@ fn load_fast(path: &Path, source: &str) -> Option<Spec> {
     meaning(&doc, &Parts::of(&spec), spec.mock.as_ref())
         .is_empty()
         .then_some(spec)
+}
+
+/// A spec's cases are read in parts on as many threads as the machine runs
+/// at once, each part at least this large: starting a thread costs tens of
+/// microseconds, reading this much about half a millisecond.
+const READ_IN_PARTS_ABOVE_BYTES: usize = 64 * 1024;
+
+/// The spec read by the subset reader with its cases cut into `parts`
+/// ([`subset::cut_sequence`]), each part read on a thread of its own: a
+/// spec of thousands of cases is megabytes, and every process that runs
+/// cases reads it first. `None` when there are fewer than two parts, or
+/// the reader refuses a part or the rest.
+fn subset_in_parts(source: &str, parts: usize) -> Option<Spec> {
+    if parts < 2 {
+        return None;
+    }
+    let cut = subset::cut_sequence(source, "cases", parts)?;
+    let indent = cut.indent;
+    std::thread::scope(|scope| {
+        let readers: Vec<_> = cut.parts[1..]
+            .iter()
+            .map(|&part| scope.spawn(move || subset::entries_from_str::<Case>(part, indent)))
+            .collect();
+        let mut spec = subset::from_str::<Spec>(&cut.head)?;
+        spec.cases = subset::entries_from_str::<Case>(cut.parts[0], indent)?;
+        for reader in readers {
+            let cases = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            spec.cases.extend(cases);
+        }
+        Some(spec)
+    })
 }
 
 /// The spec in one serde_yaml parse, when nothing the full path would
@@ -764,6 +800,18 @@ mod tests {
                 "{name}:\n{source}"
             );
         }
+        for parts in [2, 3, 7] {
+            if let Some(in_parts) = subset_in_parts(source, parts) {
+                let whole = subset::from_str::<Spec>(source).unwrap_or_else(|| {
+                    panic!("{name}: read in {parts} parts, but refused whole:\n{source}")
+                });
+                assert_eq!(
+                    format!("{in_parts:?}"),
+                    format!("{whole:?}"),
+                    "{name} in {parts} parts"
+                );
+            }
+        }
         let fast = load_fast(path, source);
         if let Some(fast) = &fast {
             let full = load_full(path, source).unwrap_or_else(|e| {
@@ -836,6 +884,10 @@ mod tests {
             assert!(
                 subset::from_str::<Spec>(&source).is_some(),
                 "{name} should be read by the subset reader"
+            );
+            assert!(
+                subset_in_parts(&source, 2).is_some(),
+                "{name} should be read in parts"
             );
         }
         // The other crates' spec fixtures: those that load are read by the
@@ -1089,6 +1141,7 @@ mod tests {
         let spec = agrees("bench.yaml", &source).unwrap();
         assert_eq!(spec.cases.len(), 1_000);
         assert!(subset::from_str::<Spec>(&source).is_some());
+        assert_eq!(subset_in_parts(&source, 4).unwrap().cases.len(), 1_000);
 
         let lines = source.lines().count();
         let depth = tree::MAX_DEPTH + 1;

@@ -52,6 +52,119 @@ pub(crate) fn from_str<T: DeserializeOwned>(source: &str) -> Option<T> {
     T::deserialize(&mut reader).ok()
 }
 
+/// A document cut around the block sequence of one of its top-level keys,
+/// so that the sequence's entries can be read in parts, each on a thread of
+/// its own ([`entries_from_str`]), and the rest on its own.
+#[derive(Debug)]
+pub(crate) struct Cut<'a> {
+    /// The document with the sequence left out: `key: []`.
+    pub(crate) head: String,
+    /// Runs of whole entries, in order, which together are the sequence.
+    pub(crate) parts: Vec<&'a str>,
+    /// The column of the entries' dashes.
+    pub(crate) indent: usize,
+}
+
+/// `source` cut around the block sequence of its top-level `key` into at
+/// most `parts` runs of entries of about equal size, when the key is
+/// written at the start of a line as `key:` with nothing after it but a
+/// comment, and the lines below are its block sequence. `None` when the
+/// document is not written so, and when what follows the cut would need
+/// more than each line's indentation to tell where an entry starts.
+///
+/// Reading the head and the parts gives what reading the whole gives, or a
+/// refusal. An entry starts at a line whose dash is at the sequence's
+/// column, and at such a line the whole document's parser is always in the
+/// same state: in the root mapping's sequence, every deeper collection
+/// closed. Nothing the subset reads carries over such a line: quoted
+/// scalars and flow collections end on their line, and a block scalar in an
+/// entry is indented beyond the dash, so that line ends it. The parts are
+/// read from that state ([`entries_from_str`]), with the same limits on
+/// nesting; the head keeps every other key, so a key written twice is
+/// still refused.
+pub(crate) fn cut_sequence<'a>(source: &'a str, key: &str, parts: usize) -> Option<Cut<'a>> {
+    let mut lines = Lines { rest: source };
+    let mut at = 0;
+    let key_line = loop {
+        let line = lines.advance()?;
+        let start = at;
+        at += line.text.len() + usize::from(line.ended);
+        let is_key_line = line
+            .text
+            .strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(blank_or_comment);
+        if is_key_line {
+            break start;
+        }
+    };
+    let body = at;
+    let mut indent = None;
+    let mut entries = Vec::new();
+    let mut end = source.len();
+    while let Some(line) = lines.advance() {
+        let start = at;
+        at += line.text.len() + usize::from(line.ended);
+        let (column, text) = indented(line.text);
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let Some(dashes) = indent else {
+            if !is_entry(text) {
+                return None;
+            }
+            indent = Some(column);
+            entries.push(start);
+            continue;
+        };
+        if column > dashes {
+            continue;
+        }
+        if column == dashes && is_entry(text) {
+            entries.push(start);
+        } else if column < dashes || dashes == 0 {
+            end = start;
+            break;
+        } else {
+            return None;
+        }
+    }
+    let indent = indent?;
+    let size = (end - body).div_ceil(parts.max(1));
+    let mut cuts = vec![body];
+    for &entry in &entries[1..] {
+        if entry - cuts[cuts.len() - 1] >= size {
+            cuts.push(entry);
+        }
+    }
+    cuts.push(end);
+    Some(Cut {
+        head: format!("{}{key}: []\n{}", &source[..key_line], &source[end..]),
+        parts: cuts.windows(2).map(|run| &source[run[0]..run[1]]).collect(),
+        indent,
+    })
+}
+
+/// The entries of one of a [`Cut`]'s parts, deserialized as serde_yaml
+/// deserializes them within the whole document; `None` when refused.
+pub(crate) fn entries_from_str<E: DeserializeOwned>(part: &str, indent: usize) -> Option<Vec<E>> {
+    let mut parser = Parser::new(part.len());
+    // Where the whole document's parser is at an entry: in the root
+    // mapping, in the sequence after its key (an indentless one when the
+    // dashes are at the mapping's column).
+    parser.open_block(0, Kind::Map, false)?;
+    parser.open_block(indent, Kind::Seq, indent == 0)?;
+    parser.read(&mut Lines { rest: part }, false)?;
+    let events = parser.finish()?;
+    // Without the root mapping's start and end; its level is spent.
+    let mut reader = Reader {
+        events: events.get(1..events.len() - 1)?,
+        pos: 0,
+        remaining_depth: SERDE_YAML_DEPTH - 1,
+    };
+    <Vec<E> as de::Deserialize>::deserialize(&mut reader).ok()
+}
+
 /// What the parser reads, as libyaml's events are for these documents.
 #[derive(Debug, Clone, PartialEq)]
 enum Event<'a> {
@@ -81,32 +194,8 @@ fn parse(source: &str) -> Option<Vec<Event<'_>>> {
     if !printable(source) {
         return None;
     }
-    let mut parser = Parser {
-        events: Vec::with_capacity(source.len() / 6),
-        blocks: Vec::new(),
-        keys: Vec::new(),
-        spare_keys: Vec::new(),
-        pending: None,
-        flow: Vec::new(),
-    };
-    let mut lines = Lines { rest: source };
-    let mut may_start_document = true;
-    while let Some(line) = lines.advance() {
-        let (indent, text) = indented(line.text);
-        if text.is_empty() || text.starts_with('#') {
-            continue;
-        }
-        if indent == 0 && (text.starts_with("---") || text.starts_with("...")) {
-            // Only a bare document start before the root.
-            if may_start_document && parser.events.is_empty() && blank_or_comment(&text[3..]) {
-                may_start_document = false;
-                continue;
-            }
-            return None;
-        }
-        may_start_document = false;
-        parser.line(indent, text, &mut lines)?;
-    }
+    let mut parser = Parser::new(source.len());
+    parser.read(&mut Lines { rest: source }, true)?;
     parser.finish()
 }
 
@@ -431,6 +520,40 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    fn new(source_len: usize) -> Self {
+        Self {
+            events: Vec::with_capacity(source_len / 6),
+            blocks: Vec::new(),
+            keys: Vec::new(),
+            spare_keys: Vec::new(),
+            pending: None,
+            flow: Vec::new(),
+        }
+    }
+
+    /// Every line of `lines`; a document start (`---`) is read only as the
+    /// first line of a document.
+    fn read(&mut self, lines: &mut Lines<'a>, may_start_document: bool) -> Option<()> {
+        let mut may_start_document = may_start_document;
+        while let Some(line) = lines.advance() {
+            let (indent, text) = indented(line.text);
+            if text.is_empty() || text.starts_with('#') {
+                continue;
+            }
+            if indent == 0 && (text.starts_with("---") || text.starts_with("...")) {
+                // Only a bare document start before the root.
+                if may_start_document && self.events.is_empty() && blank_or_comment(&text[3..]) {
+                    may_start_document = false;
+                    continue;
+                }
+                return None;
+            }
+            may_start_document = false;
+            self.line(indent, text, lines)?;
+        }
+        Some(())
+    }
+
     /// One line with content, at `indent`.
     fn line(&mut self, indent: usize, text: &'a str, lines: &mut Lines<'a>) -> Option<()> {
         if self.events.is_empty() {
@@ -1454,6 +1577,120 @@ mod tests {
         serde_yaml::Result<serde_yaml::Value>,
     ) {
         (from_str(source), serde_yaml::from_str(source))
+    }
+
+    /// `source` read as a [`Cut`] into `parts`: the head, with the entries
+    /// of its `cases` read apart put back.
+    fn in_parts(source: &str, parts: usize) -> Option<serde_yaml::Value> {
+        let cut = cut_sequence(source, "cases", parts)?;
+        let mut cases = Vec::new();
+        for part in &cut.parts {
+            cases.extend(entries_from_str::<serde_yaml::Value>(part, cut.indent)?);
+        }
+        let mut whole: serde_yaml::Value = from_str(&cut.head)?;
+        whole
+            .as_mapping_mut()?
+            .insert("cases".into(), serde_yaml::Value::Sequence(cases));
+        Some(whole)
+    }
+
+    /// Whether `source` is read in parts, however many; what is read in
+    /// parts is read whole as the same, and what is refused whole is
+    /// refused in parts.
+    #[track_caller]
+    fn read_in_parts(source: &str) -> bool {
+        let whole = from_str::<serde_yaml::Value>(source);
+        let mut read = false;
+        for parts in 1..=5 {
+            if let Some(in_parts) = in_parts(source, parts) {
+                assert_eq!(
+                    Some(&in_parts),
+                    whole.as_ref(),
+                    "{parts} parts of {source:?}"
+                );
+                read = true;
+            }
+        }
+        read
+    }
+
+    #[test]
+    fn a_sequence_read_in_parts_reads_as_it_does_whole() {
+        let indented = "id: x\ncases:\n  - name: a\n    with: { k: v }\n\n  # between\n  - name: b\n    n: 1\n  - [1, 2]\n  - plain\n  -\n    name: below\n    none:\n  - name: last\n    none:\nafter: { y: 2 }\n# end\n";
+        assert!(read_in_parts(indented));
+        let indentless = "cases: # the cases\n- name: a\n  more: [x]\n- name: b\n- c\nafter: 1\n";
+        assert!(read_in_parts(indentless));
+        let block_scalars = "cases:\n  - text: |\n      one\n\n      two\n  - text: >-\n      folded\n      line\n\n  - text: |\n      last\n";
+        assert!(read_in_parts(block_scalars));
+        let document_start = "---\nfirst: 1\ncases:\n    - a\n    - b\n";
+        assert!(read_in_parts(document_start));
+    }
+
+    #[test]
+    fn what_is_refused_whole_is_refused_in_parts() {
+        for source in [
+            // A key written twice, around the cut and on both sides of it.
+            "cases:\n  - a\n  - b\ncases:\n  - c\n",
+            "x: 1\ncases:\n  - a\n  - b\nx: 2\n",
+            // A second document, and a document end, among the entries.
+            "cases:\n  - a\n---\n  - b\n",
+            "cases:\n- a\n...\n- b\n",
+            // A line between the dashes' column and the mapping's.
+            "cases:\n  - a\n - b\n  - c\n",
+            // An entry's mapping key at the dashes' column.
+            "cases:\n  - a\n  b: 1\n",
+            // A quoted scalar over two lines, across an entry's start.
+            "cases:\n  - 'a\n  - b'\n",
+        ] {
+            assert!(
+                from_str::<serde_yaml::Value>(source).is_none(),
+                "{source:?}"
+            );
+            assert!(!read_in_parts(source), "{source:?}");
+        }
+        // Nesting: an entry is two levels down, in parts as in the whole.
+        let deepest = (1..40)
+            .map(|depth| {
+                format!(
+                    "cases:\n  - a\n  - {}{}\n",
+                    "[".repeat(depth),
+                    "]".repeat(depth)
+                )
+            })
+            .take_while(|source| from_str::<serde_yaml::Value>(source).is_some())
+            .count();
+        assert_eq!(deepest, MAX_NESTING - 2);
+        for depth in deepest..deepest + 2 {
+            let source = format!(
+                "cases:\n  - a\n  - {}{}\n",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            assert_eq!(read_in_parts(&source), depth == deepest, "{source}");
+        }
+    }
+
+    #[test]
+    fn a_document_is_cut_only_where_its_key_holds_a_block_sequence() {
+        for source in [
+            "cases: []\n",
+            "cases: # none yet\nafter: 1\n",
+            "\"cases\":\n  - a\n  - b\n",
+            "  cases:\n  - a\n",
+            "cases: &all\n  - a\n",
+            "cases:\n  name: a\n",
+            "other:\n  - a\n",
+            "cases:",
+        ] {
+            assert!(cut_sequence(source, "cases", 2).is_none(), "{source:?}");
+        }
+        let source = "cases:\n  - a\n  - b\n  - c\n  - d\nafter: 1\n";
+        let cut = cut_sequence(source, "cases", 2).unwrap();
+        assert_eq!(cut.head, "cases: []\nafter: 1\n");
+        assert_eq!(cut.parts, ["  - a\n  - b\n", "  - c\n  - d\n"]);
+        assert_eq!(cut.indent, 2);
+        let many = cut_sequence(source, "cases", 9).unwrap();
+        assert_eq!(many.parts.len(), 4);
     }
 
     /// Whatever this reads, serde_yaml reads the same.
