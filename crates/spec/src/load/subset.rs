@@ -43,13 +43,13 @@ const SERDE_YAML_DEPTH: usize = 128;
 /// `source` deserialized as `T`, when the whole document is inside the
 /// subset and deserializes without error; `None` otherwise.
 pub(crate) fn from_str<T: DeserializeOwned>(source: &str) -> Option<T> {
-    let events = parse(source)?;
-    let mut reader = Reader {
-        events: &events,
-        pos: 0,
-        remaining_depth: SERDE_YAML_DEPTH,
-    };
-    T::deserialize(&mut reader).ok()
+    if !printable(source) {
+        return None;
+    }
+    let mut reader = Reader::new(Parser::new(true), source, SERDE_YAML_DEPTH);
+    let value = T::deserialize(&mut reader).ok()?;
+    reader.read_the_rest()?;
+    Some(value)
 }
 
 /// A document cut around the block sequence of one of its top-level keys,
@@ -148,21 +148,22 @@ pub(crate) fn cut_sequence<'a>(source: &'a str, key: &str, parts: usize) -> Opti
 /// The entries of one of a [`Cut`]'s parts, deserialized as serde_yaml
 /// deserializes them within the whole document; `None` when refused.
 pub(crate) fn entries_from_str<E: DeserializeOwned>(part: &str, indent: usize) -> Option<Vec<E>> {
-    let mut parser = Parser::new(part.len());
+    if !printable(part) {
+        return None;
+    }
+    let mut parser = Parser::new(false);
     // Where the whole document's parser is at an entry: in the root
     // mapping, in the sequence after its key (an indentless one when the
     // dashes are at the mapping's column).
     parser.open_block(0, Kind::Map, false)?;
     parser.open_block(indent, Kind::Seq, indent == 0)?;
-    parser.read(&mut Lines { rest: part }, false)?;
-    let events = parser.finish()?;
-    // Without the root mapping's start and end; its level is spent.
-    let mut reader = Reader {
-        events: events.get(1..events.len() - 1)?,
-        pos: 0,
-        remaining_depth: SERDE_YAML_DEPTH - 1,
-    };
-    <Vec<E> as de::Deserialize>::deserialize(&mut reader).ok()
+    parser.started = true;
+    // The root mapping's level is spent, and its start is not read.
+    let mut reader = Reader::new(parser, part, SERDE_YAML_DEPTH - 1);
+    reader.pos = 1;
+    let entries = <Vec<E> as de::Deserialize>::deserialize(&mut reader).ok()?;
+    reader.read_the_rest()?;
+    Some(entries)
 }
 
 /// What the parser reads, as libyaml's events are for these documents.
@@ -190,13 +191,20 @@ impl<'a> Event<'a> {
 }
 
 /// The events of `source`, when it is all inside the subset.
+#[cfg(test)]
 fn parse(source: &str) -> Option<Vec<Event<'_>>> {
     if !printable(source) {
         return None;
     }
-    let mut parser = Parser::new(source.len());
-    parser.read(&mut Lines { rest: source }, true)?;
-    parser.finish()
+    let mut parser = Parser::new(true);
+    let mut lines = Lines { rest: source };
+    let mut events = Vec::new();
+    while parser.read_line(&mut lines)? {
+        events.append(&mut parser.events);
+    }
+    parser.finish()?;
+    events.append(&mut parser.events);
+    Some(events)
 }
 
 /// Whether every character is one libyaml reads as itself: no control
@@ -505,8 +513,15 @@ enum FlowState {
     Separator,
 }
 
+/// Reads a document line by line into events, which a [`Reader`] takes as
+/// they come: a spec of thousands of cases never holds all its events.
 struct Parser<'a> {
+    /// The events of the lines read since the reader last took them all.
     events: Vec<Event<'a>>,
+    /// Whether the root collection has started.
+    started: bool,
+    /// Whether a document start (`---`) may come: before the root only.
+    may_start_document: bool,
     blocks: Vec<Block>,
     /// The keys of each open mapping, block or flow, innermost last.
     keys: Vec<Seen>,
@@ -520,9 +535,11 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(source_len: usize) -> Self {
+    fn new(may_start_document: bool) -> Self {
         Self {
-            events: Vec::with_capacity(source_len / 6),
+            events: Vec::new(),
+            started: false,
+            may_start_document,
             blocks: Vec::new(),
             keys: Vec::new(),
             spare_keys: Vec::new(),
@@ -531,10 +548,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Every line of `lines`; a document start (`---`) is read only as the
-    /// first line of a document.
-    fn read(&mut self, lines: &mut Lines<'a>, may_start_document: bool) -> Option<()> {
-        let mut may_start_document = may_start_document;
+    /// Reads up to the next line with content, and that line (with the
+    /// lines of a block scalar it starts): `Some(false)` at the end.
+    fn read_line(&mut self, lines: &mut Lines<'a>) -> Option<bool> {
         while let Some(line) = lines.advance() {
             let (indent, text) = indented(line.text);
             if text.is_empty() || text.starts_with('#') {
@@ -542,21 +558,23 @@ impl<'a> Parser<'a> {
             }
             if indent == 0 && (text.starts_with("---") || text.starts_with("...")) {
                 // Only a bare document start before the root.
-                if may_start_document && self.events.is_empty() && blank_or_comment(&text[3..]) {
-                    may_start_document = false;
+                if self.may_start_document && !self.started && blank_or_comment(&text[3..]) {
+                    self.may_start_document = false;
                     continue;
                 }
                 return None;
             }
-            may_start_document = false;
+            self.may_start_document = false;
             self.line(indent, text, lines)?;
+            return Some(true);
         }
-        Some(())
+        Some(false)
     }
 
     /// One line with content, at `indent`.
     fn line(&mut self, indent: usize, text: &'a str, lines: &mut Lines<'a>) -> Option<()> {
-        if self.events.is_empty() {
+        if !self.started {
+            self.started = true;
             return if indent == 0 {
                 self.block_node(0, text, lines)
             } else {
@@ -944,9 +962,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The events, once every line is read.
-    fn finish(mut self) -> Option<Vec<Event<'a>>> {
-        if self.events.is_empty() {
+    /// The last events, once every line is read.
+    fn finish(&mut self) -> Option<()> {
+        if !self.started {
             return None;
         }
         if self.pending.take().is_some() {
@@ -955,7 +973,7 @@ impl<'a> Parser<'a> {
         while !self.blocks.is_empty() {
             self.close_block();
         }
-        Some(self.events)
+        Some(())
     }
 }
 
@@ -979,22 +997,86 @@ impl de::Error for Refused {
 
 type Result<T> = std::result::Result<T, Refused>;
 
-/// serde_yaml's deserializer, for the events above.
-struct Reader<'e, 'a> {
-    events: &'e [Event<'a>],
+/// serde_yaml's deserializer, for the events above, parsing lines as it
+/// needs their events.
+struct Reader<'a> {
+    parser: Parser<'a>,
+    lines: Lines<'a>,
+    /// The next event's index in the parser's events.
     pos: usize,
+    /// Whether every line is read and the parser finished.
+    ended: bool,
     remaining_depth: usize,
 }
 
-impl<'e, 'a> Reader<'e, 'a> {
-    fn peek(&self) -> Result<&'e Event<'a>> {
-        self.events.get(self.pos).ok_or(Refused)
+impl<'a> Reader<'a> {
+    fn new(parser: Parser<'a>, source: &'a str, remaining_depth: usize) -> Self {
+        Self {
+            parser,
+            lines: Lines { rest: source },
+            pos: 0,
+            ended: false,
+            remaining_depth,
+        }
     }
 
-    fn next(&mut self) -> Result<&'e Event<'a>> {
-        let event = self.peek()?;
+    /// Once every event read so far is taken, parses lines until there
+    /// are a few hundred events to read, or the end; refused at the end,
+    /// and where the parser refuses a line.
+    #[inline]
+    fn fill(&mut self) -> Result<()> {
+        if self.pos < self.parser.events.len() {
+            return Ok(());
+        }
+        self.parse_more()
+    }
+
+    #[inline(never)]
+    fn parse_more(&mut self) -> Result<()> {
+        const BATCH: usize = 256;
+        if self.ended {
+            return Err(Refused);
+        }
+        self.parser.events.clear();
+        self.pos = 0;
+        while self.parser.events.len() < BATCH {
+            if !self.parser.read_line(&mut self.lines).ok_or(Refused)? {
+                self.parser.finish().ok_or(Refused)?;
+                self.ended = true;
+                break;
+            }
+        }
+        if self.parser.events.is_empty() {
+            return Err(Refused);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn peek(&mut self) -> Result<&Event<'a>> {
+        self.fill()?;
+        Ok(&self.parser.events[self.pos])
+    }
+
+    #[inline]
+    fn next(&mut self) -> Result<Event<'a>> {
+        self.fill()?;
+        let event = std::mem::replace(&mut self.parser.events[self.pos], Event::MapEnd);
         self.pos += 1;
         Ok(event)
+    }
+
+    /// Parses the lines after what was deserialized: `None` when the
+    /// parser refuses one, as it would have before deserializing.
+    fn read_the_rest(mut self) -> Option<()> {
+        while !self.ended {
+            self.parser.events.clear();
+            if !self.parser.read_line(&mut self.lines)? {
+                self.parser.finish()?;
+                self.ended = true;
+            }
+        }
+        Some(())
     }
 
     /// Runs `f` one level deeper, within serde_yaml's budget.
@@ -1039,7 +1121,7 @@ impl<'e, 'a> Reader<'e, 'a> {
             self.skip()?;
             left = true;
         }
-        self.pos += 1;
+        self.next()?;
         if left { Err(Refused) } else { Ok(()) }
     }
 
@@ -1060,7 +1142,7 @@ impl<'e, 'a> Reader<'e, 'a> {
 
     /// The next event, which must be a plain scalar, for the number and
     /// boolean methods: serde_yaml reads those only from plain scalars.
-    fn plain_scalar(&mut self) -> Result<&'e str> {
+    fn plain_scalar(&mut self) -> Result<Cow<'a, str>> {
         match self.next()? {
             Event::Scalar { text, plain: true } => Ok(text),
             _ => Err(Refused),
@@ -1069,19 +1151,20 @@ impl<'e, 'a> Reader<'e, 'a> {
 }
 
 /// The entries of a sequence or mapping.
-struct Entries<'r, 'e, 'a> {
-    reader: &'r mut Reader<'e, 'a>,
+struct Entries<'r, 'a> {
+    reader: &'r mut Reader<'a>,
     /// Stands for an empty plain scalar read as a collection.
     empty: bool,
 }
 
-impl Entries<'_, '_, '_> {
-    fn at_end(&self, end: &Event<'_>) -> Result<bool> {
+impl Entries<'_, '_> {
+    #[inline]
+    fn at_end(&mut self, end: &Event<'_>) -> Result<bool> {
         Ok(self.empty || self.reader.peek()? == end)
     }
 }
 
-impl<'de> de::SeqAccess<'de> for Entries<'_, '_, '_> {
+impl<'de> de::SeqAccess<'de> for Entries<'_, '_> {
     type Error = Refused;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
@@ -1092,7 +1175,7 @@ impl<'de> de::SeqAccess<'de> for Entries<'_, '_, '_> {
     }
 }
 
-impl<'de> de::MapAccess<'de> for Entries<'_, '_, '_> {
+impl<'de> de::MapAccess<'de> for Entries<'_, '_> {
     type Error = Refused;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
@@ -1108,11 +1191,11 @@ impl<'de> de::MapAccess<'de> for Entries<'_, '_, '_> {
 }
 
 /// An enum written as a scalar: its unit variant.
-struct UnitVariant<'r, 'e, 'a> {
-    reader: &'r mut Reader<'e, 'a>,
+struct UnitVariant<'r, 'a> {
+    reader: &'r mut Reader<'a>,
 }
 
-impl<'de> de::EnumAccess<'de> for UnitVariant<'_, '_, '_> {
+impl<'de> de::EnumAccess<'de> for UnitVariant<'_, '_> {
     type Error = Refused;
     type Variant = Self;
 
@@ -1121,7 +1204,7 @@ impl<'de> de::EnumAccess<'de> for UnitVariant<'_, '_, '_> {
     }
 }
 
-impl<'de> de::VariantAccess<'de> for UnitVariant<'_, '_, '_> {
+impl<'de> de::VariantAccess<'de> for UnitVariant<'_, '_> {
     type Error = Refused;
 
     fn unit_variant(self) -> Result<()> {
@@ -1158,7 +1241,7 @@ macro_rules! forward {
 
 // Each method does what serde_yaml_ng 0.10's does (src/de.rs) with
 // untagged scalars, sequences and mappings, the only events here.
-impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
+impl<'de> Deserializer<'de> for &mut Reader<'_> {
     type Error = Refused;
 
     forward! {
@@ -1170,8 +1253,8 @@ impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.next()? {
-            Event::Scalar { text, plain: true } => visit_untagged_scalar(visitor, text),
-            Event::Scalar { text, plain: false } => visitor.visit_str(text),
+            Event::Scalar { text, plain: true } => visit_untagged_scalar(visitor, &text),
+            Event::Scalar { text, plain: false } => visitor.visit_str(&text),
             Event::SeqStart => self.sequence(visitor),
             Event::MapStart => self.mapping(visitor),
             Event::SeqEnd | Event::MapEnd => Err(Refused),
@@ -1179,36 +1262,36 @@ impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_bool(parse_bool(self.plain_scalar()?).ok_or(Refused)?)
+        visitor.visit_bool(parse_bool(&self.plain_scalar()?).ok_or(Refused)?)
     }
 
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let text = self.plain_scalar()?;
-        visitor.visit_i64(parse_signed_int(text, i64::from_str_radix).ok_or(Refused)?)
+        visitor.visit_i64(parse_signed_int(&text, i64::from_str_radix).ok_or(Refused)?)
     }
 
     fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let text = self.plain_scalar()?;
-        visitor.visit_i128(parse_signed_int(text, i128::from_str_radix).ok_or(Refused)?)
+        visitor.visit_i128(parse_signed_int(&text, i128::from_str_radix).ok_or(Refused)?)
     }
 
     fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let text = self.plain_scalar()?;
-        visitor.visit_u64(parse_unsigned_int(text, u64::from_str_radix).ok_or(Refused)?)
+        visitor.visit_u64(parse_unsigned_int(&text, u64::from_str_radix).ok_or(Refused)?)
     }
 
     fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let text = self.plain_scalar()?;
-        visitor.visit_u128(parse_unsigned_int(text, u128::from_str_radix).ok_or(Refused)?)
+        visitor.visit_u128(parse_unsigned_int(&text, u128::from_str_radix).ok_or(Refused)?)
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_f64(parse_f64(self.plain_scalar()?).ok_or(Refused)?)
+        visitor.visit_f64(parse_f64(&self.plain_scalar()?).ok_or(Refused)?)
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.next()? {
-            Event::Scalar { text, .. } => visitor.visit_str(text),
+            Event::Scalar { text, .. } => visitor.visit_str(&text),
             _ => Err(Refused),
         }
     }
@@ -1230,7 +1313,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
         if is_some {
             visitor.visit_some(self)
         } else {
-            self.pos += 1;
+            self.next()?;
             visitor.visit_none()
         }
     }
@@ -1238,7 +1321,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'_, '_> {
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.next()? {
             Event::Scalar { text, plain: true }
-                if text.is_empty() || parse_null(text).is_some() =>
+                if text.is_empty() || parse_null(&text).is_some() =>
             {
                 visitor.visit_unit()
             }
