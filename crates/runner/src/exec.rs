@@ -582,7 +582,7 @@ fn build_token_request(
     jtis: &mut HashMap<String, String>,
 ) -> Result<(HttpRequest, String), StepError> {
     let no_overrides = RequestOverride::default();
-    let overrides = step.request.as_ref().unwrap_or(&no_overrides);
+    let overrides = step.request.as_deref().unwrap_or(&no_overrides);
     // The profile, copied only when the step bends it.
     let mut profile = Cow::Borrowed(cx.profile);
     if let Some(body) = overrides.body {
@@ -650,7 +650,7 @@ fn build_token_request(
         && profile.token_endpoint.client_auth == ClientAuth::ClientSecretJwt
         && client_secret.is_some())
     .then(AssertionSpec::client_secret_jwt);
-    let assertion = match step.client_assertion.as_ref().or(profile_hs256.as_ref()) {
+    let assertion = match step.client_assertion.as_deref().or(profile_hs256.as_ref()) {
         Some(spec) => {
             let way = match overrides.client_auth {
                 Some(way) if way.is_jwt() => way,

@@ -1530,16 +1530,16 @@ struct CaseFile {
     with: BTreeMap<String, ParamSpec>,
     /// How a single-request case departs from the profile.
     #[serde(default)]
-    request: Option<RequestOverride>,
+    request: Option<Box<RequestOverride>>,
     /// Expectations of a single-request case.
     #[serde(default)]
     expect: Option<Expect>,
     /// The client assertion of a single-request case.
     #[serde(default)]
-    client_assertion: Option<AssertionSpec>,
+    client_assertion: Option<Box<AssertionSpec>>,
     /// The JWT bearer assertion of a single-request case.
     #[serde(default)]
-    assertion: Option<AssertionSpec>,
+    assertion: Option<Box<AssertionSpec>>,
     /// The steps of a multi-request case.
     #[serde(default)]
     steps: Vec<Step>,
@@ -1550,10 +1550,10 @@ struct CaseFile {
 pub(crate) struct SingleRequest {
     pub grant: Option<GrantKind>,
     pub with: BTreeMap<String, ParamSpec>,
-    pub request: Option<RequestOverride>,
+    pub request: Option<Box<RequestOverride>>,
     pub expect: Option<Expect>,
-    pub client_assertion: Option<AssertionSpec>,
-    pub assertion: Option<AssertionSpec>,
+    pub client_assertion: Option<Box<AssertionSpec>>,
+    pub assertion: Option<Box<AssertionSpec>>,
 }
 
 impl SingleRequest {
@@ -1655,14 +1655,14 @@ pub struct Step {
     pub with: BTreeMap<String, ParamSpec>,
     /// How this request departs from the profile (negative cases).
     #[serde(default)]
-    pub request: Option<RequestOverride>,
+    pub request: Option<Box<RequestOverride>>,
     /// A call to the provider's protected resource.
     #[serde(default)]
-    pub resource: Option<ResourceCall>,
+    pub resource: Option<Box<ResourceCall>>,
     /// An authorization request (RFC 6749 §4.1.1) made without a browser;
     /// the step captures the redirect's parameters and the PKCE verifier.
     #[serde(default)]
-    pub authorize: Option<AuthorizeCall>,
+    pub authorize: Option<Box<AuthorizeCall>>,
     /// Seconds to move the mock's clock forward (mock-only cases).
     #[serde(default)]
     pub advance: Option<u64>,
@@ -1674,11 +1674,11 @@ pub struct Step {
     /// `client_secret_jwt` for HS256, `private_key_jwt` otherwise, unless
     /// the profile or `request.client_auth` names one.
     #[serde(default)]
-    pub client_assertion: Option<AssertionSpec>,
+    pub client_assertion: Option<Box<AssertionSpec>>,
     /// The JWT the runner signs as a `jwt_bearer` grant's `assertion`
     /// (RFC 7523 §2.1).
     #[serde(default)]
-    pub assertion: Option<AssertionSpec>,
+    pub assertion: Option<Box<AssertionSpec>>,
     /// Expectations.
     #[serde(default)]
     pub expect: Expect,

@@ -512,8 +512,8 @@ impl Checker<'_, '_> {
                 };
                 self.step_templates(
                     &step.with,
-                    step.request.as_ref(),
-                    step.resource.as_ref(),
+                    step.request.as_deref(),
+                    step.resource.as_deref(),
                     &step_path,
                     &scope,
                 );
@@ -529,7 +529,13 @@ impl Checker<'_, '_> {
                 later: &[],
                 single: true,
             };
-            self.step_templates(&step.with, step.request.as_ref(), None, &case_path, &scope);
+            self.step_templates(
+                &step.with,
+                step.request.as_deref(),
+                None,
+                &case_path,
+                &scope,
+            );
             self.assertion_templates(step, &case_path, &scope);
         }
     }
