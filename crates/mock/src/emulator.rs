@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 use crate::assertions::JtiCache;
 use crate::device::DeviceCodes;
+use crate::json;
 use crate::render::{OAuthError, render_error};
 use crate::store::{Family, Grantee, Refused, TokenStore};
 
@@ -118,6 +119,17 @@ impl MockResponse {
     }
 }
 
+/// What a token answer says, beyond the provider's profile and seed.
+#[derive(Clone, Copy)]
+struct TokenMembers<'a> {
+    access_token: &'a str,
+    refresh_token: Option<&'a str>,
+    grantee: &'a Grantee,
+    grant: GrantKind,
+    now: Duration,
+    lifetime: Duration,
+}
+
 /// How a token answer is written and what it says of time.
 struct Answer {
     /// JSON or the profile's encoding, as negotiated.
@@ -166,16 +178,17 @@ pub struct Emulator {
     enabled_grants: Vec<GrantKind>,
     /// The headers of a token response: the seed's content type (unless it
     /// is no valid header value) and the cache headers.
-    token_headers: HeaderMap,
+    token_headers: Vec<(HeaderName, HeaderValue)>,
+    /// Whether every member a token answer may have has a name of its own,
+    /// so that none replaces another and the answer can be written as its
+    /// members come ([`JsonObject`]).
+    member_names_differ: bool,
     clock: Arc<dyn Clock>,
     pub(crate) store: Mutex<TokenStore>,
     /// The `jti`s of accepted assertions, against replay.
     jtis: Mutex<JtiCache>,
     /// Device codes issued by the device authorization endpoint.
     devices: Mutex<DeviceCodes>,
-    /// The last `Date` written and the second it is for: every answer
-    /// carries one, and most seconds bring thousands of them under load.
-    last_date: Mutex<Option<(u64, HeaderValue)>>,
 }
 
 impl Emulator {
@@ -214,16 +227,18 @@ impl Emulator {
             .collect();
         enabled_grants.sort();
         enabled_grants.dedup();
-        let mut token_headers = HeaderMap::new();
+        let mut token_headers = Vec::new();
         let content_type = answer_content_type(profile.response.encoding, &seed);
         if let Ok(content_type) = HeaderValue::from_str(content_type) {
-            token_headers.append(CONTENT_TYPE, content_type);
+            token_headers.push((CONTENT_TYPE, content_type));
         }
         token_headers.extend(cache_headers(&seed));
+        let member_names_differ = member_names_differ(&profile, &seed);
         Self {
             jtis: Mutex::new(JtiCache::new(seed.assertions.max_jtis)),
             devices: Mutex::new(DeviceCodes::new(seed.device_flow.max_codes)),
             token_headers,
+            member_names_differ,
             id: id.to_owned(),
             profile,
             seed,
@@ -232,7 +247,6 @@ impl Emulator {
             enabled_grants,
             clock,
             store: Mutex::new(TokenStore::with_max_tokens(max_tokens)),
-            last_date: Mutex::new(None),
         }
     }
 
@@ -326,28 +340,10 @@ impl Emulator {
         response: MockResponse,
     ) -> MockResponse {
         let now = now.unwrap_or_else(|_| since_epoch(self.clock.now()));
-        match self.http_date(now.as_secs()) {
+        match http_date(now.as_secs()) {
             Some(date) => response.with_header(axum::http::header::DATE, date),
             None => response,
         }
-    }
-
-    /// `Date`'s value for `seconds` since the epoch (an HTTP date has no
-    /// finer unit), formatted once per second.
-    fn http_date(&self, seconds: u64) -> Option<HeaderValue> {
-        let mut last = self
-            .last_date
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some((at, value)) = &*last
-            && *at == seconds
-        {
-            return Some(value.clone());
-        }
-        let text = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds));
-        let value = HeaderValue::from_str(&text).ok()?;
-        *last = Some((seconds, value.clone()));
-        Some(value)
     }
 
     /// A token request's answer; `now` is the request's time
@@ -624,41 +620,84 @@ impl Emulator {
         }: Answer,
     ) -> MockResponse {
         let shape = &self.profile.response;
+        let members = TokenMembers {
+            access_token,
+            refresh_token: refresh_token.as_deref(),
+            grantee,
+            grant,
+            now,
+            lifetime,
+        };
+        let body = match encoding {
+            ResponseEncoding::Json if self.member_names_differ => {
+                let capacity =
+                    96 + access_token.len() + refresh_token.as_ref().map_or(0, String::len);
+                let mut object = JsonObject::open(shape.envelope.as_deref(), capacity);
+                self.token_members(&mut object, &members);
+                object.close()
+            }
+            ResponseEncoding::Json => {
+                let mut token = Members::default();
+                self.token_members(&mut token, &members);
+                token.into_json(shape.envelope.as_deref())
+            }
+            ResponseEncoding::Form => {
+                let mut token = Members::default();
+                self.token_members(&mut token, &members);
+                token.to_form()
+            }
+        };
+        let negotiated = (encoding != shape.encoding)
+            .then(|| HeaderValue::from_str(answer_content_type(encoding, &self.seed)).ok())
+            .flatten();
+        MockResponse {
+            status: self.seed.success_status,
+            headers: self.token_headers(negotiated),
+            body,
+        }
+    }
+
+    /// Sets the members of a token answer in `sink`, in their order.
+    fn token_members<'a>(&'a self, sink: &mut impl MemberSink<'a>, token: &TokenMembers<'a>) {
+        let shape = &self.profile.response;
         let name = |rfc_name| shape.members.name(rfc_name);
-        let mut token = Members::default();
-        token.set(name("access_token"), Member::Text(access_token.into()));
+        let TokenMembers {
+            access_token,
+            refresh_token,
+            grantee,
+            grant,
+            now,
+            lifetime,
+        } = *token;
+        sink.set(name("access_token"), Member::Text(access_token.into()));
         let token_type = self.seed.token_type_for(grant);
         if !token_type.is_empty() {
-            token.set(name("token_type"), Member::Text(token_type.into()));
+            sink.set(name("token_type"), Member::Text(token_type.into()));
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
             let seconds = lifetime.as_secs();
             let value = if self.seed.expires_in_as_string {
-                Member::Text(seconds.to_string().into())
+                Member::NumberText(seconds)
             } else {
                 Member::Number(seconds)
             };
-            token.set(name("expires_in"), value);
+            sink.set(name("expires_in"), value);
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now.saturating_add(lifetime);
-            token.set(name("expires"), Member::Number(epoch.as_secs()));
+            sink.set(name("expires"), Member::Number(epoch.as_secs()));
         }
         if shape.expiry == ExpiryStyle::ExpiresRelative {
-            token.set(name("expires"), Member::Number(lifetime.as_secs()));
+            sink.set(name("expires"), Member::Number(lifetime.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
-            token.set(name("refresh_token"), Member::Text(refresh_token.into()));
+            sink.set(name("refresh_token"), Member::Text(refresh_token.into()));
         }
         match self.seed.response_scope {
             ResponseScope::Omit => {}
-            ResponseScope::Always => {
-                token.set(name("scope"), Member::Text(grantee.scope.join(" ").into()));
-            }
-            ResponseScope::Array => {
-                token.set(name("scope"), Member::Texts(&grantee.scope));
-            }
-            ResponseScope::Null => token.set(name("scope"), Member::Json(Value::Null)),
+            ResponseScope::Always => sink.set(name("scope"), Member::SpaceJoined(&grantee.scope)),
+            ResponseScope::Array => sink.set(name("scope"), Member::Texts(&grantee.scope)),
+            ResponseScope::Null => sink.set(name("scope"), Member::Json(Value::Null)),
         }
         if grant == GrantKind::TokenExchange
             && self
@@ -667,31 +706,28 @@ impl Emulator {
                 .as_ref()
                 .is_some_and(|policy| policy.issued_token_type)
         {
-            token.set(
+            sink.set(
                 "issued_token_type",
                 Member::Text(grantspec_token::ACCESS_TOKEN_TYPE.into()),
             );
         }
         for (member, value) in &self.seed.extra_members {
-            token.set(member, Member::Json(issued_member(value, grant, now)));
+            sink.set(member, Member::Json(issued_member(value, grant, now)));
         }
-        let body = match encoding {
-            ResponseEncoding::Json => token.to_json(shape.envelope.as_deref()),
-            ResponseEncoding::Form => token.to_form(),
-        };
-        let mut headers = self.token_headers.clone();
-        if encoding != shape.encoding {
-            if let Ok(content_type) =
-                HeaderValue::from_str(answer_content_type(encoding, &self.seed))
-            {
-                headers.insert(CONTENT_TYPE, content_type);
-            }
+    }
+
+    /// The headers of a token answer: the seed's content type, or
+    /// `negotiated` in its place, and the cache headers; with room for
+    /// `Date`.
+    pub(crate) fn token_headers(&self, negotiated: Option<HeaderValue>) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(self.token_headers.len() + 2);
+        for (name, value) in &self.token_headers {
+            headers.append(name.clone(), value.clone());
         }
-        MockResponse {
-            status: self.seed.success_status,
-            headers,
-            body,
+        if let Some(content_type) = negotiated {
+            headers.insert(CONTENT_TYPE, content_type);
         }
+        headers
     }
 
     /// The content types of the body encodings this provider accepts:
@@ -953,6 +989,50 @@ impl Emulator {
     }
 }
 
+/// `Date`'s value for `seconds` since the Unix epoch (an HTTP date has no
+/// finer unit). Every answer carries one, and most seconds bring thousands
+/// of them under load: each thread formats a second's once.
+fn http_date(seconds: u64) -> Option<HeaderValue> {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<Option<(u64, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((at, value)) = last
+            && *at == seconds
+        {
+            return Some(value.clone());
+        }
+        let text = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds));
+        let value = HeaderValue::from_str(&text).ok()?;
+        *last = Some((seconds, value.clone()));
+        Some(value)
+    })
+}
+
+/// Whether every member a token answer of this provider may have has a
+/// name of its own ([`Emulator::token_members`] sets each at most once).
+fn member_names_differ(profile: &ProviderProfile, seed: &MockSeed) -> bool {
+    let members = &profile.response.members;
+    let mut names: Vec<&str> = [
+        "access_token",
+        "token_type",
+        "expires_in",
+        "expires",
+        "refresh_token",
+        "scope",
+    ]
+    .into_iter()
+    .map(|rfc_name| members.name(rfc_name))
+    .chain(["issued_token_type"])
+    .chain(seed.extra_members.keys().map(String::as_str))
+    .collect();
+    let all = names.len();
+    names.sort_unstable();
+    names.dedup();
+    names.len() == all
+}
+
 /// A time as the store keeps it: since the Unix epoch (zero before it).
 fn since_epoch(time: SystemTime) -> Duration {
     time.duration_since(SystemTime::UNIX_EPOCH)
@@ -1131,6 +1211,11 @@ pub(crate) fn answer_content_type(encoding: ResponseEncoding, seed: &MockSeed) -
     }
 }
 
+/// Where a token answer's members go, in the order they are set.
+trait MemberSink<'a> {
+    fn set(&mut self, name: &'a str, value: Member<'a>);
+}
+
 /// The members of a token response, in order. A member set twice keeps its
 /// first place and takes the later value, as a JSON object does.
 #[derive(Default)]
@@ -1140,50 +1225,32 @@ struct Members<'a>(Vec<(&'a str, Member<'a>)>);
 enum Member<'a> {
     Text(Cow<'a, str>),
     Number(u64),
+    /// A number written as a string.
+    NumberText(u64),
     Texts(&'a [String]),
+    /// Texts joined by spaces into one string.
+    SpaceJoined(&'a [String]),
     Json(Value),
 }
 
-impl<'a> Members<'a> {
+impl<'a> MemberSink<'a> for Members<'a> {
     fn set(&mut self, name: &'a str, value: Member<'a>) {
         match self.0.iter_mut().find(|(existing, _)| *existing == name) {
             Some(member) => member.1 = value,
             None => self.0.push((name, value)),
         }
     }
+}
 
+impl Members<'_> {
     /// The object as compact JSON, wrapped in one object per segment of
-    /// `envelope` (`/data` gives `{"data":{…}}`): the bytes serde_json
-    /// writes for the same object, built without an intermediate value.
-    fn to_json(&self, envelope: Option<&str>) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128);
-        let segments: Vec<&str> = envelope
-            .map(|pointer| pointer.split('/').filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default();
-        // serde_json writes the strings, numbers and lists; writing them
-        // to a Vec cannot fail.
-        for segment in &segments {
-            out.push(b'{');
-            let _ = serde_json::to_writer(&mut out, segment);
-            out.push(b':');
+    /// `envelope` (`/data` gives `{"data":{…}}`).
+    fn into_json(self, envelope: Option<&str>) -> Vec<u8> {
+        let mut object = JsonObject::open(envelope, 128);
+        for (name, value) in self.0 {
+            object.set(name, value);
         }
-        out.push(b'{');
-        for (index, (name, value)) in self.0.iter().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            let _ = serde_json::to_writer(&mut out, name);
-            out.push(b':');
-            let _ = match value {
-                Member::Text(text) => serde_json::to_writer(&mut out, text),
-                Member::Number(number) => serde_json::to_writer(&mut out, number),
-                Member::Texts(texts) => serde_json::to_writer(&mut out, texts),
-                Member::Json(value) => serde_json::to_writer(&mut out, value),
-            };
-        }
-        out.push(b'}');
-        out.extend(std::iter::repeat_n(b'}', segments.len()));
-        out
+        object.close()
     }
 
     /// The members as a form body (`name=value&…`), as providers that
@@ -1192,12 +1259,82 @@ impl<'a> Members<'a> {
         form_body(self.0.iter().map(|(name, value)| {
             let text = match value {
                 Member::Text(text) => Cow::Borrowed(text.as_ref()),
-                Member::Number(number) => Cow::Owned(number.to_string()),
-                Member::Texts(texts) => Cow::Owned(texts.join(" ")),
+                Member::Number(number) | Member::NumberText(number) => {
+                    Cow::Owned(number.to_string())
+                }
+                Member::Texts(texts) | Member::SpaceJoined(texts) => Cow::Owned(texts.join(" ")),
                 Member::Json(value) => form_value(value),
             };
             (*name, text)
         }))
+    }
+}
+
+/// A JSON object written as its members are set, wrapped in an envelope:
+/// the bytes serde_json writes for the same object, without building one.
+/// It writes a member set twice twice, so it takes a token answer's
+/// members only where their names all differ
+/// ([`Emulator::member_names_differ`]); [`Members`] otherwise.
+struct JsonObject {
+    out: Vec<u8>,
+    /// The envelope's objects, closed after the token's.
+    depth: usize,
+    empty: bool,
+}
+
+impl JsonObject {
+    fn open(envelope: Option<&str>, capacity: usize) -> Self {
+        let mut out = Vec::with_capacity(capacity);
+        let mut depth = 0;
+        for segment in envelope
+            .into_iter()
+            .flat_map(|pointer| pointer.split('/'))
+            .filter(|segment| !segment.is_empty())
+        {
+            out.push(b'{');
+            json::write_str(&mut out, segment);
+            out.push(b':');
+            depth += 1;
+        }
+        out.push(b'{');
+        Self {
+            out,
+            depth,
+            empty: true,
+        }
+    }
+
+    fn close(mut self) -> Vec<u8> {
+        self.out.push(b'}');
+        self.out.extend(std::iter::repeat_n(b'}', self.depth));
+        self.out
+    }
+}
+
+impl<'a> MemberSink<'a> for JsonObject {
+    fn set(&mut self, name: &'a str, value: Member<'a>) {
+        let out = &mut self.out;
+        if !std::mem::replace(&mut self.empty, false) {
+            out.push(b',');
+        }
+        json::write_str(out, name);
+        out.push(b':');
+        match value {
+            Member::Text(text) => json::write_str(out, &text),
+            Member::Number(number) => json::write_u64(out, number),
+            Member::NumberText(number) => {
+                out.push(b'"');
+                json::write_u64(out, number);
+                out.push(b'"');
+            }
+            Member::Texts(texts) => json::write_str_array(out, texts),
+            Member::SpaceJoined(texts) => json::write_space_joined(out, texts),
+            Member::Json(Value::String(text)) => json::write_str(out, &text),
+            // Writing to a Vec cannot fail.
+            Member::Json(value) => {
+                let _ = serde_json::to_writer(out, &value);
+            }
+        }
     }
 }
 
@@ -1229,33 +1366,24 @@ mod tests {
 
     #[test]
     fn the_date_follows_the_clock_second_by_second() {
-        let spec = grantspec_spec::load_str(
-            std::path::Path::new("d.yaml"),
-            "provider: { id: d, name: D, token_endpoint: { path: /token } }\n\
-             mock: { clients: [{ id: c, secret: s, grants: [client_credentials] }] }\ncases: []\n",
-        )
-        .unwrap()
-        .spec;
-        let clock = Arc::new(ManualClock::new(
-            SystemTime::UNIX_EPOCH + Duration::from_millis(784_111_777_400),
-        ));
-        let emulator = Emulator::new(spec.mock_provider().unwrap(), clock.clone());
-        let date = |emulator: &Emulator| {
+        let clock =
+            ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_millis(784_111_777_400));
+        let date = || {
             let seconds = since_epoch(clock.now()).as_secs();
-            emulator
-                .http_date(seconds)
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_owned()
+            http_date(seconds).unwrap().to_str().unwrap().to_owned()
         };
-        assert_eq!(date(&emulator), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(date(), "Sun, 06 Nov 1994 08:49:37 GMT");
         clock.advance(Duration::from_millis(500));
-        assert_eq!(date(&emulator), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(date(), "Sun, 06 Nov 1994 08:49:37 GMT");
         clock.advance(Duration::from_millis(100));
-        assert_eq!(date(&emulator), "Sun, 06 Nov 1994 08:49:38 GMT");
+        assert_eq!(date(), "Sun, 06 Nov 1994 08:49:38 GMT");
         clock.advance(Duration::from_secs(86_400));
-        assert_eq!(date(&emulator), "Mon, 07 Nov 1994 08:49:38 GMT");
+        assert_eq!(date(), "Mon, 07 Nov 1994 08:49:38 GMT");
+        // Earlier seconds too: the cache holds one second, not the latest.
+        assert_eq!(
+            http_date(784_111_777).unwrap().to_str().unwrap(),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
     }
 
     #[test]
@@ -1396,6 +1524,7 @@ mod tests {
                     spec.provider.response.expiry = expiry;
                     variants.push(spec.clone());
                     seed(&mut spec).token_type = String::new();
+                    seed(&mut spec).expires_in_as_string = true;
                     spec.provider.response.envelope = Some("/data/in \"ner\"/".into());
                     seed(&mut spec).extra_members.insert(
                         "token_type".into(),

@@ -21,6 +21,7 @@ mod authorize;
 mod device;
 mod emulated;
 mod emulator;
+mod json;
 mod render;
 mod store;
 
