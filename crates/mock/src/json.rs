@@ -27,37 +27,51 @@ pub(crate) fn write_space_joined(out: &mut Vec<u8>, texts: &[String]) {
 }
 
 /// Appends `text` escaped for the inside of a JSON string; runs that need
-/// no escape are copied whole.
+/// no escape are found by a table lookup per byte and copied whole.
 fn write_escaped(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = text.as_bytes();
     let mut plain_from = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
-        // The short form of an escape, where JSON has one.
-        let short: Option<&[u8]> = match byte {
-            b'"' => Some(b"\\\""),
-            b'\\' => Some(b"\\\\"),
-            b'\n' => Some(b"\\n"),
-            b'\r' => Some(b"\\r"),
-            b'\t' => Some(b"\\t"),
-            0x08 => Some(b"\\b"),
-            0x0c => Some(b"\\f"),
-            0x00..=0x1f => None,
-            _ => continue,
-        };
+    while let Some(offset) = bytes[plain_from..]
+        .iter()
+        .position(|&byte| NEEDS_ESCAPE[usize::from(byte)])
+    {
+        let index = plain_from + offset;
         out.extend_from_slice(&bytes[plain_from..index]);
         plain_from = index + 1;
-        match short {
-            Some(escape) => out.extend_from_slice(escape),
-            None => {
+        let byte = bytes[index];
+        let short: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            _ => {
                 out.extend_from_slice(b"\\u00");
                 out.push(HEX[usize::from(byte >> 4)]);
                 out.push(HEX[usize::from(byte & 0x0f)]);
+                continue;
             }
-        }
+        };
+        out.extend_from_slice(short);
     }
     out.extend_from_slice(&bytes[plain_from..]);
 }
+
+/// The bytes a JSON string escapes: `"`, `\` and the control characters.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 /// Appends `number` in decimal.
 pub(crate) fn write_u64(out: &mut Vec<u8>, mut number: u64) {
