@@ -2,7 +2,7 @@
 //! profile and mock seed. Pure request-in, response-out; no sockets here.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -1039,53 +1039,95 @@ fn since_epoch(time: SystemTime) -> Duration {
         .unwrap_or_default()
 }
 
-/// Request parameters by name, with list parameters split; values borrow
-/// from the request where they needed no decoding.
-pub(crate) struct Params<'a>(BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>);
+/// Request parameters in the order they came, with list parameters split
+/// into one entry per item; values borrow from the request where they
+/// needed no decoding. A request has a handful, so a list searched by name
+/// does without a map's allocations.
+pub(crate) struct Params<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+/// How many parameters [`Params::from_pairs`] searches one by one for a
+/// repeated name; beyond that it keeps a set of the names, so that a body
+/// of thousands of parameters is not quadratic.
+const PARAMS_SEARCHED_IN_ORDER: usize = 16;
 
 impl<'a> Params<'a> {
     pub(crate) fn from_pairs(
         pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
         repeat_lists: bool,
     ) -> Result<Self, OAuthError> {
-        let mut map: BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>> = BTreeMap::new();
+        let mut params: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+        let mut many_names: Option<HashSet<Cow<'a, str>>> = None;
         for (name, value) in pairs {
             if value.is_empty() {
                 continue;
             }
             let is_list = LIST_PARAMS.contains(&&*name);
             let may_repeat = is_list && repeat_lists;
-            if !may_repeat && map.get(&name).is_some_and(|values| !values.is_empty()) {
+            let seen = match &many_names {
+                Some(names) => names.contains(&name),
+                None => params.iter().any(|(existing, _)| *existing == name),
+            };
+            if !may_repeat && seen {
                 return Err(OAuthError::invalid_request(format!(
                     "Parameter `{name}` is included more than once."
                 ))
                 .league(3));
             }
-            let values = map.entry(name).or_default();
+            let before = params.len();
             match value {
-                Cow::Borrowed(value) if is_list => {
-                    values.extend(value.split_whitespace().map(Cow::Borrowed));
+                Cow::Borrowed(value) if is_list => params.extend(
+                    value
+                        .split_whitespace()
+                        .map(|item| (name.clone(), Cow::Borrowed(item))),
+                ),
+                Cow::Owned(value) if is_list => params.extend(
+                    value
+                        .split_whitespace()
+                        .map(|item| (name.clone(), Cow::Owned(item.to_owned()))),
+                ),
+                value => params.push((name.clone(), value)),
+            }
+            // A list of blanks adds no item, and counts as absent.
+            if params.len() == before {
+                continue;
+            }
+            match &mut many_names {
+                Some(names) => {
+                    names.insert(name);
                 }
-                Cow::Owned(value) if is_list => {
-                    values.extend(value.split_whitespace().map(|v| Cow::Owned(v.to_owned())));
+                None if params.len() > PARAMS_SEARCHED_IN_ORDER => {
+                    many_names = Some(params.iter().map(|(name, _)| name.clone()).collect());
                 }
-                value => values.push(value),
+                None => {}
             }
         }
-        Ok(Self(map))
+        Ok(Self(params))
     }
 
+    /// The last value of `name`, which is no longer a parameter.
     pub(crate) fn take_one(&mut self, name: &str) -> Option<Cow<'a, str>> {
-        self.0.remove(name).and_then(|mut values| values.pop())
+        let mut last = None;
+        self.0.retain_mut(|(existing, value)| {
+            let taken = existing == name;
+            if taken {
+                last = Some(std::mem::take(value));
+            }
+            !taken
+        });
+        last
     }
 
+    /// Every value of `name`, in order; it is no longer a parameter.
     pub(crate) fn take_list(&mut self, name: &str) -> Vec<String> {
-        self.0
-            .remove(name)
-            .unwrap_or_default()
-            .into_iter()
-            .map(Cow::into_owned)
-            .collect()
+        let mut values = Vec::new();
+        self.0.retain_mut(|(existing, value)| {
+            let taken = existing == name;
+            if taken {
+                values.push(std::mem::take(value).into_owned());
+            }
+            !taken
+        });
+        values
     }
 }
 
@@ -1410,6 +1452,118 @@ mod tests {
             let ours: Vec<_> = parse_form(input).collect();
             let theirs: Vec<_> = form_urlencoded::parse(input).collect();
             assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(input));
+        }
+    }
+
+    /// How `Params` kept parameters before it was a list: a map of names to
+    /// values, with the answers the emulator reads from it.
+    fn reference_params<'a>(
+        pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+        repeat_lists: bool,
+    ) -> Result<std::collections::BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>, String> {
+        let mut map: std::collections::BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>> =
+            std::collections::BTreeMap::new();
+        for (name, value) in pairs {
+            if value.is_empty() {
+                continue;
+            }
+            let is_list = LIST_PARAMS.contains(&&*name);
+            let may_repeat = is_list && repeat_lists;
+            if !may_repeat && map.get(&name).is_some_and(|values| !values.is_empty()) {
+                return Err(format!("Parameter `{name}` is included more than once."));
+            }
+            let values = map.entry(name).or_default();
+            if is_list {
+                values.extend(
+                    value
+                        .split_whitespace()
+                        .map(|item| Cow::Owned(item.to_owned())),
+                );
+            } else {
+                values.push(value);
+            }
+        }
+        Ok(map)
+    }
+
+    #[test]
+    fn params_answer_as_the_map_they_replaced_did() {
+        let mut inputs: Vec<String> = [
+            "",
+            "grant_type=client_credentials",
+            "grant_type=a&grant_type=b",
+            "grant_type=a&grant_type=",
+            "grant_type=&grant_type=b",
+            "scope=read+write&scope=admin",
+            "scope=read%20write&scope=+&scope=x",
+            "scope=+&scope=a",
+            "scope=a&scope=+",
+            "scope=%20&scope=%20",
+            "audience=a b c&audience=d&resource=r&resource=r",
+            "client_id=a%3Ab&client_secret=p%40ss&client_id=c",
+            "=b&=c",
+            "sc%6Fpe=a&scope=b",
+            "a=1&b=2&a=3",
+            "x=%FF&x=%FE",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        // Past the names searched one by one: 40 names, then a repeat of
+        // the first, of a late one, of a list, and of none.
+        let many: String = (0..40).map(|i| format!("p{i}=v{i}&")).collect();
+        for tail in [
+            "p0=again",
+            "p39=again",
+            "scope=a&scope=b",
+            "q=fine",
+            "scope=+&scope=c",
+        ] {
+            inputs.push(format!("{many}{tail}"));
+        }
+        let names = [
+            "grant_type",
+            "scope",
+            "audience",
+            "resource",
+            "client_id",
+            "client_secret",
+            "",
+            "a",
+            "b",
+            "x",
+            "p0",
+            "p39",
+            "q",
+            "sc%6Fpe",
+        ];
+        for input in &inputs {
+            for repeat_lists in [false, true] {
+                let ours = Params::from_pairs(parse_form(input.as_bytes()), repeat_lists);
+                let theirs = reference_params(parse_form(input.as_bytes()), repeat_lists);
+                let (mut ours, mut theirs) = match (ours, theirs) {
+                    (Ok(ours), Ok(theirs)) => (ours, theirs),
+                    (Err(ours), Err(theirs)) => {
+                        assert_eq!(ours.description, theirs, "{input}");
+                        continue;
+                    }
+                    (ours, theirs) => panic!(
+                        "{input} ({repeat_lists}): ours {:?}, theirs {theirs:?}",
+                        ours.err().map(|e| e.description)
+                    ),
+                };
+                for (round, name) in names.iter().enumerate() {
+                    let values = theirs.remove(*name).unwrap_or_default();
+                    if round % 2 == 0 {
+                        let theirs: Vec<String> = values.into_iter().map(Cow::into_owned).collect();
+                        assert_eq!(ours.take_list(name), theirs, "{input}: {name}");
+                    } else {
+                        let theirs = values.last().map(|value| value.to_string());
+                        let ours = ours.take_one(name).map(Cow::into_owned);
+                        assert_eq!(ours, theirs, "{input}: {name}");
+                    }
+                    assert_eq!(ours.take_list(name), Vec::<String>::new(), "taken");
+                }
+            }
         }
     }
 
