@@ -2,7 +2,7 @@
 //! profile and mock seed. Pure request-in, response-out; no sockets here.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 use crate::assertions::JtiCache;
 use crate::device::DeviceCodes;
+use crate::json;
 use crate::render::{OAuthError, render_error};
 use crate::store::{Family, Grantee, Refused, TokenStore};
 
@@ -118,6 +119,17 @@ impl MockResponse {
     }
 }
 
+/// What a token answer says, beyond the provider's profile and seed.
+#[derive(Clone, Copy)]
+struct TokenMembers<'a> {
+    access_token: &'a str,
+    refresh_token: Option<&'a str>,
+    grantee: &'a Grantee,
+    grant: GrantKind,
+    now: Duration,
+    lifetime: Duration,
+}
+
 /// How a token answer is written and what it says of time.
 struct Answer {
     /// JSON or the profile's encoding, as negotiated.
@@ -166,16 +178,17 @@ pub struct Emulator {
     enabled_grants: Vec<GrantKind>,
     /// The headers of a token response: the seed's content type (unless it
     /// is no valid header value) and the cache headers.
-    token_headers: HeaderMap,
+    token_headers: Vec<(HeaderName, HeaderValue)>,
+    /// Whether every member a token answer may have has a name of its own,
+    /// so that none replaces another and the answer can be written as its
+    /// members come ([`JsonObject`]).
+    member_names_differ: bool,
     clock: Arc<dyn Clock>,
     pub(crate) store: Mutex<TokenStore>,
     /// The `jti`s of accepted assertions, against replay.
     jtis: Mutex<JtiCache>,
     /// Device codes issued by the device authorization endpoint.
     devices: Mutex<DeviceCodes>,
-    /// The last `Date` written and the second it is for: every answer
-    /// carries one, and most seconds bring thousands of them under load.
-    last_date: Mutex<Option<(u64, HeaderValue)>>,
 }
 
 impl Emulator {
@@ -214,16 +227,18 @@ impl Emulator {
             .collect();
         enabled_grants.sort();
         enabled_grants.dedup();
-        let mut token_headers = HeaderMap::new();
+        let mut token_headers = Vec::new();
         let content_type = answer_content_type(profile.response.encoding, &seed);
         if let Ok(content_type) = HeaderValue::from_str(content_type) {
-            token_headers.append(CONTENT_TYPE, content_type);
+            token_headers.push((CONTENT_TYPE, content_type));
         }
         token_headers.extend(cache_headers(&seed));
+        let member_names_differ = member_names_differ(&profile, &seed);
         Self {
             jtis: Mutex::new(JtiCache::new(seed.assertions.max_jtis)),
             devices: Mutex::new(DeviceCodes::new(seed.device_flow.max_codes)),
             token_headers,
+            member_names_differ,
             id: id.to_owned(),
             profile,
             seed,
@@ -232,7 +247,6 @@ impl Emulator {
             enabled_grants,
             clock,
             store: Mutex::new(TokenStore::with_max_tokens(max_tokens)),
-            last_date: Mutex::new(None),
         }
     }
 
@@ -326,28 +340,10 @@ impl Emulator {
         response: MockResponse,
     ) -> MockResponse {
         let now = now.unwrap_or_else(|_| since_epoch(self.clock.now()));
-        match self.http_date(now.as_secs()) {
+        match http_date(now.as_secs()) {
             Some(date) => response.with_header(axum::http::header::DATE, date),
             None => response,
         }
-    }
-
-    /// `Date`'s value for `seconds` since the epoch (an HTTP date has no
-    /// finer unit), formatted once per second.
-    fn http_date(&self, seconds: u64) -> Option<HeaderValue> {
-        let mut last = self
-            .last_date
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some((at, value)) = &*last
-            && *at == seconds
-        {
-            return Some(value.clone());
-        }
-        let text = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds));
-        let value = HeaderValue::from_str(&text).ok()?;
-        *last = Some((seconds, value.clone()));
-        Some(value)
     }
 
     /// A token request's answer; `now` is the request's time
@@ -624,41 +620,84 @@ impl Emulator {
         }: Answer,
     ) -> MockResponse {
         let shape = &self.profile.response;
+        let members = TokenMembers {
+            access_token,
+            refresh_token: refresh_token.as_deref(),
+            grantee,
+            grant,
+            now,
+            lifetime,
+        };
+        let body = match encoding {
+            ResponseEncoding::Json if self.member_names_differ => {
+                let capacity =
+                    96 + access_token.len() + refresh_token.as_ref().map_or(0, String::len);
+                let mut object = JsonObject::open(shape.envelope.as_deref(), capacity);
+                self.token_members(&mut object, &members);
+                object.close()
+            }
+            ResponseEncoding::Json => {
+                let mut token = Members::default();
+                self.token_members(&mut token, &members);
+                token.into_json(shape.envelope.as_deref())
+            }
+            ResponseEncoding::Form => {
+                let mut token = Members::default();
+                self.token_members(&mut token, &members);
+                token.to_form()
+            }
+        };
+        let negotiated = (encoding != shape.encoding)
+            .then(|| HeaderValue::from_str(answer_content_type(encoding, &self.seed)).ok())
+            .flatten();
+        MockResponse {
+            status: self.seed.success_status,
+            headers: self.token_headers(negotiated),
+            body,
+        }
+    }
+
+    /// Sets the members of a token answer in `sink`, in their order.
+    fn token_members<'a>(&'a self, sink: &mut impl MemberSink<'a>, token: &TokenMembers<'a>) {
+        let shape = &self.profile.response;
         let name = |rfc_name| shape.members.name(rfc_name);
-        let mut token = Members::default();
-        token.set(name("access_token"), Member::Text(access_token.into()));
+        let TokenMembers {
+            access_token,
+            refresh_token,
+            grantee,
+            grant,
+            now,
+            lifetime,
+        } = *token;
+        sink.set(name("access_token"), Member::Text(access_token.into()));
         let token_type = self.seed.token_type_for(grant);
         if !token_type.is_empty() {
-            token.set(name("token_type"), Member::Text(token_type.into()));
+            sink.set(name("token_type"), Member::Text(token_type.into()));
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
             let seconds = lifetime.as_secs();
             let value = if self.seed.expires_in_as_string {
-                Member::Text(seconds.to_string().into())
+                Member::NumberText(seconds)
             } else {
                 Member::Number(seconds)
             };
-            token.set(name("expires_in"), value);
+            sink.set(name("expires_in"), value);
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now.saturating_add(lifetime);
-            token.set(name("expires"), Member::Number(epoch.as_secs()));
+            sink.set(name("expires"), Member::Number(epoch.as_secs()));
         }
         if shape.expiry == ExpiryStyle::ExpiresRelative {
-            token.set(name("expires"), Member::Number(lifetime.as_secs()));
+            sink.set(name("expires"), Member::Number(lifetime.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
-            token.set(name("refresh_token"), Member::Text(refresh_token.into()));
+            sink.set(name("refresh_token"), Member::Text(refresh_token.into()));
         }
         match self.seed.response_scope {
             ResponseScope::Omit => {}
-            ResponseScope::Always => {
-                token.set(name("scope"), Member::Text(grantee.scope.join(" ").into()));
-            }
-            ResponseScope::Array => {
-                token.set(name("scope"), Member::Texts(&grantee.scope));
-            }
-            ResponseScope::Null => token.set(name("scope"), Member::Json(Value::Null)),
+            ResponseScope::Always => sink.set(name("scope"), Member::SpaceJoined(&grantee.scope)),
+            ResponseScope::Array => sink.set(name("scope"), Member::Texts(&grantee.scope)),
+            ResponseScope::Null => sink.set(name("scope"), Member::Json(Value::Null)),
         }
         if grant == GrantKind::TokenExchange
             && self
@@ -667,31 +706,28 @@ impl Emulator {
                 .as_ref()
                 .is_some_and(|policy| policy.issued_token_type)
         {
-            token.set(
+            sink.set(
                 "issued_token_type",
                 Member::Text(grantspec_token::ACCESS_TOKEN_TYPE.into()),
             );
         }
         for (member, value) in &self.seed.extra_members {
-            token.set(member, Member::Json(issued_member(value, grant, now)));
+            sink.set(member, Member::Json(issued_member(value, grant, now)));
         }
-        let body = match encoding {
-            ResponseEncoding::Json => token.to_json(shape.envelope.as_deref()),
-            ResponseEncoding::Form => token.to_form(),
-        };
-        let mut headers = self.token_headers.clone();
-        if encoding != shape.encoding {
-            if let Ok(content_type) =
-                HeaderValue::from_str(answer_content_type(encoding, &self.seed))
-            {
-                headers.insert(CONTENT_TYPE, content_type);
-            }
+    }
+
+    /// The headers of a token answer: the seed's content type, or
+    /// `negotiated` in its place, and the cache headers; with room for
+    /// `Date`.
+    pub(crate) fn token_headers(&self, negotiated: Option<HeaderValue>) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(self.token_headers.len() + 2);
+        for (name, value) in &self.token_headers {
+            headers.append(name.clone(), value.clone());
         }
-        MockResponse {
-            status: self.seed.success_status,
-            headers,
-            body,
+        if let Some(content_type) = negotiated {
+            headers.insert(CONTENT_TYPE, content_type);
         }
+        headers
     }
 
     /// The content types of the body encodings this provider accepts:
@@ -953,59 +989,145 @@ impl Emulator {
     }
 }
 
+/// `Date`'s value for `seconds` since the Unix epoch (an HTTP date has no
+/// finer unit). Every answer carries one, and most seconds bring thousands
+/// of them under load: each thread formats a second's once.
+fn http_date(seconds: u64) -> Option<HeaderValue> {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<Option<(u64, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((at, value)) = last
+            && *at == seconds
+        {
+            return Some(value.clone());
+        }
+        let text = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds));
+        let value = HeaderValue::from_str(&text).ok()?;
+        *last = Some((seconds, value.clone()));
+        Some(value)
+    })
+}
+
+/// Whether every member a token answer of this provider may have has a
+/// name of its own ([`Emulator::token_members`] sets each at most once).
+fn member_names_differ(profile: &ProviderProfile, seed: &MockSeed) -> bool {
+    let members = &profile.response.members;
+    let mut names: Vec<&str> = [
+        "access_token",
+        "token_type",
+        "expires_in",
+        "expires",
+        "refresh_token",
+        "scope",
+    ]
+    .into_iter()
+    .map(|rfc_name| members.name(rfc_name))
+    .chain(["issued_token_type"])
+    .chain(seed.extra_members.keys().map(String::as_str))
+    .collect();
+    let all = names.len();
+    names.sort_unstable();
+    names.dedup();
+    names.len() == all
+}
+
 /// A time as the store keeps it: since the Unix epoch (zero before it).
 fn since_epoch(time: SystemTime) -> Duration {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
 }
 
-/// Request parameters by name, with list parameters split; values borrow
-/// from the request where they needed no decoding.
-pub(crate) struct Params<'a>(BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>);
+/// Request parameters in the order they came, with list parameters split
+/// into one entry per item; values borrow from the request where they
+/// needed no decoding. A request has a handful, so a list searched by name
+/// does without a map's allocations.
+pub(crate) struct Params<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+/// How many parameters [`Params::from_pairs`] searches one by one for a
+/// repeated name; beyond that it keeps a set of the names, so that a body
+/// of thousands of parameters is not quadratic.
+const PARAMS_SEARCHED_IN_ORDER: usize = 16;
 
 impl<'a> Params<'a> {
     pub(crate) fn from_pairs(
         pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
         repeat_lists: bool,
     ) -> Result<Self, OAuthError> {
-        let mut map: BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>> = BTreeMap::new();
+        let mut params: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+        let mut many_names: Option<HashSet<Cow<'a, str>>> = None;
         for (name, value) in pairs {
             if value.is_empty() {
                 continue;
             }
             let is_list = LIST_PARAMS.contains(&&*name);
             let may_repeat = is_list && repeat_lists;
-            if !may_repeat && map.get(&name).is_some_and(|values| !values.is_empty()) {
+            let seen = match &many_names {
+                Some(names) => names.contains(&name),
+                None => params.iter().any(|(existing, _)| *existing == name),
+            };
+            if !may_repeat && seen {
                 return Err(OAuthError::invalid_request(format!(
                     "Parameter `{name}` is included more than once."
                 ))
                 .league(3));
             }
-            let values = map.entry(name).or_default();
+            let before = params.len();
             match value {
-                Cow::Borrowed(value) if is_list => {
-                    values.extend(value.split_whitespace().map(Cow::Borrowed));
+                Cow::Borrowed(value) if is_list => params.extend(
+                    value
+                        .split_whitespace()
+                        .map(|item| (name.clone(), Cow::Borrowed(item))),
+                ),
+                Cow::Owned(value) if is_list => params.extend(
+                    value
+                        .split_whitespace()
+                        .map(|item| (name.clone(), Cow::Owned(item.to_owned()))),
+                ),
+                value => params.push((name.clone(), value)),
+            }
+            // A list of blanks adds no item, and counts as absent.
+            if params.len() == before {
+                continue;
+            }
+            match &mut many_names {
+                Some(names) => {
+                    names.insert(name);
                 }
-                Cow::Owned(value) if is_list => {
-                    values.extend(value.split_whitespace().map(|v| Cow::Owned(v.to_owned())));
+                None if params.len() > PARAMS_SEARCHED_IN_ORDER => {
+                    many_names = Some(params.iter().map(|(name, _)| name.clone()).collect());
                 }
-                value => values.push(value),
+                None => {}
             }
         }
-        Ok(Self(map))
+        Ok(Self(params))
     }
 
+    /// The last value of `name`, which is no longer a parameter.
     pub(crate) fn take_one(&mut self, name: &str) -> Option<Cow<'a, str>> {
-        self.0.remove(name).and_then(|mut values| values.pop())
+        let mut last = None;
+        self.0.retain_mut(|(existing, value)| {
+            let taken = existing == name;
+            if taken {
+                last = Some(std::mem::take(value));
+            }
+            !taken
+        });
+        last
     }
 
+    /// Every value of `name`, in order; it is no longer a parameter.
     pub(crate) fn take_list(&mut self, name: &str) -> Vec<String> {
-        self.0
-            .remove(name)
-            .unwrap_or_default()
-            .into_iter()
-            .map(Cow::into_owned)
-            .collect()
+        let mut values = Vec::new();
+        self.0.retain_mut(|(existing, value)| {
+            let taken = existing == name;
+            if taken {
+                values.push(std::mem::take(value).into_owned());
+            }
+            !taken
+        });
+        values
     }
 }
 
@@ -1131,6 +1253,11 @@ pub(crate) fn answer_content_type(encoding: ResponseEncoding, seed: &MockSeed) -
     }
 }
 
+/// Where a token answer's members go, in the order they are set.
+trait MemberSink<'a> {
+    fn set(&mut self, name: &'a str, value: Member<'a>);
+}
+
 /// The members of a token response, in order. A member set twice keeps its
 /// first place and takes the later value, as a JSON object does.
 #[derive(Default)]
@@ -1140,50 +1267,32 @@ struct Members<'a>(Vec<(&'a str, Member<'a>)>);
 enum Member<'a> {
     Text(Cow<'a, str>),
     Number(u64),
+    /// A number written as a string.
+    NumberText(u64),
     Texts(&'a [String]),
+    /// Texts joined by spaces into one string.
+    SpaceJoined(&'a [String]),
     Json(Value),
 }
 
-impl<'a> Members<'a> {
+impl<'a> MemberSink<'a> for Members<'a> {
     fn set(&mut self, name: &'a str, value: Member<'a>) {
         match self.0.iter_mut().find(|(existing, _)| *existing == name) {
             Some(member) => member.1 = value,
             None => self.0.push((name, value)),
         }
     }
+}
 
+impl Members<'_> {
     /// The object as compact JSON, wrapped in one object per segment of
-    /// `envelope` (`/data` gives `{"data":{…}}`): the bytes serde_json
-    /// writes for the same object, built without an intermediate value.
-    fn to_json(&self, envelope: Option<&str>) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128);
-        let segments: Vec<&str> = envelope
-            .map(|pointer| pointer.split('/').filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default();
-        // serde_json writes the strings, numbers and lists; writing them
-        // to a Vec cannot fail.
-        for segment in &segments {
-            out.push(b'{');
-            let _ = serde_json::to_writer(&mut out, segment);
-            out.push(b':');
+    /// `envelope` (`/data` gives `{"data":{…}}`).
+    fn into_json(self, envelope: Option<&str>) -> Vec<u8> {
+        let mut object = JsonObject::open(envelope, 128);
+        for (name, value) in self.0 {
+            object.set(name, value);
         }
-        out.push(b'{');
-        for (index, (name, value)) in self.0.iter().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            let _ = serde_json::to_writer(&mut out, name);
-            out.push(b':');
-            let _ = match value {
-                Member::Text(text) => serde_json::to_writer(&mut out, text),
-                Member::Number(number) => serde_json::to_writer(&mut out, number),
-                Member::Texts(texts) => serde_json::to_writer(&mut out, texts),
-                Member::Json(value) => serde_json::to_writer(&mut out, value),
-            };
-        }
-        out.push(b'}');
-        out.extend(std::iter::repeat_n(b'}', segments.len()));
-        out
+        object.close()
     }
 
     /// The members as a form body (`name=value&…`), as providers that
@@ -1192,12 +1301,82 @@ impl<'a> Members<'a> {
         form_body(self.0.iter().map(|(name, value)| {
             let text = match value {
                 Member::Text(text) => Cow::Borrowed(text.as_ref()),
-                Member::Number(number) => Cow::Owned(number.to_string()),
-                Member::Texts(texts) => Cow::Owned(texts.join(" ")),
+                Member::Number(number) | Member::NumberText(number) => {
+                    Cow::Owned(number.to_string())
+                }
+                Member::Texts(texts) | Member::SpaceJoined(texts) => Cow::Owned(texts.join(" ")),
                 Member::Json(value) => form_value(value),
             };
             (*name, text)
         }))
+    }
+}
+
+/// A JSON object written as its members are set, wrapped in an envelope:
+/// the bytes serde_json writes for the same object, without building one.
+/// It writes a member set twice twice, so it takes a token answer's
+/// members only where their names all differ
+/// ([`Emulator::member_names_differ`]); [`Members`] otherwise.
+struct JsonObject {
+    out: Vec<u8>,
+    /// The envelope's objects, closed after the token's.
+    depth: usize,
+    empty: bool,
+}
+
+impl JsonObject {
+    fn open(envelope: Option<&str>, capacity: usize) -> Self {
+        let mut out = Vec::with_capacity(capacity);
+        let mut depth = 0;
+        for segment in envelope
+            .into_iter()
+            .flat_map(|pointer| pointer.split('/'))
+            .filter(|segment| !segment.is_empty())
+        {
+            out.push(b'{');
+            json::write_str(&mut out, segment);
+            out.push(b':');
+            depth += 1;
+        }
+        out.push(b'{');
+        Self {
+            out,
+            depth,
+            empty: true,
+        }
+    }
+
+    fn close(mut self) -> Vec<u8> {
+        self.out.push(b'}');
+        self.out.extend(std::iter::repeat_n(b'}', self.depth));
+        self.out
+    }
+}
+
+impl<'a> MemberSink<'a> for JsonObject {
+    fn set(&mut self, name: &'a str, value: Member<'a>) {
+        let out = &mut self.out;
+        if !std::mem::replace(&mut self.empty, false) {
+            out.push(b',');
+        }
+        json::write_str(out, name);
+        out.push(b':');
+        match value {
+            Member::Text(text) => json::write_str(out, &text),
+            Member::Number(number) => json::write_u64(out, number),
+            Member::NumberText(number) => {
+                out.push(b'"');
+                json::write_u64(out, number);
+                out.push(b'"');
+            }
+            Member::Texts(texts) => json::write_str_array(out, texts),
+            Member::SpaceJoined(texts) => json::write_space_joined(out, texts),
+            Member::Json(Value::String(text)) => json::write_str(out, &text),
+            // Writing to a Vec cannot fail.
+            Member::Json(value) => {
+                let _ = serde_json::to_writer(out, &value);
+            }
+        }
     }
 }
 
@@ -1229,33 +1408,24 @@ mod tests {
 
     #[test]
     fn the_date_follows_the_clock_second_by_second() {
-        let spec = grantspec_spec::load_str(
-            std::path::Path::new("d.yaml"),
-            "provider: { id: d, name: D, token_endpoint: { path: /token } }\n\
-             mock: { clients: [{ id: c, secret: s, grants: [client_credentials] }] }\ncases: []\n",
-        )
-        .unwrap()
-        .spec;
-        let clock = Arc::new(ManualClock::new(
-            SystemTime::UNIX_EPOCH + Duration::from_millis(784_111_777_400),
-        ));
-        let emulator = Emulator::new(spec.mock_provider().unwrap(), clock.clone());
-        let date = |emulator: &Emulator| {
+        let clock =
+            ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_millis(784_111_777_400));
+        let date = || {
             let seconds = since_epoch(clock.now()).as_secs();
-            emulator
-                .http_date(seconds)
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_owned()
+            http_date(seconds).unwrap().to_str().unwrap().to_owned()
         };
-        assert_eq!(date(&emulator), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(date(), "Sun, 06 Nov 1994 08:49:37 GMT");
         clock.advance(Duration::from_millis(500));
-        assert_eq!(date(&emulator), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(date(), "Sun, 06 Nov 1994 08:49:37 GMT");
         clock.advance(Duration::from_millis(100));
-        assert_eq!(date(&emulator), "Sun, 06 Nov 1994 08:49:38 GMT");
+        assert_eq!(date(), "Sun, 06 Nov 1994 08:49:38 GMT");
         clock.advance(Duration::from_secs(86_400));
-        assert_eq!(date(&emulator), "Mon, 07 Nov 1994 08:49:38 GMT");
+        assert_eq!(date(), "Mon, 07 Nov 1994 08:49:38 GMT");
+        // Earlier seconds too: the cache holds one second, not the latest.
+        assert_eq!(
+            http_date(784_111_777).unwrap().to_str().unwrap(),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
     }
 
     #[test]
@@ -1282,6 +1452,118 @@ mod tests {
             let ours: Vec<_> = parse_form(input).collect();
             let theirs: Vec<_> = form_urlencoded::parse(input).collect();
             assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(input));
+        }
+    }
+
+    /// How `Params` kept parameters before it was a list: a map of names to
+    /// values, with the answers the emulator reads from it.
+    fn reference_params<'a>(
+        pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+        repeat_lists: bool,
+    ) -> Result<std::collections::BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>, String> {
+        let mut map: std::collections::BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>> =
+            std::collections::BTreeMap::new();
+        for (name, value) in pairs {
+            if value.is_empty() {
+                continue;
+            }
+            let is_list = LIST_PARAMS.contains(&&*name);
+            let may_repeat = is_list && repeat_lists;
+            if !may_repeat && map.get(&name).is_some_and(|values| !values.is_empty()) {
+                return Err(format!("Parameter `{name}` is included more than once."));
+            }
+            let values = map.entry(name).or_default();
+            if is_list {
+                values.extend(
+                    value
+                        .split_whitespace()
+                        .map(|item| Cow::Owned(item.to_owned())),
+                );
+            } else {
+                values.push(value);
+            }
+        }
+        Ok(map)
+    }
+
+    #[test]
+    fn params_answer_as_the_map_they_replaced_did() {
+        let mut inputs: Vec<String> = [
+            "",
+            "grant_type=client_credentials",
+            "grant_type=a&grant_type=b",
+            "grant_type=a&grant_type=",
+            "grant_type=&grant_type=b",
+            "scope=read+write&scope=admin",
+            "scope=read%20write&scope=+&scope=x",
+            "scope=+&scope=a",
+            "scope=a&scope=+",
+            "scope=%20&scope=%20",
+            "audience=a b c&audience=d&resource=r&resource=r",
+            "client_id=a%3Ab&client_secret=p%40ss&client_id=c",
+            "=b&=c",
+            "sc%6Fpe=a&scope=b",
+            "a=1&b=2&a=3",
+            "x=%FF&x=%FE",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        // Past the names searched one by one: 40 names, then a repeat of
+        // the first, of a late one, of a list, and of none.
+        let many: String = (0..40).map(|i| format!("p{i}=v{i}&")).collect();
+        for tail in [
+            "p0=again",
+            "p39=again",
+            "scope=a&scope=b",
+            "q=fine",
+            "scope=+&scope=c",
+        ] {
+            inputs.push(format!("{many}{tail}"));
+        }
+        let names = [
+            "grant_type",
+            "scope",
+            "audience",
+            "resource",
+            "client_id",
+            "client_secret",
+            "",
+            "a",
+            "b",
+            "x",
+            "p0",
+            "p39",
+            "q",
+            "sc%6Fpe",
+        ];
+        for input in &inputs {
+            for repeat_lists in [false, true] {
+                let ours = Params::from_pairs(parse_form(input.as_bytes()), repeat_lists);
+                let theirs = reference_params(parse_form(input.as_bytes()), repeat_lists);
+                let (mut ours, mut theirs) = match (ours, theirs) {
+                    (Ok(ours), Ok(theirs)) => (ours, theirs),
+                    (Err(ours), Err(theirs)) => {
+                        assert_eq!(ours.description, theirs, "{input}");
+                        continue;
+                    }
+                    (ours, theirs) => panic!(
+                        "{input} ({repeat_lists}): ours {:?}, theirs {theirs:?}",
+                        ours.err().map(|e| e.description)
+                    ),
+                };
+                for (round, name) in names.iter().enumerate() {
+                    let values = theirs.remove(*name).unwrap_or_default();
+                    if round % 2 == 0 {
+                        let theirs: Vec<String> = values.into_iter().map(Cow::into_owned).collect();
+                        assert_eq!(ours.take_list(name), theirs, "{input}: {name}");
+                    } else {
+                        let theirs = values.last().map(|value| value.to_string());
+                        let ours = ours.take_one(name).map(Cow::into_owned);
+                        assert_eq!(ours, theirs, "{input}: {name}");
+                    }
+                    assert_eq!(ours.take_list(name), Vec::<String>::new(), "taken");
+                }
+            }
         }
     }
 
@@ -1396,6 +1678,7 @@ mod tests {
                     spec.provider.response.expiry = expiry;
                     variants.push(spec.clone());
                     seed(&mut spec).token_type = String::new();
+                    seed(&mut spec).expires_in_as_string = true;
                     spec.provider.response.envelope = Some("/data/in \"ner\"/".into());
                     seed(&mut spec).extra_members.insert(
                         "token_type".into(),

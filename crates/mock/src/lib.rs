@@ -21,6 +21,7 @@ mod authorize;
 mod device;
 mod emulated;
 mod emulator;
+mod json;
 mod render;
 mod store;
 
@@ -28,16 +29,18 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::Bytes;
 use axum::http::header::{CONNECTION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use grantspec_spec::MockProvider;
 use grantspec_token::Clock;
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot, watch};
 use url::Url;
@@ -51,7 +54,9 @@ pub use render::OAuthError;
 /// Every provider's emulator, by id.
 #[derive(Debug)]
 pub struct Mock {
-    providers: HashMap<String, Emulator>,
+    /// The ids come from specs and no request adds one, so a request's path
+    /// cannot steer the fast hash into collisions.
+    providers: HashMap<String, Emulator, foldhash::fast::RandomState>,
 }
 
 /// How long a client may take to send a request's headers, and then its
@@ -270,10 +275,15 @@ impl Drop for MockServer {
 }
 
 /// Accepts connections until `stopped`, at most `limits.max_connections` at
-/// once, and serves each with hyper's HTTP/1.1 server and a header read
-/// timeout. One handler answers every path (the mock routes by provider id
-/// itself), so there is no router. When stopped, every open connection
-/// finishes the request it is serving and closes.
+/// once, and serves each with hyper's HTTP/1.1 server. One handler answers
+/// every path (the mock routes by provider id itself), so there is no
+/// router. When stopped, every open connection finishes the request it is
+/// serving and closes.
+///
+/// The header read timeout is the connection task's, not hyper's: hyper's
+/// makes, arms and drops a timer for every request, a sixth of the cost of
+/// a token request under load; here each connection has one timer, which
+/// is re-armed only when it fires (see [`Activity`]).
 async fn accept_loop(
     listener: TcpListener,
     mock: Arc<Mock>,
@@ -283,12 +293,11 @@ async fn accept_loop(
     let slots = Arc::new(Semaphore::new(
         limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
     ));
-    // hyper adds the timeout to an Instant, which must not overflow.
+    // The timeout is added to an Instant, which must not overflow.
     let read_timeout = limits.read_timeout.min(MAX_READ_TIMEOUT);
     let (stop_all, stop) = watch::channel(());
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(read_timeout);
+    http.header_read_timeout(None);
     loop {
         let slot = tokio::select! {
             slot = Arc::clone(&slots).acquire_owned() => slot,
@@ -310,20 +319,45 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let mock = Arc::clone(&mock);
-        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let mock = Arc::clone(&mock);
-            async move { Ok::<_, Infallible>(serve(&mock, request, read_timeout).await) }
+        let context = Arc::new(ConnectionContext {
+            mock: Arc::clone(&mock),
+            activity: Activity::new(),
         });
+        let service = {
+            let context = Arc::clone(&context);
+            hyper::service::service_fn(move |request: Request<Incoming>| {
+                let context = Arc::clone(&context);
+                async move {
+                    context.activity.request_started();
+                    let response = serve(&context.mock, request, read_timeout).await;
+                    context.activity.request_finished();
+                    Ok::<_, Infallible>(response)
+                }
+            })
+        };
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = stop.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
+            let deadline = tokio::time::sleep_until(context.activity.head_deadline(read_timeout));
+            let mut deadline = std::pin::pin!(deadline);
+            let mut stopping = false;
+            loop {
+                tokio::select! {
+                    _ = connection.as_mut() => break,
+                    _ = stop.changed(), if !stopping => {
+                        stopping = true;
+                        connection.as_mut().graceful_shutdown();
+                    }
+                    () = deadline.as_mut() => {
+                        let head_due = context.activity.head_deadline(read_timeout);
+                        if head_due <= tokio::time::Instant::now() {
+                            // Dropping the connection closes it, as hyper's
+                            // own timeout did: no answer to a late head.
+                            break;
+                        }
+                        deadline.as_mut().reset(head_due);
+                    }
                 }
             }
             drop(slot);
@@ -333,29 +367,83 @@ async fn accept_loop(
     let _ = stop_all.send(());
 }
 
-async fn serve(mock: &Mock, request: Request<Incoming>, read_timeout: Duration) -> Response {
+/// What a connection's requests share with the task that serves it.
+struct ConnectionContext {
+    mock: Arc<Mock>,
+    activity: Activity,
+}
+
+/// Whether a connection is serving a request, and since when it has been
+/// waiting for the next one's head: its header read timeout runs from then
+/// (from the accept for the first request), as hyper's does. While a
+/// request is served, its body has a timeout of its own ([`serve`]).
+struct Activity {
+    accepted: tokio::time::Instant,
+    /// Nanoseconds from `accepted` to the end of the last request, or
+    /// [`Activity::SERVING`].
+    idle_since: AtomicU64,
+}
+
+impl Activity {
+    const SERVING: u64 = u64::MAX;
+
+    fn new() -> Self {
+        Self {
+            accepted: tokio::time::Instant::now(),
+            idle_since: AtomicU64::new(0),
+        }
+    }
+
+    fn request_started(&self) {
+        self.idle_since.store(Self::SERVING, Ordering::Relaxed);
+    }
+
+    fn request_finished(&self) {
+        let since_accept = self.accepted.elapsed().as_nanos();
+        let nanos = u64::try_from(since_accept).unwrap_or(Self::SERVING - 1);
+        self.idle_since.store(nanos, Ordering::Relaxed);
+    }
+
+    /// When the next request's head is due: `read_timeout` after the
+    /// connection became idle, or, while a request is served, no earlier
+    /// than `read_timeout` from now.
+    fn head_deadline(&self, read_timeout: Duration) -> tokio::time::Instant {
+        match self.idle_since.load(Ordering::Relaxed) {
+            Self::SERVING => tokio::time::Instant::now() + read_timeout,
+            nanos => self.accepted + Duration::from_nanos(nanos) + read_timeout,
+        }
+    }
+}
+
+/// The body of every answer: one buffer, known length.
+type AnswerBody = Full<Bytes>;
+
+async fn serve(
+    mock: &Mock,
+    request: Request<Incoming>,
+    read_timeout: Duration,
+) -> Response<AnswerBody> {
     let (parts, body) = request.into_parts();
-    let read =
-        http_body_util::BodyExt::collect(http_body_util::Limited::new(body, MAX_REQUEST_BODY));
-    let body = match tokio::time::timeout(read_timeout, read).await {
-        Ok(Ok(body)) => body.to_bytes(),
-        Ok(Err(error)) => {
-            let oversized = error
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
-            return into_response(if oversized {
-                mock.reject_oversized(parts.uri.path())
-            } else {
-                mock.reject_unreadable(parts.uri.path())
-            });
-        }
-        Err(_) => {
-            let mut response = into_response(mock.reject_slow_body(parts.uri.path()));
-            response
-                .headers_mut()
-                .insert(CONNECTION, HeaderValue::from_static("close"));
-            return response;
-        }
+    let read = read_body(body);
+    let mut read = std::pin::pin!(read);
+    // A body that came with the head is read without arming a timer.
+    let read = match std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
+        Poll::Ready(read) => read,
+        Poll::Pending => match tokio::time::timeout(read_timeout, read).await {
+            Ok(read) => read,
+            Err(_) => {
+                let mut response = into_response(mock.reject_slow_body(parts.uri.path()));
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+                return response;
+            }
+        },
+    };
+    let body = match read {
+        Ok(body) => body,
+        Err(Unread::Oversized) => return into_response(mock.reject_oversized(parts.uri.path())),
+        Err(Unread::Broken) => return into_response(mock.reject_unreadable(parts.uri.path())),
     };
     into_response(mock.handle(&MockRequest {
         method: parts.method,
@@ -365,8 +453,48 @@ async fn serve(mock: &Mock, request: Request<Incoming>, read_timeout: Duration) 
     }))
 }
 
-fn into_response(answer: MockResponse) -> Response {
-    let mut response = Response::new(Body::from(answer.body));
+/// Why a request's body could not be read.
+enum Unread {
+    /// More than [`MAX_REQUEST_BODY`] bytes.
+    Oversized,
+    /// A malformed chunk, or a connection closed before the body was
+    /// complete.
+    Broken,
+}
+
+/// A request's body, up to [`MAX_REQUEST_BODY`] bytes; trailers are
+/// ignored. A body that arrives in one piece, as most do, is not copied.
+async fn read_body(mut body: Incoming) -> Result<Bytes, Unread> {
+    let mut first = Bytes::new();
+    let mut joined: Vec<u8> = Vec::new();
+    let mut length = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| Unread::Broken)?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        length += data.len();
+        if length > MAX_REQUEST_BODY {
+            return Err(Unread::Oversized);
+        }
+        if joined.is_empty() && first.is_empty() {
+            first = data;
+        } else {
+            if joined.is_empty() {
+                joined.extend_from_slice(&first);
+            }
+            joined.extend_from_slice(&data);
+        }
+    }
+    Ok(if joined.is_empty() {
+        first
+    } else {
+        Bytes::from(joined)
+    })
+}
+
+fn into_response(answer: MockResponse) -> Response<AnswerBody> {
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     *response.headers_mut() = answer.headers;

@@ -193,12 +193,11 @@ impl TokenStore {
         format: TokenFormat,
         now: Duration,
         family: Option<&Family>,
-    ) -> String {
-        let token = match format {
-            TokenFormat::Opaque => random_hex::<20>(),
-            TokenFormat::Jwt => jwt(grantee, now, expires_at),
+    ) -> Arc<str> {
+        let key: Arc<str> = match format {
+            TokenFormat::Opaque => with_random_hex::<20, _>(|hex| Arc::from(hex)),
+            TokenFormat::Jwt => Arc::from(jwt(grantee, now, expires_at)),
         };
-        let key: Arc<str> = Arc::from(token.as_str());
         self.access.insert(
             Arc::clone(&key),
             AccessRecord {
@@ -207,8 +206,8 @@ impl TokenStore {
                 family: family.cloned(),
             },
         );
-        self.remember(Kind::Access, key);
-        token
+        self.remember(Kind::Access, Arc::clone(&key));
+        key
     }
 
     /// Mints and records a refresh token of `family`.
@@ -421,14 +420,21 @@ fn fill_random(bytes: &mut [u8]) {
 
 /// `BYTES` random bytes in lower-case hex.
 fn random_hex<const BYTES: usize>() -> String {
+    with_random_hex::<BYTES, _>(str::to_owned)
+}
+
+/// `use_hex` applied to `BYTES` (at most 32) random bytes in lower-case
+/// hex, written on the stack: an access token is copied once, into its key.
+fn with_random_hex<const BYTES: usize, R>(use_hex: impl FnOnce(&str) -> R) -> R {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let bytes = random_bytes::<BYTES>();
-    let mut out = String::with_capacity(BYTES * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    const { assert!(BYTES <= 32) };
+    let mut hex = [0u8; 64];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(random_bytes::<BYTES>()) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
     }
-    out
+    // Hex digits are ASCII, so this never falls back to the empty string.
+    use_hex(std::str::from_utf8(&hex[..2 * BYTES]).unwrap_or_default())
 }
 
 fn jwt(grantee: &Grantee, now: Duration, expires_at: Duration) -> String {

@@ -809,6 +809,99 @@ async fn connections_beyond_the_cap_wait_for_a_slot_and_are_then_served() {
     assert_eq!(served.0, 200, "{}", served.2);
 }
 
+/// A server for the RFC provider whose read timeout is 1 s.
+async fn start_with_one_second_timeout() -> MockServer {
+    let limits = MockLimits {
+        read_timeout: Duration::from_secs(1),
+        ..MockLimits::default()
+    };
+    MockServer::start_with(
+        [spec(RFC_SPEC, "rfc").mock_provider().unwrap()],
+        Arc::new(ManualClock::default()),
+        0,
+        &limits,
+    )
+    .await
+    .unwrap()
+}
+
+/// Sends one token request on a kept-alive connection and reads its answer;
+/// the status, or `None` when the server closed the connection.
+async fn kept_alive_token(stream: &mut tokio::net::TcpStream) -> Option<u16> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let body = "grant_type=client_credentials";
+    let request = format!(
+        "POST /rfc/oauth/token HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: {BASIC}\r\n\
+         content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let read = stream.read(&mut buffer).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        answer.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&answer);
+        let Some(head_end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let length: usize = text[..head_end]
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length: "))
+            .and_then(|length| length.parse().ok())
+            .unwrap_or(0);
+        if answer.len() >= head_end + 4 + length {
+            return text.get(9..12)?.parse().ok();
+        }
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: waits out the real 1 s read timeout; runs with `cargo test --all-features`"
+)]
+async fn a_kept_alive_connection_waiting_past_the_read_timeout_is_closed() {
+    use tokio::io::AsyncReadExt as _;
+    let server = start_with_one_second_timeout().await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    assert_eq!(kept_alive_token(&mut stream).await, Some(200));
+    let waiting = tokio::time::Instant::now();
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte))
+        .await
+        .expect("closed within 5 s");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    assert!(
+        waiting.elapsed() >= Duration::from_millis(900),
+        "closed after {:?}, before its timeout",
+        waiting.elapsed()
+    );
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "slow-tests"),
+    ignore = "slow tier: waits out the real 1 s read timeout; runs with `cargo test --all-features`"
+)]
+async fn the_read_timeout_runs_from_the_last_answer_not_from_the_connection() {
+    let server = start_with_one_second_timeout().await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    // Nine requests 250 ms apart keep one connection busy for twice the
+    // timeout; each comes well within the timeout of the answer before.
+    for request in 0..9 {
+        assert_eq!(
+            kept_alive_token(&mut stream).await,
+            Some(200),
+            "request {request}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Sends `request` as raw bytes and reads the answer until the server closes
 /// the connection (or 5 s pass).
 async fn raw_exchange(server: &MockServer, request: &[u8]) -> String {

@@ -394,7 +394,7 @@ impl Emulator {
             "interval": flow.interval,
         });
         let mut response = MockResponse::json(200, "application/json", &body);
-        response.headers = self.token_headers.clone();
+        response.headers = self.token_headers(None);
         Ok(response)
     }
 }
