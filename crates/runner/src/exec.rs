@@ -1121,7 +1121,7 @@ fn check_parsed(
                     format!("/{key}")
                 };
                 let expected_value = match matcher {
-                    Matcher::Literal(value) => Some(value.clone()),
+                    Matcher::Literal(value) => Some(Value::clone(value)),
                     Matcher::Rules(_) => None,
                 };
                 mismatches.push(PathMismatch {

@@ -21,8 +21,10 @@ use serde_json::Value;
 /// An expectation about one value.
 #[derive(Debug, Clone)]
 pub enum Matcher {
-    /// Equal to this JSON value.
-    Literal(Value),
+    /// Equal to this JSON value (boxed: a literal is the commonest
+    /// matcher, and a `Value` would make every matcher in a body's map
+    /// three times its size).
+    Literal(Box<Value>),
     /// Every stated rule holds.
     Rules(Box<Rules>),
 }
@@ -119,31 +121,31 @@ impl<'de> Visitor<'de> for MatcherVisitor {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<Matcher, E> {
-        Ok(Matcher::Literal(Value::Bool(v)))
+        Ok(Matcher::Literal(Box::new(Value::Bool(v))))
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<Matcher, E> {
-        Ok(Matcher::Literal(Value::from(v)))
+        Ok(Matcher::Literal(Box::new(Value::from(v))))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<Matcher, E> {
-        Ok(Matcher::Literal(Value::from(v)))
+        Ok(Matcher::Literal(Box::new(Value::from(v))))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Matcher, E> {
-        Ok(Matcher::Literal(Value::from(v)))
+        Ok(Matcher::Literal(Box::new(Value::from(v))))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Matcher, E> {
-        Ok(Matcher::Literal(Value::from(v)))
+        Ok(Matcher::Literal(Box::new(Value::from(v))))
     }
 
     fn visit_unit<E>(self) -> Result<Matcher, E> {
-        Ok(Matcher::Literal(Value::Null))
+        Ok(Matcher::Literal(Box::new(Value::Null)))
     }
 
     fn visit_none<E>(self) -> Result<Matcher, E> {
-        Ok(Matcher::Literal(Value::Null))
+        Ok(Matcher::Literal(Box::new(Value::Null)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Matcher, A::Error> {
@@ -151,7 +153,7 @@ impl<'de> Visitor<'de> for MatcherVisitor {
         while let Some(item) = seq.next_element::<Value>()? {
             items.push(item);
         }
-        Ok(Matcher::Literal(Value::Array(items)))
+        Ok(Matcher::Literal(Box::new(Value::Array(items))))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Matcher, A::Error> {

@@ -669,7 +669,9 @@ fn hostile_answers_are_escaped_in_the_table_and_quoted_in_the_spec() {
         expect.body.get("error").map(|m| format!("{m:?}")),
         Some(format!(
             "{:?}",
-            grantspec_spec::Matcher::Literal("bad\u{1b}[2J\r\ntest result: ok. 9 passed".into())
+            grantspec_spec::Matcher::Literal(Box::new(
+                "bad\u{1b}[2J\r\ntest result: ok. 9 passed".into(),
+            ))
         ))
     );
 }
