@@ -162,6 +162,11 @@ pub(crate) fn entries_from_str<E: DeserializeOwned>(part: &str, indent: usize) -
     let mut reader = Reader::new(parser, part, SERDE_YAML_DEPTH - 1);
     reader.pos = 1;
     let entries = <Vec<E> as de::Deserialize>::deserialize(&mut reader).ok()?;
+    // The root mapping ends only at the end of the lines: nothing but the
+    // sequence was in the part.
+    if reader.next().ok()? != Event::MapEnd {
+        return None;
+    }
     reader.read_the_rest()?;
     Some(entries)
 }
@@ -1751,6 +1756,22 @@ mod tests {
             );
             assert_eq!(read_in_parts(&source), depth == deepest, "{source}");
         }
+    }
+
+    #[test]
+    fn a_part_holds_entries_and_nothing_else() {
+        assert_eq!(
+            entries_from_str::<serde_yaml::Value>("  - a\n  - b\n", 2),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            entries_from_str::<serde_yaml::Value>("  - a\nafter: 1\n", 2),
+            None
+        );
+        assert_eq!(
+            entries_from_str::<serde_yaml::Value>("- a\nafter: 1\n", 0),
+            None
+        );
     }
 
     #[test]
