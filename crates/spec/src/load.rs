@@ -306,9 +306,10 @@ fn alias_bomb(parsed: &tree::Parsed) -> bool {
 /// (the subset reader's, else serde_yaml's); `None` whenever [`load_full`]
 /// is needed to say what is wrong, or to be sure nothing is.
 fn load_fast(path: &Path, source: &str) -> Option<Spec> {
-    let parts = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(source.len() / READ_IN_PARTS_ABOVE_BYTES);
+    let parts = match source.len() / MIN_PART_BYTES {
+        0 | 1 => 1,
+        most => std::thread::available_parallelism().map_or(1, |cores| most.min(cores.get())),
+    };
     let spec = match subset_in_parts(source, parts).or_else(|| subset::from_str::<Spec>(source)) {
         Some(spec) => spec,
         None => load_through_serde_yaml(source)?,
@@ -328,7 +329,7 @@ fn load_fast(path: &Path, source: &str) -> Option<Spec> {
 /// A spec's cases are read in parts on as many threads as the machine runs
 /// at once, each part at least this large: starting a thread costs tens of
 /// microseconds, reading this much about half a millisecond.
-const READ_IN_PARTS_ABOVE_BYTES: usize = 64 * 1024;
+const MIN_PART_BYTES: usize = 64 * 1024;
 
 /// The spec read by the subset reader with its cases cut into `parts`
 /// ([`subset::cut_sequence`]), each part read on a thread of its own: a
