@@ -26,6 +26,7 @@ use crate::assertions::JtiCache;
 use crate::device::DeviceCodes;
 use crate::json;
 use crate::render::{OAuthError, render_error};
+use crate::scan;
 use crate::store::{Family, Grantee, Refused, TokenStore};
 
 mod grants;
@@ -822,13 +823,16 @@ impl Emulator {
             OAuthError::invalid_client("The Authorization header is not valid Basic credentials.")
                 .league(4)
         };
-        let credentials = match request.header(&AUTHORIZATION) {
+        let authorization = request.header(&AUTHORIZATION);
+        let mut decoded_on_stack = [0; BASIC_ON_STACK];
+        let credentials = match &authorization {
             Some(value)
                 if value
                     .get(..6)
                     .is_some_and(|p| p.eq_ignore_ascii_case("basic ")) =>
             {
-                Some(decode_basic(value.get(6..).unwrap_or_default()).ok_or_else(invalid)?)
+                let encoded = value.get(6..).unwrap_or_default();
+                Some(decode_basic(encoded, &mut decoded_on_stack).ok_or_else(invalid)?)
             }
             _ => None,
         };
@@ -1193,16 +1197,24 @@ fn decode_form_part(part: &[u8]) -> Cow<'_, str> {
     Cow::Owned(text(&decoded).into_owned())
 }
 
+/// The longest decoded Basic credentials [`decode_basic`] decodes on the
+/// stack; longer ones are decoded into a new string.
+const BASIC_ON_STACK: usize = 256;
+
 /// The text of Basic credentials (`id:secret`), if it is valid base64 and
-/// UTF-8.
-fn decode_basic(encoded: &str) -> Option<String> {
+/// UTF-8, decoded into `stack` where it fits.
+fn decode_basic<'s>(encoded: &str, stack: &'s mut [u8; BASIC_ON_STACK]) -> Option<Cow<'s, str>> {
+    let encoded = encoded.trim();
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if base64::decoded_len_estimate(encoded.len()) <= stack.len() {
+        let len = engine.decode_slice(encoded, stack).ok()?;
+        return std::str::from_utf8(&stack[..len]).ok().map(Cow::Borrowed);
+    }
     // `decode_vec` into a new vector allocates without zeroing first,
     // which `decode` does through the slower `calloc`.
     let mut decoded = Vec::new();
-    base64::engine::general_purpose::STANDARD
-        .decode_vec(encoded.trim(), &mut decoded)
-        .ok()?;
-    String::from_utf8(decoded).ok()
+    engine.decode_vec(encoded, &mut decoded).ok()?;
+    String::from_utf8(decoded).ok().map(Cow::Owned)
 }
 
 /// The client id and secret of decoded Basic credentials, each form-decoded;
@@ -1219,6 +1231,14 @@ fn split_basic(decoded: &str) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
         )
     }
     let (id, secret) = decoded.split_once(':')?;
+    let escaped = scan::position(
+        decoded.as_bytes(),
+        |word| scan::has_byte(word, b'+') || scan::has_byte(word, b'%'),
+        |byte| byte == b'+' || byte == b'%',
+    );
+    if escaped.is_none() {
+        return Some((Cow::Borrowed(id), Cow::Borrowed(secret)));
+    }
     Some((unescape(id), unescape(secret)))
 }
 
@@ -1405,6 +1425,77 @@ mod tests {
     use super::*;
     use grantspec_token::ManualClock;
     use serde_json::Map;
+
+    fn basic(decoded: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(decoded)
+    }
+
+    #[test]
+    fn basic_credentials_short_and_long_decode_alike() {
+        for len in [
+            0,
+            1,
+            100,
+            BASIC_ON_STACK - 1,
+            BASIC_ON_STACK,
+            BASIC_ON_STACK + 1,
+            4000,
+        ] {
+            let text = format!("id:{}", "s".repeat(len));
+            let mut stack = [0; BASIC_ON_STACK];
+            let encoded = format!("  {}\t", basic(text.as_bytes()));
+            let decoded = decode_basic(&encoded, &mut stack).unwrap();
+            assert_eq!(decoded, text);
+            // Credentials that fit are not copied to the heap.
+            if text.len() < BASIC_ON_STACK - 3 {
+                assert!(matches!(decoded, Cow::Borrowed(_)), "{len}");
+            }
+            if text.len() > BASIC_ON_STACK {
+                assert!(matches!(decoded, Cow::Owned(_)), "{len}");
+            }
+        }
+    }
+
+    #[test]
+    fn basic_credentials_that_are_no_base64_or_no_utf8_are_refused() {
+        let mut stack = [0; BASIC_ON_STACK];
+        assert_eq!(decode_basic("not base64!", &mut stack), None);
+        assert_eq!(decode_basic(&basic(b"id:\xff"), &mut stack), None);
+        let long = [b"id:".as_slice(), &[0xff; 400]].concat();
+        assert_eq!(decode_basic(&basic(&long), &mut stack), None);
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded_only_where_escaped() {
+        let split = |decoded| {
+            let (id, secret) = split_basic(decoded).unwrap();
+            (id.into_owned(), secret.into_owned())
+        };
+        let plain = "a-long-client-id:a-long-secret-with:colon";
+        assert!(matches!(
+            split_basic(plain),
+            Some((Cow::Borrowed(_), Cow::Borrowed(_)))
+        ));
+        assert_eq!(
+            split(plain),
+            (
+                "a-long-client-id".to_owned(),
+                "a-long-secret-with:colon".to_owned()
+            )
+        );
+        assert_eq!(
+            split("sp+client:p%40ss%3Aw%2Frd%2B%25"),
+            ("sp client".to_owned(), "p@ss:w/rd+%".to_owned())
+        );
+        assert_eq!(
+            split("a-long-client-id:a-long-secret-then+"),
+            (
+                "a-long-client-id".to_owned(),
+                "a-long-secret-then ".to_owned()
+            )
+        );
+        assert_eq!(split_basic("no colon"), None);
+    }
 
     #[test]
     fn the_date_follows_the_clock_second_by_second() {
