@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
 use axum::http::header::{
-    ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE,
+    ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, DATE, PRAGMA, WWW_AUTHENTICATE,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
@@ -38,6 +38,10 @@ pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 /// Parameters that carry lists and may be repeated or space-joined.
 const LIST_PARAMS: &[&str] = &["scope", "audience", "resource"];
+
+/// The value of a token answer's `Date` until [`Emulator::with_date_at`]
+/// sets it.
+const DATE_PLACEHOLDER: &str = "(set when answered)";
 
 const CLOCK_OFFSET: HeaderName = HeaderName::from_static(CLOCK_OFFSET_HEADER);
 
@@ -177,9 +181,11 @@ pub struct Emulator {
     auth_methods: Vec<ClientAuth>,
     /// The grants some seeded client may use, sorted.
     enabled_grants: Vec<GrantKind>,
-    /// The headers of a token response: the seed's content type (unless it
-    /// is no valid header value) and the cache headers.
-    token_headers: Vec<(HeaderName, HeaderValue)>,
+    /// The headers of a token response, in their order: the seed's content
+    /// type (unless it is no valid header value), the cache headers and
+    /// `Date`, whose value [`Emulator::with_date_at`] sets. Built once and
+    /// cloned for each answer, which costs less than filling a new map.
+    token_headers: HeaderMap,
     /// Whether every member a token answer may have has a name of its own,
     /// so that none replaces another and the answer can be written as its
     /// members come ([`JsonObject`]).
@@ -228,12 +234,13 @@ impl Emulator {
             .collect();
         enabled_grants.sort();
         enabled_grants.dedup();
-        let mut token_headers = Vec::new();
+        let mut token_headers = HeaderMap::with_capacity(4);
         let content_type = answer_content_type(profile.response.encoding, &seed);
         if let Ok(content_type) = HeaderValue::from_str(content_type) {
-            token_headers.push((CONTENT_TYPE, content_type));
+            token_headers.append(CONTENT_TYPE, content_type);
         }
         token_headers.extend(cache_headers(&seed));
+        token_headers.append(DATE, HeaderValue::from_static(DATE_PLACEHOLDER));
         let member_names_differ = member_names_differ(&profile, &seed);
         Self {
             jtis: Mutex::new(JtiCache::new(seed.assertions.max_jtis)),
@@ -334,17 +341,23 @@ impl Emulator {
 
     /// [`Emulator::with_date`] for the request's time, [`Emulator::now`],
     /// already worked out; the clock's own when the request's offset was
-    /// refused.
+    /// refused. A `Date` the response has ([`Emulator::token_headers`]'s
+    /// placeholder) keeps its place and takes the value.
     fn with_date_at(
         &self,
         now: Result<Duration, OAuthError>,
-        response: MockResponse,
+        mut response: MockResponse,
     ) -> MockResponse {
         let now = now.unwrap_or_else(|_| since_epoch(self.clock.now()));
         match http_date(now.as_secs()) {
-            Some(date) => response.with_header(axum::http::header::DATE, date),
-            None => response,
+            Some(date) => {
+                response.headers.insert(DATE, date);
+            }
+            None => {
+                response.headers.remove(DATE);
+            }
         }
+        response
     }
 
     /// A token request's answer; `now` is the request's time
@@ -718,13 +731,10 @@ impl Emulator {
     }
 
     /// The headers of a token answer: the seed's content type, or
-    /// `negotiated` in its place, and the cache headers; with room for
-    /// `Date`.
+    /// `negotiated` in its place, the cache headers and a placeholder `Date`
+    /// for [`Emulator::with_date_at`] to set.
     pub(crate) fn token_headers(&self, negotiated: Option<HeaderValue>) -> HeaderMap {
-        let mut headers = HeaderMap::with_capacity(self.token_headers.len() + 2);
-        for (name, value) in &self.token_headers {
-            headers.append(name.clone(), value.clone());
-        }
+        let mut headers = self.token_headers.clone();
         if let Some(content_type) = negotiated {
             headers.insert(CONTENT_TYPE, content_type);
         }
