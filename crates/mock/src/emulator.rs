@@ -1196,7 +1196,7 @@ pub(crate) fn parse_form(input: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Co
 /// One name or value of a form: `+` is a space, then percent-decoding, then
 /// UTF-8 with replacement characters.
 fn decode_form_part(part: &[u8]) -> Cow<'_, str> {
-    if !part.iter().any(|&byte| byte == b'+' || byte == b'%') {
+    if position_of_escape(part).is_none() {
         return text(part);
     }
     let spaced: Vec<u8> = part
@@ -1240,16 +1240,25 @@ fn split_basic(decoded: &str) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
                 .into_owned(),
         )
     }
-    let (id, secret) = decoded.split_once(':')?;
-    let escaped = scan::position(
+    let colon = scan::position(
         decoded.as_bytes(),
-        |word| scan::has_byte(word, b'+') || scan::has_byte(word, b'%'),
-        |byte| byte == b'+' || byte == b'%',
-    );
-    if escaped.is_none() {
+        |word| scan::has_byte(word, b':'),
+        |byte| byte == b':',
+    )?;
+    let (id, secret) = (&decoded[..colon], &decoded[colon + 1..]);
+    if position_of_escape(decoded.as_bytes()).is_none() {
         return Some((Cow::Borrowed(id), Cow::Borrowed(secret)));
     }
     Some((unescape(id), unescape(secret)))
+}
+
+/// The index of the first `+` or `%` in form-encoded `bytes`.
+fn position_of_escape(bytes: &[u8]) -> Option<usize> {
+    scan::position(
+        bytes,
+        |word| scan::has_byte(word, b'+') || scan::has_byte(word, b'%'),
+        |byte| byte == b'+' || byte == b'%',
+    )
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
