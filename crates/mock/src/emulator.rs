@@ -129,7 +129,7 @@ impl MockResponse {
 struct TokenMembers<'a> {
     access_token: &'a str,
     refresh_token: Option<&'a str>,
-    grantee: &'a Grantee,
+    scope: &'a [String],
     grant: GrantKind,
     now: Duration,
     lifetime: Duration,
@@ -580,8 +580,10 @@ impl Emulator {
         } else {
             now.saturating_add(lifetime)
         };
+        // The answer says the scope; the store keeps the grantee.
+        let scope = grantee.scope.clone();
         let access = store.issue_access(
-            &grantee,
+            grantee,
             expires_at,
             self.seed.token_format,
             now,
@@ -593,7 +595,7 @@ impl Emulator {
             now,
             lifetime,
         };
-        Ok(self.success(&access, refresh_token, &grantee, grant, answer))
+        Ok(self.success(&access, refresh_token, &scope, grant, answer))
     }
 
     /// The emulator's time for this request, since the Unix epoch: the
@@ -625,7 +627,7 @@ impl Emulator {
         &self,
         access_token: &str,
         refresh_token: Option<String>,
-        grantee: &Grantee,
+        scope: &[String],
         grant: GrantKind,
         Answer {
             encoding,
@@ -637,7 +639,7 @@ impl Emulator {
         let members = TokenMembers {
             access_token,
             refresh_token: refresh_token.as_deref(),
-            grantee,
+            scope,
             grant,
             now,
             lifetime,
@@ -678,7 +680,7 @@ impl Emulator {
         let TokenMembers {
             access_token,
             refresh_token,
-            grantee,
+            scope,
             grant,
             now,
             lifetime,
@@ -709,8 +711,8 @@ impl Emulator {
         }
         match self.seed.response_scope {
             ResponseScope::Omit => {}
-            ResponseScope::Always => sink.set(name("scope"), Member::SpaceJoined(&grantee.scope)),
-            ResponseScope::Array => sink.set(name("scope"), Member::Texts(&grantee.scope)),
+            ResponseScope::Always => sink.set(name("scope"), Member::SpaceJoined(scope)),
+            ResponseScope::Array => sink.set(name("scope"), Member::Texts(scope)),
             ResponseScope::Null => sink.set(name("scope"), Member::Json(Value::Null)),
         }
         if grant == GrantKind::TokenExchange
@@ -1683,7 +1685,7 @@ mod tests {
         emulator: &Emulator,
         access_token: &str,
         refresh_token: Option<String>,
-        grantee: &Grantee,
+        scope: &[String],
         grant: GrantKind,
         now: Duration,
         lifetime: Duration,
@@ -1718,10 +1720,10 @@ mod tests {
         match emulator.seed.response_scope {
             ResponseScope::Omit => {}
             ResponseScope::Always => {
-                token.insert(name("scope"), Value::from(grantee.scope.join(" ")));
+                token.insert(name("scope"), Value::from(scope.join(" ")));
             }
             ResponseScope::Array => {
-                token.insert(name("scope"), Value::from(grantee.scope.clone()));
+                token.insert(name("scope"), Value::from(scope.to_vec()));
             }
             ResponseScope::Null => {
                 token.insert(name("scope"), Value::Null);
@@ -1832,13 +1834,13 @@ mod tests {
                             lifetime,
                         };
                         let ours = emulator
-                            .success("tok\"en", refresh.clone(), &grantee, grant, answer)
+                            .success("tok\"en", refresh.clone(), &grantee.scope, grant, answer)
                             .body;
                         let theirs = reference(
                             &emulator,
                             "tok\"en",
                             refresh.clone(),
-                            &grantee,
+                            &grantee.scope,
                             grant,
                             now,
                             lifetime,

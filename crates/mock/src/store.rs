@@ -183,12 +183,12 @@ impl TokenStore {
         }
     }
 
-    /// Mints and records an access token valid until `expires_at` (since
-    /// the Unix epoch), of `family` when one is given; `now` is the time it
-    /// is issued at.
+    /// Mints and records an access token for `grantee`, valid until
+    /// `expires_at` (since the Unix epoch), of `family` when one is given;
+    /// `now` is the time it is issued at.
     pub fn issue_access(
         &mut self,
-        grantee: &Grantee,
+        grantee: Grantee,
         expires_at: Duration,
         format: TokenFormat,
         now: Duration,
@@ -196,12 +196,12 @@ impl TokenStore {
     ) -> Arc<str> {
         let key: Arc<str> = match format {
             TokenFormat::Opaque => with_random_hex::<20, _>(|hex| Arc::from(hex)),
-            TokenFormat::Jwt => Arc::from(jwt(grantee, now, expires_at)),
+            TokenFormat::Jwt => Arc::from(jwt(&grantee, now, expires_at)),
         };
         self.access.insert(
             Arc::clone(&key),
             AccessRecord {
-                grantee: grantee.clone(),
+                grantee,
                 expires_at,
                 family: family.cloned(),
             },
@@ -500,7 +500,7 @@ mod tests {
         let family = Family::default();
         for _ in 0..EVICT_ABOVE + 10 {
             store.issue_access(
-                &grantee,
+                grantee.clone(),
                 start + Duration::from_secs(60),
                 TokenFormat::Opaque,
                 start,
@@ -514,7 +514,7 @@ mod tests {
             );
         }
         let live = store.issue_access(
-            &grantee,
+            grantee.clone(),
             start + Duration::from_secs(600),
             TokenFormat::Jwt,
             start,
@@ -547,8 +547,13 @@ mod tests {
         let mut issued = Vec::new();
         for round in 0..10 * CAP {
             let family = Family::default();
-            let access =
-                store.issue_access(&grantee, expires, TokenFormat::Opaque, now, Some(&family));
+            let access = store.issue_access(
+                grantee.clone(),
+                expires,
+                TokenFormat::Opaque,
+                now,
+                Some(&family),
+            );
             let refresh = store.issue_refresh(&grantee, &family);
             issued.push((access, refresh));
             let (access_held, refresh_held) = store.len();
@@ -583,7 +588,13 @@ mod tests {
                 let family = Family::default();
                 let refresh = store.issue_refresh(&grantee, &family);
                 assert!(store.redeem_refresh(&refresh, "c", policy).is_ok());
-                store.issue_access(&grantee, expires, TokenFormat::Opaque, now, Some(&family));
+                store.issue_access(
+                    grantee.clone(),
+                    expires,
+                    TokenFormat::Opaque,
+                    now,
+                    Some(&family),
+                );
                 let (access_held, refresh_held) = store.len();
                 assert!(access_held + refresh_held <= CAP);
                 assert!(store.order.len() <= CAP);
@@ -595,7 +606,7 @@ mod tests {
     fn a_cap_of_zero_still_keeps_the_newest_token() {
         let mut store = TokenStore::with_max_tokens(0);
         let access = store.issue_access(
-            &grantee(),
+            grantee(),
             Duration::MAX,
             TokenFormat::Opaque,
             Duration::ZERO,
@@ -658,7 +669,7 @@ mod tests {
         let (family, other) = (Family::default(), Family::default());
         let issue = |store: &mut TokenStore, family: &Family| {
             let access = store.issue_access(
-                &grantee(),
+                grantee(),
                 Duration::MAX,
                 TokenFormat::Opaque,
                 now,
@@ -671,7 +682,7 @@ mod tests {
         let (second_access, second) = issue(&mut store, &family);
         let (other_access, other_refresh) = issue(&mut store, &other);
         let unfamilied =
-            store.issue_access(&grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
+            store.issue_access(grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
 
         assert_eq!(
             store.redeem_refresh(&first, "c", policy).err(),
@@ -697,7 +708,7 @@ mod tests {
         let now = Duration::from_secs(1_000);
         let family = Family::default();
         store.issue_access(
-            &grantee(),
+            grantee(),
             Duration::MAX,
             TokenFormat::Opaque,
             now,
@@ -713,7 +724,7 @@ mod tests {
             "this handle and two records"
         );
         for _ in 0..CAP {
-            store.issue_access(&grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
+            store.issue_access(grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
         }
         assert_eq!(
             Arc::strong_count(&family.0),
