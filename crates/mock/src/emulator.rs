@@ -190,6 +190,9 @@ pub struct Emulator {
     /// so that none replaces another and the answer can be written as its
     /// members come ([`JsonObject`]).
     member_names_differ: bool,
+    /// The names of the RFC 6749 members of a token answer, as this
+    /// provider names them, each with its JSON key written once.
+    member_keys: MemberKeys,
     clock: Arc<dyn Clock>,
     pub(crate) store: Mutex<TokenStore>,
     /// The `jti`s of accepted assertions, against replay.
@@ -242,11 +245,13 @@ impl Emulator {
         token_headers.extend(cache_headers(&seed));
         token_headers.append(DATE, HeaderValue::from_static(DATE_PLACEHOLDER));
         let member_names_differ = member_names_differ(&profile, &seed);
+        let member_keys = MemberKeys::new(&profile.response.members);
         Self {
             jtis: Mutex::new(JtiCache::new(seed.assertions.max_jtis)),
             devices: Mutex::new(DeviceCodes::new(seed.device_flow.max_codes)),
             token_headers,
             member_names_differ,
+            member_keys,
             id: id.to_owned(),
             profile,
             seed,
@@ -676,7 +681,7 @@ impl Emulator {
     /// Sets the members of a token answer in `sink`, in their order.
     fn token_members<'a>(&'a self, sink: &mut impl MemberSink<'a>, token: &TokenMembers<'a>) {
         let shape = &self.profile.response;
-        let name = |rfc_name| shape.members.name(rfc_name);
+        let keys = &self.member_keys;
         let TokenMembers {
             access_token,
             refresh_token,
@@ -685,10 +690,10 @@ impl Emulator {
             now,
             lifetime,
         } = *token;
-        sink.set(name("access_token"), Member::Text(access_token.into()));
+        sink.set_known(&keys.access_token, Member::Text(access_token.into()));
         let token_type = self.seed.token_type_for(grant);
         if !token_type.is_empty() {
-            sink.set(name("token_type"), Member::Text(token_type.into()));
+            sink.set_known(&keys.token_type, Member::Text(token_type.into()));
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
             let seconds = lifetime.as_secs();
@@ -697,23 +702,23 @@ impl Emulator {
             } else {
                 Member::Number(seconds)
             };
-            sink.set(name("expires_in"), value);
+            sink.set_known(&keys.expires_in, value);
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now.saturating_add(lifetime);
-            sink.set(name("expires"), Member::Number(epoch.as_secs()));
+            sink.set_known(&keys.expires, Member::Number(epoch.as_secs()));
         }
         if shape.expiry == ExpiryStyle::ExpiresRelative {
-            sink.set(name("expires"), Member::Number(lifetime.as_secs()));
+            sink.set_known(&keys.expires, Member::Number(lifetime.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
-            sink.set(name("refresh_token"), Member::Text(refresh_token.into()));
+            sink.set_known(&keys.refresh_token, Member::Text(refresh_token.into()));
         }
         match self.seed.response_scope {
             ResponseScope::Omit => {}
-            ResponseScope::Always => sink.set(name("scope"), Member::SpaceJoined(scope)),
-            ResponseScope::Array => sink.set(name("scope"), Member::Texts(scope)),
-            ResponseScope::Null => sink.set(name("scope"), Member::Json(Value::Null)),
+            ResponseScope::Always => sink.set_known(&keys.scope, Member::SpaceJoined(scope)),
+            ResponseScope::Array => sink.set_known(&keys.scope, Member::Texts(scope)),
+            ResponseScope::Null => sink.set_known(&keys.scope, Member::Json(Value::Null)),
         }
         if grant == GrantKind::TokenExchange
             && self
@@ -1297,6 +1302,56 @@ pub(crate) fn answer_content_type(encoding: ResponseEncoding, seed: &MockSeed) -
 /// Where a token answer's members go, in the order they are set.
 trait MemberSink<'a> {
     fn set(&mut self, name: &'a str, value: Member<'a>);
+
+    /// [`MemberSink::set`] of a member whose key is written already.
+    fn set_known(&mut self, key: &'a MemberKey, value: Member<'a>) {
+        self.set(&key.name, value);
+    }
+}
+
+/// A token answer member's name and its JSON key: the name as a JSON
+/// string, then `:`.
+#[derive(Debug)]
+struct MemberKey {
+    name: String,
+    json: Vec<u8>,
+}
+
+impl MemberKey {
+    fn new(name: &str) -> Self {
+        let mut json = Vec::with_capacity(name.len() + 3);
+        json::write_str(&mut json, name);
+        json.push(b':');
+        Self {
+            name: name.to_owned(),
+            json,
+        }
+    }
+}
+
+/// The keys of the RFC 6749 members of a provider's token answers.
+#[derive(Debug)]
+struct MemberKeys {
+    access_token: MemberKey,
+    token_type: MemberKey,
+    expires_in: MemberKey,
+    expires: MemberKey,
+    refresh_token: MemberKey,
+    scope: MemberKey,
+}
+
+impl MemberKeys {
+    fn new(members: &grantspec_token::ResponseMembers) -> Self {
+        let key = |rfc_name| MemberKey::new(members.name(rfc_name));
+        Self {
+            access_token: key("access_token"),
+            token_type: key("token_type"),
+            expires_in: key("expires_in"),
+            expires: key("expires"),
+            refresh_token: key("refresh_token"),
+            scope: key("scope"),
+        }
+    }
 }
 
 /// The members of a token response, in order. A member set twice keeps its
@@ -1394,14 +1449,16 @@ impl JsonObject {
     }
 }
 
-impl<'a> MemberSink<'a> for JsonObject {
-    fn set(&mut self, name: &'a str, value: Member<'a>) {
-        let out = &mut self.out;
+impl JsonObject {
+    /// Starts a member: a comma after the first.
+    fn start_member(&mut self) {
         if !std::mem::replace(&mut self.empty, false) {
-            out.push(b',');
+            self.out.push(b',');
         }
-        json::write_str(out, name);
-        out.push(b':');
+    }
+
+    fn write_value(&mut self, value: Member<'_>) {
+        let out = &mut self.out;
         match value {
             Member::Text(text) => json::write_str(out, &text),
             Member::Number(number) => json::write_u64(out, number),
@@ -1418,6 +1475,21 @@ impl<'a> MemberSink<'a> for JsonObject {
                 let _ = serde_json::to_writer(out, &value);
             }
         }
+    }
+}
+
+impl<'a> MemberSink<'a> for JsonObject {
+    fn set(&mut self, name: &'a str, value: Member<'a>) {
+        self.start_member();
+        json::write_str(&mut self.out, name);
+        self.out.push(b':');
+        self.write_value(value);
+    }
+
+    fn set_known(&mut self, key: &'a MemberKey, value: Member<'a>) {
+        self.start_member();
+        self.out.extend_from_slice(&key.json);
+        self.write_value(value);
     }
 }
 
@@ -1516,6 +1588,18 @@ mod tests {
             )
         );
         assert_eq!(split_basic("no colon"), None);
+    }
+
+    #[test]
+    fn member_keys_are_the_names_as_serde_json_writes_them_and_a_colon() {
+        for name in ["access_token", "", "a\"b\\c", "é\n\u{1}", "expires_in"] {
+            let key = MemberKey::new(name);
+            assert_eq!(key.name, name);
+            assert_eq!(
+                String::from_utf8(key.json).unwrap(),
+                format!("{}:", serde_json::to_string(name).unwrap())
+            );
+        }
     }
 
     #[test]
@@ -1792,6 +1876,8 @@ mod tests {
                     seed(&mut spec).token_type = String::new();
                     seed(&mut spec).expires_in_as_string = true;
                     spec.provider.response.envelope = Some("/data/in \"ner\"/".into());
+                    spec.provider.response.members.access_token = Some("the \"token\"\n".into());
+                    spec.provider.response.members.scope = Some("scopé\\".into());
                     seed(&mut spec).extra_members.insert(
                         "token_type".into(),
                         ExtraMember::Text("x{grant_type}".into()),
