@@ -1076,7 +1076,8 @@ impl<'a> Params<'a> {
         pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
         repeat_lists: bool,
     ) -> Result<Self, OAuthError> {
-        let mut params: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+        // A token request has a handful of parameters.
+        let mut params: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(4);
         let mut many_names: Option<HashSet<Cow<'a, str>>> = None;
         for (name, value) in pairs {
             if value.is_empty() {
