@@ -193,6 +193,9 @@ pub struct Emulator {
     /// The names of the RFC 6749 members of a token answer, as this
     /// provider names them, each with its JSON key written once.
     member_keys: MemberKeys,
+    /// The seed's client ids, in the seed's order, shared by the tokens
+    /// issued to each.
+    client_ids: Vec<Arc<str>>,
     clock: Arc<dyn Clock>,
     pub(crate) store: Mutex<TokenStore>,
     /// The `jti`s of accepted assertions, against replay.
@@ -246,12 +249,18 @@ impl Emulator {
         token_headers.append(DATE, HeaderValue::from_static(DATE_PLACEHOLDER));
         let member_names_differ = member_names_differ(&profile, &seed);
         let member_keys = MemberKeys::new(&profile.response.members);
+        let client_ids = seed
+            .clients
+            .iter()
+            .map(|client| Arc::from(client.id.as_str()))
+            .collect();
         Self {
             jtis: Mutex::new(JtiCache::new(seed.assertions.max_jtis)),
             devices: Mutex::new(DeviceCodes::new(seed.device_flow.max_codes)),
             token_headers,
             member_names_differ,
             member_keys,
+            client_ids,
             id: id.to_owned(),
             profile,
             seed,
@@ -261,6 +270,16 @@ impl Emulator {
             clock,
             store: Mutex::new(TokenStore::with_max_tokens(max_tokens)),
         }
+    }
+
+    /// The id of `client`, one of the seed's, shared.
+    pub(crate) fn client_id(&self, client: &MockClient) -> Arc<str> {
+        self.seed
+            .clients
+            .iter()
+            .position(|seeded| std::ptr::eq(seeded, client))
+            .and_then(|index| self.client_ids.get(index))
+            .map_or_else(|| Arc::from(client.id.as_str()), Arc::clone)
     }
 
     /// The provider id.
@@ -428,7 +447,7 @@ impl Emulator {
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         store.evict_expired(now);
         let fresh = |user: Option<String>| Grantee {
-            client_id: client.id.clone(),
+            client_id: self.client_id(client),
             user,
             scope: requested_scope.clone(),
             audience: audience.clone(),
@@ -1002,7 +1021,7 @@ impl Emulator {
             "application/json",
             &json!({
                 "ok": true,
-                "client_id": grantee.client_id,
+                "client_id": &*grantee.client_id,
                 "scope": grantee.scope.join(" "),
                 "read_only": grantee.read_only,
             }),
@@ -1601,6 +1620,26 @@ mod tests {
                 format!("{}:", serde_json::to_string(name).unwrap())
             );
         }
+    }
+
+    #[test]
+    fn a_seeded_clients_id_is_shared_by_its_tokens() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/keycloak.yaml");
+        let spec = grantspec_spec::load_file(&path).unwrap().spec;
+        let emulator = Emulator::new(
+            spec.mock_provider().unwrap(),
+            Arc::new(ManualClock::default()),
+        );
+        assert!(emulator.seed.clients.len() > 1);
+        for client in &emulator.seed.clients {
+            let first = emulator.client_id(client);
+            assert_eq!(*first, *client.id);
+            assert!(Arc::ptr_eq(&first, &emulator.client_id(client)));
+        }
+        // A client that is not the seed's own still gets its id.
+        let stranger = emulator.seed.clients[1].clone();
+        assert_eq!(*emulator.client_id(&stranger), *stranger.id);
     }
 
     #[test]

@@ -33,8 +33,9 @@ const EVICT_ABOVE: usize = 4096;
 /// Who a token was issued to and for what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grantee {
-    /// The client.
-    pub client_id: String,
+    /// The client: shared with the emulator's seed, as every token of a
+    /// client names the same one.
+    pub client_id: Arc<str>,
     /// The resource owner, for user grants.
     pub user: Option<String>,
     /// Granted scopes.
@@ -254,7 +255,7 @@ impl TokenStore {
     pub fn refresh_grantee(&self, token: &str, client_id: &str) -> Option<&Grantee> {
         self.refresh
             .get(token)
-            .filter(|record| record.grantee.client_id == client_id && !record.family.is_revoked())
+            .filter(|record| *record.grantee.client_id == *client_id && !record.family.is_revoked())
             .map(|record| &record.grantee)
     }
 
@@ -269,7 +270,7 @@ impl TokenStore {
         policy: RefreshPolicy,
     ) -> Result<Redeemed, Refused> {
         let record = self.refresh.get_mut(token).ok_or(Refused::Unknown)?;
-        if record.grantee.client_id != client_id || record.family.is_revoked() {
+        if *record.grantee.client_id != *client_id || record.family.is_revoked() {
             return Err(Refused::Unknown);
         }
         let redeemed = Redeemed {
@@ -314,7 +315,7 @@ impl TokenStore {
         let record = self
             .codes
             .get(value)
-            .filter(|record| record.code.grantee.client_id == client_id)
+            .filter(|record| *record.code.grantee.client_id == *client_id)
             .ok_or(CodeRefused::Unknown)?;
         if record.used {
             record.code.family.revoke();
@@ -444,7 +445,7 @@ fn jwt(grantee: &Grantee, now: Duration, expires_at: Duration) -> String {
     };
     let header = encode(json!({ "alg": "RS256", "typ": "JWT" }));
     let claims = encode(json!({
-        "aud": grantee.client_id,
+        "aud": &*grantee.client_id,
         "jti": random_hex::<16>(),
         "iat": seconds(now),
         "nbf": seconds(now),
