@@ -205,7 +205,7 @@ impl Emulator {
             }
         };
         let grantee = Grantee {
-            client_id: client.id.clone(),
+            client_id: self.client_id(client),
             user: self.seed.users.first().map(|user| user.username.clone()),
             scope,
             audience: Vec::new(),

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
 use axum::http::header::{
-    ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE,
+    ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, DATE, PRAGMA, WWW_AUTHENTICATE,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
@@ -26,6 +26,7 @@ use crate::assertions::JtiCache;
 use crate::device::DeviceCodes;
 use crate::json;
 use crate::render::{OAuthError, render_error};
+use crate::scan;
 use crate::store::{Family, Grantee, Refused, TokenStore};
 
 mod grants;
@@ -37,6 +38,10 @@ pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 /// Parameters that carry lists and may be repeated or space-joined.
 const LIST_PARAMS: &[&str] = &["scope", "audience", "resource"];
+
+/// The value of a token answer's `Date` until [`Emulator::with_date_at`]
+/// sets it.
+const DATE_PLACEHOLDER: &str = "(set when answered)";
 
 const CLOCK_OFFSET: HeaderName = HeaderName::from_static(CLOCK_OFFSET_HEADER);
 
@@ -124,7 +129,7 @@ impl MockResponse {
 struct TokenMembers<'a> {
     access_token: &'a str,
     refresh_token: Option<&'a str>,
-    grantee: &'a Grantee,
+    scope: &'a [String],
     grant: GrantKind,
     now: Duration,
     lifetime: Duration,
@@ -176,13 +181,21 @@ pub struct Emulator {
     auth_methods: Vec<ClientAuth>,
     /// The grants some seeded client may use, sorted.
     enabled_grants: Vec<GrantKind>,
-    /// The headers of a token response: the seed's content type (unless it
-    /// is no valid header value) and the cache headers.
-    token_headers: Vec<(HeaderName, HeaderValue)>,
+    /// The headers of a token response, in their order: the seed's content
+    /// type (unless it is no valid header value), the cache headers and
+    /// `Date`, whose value [`Emulator::with_date_at`] sets. Built once and
+    /// cloned for each answer, which costs less than filling a new map.
+    token_headers: HeaderMap,
     /// Whether every member a token answer may have has a name of its own,
     /// so that none replaces another and the answer can be written as its
     /// members come ([`JsonObject`]).
     member_names_differ: bool,
+    /// The names of the RFC 6749 members of a token answer, as this
+    /// provider names them, each with its JSON key written once.
+    member_keys: MemberKeys,
+    /// The seed's client ids, in the seed's order, shared by the tokens
+    /// issued to each.
+    client_ids: Vec<Arc<str>>,
     clock: Arc<dyn Clock>,
     pub(crate) store: Mutex<TokenStore>,
     /// The `jti`s of accepted assertions, against replay.
@@ -227,18 +240,27 @@ impl Emulator {
             .collect();
         enabled_grants.sort();
         enabled_grants.dedup();
-        let mut token_headers = Vec::new();
+        let mut token_headers = HeaderMap::with_capacity(4);
         let content_type = answer_content_type(profile.response.encoding, &seed);
         if let Ok(content_type) = HeaderValue::from_str(content_type) {
-            token_headers.push((CONTENT_TYPE, content_type));
+            token_headers.append(CONTENT_TYPE, content_type);
         }
         token_headers.extend(cache_headers(&seed));
+        token_headers.append(DATE, HeaderValue::from_static(DATE_PLACEHOLDER));
         let member_names_differ = member_names_differ(&profile, &seed);
+        let member_keys = MemberKeys::new(&profile.response.members);
+        let client_ids = seed
+            .clients
+            .iter()
+            .map(|client| Arc::from(client.id.as_str()))
+            .collect();
         Self {
             jtis: Mutex::new(JtiCache::new(seed.assertions.max_jtis)),
             devices: Mutex::new(DeviceCodes::new(seed.device_flow.max_codes)),
             token_headers,
             member_names_differ,
+            member_keys,
+            client_ids,
             id: id.to_owned(),
             profile,
             seed,
@@ -248,6 +270,16 @@ impl Emulator {
             clock,
             store: Mutex::new(TokenStore::with_max_tokens(max_tokens)),
         }
+    }
+
+    /// The id of `client`, one of the seed's, shared.
+    pub(crate) fn client_id(&self, client: &MockClient) -> Arc<str> {
+        self.seed
+            .clients
+            .iter()
+            .position(|seeded| std::ptr::eq(seeded, client))
+            .and_then(|index| self.client_ids.get(index))
+            .map_or_else(|| Arc::from(client.id.as_str()), Arc::clone)
     }
 
     /// The provider id.
@@ -333,17 +365,23 @@ impl Emulator {
 
     /// [`Emulator::with_date`] for the request's time, [`Emulator::now`],
     /// already worked out; the clock's own when the request's offset was
-    /// refused.
+    /// refused. A `Date` the response has ([`Emulator::token_headers`]'s
+    /// placeholder) keeps its place and takes the value.
     fn with_date_at(
         &self,
         now: Result<Duration, OAuthError>,
-        response: MockResponse,
+        mut response: MockResponse,
     ) -> MockResponse {
         let now = now.unwrap_or_else(|_| since_epoch(self.clock.now()));
         match http_date(now.as_secs()) {
-            Some(date) => response.with_header(axum::http::header::DATE, date),
-            None => response,
+            Some(date) => {
+                response.headers.insert(DATE, date);
+            }
+            None => {
+                response.headers.remove(DATE);
+            }
         }
+        response
     }
 
     /// A token request's answer; `now` is the request's time
@@ -409,7 +447,7 @@ impl Emulator {
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         store.evict_expired(now);
         let fresh = |user: Option<String>| Grantee {
-            client_id: client.id.clone(),
+            client_id: self.client_id(client),
             user,
             scope: requested_scope.clone(),
             audience: audience.clone(),
@@ -566,8 +604,10 @@ impl Emulator {
         } else {
             now.saturating_add(lifetime)
         };
+        // The answer says the scope; the store keeps the grantee.
+        let scope = grantee.scope.clone();
         let access = store.issue_access(
-            &grantee,
+            grantee,
             expires_at,
             self.seed.token_format,
             now,
@@ -579,7 +619,7 @@ impl Emulator {
             now,
             lifetime,
         };
-        Ok(self.success(&access, refresh_token, &grantee, grant, answer))
+        Ok(self.success(&access, refresh_token, &scope, grant, answer))
     }
 
     /// The emulator's time for this request, since the Unix epoch: the
@@ -611,7 +651,7 @@ impl Emulator {
         &self,
         access_token: &str,
         refresh_token: Option<String>,
-        grantee: &Grantee,
+        scope: &[String],
         grant: GrantKind,
         Answer {
             encoding,
@@ -623,7 +663,7 @@ impl Emulator {
         let members = TokenMembers {
             access_token,
             refresh_token: refresh_token.as_deref(),
-            grantee,
+            scope,
             grant,
             now,
             lifetime,
@@ -660,19 +700,19 @@ impl Emulator {
     /// Sets the members of a token answer in `sink`, in their order.
     fn token_members<'a>(&'a self, sink: &mut impl MemberSink<'a>, token: &TokenMembers<'a>) {
         let shape = &self.profile.response;
-        let name = |rfc_name| shape.members.name(rfc_name);
+        let keys = &self.member_keys;
         let TokenMembers {
             access_token,
             refresh_token,
-            grantee,
+            scope,
             grant,
             now,
             lifetime,
         } = *token;
-        sink.set(name("access_token"), Member::Text(access_token.into()));
+        sink.set_known(&keys.access_token, Member::Text(access_token.into()));
         let token_type = self.seed.token_type_for(grant);
         if !token_type.is_empty() {
-            sink.set(name("token_type"), Member::Text(token_type.into()));
+            sink.set_known(&keys.token_type, Member::Text(token_type.into()));
         }
         if matches!(shape.expiry, ExpiryStyle::ExpiresIn | ExpiryStyle::Both) {
             let seconds = lifetime.as_secs();
@@ -681,23 +721,23 @@ impl Emulator {
             } else {
                 Member::Number(seconds)
             };
-            sink.set(name("expires_in"), value);
+            sink.set_known(&keys.expires_in, value);
         }
         if matches!(shape.expiry, ExpiryStyle::Expires | ExpiryStyle::Both) {
             let epoch = now.saturating_add(lifetime);
-            sink.set(name("expires"), Member::Number(epoch.as_secs()));
+            sink.set_known(&keys.expires, Member::Number(epoch.as_secs()));
         }
         if shape.expiry == ExpiryStyle::ExpiresRelative {
-            sink.set(name("expires"), Member::Number(lifetime.as_secs()));
+            sink.set_known(&keys.expires, Member::Number(lifetime.as_secs()));
         }
         if let Some(refresh_token) = refresh_token {
-            sink.set(name("refresh_token"), Member::Text(refresh_token.into()));
+            sink.set_known(&keys.refresh_token, Member::Text(refresh_token.into()));
         }
         match self.seed.response_scope {
             ResponseScope::Omit => {}
-            ResponseScope::Always => sink.set(name("scope"), Member::SpaceJoined(&grantee.scope)),
-            ResponseScope::Array => sink.set(name("scope"), Member::Texts(&grantee.scope)),
-            ResponseScope::Null => sink.set(name("scope"), Member::Json(Value::Null)),
+            ResponseScope::Always => sink.set_known(&keys.scope, Member::SpaceJoined(scope)),
+            ResponseScope::Array => sink.set_known(&keys.scope, Member::Texts(scope)),
+            ResponseScope::Null => sink.set_known(&keys.scope, Member::Json(Value::Null)),
         }
         if grant == GrantKind::TokenExchange
             && self
@@ -717,13 +757,10 @@ impl Emulator {
     }
 
     /// The headers of a token answer: the seed's content type, or
-    /// `negotiated` in its place, and the cache headers; with room for
-    /// `Date`.
+    /// `negotiated` in its place, the cache headers and a placeholder `Date`
+    /// for [`Emulator::with_date_at`] to set.
     pub(crate) fn token_headers(&self, negotiated: Option<HeaderValue>) -> HeaderMap {
-        let mut headers = HeaderMap::with_capacity(self.token_headers.len() + 2);
-        for (name, value) in &self.token_headers {
-            headers.append(name.clone(), value.clone());
-        }
+        let mut headers = self.token_headers.clone();
         if let Some(content_type) = negotiated {
             headers.insert(CONTENT_TYPE, content_type);
         }
@@ -822,13 +859,16 @@ impl Emulator {
             OAuthError::invalid_client("The Authorization header is not valid Basic credentials.")
                 .league(4)
         };
-        let credentials = match request.header(&AUTHORIZATION) {
+        let authorization = request.header(&AUTHORIZATION);
+        let mut decoded_on_stack = [0; BASIC_ON_STACK];
+        let credentials = match &authorization {
             Some(value)
                 if value
                     .get(..6)
                     .is_some_and(|p| p.eq_ignore_ascii_case("basic ")) =>
             {
-                Some(decode_basic(value.get(6..).unwrap_or_default()).ok_or_else(invalid)?)
+                let encoded = value.get(6..).unwrap_or_default();
+                Some(decode_basic(encoded, &mut decoded_on_stack).ok_or_else(invalid)?)
             }
             _ => None,
         };
@@ -981,7 +1021,7 @@ impl Emulator {
             "application/json",
             &json!({
                 "ok": true,
-                "client_id": grantee.client_id,
+                "client_id": &*grantee.client_id,
                 "scope": grantee.scope.join(" "),
                 "read_only": grantee.read_only,
             }),
@@ -1055,7 +1095,8 @@ impl<'a> Params<'a> {
         pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
         repeat_lists: bool,
     ) -> Result<Self, OAuthError> {
-        let mut params: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+        // A token request has a handful of parameters.
+        let mut params: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(4);
         let mut many_names: Option<HashSet<Cow<'a, str>>> = None;
         for (name, value) in pairs {
             if value.is_empty() {
@@ -1182,7 +1223,7 @@ pub(crate) fn parse_form(input: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Co
 /// One name or value of a form: `+` is a space, then percent-decoding, then
 /// UTF-8 with replacement characters.
 fn decode_form_part(part: &[u8]) -> Cow<'_, str> {
-    if !part.iter().any(|&byte| byte == b'+' || byte == b'%') {
+    if position_of_escape(part).is_none() {
         return text(part);
     }
     let spaced: Vec<u8> = part
@@ -1193,16 +1234,24 @@ fn decode_form_part(part: &[u8]) -> Cow<'_, str> {
     Cow::Owned(text(&decoded).into_owned())
 }
 
+/// The longest decoded Basic credentials [`decode_basic`] decodes on the
+/// stack; longer ones are decoded into a new string.
+const BASIC_ON_STACK: usize = 256;
+
 /// The text of Basic credentials (`id:secret`), if it is valid base64 and
-/// UTF-8.
-fn decode_basic(encoded: &str) -> Option<String> {
+/// UTF-8, decoded into `stack` where it fits.
+fn decode_basic<'s>(encoded: &str, stack: &'s mut [u8; BASIC_ON_STACK]) -> Option<Cow<'s, str>> {
+    let encoded = encoded.trim();
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if base64::decoded_len_estimate(encoded.len()) <= stack.len() {
+        let len = engine.decode_slice(encoded, stack).ok()?;
+        return std::str::from_utf8(&stack[..len]).ok().map(Cow::Borrowed);
+    }
     // `decode_vec` into a new vector allocates without zeroing first,
     // which `decode` does through the slower `calloc`.
     let mut decoded = Vec::new();
-    base64::engine::general_purpose::STANDARD
-        .decode_vec(encoded.trim(), &mut decoded)
-        .ok()?;
-    String::from_utf8(decoded).ok()
+    engine.decode_vec(encoded, &mut decoded).ok()?;
+    String::from_utf8(decoded).ok().map(Cow::Owned)
 }
 
 /// The client id and secret of decoded Basic credentials, each form-decoded;
@@ -1218,8 +1267,25 @@ fn split_basic(decoded: &str) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
                 .into_owned(),
         )
     }
-    let (id, secret) = decoded.split_once(':')?;
+    let colon = scan::position(
+        decoded.as_bytes(),
+        |word| scan::has_byte(word, b':'),
+        |byte| byte == b':',
+    )?;
+    let (id, secret) = (&decoded[..colon], &decoded[colon + 1..]);
+    if position_of_escape(decoded.as_bytes()).is_none() {
+        return Some((Cow::Borrowed(id), Cow::Borrowed(secret)));
+    }
     Some((unescape(id), unescape(secret)))
+}
+
+/// The index of the first `+` or `%` in form-encoded `bytes`.
+fn position_of_escape(bytes: &[u8]) -> Option<usize> {
+    scan::position(
+        bytes,
+        |word| scan::has_byte(word, b'+') || scan::has_byte(word, b'%'),
+        |byte| byte == b'+' || byte == b'%',
+    )
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -1256,6 +1322,56 @@ pub(crate) fn answer_content_type(encoding: ResponseEncoding, seed: &MockSeed) -
 /// Where a token answer's members go, in the order they are set.
 trait MemberSink<'a> {
     fn set(&mut self, name: &'a str, value: Member<'a>);
+
+    /// [`MemberSink::set`] of a member whose key is written already.
+    fn set_known(&mut self, key: &'a MemberKey, value: Member<'a>) {
+        self.set(&key.name, value);
+    }
+}
+
+/// A token answer member's name and its JSON key: the name as a JSON
+/// string, then `:`.
+#[derive(Debug)]
+struct MemberKey {
+    name: String,
+    json: Vec<u8>,
+}
+
+impl MemberKey {
+    fn new(name: &str) -> Self {
+        let mut json = Vec::with_capacity(name.len() + 3);
+        json::write_str(&mut json, name);
+        json.push(b':');
+        Self {
+            name: name.to_owned(),
+            json,
+        }
+    }
+}
+
+/// The keys of the RFC 6749 members of a provider's token answers.
+#[derive(Debug)]
+struct MemberKeys {
+    access_token: MemberKey,
+    token_type: MemberKey,
+    expires_in: MemberKey,
+    expires: MemberKey,
+    refresh_token: MemberKey,
+    scope: MemberKey,
+}
+
+impl MemberKeys {
+    fn new(members: &grantspec_token::ResponseMembers) -> Self {
+        let key = |rfc_name| MemberKey::new(members.name(rfc_name));
+        Self {
+            access_token: key("access_token"),
+            token_type: key("token_type"),
+            expires_in: key("expires_in"),
+            expires: key("expires"),
+            refresh_token: key("refresh_token"),
+            scope: key("scope"),
+        }
+    }
 }
 
 /// The members of a token response, in order. A member set twice keeps its
@@ -1353,14 +1469,16 @@ impl JsonObject {
     }
 }
 
-impl<'a> MemberSink<'a> for JsonObject {
-    fn set(&mut self, name: &'a str, value: Member<'a>) {
-        let out = &mut self.out;
+impl JsonObject {
+    /// Starts a member: a comma after the first.
+    fn start_member(&mut self) {
         if !std::mem::replace(&mut self.empty, false) {
-            out.push(b',');
+            self.out.push(b',');
         }
-        json::write_str(out, name);
-        out.push(b':');
+    }
+
+    fn write_value(&mut self, value: Member<'_>) {
+        let out = &mut self.out;
         match value {
             Member::Text(text) => json::write_str(out, &text),
             Member::Number(number) => json::write_u64(out, number),
@@ -1377,6 +1495,21 @@ impl<'a> MemberSink<'a> for JsonObject {
                 let _ = serde_json::to_writer(out, &value);
             }
         }
+    }
+}
+
+impl<'a> MemberSink<'a> for JsonObject {
+    fn set(&mut self, name: &'a str, value: Member<'a>) {
+        self.start_member();
+        json::write_str(&mut self.out, name);
+        self.out.push(b':');
+        self.write_value(value);
+    }
+
+    fn set_known(&mut self, key: &'a MemberKey, value: Member<'a>) {
+        self.start_member();
+        self.out.extend_from_slice(&key.json);
+        self.write_value(value);
     }
 }
 
@@ -1405,6 +1538,109 @@ mod tests {
     use super::*;
     use grantspec_token::ManualClock;
     use serde_json::Map;
+
+    fn basic(decoded: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(decoded)
+    }
+
+    #[test]
+    fn basic_credentials_short_and_long_decode_alike() {
+        for len in [
+            0,
+            1,
+            100,
+            BASIC_ON_STACK - 1,
+            BASIC_ON_STACK,
+            BASIC_ON_STACK + 1,
+            4000,
+        ] {
+            let text = format!("id:{}", "s".repeat(len));
+            let mut stack = [0; BASIC_ON_STACK];
+            let encoded = format!("  {}\t", basic(text.as_bytes()));
+            let decoded = decode_basic(&encoded, &mut stack).unwrap();
+            assert_eq!(decoded, text);
+            // Credentials that fit are not copied to the heap.
+            if text.len() < BASIC_ON_STACK - 3 {
+                assert!(matches!(decoded, Cow::Borrowed(_)), "{len}");
+            }
+            if text.len() > BASIC_ON_STACK {
+                assert!(matches!(decoded, Cow::Owned(_)), "{len}");
+            }
+        }
+    }
+
+    #[test]
+    fn basic_credentials_that_are_no_base64_or_no_utf8_are_refused() {
+        let mut stack = [0; BASIC_ON_STACK];
+        assert_eq!(decode_basic("not base64!", &mut stack), None);
+        assert_eq!(decode_basic(&basic(b"id:\xff"), &mut stack), None);
+        let long = [b"id:".as_slice(), &[0xff; 400]].concat();
+        assert_eq!(decode_basic(&basic(&long), &mut stack), None);
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded_only_where_escaped() {
+        let split = |decoded| {
+            let (id, secret) = split_basic(decoded).unwrap();
+            (id.into_owned(), secret.into_owned())
+        };
+        let plain = "a-long-client-id:a-long-secret-with:colon";
+        assert!(matches!(
+            split_basic(plain),
+            Some((Cow::Borrowed(_), Cow::Borrowed(_)))
+        ));
+        assert_eq!(
+            split(plain),
+            (
+                "a-long-client-id".to_owned(),
+                "a-long-secret-with:colon".to_owned()
+            )
+        );
+        assert_eq!(
+            split("sp+client:p%40ss%3Aw%2Frd%2B%25"),
+            ("sp client".to_owned(), "p@ss:w/rd+%".to_owned())
+        );
+        assert_eq!(
+            split("a-long-client-id:a-long-secret-then+"),
+            (
+                "a-long-client-id".to_owned(),
+                "a-long-secret-then ".to_owned()
+            )
+        );
+        assert_eq!(split_basic("no colon"), None);
+    }
+
+    #[test]
+    fn member_keys_are_the_names_as_serde_json_writes_them_and_a_colon() {
+        for name in ["access_token", "", "a\"b\\c", "é\n\u{1}", "expires_in"] {
+            let key = MemberKey::new(name);
+            assert_eq!(key.name, name);
+            assert_eq!(
+                String::from_utf8(key.json).unwrap(),
+                format!("{}:", serde_json::to_string(name).unwrap())
+            );
+        }
+    }
+
+    #[test]
+    fn a_seeded_clients_id_is_shared_by_its_tokens() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/keycloak.yaml");
+        let spec = grantspec_spec::load_file(&path).unwrap().spec;
+        let emulator = Emulator::new(
+            spec.mock_provider().unwrap(),
+            Arc::new(ManualClock::default()),
+        );
+        assert!(emulator.seed.clients.len() > 1);
+        for client in &emulator.seed.clients {
+            let first = emulator.client_id(client);
+            assert_eq!(*first, *client.id);
+            assert!(Arc::ptr_eq(&first, &emulator.client_id(client)));
+        }
+        // A client that is not the seed's own still gets its id.
+        let stranger = emulator.seed.clients[1].clone();
+        assert_eq!(*emulator.client_id(&stranger), *stranger.id);
+    }
 
     #[test]
     fn the_date_follows_the_clock_second_by_second() {
@@ -1573,7 +1809,7 @@ mod tests {
         emulator: &Emulator,
         access_token: &str,
         refresh_token: Option<String>,
-        grantee: &Grantee,
+        scope: &[String],
         grant: GrantKind,
         now: Duration,
         lifetime: Duration,
@@ -1608,10 +1844,10 @@ mod tests {
         match emulator.seed.response_scope {
             ResponseScope::Omit => {}
             ResponseScope::Always => {
-                token.insert(name("scope"), Value::from(grantee.scope.join(" ")));
+                token.insert(name("scope"), Value::from(scope.join(" ")));
             }
             ResponseScope::Array => {
-                token.insert(name("scope"), Value::from(grantee.scope.clone()));
+                token.insert(name("scope"), Value::from(scope.to_vec()));
             }
             ResponseScope::Null => {
                 token.insert(name("scope"), Value::Null);
@@ -1680,6 +1916,8 @@ mod tests {
                     seed(&mut spec).token_type = String::new();
                     seed(&mut spec).expires_in_as_string = true;
                     spec.provider.response.envelope = Some("/data/in \"ner\"/".into());
+                    spec.provider.response.members.access_token = Some("the \"token\"\n".into());
+                    spec.provider.response.members.scope = Some("scopé\\".into());
                     seed(&mut spec).extra_members.insert(
                         "token_type".into(),
                         ExtraMember::Text("x{grant_type}".into()),
@@ -1722,13 +1960,13 @@ mod tests {
                             lifetime,
                         };
                         let ours = emulator
-                            .success("tok\"en", refresh.clone(), &grantee, grant, answer)
+                            .success("tok\"en", refresh.clone(), &grantee.scope, grant, answer)
                             .body;
                         let theirs = reference(
                             &emulator,
                             "tok\"en",
                             refresh.clone(),
-                            &grantee,
+                            &grantee.scope,
                             grant,
                             now,
                             lifetime,

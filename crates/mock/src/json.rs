@@ -3,6 +3,8 @@
 //! going through serde_json's serializer for each cost more than building
 //! the rest of the answer.
 
+use crate::scan;
+
 /// Appends `text` as a JSON string: quoted, with `"`, `\` and control
 /// characters escaped as serde_json escapes them (`\n` and its kin where
 /// JSON has a short form, `\u00XX` with lower-case hex otherwise), and
@@ -27,15 +29,12 @@ pub(crate) fn write_space_joined(out: &mut Vec<u8>, texts: &[String]) {
 }
 
 /// Appends `text` escaped for the inside of a JSON string; runs that need
-/// no escape are found by a table lookup per byte and copied whole.
+/// no escape are found eight bytes at a time and copied whole.
 fn write_escaped(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = text.as_bytes();
     let mut plain_from = 0;
-    while let Some(offset) = bytes[plain_from..]
-        .iter()
-        .position(|&byte| NEEDS_ESCAPE[usize::from(byte)])
-    {
+    while let Some(offset) = position_to_escape(&bytes[plain_from..]) {
         let index = plain_from + offset;
         out.extend_from_slice(&bytes[plain_from..index]);
         plain_from = index + 1;
@@ -58,6 +57,19 @@ fn write_escaped(out: &mut Vec<u8>, text: &str) {
         out.extend_from_slice(short);
     }
     out.extend_from_slice(&bytes[plain_from..]);
+}
+
+/// The index of the first byte of `bytes` that a JSON string escapes.
+fn position_to_escape(bytes: &[u8]) -> Option<usize> {
+    scan::position(
+        bytes,
+        |word| {
+            scan::has_byte_below(word, 0x20)
+                || scan::has_byte(word, b'"')
+                || scan::has_byte(word, b'\\')
+        },
+        |byte| NEEDS_ESCAPE[usize::from(byte)],
+    )
 }
 
 /// The bytes a JSON string escapes: `"`, `\` and the control characters.
@@ -137,6 +149,24 @@ mod tests {
                 format!("prefix {}", serde_json::to_string(sample).unwrap()),
                 "{sample:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_character_to_escape_is_escaped_wherever_it_stands_in_a_long_string() {
+        for escaped in ['"', '\\', '\n', '\u{0}', '\u{1f}'] {
+            for len in [1, 7, 8, 9, 16, 17, 30] {
+                for at in 0..len {
+                    let sample: String = (0..len)
+                        .map(|index| if index == at { escaped } else { 'é' })
+                        .collect();
+                    assert_eq!(
+                        written(|out| write_str(out, &sample)),
+                        format!("prefix {}", serde_json::to_string(&sample).unwrap()),
+                        "{sample:?}"
+                    );
+                }
+            }
         }
     }
 

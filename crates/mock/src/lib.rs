@@ -23,6 +23,7 @@ mod emulated;
 mod emulator;
 mod json;
 mod render;
+mod scan;
 mod store;
 
 use std::collections::HashMap;

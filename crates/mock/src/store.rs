@@ -33,8 +33,9 @@ const EVICT_ABOVE: usize = 4096;
 /// Who a token was issued to and for what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grantee {
-    /// The client.
-    pub client_id: String,
+    /// The client: shared with the emulator's seed, as every token of a
+    /// client names the same one.
+    pub client_id: Arc<str>,
     /// The resource owner, for user grants.
     pub user: Option<String>,
     /// Granted scopes.
@@ -183,12 +184,12 @@ impl TokenStore {
         }
     }
 
-    /// Mints and records an access token valid until `expires_at` (since
-    /// the Unix epoch), of `family` when one is given; `now` is the time it
-    /// is issued at.
+    /// Mints and records an access token for `grantee`, valid until
+    /// `expires_at` (since the Unix epoch), of `family` when one is given;
+    /// `now` is the time it is issued at.
     pub fn issue_access(
         &mut self,
-        grantee: &Grantee,
+        grantee: Grantee,
         expires_at: Duration,
         format: TokenFormat,
         now: Duration,
@@ -196,12 +197,12 @@ impl TokenStore {
     ) -> Arc<str> {
         let key: Arc<str> = match format {
             TokenFormat::Opaque => with_random_hex::<20, _>(|hex| Arc::from(hex)),
-            TokenFormat::Jwt => Arc::from(jwt(grantee, now, expires_at)),
+            TokenFormat::Jwt => Arc::from(jwt(&grantee, now, expires_at)),
         };
         self.access.insert(
             Arc::clone(&key),
             AccessRecord {
-                grantee: grantee.clone(),
+                grantee,
                 expires_at,
                 family: family.cloned(),
             },
@@ -254,7 +255,7 @@ impl TokenStore {
     pub fn refresh_grantee(&self, token: &str, client_id: &str) -> Option<&Grantee> {
         self.refresh
             .get(token)
-            .filter(|record| record.grantee.client_id == client_id && !record.family.is_revoked())
+            .filter(|record| *record.grantee.client_id == *client_id && !record.family.is_revoked())
             .map(|record| &record.grantee)
     }
 
@@ -269,7 +270,7 @@ impl TokenStore {
         policy: RefreshPolicy,
     ) -> Result<Redeemed, Refused> {
         let record = self.refresh.get_mut(token).ok_or(Refused::Unknown)?;
-        if record.grantee.client_id != client_id || record.family.is_revoked() {
+        if *record.grantee.client_id != *client_id || record.family.is_revoked() {
             return Err(Refused::Unknown);
         }
         let redeemed = Redeemed {
@@ -314,7 +315,7 @@ impl TokenStore {
         let record = self
             .codes
             .get(value)
-            .filter(|record| record.code.grantee.client_id == client_id)
+            .filter(|record| *record.code.grantee.client_id == *client_id)
             .ok_or(CodeRefused::Unknown)?;
         if record.used {
             record.code.family.revoke();
@@ -444,7 +445,7 @@ fn jwt(grantee: &Grantee, now: Duration, expires_at: Duration) -> String {
     };
     let header = encode(json!({ "alg": "RS256", "typ": "JWT" }));
     let claims = encode(json!({
-        "aud": grantee.client_id,
+        "aud": &*grantee.client_id,
         "jti": random_hex::<16>(),
         "iat": seconds(now),
         "nbf": seconds(now),
@@ -500,7 +501,7 @@ mod tests {
         let family = Family::default();
         for _ in 0..EVICT_ABOVE + 10 {
             store.issue_access(
-                &grantee,
+                grantee.clone(),
                 start + Duration::from_secs(60),
                 TokenFormat::Opaque,
                 start,
@@ -514,7 +515,7 @@ mod tests {
             );
         }
         let live = store.issue_access(
-            &grantee,
+            grantee.clone(),
             start + Duration::from_secs(600),
             TokenFormat::Jwt,
             start,
@@ -547,8 +548,13 @@ mod tests {
         let mut issued = Vec::new();
         for round in 0..10 * CAP {
             let family = Family::default();
-            let access =
-                store.issue_access(&grantee, expires, TokenFormat::Opaque, now, Some(&family));
+            let access = store.issue_access(
+                grantee.clone(),
+                expires,
+                TokenFormat::Opaque,
+                now,
+                Some(&family),
+            );
             let refresh = store.issue_refresh(&grantee, &family);
             issued.push((access, refresh));
             let (access_held, refresh_held) = store.len();
@@ -583,7 +589,13 @@ mod tests {
                 let family = Family::default();
                 let refresh = store.issue_refresh(&grantee, &family);
                 assert!(store.redeem_refresh(&refresh, "c", policy).is_ok());
-                store.issue_access(&grantee, expires, TokenFormat::Opaque, now, Some(&family));
+                store.issue_access(
+                    grantee.clone(),
+                    expires,
+                    TokenFormat::Opaque,
+                    now,
+                    Some(&family),
+                );
                 let (access_held, refresh_held) = store.len();
                 assert!(access_held + refresh_held <= CAP);
                 assert!(store.order.len() <= CAP);
@@ -595,7 +607,7 @@ mod tests {
     fn a_cap_of_zero_still_keeps_the_newest_token() {
         let mut store = TokenStore::with_max_tokens(0);
         let access = store.issue_access(
-            &grantee(),
+            grantee(),
             Duration::MAX,
             TokenFormat::Opaque,
             Duration::ZERO,
@@ -658,7 +670,7 @@ mod tests {
         let (family, other) = (Family::default(), Family::default());
         let issue = |store: &mut TokenStore, family: &Family| {
             let access = store.issue_access(
-                &grantee(),
+                grantee(),
                 Duration::MAX,
                 TokenFormat::Opaque,
                 now,
@@ -671,7 +683,7 @@ mod tests {
         let (second_access, second) = issue(&mut store, &family);
         let (other_access, other_refresh) = issue(&mut store, &other);
         let unfamilied =
-            store.issue_access(&grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
+            store.issue_access(grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
 
         assert_eq!(
             store.redeem_refresh(&first, "c", policy).err(),
@@ -697,7 +709,7 @@ mod tests {
         let now = Duration::from_secs(1_000);
         let family = Family::default();
         store.issue_access(
-            &grantee(),
+            grantee(),
             Duration::MAX,
             TokenFormat::Opaque,
             now,
@@ -713,7 +725,7 @@ mod tests {
             "this handle and two records"
         );
         for _ in 0..CAP {
-            store.issue_access(&grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
+            store.issue_access(grantee(), Duration::MAX, TokenFormat::Opaque, now, None);
         }
         assert_eq!(
             Arc::strong_count(&family.0),

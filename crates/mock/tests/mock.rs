@@ -1474,3 +1474,137 @@ async fn scope_null_string_lifetimes_and_token_placements_are_served_from_the_pr
         assert_eq!(status, 401, "{id}: another placement");
     }
 }
+
+/// `request` to `path` below `provider`, answered without a server.
+fn answer(
+    mock: &grantspec_mock::Mock,
+    provider: &str,
+    path: &str,
+    headers: &[(&'static str, &str)],
+    body: &str,
+) -> grantspec_mock::MockResponse {
+    let mut request = grantspec_mock::MockRequest {
+        method: http::Method::POST,
+        uri: format!("/{provider}{path}").parse().unwrap(),
+        body: body.to_owned().into(),
+        ..Default::default()
+    };
+    for (name, value) in headers {
+        request
+            .headers
+            .append(*name, http::HeaderValue::from_str(value).unwrap());
+    }
+    mock.handle(&request)
+}
+
+/// The names and values of `response`'s headers, in their order.
+fn header_list(response: &grantspec_mock::MockResponse) -> Vec<(String, String)> {
+    response
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[test]
+fn token_device_and_error_answers_carry_their_headers_in_order_with_the_date() {
+    let specs = [
+        spec(RFC_SPEC, "rfc"),
+        shipped("keycloak"),
+        dialect(
+            "negotiates",
+            "response: { encoding: form }",
+            "token_type: bearer\n  json_on_accept: true",
+        ),
+    ];
+    let clock =
+        ManualClock::new(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777));
+    let mock = grantspec_mock::Mock::new(
+        specs.iter().map(|spec| spec.mock_provider().unwrap()),
+        Arc::new(clock),
+    );
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+    let cached = |content_type: &str| {
+        [
+            ("content-type", content_type),
+            ("cache-control", "no-store"),
+            ("pragma", "no-cache"),
+            ("date", date),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .to_vec()
+    };
+
+    let token = answer(
+        &mock,
+        "rfc",
+        "/oauth/token",
+        &[form, ("authorization", BASIC)],
+        "grant_type=client_credentials",
+    );
+    assert_eq!(token.status, 200);
+    assert_eq!(header_list(&token), cached("application/json"));
+
+    let offset = answer(
+        &mock,
+        "rfc",
+        "/oauth/token",
+        &[
+            form,
+            ("authorization", BASIC),
+            ("x-grantspec-clock-offset", "60"),
+        ],
+        "grant_type=client_credentials",
+    );
+    assert_eq!(offset.status, 200);
+    assert_eq!(offset.headers["date"], "Sun, 06 Nov 1994 08:50:37 GMT");
+
+    let wrong = answer(
+        &mock,
+        "rfc",
+        "/oauth/token",
+        &[form, ("authorization", "Basic c3ArY2xpZW50Ondyb25n")],
+        "grant_type=client_credentials",
+    );
+    assert_eq!(wrong.status, 401);
+    let names: Vec<String> = header_list(&wrong).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names.last().map(String::as_str), Some("date"), "{names:?}");
+    assert_eq!(wrong.headers["date"], date);
+
+    let device = answer(
+        &mock,
+        "keycloak",
+        "/realms/grantspec/protocol/openid-connect/auth/device",
+        &[form],
+        "client_id=tv-app&client_secret=mock-tv-secret",
+    );
+    assert_eq!(
+        device.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&device.body)
+    );
+    assert_eq!(header_list(&device), cached("application/json"));
+
+    let credentials = "client_id=app&client_secret=s3cret";
+    for (accept, content_type) in [
+        ("application/json", "application/json"),
+        ("*/*", "application/x-www-form-urlencoded"),
+    ] {
+        let negotiated = answer(
+            &mock,
+            "negotiates",
+            "/token",
+            &[form, ("accept", accept)],
+            &format!("grant_type=client_credentials&{credentials}"),
+        );
+        assert_eq!(
+            negotiated.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&negotiated.body)
+        );
+        assert_eq!(header_list(&negotiated), cached(content_type), "{accept}");
+    }
+}
