@@ -1054,19 +1054,12 @@ fn http_date(seconds: u64) -> Option<HeaderValue> {
 /// name of its own ([`Emulator::token_members`] sets each at most once).
 fn member_names_differ(profile: &ProviderProfile, seed: &MockSeed) -> bool {
     let members = &profile.response.members;
-    let mut names: Vec<&str> = [
-        "access_token",
-        "token_type",
-        "expires_in",
-        "expires",
-        "refresh_token",
-        "scope",
-    ]
-    .into_iter()
-    .map(|rfc_name| members.name(rfc_name))
-    .chain(["issued_token_type"])
-    .chain(seed.extra_members.keys().map(String::as_str))
-    .collect();
+    let mut names: Vec<&str> = grantspec_token::ResponseMembers::RFC_NAMES
+        .into_iter()
+        .map(|rfc_name| members.name(rfc_name))
+        .chain(["issued_token_type"])
+        .chain(seed.extra_members.keys().map(String::as_str))
+        .collect();
     let all = names.len();
     names.sort_unstable();
     names.dedup();
