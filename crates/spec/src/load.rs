@@ -341,6 +341,9 @@ fn subset_in_parts(source: &str, parts: usize) -> Option<Spec> {
         return None;
     }
     let cut = subset::cut_sequence(source, "cases", parts)?;
+    if cut.parts.len() < 2 {
+        return None;
+    }
     let indent = cut.indent;
     std::thread::scope(|scope| {
         let readers: Vec<_> = cut.parts[1..]

@@ -201,14 +201,12 @@ fn parse(source: &str) -> Option<Vec<Event<'_>>> {
     if !printable(source) {
         return None;
     }
-    let mut parser = Parser::new(true);
-    let mut lines = Lines { rest: source };
+    let mut reader = Reader::new(Parser::new(true), source, SERDE_YAML_DEPTH);
     let mut events = Vec::new();
-    while parser.read_line(&mut lines)? {
-        events.append(&mut parser.events);
+    while !reader.ended {
+        reader.parse_line()?;
+        events.append(&mut reader.parser.events);
     }
-    parser.finish()?;
-    events.append(&mut parser.events);
     Some(events)
 }
 
@@ -1044,12 +1042,8 @@ impl<'a> Reader<'a> {
         }
         self.parser.events.clear();
         self.pos = 0;
-        while self.parser.events.len() < BATCH {
-            if !self.parser.read_line(&mut self.lines).ok_or(Refused)? {
-                self.parser.finish().ok_or(Refused)?;
-                self.ended = true;
-                break;
-            }
+        while !self.ended && self.parser.events.len() < BATCH {
+            self.parse_line().ok_or(Refused)?;
         }
         if self.parser.events.is_empty() {
             return Err(Refused);
@@ -1076,10 +1070,17 @@ impl<'a> Reader<'a> {
     fn read_the_rest(mut self) -> Option<()> {
         while !self.ended {
             self.parser.events.clear();
-            if !self.parser.read_line(&mut self.lines)? {
-                self.parser.finish()?;
-                self.ended = true;
-            }
+            self.parse_line()?;
+        }
+        Some(())
+    }
+
+    /// Parses the next line with content into the parser's events, or,
+    /// after the last, finishes the document; `None` where refused.
+    fn parse_line(&mut self) -> Option<()> {
+        if !self.parser.read_line(&mut self.lines)? {
+            self.parser.finish()?;
+            self.ended = true;
         }
         Some(())
     }
