@@ -134,7 +134,9 @@ pub fn read_regular_file(path: &Path, max: u64, kind: &str) -> Result<Vec<u8>, R
         });
     }
     let file = open_regular_file(path, kind)?;
-    let mut bytes = Vec::new();
+    // Sized for what the file held when looked at, so a large spec is read
+    // into one buffer rather than into a doubling series of them.
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(io)?;
