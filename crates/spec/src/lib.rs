@@ -18,6 +18,7 @@ mod load;
 pub mod matcher;
 mod model;
 mod schema;
+mod sorted_map;
 mod status;
 pub mod template;
 
@@ -32,4 +33,5 @@ pub use load::{
 pub use matcher::{Matcher, Mismatch};
 pub use model::*;
 pub use schema::{SPEC_SCHEMA_PATH, spec_schema, spec_schema_json};
+pub use sorted_map::SortedMap;
 pub use status::StatusMatcher;

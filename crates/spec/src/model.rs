@@ -9,8 +9,8 @@ use grantspec_token::{
 };
 use serde::Deserialize;
 
-use crate::StatusMatcher;
 use crate::matcher::Matcher;
+use crate::{SortedMap, StatusMatcher};
 
 /// One provider's spec: its profile, the mock's seed, live settings and cases.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -1527,7 +1527,7 @@ struct CaseFile {
     grant: Option<GrantKind>,
     /// Parameters of a single-request case.
     #[serde(default)]
-    with: BTreeMap<String, ParamSpec>,
+    with: SortedMap<String, ParamSpec>,
     /// How a single-request case departs from the profile.
     #[serde(default)]
     request: Option<Box<RequestOverride>>,
@@ -1549,7 +1549,7 @@ struct CaseFile {
 #[derive(Debug, Clone)]
 pub(crate) struct SingleRequest {
     pub grant: Option<GrantKind>,
-    pub with: BTreeMap<String, ParamSpec>,
+    pub with: SortedMap<String, ParamSpec>,
     pub request: Option<Box<RequestOverride>>,
     pub expect: Option<Expect>,
     pub client_assertion: Option<Box<AssertionSpec>>,
@@ -1652,7 +1652,7 @@ pub struct Step {
     /// `client_id` and `client_secret` are placed per the profile's client
     /// authentication, and `grant_type` overrides the grant's value.
     #[serde(default)]
-    pub with: BTreeMap<String, ParamSpec>,
+    pub with: SortedMap<String, ParamSpec>,
     /// How this request departs from the profile (negative cases).
     #[serde(default)]
     pub request: Option<Box<RequestOverride>>,
@@ -1983,9 +1983,9 @@ pub struct Expect {
     pub status: Option<StatusMatcher>,
     /// Header matchers by case-insensitive name.
     #[serde(default)]
-    pub headers: BTreeMap<String, Matcher>,
+    pub headers: SortedMap<String, Matcher>,
     /// Body matchers, keyed by top-level member name or by JSON pointer
     /// (`/data/token_type`).
     #[serde(default)]
-    pub body: BTreeMap<String, Matcher>,
+    pub body: SortedMap<String, Matcher>,
 }

@@ -594,7 +594,7 @@ impl Checker<'_, '_> {
     /// `with`, `request` and `resource`.
     fn step_templates(
         &mut self,
-        with: &BTreeMap<String, ParamSpec>,
+        with: &crate::SortedMap<String, ParamSpec>,
         request: Option<&RequestOverride>,
         resource: Option<&ResourceCall>,
         path: &[Seg<'_>],
