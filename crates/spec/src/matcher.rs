@@ -63,7 +63,7 @@ pub struct Rules {
     #[serde(rename = "type")]
     pub kind: Option<JsonType>,
     /// Equal to this value (for objects, which cannot be written as literals).
-    pub eq: Option<Value>,
+    pub eq: Option<Box<Value>>,
     /// A string equal to this one ignoring ASCII case.
     pub eq_ignore_case: Option<String>,
     /// A string matching this regular expression (unanchored).

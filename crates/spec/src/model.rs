@@ -1989,3 +1989,26 @@ pub struct Expect {
     #[serde(default)]
     pub body: SortedMap<String, Matcher>,
 }
+
+#[cfg(test)]
+mod tests {
+    /// A spec can hold thousands of cases, all loaded before the first one
+    /// runs, and each page of memory first touched costs a fault: what a
+    /// case is made of stays as small as it was measured to be, its rarely
+    /// written parts boxed (`cargo xtask bench`, (c)).
+    #[test]
+    fn the_parts_of_a_case_stay_small() {
+        use std::mem::size_of;
+        let sizes = [
+            ("Case", size_of::<super::Case>(), 136),
+            ("Step", size_of::<super::Step>(), 184),
+            ("Expect", size_of::<super::Expect>(), 72),
+            ("ParamSpec", size_of::<super::ParamSpec>(), 32),
+            ("Matcher", size_of::<crate::Matcher>(), 16),
+            ("Rules", size_of::<crate::matcher::Rules>(), 160),
+        ];
+        for (name, size, most) in sizes {
+            assert!(size <= most, "a {name} is {size} bytes, more than {most}");
+        }
+    }
+}
