@@ -1454,13 +1454,122 @@ pub enum Tag {
 }
 
 /// A parameter value in `with`: one string, or a list.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum ParamSpec {
     /// One value (may contain `${…}`).
     One(String),
     /// A list value (`audience`, `scope`).
     List(Vec<String>),
+}
+
+/// What `#[serde(untagged)]` says of a value no variant of [`ParamSpec`]
+/// takes; the loader explains it from this text.
+pub(crate) const NOT_A_PARAM: &str = "data did not match any variant of untagged enum ParamSpec";
+
+// By hand rather than `untagged`, which first copies every value into a
+// buffer to try each variant on (most of reading a case's `with`). It takes
+// and refuses what `untagged` does: a string, or a list of strings, each
+// as written (a plain `600` is a number, not the string "600"), anything
+// else refused with `untagged`'s messages.
+impl<'de> Deserialize<'de> for ParamSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, SeqAccess, Visitor};
+
+        /// A list's item: a string, as written.
+        struct Item(String);
+
+        impl<'de> Deserialize<'de> for Item {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer
+                    .deserialize_any(Param { in_list: true })
+                    .map(|param| match param {
+                        ParamSpec::One(text) => Item(text),
+                        ParamSpec::List(_) => unreachable!("a list's item is never a list"),
+                    })
+            }
+        }
+
+        /// Reads a parameter, or, `in_list`, one of a list's items.
+        struct Param {
+            in_list: bool,
+        }
+
+        /// Refuses anything but a string, or at the top a list.
+        macro_rules! refuse {
+            ($($method:ident($($ty:ty)?)),* $(,)?) => {$(
+                fn $method<E: Error>(self $(, _: $ty)?) -> Result<ParamSpec, E> {
+                    Err(E::custom(NOT_A_PARAM))
+                }
+            )*};
+        }
+
+        impl<'de> Visitor<'de> for Param {
+            type Value = ParamSpec;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+
+            fn visit_str<E: Error>(self, text: &str) -> Result<ParamSpec, E> {
+                Ok(ParamSpec::One(text.to_owned()))
+            }
+
+            fn visit_string<E: Error>(self, text: String) -> Result<ParamSpec, E> {
+                Ok(ParamSpec::One(text))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ParamSpec, A::Error> {
+                if self.in_list {
+                    return Err(A::Error::custom(NOT_A_PARAM));
+                }
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                while let Some(Item(item)) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(ParamSpec::List(items))
+            }
+
+            refuse!(
+                visit_bool(bool),
+                visit_i64(i64),
+                visit_u64(u64),
+                visit_i128(i128),
+                visit_u128(u128),
+                visit_f64(f64),
+                visit_bytes(&[u8]),
+                visit_unit(),
+                visit_none(),
+            );
+
+            fn visit_some<D: serde::Deserializer<'de>>(self, _: D) -> Result<ParamSpec, D::Error> {
+                Err(D::Error::custom(NOT_A_PARAM))
+            }
+
+            fn visit_newtype_struct<D: serde::Deserializer<'de>>(
+                self,
+                _: D,
+            ) -> Result<ParamSpec, D::Error> {
+                Err(D::Error::custom(NOT_A_PARAM))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<ParamSpec, A::Error> {
+                Err(A::Error::custom(NOT_A_PARAM))
+            }
+
+            // A tagged value (`!custom x`), refused as `untagged` refuses it.
+            fn visit_enum<A: serde::de::EnumAccess<'de>>(
+                self,
+                _: A,
+            ) -> Result<ParamSpec, A::Error> {
+                Err(A::Error::custom(
+                    "untagged and internally tagged enums do not support enum input",
+                ))
+            }
+        }
+
+        deserializer.deserialize_any(Param { in_list: false })
+    }
 }
 
 /// A case: its steps, after loading always at least one.

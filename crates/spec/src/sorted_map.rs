@@ -124,16 +124,17 @@ impl<K: Ord, V> SortedMap<K, V> {
     /// Sorts `entries` by key and keeps the last of each key, as inserting
     /// them one by one would.
     fn from_entries(mut entries: Vec<(K, V)>) -> Self {
-        // A stable sort keeps equal keys in the order they came.
+        // A stable sort keeps equal keys in the order they came; of a run of
+        // equal keys, the first entry stays, holding the last value.
         entries.sort_by(|(a, _), (b, _)| a.cmp(b));
-        let mut sorted: Vec<(K, V)> = Vec::with_capacity(entries.len());
-        for entry in entries {
-            match sorted.last_mut() {
-                Some(last) if last.0 == entry.0 => *last = entry,
-                _ => sorted.push(entry),
+        entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
             }
-        }
-        Self { entries: sorted }
+            same
+        });
+        Self { entries }
     }
 }
 

@@ -184,7 +184,7 @@ impl Doc<'_> {
         if text.starts_with("data did not match any variant of untagged enum Var") {
             return self.bad_variable(found.as_ref(), location);
         }
-        if text.starts_with("data did not match any variant of untagged enum ParamSpec") {
+        if text.starts_with(crate::model::NOT_A_PARAM) {
             return self.bad_parameter(found.as_ref(), location);
         }
         if text.starts_with("invalid regex") {

@@ -2233,5 +2233,105 @@ mod tests {
         assert!(read_here * 4 > tried, "{read_here} of {tried}");
     }
 
+    /// `ParamSpec`'s hand-written `Deserialize` takes what the derived
+    /// `untagged` one it replaced takes, and refuses the rest with the
+    /// message the loader explains, read by serde_yaml and read here.
+    #[test]
+    fn a_parameter_reads_as_the_untagged_enum_read_it() {
+        use crate::ParamSpec;
+        use crate::model::NOT_A_PARAM;
+
+        mod derived {
+            /// The enum as it was derived, under its name, so that its
+            /// message is the same text.
+            #[derive(Debug, serde::Deserialize, PartialEq)]
+            #[serde(untagged)]
+            pub enum ParamSpec {
+                One(String),
+                List(Vec<String>),
+            }
+        }
+        use derived::ParamSpec as Untagged;
+
+        #[derive(Debug, Deserialize)]
+        struct Ours {
+            v: ParamSpec,
+        }
+
+        #[derive(Debug, Deserialize)]
+        struct Theirs {
+            v: Untagged,
+        }
+
+        fn same(ours: &ParamSpec, theirs: &Untagged) -> bool {
+            match (ours, theirs) {
+                (ParamSpec::One(a), Untagged::One(b)) => a == b,
+                (ParamSpec::List(a), Untagged::List(b)) => a == b,
+                _ => false,
+            }
+        }
+
+        let values = [
+            "a",
+            "\"600\"",
+            "'it''s'",
+            "600",
+            "-1",
+            "1.5",
+            "0x1f",
+            ".inf",
+            "true",
+            "no",
+            "~",
+            "null",
+            "",
+            "\"\"",
+            "[]",
+            "[a, b]",
+            "[a, \"b c\"]",
+            "[a, 1]",
+            "[a, ~]",
+            "[a, true]",
+            "[a, [b]]",
+            "[[a]]",
+            "[a, {b: c}]",
+            "{}",
+            "{a: b}",
+            "!custom x",
+            "!!str 600",
+            "[!!str 1]",
+            "\"${client_id}\"",
+            "\n  - a\n  - b",
+            "\n  - a\n  - 2",
+            "\n  a: b",
+            "|\n  block\n",
+        ];
+        for value in values {
+            let source = format!("v: {value}\n");
+            let ours = serde_yaml::from_str::<Ours>(&source);
+            let theirs = serde_yaml::from_str::<Theirs>(&source);
+            match (&ours, &theirs) {
+                (Ok(ours), Ok(theirs)) => assert!(same(&ours.v, &theirs.v), "{source:?}"),
+                // Refused with the same message, which now also says where
+                // (`untagged` knew neither the key nor the position).
+                (Err(ours), Err(theirs)) => {
+                    let (ours, theirs) = (ours.to_string(), theirs.to_string());
+                    assert!(ours.contains(&theirs), "{source:?}: {ours} / {theirs}");
+                    if theirs.contains("untagged enum") {
+                        assert_eq!(theirs, NOT_A_PARAM);
+                        assert!(ours.contains(" at line "), "{source:?}: {ours}");
+                    }
+                }
+                _ => panic!("{source:?}: ours {ours:?}, untagged {theirs:?}"),
+            }
+            // The subset reader takes it as serde_yaml does, or leaves it
+            // to serde_yaml.
+            if let Some(read) = from_str::<Ours>(&source) {
+                let theirs = theirs.unwrap_or_else(|e| panic!("{source:?} read here; {e}"));
+                assert!(same(&read.v, &theirs.v), "{source:?}");
+            }
+        }
+    }
+
     use std::path::Path;
 }
