@@ -365,7 +365,8 @@ fn print_ignore_reasons(suite: &Suite, args: &Arguments, trials: &[Trial]) {
         .trials()
         .into_iter()
         .zip(trials)
-        .filter(|(_, trial)| !args.is_filtered_out(trial))
+        // The flag was set from the reason: only a flagged trial has one.
+        .filter(|(_, trial)| trial.has_ignored_flag() && !args.is_filtered_out(trial))
         .filter_map(|(id, _)| {
             trial_ignore_reason(suite, id)
                 .map(|reason| format!("  {}: {reason}", suite.trial_name(id)))
