@@ -221,14 +221,22 @@ fn printable(source: &str) -> bool {
     let bytes = source.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
-        // Eight bytes at once while they are all printable ASCII: none has
-        // its high bit set, none is below a space, none is DEL.
+        // Eight bytes at once while they are all printable ASCII or line
+        // feeds (a spec's lines are short, so a line feed must not end the
+        // fast way): none has its high bit set, none but a line feed is
+        // below a space, none is DEL. Each test is exact per byte: with the
+        // high bits clear, adding to the low seven bits never carries into
+        // the next byte.
         if let Some(word) = bytes.get(at..at + 8) {
             let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            let below_space = word.wrapping_sub(0x20 * LOW) & !word;
-            let del = word ^ (0x7f * LOW);
-            let is_del = del.wrapping_sub(LOW) & !del;
-            if (word | below_space | is_del) & HIGH == 0 {
+            let low7 = |w: u64| w & !HIGH;
+            let is_byte = |b: u64| {
+                let differs = word ^ (b * LOW);
+                !((low7(differs) + 0x7f * LOW) | differs) & HIGH
+            };
+            let below_space = !(low7(word) + 0x60 * LOW) & HIGH;
+            let refused = (word & HIGH) | (below_space & !is_byte(b'\n'.into())) | is_byte(0x7f);
+            if refused == 0 {
                 at += 8;
                 continue;
             }
@@ -2231,6 +2239,42 @@ mod tests {
         }
         // The edits must not all fall outside the subset.
         assert!(read_here * 4 > tried, "{read_here} of {tried}");
+    }
+
+    /// `printable`, eight bytes at a time where it can, against the rule
+    /// it implements read one character at a time: every character below
+    /// U+0100 and the refused ones above it, at every offset in a word,
+    /// among printable ASCII and line feeds.
+    #[test]
+    fn printable_agrees_with_its_rule_char_by_char() {
+        fn by_the_rule(source: &str) -> bool {
+            source.chars().all(|c| match c {
+                '\n' => true,
+                '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' => false,
+                '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}' => false,
+                _ => true,
+            })
+        }
+        let probes = (0..=0xffu32)
+            .filter_map(char::from_u32)
+            .chain([
+                '\u{2027}', '\u{2028}', '\u{2029}', '\u{feff}', '\u{fffd}', '\u{fffe}',
+            ])
+            .chain(['\u{ffff}', '\u{10000}', 'é', '€']);
+        for probe in probes {
+            for before in 0..17 {
+                for filler in ["abcdefgh", "a\nb\n\nc:d", "\n\n\n\n\n\n\n\n"] {
+                    let mut source: String = filler.chars().cycle().take(before).collect();
+                    source.push(probe);
+                    source.push_str("xyz\nuvw\nrst");
+                    assert_eq!(
+                        printable(&source),
+                        by_the_rule(&source),
+                        "{probe:?} after {before} of {filler:?}"
+                    );
+                }
+            }
+        }
     }
 
     /// `ParamSpec`'s hand-written `Deserialize` takes what the derived
