@@ -266,17 +266,10 @@ impl Suite {
             },
             TargetKind::Live => config.transport.clone(),
         };
-        // The HTTP client reads the system's root certificates (about 8 ms),
-        // and needs nothing from the specs: it is built while they load.
-        let (transport, (specs, load_errors)) = std::thread::scope(|scope| {
-            let transport = scope.spawn(|| Transport::new(transport_config));
-            let loaded = load_dir(&config.specs_dir);
-            let transport = transport
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (transport, loaded)
-        });
-        let transport = transport?;
+        // Cheap: the client that reads the system's root certificates is
+        // built when a request first needs TLS.
+        let transport = Transport::new(transport_config)?;
+        let (specs, load_errors) = load_dir(&config.specs_dir);
         let clock = ManualClock::default();
         let mock = match config.target {
             TargetKind::Mock => Some(

@@ -5,7 +5,7 @@ use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use url::{Host, Url};
@@ -118,29 +118,91 @@ pub struct Sent {
 /// clones share one connection pool, and the pace.
 #[derive(Debug, Clone)]
 pub struct Transport {
-    http: reqwest::Client,
+    http: Arc<Clients>,
     config: Arc<TransportConfig>,
     pacer: Option<Pacer>,
+}
+
+/// A transport's HTTP clients, alike but for TLS.
+///
+/// Building a client that verifies TLS reads and parses the system's root
+/// certificates (about 19 million instructions), which a run against the
+/// embedded mock or a loopback server never needs: the client for
+/// `https://` is built when a request first needs it. The client for plain
+/// `http://` is given no root certificate at all, so a TLS handshake through
+/// it can never succeed: used for anything but `http://`, it fails closed.
+#[derive(Debug)]
+struct Clients {
+    /// For `http://` requests, without a proxy; `None` when the system's
+    /// proxy settings are honoured (a proxy may itself be reached over TLS)
+    /// and every request goes through `tls`.
+    plain: Option<reqwest::Client>,
+    tls: OnceLock<Result<reqwest::Client, Arc<reqwest::Error>>>,
+    connect_timeout: Duration,
+    use_system_proxy: bool,
+}
+
+impl Clients {
+    fn new(config: &TransportConfig) -> Result<Self, Arc<reqwest::Error>> {
+        let mut clients = Self {
+            plain: None,
+            tls: OnceLock::new(),
+            connect_timeout: config.connect_timeout,
+            use_system_proxy: config.use_system_proxy,
+        };
+        if config.use_system_proxy {
+            clients.tls.get_or_init(|| clients.build_tls()).clone()?;
+        } else {
+            let no_roots: [reqwest::Certificate; 0] = [];
+            let plain = clients.builder().tls_certs_only(no_roots).build();
+            clients.plain = Some(plain.map_err(Arc::new)?);
+        }
+        Ok(clients)
+    }
+
+    /// What both clients are: no redirects followed, a connect timeout, no
+    /// proxy unless asked.
+    fn builder(&self) -> reqwest::ClientBuilder {
+        let builder = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(false)
+            .user_agent(concat!("grantspec/", env!("CARGO_PKG_VERSION")));
+        if self.use_system_proxy {
+            builder
+        } else {
+            builder.no_proxy()
+        }
+    }
+
+    fn build_tls(&self) -> Result<reqwest::Client, Arc<reqwest::Error>> {
+        self.builder().build().map_err(Arc::new)
+    }
+
+    /// The client for `url`: the plain one for `http://`, else the one that
+    /// verifies TLS, built now if this is the first request to need it.
+    fn for_url(&self, url: &Url) -> Result<&reqwest::Client, Arc<reqwest::Error>> {
+        match &self.plain {
+            Some(plain) if url.scheme() == "http" => Ok(plain),
+            _ => self
+                .tls
+                .get_or_init(|| self.build_tls())
+                .as_ref()
+                .map_err(Arc::clone),
+        }
+    }
 }
 
 impl Transport {
     /// A transport with `config`.
     pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .https_only(false)
-            .user_agent(concat!("grantspec/", env!("CARGO_PKG_VERSION")));
-        if !config.use_system_proxy {
-            builder = builder.no_proxy();
-        }
-        let http = builder.build().map_err(|e| TransportError {
+        let http = Clients::new(&config).map_err(|e| TransportError {
             method: String::new(),
             url: String::new(),
-            kind: TransportErrorKind::Client(Arc::new(e)),
+            kind: TransportErrorKind::Client(e),
         })?;
         Ok(Self {
-            http,
+            http: Arc::new(http),
             config: Arc::new(config),
             pacer: None,
         })
@@ -246,7 +308,12 @@ impl Transport {
     async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| failure(request, TransportErrorKind::InvalidMethod))?;
-        let mut builder = self.http.request(method, request.wire_url());
+        let url = request.wire_url();
+        let client = self
+            .http
+            .for_url(&url)
+            .map_err(|e| failure(request, TransportErrorKind::Client(e)))?;
+        let mut builder = client.request(method, url);
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.expose());
         }
@@ -896,4 +963,63 @@ fn fingerprint(secret: &secrecy::SecretString) -> String {
     let mut hasher = DefaultHasher::new();
     secret.expose_secret().hash(&mut hasher);
     format!("{:016x}", hasher.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    /// The client that reads the system's root certificates is built only
+    /// when a request first needs TLS, and then shared by every clone.
+    #[test]
+    fn the_tls_client_is_built_when_first_needed() {
+        let transport = Transport::new(TransportConfig::default()).unwrap();
+        let clients = &transport.http;
+        assert!(clients.tls.get().is_none(), "built at construction");
+        let plain = clients.for_url(&url("http://127.0.0.1:1/token")).unwrap();
+        assert!(std::ptr::eq(plain, clients.plain.as_ref().unwrap()));
+        assert!(clients.tls.get().is_none(), "built for plain http");
+
+        let clone = transport.clone();
+        let tls = clone
+            .http
+            .for_url(&url("https://example.com/token"))
+            .unwrap();
+        let built = transport.http.tls.get().unwrap().as_ref().unwrap();
+        assert!(std::ptr::eq(tls, built), "the clones share it");
+        assert!(!std::ptr::eq(tls, plain));
+    }
+
+    /// Anything but `http://` goes through the client that verifies TLS,
+    /// and with the system's proxies honoured (a proxy may be reached over
+    /// TLS) everything does.
+    #[test]
+    fn only_plain_http_goes_through_the_client_without_roots() {
+        let transport = Transport::new(TransportConfig::default()).unwrap();
+        let plain: *const reqwest::Client = transport.http.plain.as_ref().unwrap();
+        for other in [
+            "https://127.0.0.1/",
+            "HTTPS://example.com/",
+            "ftp://example.com/",
+        ] {
+            let client = transport.http.for_url(&url(other)).unwrap();
+            assert!(!std::ptr::eq(client, plain), "{other}");
+        }
+
+        let proxied = Transport::new(TransportConfig {
+            use_system_proxy: true,
+            ..TransportConfig::default()
+        })
+        .unwrap();
+        assert!(proxied.http.plain.is_none());
+        let built = proxied.http.tls.get().unwrap().as_ref().unwrap();
+        let client = proxied.http.for_url(&url("http://127.0.0.1:1/")).unwrap();
+        assert!(std::ptr::eq(client, built));
+    }
 }
