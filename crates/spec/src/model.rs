@@ -1481,12 +1481,11 @@ impl<'de> Deserialize<'de> for ParamSpec {
 
         impl<'de> Deserialize<'de> for Item {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer
-                    .deserialize_any(Param { in_list: true })
-                    .map(|param| match param {
-                        ParamSpec::One(text) => Item(text),
-                        ParamSpec::List(_) => unreachable!("a list's item is never a list"),
-                    })
+                // `Param` refuses a list within a list, so an item is one text.
+                match deserializer.deserialize_any(Param { in_list: true })? {
+                    ParamSpec::One(text) => Ok(Item(text)),
+                    ParamSpec::List(_) => Err(D::Error::custom(NOT_A_PARAM)),
+                }
             }
         }
 

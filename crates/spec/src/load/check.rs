@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::SortedMap;
 use crate::error::{CaptureProblem, SpecError, SpecErrorKind, did_you_mean};
 use crate::model::{
     AuthorizeCall, Basis, Case, CaseForm, Live, Note, ParamSpec, Provider, RequestOverride,
@@ -594,7 +595,7 @@ impl Checker<'_, '_> {
     /// `with`, `request` and `resource`.
     fn step_templates(
         &mut self,
-        with: &crate::SortedMap<String, ParamSpec>,
+        with: &SortedMap<String, ParamSpec>,
         request: Option<&RequestOverride>,
         resource: Option<&ResourceCall>,
         path: &[Seg<'_>],
