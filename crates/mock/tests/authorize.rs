@@ -48,17 +48,10 @@ async fn start(source: &str) -> (MockServer, ManualClock) {
     (server, clock)
 }
 
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// The mock's answer to an authorization request: status and `Location`.
 async fn authorize(server: &MockServer, request: &AuthorizationRequest) -> (u16, Option<Url>) {
     let endpoint = Url::parse(&format!("{}/authorize", server.base_url("az"))).unwrap();
-    let response = no_redirects()
+    let response = grantspec_test_support::loopback_client()
         .get(request.url(&endpoint))
         .send()
         .await
@@ -92,7 +85,7 @@ async fn post_form(server: &MockServer, pairs: &[(&str, &str)]) -> reqwest::Resp
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
-    reqwest::Client::new()
+    grantspec_test_support::loopback_client()
         .post(server.token_url("az").unwrap())
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
@@ -117,7 +110,7 @@ async fn exchange(server: &MockServer, pairs: &[(&str, &str)]) -> (u16, Value) {
 }
 
 async fn ping(server: &MockServer, token: &str) -> u16 {
-    reqwest::Client::new()
+    grantspec_test_support::loopback_client()
         .get(format!("{}/ping", server.base_url("az")))
         .bearer_auth(token)
         .send()

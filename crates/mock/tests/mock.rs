@@ -58,9 +58,7 @@ async fn start(specs: &[Spec]) -> (MockServer, ManualClock) {
 
 /// oauth2's HTTP client, backed by reqwest without redirects.
 async fn http_client(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let client = grantspec_test_support::loopback_client();
     let (parts, body) = request.into_parts();
     let response = client
         .request(parts.method, parts.uri.to_string())
@@ -123,7 +121,7 @@ async fn post_form(
     auth: Option<&str>,
     body: &str,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
-    let mut request = reqwest::Client::new()
+    let mut request = grantspec_test_support::loopback_client()
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body.to_owned());
@@ -138,7 +136,7 @@ async fn post_form(
 }
 
 async fn ping(server: &MockServer, provider: &str, token: &str) -> (u16, String) {
-    let response = reqwest::Client::new()
+    let response = grantspec_test_support::loopback_client()
         .get(format!("{}/ping", server.base_url(provider)))
         .bearer_auth(token)
         .send()
@@ -491,7 +489,7 @@ async fn wrong_secret_with_basic_gets_a_challenge_and_provider_format() {
     );
 
     let shopware = server.token_url("shopware").unwrap().to_string();
-    let response = reqwest::Client::new()
+    let response = grantspec_test_support::loopback_client()
         .post(&shopware)
         .header("content-type", "application/json")
         .body(
@@ -519,7 +517,7 @@ async fn bad_requests_get_provider_errors_never_a_server_error() {
         shipped("elastic-path"),
     ])
     .await;
-    let client = reqwest::Client::new();
+    let client = grantspec_test_support::loopback_client();
     let big = "a".repeat(grantspec_mock::MAX_REQUEST_BODY + 1);
     let cases: Vec<(&str, &str, &str, String, u16)> = vec![
         (
@@ -643,7 +641,7 @@ async fn sixty_four_concurrent_clients_all_succeed() {
     for _ in 0..64 {
         let url = url.clone();
         tasks.spawn(async move {
-            let client = reqwest::Client::new();
+            let client = grantspec_test_support::loopback_client();
             let mut tokens = Vec::new();
             for _ in 0..20 {
                 let response = client
@@ -990,7 +988,7 @@ fn forever() -> Spec {
 #[tokio::test]
 async fn absurd_lifetimes_and_clock_offsets_never_panic() {
     let (server, _) = start(&[forever(), spec(RFC_SPEC, "rfc")]).await;
-    let client = reqwest::Client::new();
+    let client = grantspec_test_support::loopback_client();
     let token = |provider: &str, offset: Option<&str>| {
         let (id, secret) = match provider {
             "rfc" => ("sp client", "p@ss:w/rd+%"),
@@ -1111,7 +1109,7 @@ async fn raw_token_accepting(
     secret: &str,
     accept: &str,
 ) -> (u16, String, String) {
-    let response = reqwest::Client::new()
+    let response = grantspec_test_support::loopback_client()
         .post(server.token_url(id).unwrap())
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", accept)
@@ -1440,7 +1438,7 @@ async fn scope_null_string_lifetimes_and_token_placements_are_served_from_the_pr
     assert_eq!(status, 401);
     assert_eq!(json(&body)["error"], "invalid_client_id", "{body}");
 
-    let http = reqwest::Client::new();
+    let http = grantspec_test_support::loopback_client();
     // The mock's tokens are hexadecimal: nothing to escape.
     let form = |request: reqwest::RequestBuilder, body: &str| {
         request

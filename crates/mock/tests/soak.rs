@@ -81,9 +81,10 @@ fn memory_stays_flat_under_sustained_load() {
             "grant_type=password&username=alice&password=wonderland&scope={}",
             scopes.join("+")
         );
-        // Built before the clock starts: building a client reads the
-        // system's root certificates, which takes a while in a debug build.
-        let http: Vec<reqwest::Client> = (0..CLIENTS).map(|_| reqwest::Client::new()).collect();
+        // One client (one connection pool) per simulated application.
+        let http: Vec<reqwest::Client> = (0..CLIENTS)
+            .map(|_| grantspec_test_support::loopback_client())
+            .collect();
         let start = tokio::time::Instant::now();
         let mut clients = tokio::task::JoinSet::new();
         for client in http {

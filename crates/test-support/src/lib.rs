@@ -1,14 +1,34 @@
 //! Helpers shared by grantspec's integration tests (a dev-dependency only):
 //! temporary folders that are removed when dropped, copying folders, the
 //! `specs` test binary and the `xtask` binary as the workspace's `cargo test`
-//! built them, reading libtest's output, and golden files kept as insta
-//! snapshots.
+//! built them, reading libtest's output, golden files kept as insta
+//! snapshots, and an HTTP client for the tests' loopback servers.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+
+/// A reqwest client for the tests' loopback `http://` servers, built in a
+/// fraction of a millisecond: given no root certificate, it parses none,
+/// where `reqwest::Client::new()` loads the platform's roots (tens of
+/// milliseconds in a debug build, and the tests build dozens), and so it
+/// can never complete a TLS handshake. It follows no redirect and uses no
+/// proxy, as grantspec's own transport does.
+///
+/// # Panics
+///
+/// When reqwest cannot build a client at all.
+pub fn loopback_client() -> reqwest::Client {
+    let no_roots: [reqwest::Certificate; 0] = [];
+    reqwest::Client::builder()
+        .tls_certs_only(no_roots)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("a reqwest client without roots")
+}
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

@@ -68,10 +68,7 @@ cases: []
     assert!(url.contains("code_challenge_method=S256"), "{url}");
     assert!(!url.contains("code_verifier"), "{url}");
 
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = grantspec_test_support::loopback_client();
     let answer = browser.get(&url).send().await.unwrap();
     assert_eq!(answer.status().as_u16(), 302);
     let callback = answer.headers()["location"].to_str().unwrap().to_owned();
@@ -114,7 +111,7 @@ cases: []
     .map(|(name, value)| format!("{name}={}", urlencode(value)))
     .collect::<Vec<_>>()
     .join("&");
-    let tokens = reqwest::Client::new()
+    let tokens = grantspec_test_support::loopback_client()
         .post(server.token_url("az").unwrap())
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)

@@ -47,7 +47,7 @@ fn mock_serves_the_chosen_providers_and_prints_their_token_urls() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let status = runtime.block_on(async {
-        let response = reqwest::Client::new()
+        let response = grantspec_test_support::loopback_client()
             .post(&shopware)
             .header("content-type", "application/json")
             .body(r#"{"grant_type":"client_credentials","client_id":"SWIAINTEGRATION01","client_secret":"mock-integration-secret"}"#)
@@ -91,7 +91,7 @@ fn mock_keeps_at_most_max_tokens_and_forgets_the_oldest() {
     let ping = token_url.replace("/api/oauth/token", "/ping");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (first, second) = runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = grantspec_test_support::loopback_client();
         let mut statuses = Vec::new();
         let mut tokens = Vec::new();
         for _ in 0..2 {
