@@ -21,6 +21,13 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use flags::Task;
 
+/// The allocator the specs binary uses (see `tests/specs.rs`): the mock
+/// `cargo xtask mock` serves and the reports are built on it, and the
+/// bench's baselines (the bare loop, the minimal handler) run in this
+/// binary, so every comparison the bench makes is on one allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let xtask = flags::Xtask::parse();
     let result = match xtask.task {
