@@ -11,8 +11,9 @@
 //!   same requests, as a process of its own with one reqwest client and the
 //!   same number in flight, which checks each response as the case does
 //!   (see `floor`). Both are timed as whole processes and by their own
-//!   clocks (libtest's, the loop's), and the runner's start-up (the whole
-//!   process less its trials) is set against reading the spec file. When
+//!   clocks (libtest's, the loop's). The runner's start-up is the same
+//!   binary run selecting no trial, less reading the spec file's bytes; the
+//!   whole run less its trials is shown beside it as a cross-check. When
 //!   `hurl` is on PATH, the same requests and checks run as Hurl files too;
 //! - (b) the mock's token endpoint under load from another process (an
 //!   in-repo HTTP/1.1 load generator, 64 keep-alive connections), against a
