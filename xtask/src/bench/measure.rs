@@ -207,7 +207,7 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
             "{:.0} ms",
             millis(seconds(start_up) - seconds(full_read))
         ),
-        baseline: "start-up, the process's start and end, and libtest's clock rounded to hundredths: a cross-check of the row above, which it exceeds by milliseconds to tens of them".into(),
+        baseline: "start-up, the process's start and end, and libtest's clock in hundredths of a second: a cross-check of the row above".into(),
         ratio: String::new(),
         target: String::new(),
     });
@@ -249,25 +249,35 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     std::fs::write(&minimal_request_file, token_request_bytes("/token"))?;
     let mock_server = Servers::start(&spec_file)?;
     let minimal_server = Servers::start(&spec_file)?;
-    let (mock_rate, minimal_rate, warm_rss, last_rss) = runtime.block_on(async {
+    let (mock_rounds, minimal_rounds, warm_rss, last_rss) = runtime.block_on(async {
         let (mock, minimal) = (&mock_server.mock, &minimal_server.minimal);
         load_from_child(mock, &request_file, WARM_UP_SECONDS).await?;
         load_from_child(minimal, &minimal_request_file, WARM_UP_SECONDS).await?;
         let warm_rss = mock_server.rss_kib()?;
-        let (mut mock_rates, mut minimal_rates) = (Vec::new(), Vec::new());
+        let (mut mock_rounds, mut minimal_rounds) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            mock_rates.push(load_from_child(mock, &request_file, LOAD_SECONDS).await?);
-            minimal_rates
-                .push(load_from_child(minimal, &minimal_request_file, LOAD_SECONDS).await?);
+            mock_rounds.push(mock_server.loaded(mock, &request_file).await?);
+            minimal_rounds.push(
+                minimal_server
+                    .loaded(minimal, &minimal_request_file)
+                    .await?,
+            );
         }
         let last_rss = mock_server.rss_kib()?;
-        anyhow::Ok((
-            median_f64(mock_rates),
-            median_f64(minimal_rates),
-            warm_rss,
-            last_rss,
-        ))
+        anyhow::Ok((mock_rounds, minimal_rounds, warm_rss, last_rss))
     })?;
+    let (mock_rate, minimal_rate) = (
+        median_f64(mock_rounds.iter().map(|(load, _)| load.rate()).collect()),
+        median_f64(minimal_rounds.iter().map(|(load, _)| load.rate()).collect()),
+    );
+    // Microseconds of the server's CPU a request, where the system gave one.
+    let cpu_per_request = |rounds: &[(Load, Option<Duration>)]| {
+        let each: Option<Vec<f64>> = rounds
+            .iter()
+            .map(|(load, cpu)| Some(cpu.as_ref()?.as_secs_f64() * 1e6 / load.requests))
+            .collect();
+        each.map(median_f64)
+    };
     mock_server.stop()?;
     minimal_server.stop()?;
     rows.push(Row {
@@ -279,6 +289,18 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         ratio: format!("{:.2}×", mock_rate / minimal_rate),
         target: "≥ 0.9×".into(),
     });
+    if let (Some(mock_cpu), Some(minimal_cpu)) = (
+        cpu_per_request(&mock_rounds),
+        cpu_per_request(&minimal_rounds),
+    ) {
+        rows.push(Row {
+            what: "(b) the same rounds, the server process's CPU time a request (user + system, from /proc): steadier than the rate, as the server shares two CPUs with the load generator".into(),
+            result: format!("{mock_cpu:.1} µs"),
+            baseline: format!("minimal axum handler: {minimal_cpu:.1} µs"),
+            ratio: format!("{:.2}× (minimal ÷ mock)", minimal_cpu / mock_cpu),
+            target: String::new(),
+        });
+    }
     rows.push(Row {
         what: format!(
             "(b) the mock's resident memory over those rounds ({ROUNDS} × {LOAD_SECONDS} s, {:.1} M tokens issued in all)",
@@ -631,7 +653,7 @@ impl Stopwatch {
     pub(super) fn start() -> Self {
         Self {
             wall: Instant::now(),
-            cpu: process_cpu(),
+            cpu: process_cpu("self"),
         }
     }
 
@@ -641,16 +663,17 @@ impl Stopwatch {
             wall: self.wall.elapsed(),
             cpu: self
                 .cpu
-                .zip(process_cpu())
+                .zip(process_cpu("self"))
                 .map(|(before, after)| after.saturating_sub(before)),
         }
     }
 }
 
-/// The CPU time this process has used (user and system), from
-/// `/proc/self/stat` at the usual 100 ticks a second; `None` elsewhere.
-fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// The CPU time a process (`self`, or a PID) has used, user and system,
+/// from `/proc/<process>/stat` at the usual 100 ticks a second; `None`
+/// elsewhere.
+fn process_cpu(process: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{process}/stat")).ok()?;
     let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
@@ -714,8 +737,20 @@ fn token_request_bytes(path: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// What one run of the load generator did.
+struct Load {
+    requests: f64,
+    seconds: f64,
+}
+
+impl Load {
+    fn rate(&self) -> f64 {
+        self.requests / self.seconds
+    }
+}
+
 /// Runs the load generator in a second process against `addr`.
-async fn load_from_child(addr: &str, request_file: &Path, seconds: &str) -> anyhow::Result<f64> {
+async fn load_from_child(addr: &str, request_file: &Path, seconds: &str) -> anyhow::Result<Load> {
     let exe = std::env::current_exe()?;
     let output = tokio::process::Command::new(exe)
         .args([
@@ -734,7 +769,10 @@ async fn load_from_child(addr: &str, request_file: &Path, seconds: &str) -> anyh
         errors == 0.0,
         "the load generator saw {errors} errors: {stdout}"
     );
-    Ok(field(&stdout, "requests")? / field(&stdout, "seconds")?)
+    Ok(Load {
+        requests: field(&stdout, "requests")?,
+        seconds: field(&stdout, "seconds")?,
+    })
 }
 
 /// The (b) servers, in a child process (`xtask bench-serve`).
@@ -781,6 +819,22 @@ impl Servers {
     fn rss_kib(&self) -> anyhow::Result<u64> {
         super::load::status_kib(&self.child.id().to_string(), "VmRSS")
             .ok_or_else(|| anyhow::anyhow!("no VmRSS for the server process"))
+    }
+
+    /// One round of load against `addr`, served by this process, with the
+    /// CPU time the process spent meanwhile.
+    async fn loaded(
+        &self,
+        addr: &str,
+        request_file: &Path,
+    ) -> anyhow::Result<(Load, Option<Duration>)> {
+        let process = self.child.id().to_string();
+        let before = process_cpu(&process);
+        let load = load_from_child(addr, request_file, LOAD_SECONDS).await?;
+        let spent = before
+            .zip(process_cpu(&process))
+            .map(|(before, after)| after.saturating_sub(before));
+        Ok((load, spent))
     }
 
     /// Closes the child's stdin, which stops it, and waits for it.

@@ -17,8 +17,9 @@
 //!   `hurl` is on PATH, the same requests and checks run as Hurl files too;
 //! - (b) the mock's token endpoint under load from another process (an
 //!   in-repo HTTP/1.1 load generator, 64 keep-alive connections), against a
-//!   minimal axum handler that returns a fixed token, and the mock's
-//!   resident memory from its warm-up to the end of the rounds;
+//!   minimal axum handler that returns a fixed token: requests a second,
+//!   and each server process's CPU time a request; and the mock's resident
+//!   memory from its warm-up to the end of the rounds;
 //! - (c) loading and validating the spec, at three sizes, with peak memory;
 //! - (d) the wall time of the default `cargo test` (the offline tier), build
 //!   excluded.
