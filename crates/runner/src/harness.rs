@@ -388,9 +388,10 @@ fn print_not_emulated(suite: &Suite, args: &Arguments, trials: &[Trial]) {
         .trials()
         .into_iter()
         .zip(trials)
-        .filter(|(_, trial)| !args.is_filtered_out(trial))
-        .filter_map(|(id, _)| match id {
-            TrialId::DeclaredDeviations(spec) => {
+        // The kind first: matching every case's name against a filter
+        // would cost a 10,000-case run with a filter milliseconds.
+        .filter_map(|(id, trial)| match id {
+            TrialId::DeclaredDeviations(spec) if !args.is_filtered_out(trial) => {
                 let ids = suite.not_emulated(spec);
                 (!ids.is_empty()).then(|| {
                     let ids: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
