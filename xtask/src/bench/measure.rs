@@ -289,7 +289,8 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         ratio: format!("{:.2}×", mock_rate / minimal_rate),
         target: "≥ 0.9×".into(),
     });
-    let cpu_row = "(b) the same rounds, the server process's CPU time a request (user + system, from /proc): steadier than the rate, as the server shares two CPUs with the load generator";
+    let cpu_row =
+        "(b) the same rounds, the server process's CPU time a request (user + system, from /proc)";
     rows.push(
         match (
             cpu_per_request(&mock_rounds),
