@@ -284,7 +284,9 @@ impl<'a> Lines<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        Some(match self.rest.find('\n') {
+        // The memchr crate's vector search: a line is some fifty bytes, and
+        // `str::find` spent three times the instructions on each.
+        Some(match memchr::memchr(b'\n', self.rest.as_bytes()) {
             Some(end) => Line {
                 text: &self.rest[..end],
                 ended: true,
