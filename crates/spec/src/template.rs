@@ -37,14 +37,29 @@ pub enum Piece {
     },
 }
 
+/// Whether `byte` may be part of a name: an ASCII letter or digit, `_` or
+/// `-`. Bytes, not characters: a character beyond ASCII is refused either
+/// way.
+const fn is_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-'
+}
+
+/// [`is_name_byte`] of every byte, looked up: every case's templates are
+/// checked at load and again for its skip reason, a name at a time.
+const NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_name_byte(byte as u8);
+        byte += 1;
+    }
+    table
+};
+
 /// Whether `name` may name a variable, an environment variable, a step or a
 /// member.
 fn valid_name(name: &str) -> bool {
-    // Bytes: a character beyond ASCII is refused either way.
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !name.is_empty() && name.bytes().all(|b| NAME_BYTES[usize::from(b)])
 }
 
 /// The variable's name when `template` is only `${name}`, which [`parse`]
@@ -505,6 +520,21 @@ pub fn secret_names(spec: &Spec) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_name_table_is_its_rule_byte_by_byte() {
+        for byte in 0..=u8::MAX {
+            assert_eq!(
+                NAME_BYTES[usize::from(byte)],
+                is_name_byte(byte),
+                "{byte:#04x}"
+            );
+        }
+        assert!(valid_name("client_secret-2"));
+        for refused in ["", "a b", "a.b", "é", "a$", "a}"] {
+            assert!(!valid_name(refused), "{refused:?}");
+        }
+    }
 
     #[test]
     fn parses_every_reference_kind() {
