@@ -1460,9 +1460,7 @@ impl JsonObject {
         self.out.extend(std::iter::repeat_n(b'}', self.depth));
         self.out
     }
-}
 
-impl JsonObject {
     /// Starts a member: a comma after the first.
     fn start_member(&mut self) {
         if !std::mem::replace(&mut self.empty, false) {
