@@ -672,12 +672,17 @@ impl Stopwatch {
     pub(super) fn stop(self) -> Timed {
         Timed {
             wall: self.wall.elapsed(),
-            cpu: self
-                .cpu
-                .zip(process_cpu("self"))
-                .map(|(before, after)| after.saturating_sub(before)),
+            cpu: cpu_since("self", self.cpu),
         }
     }
+}
+
+/// The CPU time `process` has used since it had used `before`
+/// ([`process_cpu`]).
+fn cpu_since(process: &str, before: Option<Duration>) -> Option<Duration> {
+    before
+        .zip(process_cpu(process))
+        .map(|(before, after)| after.saturating_sub(before))
 }
 
 /// The CPU time a process (`self`, or a PID) has used, user and system,
@@ -842,10 +847,7 @@ impl Servers {
         let process = self.child.id().to_string();
         let before = process_cpu(&process);
         let load = load_from_child(addr, request_file, LOAD_SECONDS).await?;
-        let spent = before
-            .zip(process_cpu(&process))
-            .map(|(before, after)| after.saturating_sub(before));
-        Ok((load, spent))
+        Ok((load, cpu_since(&process, before)))
     }
 
     /// Closes the child's stdin, which stops it, and waits for it.
