@@ -14,6 +14,8 @@
 
 use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicU8, AtomicUsize};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -99,50 +101,71 @@ fn print_retry_notes(suite: &Suite) {
 /// The work runs on `in_flight` long-lived tasks of the runtime, each taking
 /// the next index when it is done with one: spawning a task per piece, with
 /// a semaphore to bound them, costs more scheduling than a loopback request.
+///
+/// Each piece's state is an atomic, and its output has a lock of its own, so
+/// the tasks and the trials' thread never contend for one lock: on a small
+/// machine a contended lock costs system calls and context switches per
+/// case. The trials' thread takes the one lock only to sleep. Trials take
+/// their work from one thread (libtest runs them with one test thread, see
+/// [`main`]): one waiter is woken at a time.
 pub struct RunAhead<T> {
-    slots: Mutex<Slots<T>>,
+    states: Box<[AtomicU8]>,
+    outputs: Box<[Mutex<Option<std::thread::Result<T>>>]>,
+    /// The highest index started so far.
+    newest: AtomicUsize,
+    /// The index whose finishing wakes the waiting trial; [`NO_ONE`] when
+    /// no trial waits.
+    wake_on: AtomicUsize,
+    /// Held by a trial from asking to be woken until it sleeps.
+    sleeping: Mutex<()>,
     /// Signalled when the work a waiting trial asked about finishes.
     changed: Condvar,
     runtime: Handle,
 }
 
-struct Slots<T> {
-    slots: Vec<Slot<T>>,
-    /// The highest index started so far.
-    newest: usize,
-    /// The index whose finishing wakes the waiting trial, if one waits.
-    wake_on: Option<usize>,
-}
+/// `wake_on` when no trial waits.
+const NO_ONE: usize = usize::MAX;
 
-enum Slot<T> {
+/// A piece of work's state, in `RunAhead::states`.
+mod slot {
     /// Not selected to run ahead.
-    NotSelected,
+    pub const NOT_SELECTED: u8 = 0;
     /// Selected, waiting for a task to take it.
-    Queued,
+    pub const QUEUED: u8 = 1;
     /// Being worked on by a task.
-    Running,
-    /// Done; a panic is kept to be resumed in the trial.
-    Finished(std::thread::Result<T>),
+    pub const RUNNING: u8 = 2;
+    /// Done; its output (a panic is kept to be resumed in the trial) waits.
+    pub const FINISHED: u8 = 3;
     /// Its trial has it, or is doing it.
-    Claimed,
+    pub const CLAIMED: u8 = 4;
 }
 
 impl<T: Send + 'static> RunAhead<T> {
     /// Room for `count` pieces of work, run on `runtime`.
     pub fn new(runtime: &Handle, count: usize) -> Arc<Self> {
         Arc::new(Self {
-            slots: Mutex::new(Slots {
-                slots: (0..count).map(|_| Slot::NotSelected).collect(),
-                newest: 0,
-                wake_on: None,
-            }),
+            states: (0..count)
+                .map(|_| AtomicU8::new(slot::NOT_SELECTED))
+                .collect(),
+            outputs: (0..count).map(|_| Mutex::new(None)).collect(),
+            newest: AtomicUsize::new(0),
+            wake_on: AtomicUsize::new(NO_ONE),
+            sleeping: Mutex::new(()),
             changed: Condvar::new(),
             runtime: runtime.clone(),
         })
     }
 
-    fn slots(&self) -> MutexGuard<'_, Slots<T>> {
-        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self, index: usize) -> Option<u8> {
+        self.states.get(index).map(|state| state.load(SeqCst))
+    }
+
+    /// Moves work `index` from state `from` to `to`; `false` if it was not
+    /// in `from`.
+    fn transition(&self, index: usize, from: u8, to: u8) -> bool {
+        self.states
+            .get(index)
+            .is_some_and(|state| state.compare_exchange(from, to, SeqCst, SeqCst).is_ok())
     }
 
     /// Runs `work(index)` for each of `indices` in order, at most `in_flight`
@@ -155,13 +178,8 @@ impl<T: Send + 'static> RunAhead<T> {
     ) where
         F: Future<Output = T> + Send + 'static,
     {
-        {
-            let mut slots = self.slots();
-            for &index in &indices {
-                if let Some(slot @ Slot::NotSelected) = slots.slots.get_mut(index) {
-                    *slot = Slot::Queued;
-                }
-            }
+        for &index in &indices {
+            self.transition(index, slot::NOT_SELECTED, slot::QUEUED);
         }
         let this = Arc::clone(self);
         // The tasks run on by themselves; their handles are not needed, as
@@ -187,21 +205,30 @@ impl<T: Send + 'static> RunAhead<T> {
     /// Marks queued work `index` running; `false` if it is not queued (its
     /// trial claimed it first).
     fn start_running(&self, index: usize) -> bool {
-        let mut slots = self.slots();
-        match slots.slots.get_mut(index) {
-            Some(slot @ Slot::Queued) => *slot = Slot::Running,
-            _ => return false,
+        if !self.transition(index, slot::QUEUED, slot::RUNNING) {
+            return false;
         }
-        slots.newest = slots.newest.max(index);
+        self.newest.fetch_max(index, SeqCst);
         true
+    }
+
+    fn output(&self, index: usize) -> MutexGuard<'_, Option<std::thread::Result<T>>> {
+        self.outputs[index]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Keeps the output of work `index`, and wakes the trial waiting for it.
     fn finish(&self, index: usize, output: std::thread::Result<T>) {
-        let mut slots = self.slots();
-        slots.slots[index] = Slot::Finished(output);
-        if slots.wake_on == Some(index) {
-            slots.wake_on = None;
+        *self.output(index) = Some(output);
+        self.states[index].store(slot::FINISHED, SeqCst);
+        // A trial that asked for this index after the store above sees the
+        // state and does not sleep; one that asked before is seen here, and
+        // holds `sleeping` until it waits: once the lock is had, it waits,
+        // and the notification (outside the lock, so that the woken trial
+        // does not block on it at once) reaches it.
+        if self.wake_on.load(SeqCst) == index {
+            drop(self.sleeping.lock().unwrap_or_else(PoisonError::into_inner));
             self.changed.notify_all();
         }
     }
@@ -216,30 +243,50 @@ impl<T: Send + 'static> RunAhead<T> {
     /// several trials, where waking it for each would cost a wake-up (and on
     /// a small machine context switches) per trial.
     pub fn take(&self, index: usize, run_here: impl FnOnce() -> T) -> T {
-        let mut slots = self.slots();
-        while let Some(Slot::Queued | Slot::Running) = slots.slots.get(index) {
-            // Wake on the newest running work at or after this one, or on
-            // this one, which runs later if it is still queued.
-            let running = |at: &usize| matches!(slots.slots.get(*at), Some(Slot::Running));
-            slots.wake_on = (index..=slots.newest.max(index))
-                .rev()
-                .find(running)
-                .or(Some(index));
-            slots = self
-                .changed
-                .wait(slots)
-                .unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match self.state(index) {
+                Some(slot::QUEUED | slot::RUNNING) => self.sleep_on(index),
+                Some(slot::FINISHED) => break,
+                _ => {
+                    // Not selected: the trial claims it, so no task starts it.
+                    self.transition(index, slot::NOT_SELECTED, slot::CLAIMED);
+                    return run_here();
+                }
+            }
         }
-        let slot = slots
-            .slots
-            .get_mut(index)
-            .map(|slot| std::mem::replace(slot, Slot::Claimed));
-        drop(slots);
-        match slot {
-            Some(Slot::Finished(Ok(output))) => output,
-            Some(Slot::Finished(Err(payload))) => std::panic::resume_unwind(payload),
-            _ => run_here(),
+        self.states[index].store(slot::CLAIMED, SeqCst);
+        match self.output(index).take() {
+            Some(Ok(output)) => output,
+            Some(Err(payload)) => std::panic::resume_unwind(payload),
+            None => run_here(),
         }
+    }
+
+    /// Sleeps until the newest running work at or after `index` finishes
+    /// (or `index` itself, which runs later if it is still queued), unless
+    /// it already has.
+    fn sleep_on(&self, index: usize) {
+        let newest = self.newest.load(SeqCst).max(index);
+        let wake_on = (index..=newest)
+            .rev()
+            .find(|&at| self.state(at) == Some(slot::RUNNING))
+            .unwrap_or(index);
+        let sleeping = self.sleeping.lock().unwrap_or_else(PoisonError::into_inner);
+        self.wake_on.store(wake_on, SeqCst);
+        let unfinished = |at| matches!(self.state(at), Some(slot::QUEUED | slot::RUNNING));
+        if unfinished(wake_on) && unfinished(index) {
+            drop(
+                self.changed
+                    .wait(sleeping)
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
+        } else {
+            drop(sleeping);
+        }
+        // Cleared only if it still names this trial's wait.
+        let _ = self
+            .wake_on
+            .compare_exchange(wake_on, NO_ONE, SeqCst, SeqCst);
     }
 }
 
@@ -494,6 +541,32 @@ mod tests {
             ahead.take(2, || 99);
         }));
         assert!(caught.is_err(), "work 2's panic reaches trial 2");
+    }
+
+    #[test]
+    fn every_finish_reaches_the_waiting_trial_without_a_lost_wake_up() {
+        // Many short pieces finishing while the trial decides to sleep: a
+        // wake-up lost between the two would leave the trial asleep, so the
+        // takes run on a thread of their own, given a minute.
+        let runtime = runtime();
+        let count = 5_000;
+        let ahead = RunAhead::new(runtime.handle(), count);
+        ahead.start((0..count).collect(), 8, |index| async move {
+            if index % 3 == 0 {
+                tokio::task::yield_now().await;
+            }
+            index
+        });
+        let (sender, outputs) = std::sync::mpsc::channel();
+        let taker = Arc::clone(&ahead);
+        std::thread::spawn(move || {
+            let taken: Vec<usize> = (0..count).map(|i| taker.take(i, || usize::MAX)).collect();
+            let _ = sender.send(taken);
+        });
+        let taken = outputs
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the trials' thread is still asleep after a minute");
+        assert_eq!(taken, (0..count).collect::<Vec<_>>());
     }
 
     #[test]
