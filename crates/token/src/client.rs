@@ -160,12 +160,18 @@ impl Clients {
         Ok(clients)
     }
 
-    /// What both clients are: no redirects followed, a connect timeout, no
-    /// proxy unless asked.
+    /// What both clients are: no redirects followed, no retries of reqwest's
+    /// own, a connect timeout, no proxy unless asked.
     fn builder(&self) -> reqwest::ClientBuilder {
         let builder = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // What to retry is the transport's `RetryPolicy`. reqwest's
+            // default retries HTTP/2 and HTTP/3 refusals, which this
+            // HTTP/1.1 client never gets, and copies every request's
+            // headers to be ready to; with no retries allowed it copies
+            // nothing.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .https_only(false)
             .user_agent(concat!("grantspec/", env!("CARGO_PKG_VERSION")));
         if self.use_system_proxy {

@@ -43,8 +43,10 @@ impl BareRequest {
         let authorization = basic_authorization(CLIENT_ID, CLIENT_SECRET)
             .expose_secret()
             .to_owned();
+        // Configured as the token crate's transport configures its client.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .no_proxy()
             .build()?;
         Ok(Self {
