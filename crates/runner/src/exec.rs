@@ -271,6 +271,11 @@ impl Judged<'_> {
         findings: &[Finding],
         seen_in: Option<&str>,
     ) -> Option<String> {
+        // Drift is a deviation seen: a run that showed none (most) has none,
+        // and need not set what it showed against what the spec declares.
+        if !findings.iter().any(|f| f.outcome.is_deviation()) {
+            return None;
+        }
         let drift = rfc::compare_deviations(declared, &rfc::observed_deviations(findings));
         if drift.undeclared.is_empty() {
             return None;
