@@ -111,8 +111,6 @@ fn print_retry_notes(suite: &Suite) {
 pub struct RunAhead<T> {
     states: Box<[AtomicU8]>,
     outputs: Box<[Mutex<Option<std::thread::Result<T>>>]>,
-    /// The highest index started so far.
-    newest: AtomicUsize,
     /// The index whose finishing wakes the waiting trial; [`NO_ONE`] when
     /// no trial waits.
     wake_on: AtomicUsize,
@@ -148,7 +146,6 @@ impl<T: Send + 'static> RunAhead<T> {
                 .map(|_| AtomicU8::new(slot::NOT_SELECTED))
                 .collect(),
             outputs: (0..count).map(|_| Mutex::new(None)).collect(),
-            newest: AtomicUsize::new(0),
             wake_on: AtomicUsize::new(NO_ONE),
             sleeping: Mutex::new(()),
             changed: Condvar::new(),
@@ -205,11 +202,7 @@ impl<T: Send + 'static> RunAhead<T> {
     /// Marks queued work `index` running; `false` if it is not queued (its
     /// trial claimed it first).
     fn start_running(&self, index: usize) -> bool {
-        if !self.transition(index, slot::QUEUED, slot::RUNNING) {
-            return false;
-        }
-        self.newest.fetch_max(index, SeqCst);
-        true
+        self.transition(index, slot::QUEUED, slot::RUNNING)
     }
 
     fn output(&self, index: usize) -> MutexGuard<'_, Option<std::thread::Result<T>>> {
@@ -237,11 +230,11 @@ impl<T: Send + 'static> RunAhead<T> {
     /// ahead, else what `run_here` returns. A panic in work run ahead is
     /// resumed here, so the trial reports it.
     ///
-    /// While its work is unfinished, the trial asks to be woken when the
-    /// newest work started finishes, which is usually after this one and
-    /// every piece between: one wake-up of the trials' thread then serves
-    /// several trials, where waking it for each would cost a wake-up (and on
-    /// a small machine context switches) per trial.
+    /// While its work is unfinished, the trial asks to be woken when work
+    /// well after it finishes ([`RunAhead::sleep_on`]), which is usually
+    /// after this one and every piece between: one wake-up of the trials'
+    /// thread then serves many trials, where waking it for each would cost a
+    /// wake-up (and on a small machine context switches) per trial.
     pub fn take(&self, index: usize, run_here: impl FnOnce() -> T) -> T {
         loop {
             match self.state(index) {
@@ -262,22 +255,24 @@ impl<T: Send + 'static> RunAhead<T> {
         }
     }
 
-    /// Sleeps until the newest running work at or after `index` finishes
-    /// (or `index` itself, which runs later if it is still queued), unless
-    /// it already has.
+    /// Sleeps until the work [`WAKE_AHEAD`] pieces on from `index` finishes
+    /// (the last selected piece before it, or `index` itself, when that one
+    /// is not), unless it already has, or [`SLEEP_AT_MOST`] has passed: then
+    /// one wake-up serves that many trials, and a slow case delays the
+    /// report of the finished ones behind it no longer than that.
     fn sleep_on(&self, index: usize) {
-        let newest = self.newest.load(SeqCst).max(index);
-        let wake_on = (index..=newest)
+        let unfinished = |at| matches!(self.state(at), Some(slot::QUEUED | slot::RUNNING));
+        let furthest = index.saturating_add(WAKE_AHEAD).min(self.states.len() - 1);
+        let wake_on = (index..=furthest)
             .rev()
-            .find(|&at| self.state(at) == Some(slot::RUNNING))
+            .find(|&at| unfinished(at))
             .unwrap_or(index);
         let sleeping = self.sleeping.lock().unwrap_or_else(PoisonError::into_inner);
         self.wake_on.store(wake_on, SeqCst);
-        let unfinished = |at| matches!(self.state(at), Some(slot::QUEUED | slot::RUNNING));
         if unfinished(wake_on) && unfinished(index) {
             drop(
                 self.changed
-                    .wait(sleeping)
+                    .wait_timeout(sleeping, SLEEP_AT_MOST)
                     .unwrap_or_else(PoisonError::into_inner),
             );
         } else {
@@ -289,6 +284,12 @@ impl<T: Send + 'static> RunAhead<T> {
             .compare_exchange(wake_on, NO_ONE, SeqCst, SeqCst);
     }
 }
+
+/// How far past its own work a waiting trial asks to be woken.
+const WAKE_AHEAD: usize = 64;
+
+/// The longest a waiting trial sleeps before it looks at its work again.
+const SLEEP_AT_MOST: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// A future that turns a panic while polling into an `Err` with its payload.
 struct CatchUnwind<F>(Pin<Box<F>>);
@@ -567,6 +568,43 @@ mod tests {
             .recv_timeout(Duration::from_secs(60))
             .expect("the trials' thread is still asleep after a minute");
         assert_eq!(taken, (0..count).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_finished_trial_is_not_held_back_by_unfinished_work_after_it() {
+        // Trial 0 sleeps until work WAKE_AHEAD finishes, which waits for
+        // trial 0 to be taken: only the trial's timed look at its own work
+        // (finished early) gets it out. The take runs on a thread of its
+        // own, given a minute, so that a failure is not a hang.
+        let runtime = runtime();
+        let ahead = RunAhead::new(runtime.handle(), WAKE_AHEAD + 1);
+        let release = Arc::new(tokio::sync::Notify::new());
+        let released = Arc::clone(&release);
+        ahead.start((0..=WAKE_AHEAD).collect(), 2, move |index| {
+            let released = Arc::clone(&released);
+            async move {
+                match index {
+                    0 => tokio::time::sleep(Duration::from_millis(20)).await,
+                    WAKE_AHEAD => released.notified().await,
+                    _ => {}
+                }
+                index
+            }
+        });
+        let (sender, first) = std::sync::mpsc::channel();
+        let taker = Arc::clone(&ahead);
+        std::thread::spawn(move || {
+            let _ = sender.send(taker.take(0, || usize::MAX));
+        });
+        let first = first
+            .recv_timeout(Duration::from_secs(60))
+            .expect("trial 0 still waits for work after it, though its own is done");
+        assert_eq!(first, 0);
+        release.notify_one();
+        let rest: Vec<usize> = (1..=WAKE_AHEAD)
+            .map(|i| ahead.take(i, || usize::MAX))
+            .collect();
+        assert_eq!(rest, (1..=WAKE_AHEAD).collect::<Vec<_>>());
     }
 
     #[test]
