@@ -18,6 +18,7 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicU8, AtomicUsize};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use tokio::runtime::Handle;
@@ -118,6 +119,8 @@ pub struct RunAhead<T> {
     sleeping: Mutex<()>,
     /// Signalled when the work a waiting trial asked about finishes.
     changed: Condvar,
+    /// The longest a waiting trial sleeps before it looks at its work again.
+    sleep_at_most: Duration,
     runtime: Handle,
 }
 
@@ -141,6 +144,12 @@ mod slot {
 impl<T: Send + 'static> RunAhead<T> {
     /// Room for `count` pieces of work, run on `runtime`.
     pub fn new(runtime: &Handle, count: usize) -> Arc<Self> {
+        Self::sleeping_at_most(runtime, count, SLEEP_AT_MOST)
+    }
+
+    /// [`RunAhead::new`], whose waiting trials look at their work again
+    /// after `sleep_at_most`.
+    fn sleeping_at_most(runtime: &Handle, count: usize, sleep_at_most: Duration) -> Arc<Self> {
         Arc::new(Self {
             states: (0..count)
                 .map(|_| AtomicU8::new(slot::NOT_SELECTED))
@@ -149,6 +158,7 @@ impl<T: Send + 'static> RunAhead<T> {
             wake_on: AtomicUsize::new(NO_ONE),
             sleeping: Mutex::new(()),
             changed: Condvar::new(),
+            sleep_at_most,
             runtime: runtime.clone(),
         })
     }
@@ -257,7 +267,7 @@ impl<T: Send + 'static> RunAhead<T> {
 
     /// Sleeps until the work [`WAKE_AHEAD`] pieces on from `index` finishes
     /// (the last selected piece before it, or `index` itself, when that one
-    /// is not), unless it already has, or [`SLEEP_AT_MOST`] has passed: then
+    /// is not), unless it already has, or `sleep_at_most` has passed: then
     /// one wake-up serves that many trials, and a slow case delays the
     /// report of the finished ones behind it no longer than that.
     fn sleep_on(&self, index: usize) {
@@ -272,7 +282,7 @@ impl<T: Send + 'static> RunAhead<T> {
         if unfinished(wake_on) && unfinished(index) {
             drop(
                 self.changed
-                    .wait_timeout(sleeping, SLEEP_AT_MOST)
+                    .wait_timeout(sleeping, self.sleep_at_most)
                     .unwrap_or_else(PoisonError::into_inner),
             );
         } else {
@@ -289,7 +299,7 @@ impl<T: Send + 'static> RunAhead<T> {
 const WAKE_AHEAD: usize = 64;
 
 /// The longest a waiting trial sleeps before it looks at its work again.
-const SLEEP_AT_MOST: std::time::Duration = std::time::Duration::from_millis(100);
+const SLEEP_AT_MOST: Duration = Duration::from_millis(100);
 
 /// A future that turns a panic while polling into an `Err` with its payload.
 struct CatchUnwind<F>(Pin<Box<F>>);
@@ -462,7 +472,6 @@ fn print_not_emulated(suite: &Suite, args: &Arguments, trials: &[Trial]) {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
@@ -547,11 +556,13 @@ mod tests {
     #[test]
     fn every_finish_reaches_the_waiting_trial_without_a_lost_wake_up() {
         // Many short pieces finishing while the trial decides to sleep: a
-        // wake-up lost between the two would leave the trial asleep, so the
-        // takes run on a thread of their own, given a minute.
+        // wake-up lost between the two would leave the trial asleep (for an
+        // hour here, not the harness's 100 ms), so the takes run on a thread
+        // of their own, given a minute.
         let runtime = runtime();
         let count = 5_000;
-        let ahead = RunAhead::new(runtime.handle(), count);
+        let hour = Duration::from_secs(3600);
+        let ahead = RunAhead::sleeping_at_most(runtime.handle(), count, hour);
         ahead.start((0..count).collect(), 8, |index| async move {
             if index % 3 == 0 {
                 tokio::task::yield_now().await;
