@@ -108,7 +108,8 @@ fn print_retry_notes(suite: &Suite) {
 /// machine a contended lock costs system calls and context switches per
 /// case. The trials' thread takes the one lock only to sleep. Trials take
 /// their work from one thread (libtest runs them with one test thread, see
-/// [`main`]): one waiter is woken at a time.
+/// [`main`]): a second thread waiting at the same time could miss its
+/// wake-up, and would look at its work again only after `sleep_at_most`.
 pub struct RunAhead<T> {
     states: Box<[AtomicU8]>,
     outputs: Box<[Mutex<Option<std::thread::Result<T>>>]>,
