@@ -242,7 +242,7 @@ impl<T: Send + 'static> RunAhead<T> {
     /// resumed here, so the trial reports it.
     ///
     /// While its work is unfinished, the trial asks to be woken when work
-    /// well after it finishes ([`RunAhead::sleep_on`]), which is usually
+    /// well after it finishes (or looks again after a while), which is usually
     /// after this one and every piece between: one wake-up of the trials'
     /// thread then serves many trials, where waking it for each would cost a
     /// wake-up (and on a small machine context switches) per trial.
