@@ -610,12 +610,14 @@ fn build_token_request(
     for (name, value) in &step.with {
         let value = resolve_param(resolver, value, captures, secrets)?;
         match (name.as_str(), value) {
-            ("grant_type", ParamValue::One(text)) => grant_type = text.expose().to_owned(),
-            ("client_id", ParamValue::One(text)) => client_id = Some(text.expose().to_owned()),
+            ("grant_type", ParamValue::One(text)) => grant_type = text.into_exposed(),
+            ("client_id", ParamValue::One(text)) => client_id = Some(text.into_exposed()),
             ("client_secret", ParamValue::One(text)) => {
-                let secret = SecretString::from(text.expose().to_owned());
-                secrets.push(secret.clone());
-                client_secret = Some(secret);
+                // A secret one is among `secrets` already (`resolve_param`).
+                if !text.is_secret() {
+                    secrets.push(SecretString::from(text.expose().to_owned()));
+                }
+                client_secret = Some(text.into_secret());
             }
             (_, value) => params.push((name.clone(), value)),
         }

@@ -332,16 +332,13 @@ impl Transport {
         let failed = |error: reqwest::Error| self.describe(request, error);
         let mut response = builder.send().await.map_err(failed)?;
         let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let mut headers = Vec::with_capacity(response.headers().len());
+        headers.extend(response.headers().iter().map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        }));
         let limit = self.config.max_body;
         if response
             .content_length()

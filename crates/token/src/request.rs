@@ -21,6 +21,22 @@ pub enum Text {
 }
 
 impl Text {
+    /// The value as a secret: a plain one becomes one, without a copy.
+    pub fn into_secret(self) -> SecretString {
+        match self {
+            Self::Plain(text) => SecretString::from(text),
+            Self::Secret(secret) => secret,
+        }
+    }
+
+    /// The value itself; a plain one without a copy. Only for the wire.
+    pub fn into_exposed(self) -> String {
+        match self {
+            Self::Plain(text) => text,
+            Self::Secret(secret) => secret.expose_secret().to_owned(),
+        }
+    }
+
     /// A secret value.
     pub fn secret(value: impl Into<String>) -> Self {
         Self::Secret(SecretString::from(value.into()))
@@ -563,7 +579,13 @@ impl Body {
     fn render(&self, show: fn(&Text) -> &str) -> Vec<u8> {
         match self {
             Self::Form(pairs) => {
-                let mut out = form_urlencoded::Serializer::new(String::new());
+                // Room for the pairs as they are, and a little for escapes.
+                let length: usize = pairs
+                    .iter()
+                    .map(|(name, value)| name.len() + show(value).len() + 2)
+                    .sum();
+                let mut out =
+                    form_urlencoded::Serializer::new(String::with_capacity(length + length / 4));
                 for (name, value) in pairs {
                     out.append_pair(name, show(value));
                 }
@@ -886,9 +908,13 @@ pub fn build_raw_at(
     if url.password().is_some() {
         return Err(BuildError::PasswordInUrl);
     }
-    let mut headers = vec![("accept".to_owned(), Text::from(endpoint.accept.as_str()))];
-    let mut params: Vec<(String, ParamValue)> =
-        vec![("grant_type".to_owned(), ParamValue::One(grant_type.into()))];
+    // Accept, and the client's authentication.
+    let mut headers = Vec::with_capacity(2);
+    headers.push(("accept".to_owned(), Text::from(endpoint.accept.as_str())));
+    // grant_type, at most three for the client's authentication, and the
+    // grant's own.
+    let mut params: Vec<(String, ParamValue)> = Vec::with_capacity(4 + grant_params.len());
+    params.push(("grant_type".to_owned(), ParamValue::One(grant_type.into())));
 
     match (client, endpoint.client_auth) {
         (
@@ -957,9 +983,13 @@ pub fn build_raw_at(
         (name, value)
     }));
 
-    let params = params
-        .into_iter()
-        .map(|(name, value)| (endpoint.wire_name(&name).to_owned(), value));
+    let params = params.into_iter().map(|(name, value)| {
+        let renamed = match endpoint.wire_name(&name) {
+            wire if wire == name => None,
+            wire => Some(wire.to_owned()),
+        };
+        (renamed.unwrap_or(name), value)
+    });
 
     let body = match endpoint.method {
         HttpMethod::Get => {
@@ -1032,7 +1062,7 @@ fn flatten_pairs(
     params: impl Iterator<Item = (String, ParamValue)>,
     lists: ListStyle,
 ) -> Vec<(String, Text)> {
-    let mut pairs = Vec::new();
+    let mut pairs = Vec::with_capacity(params.size_hint().0);
     for (name, value) in params {
         match value {
             ParamValue::One(text) => pairs.push((name, text)),
@@ -1050,6 +1080,16 @@ fn flatten_pairs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_moved_out_keeps_its_value_and_a_secret_stays_redacted() {
+        let canary = "c@n:ary/+%&=\"";
+        let secret = Text::Plain(canary.to_owned()).into_secret();
+        assert_eq!(secret.expose_secret(), canary);
+        assert!(!format!("{secret:?}").contains("c@n"));
+        assert_eq!(Text::secret(canary).into_exposed(), canary);
+        assert_eq!(Text::Plain(canary.to_owned()).into_exposed(), canary);
+    }
 
     #[test]
     fn basic_credentials_are_form_encoded_before_base64() {
