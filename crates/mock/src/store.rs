@@ -12,7 +12,8 @@
 //! entry of its own: it is dropped with the last of them, so forgetting
 //! tokens forgets their families too.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
+use std::hash::BuildHasher as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use grantspec_spec::{RefreshPolicy, TokenFormat};
 use grantspec_token::PkceMethod;
+use hashbrown::HashTable;
 use serde_json::json;
 
 /// How many tokens one provider's store keeps by default: a few MB (a JWT
@@ -132,7 +134,7 @@ pub enum CodeRefused {
     Replayed,
 }
 
-/// Which map a token in the issue order lives in.
+/// What a held token is: the kind a lookup asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Access,
@@ -140,27 +142,65 @@ enum Kind {
     Code,
 }
 
-/// Records by token. The keys are tokens and codes the mock minted at
-/// random, never text a client chose, so a fast hash cannot be steered into
-/// collisions: std's SipHash would cost an insert twice the work.
-type TokenMap<V> = HashMap<Arc<str>, V, foldhash::fast::RandomState>;
+/// The record of a token in its slot; `Vacant` once the token is dropped
+/// (expired, rotated) before the ring comes round to its slot again.
+#[derive(Debug)]
+enum Held {
+    Vacant,
+    Access(AccessRecord),
+    Refresh(RefreshRecord),
+    /// Boxed: codes are few, and every slot is as large as its largest
+    /// record.
+    Code(Box<CodeRecord>),
+}
+
+impl Held {
+    fn kind(&self) -> Option<Kind> {
+        match self {
+            Self::Vacant => None,
+            Self::Access(_) => Some(Kind::Access),
+            Self::Refresh(_) => Some(Kind::Refresh),
+            Self::Code(_) => Some(Kind::Code),
+        }
+    }
+}
+
+/// A token and its record, in the ring of issued tokens.
+#[derive(Debug)]
+struct Slot {
+    /// The hash of the token and its kind, under which [`TokenStore::index`]
+    /// files the slot: kept, so that forgetting the token need not read it.
+    hash: u64,
+    token: Arc<str>,
+    held: Held,
+}
 
 /// The tokens one provider has issued.
+///
+/// They live in a ring of at most `max_tokens` slots, in the order issued:
+/// once the ring is full, a new token takes the slot of the oldest, which
+/// is forgotten. Tokens dropped earlier (expired, rotated) leave their slot
+/// vacant until then. An index of slot numbers, by the hash of each held
+/// token, finds a token: four bytes a token, so under load the index stays
+/// in the cache, and the slots are written and forgotten in order. (A map
+/// of the records themselves, by token, missed the cache twice per token
+/// issued at the default cap: once to insert it, once to evict the oldest.)
 #[derive(Debug)]
 pub struct TokenStore {
-    access: TokenMap<AccessRecord>,
-    /// Refresh tokens still redeemable, and used ones kept to recognise a
-    /// replay; a rotated one is removed.
-    refresh: TokenMap<RefreshRecord>,
-    /// Every token issued, oldest first, until it is evicted from the
-    /// front. Tokens dropped earlier (expired, rotated) stay here until
-    /// they reach the front, so its length bounds both maps.
-    order: VecDeque<(Kind, Arc<str>)>,
+    slots: Vec<Slot>,
+    /// The slot the next token takes once the ring is full: the oldest's.
+    oldest: usize,
+    /// The slot of every held token, by [`Slot::hash`]. The tokens and
+    /// codes are minted at random, never text a client chose, so a fast
+    /// hash cannot be steered into collisions.
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
     max_tokens: usize,
+    /// How many access tokens are held, for [`TokenStore::evict_expired`].
+    access_held: usize,
     used_codes: HashSet<(String, String)>,
-    /// Codes the authorization endpoint issued, in the issue order too.
-    codes: TokenMap<CodeRecord>,
-    /// Size of the access map at which the next sweep of expired tokens runs.
+    /// Number of access tokens held at which the next sweep of expired
+    /// ones runs.
     next_sweep: usize,
 }
 
@@ -171,15 +211,18 @@ impl Default for TokenStore {
 }
 
 impl TokenStore {
-    /// A store that keeps at most `max_tokens` tokens (at least one).
+    /// A store that keeps at most `max_tokens` tokens (at least one, and
+    /// at most `u32::MAX`).
     pub fn with_max_tokens(max_tokens: usize) -> Self {
+        let max_tokens = max_tokens.clamp(1, u32::MAX as usize);
         Self {
-            access: TokenMap::default(),
-            refresh: TokenMap::default(),
-            order: VecDeque::new(),
-            max_tokens: max_tokens.max(1),
+            slots: Vec::new(),
+            oldest: 0,
+            index: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
+            max_tokens,
+            access_held: 0,
             used_codes: HashSet::new(),
-            codes: TokenMap::default(),
             next_sweep: EVICT_ABOVE,
         }
     }
@@ -195,57 +238,114 @@ impl TokenStore {
         now: Duration,
         family: Option<&Family>,
     ) -> Arc<str> {
-        let key: Arc<str> = match format {
+        let token: Arc<str> = match format {
             TokenFormat::Opaque => with_random_hex::<20, _>(|hex| Arc::from(hex)),
             TokenFormat::Jwt => Arc::from(jwt(&grantee, now, expires_at)),
         };
-        self.access.insert(
-            Arc::clone(&key),
-            AccessRecord {
-                grantee,
-                expires_at,
-                family: family.cloned(),
-            },
-        );
-        self.remember(Kind::Access, Arc::clone(&key));
-        key
+        let record = AccessRecord {
+            grantee,
+            expires_at,
+            family: family.cloned(),
+        };
+        self.hold(Arc::clone(&token), Held::Access(record));
+        token
     }
 
     /// Mints and records a refresh token of `family`.
     pub fn issue_refresh(&mut self, grantee: &Grantee, family: &Family) -> String {
         let token = format!("def50200{}", random_hex::<32>());
-        let key: Arc<str> = Arc::from(token.as_str());
-        self.refresh.insert(
-            Arc::clone(&key),
-            RefreshRecord {
-                grantee: grantee.clone(),
-                family: family.clone(),
-                used: false,
-            },
-        );
-        self.remember(Kind::Refresh, key);
+        let record = RefreshRecord {
+            grantee: grantee.clone(),
+            family: family.clone(),
+            used: false,
+        };
+        self.hold(Arc::from(token.as_str()), Held::Refresh(record));
         token
     }
 
-    /// Appends a token to the issue order and forgets the oldest while more
-    /// than `max_tokens` are held: one eviction per issue at most, so O(1).
-    fn remember(&mut self, kind: Kind, key: Arc<str>) {
-        self.order.push_back((kind, key));
-        while self.order.len() > self.max_tokens {
-            let Some((kind, oldest)) = self.order.pop_front() else {
-                break;
-            };
-            match kind {
-                Kind::Access => {
-                    self.access.remove(&oldest);
-                }
-                Kind::Refresh => {
-                    self.refresh.remove(&oldest);
-                }
-                Kind::Code => {
-                    self.codes.remove(&oldest);
-                }
-            }
+    /// Files `token` in the ring's next slot, forgetting the oldest token
+    /// when the ring is full: O(1).
+    fn hold(&mut self, token: Arc<str>, held: Held) {
+        let Some(kind) = held.kind() else { return };
+        let hash = self.hash(kind, &token);
+        // A token minted twice (160 random bits and more) replaces itself,
+        // as a map would have it.
+        if let Some(&again) = self.find_hashed(hash, kind, &token) {
+            self.forget(again as usize);
+        }
+        let slot = Slot { hash, token, held };
+        let at = if self.slots.len() < self.max_tokens {
+            self.slots.push(slot);
+            self.slots.len() - 1
+        } else {
+            let at = self.oldest;
+            self.oldest = (at + 1) % self.max_tokens;
+            self.forget(at);
+            self.slots[at] = slot;
+            at
+        };
+        if kind == Kind::Access {
+            self.access_held += 1;
+        }
+        let slots = &self.slots;
+        // `at` is below `max_tokens`, which is at most `u32::MAX`.
+        self.index
+            .insert_unique(hash, at as u32, |&i| slots[i as usize].hash);
+    }
+
+    /// Drops the token of slot `at` from the index and its record, leaving
+    /// the slot vacant.
+    fn forget(&mut self, at: usize) {
+        let slot = &mut self.slots[at];
+        let Some(kind) = slot.held.kind() else { return };
+        if let Ok(entry) = self.index.find_entry(slot.hash, |&i| i as usize == at) {
+            entry.remove();
+        }
+        if kind == Kind::Access {
+            self.access_held -= 1;
+        }
+        slot.held = Held::Vacant;
+    }
+
+    fn hash(&self, kind: Kind, token: &str) -> u64 {
+        self.hasher.hash_one((kind as u8, token))
+    }
+
+    /// The slot number of a held token of `kind`.
+    fn find(&self, kind: Kind, token: &str) -> Option<&u32> {
+        self.find_hashed(self.hash(kind, token), kind, token)
+    }
+
+    /// [`TokenStore::find`], `hash` being [`TokenStore::hash`] of the token.
+    fn find_hashed(&self, hash: u64, kind: Kind, token: &str) -> Option<&u32> {
+        let slots = &self.slots;
+        self.index.find(hash, |&i| {
+            let slot = &slots[i as usize];
+            slot.held.kind() == Some(kind) && *slot.token == *token
+        })
+    }
+
+    fn access(&self, token: &str) -> Option<&AccessRecord> {
+        let &at = self.find(Kind::Access, token)?;
+        match &self.slots[at as usize].held {
+            Held::Access(record) => Some(record),
+            _ => None,
+        }
+    }
+
+    fn refresh(&self, token: &str) -> Option<&RefreshRecord> {
+        let &at = self.find(Kind::Refresh, token)?;
+        match &self.slots[at as usize].held {
+            Held::Refresh(record) => Some(record),
+            _ => None,
+        }
+    }
+
+    fn code(&self, value: &str) -> Option<&CodeRecord> {
+        let &at = self.find(Kind::Code, value)?;
+        match &self.slots[at as usize].held {
+            Held::Code(record) => Some(record),
+            _ => None,
         }
     }
 
@@ -253,8 +353,7 @@ impl TokenStore {
     /// is known, `client_id`'s, and its family is not revoked; a used one
     /// kept to recognise a replay included. Nothing changes.
     pub fn refresh_grantee(&self, token: &str, client_id: &str) -> Option<&Grantee> {
-        self.refresh
-            .get(token)
+        self.refresh(token)
             .filter(|record| *record.grantee.client_id == *client_id && !record.family.is_revoked())
             .map(|record| &record.grantee)
     }
@@ -269,7 +368,10 @@ impl TokenStore {
         client_id: &str,
         policy: RefreshPolicy,
     ) -> Result<Redeemed, Refused> {
-        let record = self.refresh.get_mut(token).ok_or(Refused::Unknown)?;
+        let at = *self.find(Kind::Refresh, token).ok_or(Refused::Unknown)? as usize;
+        let Held::Refresh(record) = &mut self.slots[at].held else {
+            return Err(Refused::Unknown);
+        };
         if *record.grantee.client_id != *client_id || record.family.is_revoked() {
             return Err(Refused::Unknown);
         }
@@ -279,9 +381,7 @@ impl TokenStore {
         };
         match policy {
             RefreshPolicy::Reuse | RefreshPolicy::RotateKeepOld => {}
-            RefreshPolicy::Rotate => {
-                self.refresh.remove(token);
-            }
+            RefreshPolicy::Rotate => self.forget(at),
             RefreshPolicy::RotateRevokeFamily if record.used => {
                 record.family.revoke();
                 return Err(Refused::Replayed);
@@ -294,10 +394,8 @@ impl TokenStore {
     /// Mints and records an authorization code.
     pub fn issue_code(&mut self, code: IssuedCode) -> String {
         let value = random_hex::<20>();
-        let key: Arc<str> = Arc::from(value.as_str());
-        self.codes
-            .insert(Arc::clone(&key), CodeRecord { code, used: false });
-        self.remember(Kind::Code, key);
+        let record = CodeRecord { code, used: false };
+        self.hold(Arc::from(value.as_str()), Held::Code(Box::new(record)));
         value
     }
 
@@ -313,8 +411,7 @@ impl TokenStore {
         now: Duration,
     ) -> Result<IssuedCode, CodeRefused> {
         let record = self
-            .codes
-            .get(value)
+            .code(value)
             .filter(|record| *record.code.grantee.client_id == *client_id)
             .ok_or(CodeRefused::Unknown)?;
         if record.used {
@@ -329,7 +426,9 @@ impl TokenStore {
 
     /// Marks an issued code used.
     pub fn use_code(&mut self, value: &str) {
-        if let Some(record) = self.codes.get_mut(value) {
+        if let Some(&at) = self.find(Kind::Code, value)
+            && let Held::Code(record) = &mut self.slots[at as usize].held
+        {
             record.used = true;
         }
     }
@@ -343,28 +442,40 @@ impl TokenStore {
     /// Whom an access token was issued to, if it is known, unexpired at
     /// `now` (since the Unix epoch) and its family is not revoked.
     pub fn check_access(&self, token: &str, now: Duration) -> Option<&Grantee> {
-        self.access
-            .get(token)
+        self.access(token)
             .filter(|record| record.expires_at > now)
             .filter(|record| !record.family.as_ref().is_some_and(Family::is_revoked))
             .map(|record| &record.grantee)
     }
 
-    /// Drops expired access tokens once there are many, so memory stays
-    /// bounded by the tokens still valid when that is below the cap. A sweep
-    /// runs when the map has doubled since the last one, so its cost is
-    /// amortised over the tokens issued in between.
+    /// Drops expired access tokens once there are many, so the records
+    /// held are bounded by the tokens still valid when that is below the
+    /// cap. A sweep runs when the access tokens held have doubled since the
+    /// last one, so its cost is amortised over the tokens issued in
+    /// between.
     pub fn evict_expired(&mut self, now: Duration) {
-        if self.access.len() > self.next_sweep {
-            self.access.retain(|_, record| record.expires_at > now);
-            self.next_sweep = (self.access.len() * 2).max(EVICT_ABOVE);
+        if self.access_held > self.next_sweep {
+            for at in 0..self.slots.len() {
+                if let Held::Access(record) = &self.slots[at].held
+                    && record.expires_at <= now
+                {
+                    self.forget(at);
+                }
+            }
+            self.next_sweep = (self.access_held * 2).max(EVICT_ABOVE);
         }
     }
 
     /// How many access and refresh tokens are held.
     #[cfg(test)]
     pub fn len(&self) -> (usize, usize) {
-        (self.access.len(), self.refresh.len())
+        let held = |kind| {
+            self.slots
+                .iter()
+                .filter(|slot| slot.held.kind() == Some(kind))
+                .count()
+        };
+        (held(Kind::Access), held(Kind::Refresh))
     }
 }
 
@@ -598,9 +709,73 @@ mod tests {
                 );
                 let (access_held, refresh_held) = store.len();
                 assert!(access_held + refresh_held <= CAP);
-                assert!(store.order.len() <= CAP);
+                assert!(store.slots.len() <= CAP);
             }
         }
+    }
+
+    /// Every held token is found in its own slot, and the index holds
+    /// nothing else.
+    fn assert_index_matches_the_slots(store: &TokenStore) {
+        let held: Vec<usize> = (0..store.slots.len())
+            .filter(|&at| store.slots[at].held.kind().is_some())
+            .collect();
+        assert_eq!(store.index.len(), held.len());
+        for at in held {
+            let slot = &store.slots[at];
+            let kind = slot.held.kind().unwrap();
+            assert_eq!(store.find(kind, &slot.token), Some(&(at as u32)));
+        }
+    }
+
+    #[test]
+    fn the_index_follows_the_ring_through_issues_rotations_sweeps_and_wraps() {
+        const CAP: usize = 64;
+        let mut store = TokenStore::with_max_tokens(CAP);
+        let mut now = Duration::from_secs(1_000);
+        let family = Family::default();
+        let mut codes = Vec::new();
+        for round in 0..20 * CAP {
+            let lifetime = Duration::from_secs(if round % 3 == 0 { 1 } else { 3600 });
+            let access = store.issue_access(
+                grantee(),
+                now + lifetime,
+                TokenFormat::Opaque,
+                now,
+                Some(&family),
+            );
+            let refresh = store.issue_refresh(&grantee(), &family);
+            if round % 2 == 0 {
+                assert!(
+                    store
+                        .redeem_refresh(&refresh, "c", RefreshPolicy::Rotate)
+                        .is_ok()
+                );
+            }
+            if round % 5 == 0 {
+                codes.push(store.issue_code(IssuedCode {
+                    grantee: grantee(),
+                    redirect_uri: None,
+                    challenge: None,
+                    expires_at: Duration::MAX,
+                    family: Family::default(),
+                }));
+            }
+            now += Duration::from_secs(2);
+            // A sweep drops the short-lived ones; force one now and then.
+            store.next_sweep = if round % 7 == 0 { 0 } else { EVICT_ABOVE };
+            store.evict_expired(now);
+            assert!(store.slots.len() <= CAP);
+            assert!(store.check_access(&access, now).is_some() || round % 3 == 0);
+            assert_index_matches_the_slots(&store);
+        }
+        // The newest code is still held; the first was forgotten long ago.
+        let newest = codes.last().unwrap();
+        assert!(store.find_code(newest, "c", now).is_ok());
+        assert_eq!(
+            store.find_code(&codes[0], "c", now).err(),
+            Some(CodeRefused::Unknown)
+        );
     }
 
     #[test]
