@@ -173,14 +173,22 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
             "bare reqwest loop, {IN_FLIGHT} in flight, same checks, whole process: {:.2} s",
             seconds(bare_total)
         ),
-        ratio: format!("{:.2}×", seconds(runner_total) / seconds(bare_total)),
+        ratio: format!(
+            "{:.2}× {}",
+            seconds(runner_total) / seconds(bare_total),
+            RoundRatios::of(runner.iter().map(|r| r.total), bare.iter().map(|b| b.total))
+        ),
         target: "≤ 1.5×".into(),
     });
     rows.push(Row {
         what: "(a) the same runs: the trials by libtest's clock".into(),
         result: format!("{:.2} s", seconds(runner_trials)),
         baseline: format!("the bare loop's own loop: {:.2} s", seconds(bare_loop)),
-        ratio: format!("{:.2}×", seconds(runner_trials) / seconds(bare_loop)),
+        ratio: format!(
+            "{:.2}× {}",
+            seconds(runner_trials) / seconds(bare_loop),
+            RoundRatios::of(runner.iter().map(|r| r.run), bare.iter().map(|b| b.run))
+        ),
         target: "≤ 1.15×".into(),
     });
     let millis = |d: f64| d.max(0.0) * 1000.0;
@@ -213,6 +221,7 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     });
     rows.push(match &hurl {
         Some(path) => {
+            let hurl_rounds = RoundRatios::of(hurl_times.iter().copied(), runner.iter().map(|r| r.total));
             let hurl_total = median(hurl_times);
             Row {
                 what: format!(
@@ -222,7 +231,7 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
                 result: format!("{:.2} s ({:.0} req/s)", seconds(hurl_total), rate(hurl_total)),
                 baseline: format!("the runner, whole process: {:.2} s", seconds(runner_total)),
                 ratio: format!(
-                    "runner {:.1}× faster",
+                    "runner {:.1}× faster {hurl_rounds}",
                     seconds(hurl_total) / seconds(runner_total)
                 ),
                 target: "runner ≥ 5× faster".into(),
@@ -270,13 +279,13 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         median_f64(mock_rounds.iter().map(|(load, _)| load.rate()).collect()),
         median_f64(minimal_rounds.iter().map(|(load, _)| load.rate()).collect()),
     );
-    // Microseconds of the server's CPU a request, where the system gave one.
-    let cpu_per_request = |rounds: &[(Load, Option<Duration>)]| {
-        let each: Option<Vec<f64>> = rounds
+    // Microseconds of the server's CPU a request, each round, where the
+    // system gave one.
+    let cpu_per_request = |rounds: &[(Load, Option<Duration>)]| -> Option<Vec<f64>> {
+        rounds
             .iter()
             .map(|(load, cpu)| Some(cpu.as_ref()?.as_secs_f64() * 1e6 / load.requests))
-            .collect();
-        each.map(median_f64)
+            .collect()
     };
     mock_server.stop()?;
     minimal_server.stop()?;
@@ -286,7 +295,14 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         ),
         result: format!("{mock_rate:.0} req/s"),
         baseline: format!("minimal axum handler: {minimal_rate:.0} req/s"),
-        ratio: format!("{:.2}×", mock_rate / minimal_rate),
+        ratio: format!(
+            "{:.2}× {}",
+            mock_rate / minimal_rate,
+            RoundRatios::of_rates(
+                mock_rounds.iter().map(|(load, _)| load.rate()),
+                minimal_rounds.iter().map(|(load, _)| load.rate())
+            )
+        ),
         target: "≥ 0.9×".into(),
     });
     let cpu_row =
@@ -296,13 +312,18 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
             cpu_per_request(&mock_rounds),
             cpu_per_request(&minimal_rounds),
         ) {
-            (Some(mock_cpu), Some(minimal_cpu)) => Row {
-                what: cpu_row.into(),
-                result: format!("{mock_cpu:.1} µs"),
-                baseline: format!("minimal axum handler: {minimal_cpu:.1} µs"),
-                ratio: format!("{:.2}× (minimal ÷ mock)", minimal_cpu / mock_cpu),
-                target: String::new(),
-            },
+            (Some(mock_each), Some(minimal_each)) => {
+                let rounds =
+                    RoundRatios::of_rates(minimal_each.iter().copied(), mock_each.iter().copied());
+                let (mock_cpu, minimal_cpu) = (median_f64(mock_each), median_f64(minimal_each));
+                Row {
+                    what: cpu_row.into(),
+                    result: format!("{mock_cpu:.1} µs"),
+                    baseline: format!("minimal axum handler: {minimal_cpu:.1} µs"),
+                    ratio: format!("{:.2}× (minimal ÷ mock) {rounds}", minimal_cpu / mock_cpu),
+                    target: String::new(),
+                }
+            }
             _ => Row {
                 what: cpu_row.into(),
                 result: "not measured: this system has no /proc/<pid>/stat".into(),
@@ -592,6 +613,49 @@ fn libtest_time(output: &str) -> anyhow::Result<Duration> {
         .ok_or_else(|| anyhow::anyhow!("no `finished in` in {output:?}"))
 }
 
+/// The ratios of the two sides of each round, measured seconds apart: how
+/// far a run's ratio moves with the host's speed, shown beside the ratio of
+/// the medians as `(rounds 1.62–1.95×)`.
+struct RoundRatios(Vec<f64>);
+
+impl RoundRatios {
+    /// `ours ÷ theirs`, round by round.
+    fn of(
+        ours: impl IntoIterator<Item = Duration>,
+        theirs: impl IntoIterator<Item = Duration>,
+    ) -> Self {
+        Self::of_rates(
+            ours.into_iter().map(|d| d.as_secs_f64()),
+            theirs.into_iter().map(|d| d.as_secs_f64()),
+        )
+    }
+
+    /// [`RoundRatios::of`] for numbers.
+    fn of_rates(
+        ours: impl IntoIterator<Item = f64>,
+        theirs: impl IntoIterator<Item = f64>,
+    ) -> Self {
+        Self(
+            ours.into_iter()
+                .zip(theirs)
+                .filter(|(_, theirs)| *theirs > 0.0)
+                .map(|(ours, theirs)| ours / theirs)
+                .collect(),
+        )
+    }
+}
+
+impl std::fmt::Display for RoundRatios {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lowest = self.0.iter().copied().reduce(f64::min);
+        let highest = self.0.iter().copied().reduce(f64::max);
+        match (lowest, highest) {
+            (Some(lowest), Some(highest)) => write!(f, "(rounds {lowest:.2}–{highest:.2}×)"),
+            _ => Ok(()),
+        }
+    }
+}
+
 fn median(values: impl IntoIterator<Item = Duration>) -> Duration {
     let mut values: Vec<Duration> = values.into_iter().collect();
     values.sort();
@@ -856,5 +920,26 @@ impl Servers {
         let status = self.child.wait()?;
         anyhow::ensure!(status.success(), "bench-serve failed: {status}");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_ratios_pair_the_sides_round_by_round_and_show_the_extremes() {
+        let ours = [2.0, 3.0, 1.0].map(Duration::from_secs_f64);
+        let theirs = [1.0, 1.5, 2.0].map(Duration::from_secs_f64);
+        assert_eq!(
+            RoundRatios::of(ours, theirs).to_string(),
+            "(rounds 0.50–2.00×)"
+        );
+        // A side that measured nothing gives no ratio, rather than infinity.
+        assert_eq!(
+            RoundRatios::of_rates([1.0, 3.0], [0.0, 2.0]).to_string(),
+            "(rounds 1.50–1.50×)"
+        );
+        assert_eq!(RoundRatios::of_rates([1.0], [0.0]).to_string(), "");
     }
 }
