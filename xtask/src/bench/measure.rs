@@ -221,7 +221,10 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     });
     rows.push(match &hurl {
         Some(path) => {
-            let hurl_rounds = RoundRatios::of(hurl_times.iter().copied(), runner.iter().map(|r| r.total));
+            let hurl_rounds = RoundRatios::of(
+                hurl_times.iter().copied(),
+                runner.iter().map(|r| r.total),
+            );
             let hurl_total = median(hurl_times);
             Row {
                 what: format!(
