@@ -142,11 +142,9 @@ enum Kind {
     Code,
 }
 
-/// The record of a token in its slot; `Vacant` once the token is dropped
-/// (expired, rotated) before the ring comes round to its slot again.
+/// The record of a held token.
 #[derive(Debug)]
 enum Held {
-    Vacant,
     Access(AccessRecord),
     Refresh(RefreshRecord),
     /// Boxed: codes are few, and every slot is as large as its largest
@@ -155,12 +153,11 @@ enum Held {
 }
 
 impl Held {
-    fn kind(&self) -> Option<Kind> {
+    fn kind(&self) -> Kind {
         match self {
-            Self::Vacant => None,
-            Self::Access(_) => Some(Kind::Access),
-            Self::Refresh(_) => Some(Kind::Refresh),
-            Self::Code(_) => Some(Kind::Code),
+            Self::Access(_) => Kind::Access,
+            Self::Refresh(_) => Kind::Refresh,
+            Self::Code(_) => Kind::Code,
         }
     }
 }
@@ -172,7 +169,15 @@ struct Slot {
     /// files the slot: kept, so that forgetting the token need not read it.
     hash: u64,
     token: Arc<str>,
-    held: Held,
+    /// `None` once the token is dropped (expired, rotated) before the ring
+    /// comes round to its slot again.
+    held: Option<Held>,
+}
+
+impl Slot {
+    fn kind(&self) -> Option<Kind> {
+        self.held.as_ref().map(Held::kind)
+    }
 }
 
 /// The tokens one provider has issued.
@@ -266,14 +271,18 @@ impl TokenStore {
     /// Files `token` in the ring's next slot, forgetting the oldest token
     /// when the ring is full: O(1).
     fn hold(&mut self, token: Arc<str>, held: Held) {
-        let Some(kind) = held.kind() else { return };
+        let kind = held.kind();
         let hash = self.hash(kind, &token);
         // A token minted twice (160 random bits and more) replaces itself,
         // as a map would have it.
         if let Some(&again) = self.find_hashed(hash, kind, &token) {
             self.forget(again as usize);
         }
-        let slot = Slot { hash, token, held };
+        let slot = Slot {
+            hash,
+            token,
+            held: Some(held),
+        };
         let at = if self.slots.len() < self.max_tokens {
             self.slots.push(slot);
             self.slots.len() - 1
@@ -297,14 +306,14 @@ impl TokenStore {
     /// the slot vacant.
     fn forget(&mut self, at: usize) {
         let slot = &mut self.slots[at];
-        let Some(kind) = slot.held.kind() else { return };
+        let Some(kind) = slot.kind() else { return };
         if let Ok(entry) = self.index.find_entry(slot.hash, |&i| i as usize == at) {
             entry.remove();
         }
         if kind == Kind::Access {
             self.access_held -= 1;
         }
-        slot.held = Held::Vacant;
+        slot.held = None;
     }
 
     fn hash(&self, kind: Kind, token: &str) -> u64 {
@@ -321,14 +330,14 @@ impl TokenStore {
         let slots = &self.slots;
         self.index.find(hash, |&i| {
             let slot = &slots[i as usize];
-            slot.held.kind() == Some(kind) && *slot.token == *token
+            slot.kind() == Some(kind) && *slot.token == *token
         })
     }
 
     fn access(&self, token: &str) -> Option<&AccessRecord> {
         let &at = self.find(Kind::Access, token)?;
         match &self.slots[at as usize].held {
-            Held::Access(record) => Some(record),
+            Some(Held::Access(record)) => Some(record),
             _ => None,
         }
     }
@@ -336,7 +345,7 @@ impl TokenStore {
     fn refresh(&self, token: &str) -> Option<&RefreshRecord> {
         let &at = self.find(Kind::Refresh, token)?;
         match &self.slots[at as usize].held {
-            Held::Refresh(record) => Some(record),
+            Some(Held::Refresh(record)) => Some(record),
             _ => None,
         }
     }
@@ -344,7 +353,7 @@ impl TokenStore {
     fn code(&self, value: &str) -> Option<&CodeRecord> {
         let &at = self.find(Kind::Code, value)?;
         match &self.slots[at as usize].held {
-            Held::Code(record) => Some(record),
+            Some(Held::Code(record)) => Some(record),
             _ => None,
         }
     }
@@ -369,7 +378,7 @@ impl TokenStore {
         policy: RefreshPolicy,
     ) -> Result<Redeemed, Refused> {
         let at = *self.find(Kind::Refresh, token).ok_or(Refused::Unknown)? as usize;
-        let Held::Refresh(record) = &mut self.slots[at].held else {
+        let Some(Held::Refresh(record)) = &mut self.slots[at].held else {
             return Err(Refused::Unknown);
         };
         if *record.grantee.client_id != *client_id || record.family.is_revoked() {
@@ -427,7 +436,7 @@ impl TokenStore {
     /// Marks an issued code used.
     pub fn use_code(&mut self, value: &str) {
         if let Some(&at) = self.find(Kind::Code, value)
-            && let Held::Code(record) = &mut self.slots[at as usize].held
+            && let Some(Held::Code(record)) = &mut self.slots[at as usize].held
         {
             record.used = true;
         }
@@ -456,7 +465,7 @@ impl TokenStore {
     pub fn evict_expired(&mut self, now: Duration) {
         if self.access_held > self.next_sweep {
             for at in 0..self.slots.len() {
-                if let Held::Access(record) = &self.slots[at].held
+                if let Some(Held::Access(record)) = &self.slots[at].held
                     && record.expires_at <= now
                 {
                     self.forget(at);
@@ -472,7 +481,7 @@ impl TokenStore {
         let held = |kind| {
             self.slots
                 .iter()
-                .filter(|slot| slot.held.kind() == Some(kind))
+                .filter(|slot| slot.kind() == Some(kind))
                 .count()
         };
         (held(Kind::Access), held(Kind::Refresh))
@@ -718,12 +727,12 @@ mod tests {
     /// nothing else.
     fn assert_index_matches_the_slots(store: &TokenStore) {
         let held: Vec<usize> = (0..store.slots.len())
-            .filter(|&at| store.slots[at].held.kind().is_some())
+            .filter(|&at| store.slots[at].held.is_some())
             .collect();
         assert_eq!(store.index.len(), held.len());
         for at in held {
             let slot = &store.slots[at];
-            let kind = slot.held.kind().unwrap();
+            let kind = slot.kind().unwrap();
             assert_eq!(store.find(kind, &slot.token), Some(&(at as u32)));
         }
     }
