@@ -393,33 +393,32 @@ pub fn check_exchange(facts: &ExchangeFacts<'_>) -> Vec<Finding> {
 /// [`check_exchange`] of a context: every exchange rule, in catalogue order.
 fn exchange_findings(cx: &Ctx<'_>) -> Vec<Finding> {
     let facts = &cx.facts;
-    Catalogue::get()
-        .exchange
-        .iter()
-        .map(|&position| {
-            let check = &CHECKS[position];
-            let Rule::Exchange { kind, side, eval } = check.rule else {
-                unreachable!("the catalogue lists exchange checks only")
-            };
-            let judged = if kind != facts.kind {
-                Judged::NotApplicable(match kind {
-                    ExchangeKind::Token => "not a token-endpoint exchange".into(),
-                    ExchangeKind::Resource => "not a protected-resource call".into(),
-                    ExchangeKind::Authorization => "not an authorization request".into(),
-                    ExchangeKind::DeviceAuthorization => {
-                        "not a device authorization request".into()
-                    }
-                })
-            } else if side != Side::Response && !facts.request_is_profile_shaped {
-                Judged::NotApplicable(
-                    "the case overrode the request, so its shape is the tester's choice".into(),
-                )
-            } else {
-                eval(cx)
-            };
-            finding(check, position, judged, cx.details)
-        })
-        .collect()
+    let catalogue = Catalogue::get();
+    // Room for the case's sequence findings too: a caller putting a case's
+    // findings in one list (the runner does) then extends this one in place.
+    let mut findings = Vec::with_capacity(catalogue.exchange.len() + catalogue.sequence.len());
+    findings.extend(catalogue.exchange.iter().map(|&position| {
+        let check = &CHECKS[position];
+        let Rule::Exchange { kind, side, eval } = check.rule else {
+            unreachable!("the catalogue lists exchange checks only")
+        };
+        let judged = if kind != facts.kind {
+            Judged::NotApplicable(match kind {
+                ExchangeKind::Token => "not a token-endpoint exchange".into(),
+                ExchangeKind::Resource => "not a protected-resource call".into(),
+                ExchangeKind::Authorization => "not an authorization request".into(),
+                ExchangeKind::DeviceAuthorization => "not a device authorization request".into(),
+            })
+        } else if side != Side::Response && !facts.request_is_profile_shaped {
+            Judged::NotApplicable(
+                "the case overrode the request, so its shape is the tester's choice".into(),
+            )
+        } else {
+            eval(cx)
+        };
+        finding(check, position, judged, cx.details)
+    }));
+    findings
 }
 
 /// Judges the steps of one case together, in order: one [`Finding`] for

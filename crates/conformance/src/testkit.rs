@@ -305,6 +305,13 @@ pub(crate) fn run(fixture: &Fixture) -> Vec<Finding> {
     // The case-level entry point reads each exchange once and must say
     // the same.
     let (each, sequence) = check_case(&facts, Details::All);
+    for list in &each {
+        assert!(
+            list.capacity() >= list.len() + sequence.len(),
+            "{}: an exchange's findings have room for the sequence findings, so that the runner appends them in place",
+            fixture.name
+        );
+    }
     let together: Vec<Finding> = each.into_iter().flatten().chain(sequence).collect();
     assert_eq!(together, findings, "{}", fixture.name);
     // So does the entry point for bent requests, judged one by one.

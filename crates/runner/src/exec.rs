@@ -252,8 +252,13 @@ impl Judged<'_> {
     /// together, as one list; remembers how many each exchange has.
     fn flatten(&mut self, each: Vec<Vec<Finding>>, together: Vec<Finding>) -> Vec<Finding> {
         self.counts = each.iter().map(Vec::len).collect();
-        let mut findings = Vec::with_capacity(self.counts.iter().sum::<usize>() + together.len());
-        for found in each {
+        let total = self.counts.iter().sum::<usize>() + together.len();
+        // The first exchange's list is extended rather than copied: a case
+        // of one exchange (most) then moves its findings nowhere.
+        let mut lists = each.into_iter();
+        let mut findings = lists.next().unwrap_or_default();
+        findings.reserve_exact(total - findings.len());
+        for found in lists {
             findings.extend(found);
         }
         findings.extend(together);
@@ -1145,6 +1150,29 @@ fn check_parsed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cases_findings_are_its_exchanges_in_order_then_its_sequences_in_the_first_list() {
+        let list = || rfc::check_sequence(&[]);
+        let n = list().len();
+        assert!(n > 1, "the sequence rules are the lists here");
+        let mut first = Vec::with_capacity(4 * n);
+        first.extend(list());
+        let first_at = first.as_ptr();
+        let mut second = list();
+        second.reverse();
+        let mut judged = Judged::default();
+        let flat = judged.flatten(vec![first, second.clone(), list()], list());
+        assert_eq!(judged.counts, [n, n, n]);
+        let expected: Vec<Finding> = [list(), second, list(), list()].concat();
+        assert_eq!(flat, expected);
+        assert_eq!(
+            flat.as_ptr(),
+            first_at,
+            "the first list is extended, not copied"
+        );
+        assert!(Judged::default().flatten(Vec::new(), Vec::new()).is_empty());
+    }
 
     #[test]
     fn a_case_lacks_the_environment_its_variables_and_its_own_templates_name() {

@@ -197,12 +197,14 @@ impl<T: Send + 'static> RunAhead<T> {
             indices,
             in_flight,
             move |index| {
+                // Boxed where it is made: a case's future is kilobytes, and
+                // every move of it unboxed is a copy.
                 let started = this
                     .start_running(index)
-                    .then(|| (work(index), Arc::clone(&this)));
+                    .then(|| (Box::pin(work(index)), Arc::clone(&this)));
                 async move {
                     if let Some((work, this)) = started {
-                        let output = CatchUnwind(Box::pin(work)).await;
+                        let output = CatchUnwind(work).await;
                         this.finish(index, output);
                     }
                 }
