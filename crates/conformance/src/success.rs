@@ -414,12 +414,14 @@ fn header_has_directive(response: &HttpResponse, header: &str, directive: &str) 
         .headers
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case(header))
-        .flat_map(|(_, value)| value.split(','))
-        .any(|d| {
-            d.trim()
-                .split('=')
-                .next()
-                .is_some_and(|name| name.trim().eq_ignore_ascii_case(directive))
+        .any(|(_, value)| {
+            // The directive alone, as most token endpoints send it, is
+            // found without taking the list apart.
+            value.eq_ignore_ascii_case(directive)
+                || value.split(',').any(|item| {
+                    let name = item.split_once('=').map_or(item, |(name, _)| name);
+                    name.trim().eq_ignore_ascii_case(directive)
+                })
         })
 }
 
@@ -759,6 +761,42 @@ pub(crate) mod tests {
     #[test]
     fn fixture_expectations_hold() {
         assert_expectations(&fixtures());
+    }
+
+    #[test]
+    fn a_cache_directive_is_found_alone_in_a_list_with_a_value_in_any_case() {
+        let has = |values: &[&str]| {
+            let response = grantspec_token::HttpResponse {
+                status: 200,
+                headers: values
+                    .iter()
+                    .map(|value| ("Cache-Control".to_owned(), (*value).to_owned()))
+                    .collect(),
+                body: Vec::new(),
+            };
+            super::header_has_directive(&response, "cache-control", "no-store")
+        };
+        for holds in [
+            &["no-store"][..],
+            &["No-Store"],
+            &[" no-store "],
+            &["private, no-store"],
+            &["max-age=0 ,NO-STORE, private"],
+            &["no-store=\"x\""],
+            &["private", "no-store"],
+        ] {
+            assert!(has(holds), "{holds:?}");
+        }
+        for fails in [
+            &[][..],
+            &[""],
+            &["no-storex"],
+            &["private, no-cache"],
+            &["x-no-store"],
+            &["max-age=no-store"],
+        ] {
+            assert!(!has(fails), "{fails:?}");
+        }
     }
 
     #[test]
