@@ -624,6 +624,78 @@ mod tests {
     }
 
     #[test]
+    fn each_case_trial_takes_its_own_cases_work_run_ahead() {
+        // Six cases, the fifth failing, behind a spec file that does not
+        // load (its trial comes first): each case trial, run alone after
+        // every case ran ahead, must report its own case.
+        let specs = tempfile::tempdir().unwrap();
+        let mut spec = String::from(
+            "provider: { id: p, name: P, token_endpoint: { path: /oauth/token } }\n\
+             mock:\n  clients:\n    - { id: c, secret: s, grants: [client_credentials] }\n\
+             cases:\n",
+        );
+        for case in 0..6 {
+            let status = if case == 4 { 401 } else { 200 };
+            spec.push_str(&format!(
+                "  - {{ name: case_{case}, snapshot: false, grant: client_credentials, \
+                 with: {{ client_id: c, client_secret: s }}, expect: {{ status: {status} }} }}\n"
+            ));
+        }
+        std::fs::write(specs.path().join("p.yaml"), spec).unwrap();
+        std::fs::write(specs.path().join("broken.yaml"), "provider: [").unwrap();
+        let snapshots = tempfile::tempdir().unwrap();
+        let runtime = runtime();
+        let suite = Arc::new(
+            runtime
+                .block_on(Suite::start(SuiteConfig {
+                    specs_dir: specs.path().to_path_buf(),
+                    snapshots_dir: snapshots.path().to_path_buf(),
+                    target: grantspec_spec::template::TargetKind::Mock,
+                    env: crate::Env::from_pairs(Vec::<(&str, &str)>::new()),
+                    transport: grantspec_token::TransportConfig::default(),
+                    write_pending_snapshots: false,
+                }))
+                .unwrap(),
+        );
+        let ids = suite.cases();
+        assert_eq!((ids.len(), suite.spec_file_errors().len()), (6, 1));
+        let ahead = RunAhead::new(runtime.handle(), ids.len());
+        let trials = trials(&suite, runtime.handle(), &ahead);
+        let names: Vec<&str> = trials.iter().map(Trial::name).collect();
+        let expected: Vec<String> = suite
+            .trials()
+            .into_iter()
+            .map(|id| suite.trial_name(id))
+            .collect();
+        assert_eq!(names, expected);
+        let runner = Arc::clone(&suite);
+        ahead.start((0..ids.len()).collect(), 2, move |index| {
+            let (suite, id) = (Arc::clone(&runner), ids[index]);
+            async move { suite.run(id).await.judgement.to_libtest() }
+        });
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let failed: Vec<String> = trials
+            .into_iter()
+            .filter(|trial| trial.name().starts_with("p::case_"))
+            .filter_map(|trial| {
+                let name = trial.name().to_owned();
+                let alone = Arguments {
+                    filter: Some(name.clone()),
+                    exact: true,
+                    quiet: true,
+                    test_threads: Some(1),
+                    logfile: Some(log.path().display().to_string()),
+                    ..Arguments::default()
+                };
+                libtest_mimic::run(&alone, vec![trial])
+                    .has_failed()
+                    .then_some(name)
+            })
+            .collect();
+        assert_eq!(failed, ["p::case_4"]);
+    }
+
+    #[test]
     fn a_panic_in_work_started_ahead_is_resumed_in_its_trial() {
         let runtime = runtime();
         let ahead = RunAhead::new(runtime.handle(), 1);

@@ -1190,5 +1190,27 @@ mod tests {
             .unwrap()
             + 1;
         assert_eq!(errors.0[0].line, line, "{errors}");
+
+        // A large spec read in parts keeps an error of its meaning and one
+        // of its bounds, in file order.
+        assert!(source.len() >= 2 * MIN_PART_BYTES);
+        let both = source.replacen("status: 200", "status: 1000", 1).replacen(
+            "name: token_00999",
+            "name: token_00998",
+            1,
+        );
+        let errors = load_str(path, &both).unwrap_err();
+        let kinds: Vec<&SpecErrorKind> = errors.0.iter().map(|e| &e.kind).collect();
+        assert!(
+            matches!(
+                kinds[..],
+                [
+                    SpecErrorKind::NotAStatus { .. },
+                    SpecErrorKind::DuplicateCaseName { .. }
+                ]
+            ),
+            "{errors}"
+        );
+        assert!(errors.0[0].line < errors.0[1].line, "{errors}");
     }
 }
