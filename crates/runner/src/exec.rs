@@ -171,8 +171,9 @@ pub struct CaseContext<'a> {
     /// `advance` steps move for the case), or the system clock live. The
     /// `iat` of the JWTs the case signs.
     pub now: SystemTime,
-    /// The spec file's folder, which a `key_file` is relative to.
-    pub spec_dir: Option<&'a Path>,
+    /// The spec file, whose folder a `key_file` is relative to (worked out
+    /// only for a case that reads one).
+    pub spec_path: Option<&'a Path>,
 }
 
 /// Runs `case`, checks every exchange against the RFCs, and fails it on an

@@ -761,7 +761,7 @@ impl Suite {
                         TargetKind::Mock => self.clock.now(),
                         TargetKind::Live => std::time::SystemTime::now(),
                     },
-                    spec_dir: provider.loaded.path.parent(),
+                    spec_path: Some(&provider.loaded.path),
                 };
                 exec::run_case(&cx, case).await
             }

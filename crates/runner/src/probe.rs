@@ -464,7 +464,7 @@ impl<'c> Session<'c> {
             transport: &self.transport,
             metadata: None,
             now: std::time::SystemTime::now(),
-            spec_dir: None,
+            spec_path: None,
         };
         let run = exec::run_case(&cx, &spec.cases[0]).await;
         self.sent += u32::try_from(run.exchanges.len()).unwrap_or(u32::MAX);

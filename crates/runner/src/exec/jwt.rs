@@ -53,7 +53,7 @@ impl Signing<'_> {
             (Some(template), None, _) => Ok(SecretString::from(self.text(template)?)),
             (None, Some(template), _) => {
                 let name = self.text(template)?;
-                let path = match self.cx.spec_dir {
+                let path = match self.cx.spec_path.and_then(std::path::Path::parent) {
                     Some(dir) => dir.join(&name),
                     None => name.clone().into(),
                 };
