@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use reqwest::header::{HeaderName, HeaderValue};
 use url::{Host, Url};
 
 use crate::clock::{Clock, SystemClock};
 use crate::profile::{ClientAuth, ProviderProfile};
 use crate::request::{
-    BuildError, Grant, HttpRequest, ParamValue, Text, TokenRequest, build_request,
+    Body, BuildError, Grant, HttpRequest, ParamValue, Text, TokenRequest, build_request,
 };
 use crate::response::{HttpResponse, ResponseError, Token, parse_response};
 use crate::retry::{Attempts, Pacer, RequestRate, Retries, RetryPolicy};
@@ -74,6 +75,13 @@ pub enum TransportErrorKind {
     /// The method is not a valid HTTP method.
     #[error("invalid HTTP method")]
     InvalidMethod,
+    /// A header's name, or its value, cannot be sent in HTTP (a control
+    /// character, say). The value is not shown: it may be a secret.
+    #[error("the header {name:?} cannot be sent: its name or its value is not valid HTTP")]
+    InvalidHeader {
+        /// The header's name, as the request gave it.
+        name: String,
+    },
     /// The exchange did not finish in time.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
@@ -319,18 +327,38 @@ impl Transport {
             .http
             .for_url(&url)
             .map_err(|e| failure(request, TransportErrorKind::Client(e)))?;
-        let mut builder = client.request(method, url);
+        // Exactly the request's headers, each checked once. reqwest's
+        // builder copies itself for every header, and would add an
+        // `Authorization` of its own for a user name in the URL.
+        let mut wire = reqwest::Request::new(method, url);
+        let headers = wire.headers_mut();
+        headers.reserve(request.headers.len() + 1);
+        let mut append = |name: &str, value: &str, secret: bool| {
+            let invalid = || {
+                failure(
+                    request,
+                    TransportErrorKind::InvalidHeader {
+                        name: name.to_owned(),
+                    },
+                )
+            };
+            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+            value.set_sensitive(secret);
+            headers.append(header, value);
+            Ok::<_, TransportError>(())
+        };
         for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.expose());
+            append(name, value.expose(), value.is_secret())?;
+        }
+        if let Some(content_type) = request.body.as_ref().and_then(Body::content_type) {
+            append("content-type", content_type, false)?;
         }
         if let Some(body) = &request.body {
-            if let Some(content_type) = body.content_type() {
-                builder = builder.header("content-type", content_type);
-            }
-            builder = builder.body(body.to_bytes());
+            *wire.body_mut() = Some(body.to_bytes().into());
         }
         let failed = |error: reqwest::Error| self.describe(request, error);
-        let mut response = builder.send().await.map_err(failed)?;
+        let mut response = client.execute(wire).await.map_err(failed)?;
         let status = response.status().as_u16();
         let mut headers = Vec::with_capacity(response.headers().len());
         headers.extend(response.headers().iter().map(|(name, value)| {

@@ -1,10 +1,12 @@
 //! Transport safety: no redirects, capped bodies, a total timeout, no
-//! credentials over plain http to other hosts.
+//! credentials over plain http to other hosts, exactly the request's
+//! headers.
 
 use std::time::Duration;
 
 use grantspec_token::{
-    ManualClock, TokenClient, TokenError, Transport, TransportConfig, TransportErrorKind,
+    Body, ManualClock, Text, TokenClient, TokenError, Transport, TransportConfig,
+    TransportErrorKind,
 };
 use serde_json::json;
 use url::Url;
@@ -194,4 +196,81 @@ async fn a_request_naming_no_accept_arrives_with_accept_any() {
         .await
         .unwrap();
     assert_eq!(server.requests()[0].header("accept"), Some("*/*"));
+}
+
+/// The request's headers go out as they are, in order, with the body's
+/// `Content-Type` after them, and nothing is added for a user name in the
+/// URL: reqwest's request builder would add an `Authorization` of its own.
+#[tokio::test]
+async fn a_request_carries_exactly_its_headers() {
+    let server = TestServer::canned(Canned::json(200, json!({}))).await;
+    let mut url = server.base.join("token").unwrap();
+    url.set_username("someone").unwrap();
+    let request = grantspec_token::HttpRequest {
+        method: "POST".to_owned(),
+        url,
+        query: Vec::new(),
+        headers: vec![
+            (
+                "authorization".to_owned(),
+                Text::secret("Basic Y2FuYXJ5OnM="),
+            ),
+            ("x-twice".to_owned(), Text::from("1")),
+            ("x-twice".to_owned(), Text::from("2")),
+        ],
+        body: Some(Body::Form(vec![(
+            "grant_type".to_owned(),
+            Text::from("client_credentials"),
+        )])),
+    };
+    Transport::new(TransportConfig::default())
+        .unwrap()
+        .send_once(&request)
+        .await
+        .unwrap();
+    let seen = &server.requests()[0];
+    let named = |name: &str| -> Vec<&str> {
+        seen.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    assert_eq!(named("authorization"), ["Basic Y2FuYXJ5OnM="]);
+    assert_eq!(named("x-twice"), ["1", "2"]);
+    assert_eq!(named("content-type"), ["application/x-www-form-urlencoded"]);
+    assert_eq!(seen.body, "grant_type=client_credentials");
+}
+
+/// A header HTTP cannot carry is refused before anything is sent, naming
+/// the header and never showing its value, which may be a secret.
+#[tokio::test]
+async fn a_header_http_cannot_carry_is_refused_by_name_before_sending() {
+    let server = TestServer::canned(Canned::json(200, json!({}))).await;
+    let canary = "canary\r\nX-Injected: 1%2F+&=\"";
+    for (name, value) in [
+        ("x-secret", Text::secret(canary)),
+        ("bad name", Text::from("1")),
+        ("x-plain", Text::from("line\nbreak")),
+    ] {
+        let request = grantspec_token::HttpRequest {
+            method: "POST".to_owned(),
+            url: server.base.join("token").unwrap(),
+            query: Vec::new(),
+            headers: vec![(name.to_owned(), value)],
+            body: None,
+        };
+        let error = Transport::new(TransportConfig::default())
+            .unwrap()
+            .send_once(&request)
+            .await
+            .unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(
+            matches!(&error.kind, TransportErrorKind::InvalidHeader { name: named } if named == name),
+            "{shown}"
+        );
+        assert!(!shown.contains("canary"), "{shown}");
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
 }
