@@ -362,10 +362,13 @@ impl Transport {
         let status = response.status().as_u16();
         let mut headers = Vec::with_capacity(response.headers().len());
         headers.extend(response.headers().iter().map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
+            // Visible ASCII, as nearly every value is, is checked in one
+            // quick pass; anything else is read as UTF-8, lossily.
+            let value = match value.to_str() {
+                Ok(text) => text.to_owned(),
+                Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            };
+            (name.as_str().to_owned(), value)
         }));
         let limit = self.config.max_body;
         if response

@@ -274,3 +274,29 @@ async fn a_header_http_cannot_carry_is_refused_by_name_before_sending() {
     }
     assert!(server.requests().is_empty(), "nothing was sent");
 }
+
+/// A response's header values are kept as text: visible ASCII as it is,
+/// UTF-8 as UTF-8, and other bytes replaced rather than refused.
+#[tokio::test]
+async fn response_header_values_are_read_as_text_whatever_their_bytes() {
+    let mut reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-ascii: a b\tc\r\nx-utf8: ".to_vec();
+    reply.extend_from_slice("caf\u{e9}".as_bytes());
+    reply.extend_from_slice(b"\r\nx-latin1: caf\xe9\r\n\r\n{}");
+    let server = RawServer::start(Some(reply)).await;
+    let request = grantspec_token::HttpRequest {
+        method: "GET".to_owned(),
+        url: server.base.join("anything").unwrap(),
+        query: Vec::new(),
+        headers: Vec::new(),
+        body: None,
+    };
+    let response = Transport::new(TransportConfig::default())
+        .unwrap()
+        .send_once(&request)
+        .await
+        .unwrap();
+    assert_eq!(response.header("x-ascii"), Some("a b\tc"));
+    assert_eq!(response.header("x-utf8"), Some("caf\u{e9}"));
+    assert_eq!(response.header("x-latin1"), Some("caf\u{fffd}"));
+    assert_eq!(response.body, b"{}");
+}
