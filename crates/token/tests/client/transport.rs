@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use grantspec_token::{
-    Body, ManualClock, Text, TokenClient, TokenError, Transport, TransportConfig,
-    TransportErrorKind,
+    Body, HttpResponse, ManualClock, Text, TokenClient, TokenError, Transport, TransportConfig,
+    TransportError, TransportErrorKind,
 };
 use serde_json::json;
 use url::Url;
@@ -183,18 +183,7 @@ async fn a_certificate_no_trusted_authority_signed_is_refused() {
 #[tokio::test]
 async fn a_request_naming_no_accept_arrives_with_accept_any() {
     let server = TestServer::canned(Canned::json(200, json!({}))).await;
-    let request = grantspec_token::HttpRequest {
-        method: "GET".to_owned(),
-        url: server.base.join("anything").unwrap(),
-        query: Vec::new(),
-        headers: Vec::new(),
-        body: None,
-    };
-    Transport::new(TransportConfig::default())
-        .unwrap()
-        .send_once(&request)
-        .await
-        .unwrap();
+    get(server.base.join("anything").unwrap()).await.unwrap();
     assert_eq!(server.requests()[0].header("accept"), Some("*/*"));
 }
 
@@ -206,26 +195,16 @@ async fn a_request_carries_exactly_its_headers() {
     let server = TestServer::canned(Canned::json(200, json!({}))).await;
     let mut url = server.base.join("token").unwrap();
     url.set_username("someone").unwrap();
-    let request = grantspec_token::HttpRequest {
-        method: "POST".to_owned(),
-        url,
-        query: Vec::new(),
-        headers: vec![
-            (
-                "authorization".to_owned(),
-                Text::secret("Basic Y2FuYXJ5OnM="),
-            ),
-            ("x-twice".to_owned(), Text::from("1")),
-            ("x-twice".to_owned(), Text::from("2")),
-        ],
-        body: Some(Body::Form(vec![(
-            "grant_type".to_owned(),
-            Text::from("client_credentials"),
-        )])),
-    };
-    Transport::new(TransportConfig::default())
-        .unwrap()
-        .send_once(&request)
+    let headers = vec![
+        (
+            "authorization".to_owned(),
+            Text::secret("Basic Y2FuYXJ5OnM="),
+        ),
+        ("x-twice".to_owned(), Text::from("1")),
+        ("x-twice".to_owned(), Text::from("2")),
+    ];
+    let form = vec![("grant_type".to_owned(), Text::from("client_credentials"))];
+    send_once("POST", url, headers, Some(Body::Form(form)))
         .await
         .unwrap();
     let seen = &server.requests()[0];
@@ -253,16 +232,8 @@ async fn a_header_http_cannot_carry_is_refused_by_name_before_sending() {
         ("bad name", Text::from("1")),
         ("x-plain", Text::from("line\nbreak")),
     ] {
-        let request = grantspec_token::HttpRequest {
-            method: "POST".to_owned(),
-            url: server.base.join("token").unwrap(),
-            query: Vec::new(),
-            headers: vec![(name.to_owned(), value)],
-            body: None,
-        };
-        let error = Transport::new(TransportConfig::default())
-            .unwrap()
-            .send_once(&request)
+        let url = server.base.join("token").unwrap();
+        let error = send_once("POST", url, vec![(name.to_owned(), value)], None)
             .await
             .unwrap_err();
         let shown = format!("{error} {error:?}");
@@ -283,20 +254,35 @@ async fn response_header_values_are_read_as_text_whatever_their_bytes() {
     reply.extend_from_slice("caf\u{e9}".as_bytes());
     reply.extend_from_slice(b"\r\nx-latin1: caf\xe9\r\n\r\n{}");
     let server = RawServer::start(Some(reply)).await;
-    let request = grantspec_token::HttpRequest {
-        method: "GET".to_owned(),
-        url: server.base.join("anything").unwrap(),
-        query: Vec::new(),
-        headers: Vec::new(),
-        body: None,
-    };
-    let response = Transport::new(TransportConfig::default())
-        .unwrap()
-        .send_once(&request)
-        .await
-        .unwrap();
+    let response = get(server.base.join("anything").unwrap()).await.unwrap();
     assert_eq!(response.header("x-ascii"), Some("a b\tc"));
     assert_eq!(response.header("x-utf8"), Some("caf\u{e9}"));
     assert_eq!(response.header("x-latin1"), Some("caf\u{fffd}"));
     assert_eq!(response.body, b"{}");
+}
+
+/// A plain `GET` of `url`, sent once on a default transport.
+async fn get(url: Url) -> Result<HttpResponse, TransportError> {
+    send_once("GET", url, Vec::new(), None).await
+}
+
+/// A request of `method` to `url`, with these headers and this body, sent
+/// once on a default transport.
+async fn send_once(
+    method: &str,
+    url: Url,
+    headers: Vec<(String, Text)>,
+    body: Option<Body>,
+) -> Result<HttpResponse, TransportError> {
+    let request = grantspec_token::HttpRequest {
+        method: method.to_owned(),
+        url,
+        query: Vec::new(),
+        headers,
+        body,
+    };
+    Transport::new(TransportConfig::default())
+        .unwrap()
+        .send_once(&request)
+        .await
 }
