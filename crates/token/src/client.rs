@@ -327,7 +327,7 @@ impl Transport {
             .http
             .for_url(&url)
             .map_err(|e| failure(request, TransportErrorKind::Client(e)))?;
-        // Exactly the request's headers, each checked once. reqwest's
+        // The request's headers as they are, each checked once. reqwest's
         // builder copies itself for every header, and would add an
         // `Authorization` of its own for a user name in the URL.
         let mut wire = reqwest::Request::new(method, url);

@@ -1,6 +1,6 @@
 //! Transport safety: no redirects, capped bodies, a total timeout, no
-//! credentials over plain http to other hosts, exactly the request's
-//! headers.
+//! credentials over plain http to other hosts, the request's headers as
+//! they are.
 
 use std::time::Duration;
 
