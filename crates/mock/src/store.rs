@@ -275,8 +275,8 @@ impl TokenStore {
         let hash = self.hash(kind, &token);
         // A token minted twice (160 random bits and more) replaces itself,
         // as a map would have it.
-        if let Some(&again) = self.find_hashed(hash, kind, &token) {
-            self.forget(again as usize);
+        if let Some(again) = self.find_hashed(hash, kind, &token) {
+            self.forget(again);
         }
         let slot = Slot {
             hash,
@@ -321,39 +321,48 @@ impl TokenStore {
     }
 
     /// The slot number of a held token of `kind`.
-    fn find(&self, kind: Kind, token: &str) -> Option<&u32> {
+    fn find(&self, kind: Kind, token: &str) -> Option<usize> {
         self.find_hashed(self.hash(kind, token), kind, token)
     }
 
     /// [`TokenStore::find`], `hash` being [`TokenStore::hash`] of the token.
-    fn find_hashed(&self, hash: u64, kind: Kind, token: &str) -> Option<&u32> {
+    fn find_hashed(&self, hash: u64, kind: Kind, token: &str) -> Option<usize> {
         let slots = &self.slots;
-        self.index.find(hash, |&i| {
+        let &at = self.index.find(hash, |&i| {
             let slot = &slots[i as usize];
             slot.kind() == Some(kind) && *slot.token == *token
-        })
+        })?;
+        Some(at as usize)
+    }
+
+    /// The record of a held token of `kind`.
+    fn held(&self, kind: Kind, token: &str) -> Option<&Held> {
+        self.slots[self.find(kind, token)?].held.as_ref()
+    }
+
+    /// [`TokenStore::held`], to change.
+    fn held_mut(&mut self, kind: Kind, token: &str) -> Option<&mut Held> {
+        let at = self.find(kind, token)?;
+        self.slots[at].held.as_mut()
     }
 
     fn access(&self, token: &str) -> Option<&AccessRecord> {
-        let &at = self.find(Kind::Access, token)?;
-        match &self.slots[at as usize].held {
-            Some(Held::Access(record)) => Some(record),
+        match self.held(Kind::Access, token)? {
+            Held::Access(record) => Some(record),
             _ => None,
         }
     }
 
     fn refresh(&self, token: &str) -> Option<&RefreshRecord> {
-        let &at = self.find(Kind::Refresh, token)?;
-        match &self.slots[at as usize].held {
-            Some(Held::Refresh(record)) => Some(record),
+        match self.held(Kind::Refresh, token)? {
+            Held::Refresh(record) => Some(record),
             _ => None,
         }
     }
 
     fn code(&self, value: &str) -> Option<&CodeRecord> {
-        let &at = self.find(Kind::Code, value)?;
-        match &self.slots[at as usize].held {
-            Some(Held::Code(record)) => Some(record),
+        match self.held(Kind::Code, value)? {
+            Held::Code(record) => Some(record),
             _ => None,
         }
     }
@@ -377,7 +386,7 @@ impl TokenStore {
         client_id: &str,
         policy: RefreshPolicy,
     ) -> Result<Redeemed, Refused> {
-        let at = *self.find(Kind::Refresh, token).ok_or(Refused::Unknown)? as usize;
+        let at = self.find(Kind::Refresh, token).ok_or(Refused::Unknown)?;
         let Some(Held::Refresh(record)) = &mut self.slots[at].held else {
             return Err(Refused::Unknown);
         };
@@ -435,9 +444,7 @@ impl TokenStore {
 
     /// Marks an issued code used.
     pub fn use_code(&mut self, value: &str) {
-        if let Some(&at) = self.find(Kind::Code, value)
-            && let Some(Held::Code(record)) = &mut self.slots[at as usize].held
-        {
+        if let Some(Held::Code(record)) = self.held_mut(Kind::Code, value) {
             record.used = true;
         }
     }
@@ -733,7 +740,7 @@ mod tests {
         for at in held {
             let slot = &store.slots[at];
             let kind = slot.kind().unwrap();
-            assert_eq!(store.find(kind, &slot.token), Some(&(at as u32)));
+            assert_eq!(store.find(kind, &slot.token), Some(at));
         }
     }
 
