@@ -14,7 +14,7 @@ use url::{Host, Url};
 use crate::clock::{Clock, SystemClock};
 use crate::profile::{ClientAuth, ProviderProfile};
 use crate::request::{
-    Body, BuildError, Grant, HttpRequest, ParamValue, Text, TokenRequest, build_request,
+    BuildError, Grant, HttpRequest, ParamValue, Text, TokenRequest, build_request,
 };
 use crate::response::{HttpResponse, ResponseError, Token, parse_response};
 use crate::retry::{Attempts, Pacer, RequestRate, Retries, RetryPolicy};
@@ -351,10 +351,10 @@ impl Transport {
         for (name, value) in &request.headers {
             append(name, value.expose(), value.is_secret())?;
         }
-        if let Some(content_type) = request.body.as_ref().and_then(Body::content_type) {
-            append("content-type", content_type, false)?;
-        }
         if let Some(body) = &request.body {
+            if let Some(content_type) = body.content_type() {
+                append("content-type", content_type, false)?;
+            }
             *wire.body_mut() = Some(body.to_bytes().into());
         }
         let failed = |error: reqwest::Error| self.describe(request, error);
