@@ -208,7 +208,7 @@ pub struct Probe {
     /// The written spec's provider id [default: the --out file's stem, else the URL's host]
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
-    /// Where the spec is written [default: <spec folder>/<ID>.yaml]
+    /// Where the spec is written [default: SPEC_FOLDER/ID.yaml]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Overwrite the output file if it exists

@@ -45,8 +45,9 @@ impl SuiteConfig {
     /// `GRANTSPEC_SPECS`, `GRANTSPEC_SNAPSHOTS`, `GRANTSPEC_TARGET`
     /// (`mock` or `live`), `GRANTSPEC_TIMEOUT_MS`, `GRANTSPEC_CONNECT_TIMEOUT_MS`,
     /// `GRANTSPEC_ALLOW_INSECURE_HTTP=1`, `GRANTSPEC_RETRY_ATTEMPTS`,
-    /// `GRANTSPEC_RETRY_MAX_WAIT_MS`, over the `.env` files of
-    /// [`dotenv_paths`].
+    /// `GRANTSPEC_RETRY_MAX_WAIT_MS`, over the `.env` files in the working
+    /// directory, in the spec folder, beside it and at the workspace root,
+    /// the first one that sets a variable winning (`dotenv_paths`).
     ///
     /// # Errors
     ///

@@ -4,7 +4,7 @@
 //! behaves; the documentation drifts. The probe finds out with a small,
 //! bounded and polite set of requests, and writes what it saw as a starter
 //! spec. Each request it sends is a spec case, built and sent by the same
-//! code that runs a spec ([`crate::exec`]) and judged by the same checks
+//! code that runs a spec (the `exec` module) and judged by the same checks
 //! (`grantspec-conformance`), so the spec it writes behaves on a re-run as it
 //! did while probing: the cases' expectations are the answers seen, and the
 //! declared deviations are those the checks found.
