@@ -111,7 +111,7 @@ fn print_retry_notes(suite: &Suite) {
 /// [`main`]): a second thread waiting at the same time could miss its
 /// wake-up, and would look at its work again only after `sleep_at_most`.
 pub struct RunAhead<T> {
-    states: Box<[AtomicU8]>,
+    states: Box<[AtomicSlot]>,
     outputs: Box<[Mutex<Option<std::thread::Result<T>>>]>,
     /// The index whose finishing wakes the waiting trial; [`NO_ONE`] when
     /// no trial waits.
@@ -129,17 +129,60 @@ pub struct RunAhead<T> {
 const NO_ONE: usize = usize::MAX;
 
 /// A piece of work's state, in `RunAhead::states`.
-mod slot {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Slot {
     /// Not selected to run ahead.
-    pub const NOT_SELECTED: u8 = 0;
+    NotSelected,
     /// Selected, waiting for a task to take it.
-    pub const QUEUED: u8 = 1;
+    Queued,
     /// Being worked on by a task.
-    pub const RUNNING: u8 = 2;
+    Running,
     /// Done; its output (a panic is kept to be resumed in the trial) waits.
-    pub const FINISHED: u8 = 3;
+    Finished,
     /// Its trial has it, or is doing it.
-    pub const CLAIMED: u8 = 4;
+    Claimed,
+}
+
+impl Slot {
+    const ALL: [Slot; 5] = [
+        Slot::NotSelected,
+        Slot::Queued,
+        Slot::Running,
+        Slot::Finished,
+        Slot::Claimed,
+    ];
+
+    /// Selected and not finished: its trial waits for it.
+    fn unfinished(self) -> bool {
+        matches!(self, Slot::Queued | Slot::Running)
+    }
+}
+
+/// A [`Slot`] shared between the runtime's tasks and the trials' thread:
+/// it only ever holds a `Slot`'s value, as it is only ever given one.
+struct AtomicSlot(AtomicU8);
+
+impl AtomicSlot {
+    fn new(slot: Slot) -> Self {
+        Self(AtomicU8::new(slot as u8))
+    }
+
+    fn load(&self) -> Slot {
+        let value = self.0.load(SeqCst);
+        Slot::ALL[usize::from(value)]
+    }
+
+    fn store(&self, slot: Slot) {
+        self.0.store(slot as u8, SeqCst);
+    }
+
+    /// Moves from `from` to `to`; `false` if it was not in `from`.
+    fn transition(&self, from: Slot, to: Slot) -> bool {
+        self.0
+            .compare_exchange(from as u8, to as u8, SeqCst, SeqCst)
+            .is_ok()
+    }
 }
 
 impl<T: Send + 'static> RunAhead<T> {
@@ -153,7 +196,7 @@ impl<T: Send + 'static> RunAhead<T> {
     fn sleeping_at_most(runtime: &Handle, count: usize, sleep_at_most: Duration) -> Arc<Self> {
         Arc::new(Self {
             states: (0..count)
-                .map(|_| AtomicU8::new(slot::NOT_SELECTED))
+                .map(|_| AtomicSlot::new(Slot::NotSelected))
                 .collect(),
             outputs: (0..count).map(|_| Mutex::new(None)).collect(),
             wake_on: AtomicUsize::new(NO_ONE),
@@ -164,16 +207,16 @@ impl<T: Send + 'static> RunAhead<T> {
         })
     }
 
-    fn state(&self, index: usize) -> Option<u8> {
-        self.states.get(index).map(|state| state.load(SeqCst))
+    fn state(&self, index: usize) -> Option<Slot> {
+        self.states.get(index).map(AtomicSlot::load)
     }
 
     /// Moves work `index` from state `from` to `to`; `false` if it was not
     /// in `from`.
-    fn transition(&self, index: usize, from: u8, to: u8) -> bool {
+    fn transition(&self, index: usize, from: Slot, to: Slot) -> bool {
         self.states
             .get(index)
-            .is_some_and(|state| state.compare_exchange(from, to, SeqCst, SeqCst).is_ok())
+            .is_some_and(|state| state.transition(from, to))
     }
 
     /// Runs `work(index)` for each of `indices` in order, at most `in_flight`
@@ -187,7 +230,7 @@ impl<T: Send + 'static> RunAhead<T> {
         F: Future<Output = T> + Send + 'static,
     {
         for &index in &indices {
-            self.transition(index, slot::NOT_SELECTED, slot::QUEUED);
+            self.transition(index, Slot::NotSelected, Slot::Queued);
         }
         let this = Arc::clone(self);
         // The tasks run on by themselves; their handles are not needed, as
@@ -215,7 +258,7 @@ impl<T: Send + 'static> RunAhead<T> {
     /// Marks queued work `index` running; `false` if it is not queued (its
     /// trial claimed it first).
     fn start_running(&self, index: usize) -> bool {
-        self.transition(index, slot::QUEUED, slot::RUNNING)
+        self.transition(index, Slot::Queued, Slot::Running)
     }
 
     fn output(&self, index: usize) -> MutexGuard<'_, Option<std::thread::Result<T>>> {
@@ -227,7 +270,7 @@ impl<T: Send + 'static> RunAhead<T> {
     /// Keeps the output of work `index`, and wakes the trial waiting for it.
     fn finish(&self, index: usize, output: std::thread::Result<T>) {
         *self.output(index) = Some(output);
-        self.states[index].store(slot::FINISHED, SeqCst);
+        self.states[index].store(Slot::Finished);
         // A trial that asked for this index after the store above sees the
         // state and does not sleep; one that asked before is seen here, and
         // holds `sleeping` until it waits: once the lock is had, it waits,
@@ -251,16 +294,16 @@ impl<T: Send + 'static> RunAhead<T> {
     pub fn take(&self, index: usize, run_here: impl FnOnce() -> T) -> T {
         loop {
             match self.state(index) {
-                Some(slot::QUEUED | slot::RUNNING) => self.sleep_on(index),
-                Some(slot::FINISHED) => break,
+                Some(Slot::Queued | Slot::Running) => self.sleep_on(index),
+                Some(Slot::Finished) => break,
                 _ => {
                     // Not selected: the trial claims it, so no task starts it.
-                    self.transition(index, slot::NOT_SELECTED, slot::CLAIMED);
+                    self.transition(index, Slot::NotSelected, Slot::Claimed);
                     return run_here();
                 }
             }
         }
-        self.states[index].store(slot::CLAIMED, SeqCst);
+        self.states[index].store(Slot::Claimed);
         match self.output(index).take() {
             Some(Ok(output)) => output,
             Some(Err(payload)) => std::panic::resume_unwind(payload),
@@ -274,7 +317,7 @@ impl<T: Send + 'static> RunAhead<T> {
     /// one wake-up serves that many trials, and a slow case delays the
     /// report of the finished ones behind it no longer than that.
     fn sleep_on(&self, index: usize) {
-        let unfinished = |at| matches!(self.state(at), Some(slot::QUEUED | slot::RUNNING));
+        let unfinished = |at| self.state(at).is_some_and(Slot::unfinished);
         let furthest = index.saturating_add(WAKE_AHEAD).min(self.states.len() - 1);
         let wake_on = (index..=furthest)
             .rev()
@@ -482,6 +525,23 @@ mod tests {
             .enable_all()
             .build()
             .unwrap()
+    }
+
+    #[test]
+    fn a_slot_reads_back_as_stored_and_moves_only_from_the_state_it_is_in() {
+        for (at, slot) in Slot::ALL.into_iter().enumerate() {
+            assert_eq!(slot as usize, at, "ALL is in discriminant order");
+            let state = AtomicSlot::new(Slot::NotSelected);
+            state.store(slot);
+            assert_eq!(state.load(), slot);
+            let other = Slot::ALL[(at + 1) % Slot::ALL.len()];
+            for to in Slot::ALL {
+                assert!(!state.transition(other, to), "{slot:?} is not {other:?}");
+                assert_eq!(state.load(), slot);
+            }
+            assert!(state.transition(slot, Slot::Claimed));
+            assert_eq!(state.load(), Slot::Claimed);
+        }
     }
 
     #[test]
