@@ -294,7 +294,7 @@ impl<T: Send + 'static> RunAhead<T> {
     pub fn take(&self, index: usize, run_here: impl FnOnce() -> T) -> T {
         loop {
             match self.state(index) {
-                Some(Slot::Queued | Slot::Running) => self.sleep_on(index),
+                Some(slot) if slot.unfinished() => self.sleep_on(index),
                 Some(Slot::Finished) => break,
                 _ => {
                     // Not selected: the trial claims it, so no task starts it.

@@ -463,8 +463,9 @@ const MAX_VAR_DEPTH: u8 = 8;
 
 /// Calls `visit` with each part of `template`, found at `depth`, and with
 /// each part of the value on `target` of every variable it names, found at
-/// one more, down to a depth of 8 (`MAX_VAR_DEPTH`): what resolving it reads. A template
-/// that does not parse adds nothing, nor does a variable `vars` lacks.
+/// one more, down to the deepest nesting allowed (`MAX_VAR_DEPTH`): what
+/// resolving it reads. A template that does not parse adds nothing, nor does
+/// a variable `vars` lacks.
 /// Returns false when some variable nests deeper, so was not followed.
 pub fn walk_through_vars<'s>(
     spec: &'s Spec,
