@@ -984,11 +984,12 @@ pub fn build_raw_at(
     }));
 
     let params = params.into_iter().map(|(name, value)| {
-        let renamed = match endpoint.wire_name(&name) {
-            wire if wire == name => None,
-            wire => Some(wire.to_owned()),
-        };
-        (renamed.unwrap_or(name), value)
+        let wire = endpoint.wire_name(&name);
+        if wire == name {
+            (name, value)
+        } else {
+            (wire.to_owned(), value)
+        }
     });
 
     let body = match endpoint.method {
