@@ -24,6 +24,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::config::Env;
+use crate::metadata::Metadata;
 
 mod jwt;
 
@@ -166,7 +167,7 @@ pub struct CaseContext<'a> {
     pub transport: &'a Transport,
     /// The provider's discovery metadata, on a live run of a spec that
     /// names it: every case is also judged against it.
-    pub metadata: Option<&'a crate::metadata::Metadata>,
+    pub metadata: Option<&'a Metadata>,
     /// The target's time when the case starts: the mock's clock (which
     /// `advance` steps move for the case), or the system clock live. The
     /// `iat` of the JWTs the case signs.
@@ -180,7 +181,36 @@ pub struct CaseContext<'a> {
 /// observed deviation the spec does not declare (drift), whether a
 /// profile-shaped exchange or a bent request's response shows it.
 pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
-    let (mut run, bodies) = run_steps(cx, case).await;
+    let performed = perform(cx, case).await;
+    check_conformance(performed, cx.metadata, &cx.spec.provider.deviations)
+}
+
+/// A case's steps, run and matched against their expectations, but not yet
+/// checked against the RFCs: the part of [`run_case`] that does the I/O.
+/// [`check_conformance`] finishes it.
+#[derive(Debug)]
+pub struct Performed {
+    run: CaseRun,
+    /// Each exchange's response body as JSON, read once for every check.
+    bodies: Vec<Option<Value>>,
+}
+
+/// Runs the steps of `case`: the first half of [`run_case`].
+pub async fn perform(cx: &CaseContext<'_>, case: &Case) -> Performed {
+    let (run, bodies) = run_steps(cx, case).await;
+    Performed { run, bodies }
+}
+
+/// Checks every exchange of a performed case against the RFCs (and against
+/// the provider's discovery `metadata`, when the run read it), and fails the
+/// case on a deviation that `declared` does not list: the second half of
+/// [`run_case`], which does no I/O.
+pub fn check_conformance(
+    performed: Performed,
+    metadata: Option<&Metadata>,
+    declared: &[String],
+) -> CaseRun {
+    let Performed { mut run, bodies } = performed;
     // Only exchanges the profile shaped describe the provider's dialect: a
     // bent request (a probe) shows what the provider does with a request it
     // was not documented to take. Its request side is the tester's choice
@@ -203,7 +233,7 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     let mut findings = shaped.flatten(each, sequence);
     // The metadata's claims hold for every request the endpoint answered,
     // bent or not: a method or grant it accepted must be listed.
-    if let Some(metadata) = cx.metadata {
+    if let Some(metadata) = metadata {
         let every: Vec<ExchangeFacts<'_>> = run
             .exchanges
             .iter()
@@ -218,7 +248,6 @@ pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     }
     let each = rfc::check_exchanges(&bent.facts, rfc::Details::Deviations);
     let probe_findings = bent.flatten(each, Vec::new());
-    let declared = &cx.spec.provider.deviations;
     let messages: Vec<String> = [
         shaped.drift_message(declared, &findings, None),
         bent.drift_message(declared, &probe_findings, Some("a bent request's response")),

@@ -4,13 +4,18 @@
 //! `--ignored`, `--include-ignored`, `--test-threads`), so `cargo test` and
 //! `cargo nextest run` drive them like any other test.
 //!
-//! The selected cases run ahead of their trials on the async runtime,
-//! `--test-threads` of them at once (by default one per CPU), in trial order,
-//! and are judged there (failure message, snapshot); each trial waits for its
-//! case's verdict and reports it, one after the other.
+//! The selected cases are performed (their requests sent, each answer
+//! matched against its expectations) ahead of their trials on the async
+//! runtime, `--test-threads` of them at once (by default one per CPU), in
+//! trial order; each trial waits for its case, judges it ([`Suite::judge`]:
+//! the RFC checks, the failure message, the snapshot) and reports it, one
+//! after the other on the trials' thread.
 //! A trial per thread blocking on its own request would instead hand every
 //! I/O wake-up between the runtime's threads and the trial's: on a small
-//! machine those hand-offs cost more than a loopback request.
+//! machine those hand-offs cost more than a loopback request. Judging on the
+//! trials' thread, which wakes for many finished cases at once, runs the
+//! checks' code for one case after another, where it stays in the CPU's
+//! caches, rather than between two cases' network I/O, which evicts it.
 
 use std::pin::Pin;
 use std::process::ExitCode;
@@ -20,10 +25,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use libtest_mimic::{Arguments, Trial};
 use tokio::runtime::Handle;
 
-use crate::{CaseId, Suite, SuiteConfig, TrialId};
+use crate::{CaseId, Performed, Suite, SuiteConfig, TrialId};
 
 /// Runs every case of the configured spec folder as a trial.
 pub fn main() -> ExitCode {
@@ -70,7 +75,7 @@ pub fn main() -> ExitCode {
         let runner = Arc::clone(&suite);
         ahead.start(selected, in_flight, move |index| {
             let (suite, id) = (Arc::clone(&runner), ids[index]);
-            async move { suite.run(id).await.judgement.to_libtest() }
+            async move { suite.perform(id).await }
         });
         // The cases run concurrently ahead of the trials; the trials only
         // wait for them, in order, on this thread.
@@ -368,11 +373,7 @@ impl<F: Future> Future for CatchUnwind<F> {
 /// provider comparing its declared deviations with what its cases showed.
 /// Each is judged by the suite ([`crate::Judgement`]), as every other entry
 /// point judges it.
-pub fn trials(
-    suite: &Arc<Suite>,
-    handle: &Handle,
-    ahead: &Arc<RunAhead<Result<Completion, Failed>>>,
-) -> Vec<Trial> {
+pub fn trials(suite: &Arc<Suite>, handle: &Handle, ahead: &Arc<RunAhead<Performed>>) -> Vec<Trial> {
     let mut case_index = 0;
     suite
         .trials()
@@ -387,9 +388,8 @@ pub fn trials(
                     let ignored = ignore_reason(&suite, id).is_some();
                     let ahead = Arc::clone(ahead);
                     Trial::ignorable_test(name, move || {
-                        ahead.take(index, || {
-                            handle.block_on(suite.run(id)).judgement.to_libtest()
-                        })
+                        let performed = ahead.take(index, || handle.block_on(suite.perform(id)));
+                        suite.judge(performed).judgement.to_libtest()
                     })
                     .with_ignored_flag(ignored)
                 }
@@ -685,9 +685,11 @@ mod tests {
 
     #[test]
     fn each_case_trial_takes_its_own_cases_work_run_ahead() {
-        // Six cases, the fifth failing, behind a spec file that does not
-        // load (its trial comes first): each case trial, run alone after
-        // every case ran ahead, must report its own case.
+        // Six cases, the fifth failing its expectation, behind a spec file
+        // that does not load (its trial comes first), and a case of another
+        // provider that meets its expectation but whose answer breaks an RFC
+        // rule its spec does not declare: each case trial, run alone after
+        // every case ran ahead, must judge and report its own case.
         let specs = tempfile::tempdir().unwrap();
         let mut spec = String::from(
             "provider: { id: p, name: P, token_endpoint: { path: /oauth/token } }\n\
@@ -703,6 +705,14 @@ mod tests {
         }
         std::fs::write(specs.path().join("p.yaml"), spec).unwrap();
         std::fs::write(specs.path().join("broken.yaml"), "provider: [").unwrap();
+        std::fs::write(
+            specs.path().join("q.yaml"),
+            "provider: { id: q, name: Q, token_endpoint: { path: /oauth/token } }\n\
+             mock:\n  cache_headers: false\n  clients:\n    - { id: c, secret: s, grants: [client_credentials] }\n\
+             cases:\n  - { name: drift, snapshot: false, grant: client_credentials, \
+             with: { client_id: c, client_secret: s }, expect: { status: 200 } }\n",
+        )
+        .unwrap();
         let snapshots = tempfile::tempdir().unwrap();
         let runtime = runtime();
         let suite = Arc::new(
@@ -718,7 +728,12 @@ mod tests {
                 .unwrap(),
         );
         let ids = suite.cases();
-        assert_eq!((ids.len(), suite.spec_file_errors().len()), (6, 1));
+        assert_eq!((ids.len(), suite.spec_file_errors().len()), (7, 1));
+        let drift = runtime.block_on(suite.run(ids[6])).failure().unwrap();
+        assert!(
+            drift.contains("undeclared deviation") && !drift.contains("mismatches"),
+            "{drift}"
+        );
         let ahead = RunAhead::new(runtime.handle(), ids.len());
         let trials = trials(&suite, runtime.handle(), &ahead);
         let names: Vec<&str> = trials.iter().map(Trial::name).collect();
@@ -731,12 +746,12 @@ mod tests {
         let runner = Arc::clone(&suite);
         ahead.start((0..ids.len()).collect(), 2, move |index| {
             let (suite, id) = (Arc::clone(&runner), ids[index]);
-            async move { suite.run(id).await.judgement.to_libtest() }
+            async move { suite.perform(id).await }
         });
         let log = tempfile::NamedTempFile::new().unwrap();
         let failed: Vec<String> = trials
             .into_iter()
-            .filter(|trial| trial.name().starts_with("p::case_"))
+            .filter(|trial| trial.name().starts_with("p::case_") || trial.name() == "q::drift")
             .filter_map(|trial| {
                 let name = trial.name().to_owned();
                 let alone = Arguments {
@@ -752,7 +767,7 @@ mod tests {
                     .then_some(name)
             })
             .collect();
-        assert_eq!(failed, ["p::case_4"]);
+        assert_eq!(failed, ["p::case_4", "q::drift"]);
     }
 
     #[test]

@@ -73,6 +73,14 @@ pub struct CaseId {
     pub case: usize,
 }
 
+/// A case [`Suite::perform`] ran, or why it could not run: what
+/// [`Suite::judge`] judges.
+#[derive(Debug)]
+pub struct Performed {
+    id: CaseId,
+    ran: Result<exec::Performed, String>,
+}
+
 /// The outcome of one case, judged, ready to show or snapshot.
 #[derive(Debug, Clone)]
 pub struct CaseReport {
@@ -723,50 +731,78 @@ impl Suite {
     /// exchanges, then, when it keeps one, its snapshot. Marks the case run,
     /// so its provider's declared-deviations trial does not run it again.
     pub async fn run(&self, id: CaseId) -> CaseReport {
-        let report = self.run_and_judge(id).await;
+        let performed = self.perform(id).await;
+        self.judge(performed)
+    }
+
+    /// The first half of [`Suite::run`]: runs the case's requests and
+    /// matches each answer against its expectations, or finds why the case
+    /// cannot run. All of its I/O but the snapshot's.
+    pub async fn perform(&self, id: CaseId) -> Performed {
+        let provider = &self.providers[id.spec];
+        let spec = &provider.loaded.spec;
+        let not_run = |reason| Performed {
+            id,
+            ran: Err(reason),
+        };
+        if let Some(reason) = self.skip_reason(id) {
+            return not_run(reason);
+        }
+        let Some(base_url) = &provider.base_url else {
+            return not_run(provider.base_url_problem.clone().unwrap_or_default());
+        };
+        let metadata = match &provider.metadata_url {
+            Some(url) => Some(
+                provider
+                    .metadata
+                    .get_or_init(|| metadata::read(&provider.transport, url.clone()))
+                    .await,
+            ),
+            None => None,
+        };
+        let cx = exec::CaseContext {
+            spec,
+            profile: &provider.profile,
+            base_url,
+            token_url: provider.token_url.as_ref(),
+            target: self.config.target,
+            env: &self.config.env,
+            resolved_vars: &provider.resolved_vars,
+            transport: &provider.transport,
+            metadata,
+            now: match self.config.target {
+                TargetKind::Mock => self.clock.now(),
+                TargetKind::Live => std::time::SystemTime::now(),
+            },
+            spec_path: Some(&provider.loaded.path),
+        };
+        let ran = exec::perform(&cx, &spec.cases[id.case]).await;
+        Performed { id, ran: Ok(ran) }
+    }
+
+    /// The second half of [`Suite::run`]: judges a case [`Suite::perform`]
+    /// ran, by the RFC checks of its exchanges and its snapshot, and marks it
+    /// run. Its only I/O is the snapshot's.
+    pub fn judge(&self, performed: Performed) -> CaseReport {
+        let id = performed.id;
+        let report = match performed.ran {
+            Ok(ran) => self.judge_performed(id, ran),
+            Err(reason) => self.not_run(id, reason),
+        };
         self.providers[id.spec].ran[id.case].store(true, Ordering::Release);
         report
     }
 
-    /// [`Suite::run`], without marking the case run.
-    async fn run_and_judge(&self, id: CaseId) -> CaseReport {
+    fn judge_performed(&self, id: CaseId, performed: exec::Performed) -> CaseReport {
         let provider = &self.providers[id.spec];
         let spec = &provider.loaded.spec;
         let case = &spec.cases[id.case];
-        if let Some(reason) = self.skip_reason(id) {
-            return self.not_run(id, reason);
-        }
-        let run = match (&provider.base_url, &provider.base_url_problem) {
-            (Some(base_url), _) => {
-                let metadata = match &provider.metadata_url {
-                    Some(url) => Some(
-                        provider
-                            .metadata
-                            .get_or_init(|| metadata::read(&provider.transport, url.clone()))
-                            .await,
-                    ),
-                    None => None,
-                };
-                let cx = exec::CaseContext {
-                    spec,
-                    profile: &provider.profile,
-                    base_url,
-                    token_url: provider.token_url.as_ref(),
-                    target: self.config.target,
-                    env: &self.config.env,
-                    resolved_vars: &provider.resolved_vars,
-                    transport: &provider.transport,
-                    metadata,
-                    now: match self.config.target {
-                        TargetKind::Mock => self.clock.now(),
-                        TargetKind::Live => std::time::SystemTime::now(),
-                    },
-                    spec_path: Some(&provider.loaded.path),
-                };
-                exec::run_case(&cx, case).await
-            }
-            (None, problem) => return self.not_run(id, problem.clone().unwrap_or_default()),
-        };
+        // `perform` read the metadata, when the provider names it.
+        let run = exec::check_conformance(
+            performed,
+            provider.metadata.get(),
+            &spec.provider.deviations,
+        );
         let shown = Shown::of(&run.findings);
         provider
             .shown
