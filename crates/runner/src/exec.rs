@@ -182,35 +182,85 @@ pub struct CaseContext<'a> {
 /// profile-shaped exchange or a bent request's response shows it.
 pub async fn run_case(cx: &CaseContext<'_>, case: &Case) -> CaseRun {
     let performed = perform(cx, case).await;
-    check_conformance(performed, cx.metadata, &cx.spec.provider.deviations)
+    check_conformance(performed, case, cx.metadata, &cx.spec.provider.deviations)
 }
 
-/// A case's steps, run and matched against their expectations, but not yet
-/// checked against the RFCs: the part of [`run_case`] that does the I/O.
-/// [`check_conformance`] finishes it.
-#[derive(Debug)]
+/// A case's steps, run, but not yet checked against the RFCs: the part of
+/// [`run_case`] that does the I/O. [`check_conformance`] finishes it.
 pub struct Performed {
     run: CaseRun,
     /// Each exchange's response body as JSON, read once for every check.
     bodies: Vec<Option<Value>>,
+    /// Whether the last exchange's answer is still to be read as JSON and
+    /// matched against its step's expectations: no later step needs it, so
+    /// [`check_conformance`] reads it, with the checks.
+    last_answer_unread: bool,
 }
 
-/// Runs the steps of `case`: the first half of [`run_case`].
+/// The bodies as read carry the issued tokens, so they are counted, not
+/// shown; the run's own `Debug` redacts its responses.
+impl std::fmt::Debug for Performed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Performed")
+            .field("run", &self.run)
+            .field("bodies_read", &self.bodies.iter().flatten().count())
+            .field("last_answer_unread", &self.last_answer_unread)
+            .finish()
+    }
+}
+
+impl Performed {
+    fn new(run: CaseRun, bodies: Vec<Option<Value>>) -> Self {
+        Self {
+            run,
+            bodies,
+            last_answer_unread: false,
+        }
+    }
+
+    /// Reads the last exchange's answer, when [`perform`] left it unread,
+    /// and fails the run on a mismatch with its step's expectations.
+    fn read_last_answer(&mut self, steps: &[Step]) {
+        if !std::mem::take(&mut self.last_answer_unread) {
+            return;
+        }
+        let (Some(exchange), Some(body)) = (self.run.exchanges.last_mut(), self.bodies.last_mut())
+        else {
+            return;
+        };
+        let Some(response) = &exchange.response else {
+            return;
+        };
+        *body = response.json();
+        let expect = &steps[exchange.label.step - 1].expect;
+        exchange.mismatches = check_parsed(expect, response, body.as_ref());
+        if !exchange.mismatches.is_empty() {
+            self.run.verdict = Verdict::Failed;
+        }
+    }
+}
+
+/// Runs the steps of `case`, each answer matched against its expectations
+/// (the last one's left for [`check_conformance`]): the first half of
+/// [`run_case`].
 pub async fn perform(cx: &CaseContext<'_>, case: &Case) -> Performed {
-    let (run, bodies) = run_steps(cx, case).await;
-    Performed { run, bodies }
+    run_steps(cx, case).await
 }
 
-/// Checks every exchange of a performed case against the RFCs (and against
-/// the provider's discovery `metadata`, when the run read it), and fails the
-/// case on a deviation that `declared` does not list: the second half of
-/// [`run_case`], which does no I/O.
+/// Checks every exchange of a performed `case` against the RFCs (and
+/// against the provider's discovery `metadata`, when the run read it), and
+/// fails the case on a deviation that `declared` does not list: the second
+/// half of [`run_case`], which does no I/O.
 pub fn check_conformance(
-    performed: Performed,
+    mut performed: Performed,
+    case: &Case,
     metadata: Option<&Metadata>,
     declared: &[String],
 ) -> CaseRun {
-    let Performed { mut run, bodies } = performed;
+    performed.read_last_answer(&case.steps);
+    let Performed {
+        mut run, bodies, ..
+    } = performed;
     // Only exchanges the profile shaped describe the provider's dialect: a
     // bent request (a probe) shows what the provider does with a request it
     // was not documented to take. Its request side is the tester's choice
@@ -376,7 +426,7 @@ struct ClockTooFar {
 
 /// Runs the steps; returns the run and, for each of its exchanges, the
 /// response body as JSON, read once for every check.
-async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Value>>) {
+async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> Performed {
     let steps = &case.steps;
     let mut run = CaseRun {
         verdict: Verdict::Passed,
@@ -400,7 +450,7 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                 "step {} names no action, or several: use exactly one of `grant`, `resource`, `advance`",
                 index + 1
             ));
-            return (run, bodies);
+            return Performed::new(run, bodies);
         };
         let what = match kind {
             StepKind::Grant(grant) => grant.as_str(),
@@ -413,14 +463,14 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                         "moves the mock's clock (`advance`), which only the mock target can do"
                             .into(),
                     );
-                    return (run, bodies);
+                    return Performed::new(run, bodies);
                 }
                 match advance_clock(clock_offset, seconds) {
                     Ok(offset) => clock_offset = offset,
                     Err(message) => {
                         run.verdict = Verdict::Failed;
                         run.error = Some(format!("step {} (advance): {message}", index + 1));
-                        return (run, bodies);
+                        return Performed::new(run, bodies);
                     }
                 }
                 continue;
@@ -459,12 +509,12 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             Ok(built) => built,
             Err(StepError::Missing(reason)) => {
                 run.verdict = Verdict::Skipped(reason);
-                return (run, bodies);
+                return Performed::new(run, bodies);
             }
             Err(StepError::Other(message)) => {
                 run.verdict = Verdict::Failed;
                 run.error = Some(format!("{label}: {message}"));
-                return (run, bodies);
+                return Performed::new(run, bodies);
             }
         };
         if cx.target == TargetKind::Mock && clock_offset > 0 {
@@ -481,6 +531,10 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
             Ok(response) => (Some(response), None),
             Err(error) => (None, Some(error.to_string())),
         };
+        // No later step reads the last answer: it is read as the case is
+        // judged, with the checks (`Performed::read_last_answer`).
+        let last_answer_unread =
+            index + 1 == steps.len() && authorizing.is_none() && response.is_some();
         let body = match (&authorizing, &response) {
             (Some(verifier), Some(response)) => Some(redirect_parameters(
                 response,
@@ -488,12 +542,15 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
                 verifier.as_ref(),
                 &mut run.secrets,
             )),
+            _ if last_answer_unread => None,
             _ => response.as_ref().and_then(HttpResponse::json),
         };
-        let mismatches = response
-            .as_ref()
-            .map(|response| check_parsed(&step.expect, response, body.as_ref()))
-            .unwrap_or_default();
+        let mismatches = match &response {
+            Some(response) if !last_answer_unread => {
+                check_parsed(&step.expect, response, body.as_ref())
+            }
+            _ => Vec::new(),
+        };
         let failed = transport_error.is_some() || !mismatches.is_empty();
         if let (Some(id), Some(body)) = (step.id.as_deref(), &body) {
             let envelope = cx.profile.response.envelope.as_deref();
@@ -539,10 +596,17 @@ async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> (CaseRun, Vec<Option<Va
         bodies.push(body);
         if failed {
             run.verdict = Verdict::Failed;
-            return (run, bodies);
+            return Performed::new(run, bodies);
+        }
+        if last_answer_unread {
+            return Performed {
+                run,
+                bodies,
+                last_answer_unread,
+            };
         }
     }
-    (run, bodies)
+    Performed::new(run, bodies)
 }
 
 /// On the mock target, the client secrets and passwords its seed declares:
@@ -1180,6 +1244,46 @@ fn check_parsed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_performed_case_shows_no_issued_token_in_its_debug() {
+        let specs = tempfile::tempdir().unwrap();
+        std::fs::write(
+            specs.path().join("p.yaml"),
+            "provider: { id: p, name: P, token_endpoint: { path: /oauth/token } }\n\
+             mock:\n  clients:\n    - { id: c, secret: s, grants: [client_credentials] }\n\
+             cases:\n  - { name: issue, snapshot: false, grant: client_credentials, \
+             with: { client_id: c, client_secret: s }, expect: { status: 200 } }\n",
+        )
+        .unwrap();
+        let snapshots = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let suite = runtime
+            .block_on(crate::Suite::start(crate::SuiteConfig {
+                specs_dir: specs.path().to_path_buf(),
+                snapshots_dir: snapshots.path().to_path_buf(),
+                target: TargetKind::Mock,
+                env: Env::from_pairs(Vec::<(&str, &str)>::new()),
+                transport: grantspec_token::TransportConfig::default(),
+                write_pending_snapshots: false,
+            }))
+            .unwrap();
+        let mut performed = runtime.block_on(suite.perform(suite.cases()[0]));
+        let ran = performed.ran.as_mut().unwrap();
+        // Read as the judge reads it, so that the body is held as JSON too.
+        ran.read_last_answer(&suite.case(suite.cases()[0]).steps);
+        let body = ran.bodies[0].as_ref().expect("the answer is JSON");
+        let token = body["access_token"].as_str().unwrap().to_owned();
+        let shown = format!("{performed:?}");
+        assert!(shown.contains("Performed"), "{shown}");
+        assert!(
+            !crate::redact::Redactor::new(&[], &[token]).leaks(&shown),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn a_cases_findings_are_its_exchanges_in_order_then_its_sequences_in_the_first_list() {

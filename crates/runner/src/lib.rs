@@ -800,6 +800,7 @@ impl Suite {
         // `perform` read the metadata, when the provider names it.
         let run = exec::check_conformance(
             performed,
+            case,
             provider.metadata.get(),
             &spec.provider.deviations,
         );
