@@ -77,8 +77,8 @@ pub fn main() -> ExitCode {
             let (suite, id) = (Arc::clone(&runner), ids[index]);
             async move { suite.perform(id).await }
         });
-        // The cases run concurrently ahead of the trials; the trials only
-        // wait for them, in order, on this thread.
+        // The cases are performed concurrently ahead of the trials; the
+        // trials wait for them and judge them, in order, on this thread.
         args.test_threads = Some(1);
     }
     let conclusion = libtest_mimic::run(&args, trials);
