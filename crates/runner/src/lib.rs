@@ -735,9 +735,9 @@ impl Suite {
         self.judge(performed)
     }
 
-    /// The first half of [`Suite::run`]: runs the case's requests and
-    /// matches each answer against its expectations, or finds why the case
-    /// cannot run. All of its I/O but the snapshot's.
+    /// The first half of [`Suite::run`]: runs the case's requests, matching
+    /// each answer a later step follows against its expectations, or finds
+    /// why the case cannot run. All of its I/O but the snapshot's.
     pub async fn perform(&self, id: CaseId) -> Performed {
         let provider = &self.providers[id.spec];
         let spec = &provider.loaded.spec;
@@ -781,8 +781,9 @@ impl Suite {
     }
 
     /// The second half of [`Suite::run`]: judges a case [`Suite::perform`]
-    /// ran, by the RFC checks of its exchanges and its snapshot, and marks it
-    /// run. Its only I/O is the snapshot's.
+    /// ran (its last answer against its expectations, the RFC checks of its
+    /// exchanges, its snapshot) and marks it run. Its only I/O is the
+    /// snapshot's.
     pub fn judge(&self, performed: Performed) -> CaseReport {
         let id = performed.id;
         let report = match performed.ran {
