@@ -240,13 +240,6 @@ impl Performed {
     }
 }
 
-/// Runs the steps of `case`, each answer matched against its expectations
-/// (the last one's left for [`check_conformance`]): the first half of
-/// [`run_case`].
-pub async fn perform(cx: &CaseContext<'_>, case: &Case) -> Performed {
-    run_steps(cx, case).await
-}
-
 /// Checks every exchange of a performed `case` against the RFCs (and
 /// against the provider's discovery `metadata`, when the run read it), and
 /// fails the case on a deviation that `declared` does not list: the second
@@ -424,9 +417,10 @@ struct ClockTooFar {
     total: u128,
 }
 
-/// Runs the steps; returns the run and, for each of its exchanges, the
-/// response body as JSON, read once for every check.
-async fn run_steps(cx: &CaseContext<'_>, case: &Case) -> Performed {
+/// Runs the steps of `case`, each answer matched against its expectations
+/// (the last one's left for [`check_conformance`]), and keeps each answer's
+/// body as JSON for the checks: the first half of [`run_case`].
+pub async fn perform(cx: &CaseContext<'_>, case: &Case) -> Performed {
     let steps = &case.steps;
     let mut run = CaseRun {
         verdict: Verdict::Passed,
