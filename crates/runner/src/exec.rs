@@ -436,6 +436,7 @@ pub async fn perform(cx: &CaseContext<'_>, case: &Case) -> Performed {
     let mut captures: HashMap<String, Value> = HashMap::new();
     let mut jtis: HashMap<String, String> = HashMap::new();
     let mut clock_offset: u64 = 0;
+    let mut last_answer_unread = false;
 
     for (index, step) in steps.iter().enumerate() {
         let Some(kind) = step.kind() else {
@@ -527,7 +528,7 @@ pub async fn perform(cx: &CaseContext<'_>, case: &Case) -> Performed {
         };
         // No later step reads the last answer: it is read as the case is
         // judged, with the checks (`Performed::read_last_answer`).
-        let last_answer_unread =
+        last_answer_unread =
             index + 1 == steps.len() && authorizing.is_none() && response.is_some();
         let body = match (&authorizing, &response) {
             (Some(verifier), Some(response)) => Some(redirect_parameters(
@@ -592,15 +593,12 @@ pub async fn perform(cx: &CaseContext<'_>, case: &Case) -> Performed {
             run.verdict = Verdict::Failed;
             return Performed::new(run, bodies);
         }
-        if last_answer_unread {
-            return Performed {
-                run,
-                bodies,
-                last_answer_unread,
-            };
-        }
     }
-    Performed::new(run, bodies)
+    Performed {
+        run,
+        bodies,
+        last_answer_unread,
+    }
 }
 
 /// On the mock target, the client secrets and passwords its seed declares:
