@@ -4,12 +4,12 @@
 //! `--ignored`, `--include-ignored`, `--test-threads`), so `cargo test` and
 //! `cargo nextest run` drive them like any other test.
 //!
-//! The selected cases are performed (their requests sent, each answer
-//! matched against its expectations) ahead of their trials on the async
-//! runtime, `--test-threads` of them at once (by default one per CPU), in
-//! trial order; each trial waits for its case, judges it ([`Suite::judge`]:
-//! the RFC checks, the failure message, the snapshot) and reports it, one
-//! after the other on the trials' thread.
+//! The selected cases are performed ([`Suite::perform`]: their requests
+//! sent) ahead of their trials on the async runtime, `--test-threads` of
+//! them at once (by default one per CPU), in trial order; each trial waits
+//! for its case, judges it ([`Suite::judge`]: its last answer's
+//! expectations, the RFC checks, the failure message, the snapshot) and
+//! reports it, one after the other on the trials' thread.
 //! A trial per thread blocking on its own request would instead hand every
 //! I/O wake-up between the runtime's threads and the trial's: on a small
 //! machine those hand-offs cost more than a loopback request. Judging on the
