@@ -1253,16 +1253,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let suite = runtime
-            .block_on(crate::Suite::start(crate::SuiteConfig {
-                specs_dir: specs.path().to_path_buf(),
-                snapshots_dir: snapshots.path().to_path_buf(),
-                target: TargetKind::Mock,
-                env: Env::from_pairs(Vec::<(&str, &str)>::new()),
-                transport: grantspec_token::TransportConfig::default(),
-                write_pending_snapshots: false,
-            }))
-            .unwrap();
+        let suite = crate::mock_suite(&runtime, specs.path(), snapshots.path());
         let mut performed = runtime.block_on(suite.perform(suite.cases()[0]));
         let ran = performed.ran.as_mut().unwrap();
         // Read as the judge reads it, so that the body is held as JSON too.

@@ -715,18 +715,7 @@ mod tests {
         .unwrap();
         let snapshots = tempfile::tempdir().unwrap();
         let runtime = runtime();
-        let suite = Arc::new(
-            runtime
-                .block_on(Suite::start(SuiteConfig {
-                    specs_dir: specs.path().to_path_buf(),
-                    snapshots_dir: snapshots.path().to_path_buf(),
-                    target: grantspec_spec::template::TargetKind::Mock,
-                    env: crate::Env::from_pairs(Vec::<(&str, &str)>::new()),
-                    transport: grantspec_token::TransportConfig::default(),
-                    write_pending_snapshots: false,
-                }))
-                .unwrap(),
-        );
+        let suite = Arc::new(crate::mock_suite(&runtime, specs.path(), snapshots.path()));
         let ids = suite.cases();
         assert_eq!((ids.len(), suite.spec_file_errors().len()), (7, 1));
         let drift = runtime.block_on(suite.run(ids[6])).failure().unwrap();

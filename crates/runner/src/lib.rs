@@ -73,6 +73,26 @@ pub struct CaseId {
     pub case: usize,
 }
 
+/// The suite of the specs in `specs_dir` on the mock target, started on
+/// `runtime`: for the crate's own tests.
+#[cfg(test)]
+pub(crate) fn mock_suite(
+    runtime: &tokio::runtime::Runtime,
+    specs_dir: &std::path::Path,
+    snapshots_dir: &std::path::Path,
+) -> Suite {
+    runtime
+        .block_on(Suite::start(SuiteConfig {
+            specs_dir: specs_dir.to_path_buf(),
+            snapshots_dir: snapshots_dir.to_path_buf(),
+            target: TargetKind::Mock,
+            env: Env::default(),
+            transport: grantspec_token::TransportConfig::default(),
+            write_pending_snapshots: false,
+        }))
+        .unwrap()
+}
+
 /// A case [`Suite::perform`] ran, or why it could not run: what
 /// [`Suite::judge`] judges.
 #[derive(Debug)]
