@@ -175,9 +175,13 @@ fn positive(text: &str) -> Result<usize, String> {
 /// `cargo xtask bench`.
 #[derive(Debug, Args)]
 pub struct Bench {
-    /// Cases in the generated spec
-    #[arg(long, value_name = "N")]
+    /// Cases in the generated spec [default: 10000]
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub cases: Option<usize>,
+    /// Rounds of each comparison, its sides alternating; each result is the median of its
+    /// rounds, so more rounds steady the figures on a shared machine [default: 5]
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub rounds: Option<usize>,
     /// Leave out the whole test suite's timing
     #[arg(long)]
     pub skip_test_suite: bool,
@@ -366,6 +370,21 @@ mod tests {
         let help = parse(&["probe", "--help"]).unwrap_err().to_string();
         assert!(!help.contains("--client-secret "), "{help}");
         assert!(help.contains("--client-secret-env"), "{help}");
+    }
+
+    #[test]
+    fn bench_takes_its_rounds_and_cases_and_refuses_zero() {
+        let Task::Bench(bench) = parse(&["bench", "--rounds", "9", "--cases", "200"])
+            .unwrap()
+            .task
+        else {
+            panic!("not the bench task");
+        };
+        assert_eq!((bench.rounds, bench.cases), (Some(9), Some(200)));
+        for flag in ["--rounds", "--cases"] {
+            let error = parse(&["bench", flag, "0"]).unwrap_err().to_string();
+            assert!(error.contains("not a positive whole number"), "{error}");
+        }
     }
 
     #[test]

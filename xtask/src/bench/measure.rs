@@ -22,11 +22,13 @@ const LOAD_SECONDS: &str = "2";
 /// a fresh server's first second (connections, an empty token store
 /// growing) is not what it sustains.
 const WARM_UP_SECONDS: &str = "1";
-/// Rounds of every measurement but the test suite's. The sides of a
-/// comparison alternate within each round, and each result is the median
-/// of its rounds, so a burst of load from elsewhere on a shared machine
-/// does not decide a ratio.
-const ROUNDS: usize = 5;
+/// Rounds of every measurement but the test suite's, unless `--rounds`
+/// says otherwise. The sides of a comparison alternate within each round,
+/// and each result is the median of its rounds, so a burst of load from
+/// elsewhere on a shared machine does not decide a ratio.
+const DEFAULT_ROUNDS: usize = 5;
+/// Cases in the generated spec, unless `--cases` says otherwise.
+const DEFAULT_CASES: usize = 10_000;
 
 pub(super) const CLIENT_ID: &str = "bench-client";
 pub(super) const CLIENT_SECRET: &str = "bench-secret-0123456789";
@@ -68,10 +70,8 @@ struct Row {
 
 /// Runs every measurement and prints the table.
 pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let cases: usize = crate::take_value(&mut args, "--cases")?
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(10_000);
+    let cases = take_count(&mut args, "--cases", DEFAULT_CASES)?;
+    let rounds = take_count(&mut args, "--rounds", DEFAULT_ROUNDS)?;
     let skip_suite = crate::take_flag(&mut args, "--skip-test-suite");
     crate::no_more(&args)?;
 
@@ -83,17 +83,19 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
 
     // (c) Loading and validating, at three sizes, each in its own process
-    // (the median time and the largest peak of ROUNDS processes).
+    // (the median time and the largest peak of `rounds` processes).
     let mut per_case = Vec::new();
     let mut full_load = Duration::ZERO;
     let mut full_read = Duration::ZERO;
-    for size in [cases / 10, cases / 2, cases] {
+    // A tenth and a half of the cases, and all of them; at least one each.
+    let sizes = [(cases / 10).max(1), (cases / 2).max(1), cases];
+    for size in sizes {
         let sized = dir.join(format!("size-{size}"));
         std::fs::create_dir_all(&sized)?;
         let file = sized.join("bench.yaml");
         std::fs::write(&file, generate_spec(size))?;
         let (mut times, mut reads, mut peak) = (Vec::new(), Vec::new(), 0.0_f64);
-        for _ in 0..ROUNDS {
+        for _ in 0..rounds {
             let out = child(&["bench-load-spec", &file.to_string_lossy()])?;
             times.push(field(&out, "millis")?);
             reads.push(field(&out, "read_millis")?);
@@ -113,7 +115,7 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     }
     let linear = per_case[2] / per_case[0];
     if let Some(last) = rows.last_mut() {
-        last.ratio = format!("{linear:.2}× per case vs {}", cases / 10);
+        last.ratio = format!("{linear:.2}× per case vs {}", sizes[0]);
         last.target = "≈1× per case (linear)".into();
     }
 
@@ -134,7 +136,7 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     };
     let (mut runner, mut bare, mut hurl_times) = (Vec::new(), Vec::new(), Vec::new());
     let mut selecting_nothing = Vec::new();
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         runner.push(run_harness(
             &binary,
             &specs,
@@ -267,7 +269,7 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         load_from_child(minimal, &minimal_request_file, WARM_UP_SECONDS).await?;
         let warm_rss = mock_server.rss_kib()?;
         let (mut mock_rounds, mut minimal_rounds) = (Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
+        for _ in 0..rounds {
             mock_rounds.push(mock_server.loaded(mock, &request_file).await?);
             minimal_rounds.push(
                 minimal_server
@@ -338,8 +340,8 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
     );
     rows.push(Row {
         what: format!(
-            "(b) the mock's resident memory over those rounds ({ROUNDS} × {LOAD_SECONDS} s, {:.1} M tokens issued in all)",
-            mock_rate * (ROUNDS as f64) * LOAD_SECONDS.parse::<f64>().unwrap_or(0.0) / 1e6
+            "(b) the mock's resident memory over those rounds ({rounds} × {LOAD_SECONDS} s, {:.1} M tokens issued in all)",
+            mock_rate * (rounds as f64) * LOAD_SECONDS.parse::<f64>().unwrap_or(0.0) / 1e6
         ),
         result: format!("{:.1} MiB after", last_rss as f64 / 1024.0),
         baseline: format!("{:.1} MiB once warm", warm_rss as f64 / 1024.0),
@@ -405,15 +407,15 @@ pub fn measure(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
         });
     }
 
-    print_table(&rows);
+    print_table(&rows, rounds);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_table(rows: &[Row]) {
+fn print_table(rows: &[Row], rounds: usize) {
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
-        "\ngrantspec bench ({cpus} CPUs, release build, median of {ROUNDS} rounds; (d) one run)\n"
+        "\ngrantspec bench ({cpus} CPUs, release build, median of {rounds} rounds; (d) one run)\n"
     );
     println!("| measurement | result | baseline | ratio | target |");
     println!("|---|---|---|---|---|");
@@ -659,6 +661,18 @@ impl std::fmt::Display for RoundRatios {
     }
 }
 
+/// The value of `--NAME N` in `args`, a whole number of at least 1, or
+/// `default` when it is not there.
+fn take_count(args: &mut Vec<String>, name: &str, default: usize) -> anyhow::Result<usize> {
+    match crate::take_value(args, name)? {
+        None => Ok(default),
+        Some(text) => match text.parse() {
+            Ok(count) if count > 0 => Ok(count),
+            _ => anyhow::bail!("{name} takes a whole number of at least 1, not {text:?}"),
+        },
+    }
+}
+
 fn median(values: impl IntoIterator<Item = Duration>) -> Duration {
     let mut values: Vec<Duration> = values.into_iter().collect();
     values.sort();
@@ -674,14 +688,8 @@ fn median_f64(mut values: Vec<f64>) -> f64 {
 /// loop alone, alternating, each round's times printed: what to run under a
 /// profiler (`perf record`, `valgrind --tool=callgrind`) when (a) moves.
 pub fn engine(mut args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let cases: usize = crate::take_value(&mut args, "--cases")?
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(10_000);
-    let rounds: usize = crate::take_value(&mut args, "--rounds")?
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(ROUNDS);
+    let cases = take_count(&mut args, "--cases", DEFAULT_CASES)?;
+    let rounds = take_count(&mut args, "--rounds", DEFAULT_ROUNDS)?;
     crate::no_more(&args)?;
     let dir = temp_dir()?;
     let specs = dir.join("specs");
@@ -929,6 +937,24 @@ impl Servers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_default_when_absent_and_refuse_zero_or_text() {
+        let mut args = vec!["--rounds".to_owned(), "9".to_owned(), "--other".to_owned()];
+        assert_eq!(take_count(&mut args, "--rounds", 5).unwrap(), 9);
+        assert_eq!(args, ["--other"]);
+        assert_eq!(take_count(&mut args, "--cases", 10_000).unwrap(), 10_000);
+        for bad in ["0", "-1", "many"] {
+            let mut args = vec!["--rounds".to_owned(), bad.to_owned()];
+            let error = take_count(&mut args, "--rounds", 5)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("--rounds takes a whole number of at least 1"),
+                "{error}"
+            );
+        }
+    }
 
     #[test]
     fn round_ratios_pair_the_sides_round_by_round_and_show_the_extremes() {

@@ -48,6 +48,9 @@ pub fn run(flags: &crate::flags::Bench) -> anyhow::Result<ExitCode> {
     if let Some(cases) = flags.cases {
         args.extend(["--cases".to_owned(), cases.to_string()]);
     }
+    if let Some(rounds) = flags.rounds {
+        args.extend(["--rounds".to_owned(), rounds.to_string()]);
+    }
     if flags.skip_test_suite {
         args.push("--skip-test-suite".to_owned());
     }
