@@ -24,8 +24,9 @@
 //! - (d) the wall time of the default `cargo test` (the offline tier), build
 //!   excluded.
 //!
-//! (a), (b) and (c) run in rounds, the sides of each comparison alternating,
-//! and report medians: the machine is shared. Each (b) server gets a second
+//! (a), (b) and (c) run in rounds (five, or `--rounds N`), the sides of each
+//! comparison alternating, and report medians: the machine is shared, and
+//! more rounds steady the medians. Each (b) server gets a second
 //! of load before its rounds. `xtask bench-engine` runs the runner's engine
 //! in-process against its in-process bare loop, which is what to put under
 //! a profiler.
