@@ -673,15 +673,21 @@ fn take_count(args: &mut Vec<String>, name: &str, default: usize) -> anyhow::Res
     }
 }
 
+/// The middle value, or the mean of the two middle ones for an even count
+/// (`--rounds` may ask for one); zero for none.
 fn median(values: impl IntoIterator<Item = Duration>) -> Duration {
-    let mut values: Vec<Duration> = values.into_iter().collect();
-    values.sort();
-    values.get(values.len() / 2).copied().unwrap_or_default()
+    let seconds = values.into_iter().map(|d| d.as_secs_f64()).collect();
+    Duration::from_secs_f64(median_f64(seconds))
 }
 
 fn median_f64(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or_default()
+    let middle = values.len() / 2;
+    match values.len() {
+        0 => 0.0,
+        len if len % 2 == 1 => values[middle],
+        _ => (values[middle - 1] + values[middle]) / 2.0,
+    }
 }
 
 /// `xtask bench-engine [--cases N] [--rounds R]`: the engine and its bare
@@ -954,6 +960,15 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn a_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median_f64(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median_f64(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median_f64(Vec::new()), 0.0);
+        let seconds = [4.0, 1.0].map(Duration::from_secs_f64);
+        assert_eq!(median(seconds), Duration::from_millis(2500));
     }
 
     #[test]
