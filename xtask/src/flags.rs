@@ -165,7 +165,7 @@ pub struct Authorize {
 }
 
 /// A whole number of at least 1.
-fn positive(text: &str) -> Result<usize, String> {
+pub(crate) fn positive(text: &str) -> Result<usize, String> {
     match text.parse() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("{text:?} is not a positive whole number")),

@@ -666,10 +666,9 @@ impl std::fmt::Display for RoundRatios {
 fn take_count(args: &mut Vec<String>, name: &str, default: usize) -> anyhow::Result<usize> {
     match crate::take_value(args, name)? {
         None => Ok(default),
-        Some(text) => match text.parse() {
-            Ok(count) if count > 0 => Ok(count),
-            _ => anyhow::bail!("{name} takes a whole number of at least 1, not {text:?}"),
-        },
+        Some(text) => {
+            crate::flags::positive(&text).map_err(|error| anyhow::anyhow!("{name}: {error}"))
+        }
     }
 }
 
@@ -956,7 +955,7 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(
-                error.contains("--rounds takes a whole number of at least 1"),
+                error.starts_with("--rounds: ") && error.contains("not a positive whole number"),
                 "{error}"
             );
         }
